@@ -1,0 +1,39 @@
+import * as plist from 'plist'
+import {FormatError} from './format-error.js'
+
+export type PlistValue = plist.PlistValue
+export type PlistDict = {[key: string]: PlistValue}
+
+/** Property lists larger than this are refused rather than handed to a parser. */
+export const MAX_PLIST_BYTES = 16 * 1024 * 1024
+
+const BINARY_MAGIC = Buffer.from('bplist00', 'latin1')
+
+/**
+ * Parses an XML or binary property list. Any failure of the underlying parser, which knows
+ * nothing of our error model, becomes a FormatError naming `what`.
+ */
+export function parsePropertyList(bytes: Buffer, what: string): PlistValue {
+  if (bytes.length > MAX_PLIST_BYTES) {
+    throw new FormatError('plist.too-large', `${what}: property list of ${bytes.length} bytes exceeds the ${MAX_PLIST_BYTES}-byte limit`)
+  }
+  try {
+    if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) return plist.parseBinary(bytes) as PlistValue
+    const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
+    if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
+    return plist.parse(text)
+  } catch (e) {
+    throw new FormatError('plist.malformed', `${what}: not a valid property list (${(e as Error).message})`)
+  }
+}
+
+/** Like parsePropertyList, but the top level must be a dictionary. */
+export function parsePropertyListDict(bytes: Buffer, what: string): PlistDict {
+  const value = parsePropertyList(bytes, what)
+  if (!isDict(value)) throw new FormatError('plist.not-a-dict', `${what}: top level is not a dictionary`)
+  return value
+}
+
+export function isDict(value: unknown): value is PlistDict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)
+}

@@ -1,0 +1,19 @@
+import {strict as assert} from 'node:assert'
+import * as plist from 'plist'
+import {parsePropertyList, parsePropertyListDict} from '../../src/formats/property-list.js'
+import {FormatError} from '../../src/formats/format-error.js'
+
+describe('property lists', () => {
+  it('parses XML and binary forms to the same value', () => {
+    const value = {CFBundleExecutable: 'thed', n: 3, ok: true, list: ['a', 'b']}
+    const xml = Buffer.from(plist.build(value))
+    const bin = plist.buildBinary(value)
+    assert.deepEqual(parsePropertyList(xml, 'x'), value)
+    assert.deepEqual(parsePropertyList(Buffer.from(bin), 'x'), value)
+  })
+
+  it('names the file when the bytes are not a plist', () => {
+    assert.throws(() => parsePropertyList(Buffer.from('hello'), 'Info.plist'), (e: unknown) => e instanceof FormatError && /Info\.plist/.test(e.message))
+    assert.throws(() => parsePropertyListDict(Buffer.from(plist.build(['a'])), 'Info.plist'), /not a dictionary/)
+  })
+})

@@ -1,0 +1,144 @@
+import * as asn1js from 'asn1js'
+import {buildChain, type ChainResult} from '../trust/chain.js'
+import {DIGEST_ALGORITHMS} from '../trust/signature.js'
+import {attributeValues, checkFirstSigner, decodeSignedData} from '../trust/signed-data.js'
+import type {TrustStore} from '../trust/trust-store.js'
+import type {CertificateInfo} from './certificate.js'
+import {FormatError} from './format-error.js'
+import {parsePropertyListDict} from './property-list.js'
+import {OID_TIMESTAMP_TOKEN, type TimestampVerification, verifyTimestampToken} from './timestamp.js'
+
+export type {ChainResult} from '../trust/chain.js'
+export type {TimestampVerification} from './timestamp.js'
+
+/** Apple's signed attribute: a plist `{cdhashes: [data…]}`, one truncated cdhash per CodeDirectory. */
+export const OID_APPLE_CDHASHES_PLIST = '1.2.840.113635.100.9.1'
+/** Apple's signed attribute: one `SEQUENCE {hash OID, OCTET STRING}` per CodeDirectory. */
+export const OID_APPLE_CDHASHES_DIGESTS = '1.2.840.113635.100.9.2'
+
+export interface CmsVerification {
+  signer?: CertificateInfo
+  certificates: CertificateInfo[]
+  /** e.g. 'sha256'; the dotted OID when it is not one we know. */
+  digestAlgorithm: string
+  /** The signed message digest equals the content's digest and the signature over the signed attributes verifies with the signer key. */
+  signatureValid: boolean
+  signatureError?: string
+  signingTime?: Date
+  timestamp?: TimestampVerification
+  validatedAt: Date
+  validatedAtSource: 'timestamp' | 'signing-time' | 'now'
+  /** Built from the CMS's certificates to an anchor of the trust store, judged at validatedAt. */
+  chain: ChainResult
+  appleCdHashes?: Buffer[]
+  appleCdHashes2?: {algorithm: string; digest: Buffer}[]
+  /** Why an Apple cdhash attribute that is present could not be read. */
+  appleAttributeErrors?: string[]
+  /** The attached content, when present. */
+  content?: Buffer
+}
+
+export interface CmsOptions {
+  trust: TrustStore
+  now: Date
+  /** The signed content when the CMS is detached (code signatures sign the slot-0 CodeDirectory). */
+  detachedContent?: Buffer
+  /**
+   * 'timestamp-or-now': code signatures; a valid RFC 3161 timestamp made while the chain was valid keeps it valid.
+   * 'signing-time': provisioning profiles; Apple's chain is judged at the CMS signing time.
+   */
+  validity: 'timestamp-or-now' | 'signing-time'
+}
+
+/**
+ * Verifies a CMS SignedData (first signer). Throws FormatError only when the DER does not decode as
+ * SignedData; an invalid signature, an untrusted or expired chain, or a bad timestamp are fields.
+ */
+export async function verifyCms(der: Buffer, opts: CmsOptions): Promise<CmsVerification> {
+  const decoded = decodeSignedData(der, 'CMS signature')
+  const signer = checkFirstSigner(decoded, decoded.content ?? opts.detachedContent)
+  const signedAttrs = signer.signerInfo.signedAttrs?.attributes
+
+  let timestamp: TimestampVerification | undefined
+  const token = attributeValues(signer.signerInfo.unsignedAttrs?.attributes, OID_TIMESTAMP_TOKEN)[0]
+  if (token !== undefined) timestamp = verifyTimestampToken(rawBytes(token), signer.signature, opts.trust)
+
+  let validatedAt = opts.now
+  let validatedAtSource: CmsVerification['validatedAtSource'] = 'now'
+  if (opts.validity === 'timestamp-or-now' && timestamp?.valid) {
+    validatedAt = timestamp.time
+    validatedAtSource = 'timestamp'
+  } else if (opts.validity === 'signing-time' && signer.signingTime) {
+    validatedAt = signer.signingTime
+    validatedAtSource = 'signing-time'
+  }
+
+  const chain: ChainResult = signer.signer
+    ? buildChain(signer.signer, decoded.certificates, opts.trust, validatedAt)
+    : {trusted: false, chain: [], error: 'the signer certificate is not in the CMS certificate set'}
+
+  const result: CmsVerification = {
+    certificates: decoded.certificates.map(c => c.info),
+    digestAlgorithm: signer.digestAlgorithm,
+    signatureValid: signer.signatureValid,
+    validatedAt,
+    validatedAtSource,
+    chain,
+  }
+  if (signer.signer) result.signer = signer.signer.info
+  if (signer.signatureError !== undefined) result.signatureError = signer.signatureError
+  if (signer.signingTime) result.signingTime = signer.signingTime
+  if (timestamp) result.timestamp = timestamp
+  if (decoded.content) result.content = decoded.content
+
+  const errors: string[] = []
+  const plistValues = attributeValues(signedAttrs, OID_APPLE_CDHASHES_PLIST)
+  if (plistValues.length > 0) {
+    try {
+      result.appleCdHashes = cdHashesFromPlist(plistValues)
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e
+      errors.push(e.message)
+    }
+  }
+  const digestValues = attributeValues(signedAttrs, OID_APPLE_CDHASHES_DIGESTS)
+  if (digestValues.length > 0) {
+    try {
+      result.appleCdHashes2 = digestValues.map(cdHashDigest)
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e
+      errors.push(e.message)
+    }
+  }
+  if (errors.length > 0) result.appleAttributeErrors = errors
+  return result
+}
+
+function rawBytes(block: unknown): Uint8Array {
+  if (block instanceof asn1js.BaseBlock) return block.valueBeforeDecodeView
+  throw new FormatError('cms.malformed', 'CMS attribute value is not a DER value')
+}
+
+function cdHashesFromPlist(values: readonly unknown[]): Buffer[] {
+  const what = `attribute ${OID_APPLE_CDHASHES_PLIST}`
+  const value = values[0]
+  if (values.length !== 1 || !(value instanceof asn1js.OctetString)) throw new FormatError('cms.apple-cdhashes', `${what}: expected one OCTET STRING holding a plist`)
+  const dict = parsePropertyListDict(Buffer.from(value.getValue()), what)
+  const list = dict.cdhashes
+  if (!Array.isArray(list) || !list.every(h => h instanceof Uint8Array)) {
+    throw new FormatError('cms.apple-cdhashes', `${what}: "cdhashes" is not an array of data`)
+  }
+  return list.map(h => Buffer.from(h as Uint8Array))
+}
+
+function cdHashDigest(value: unknown): {algorithm: string; digest: Buffer} {
+  const what = `attribute ${OID_APPLE_CDHASHES_DIGESTS}`
+  const items = value instanceof asn1js.Sequence ? value.valueBlock.value : []
+  const [oid, digest] = items
+  if (items.length !== 2 || !(oid instanceof asn1js.ObjectIdentifier) || !(digest instanceof asn1js.OctetString)) {
+    throw new FormatError('cms.apple-cdhashes', `${what}: expected SEQUENCE {hash OID, OCTET STRING}`)
+  }
+  const oidText = oid.valueBlock.toString()
+  return {algorithm: DIGEST_ALGORITHMS[oidText] ?? oidText, digest: Buffer.from(digest.getValue())}
+}
+

@@ -1,0 +1,271 @@
+import {createHash} from 'node:crypto'
+import {isDeepStrictEqual} from 'node:util'
+import * as asn1js from 'asn1js'
+import type {TrustStore} from '../trust/trust-store.js'
+import {type CertificateInfo, describeCertificate} from './certificate.js'
+import {type CmsVerification, verifyCms} from './cms.js'
+import {FormatError} from './format-error.js'
+import {isDict, parsePropertyListDict, type PlistDict, type PlistValue} from './property-list.js'
+
+export type ProfileKind = 'developer-id' | 'development' | 'ad-hoc' | 'app-store' | 'enterprise' | 'unknown'
+
+export interface ProvisioningProfile {
+  name: string
+  uuid: string
+  appIdName?: string
+  teamIds: string[]
+  teamName?: string
+  applicationIdentifierPrefix: string[]
+  /** Entitlements['com.apple.application-identifier'], e.g. `TEAMID.com.example.daemon` or a wildcard. */
+  appId?: string
+  creationDate?: Date
+  expirationDate?: Date
+  platforms: string[]
+  isXcodeManaged: boolean
+  provisionsAllDevices: boolean
+  provisionedDevices: string[]
+  /** The leaf certificates allowed to sign code this profile covers. */
+  developerCertificates: CertificateInfo[]
+  /** The allowlist of entitlements. */
+  entitlements: PlistDict
+  kind: ProfileKind
+  plist: PlistDict
+}
+
+export interface ProfileProblem {
+  /** The plist key the problem is about. */
+  field: string
+  message: string
+}
+
+export interface ProfileReading {
+  profile: ProvisioningProfile
+  cms: CmsVerification
+  /** The nested DER-Encoded-Profile (ECDSA, Apple Root CA - G3) and how its fields compare with the plist. */
+  derProfile?: {cms: CmsVerification; matchesPlist: boolean; mismatches: string[]}
+  problems: ProfileProblem[]
+}
+
+const APP_ID_ENTITLEMENT = 'com.apple.application-identifier'
+const DER_PROFILE_KEY = 'DER-Encoded-Profile'
+
+/**
+ * Reads a provisioning profile: a CMS SignedData whose attached content is an XML plist. The CMS is
+ * judged at its signing time (profiles signed by a since-expired Apple CA keep working). Throws
+ * FormatError only when the bytes are not a CMS carrying a plist dictionary; missing or ill-typed
+ * keys are `problems`.
+ */
+export async function readProvisioningProfile(bytes: Buffer, opts: {trust: TrustStore; now: Date}): Promise<ProfileReading> {
+  const cms = await verifyCms(bytes, {trust: opts.trust, now: opts.now, validity: 'signing-time'})
+  if (!cms.content) throw new FormatError('profile.no-content', 'provisioning profile: the CMS has no attached content')
+  const plist = parsePropertyListDict(cms.content, 'provisioning profile')
+  const problems: ProfileProblem[] = []
+  const profile = profileFromPlist(plist, problems)
+  const reading: ProfileReading = {profile, cms, problems}
+
+  const derValue = plist[DER_PROFILE_KEY]
+  if (derValue !== undefined) {
+    if (!(derValue instanceof Uint8Array)) {
+      problems.push({field: DER_PROFILE_KEY, message: 'is not data'})
+    } else {
+      try {
+        reading.derProfile = await readDerProfile(Buffer.from(derValue), plist, opts)
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e
+        problems.push({field: DER_PROFILE_KEY, message: e.message})
+      }
+    }
+  }
+  return reading
+}
+
+function profileFromPlist(plist: PlistDict, problems: ProfileProblem[]): ProvisioningProfile {
+  const fields = new FieldReader(plist, problems)
+  const entitlements = fields.dict('Entitlements', true) ?? {}
+  const developerCertificates: CertificateInfo[] = []
+  for (const [i, der] of (fields.dataArray('DeveloperCertificates', true) ?? []).entries()) {
+    try {
+      developerCertificates.push(describeCertificate(der))
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e
+      problems.push({field: 'DeveloperCertificates', message: `entry ${i}: ${e.message}`})
+    }
+  }
+  const profile: ProvisioningProfile = {
+    name: fields.string('Name', true) ?? '',
+    uuid: fields.string('UUID', true) ?? '',
+    teamIds: fields.stringArray('TeamIdentifier', true) ?? [],
+    applicationIdentifierPrefix: fields.stringArray('ApplicationIdentifierPrefix', false) ?? [],
+    platforms: fields.stringArray('Platform', false) ?? [],
+    isXcodeManaged: fields.boolean('IsXcodeManaged') ?? false,
+    provisionsAllDevices: fields.boolean('ProvisionsAllDevices') ?? false,
+    provisionedDevices: fields.stringArray('ProvisionedDevices', false) ?? [],
+    developerCertificates,
+    entitlements,
+    kind: 'unknown',
+    plist,
+  }
+  const optional = {
+    appIdName: fields.string('AppIDName', false),
+    teamName: fields.string('TeamName', false),
+    creationDate: fields.date('CreationDate', false),
+    expirationDate: fields.date('ExpirationDate', true),
+  }
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(profile, {[key]: value})
+  const appId = entitlements[APP_ID_ENTITLEMENT]
+  if (typeof appId === 'string') profile.appId = appId
+  else problems.push({field: 'Entitlements', message: `${APP_ID_ENTITLEMENT} is ${appId === undefined ? 'missing' : 'not a string'}`})
+  profile.kind = kindOf(profile)
+  return profile
+}
+
+/**
+ * Apple does not label the kind in the plist; it follows from how devices are covered and what
+ * certificates may sign: Developer ID and enterprise profiles cover all devices, development and
+ * ad-hoc ones list devices, App Store ones do neither.
+ */
+function kindOf(p: ProvisioningProfile): ProfileKind {
+  const roles = new Set(p.developerCertificates.map(c => c.role))
+  if (p.provisionsAllDevices) return roles.has('developer-id') ? 'developer-id' : roles.has('apple-distribution') ? 'enterprise' : 'unknown'
+  if (p.provisionedDevices.length > 0) {
+    if (p.entitlements['get-task-allow'] === true || p.entitlements['com.apple.security.get-task-allow'] === true || roles.has('apple-development')) return 'development'
+    return roles.has('apple-distribution') ? 'ad-hoc' : 'unknown'
+  }
+  return roles.has('apple-distribution') ? 'app-store' : 'unknown'
+}
+
+/** Typed access to plist keys that records a problem for every missing (when required) or ill-typed key. */
+class FieldReader {
+  constructor(
+    private readonly plist: PlistDict,
+    private readonly problems: ProfileProblem[],
+  ) {}
+
+  private get<T>(key: string, required: boolean, expected: string, accept: (v: PlistValue) => v is PlistValue & T): T | undefined {
+    const value = this.plist[key]
+    if (value === undefined) {
+      if (required) this.problems.push({field: key, message: 'is missing'})
+      return undefined
+    }
+    if (!accept(value)) {
+      this.problems.push({field: key, message: `is not ${expected}`})
+      return undefined
+    }
+    return value
+  }
+
+  string(key: string, required: boolean): string | undefined {
+    return this.get(key, required, 'a string', (v): v is string => typeof v === 'string')
+  }
+
+  boolean(key: string): boolean | undefined {
+    return this.get(key, false, 'a boolean', (v): v is boolean => typeof v === 'boolean')
+  }
+
+  date(key: string, required: boolean): Date | undefined {
+    return this.get(key, required, 'a date', (v): v is Date => v instanceof Date && !Number.isNaN(v.getTime()))
+  }
+
+  dict(key: string, required: boolean): PlistDict | undefined {
+    return this.get(key, required, 'a dictionary', (v): v is PlistDict => isDict(v))
+  }
+
+  stringArray(key: string, required: boolean): string[] | undefined {
+    return this.get(key, required, 'an array of strings', (v): v is string[] => Array.isArray(v) && v.every(s => typeof s === 'string'))
+  }
+
+  dataArray(key: string, required: boolean): Buffer[] | undefined {
+    const list = this.get(key, required, 'an array of data', (v): v is Uint8Array[] => Array.isArray(v) && v.every(d => d instanceof Uint8Array))
+    return list?.map(d => Buffer.from(d))
+  }
+}
+
+// --- DER-Encoded-Profile -------------------------------------------------------------------------
+
+/** Keys whose values must agree between the plist and the DER-Encoded-Profile when either has them. */
+const COMPARED_KEYS = [
+  'Name', 'UUID', 'AppIDName', 'TeamName', 'TeamIdentifier', 'ApplicationIdentifierPrefix', 'CreationDate', 'ExpirationDate',
+  'Platform', 'IsXcodeManaged', 'ProvisionsAllDevices', 'ProvisionedDevices', 'Entitlements', 'DeveloperCertificates',
+] as const
+
+async function readDerProfile(der: Buffer, plist: PlistDict, opts: {trust: TrustStore; now: Date}): Promise<NonNullable<ProfileReading['derProfile']>> {
+  const cms = await verifyCms(der, {trust: opts.trust, now: opts.now, validity: 'signing-time'})
+  if (!cms.content) throw new FormatError('profile.der-no-content', `${DER_PROFILE_KEY}: the CMS has no attached content`)
+  const derDict = decodeDerDictionary(cms.content)
+  const mismatches: string[] = []
+  for (const key of COMPARED_KEYS) {
+    const fromPlist = key === 'DeveloperCertificates' ? certificateDigests(plist[key]) : plist[key]
+    const fromDer = derDict[key]
+    if (fromPlist === undefined && fromDer === undefined) continue
+    if (!sameValue(fromPlist, fromDer)) mismatches.push(key)
+  }
+  return {cms, matchesPlist: mismatches.length === 0, mismatches}
+}
+
+/** The DER profile lists certificates by SHA-256 rather than in full. */
+function certificateDigests(value: PlistValue | undefined): PlistValue | undefined {
+  if (!Array.isArray(value)) return value
+  return value.map(d => (d instanceof Uint8Array ? createHash('sha256').update(d).digest() : d))
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  // Plist dates have whole seconds; DER UTCTime too, so compare the instants.
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b))
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+  if (isDict(a) && isDict(b)) {
+    const keys = Object.keys(a)
+    return keys.length === Object.keys(b).length && keys.every(k => k in b && sameValue(a[k], b[k]))
+  }
+  return isDeepStrictEqual(a, b)
+}
+
+type DerValue = string | number | boolean | Date | Buffer | DerValue[] | {[key: string]: DerValue}
+
+const MAX_DER_DEPTH = 16
+
+/**
+ * Apple's DER form of a property list: a dictionary is a SET (or a `[CONTEXT 16]` inside the
+ * entitlements' `[APPLICATION 16] {version, dict}` wrapper) of `SEQUENCE {UTF8String key, value}`;
+ * arrays are SEQUENCEs; strings, integers, booleans, UTCTime and OCTET STRING map to their kinds.
+ */
+export function decodeDerDictionary(der: Buffer): {[key: string]: DerValue} {
+  const asn = asn1js.fromBER(der)
+  if (asn.offset === -1 || asn.offset !== der.length) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: content is not one DER value`)
+  const value = derValue(asn.result, 0)
+  if (!isDict(value)) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: content is not a dictionary`)
+  return value as {[key: string]: DerValue}
+}
+
+function derValue(block: asn1js.AsnType, depth: number): DerValue {
+  if (depth > MAX_DER_DEPTH) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: nested more than ${MAX_DER_DEPTH} levels`)
+  const id = block.idBlock
+  if (block instanceof asn1js.Utf8String) return block.valueBlock.value
+  if (block instanceof asn1js.Boolean) return block.valueBlock.value
+  if (block instanceof asn1js.Integer) return Number(block.toBigInt())
+  if (block instanceof asn1js.UTCTime || block instanceof asn1js.GeneralizedTime) return block.toDate()
+  if (block instanceof asn1js.OctetString) return Buffer.from(block.getValue())
+  if (block instanceof asn1js.Set) return derDictionary(block.valueBlock.value, depth)
+  if (block instanceof asn1js.Sequence) return block.valueBlock.value.map(b => derValue(b, depth + 1))
+  if (block instanceof asn1js.Constructed && id.tagClass === 2 && id.tagNumber === 16) {
+    const [version, dict] = block.valueBlock.value
+    if (!(version instanceof asn1js.Integer) || !(dict instanceof asn1js.Constructed) || dict.idBlock.tagClass !== 3 || dict.idBlock.tagNumber !== 16) {
+      throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: entitlements wrapper is not {version, [16] dictionary}`)
+    }
+    return derDictionary(dict.valueBlock.value, depth)
+  }
+  throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: unexpected DER element (class ${id.tagClass}, tag ${id.tagNumber})`)
+}
+
+function derDictionary(entries: readonly asn1js.AsnType[], depth: number): {[key: string]: DerValue} {
+  const out: {[key: string]: DerValue} = {}
+  for (const entry of entries) {
+    const pair = entry instanceof asn1js.Sequence ? entry.valueBlock.value : []
+    const [key, value] = pair
+    if (pair.length !== 2 || !(key instanceof asn1js.Utf8String) || value === undefined) {
+      throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: dictionary entry is not SEQUENCE {UTF8String, value}`)
+    }
+    Object.defineProperty(out, key.valueBlock.value, {value: derValue(value, depth + 1), enumerable: true, writable: true, configurable: true})
+  }
+  return out
+}

@@ -18,10 +18,10 @@ export function parsePropertyList(bytes: Buffer, what: string): PlistValue {
     throw new FormatError('plist.too-large', `${what}: property list of ${bytes.length} bytes exceeds the ${MAX_PLIST_BYTES}-byte limit`)
   }
   try {
-    if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) return plist.parseBinary(bytes) as PlistValue
+    if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) return withBuffers(plist.parseBinary(bytes) as PlistValue)
     const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
     if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
-    return plist.parse(text)
+    return withBuffers(plist.parse(text))
   } catch (e) {
     throw new FormatError('plist.malformed', `${what}: not a valid property list (${(e as Error).message})`)
   }
@@ -36,4 +36,14 @@ export function parsePropertyListDict(bytes: Buffer, what: string): PlistDict {
 
 export function isDict(value: unknown): value is PlistDict {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)
+}
+
+/** The parser yields `<data>` as plain Uint8Array; callers compare and hash Buffers. */
+function withBuffers(v: PlistValue): PlistValue {
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  if (Array.isArray(v)) return v.map(withBuffers)
+  if (isDict(v)) {
+    for (const k of Object.keys(v)) v[k] = withBuffers(v[k]!)
+  }
+  return v
 }

@@ -17,3 +17,14 @@ describe('property lists', () => {
     assert.throws(() => parsePropertyListDict(Buffer.from(plist.build(['a'])), 'Info.plist'), /not a dictionary/)
   })
 })
+
+describe('property list data values', () => {
+  it('come back as Buffers from both forms', () => {
+    const value = {files2: {a: {hash2: Buffer.from('0011', 'hex')}}, list: [Buffer.from('ff', 'hex')]}
+    for (const bytes of [Buffer.from(plist.build(value)), Buffer.from(plist.buildBinary(value))]) {
+      const back = parsePropertyList(bytes, 'x') as {files2: {a: {hash2: unknown}}; list: unknown[]}
+      assert.ok(Buffer.isBuffer(back.files2.a.hash2))
+      assert.ok(Buffer.isBuffer(back.list[0]))
+    }
+  })
+})

@@ -1,0 +1,62 @@
+import {absoluteSegments, segmentsStartWith} from '../layout/absolute-path.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import type {Manifest} from './manifest.js'
+import {manifestError, pointerToken, type ManifestError} from './manifest-error.js'
+import {expandPlaceholders, PLACEHOLDERS} from './placeholders.js'
+
+/** Every templated string in a manifest, with its JSON pointer. */
+function templatedStrings(m: Manifest): {field: string; value: string}[] {
+  const out: {field: string; value: string}[] = []
+  m.programArguments?.forEach((value, i) => out.push({field: `/programArguments/${i}`, value}))
+  for (const [key, value] of Object.entries(m.environment ?? {})) out.push({field: `/environment/${pointerToken(key)}`, value})
+  for (const key of ['StandardOutPath', 'StandardErrorPath', 'WorkingDirectory'] as const) {
+    const value = m[key]
+    if (value !== undefined) out.push({field: `/${key}`, value})
+  }
+  m.healthCheck?.command?.forEach((value, i) => out.push({field: `/healthCheck/command/${i}`, value}))
+  return out
+}
+
+function isUnder(p: string, dir: string): boolean {
+  const inner = absoluteSegments(p)
+  const outer = absoluteSegments(dir)
+  return inner !== undefined && outer !== undefined && segmentsStartWith(inner, outer)
+}
+
+/**
+ * Checks the schema cannot express: placeholders exist, log files stay inside the prefix (and out
+ * of the signed bundle and esdctl's own records), the working directory is a clean absolute path.
+ */
+export function semanticErrors(file: string, m: Manifest): ManifestError[] {
+  const layout = new PrefixLayout({name: m.name, label: m.label})
+  const errors: ManifestError[] = []
+  const expanded = new Map<string, string>()
+  for (const {field, value} of templatedStrings(m)) {
+    const result = expandPlaceholders(value, layout)
+    if ('error' in result) {
+      errors.push(manifestError(file, field, result.error, `Use only ${PLACEHOLDERS.map(p => `{${p}}`).join(' ')}, or double a brace to write it literally.`))
+    } else {
+      expanded.set(field, result.value)
+    }
+  }
+  for (const key of ['StandardOutPath', 'StandardErrorPath'] as const) {
+    const value = expanded.get(`/${key}`)
+    if (value === undefined) continue
+    const field = `/${key}`
+    const fix = `Point it at a file under the prefix, e.g. "{var}/log/${m.name}.log" (${layout.var}/log/${m.name}.log).`
+    if (absoluteSegments(value) === undefined) {
+      errors.push(manifestError(file, field, `${JSON.stringify(value)} is not an absolute path without '..'`, fix))
+    } else if (!layout.isInsidePrefix(value) || absoluteSegments(value)!.length === absoluteSegments(layout.prefix)!.length) {
+      errors.push(manifestError(file, field, `${JSON.stringify(value)} lies outside ${layout.prefix}; esdctl only manages files inside the prefix`, fix))
+    } else if (isUnder(value, layout.app)) {
+      errors.push(manifestError(file, field, `${JSON.stringify(value)} lies inside the signed bundle ${layout.app}; writing there would break its code signature`, fix))
+    } else if (isUnder(value, layout.stateDir)) {
+      errors.push(manifestError(file, field, `${JSON.stringify(value)} lies inside esdctl's own records (${layout.stateDir})`, fix))
+    }
+  }
+  const workingDirectory = expanded.get('/WorkingDirectory')
+  if (workingDirectory !== undefined && absoluteSegments(workingDirectory) === undefined) {
+    errors.push(manifestError(file, '/WorkingDirectory', `${JSON.stringify(workingDirectory)} is not an absolute path without '..'`, 'Use an absolute path such as "{var}" or "/".'))
+  }
+  return errors
+}

@@ -1,0 +1,120 @@
+import {lstat} from 'node:fs/promises'
+import {absoluteSegments, joinSegments} from '../layout/absolute-path.js'
+import type {Finding} from '../verify/finding.js'
+
+/** The part of a stat result the check needs; real `fs.Stats` satisfies it. */
+export interface StatLike {
+  uid: number
+  gid: number
+  mode: number
+  isDirectory(): boolean
+  isSymbolicLink(): boolean
+}
+
+/** The one file-system call the check makes, so tests can feed fake stats. It must not follow a final symlink. */
+export interface LstatFs {
+  lstat(path: string): Promise<StatLike>
+}
+
+export const realLstatFs: LstatFs = {lstat: path => lstat(path)}
+
+export type AncestorProblem = 'symlink' | 'not-a-directory' | 'not-root-owned' | 'group-writable' | 'world-writable' | 'unreadable'
+
+export interface AncestorOffender extends Finding {
+  id: 'safety.unsafe-ancestor'
+  severity: 'error'
+  /** The offending directory (same as `path`). */
+  directory: string
+  uid?: number
+  gid?: number
+  /** Permission bits and file type bits as lstat reported them. */
+  mode?: number
+  problems: AncestorProblem[]
+}
+
+const STICKY = 0o1000
+const GROUP_WRITE = 0o020
+const OTHER_WRITE = 0o002
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0')
+}
+
+const PROBLEM_TEXT: Record<AncestorProblem, string> = {
+  'symlink': 'is a symbolic link',
+  'not-a-directory': 'is not a directory',
+  'not-root-owned': 'is not owned by root',
+  'group-writable': 'is writable by its group',
+  'world-writable': 'is writable by everyone',
+  'unreadable': 'cannot be inspected',
+}
+
+function problemsOf(stat: StatLike): AncestorProblem[] {
+  const problems: AncestorProblem[] = []
+  if (stat.isSymbolicLink()) problems.push('symlink')
+  else if (!stat.isDirectory()) problems.push('not-a-directory')
+  if (stat.uid !== 0) problems.push('not-root-owned')
+  // Root-owned sticky directories such as /tmp let others create entries but not rename or remove ours.
+  const stickyRootDir = stat.uid === 0 && (stat.mode & STICKY) !== 0 && stat.isDirectory()
+  // A link's own permission bits mean nothing (Linux reports 0777); the link itself is the problem.
+  if (!stickyRootDir && !stat.isSymbolicLink()) {
+    if (stat.mode & GROUP_WRITE) problems.push('group-writable')
+    if (stat.mode & OTHER_WRITE) problems.push('world-writable')
+  }
+  return problems
+}
+
+function fixFor(directory: string, problems: readonly AncestorProblem[]): string {
+  if (problems.includes('symlink')) return `Replace the symbolic link ${directory} with a real directory (or choose a path without links), so nobody can redirect what esdctl writes as root.`
+  if (problems.includes('not-a-directory')) return `Remove or rename ${directory}; esdctl needs a directory there.`
+  if (problems.includes('unreadable')) return `Make ${directory} inspectable by root and run again.`
+  return `Run: sudo chown root:wheel ${directory} && sudo chmod go-w ${directory}`
+}
+
+/**
+ * Every directory from `target` up to `/` must be a real directory, owned by root and writable only
+ * by root (a root-owned sticky directory excepted); otherwise someone other than root could swap
+ * what esdctl is about to write as root. Components that do not exist yet are skipped: esdctl will
+ * create them. Returns one offender per unsafe directory, empty when all is well.
+ */
+export async function checkAncestors(target: string, fs: LstatFs = realLstatFs): Promise<AncestorOffender[]> {
+  const segments = absoluteSegments(target)
+  if (segments === undefined) throw new Error(`checkAncestors needs an absolute path without '..', got ${JSON.stringify(target)}`)
+  const offenders: AncestorOffender[] = []
+  for (let depth = segments.length; depth >= 0; depth--) {
+    const directory = joinSegments(segments.slice(0, depth))
+    let stat: StatLike
+    try {
+      stat = await fs.lstat(directory)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+      const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message
+      offenders.push({
+        id: 'safety.unsafe-ancestor',
+        severity: 'error',
+        path: directory,
+        directory,
+        problems: ['unreadable'],
+        message: `${directory} cannot be inspected (${reason}), so esdctl cannot tell whether it is safe to write below it as root`,
+        fix: fixFor(directory, ['unreadable']),
+      })
+      continue
+    }
+    const problems = problemsOf(stat)
+    if (problems.length === 0) continue
+    const what = problems.map(p => PROBLEM_TEXT[p]).join(', ')
+    offenders.push({
+      id: 'safety.unsafe-ancestor',
+      severity: 'error',
+      path: directory,
+      directory,
+      uid: stat.uid,
+      gid: stat.gid,
+      mode: stat.mode,
+      problems,
+      message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; a non-root user could redirect or replace what esdctl writes below it`,
+      fix: fixFor(directory, problems),
+    })
+  }
+  return offenders
+}

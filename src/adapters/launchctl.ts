@@ -1,0 +1,164 @@
+import {isAbsolute} from 'node:path'
+import {execa} from 'execa'
+import {explainLaunchctlCode, LAUNCHCTL_NOT_RUN, LaunchctlError} from './launchctl-error.js'
+import {parsePrintDisabled, parseServicePrint, type ServiceInfo} from './launchctl-print.js'
+
+export {LaunchctlError, explainLaunchctlCode, LAUNCHCTL_NOT_RUN} from './launchctl-error.js'
+export type {ServiceInfo, ServiceState} from './launchctl-print.js'
+
+export interface LaunchctlClock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+export interface LaunchctlOptions {
+  /** Default `/bin/launchctl`. Only tests set it (to the fake launchd); never read from env or flags. */
+  executable?: string
+  clock?: LaunchctlClock
+}
+
+const DEFAULT_EXECUTABLE = '/bin/launchctl'
+/** launchctl talks to launchd over XPC; a call that takes this long is hung, not slow. */
+const CALL_TIMEOUT_MS = 60_000
+const MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+const DEFAULT_BOOTSTRAP_RETRIES = 5
+const BACKOFF_FIRST_MS = 100
+const BACKOFF_MAX_MS = 2_000
+const POLL_FIRST_MS = 20
+const POLL_MAX_MS = 200
+/** Codes that mean "launchd is still busy with this label": worth another bootstrap attempt. */
+const TRANSIENT_BOOTSTRAP_CODES = new Set([5, 37])
+const NOT_FOUND = 113
+const IN_PROGRESS = 36
+/** Reverse-DNS labels; nothing that could change the meaning of a `system/<label>` target. */
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/
+
+const realClock: LaunchctlClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}
+
+interface LaunchctlResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The one place esdctl runs launchctl. Only the modern verbs: the legacy `load`/`unload` exit 0
+ * even when launchd refused the request, so their success means nothing.
+ */
+export class LaunchctlAdapter {
+  private readonly executable: string
+  private readonly clock: LaunchctlClock
+
+  constructor(opts: LaunchctlOptions = {}) {
+    this.executable = opts.executable ?? DEFAULT_EXECUTABLE
+    this.clock = opts.clock ?? realClock
+  }
+
+  async enable(label: string): Promise<void> {
+    await this.runOrThrow('enable', [serviceTarget(label)])
+  }
+
+  async disable(label: string): Promise<void> {
+    await this.runOrThrow('disable', [serviceTarget(label)])
+  }
+
+  /**
+   * Retries 5 and 37 with exponential backoff: right after a bootout launchd may still hold the
+   * label, and it answers a bootstrap with one of those until the old job is gone.
+   */
+  async bootstrap(plistPath: string, opts: {retries?: number} = {}): Promise<void> {
+    if (!isAbsolute(plistPath)) throw refused('bootstrap', `plist path must be absolute, got ${JSON.stringify(plistPath)}`)
+    const retries = Math.max(0, Math.floor(opts.retries ?? DEFAULT_BOOTSTRAP_RETRIES))
+    const started = this.clock.now()
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.run('bootstrap', ['system', plistPath])
+      if (result.exitCode === 0) return
+      const transient = TRANSIENT_BOOTSTRAP_CODES.has(result.exitCode)
+      if (!transient || attempt >= retries) {
+        const tried = attempt > 0 ? ` (gave up after ${attempt + 1} attempts over ${Math.round(this.clock.now() - started)} ms)` : ''
+        throw new LaunchctlError('bootstrap', result.exitCode, explainLaunchctlCode(result.exitCode) + tried, result.stderr.trim())
+      }
+      await this.clock.sleep(Math.min(BACKOFF_FIRST_MS * 2 ** attempt, BACKOFF_MAX_MS))
+    }
+  }
+
+  /**
+   * bootout returns while the job may still be exiting, so this waits (bounded by `waitMs`) until
+   * `print` no longer finds the service; only then may the label be bootstrapped again.
+   */
+  async bootout(label: string, opts: {waitMs: number}): Promise<void> {
+    const target = serviceTarget(label)
+    const started = this.clock.now()
+    const result = await this.run('bootout', [target])
+    if (result.exitCode === NOT_FOUND) return
+    if (result.exitCode !== 0 && result.exitCode !== IN_PROGRESS) throw failure('bootout', result)
+    for (let interval = POLL_FIRST_MS; ; interval = Math.min(interval * 2, POLL_MAX_MS)) {
+      const print = await this.run('print', [target])
+      if (print.exitCode === NOT_FOUND) return
+      if (print.exitCode !== 0) throw failure('print', print)
+      const waited = this.clock.now() - started
+      if (waited >= opts.waitMs) {
+        const info = parseServicePrint(label, print.stdout)
+        const pid = info.pid === undefined ? '' : ` with pid ${info.pid}`
+        throw new LaunchctlError('bootout', IN_PROGRESS,
+          `${target} was still loaded (state ${info.state}${pid}) ${Math.round(waited)} ms after bootout, longer than the ${opts.waitMs} ms allowed; the daemon is not exiting on SIGTERM and launchd has not killed it yet`)
+      }
+      await this.clock.sleep(Math.min(interval, opts.waitMs - waited))
+    }
+  }
+
+  /** With `kill`, restarts a running job; launchd reuses the loaded definition, not the plist on disk. */
+  async kickstart(label: string, opts: {kill?: boolean} = {}): Promise<void> {
+    const target = serviceTarget(label)
+    await this.runOrThrow('kickstart', opts.kill ? ['-k', target] : [target])
+  }
+
+  /** undefined when the service is not loaded. */
+  async print(label: string): Promise<ServiceInfo | undefined> {
+    const result = await this.run('print', [serviceTarget(label)])
+    if (result.exitCode === NOT_FOUND) return undefined
+    if (result.exitCode !== 0) throw failure('print', result)
+    return parseServicePrint(label, result.stdout)
+  }
+
+  async isDisabled(label: string): Promise<boolean> {
+    serviceTarget(label)
+    const result = await this.runOrThrow('print-disabled', ['system'])
+    return parsePrintDisabled(result.stdout).get(label) ?? false
+  }
+
+  private async runOrThrow(verb: string, args: string[]): Promise<LaunchctlResult> {
+    const result = await this.run(verb, args)
+    if (result.exitCode !== 0) throw failure(verb, result)
+    return result
+  }
+
+  private async run(verb: string, args: string[]): Promise<LaunchctlResult> {
+    const result = await execa(this.executable, [verb, ...args], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: CALL_TIMEOUT_MS,
+      maxBuffer: MAX_OUTPUT_BYTES,
+    })
+    if (typeof result.exitCode !== 'number' || result.timedOut || result.isTerminated) {
+      throw new LaunchctlError(verb, LAUNCHCTL_NOT_RUN, `could not run ${this.executable}: ${result.shortMessage ?? 'no exit code'}`)
+    }
+    return {exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
+  }
+}
+
+function serviceTarget(label: string): string {
+  if (!LABEL.test(label)) throw refused('target', `not a valid launchd label: ${JSON.stringify(label)}`)
+  return `system/${label}`
+}
+
+function refused(verb: string, why: string): LaunchctlError {
+  return new LaunchctlError(verb, LAUNCHCTL_NOT_RUN, `launchctl was not run: ${why}`)
+}
+
+function failure(verb: string, result: LaunchctlResult): LaunchctlError {
+  return new LaunchctlError(verb, result.exitCode, explainLaunchctlCode(result.exitCode), result.stderr.trim())
+}

@@ -1,0 +1,93 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {once} from 'node:events'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {readEventLog, type LaunchdEvent} from './event-log.js'
+import {CONFIG_NAME, EVENTS_NAME, LAUNCHCTL_NAME, type ErrorStyle, type FakeLaunchdConfig} from './protocol.js'
+
+export type {LaunchdEvent} from './event-log.js'
+export type {ErrorStyle} from './protocol.js'
+
+export interface FakeLaunchd {
+  /** Per-instance directory: socket, event log, disabled overrides, the launchctl launcher. */
+  readonly stateDir: string
+  /** Executable fake `launchctl`; hand it to `new LaunchctlAdapter({executable})`. */
+  readonly launchctlPath: string
+  events(): LaunchdEvent[]
+  /** Kills every job, stops the fake launchd and removes the state dir. */
+  stop(): Promise<void>
+}
+
+const READY_TIMEOUT_MS = 10_000
+const STOP_TIMEOUT_MS = 5_000
+
+/** Starts a fake launchd in a fresh state dir; call `stop()` in an after hook. */
+export async function startFakeLaunchd(opts: {errorStyle?: ErrorStyle} = {}): Promise<FakeLaunchd> {
+  // Short base path: unix socket paths are limited to about 100 bytes.
+  const stateDir = mkdtempSync(join(tmpdir(), 'fake-launchd-'))
+  const config: FakeLaunchdConfig = {errorStyle: opts.errorStyle ?? 'modern'}
+  writeFileSync(join(stateDir, CONFIG_NAME), JSON.stringify(config))
+  const launchctlPath = join(stateDir, LAUNCHCTL_NAME)
+  writeFileSync(launchctlPath, launcherScript(stateDir))
+  chmodSync(launchctlPath, 0o755)
+
+  const serverScript = fileURLToPath(new URL('./launchd-server.js', import.meta.url))
+  const server = spawn(process.execPath, [serverScript, stateDir], {stdio: ['pipe', 'pipe', 'inherit']})
+  try {
+    await waitForReady(server)
+  } catch (e) {
+    server.kill('SIGKILL')
+    rmSync(stateDir, {recursive: true, force: true})
+    throw e
+  }
+  return {
+    stateDir,
+    launchctlPath,
+    events: () => readEventLog(join(stateDir, EVENTS_NAME)),
+    stop: async () => {
+      await stopServer(server)
+      rmSync(stateDir, {recursive: true, force: true})
+    },
+  }
+}
+
+/** A CommonJS launcher (the state dir has no package.json) that loads the ESM CLI body. */
+function launcherScript(stateDir: string): string {
+  const cli = pathToFileURL(fileURLToPath(new URL('./launchctl-cli.js', import.meta.url))).href
+  return `#!/usr/bin/env node\nimport(${JSON.stringify(cli)}).then((m) => m.main(${JSON.stringify(stateDir)}))\n`
+}
+
+async function waitForReady(server: ChildProcess): Promise<void> {
+  let output = ''
+  const ready = new Promise<void>((resolve, reject) => {
+    server.stdout!.setEncoding('utf8')
+    server.stdout!.on('data', (chunk: string) => {
+      output += chunk
+      if (output.includes('ready\n')) resolve()
+    })
+    server.once('exit', (code) => reject(new Error(`fake launchd exited (${code}) before it was ready`)))
+  })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('fake launchd did not become ready')), READY_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([ready, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return
+  const exited = once(server, 'exit')
+  server.kill('SIGTERM')
+  const timer = setTimeout(() => server.kill('SIGKILL'), STOP_TIMEOUT_MS)
+  try {
+    await exited
+  } finally {
+    clearTimeout(timer)
+  }
+}

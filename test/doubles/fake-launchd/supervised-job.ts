@@ -137,14 +137,18 @@ export class SupervisedJob {
   }
 
   private scheduleRespawn(): void {
-    const sinceSpawn = preciseNow() - this.lastSpawnAt
-    const delay = Math.max(0, this.definition.throttleIntervalMs - sinceSpawn)
+    const remaining = () => this.definition.throttleIntervalMs - (preciseNow() - this.lastSpawnAt)
     this.state = 'spawn scheduled'
-    this.log.record('job-respawn-scheduled', {label: this.label, delayMs: delay})
-    this.respawnTimer = setTimeout(() => {
-      this.respawnTimer = undefined
-      this.start('keepalive')
-    }, delay)
+    this.log.record('job-respawn-scheduled', {label: this.label, delayMs: Math.max(0, remaining())})
+    // Timers may fire a little early and round fractional delays; launchd never respawns inside the interval.
+    const arm = () => {
+      this.respawnTimer = setTimeout(() => {
+        if (remaining() > 0) return arm()
+        this.respawnTimer = undefined
+        this.start('keepalive')
+      }, Math.max(0, Math.ceil(remaining())))
+    }
+    arm()
   }
 
   private cancelRespawn(): void {

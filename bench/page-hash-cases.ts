@@ -1,0 +1,37 @@
+import {createHash, hash} from 'node:crypto'
+import {hashPages, type PageHashOptions} from '../src/io/page-hasher.js'
+import type {BenchCase} from './harness.js'
+
+const kib = (n: number) => `${n / 1024} KiB`
+const mib = (n: number) => `${n / 2 ** 20} MiB`
+
+/** The limit the targets refer to: a Hash object per page over bytes already in memory, one core. */
+export function createHashPerPage(code: Buffer, pageSize: number): BenchCase {
+  return {
+    name: `limit: createHash per ${kib(pageSize)} page, in memory, 1 core`,
+    bytes: code.length,
+    run: async () => {
+      for (let at = 0; at < code.length; at += pageSize) createHash('sha256').update(code.subarray(at, at + pageSize)).digest()
+    },
+  }
+}
+
+/** A stricter reference: node's one-shot crypto.hash() per page (what hashPages uses), in memory. */
+export function oneShotPerPage(code: Buffer, pageSize: number): BenchCase {
+  return {
+    name: `ref: crypto.hash() per ${kib(pageSize)} page, in memory, 1 core`,
+    bytes: code.length,
+    run: async () => {
+      for (let at = 0; at < code.length; at += pageSize) hash('sha256', code.subarray(at, at + pageSize), 'buffer')
+    },
+  }
+}
+
+export function streamingHashPages(path: string, codeLimit: number, pageSize: number, parallel: PageHashOptions['parallel'], minRatio?: number): BenchCase {
+  return {
+    name: `hashPages parallel:${String(parallel)}, ${mib(codeLimit)} from disk`,
+    bytes: codeLimit,
+    minRatio,
+    run: () => hashPages({path, sliceOffset: 0, codeLimit, pageSize, hashType: 2}, {parallel}),
+  }
+}

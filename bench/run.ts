@@ -1,0 +1,79 @@
+/**
+ * `npm run bench`: page-hashing throughput and memory, every figure a ratio to a baseline
+ * measured in the same run. Not a test: it reports whether the targets are met and exits 0.
+ *
+ * To add a case, write a function returning a BenchCase (see page-hash-cases.ts) and put it in a
+ * group below; the group's first case is what it is compared with.
+ */
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {availableParallelism, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {measureGroup, type BenchGroup, type Measured} from './harness.js'
+import {writeDeterministicFile} from './input-file.js'
+import {createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
+import {peakMemoryOfHashing, type PeakMemoryCheck} from './peak-memory.js'
+import {isMet, memoryLine, throughputTable} from './report.js'
+
+const MiB = 2 ** 20
+const GiB = 2 ** 30
+const REPEATS = 5
+const SEQUENTIAL_TARGET = 0.85
+const PARALLEL_TARGET = 1.6
+const PARALLEL_ABOVE = 64 * MiB
+const PEAK_RSS_LIMIT = 200 * MiB
+
+function pageHashingGroup(path: string, code: Buffer, codeLimit: number, pageSize: number): BenchGroup {
+  const inMemory = code.subarray(0, codeLimit)
+  return {
+    title: `SHA-256, ${pageSize / 1024} KiB pages, ${codeLimit / MiB} MiB`,
+    cases: [
+      createHashPerPage(inMemory, pageSize),
+      oneShotPerPage(inMemory, pageSize),
+      streamingHashPages(path, codeLimit, pageSize, 'off', SEQUENTIAL_TARGET),
+      streamingHashPages(path, codeLimit, pageSize, 'auto', codeLimit > PARALLEL_ABOVE ? PARALLEL_TARGET : undefined),
+    ],
+  }
+}
+
+/** How the streaming cases compare with the one-shot reference (the stricter ceiling). */
+function againstOneShot(rows: Measured[]): string {
+  const reference = rows.find((m) => m.bench.name.startsWith('ref:'))
+  if (!reference) return ''
+  const others = rows.filter((m) => m.bench.name.startsWith('hashPages'))
+  return `  vs the one-shot reference: ${others.map((m) => `${m.bench.name.split(',')[0]} ${(m.gibPerSecond / reference.gibPerSecond).toFixed(3)}`).join('; ')}`
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const dir = await mkdtemp(join(tmpdir(), 'esdctl-bench-'))
+  try {
+    const path = join(dir, 'code.bin')
+    await writeDeterministicFile(path, 1 * GiB, 0xc0de)
+    console.log(`node ${process.version}, ${availableParallelism()} cores, median of ${REPEATS} runs after a warm-up; input ${path} (page cache warm)\n`)
+
+    // Before the parent grows: a child's maxRSS starts from its parent's size at fork on Linux.
+    const checks: PeakMemoryCheck[] = []
+    for (const parallel of ['off', 'auto'] as const) checks.push(await peakMemoryOfHashing(path, 1 * GiB, 4096, parallel, PEAK_RSS_LIMIT))
+    console.log('Peak memory (separate process)')
+    for (const check of checks) console.log(memoryLine(check))
+    let allMet = checks.every((c) => c.maxRssBytes < c.limitBytes)
+    console.log('')
+
+    const code = await readFile(path)
+    for (const codeLimit of [256 * MiB, 1 * GiB]) {
+      for (const pageSize of [4096, 16384]) {
+        const group = pageHashingGroup(path, code, codeLimit, pageSize)
+        const rows = await measureGroup(group, REPEATS)
+        console.log(throughputTable(group.title, rows))
+        console.log(againstOneShot(rows) + '\n')
+        allMet &&= isMet(rows)
+      }
+    }
+
+    console.log(`\n${allMet ? 'all targets met' : 'SOME TARGETS NOT MET'} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}
+
+await main()

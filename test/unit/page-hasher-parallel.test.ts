@@ -1,0 +1,87 @@
+import {strict as assert} from 'node:assert'
+import {createHash} from 'node:crypto'
+import {mkdtempSync, openSync, closeSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {FormatError} from '../../src/formats/format-error.js'
+import type {CodePages} from '../../src/io/code-pages.js'
+import {hashPagesInWorkers} from '../../src/io/parallel-page-hasher.js'
+import {hashPagesSequentially} from '../../src/io/sequential-page-hasher.js'
+
+// Drives the worker path directly with small units and without the calling thread's help, so the
+// workers (not the caller) hash every page of these small files.
+describe('parallel page hashing in workers', () => {
+  let dir: string
+  let path: string
+  let fd: number
+  const CODE = Buffer.alloc(600 * 1024)
+  for (let i = 0; i < CODE.length; i++) CODE[i] = (i * 2654435761) >>> 24
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'esdctl-page-workers-'))
+    path = join(dir, 'code.bin')
+    writeFileSync(path, CODE)
+    fd = openSync(path, 'r')
+  })
+  after(() => {
+    closeSync(fd)
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  const pagesOf = (codeLimit: number, pageSize = 4096): CodePages => ({
+    path,
+    fd,
+    sliceOffset: 0,
+    codeLimit,
+    pageSize,
+    pageCount: Math.ceil(codeLimit / pageSize),
+    digestName: 'sha256',
+    slotSize: 32,
+  })
+  const workersOnly = {unitBytes: 16 * 1024, callerHashes: 'never'} as const
+
+  function expectedSlots(codeLimit: number, pageSize: number): Buffer {
+    const slots: Buffer[] = []
+    for (let at = 0; at < codeLimit; at += pageSize) slots.push(createHash('sha256').update(CODE.subarray(at, Math.min(at + pageSize, codeLimit))).digest())
+    return Buffer.concat(slots)
+  }
+
+  it('gives the same slots as the definition with 1, 2 and 3 workers sharing many units', async () => {
+    for (const workers of [1, 2, 3]) {
+      const slots = await hashPagesInWorkers(pagesOf(CODE.length - 5), workers, undefined, workersOnly)
+      assert.ok(slots.equals(expectedSlots(CODE.length - 5, 4096)), `${workers} workers`)
+    }
+  })
+
+  it('gives the same slots when the caller also hashes', async () => {
+    for (const callerHashes of ['until-workers-start', 'throughout'] as const) {
+      const slots = await hashPagesInWorkers(pagesOf(CODE.length), 2, undefined, {unitBytes: 8192, callerHashes})
+      assert.ok(slots.equals(expectedSlots(CODE.length, 4096)), callerHashes)
+    }
+  })
+
+  it('turns a short read inside a worker into the FormatError the caller would have raised', async () => {
+    const beyond = pagesOf(CODE.length + 4096 * 3)
+    const fromWorkers = await hashPagesInWorkers(beyond, 2, undefined, workersOnly).then(
+      () => assert.fail('resolved'),
+      (e: unknown) => e,
+    )
+    const onCaller = await hashPagesSequentially(beyond).then(
+      () => assert.fail('resolved'),
+      (e: unknown) => e,
+    )
+    assert.ok(fromWorkers instanceof FormatError)
+    assert.ok(onCaller instanceof FormatError)
+    assert.equal(fromWorkers.code, 'pages.short-read')
+    assert.equal(fromWorkers.message, onCaller.message)
+    assert.match(fromWorkers.message, new RegExp(`ends at offset ${CODE.length}$`))
+  })
+
+  it('stops the workers and rejects with the reason when the signal fires', async () => {
+    const controller = new AbortController()
+    const reason = new Error('abandon')
+    const hashing = hashPagesInWorkers(pagesOf(CODE.length), 2, controller.signal, workersOnly)
+    setImmediate(() => controller.abort(reason))
+    await assert.rejects(hashing, reason)
+  })
+})

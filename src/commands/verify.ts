@@ -1,0 +1,39 @@
+import {Args, Command, Flags} from '@oclif/core'
+import {ExitCode} from '../exit-codes.js'
+import {renderVerifyText} from '../render/verify-text.js'
+import type {VerifyReport} from '../verify/report.js'
+import {verifyPath} from '../verify/verify-path.js'
+
+export default class Verify extends Command {
+  static override summary = 'Say, on any OS, whether macOS would run a daemon bundle, binary or profile, and why not.'
+  static override description = `Checks what AMFI checks at launch: every slice's code pages and special slots, the CMS signature and its chain to Apple's roots, the bundle seal, nested code (a second executable claiming a restricted entitlement is killed), and the provisioning profile against the signed entitlements.
+
+Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unreadable or of an unknown kind.`
+  static override examples = [
+    '<%= config.bin %> verify /opt/mydaemon/mydaemon.app',
+    '<%= config.bin %> verify --json build/mydaemon.app',
+    '<%= config.bin %> verify embedded.provisionprofile',
+  ]
+  static override enableJsonFlag = true
+  static override args = {
+    path: Args.string({description: 'an .app bundle, a Mach-O executable or a .provisionprofile', required: true}),
+  }
+  static override flags = {
+    'warnings-as-errors': Flags.boolean({description: 'exit 3 on warnings too (for CI gates)'}),
+  }
+
+  async run(): Promise<VerifyReport> {
+    const {args, flags} = await this.parse(Verify)
+    const report = await verifyPath(args.path)
+    if (!this.jsonEnabled()) this.log(renderVerifyText(report))
+    process.exitCode = exitCodeFor(report, flags['warnings-as-errors'])
+    return report
+  }
+}
+
+export function exitCodeFor(report: VerifyReport, warningsAsErrors: boolean): ExitCode {
+  if (report.findings.some(f => f.id === 'input.unreadable' || f.id === 'input.unknown-kind')) return ExitCode.badInput
+  if (!report.ok) return ExitCode.verificationFailed
+  if (warningsAsErrors && report.findings.some(f => f.severity === 'warning')) return ExitCode.verificationFailed
+  return ExitCode.ok
+}

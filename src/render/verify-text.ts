@@ -1,0 +1,59 @@
+import type {Finding} from '../verify/finding.js'
+import type {VerifyReport} from '../verify/report.js'
+
+const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i'} as const
+
+interface Section {
+  title: string
+  prefixes: string[]
+  applies: (r: VerifyReport) => boolean
+}
+
+const SECTIONS: Section[] = [
+  {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown'},
+  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle'},
+  {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
+  {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
+  {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle'},
+  {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle'},
+]
+
+/** The human checklist: one line per area, then each finding with its fix under it. */
+export function renderVerifyText(r: VerifyReport): string {
+  const lines: string[] = [`esdctl verify ${r.path} (${r.kind})`]
+  for (const s of r.slices) {
+    const who = s.signer === 'unsigned' ? 'unsigned' : `${s.signer}${s.signerName ? ` — ${s.signerName}` : ''}`
+    lines.push(`  ${s.arch}: ${s.identifier ?? '?'}${s.teamId ? ` (team ${s.teamId})` : ''}, ${who}${s.cdhash ? `, cdhash ${s.cdhash}` : ''}${s.flags.length ? ` [${s.flags.join(', ')}]` : ''}`)
+  }
+  if (r.profile) {
+    const p = r.profile
+    lines.push(`  profile: "${p.name}" ${p.kind}, ${p.appId ?? 'no app id'}, expires ${p.expires?.slice(0, 10) ?? 'never'}`)
+  }
+  lines.push('')
+  const shown = new Set<Finding>()
+  for (const section of SECTIONS) {
+    const mine = r.findings.filter(f => section.prefixes.some(p => f.id.startsWith(p)))
+    if (!section.applies(r) && mine.length === 0) continue
+    const worst = mine.some(f => f.severity === 'error') ? MARK.error : mine.some(f => f.severity === 'warning') ? MARK.warning : MARK.ok
+    lines.push(`${worst} ${section.title}`)
+    for (const f of mine) {
+      shown.add(f)
+      lines.push(...renderFinding(f))
+    }
+  }
+  const rest = r.findings.filter(f => !shown.has(f))
+  if (rest.length) {
+    lines.push(`${rest.some(f => f.severity === 'error') ? MARK.error : MARK.warning} Other`)
+    for (const f of rest) lines.push(...renderFinding(f))
+  }
+  const errors = r.findings.filter(f => f.severity === 'error').length
+  const warnings = r.findings.filter(f => f.severity === 'warning').length
+  lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
+  return lines.join('\n')
+}
+
+function renderFinding(f: Finding): string[] {
+  const out = [`    ${MARK[f.severity]} ${f.message} [${f.id}]`]
+  if (f.fix) out.push(`      fix: ${f.fix}`)
+  return out
+}

@@ -1,0 +1,41 @@
+import type {PlistDict} from '../formats/property-list.js'
+import type {Finding} from './finding.js'
+import type {SignerKind} from './signer-kind.js'
+
+/** The shape `esdctl verify --json` prints; documented in the README. Keep it stable. */
+export interface SliceReport {
+  arch: string
+  identifier?: string
+  teamId?: string
+  /** Hex of the slot-0 CodeDirectory's cdhash (20 bytes). */
+  cdhash?: string
+  flags: string[]
+  hashType?: string
+  signer: SignerKind
+  signerName?: string
+  entitlements: PlistDict
+  designatedRequirement?: string
+}
+
+export interface ProfileReport {
+  path: string
+  name: string
+  uuid: string
+  teamId?: string
+  appId?: string
+  expires?: string
+  kind: string
+  platforms: string[]
+  entitlements: PlistDict
+}
+
+export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'unknown'
+
+export interface VerifyReport {
+  ok: boolean
+  path: string
+  kind: ArtifactKind
+  findings: Finding[]
+  slices: SliceReport[]
+  profile?: ProfileReport
+}

@@ -1,0 +1,147 @@
+import {cdhash} from '../formats/code-directory.js'
+import {FILE_HEAD_BYTES, parseFileLayout, type FileLayout} from '../formats/macho.js'
+import {hashAlgorithmOf} from '../formats/hash-type.js'
+import {isFormatError} from '../formats/format-error.js'
+import type {CertificateInfo} from '../formats/certificate.js'
+import {RandomAccessFile} from '../io/random-access-file.js'
+import {checkCms} from './check-cms.js'
+import {checkCodeDirectory, type BoundFiles} from './check-code-directory.js'
+import {checkSliceEntitlements} from './check-entitlements.js'
+import {finding, type Finding} from './finding.js'
+import {samePlist} from './plist-equality.js'
+import type {SliceReport} from './report.js'
+import {readSignedSlice, sliceLabel, type SignedSlice} from './signed-slice.js'
+import {signerKindOf} from './signer-kind.js'
+import type {ResolvedVerifyOptions} from './verify-options.js'
+
+/** One verified slice: its report for people and scripts, plus the facts later checks need. */
+export interface VerifiedSlice {
+  report: SliceReport
+  slice?: SignedSlice
+  signerCertificate?: CertificateInfo
+  /** Hex cdhash of every CodeDirectory, slot 0 first (a bundle seal may name any of them). */
+  cdhashes: string[]
+  /** False when the signature itself is broken: later checks must not trust its claims. */
+  intact: boolean
+}
+
+export interface BinaryVerification {
+  findings: Finding[]
+  slices: VerifiedSlice[]
+  layout?: FileLayout
+}
+
+/**
+ * Verifies every slice of a Mach-O file (a verifier that skipped slices was CVE-2018-10470):
+ * structure, code pages, special slots, CMS and chain, entitlements. `bound` carries the files a
+ * bundle's signature binds.
+ */
+export async function verifyBinary(path: string, displayPath: string, bound: BoundFiles, opts: ResolvedVerifyOptions): Promise<BinaryVerification> {
+  let file: RandomAccessFile
+  try {
+    file = await RandomAccessFile.open(path)
+  } catch (e) {
+    return {findings: [unreadable(displayPath, e)], slices: []}
+  }
+  try {
+    let layout: FileLayout
+    try {
+      layout = parseFileLayout(await file.read(0, Math.min(file.size, FILE_HEAD_BYTES), 'file header'), file.size)
+    } catch (e) {
+      if (!isFormatError(e)) throw e
+      return {findings: [finding('macho.not-macho', 'error', displayPath, `${displayPath}: ${e.message}`, 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.')], slices: []}
+    }
+    const findings: Finding[] = []
+    const slices: VerifiedSlice[] = []
+    for (const location of layout.slices) {
+      const r = await verifySlice(file, path, displayPath, location, bound, opts)
+      findings.push(...r.findings)
+      slices.push(r.verified)
+    }
+    findings.push(...checkSlicesAgree(displayPath, slices))
+    return {findings, slices, layout}
+  } finally {
+    await file.close()
+  }
+}
+
+function unreadable(displayPath: string, e: unknown): Finding {
+  const msg = isFormatError(e) ? e.message : `${displayPath}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
+  return finding('input.unreadable', 'error', displayPath, msg, 'Check the path and that you may read the file.')
+}
+
+async function verifySlice(
+  file: RandomAccessFile,
+  path: string,
+  displayPath: string,
+  location: FileLayout['slices'][number],
+  bound: BoundFiles,
+  opts: ResolvedVerifyOptions,
+): Promise<{findings: Finding[]; verified: VerifiedSlice}> {
+  const where = sliceLabel(displayPath, location.arch)
+  const read = await readSignedSlice(file, location, displayPath)
+  const findings = [...read.findings]
+  const report: SliceReport = {arch: location.arch, flags: [], signer: 'unsigned', entitlements: {}}
+  const sig = read.slice?.signature
+  if (!read.slice || !sig) {
+    if (read.slice && read.findings.length === 0) {
+      findings.push(finding('signature.missing', 'error', displayPath, `${where}: the slice is not signed`,
+        'Sign it: codesign --force --options runtime --timestamp --sign "Developer ID Application: … (TEAMID)" <file>.'))
+    }
+    return {findings, verified: {report, slice: read.slice, cdhashes: [], intact: false}}
+  }
+  const primary = sig.codeDirectories[0]!.cd
+  report.identifier = primary.identifier
+  if (primary.teamId) report.teamId = primary.teamId
+  report.cdhash = cdhash(primary).toString('hex')
+  report.flags = primary.flagNames
+  report.hashType = hashAlgorithmOf(primary.hashType)
+  report.entitlements = sig.entitlements?.dict ?? sig.derEntitlements?.dict ?? {}
+  const dr = sig.requirementTexts.find(r => r.typeName === 'designated')
+  if (dr) report.designatedRequirement = dr.text
+
+  const before = findings.length
+  for (const entry of sig.codeDirectories) {
+    findings.push(...await checkCodeDirectory({path, display: displayPath}, read.slice, sig, entry, bound, opts))
+  }
+
+  let signerCertificate: CertificateInfo | undefined
+  const adhoc = primary.flagNames.includes('adhoc')
+  if (sig.cms && sig.cms.length > 0) {
+    const judged = await checkCms(displayPath, where, sig, opts)
+    findings.push(...judged.findings)
+    signerCertificate = judged.cms?.signer
+    report.signer = signerKindOf(signerCertificate)
+    if (signerCertificate?.commonName) report.signerName = signerCertificate.commonName
+  } else if (adhoc) {
+    report.signer = 'adhoc'
+  } else {
+    findings.push(finding('cms.missing', 'error', displayPath, `${where}: the signature is neither ad-hoc nor carries a CMS signature`, 'Sign the file again with codesign.'))
+    report.signer = 'other'
+  }
+  findings.push(...checkSliceEntitlements(displayPath, where, sig, report))
+  const intact = findings.slice(before).every(f => f.severity !== 'error')
+  const cdhashes = sig.codeDirectories.map(c => cdhash(c.cd).toString('hex'))
+  return {findings, verified: {report, slice: read.slice, signerCertificate, cdhashes, intact}}
+}
+
+/** Every slice runs on some Mac: they must agree on who they are, or behaviour differs per CPU. */
+function checkSlicesAgree(displayPath: string, slices: VerifiedSlice[]): Finding[] {
+  const signed = slices.filter(s => s.report.identifier !== undefined)
+  if (signed.length < 2) return []
+  const first = signed[0]!.report
+  const out: Finding[] = []
+  for (const s of signed.slice(1)) {
+    const r = s.report
+    const diffs: string[] = []
+    if (r.identifier !== first.identifier) diffs.push(`identifier ${first.identifier} vs ${r.identifier}`)
+    if (r.teamId !== first.teamId) diffs.push(`team ${first.teamId ?? 'none'} vs ${r.teamId ?? 'none'}`)
+    if (!samePlist(r.entitlements, first.entitlements)) diffs.push('entitlements differ')
+    if (diffs.length > 0) {
+      out.push(finding('binary.slices-disagree', 'warning', displayPath,
+        `${displayPath}: slices ${first.arch} and ${r.arch} are signed differently (${diffs.join('; ')})`,
+        'Sign the universal file once, after lipo, so every slice carries the same identity and entitlements.'))
+    }
+  }
+  return out
+}

@@ -1,0 +1,100 @@
+import {open, readFile, stat} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import {isFormatError} from '../formats/format-error.js'
+import {readProvisioningProfile} from '../formats/provisioning-profile.js'
+import {checkProfileItself, profileReport} from './check-profile.js'
+import {finding, hasErrors, type Finding} from './finding.js'
+import type {ArtifactKind, VerifyReport} from './report.js'
+import {claimedRestricted} from './restricted-entitlements.js'
+import {verifyBinary} from './verify-binary.js'
+import {verifyBundle} from './verify-bundle.js'
+import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
+
+const MAX_PROFILE_BYTES = 1024 * 1024
+const MACHO = new Set([0xfeedfacf, 0xfeedface, 0xcafebabe, 0xcafebabf])
+
+/**
+ * The library's front door: judges an `.app` bundle, a bare Mach-O or a `.provisionprofile`
+ * the way macOS would at launch, and never throws for bad input — every problem is a finding.
+ */
+export async function verifyPath(path: string, options?: VerifyOptions): Promise<VerifyReport> {
+  const opts = resolveVerifyOptions(options)
+  const kind = await detectKind(path)
+  const report: VerifyReport = {ok: false, path, kind: kind.kind, findings: [], slices: []}
+  if (kind.finding) {
+    report.findings.push(kind.finding)
+  } else if (kind.kind === 'bundle') {
+    Object.assign(report, await verifyBundle(kind.root!, opts))
+  } else if (kind.kind === 'macho') {
+    const v = await verifyBinary(path, path, {}, opts)
+    report.findings.push(...v.findings, ...bareBinaryFindings(path, v.slices.map(s => s.report.entitlements)))
+    report.slices = v.slices.map(s => s.report)
+  } else if (kind.kind === 'profile') {
+    await verifyProfileFile(path, opts.now, report, opts)
+  }
+  report.ok = !hasErrors(report.findings)
+  return report
+}
+
+async function verifyProfileFile(path: string, now: Date, report: VerifyReport, opts: ReturnType<typeof resolveVerifyOptions>): Promise<void> {
+  try {
+    const st = await stat(path)
+    if (st.size > MAX_PROFILE_BYTES) {
+      report.findings.push(finding('profile.malformed', 'error', path, `${path}: ${st.size} bytes is far larger than any provisioning profile`, 'Point esdctl at the .provisionprofile downloaded from the Apple Developer portal.'))
+      return
+    }
+    const reading = await readProvisioningProfile(await readFile(path), {trust: opts.trust, now})
+    report.profile = profileReport(path, reading.profile)
+    report.findings.push(...checkProfileItself(path, reading, now))
+  } catch (e) {
+    if (!isFormatError(e) && !isFsError(e)) throw e
+    report.findings.push(finding('profile.malformed', 'error', path, `${path}: not a readable provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
+  }
+}
+
+/** A bare executable cannot carry a profile, so any restricted entitlement it claims dooms it. */
+function bareBinaryFindings(path: string, entitlementSets: Array<Record<string, unknown>>): Finding[] {
+  const claimed = [...new Set(entitlementSets.flatMap(e => claimedRestricted(e)))]
+  if (claimed.length === 0) return []
+  const inBundle = basename(dirname(path)) === 'MacOS' && basename(dirname(dirname(path))) === 'Contents'
+  return [finding(inBundle ? 'entitlements.verify-the-bundle' : 'entitlements.restricted-in-bare-binary', inBundle ? 'info' : 'error', path,
+    inBundle
+      ? `${path} claims ${claimed.join(', ')}; whether macOS allows that depends on its bundle's provisioning profile — verify the bundle (${dirname(dirname(dirname(path)))}) to check it`
+      : `${path} claims ${claimed.join(', ')} but is a bare executable: it cannot carry the provisioning profile that must authorise those entitlements, so macOS kills it at launch (Killed: 9)`,
+    inBundle ? undefined : 'Wrap the daemon in an app-like bundle (<name>.app/Contents/MacOS/<name> with Info.plist and embedded.provisionprofile; esdctl bundle does it) and point launchd at the executable inside it.')]
+}
+
+async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: string; finding?: Finding}> {
+  let st
+  try {
+    st = await stat(path)
+  } catch (e) {
+    return {kind: 'unknown', finding: finding('input.unreadable', 'error', path, `${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Check the path and that you may read it.')}
+  }
+  if (st.isDirectory()) {
+    for (const root of [path, dirname(path)]) {
+      const hasContents = await stat(join(root, 'Contents')).then(s => s.isDirectory(), () => false)
+      if (hasContents && (root === path || basename(path) === 'Contents')) return {kind: 'bundle', root}
+    }
+    return {kind: 'unknown', finding: finding('input.unknown-kind', 'error', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+  }
+  const head = Buffer.alloc(4)
+  try {
+    const fh = await open(path, 'r')
+    try {
+      await fh.read(head, 0, 4, 0)
+    } finally {
+      await fh.close()
+    }
+  } catch (e) {
+    if (!isFsError(e)) throw e
+    return {kind: 'unknown', finding: finding('input.unreadable', 'error', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
+  }
+  if (MACHO.has(head.readUInt32BE(0)) || MACHO.has(head.readUInt32LE(0))) return {kind: 'macho'}
+  if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
+  return {kind: 'unknown', finding: finding('input.unknown-kind', 'error', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+}
+
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
+}

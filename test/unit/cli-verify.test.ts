@@ -1,0 +1,77 @@
+import {strict as assert} from 'node:assert'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {execa} from 'execa'
+import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
+
+const RUN = join(REPO_ROOT, 'bin', 'run.js')
+
+function esdctl(...args: string[]) {
+  return execa(process.execPath, [RUN, ...args], {reject: false, env: {NODE_OPTIONS: ''}})
+}
+
+describe('esdctl verify (the command, as a process)', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-cli-'))
+  })
+  after(() => rm(dir, {recursive: true, force: true}))
+
+  it('prints a checklist and exits 0 for a real Developer ID binary', async () => {
+    const r = await esdctl('verify', await realArtifact(ARTIFACTS.sentryCli))
+    assert.equal(r.exitCode, 0, r.stderr)
+    assert.match(r.stdout, /✔ Entitlements/)
+    assert.match(r.stdout, /arm64: .*team 97JCY7859U.*developer-id/)
+    assert.match(r.stdout, /^OK: macOS would accept it/m)
+  })
+
+  it('--json carries ok, findings, slices with the documented fields', async () => {
+    const r = await esdctl('verify', '--json', await realArtifact(ARTIFACTS.sentryCli))
+    assert.equal(r.exitCode, 0)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.ok, true)
+    assert.ok(Array.isArray(out.findings))
+    assert.equal(out.slices.length, 2)
+    for (const s of out.slices) {
+      for (const key of ['arch', 'identifier', 'teamId', 'cdhash', 'flags', 'hashType', 'signer', 'entitlements']) assert.ok(key in s, key)
+      assert.equal(s.signer, 'developer-id')
+    }
+  })
+
+  it('exits 3 with the finding when a code page was changed', async () => {
+    const bytes = await readFile(await realArtifact(ARTIFACTS.esbuild))
+    bytes[20_000]! ^= 0xff
+    const path = join(dir, 'esbuild')
+    await writeFile(path, bytes)
+    const r = await esdctl('verify', path)
+    assert.equal(r.exitCode, 3)
+    assert.match(r.stdout, /✖ Code signature/)
+    assert.match(r.stdout, /\[signature\.code-modified\]/)
+    assert.match(r.stdout, /fix: /)
+  })
+
+  it('exits 4 for a path that does not exist, naming it', async () => {
+    const r = await esdctl('verify', '--json', join(dir, 'missing'))
+    assert.equal(r.exitCode, 4)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.findings[0].id, 'input.unreadable')
+    assert.match(out.findings[0].message, /missing/)
+  })
+
+  it('reports an expired real profile with exit 3 and its expiry in --json', async function () {
+    const p = realProfile('credctl-development-expired')
+    if (!p) this.skip()
+    const r = await esdctl('verify', '--json', p!)
+    assert.equal(r.exitCode, 3)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.profile.kind, 'development')
+    assert.equal(out.profile.teamId, 'JWR3NGC3Z6')
+    assert.ok(out.findings.some((f: {id: string}) => f.id === 'profile.expired'))
+  })
+
+  it('--warnings-as-errors turns the real sentry-cli warning into exit 3', async () => {
+    const r = await esdctl('verify', '--warnings-as-errors', await realArtifact(ARTIFACTS.sentryCli))
+    assert.equal(r.exitCode, 3)
+  })
+})

@@ -1,0 +1,89 @@
+import {strict as assert} from 'node:assert'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {ENDPOINT_SECURITY} from '../../src/verify/restricted-entitlements.js'
+import type {VerifyReport} from '../../src/verify/report.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+import {buildSignedMachO} from '../support/macho-writer.js'
+import type {SignOptions} from '../support/signature-writer.js'
+import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
+
+const TEAM = 'ESDTEST001'
+const NOW = new Date('2026-11-26T12:00:00Z')
+const ES_ENTITLEMENTS = {'com.apple.application-identifier': `${TEAM}.com.example.esd`, 'com.apple.developer.team-identifier': TEAM, [ENDPOINT_SECURITY]: true}
+
+const errorIds = (r: VerifyReport) => r.findings.filter(f => f.severity === 'error').map(f => f.id).sort()
+
+describe('verify: bare binaries signed in test code', () => {
+  let pki: TestPki
+  let leaf: TestIdentity
+  let dir: string
+  let n = 0
+  before(async () => {
+    pki = await createTestPki()
+    leaf = await pki.developerId(TEAM)
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-bin-'))
+  })
+  after(() => rm(dir, {recursive: true, force: true}))
+
+  async function binary(sign: Partial<SignOptions>, cdhashAttributes: 'all' | 'none' | 'first-only' | 'adhoc' = 'all'): Promise<string> {
+    const opts: SignOptions = {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, ...sign}
+    if (cdhashAttributes !== 'adhoc') {
+      opts.cms = cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes})
+    }
+    const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 40_000}, opts)
+    const path = join(dir, `bin${n++}`)
+    await writeFile(path, bytes)
+    return path
+  }
+
+  it('accepts a Developer ID binary with SHA-1 and SHA-256 CodeDirectories bound by the cdhash list', async () => {
+    const r = await verifyPath(await binary({hashTypes: [1, 2]}), {trust: pki.trust, now: NOW})
+    assert.deepEqual(errorIds(r), [])
+    assert.equal(r.slices[0]!.hashType, 'sha1')
+  })
+
+  it('alternate CodeDirectories without the signed cdhash list → cms.cdhashes-missing', async () => {
+    const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'none'), {trust: pki.trust, now: NOW})
+    assert.deepEqual(errorIds(r), ['cms.cdhashes-missing'])
+  })
+
+  it('a cdhash list naming only the first CodeDirectory → cms.cdhashes-mismatch', async () => {
+    const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'first-only'), {trust: pki.trust, now: NOW})
+    assert.deepEqual(errorIds(r), ['cms.cdhashes-mismatch'])
+  })
+
+  it('a bare executable claiming ES → entitlements.restricted-in-bare-binary with the bundle fix', async () => {
+    const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, derEntitlements: true}), {trust: pki.trust, now: NOW})
+    assert.deepEqual(errorIds(r), ['entitlements.restricted-in-bare-binary'])
+    const f = r.findings.find(x => x.id === 'entitlements.restricted-in-bare-binary')!
+    assert.match(f.message, /endpoint-security\.client/)
+    assert.match(f.message, /Killed: 9/)
+    assert.match(f.fix!, /app-like bundle/)
+  })
+
+  it('an ad-hoc signature claiming ES → entitlements.restricted-adhoc', async () => {
+    const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, flags: 0x2}, 'adhoc'), {trust: pki.trust, now: NOW})
+    assert.ok(errorIds(r).includes('entitlements.restricted-adhoc'))
+    assert.equal(r.slices[0]!.signer, 'adhoc')
+  })
+
+  it('XML and DER entitlements that disagree → entitlements.der-mismatch', async () => {
+    const path = await binary({entitlements: {'com.example.flag': 'abc'}, derEntitlements: true})
+    const {readFile} = await import('node:fs/promises')
+    const bytes = await readFile(path)
+    // Rewrite the XML value in place and re-sign nothing: the slot hash catches it too, the mismatch is named.
+    const at = bytes.indexOf('<string>abc</string>')
+    bytes.write('<string>abd</string>', at)
+    await writeFile(path, bytes)
+    const ids = errorIds(await verifyPath(path, {trust: pki.trust, now: NOW}))
+    assert.ok(ids.includes('entitlements.der-mismatch'), ids.join(','))
+    assert.ok(ids.includes('signature.entitlements-modified'), ids.join(','))
+  })
+
+  it('the production trust store rejects the test chain', async () => {
+    const r = await verifyPath(await binary({}), {now: NOW})
+    assert.deepEqual(errorIds(r), ['cms.untrusted'])
+  })
+})

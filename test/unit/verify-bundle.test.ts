@@ -1,0 +1,278 @@
+import {strict as assert} from 'node:assert'
+import {copyFile, mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parseFileLayout} from '../../src/formats/macho.js'
+import {ENDPOINT_SECURITY} from '../../src/verify/restricted-entitlements.js'
+import type {VerifyReport} from '../../src/verify/report.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+import type {VerifyOptions} from '../../src/verify/verify-options.js'
+import {buildBundle, type BundleSpec} from '../support/bundle-builder.js'
+import {buildProfilePlist, type ProfileSpec} from '../support/profile-builder.js'
+import {createTestPki, signProfile, type TestIdentity, type TestPki} from '../support/test-pki.js'
+
+const TEAM = 'ESDTEST001'
+const OTHER_TEAM = 'OTHERTEAM9'
+const BUNDLE_ID = 'com.example.esd'
+const NOW = new Date('2026-11-26T12:00:00Z')
+const IN_A_YEAR = new Date('2027-11-26T12:00:00Z')
+
+function errorIds(r: VerifyReport): string[] {
+  return r.findings.filter(f => f.severity === 'error').map(f => f.id).sort()
+}
+
+function ids(r: VerifyReport): string[] {
+  return r.findings.map(f => f.id).sort()
+}
+
+describe('verify: app-like bundles (test PKI, full ES case and every mismatch)', function () {
+  this.timeout(60_000)
+  let pki: TestPki
+  let leaf: TestIdentity
+  let work: string
+  let opts: VerifyOptions
+  let n = 0
+
+  before(async () => {
+    pki = await createTestPki()
+    leaf = await pki.developerId(TEAM)
+    work = await mkdtemp(join(tmpdir(), 'esdctl-bundle-'))
+    opts = {trust: pki.trust, now: NOW}
+  })
+  after(() => rm(work, {recursive: true, force: true}))
+
+  async function bundle(spec: Partial<BundleSpec> = {}): Promise<string> {
+    const dir = join(work, `b${n++}`)
+    return buildBundle({dir, name: 'esd', bundleId: BUNDLE_ID, teamId: TEAM, version: '1.2.3', codeSize: 64 * 1024, identity: leaf, ...spec})
+  }
+
+  async function profile(spec: Partial<ProfileSpec> = {}): Promise<Buffer> {
+    const full: ProfileSpec = {
+      teamId: TEAM,
+      appId: `${TEAM}.${BUNDLE_ID}`,
+      kind: 'developer-id',
+      expires: IN_A_YEAR,
+      developerCertificates: [leaf.certDer],
+      entitlements: {
+        'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`,
+        'com.apple.developer.team-identifier': TEAM,
+        'keychain-access-groups': [`${TEAM}.*`],
+        [ENDPOINT_SECURITY]: true,
+      },
+      ...spec,
+    }
+    return signProfile(buildProfilePlist(full), pki.profileSigner)
+  }
+
+  const exe = (app: string) => join(app, 'Contents', 'MacOS', 'esd')
+
+  it('accepts the full positive case: Developer ID bundle with the ES entitlement and a matching profile', async () => {
+    const app = await bundle({profile: await profile()})
+    const r = await verifyPath(app, opts)
+    assert.deepEqual(errorIds(r), [])
+    assert.equal(r.ok, true)
+    assert.equal(r.kind, 'bundle')
+    assert.equal(r.slices[0]!.signer, 'developer-id')
+    assert.equal(r.slices[0]!.teamId, TEAM)
+    assert.equal(r.slices[0]!.entitlements[ENDPOINT_SECURITY], true)
+    assert.equal(r.profile?.kind, 'developer-id')
+    assert.equal(r.profile?.appId, `${TEAM}.${BUNDLE_ID}`)
+  })
+
+  it('does not trust the test root in production: the default store holds only Apple roots', async () => {
+    const app = await bundle({profile: await profile()})
+    const r = await verifyPath(app, {now: NOW})
+    assert.ok(errorIds(r).includes('cms.untrusted'))
+    assert.ok(errorIds(r).includes('profile.untrusted'))
+  })
+
+  it('checks every slice of a universal main executable', async () => {
+    const app = await bundle({profile: await profile(), arch: ['x86_64', 'arm64']})
+    const clean = await verifyPath(app, opts)
+    assert.deepEqual(errorIds(clean), [])
+    assert.deepEqual(clean.slices.map(s => s.arch), ['x86_64', 'arm64'])
+    const bytes = await readFile(exe(app))
+    const second = parseFileLayout(bytes.subarray(0, 4096), bytes.length).slices[1]!
+    bytes[second.offset + 8192]! ^= 0x01
+    await writeFile(exe(app), bytes)
+    const r = await verifyPath(app, opts)
+    assert.deepEqual(errorIds(r), ['signature.code-modified'])
+    assert.match(r.findings[0]!.message, /\[arm64\]/)
+  })
+
+  describe('tampering: each change gives its own finding', () => {
+    let pristine: string
+    before(async () => {
+      pristine = await bundle({profile: await profile(), extraFiles: {'Resources/esd.conf': Buffer.from('threads=4\n')}})
+    })
+
+    async function copyOf(): Promise<string> {
+      const dir = join(work, `t${n++}`)
+      const {cp} = await import('node:fs/promises')
+      await cp(pristine, join(dir, 'esd.app'), {recursive: true, verbatimSymlinks: true})
+      return join(dir, 'esd.app')
+    }
+
+    async function flip(path: string, at: (b: Buffer) => number): Promise<void> {
+      const b = await readFile(path)
+      b[at(b)]! ^= 0x01
+      await writeFile(path, b)
+    }
+
+    it('the pristine copy passes', async () => {
+      assert.deepEqual(errorIds(await verifyPath(await copyOf(), opts)), [])
+    })
+
+    it('a byte in a code page → signature.code-modified', async () => {
+      const app = await copyOf()
+      await flip(exe(app), () => 5000)
+      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['signature.code-modified'])
+    })
+
+    it('a byte in Info.plist → signature.info-plist-modified', async () => {
+      const app = await copyOf()
+      const p = join(app, 'Contents', 'Info.plist')
+      await flip(p, b => b.indexOf('1.2.3') + 2)
+      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['signature.info-plist-modified'])
+    })
+
+    it('a byte in the entitlements → signature.entitlements-modified', async () => {
+      const app = await copyOf()
+      await flip(exe(app), b => b.indexOf('endpoint-security') + 3)
+      const r = errorIds(await verifyPath(app, opts))
+      assert.ok(r.includes('signature.entitlements-modified'), r.join(','))
+    })
+
+    it('a byte in the CMS → cms.signature-invalid (or undecodable)', async () => {
+      const app = await copyOf()
+      const b = await readFile(exe(app))
+      const marker = b.lastIndexOf(Buffer.from([0xfa, 0xde, 0x0b, 0x01]))
+      b[marker + 8 + (b.readUInt32BE(marker + 4) - 8) - 20]! ^= 0x01
+      await writeFile(exe(app), b)
+      const r = errorIds(await verifyPath(app, opts))
+      assert.ok(r.includes('cms.signature-invalid') || r.includes('cms.malformed'), r.join(','))
+    })
+
+    it('a byte in a sealed resource → seal.modified', async () => {
+      const app = await copyOf()
+      await flip(join(app, 'Contents', 'Resources', 'esd.conf'), () => 0)
+      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['seal.modified'])
+    })
+
+    it('a byte in CodeResources → signature.code-resources-modified', async () => {
+      const app = await copyOf()
+      await flip(join(app, 'Contents', '_CodeSignature', 'CodeResources'), b => b.indexOf('<key>files2</key>') - 30)
+      const r = errorIds(await verifyPath(app, opts))
+      assert.ok(r.includes('signature.code-resources-modified'), r.join(','))
+    })
+
+    it('an added file → seal.added', async () => {
+      const app = await copyOf()
+      await writeFile(join(app, 'Contents', 'Resources', 'extra.txt'), 'x')
+      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['seal.added'])
+    })
+
+    it('a removed file → seal.missing', async () => {
+      const app = await copyOf()
+      await unlink(join(app, 'Contents', 'Resources', 'esd.conf'))
+      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['seal.missing'])
+    })
+
+    it('a copy of the daemon in Contents/MacOS → bundle.nested-restricted with the fix', async () => {
+      const app = await copyOf()
+      await copyFile(exe(app), join(app, 'Contents', 'MacOS', 'esd2'))
+      const r = await verifyPath(app, opts)
+      assert.ok(errorIds(r).includes('bundle.nested-restricted'))
+      const f = r.findings.find(x => x.id === 'bundle.nested-restricted')!
+      assert.match(f.message, /MacOS\/esd2 claims com\.apple\.developer\.endpoint-security\.client but is not the bundle's main executable; macOS will kill it \(Killed: 9\)/)
+      assert.match(f.fix!, /its own bundle, App ID and provisioning profile/)
+    })
+
+    it('a removed profile → profile.missing', async () => {
+      const app = await copyOf()
+      await unlink(join(app, 'Contents', 'embedded.provisionprofile'))
+      const r = errorIds(await verifyPath(app, opts))
+      assert.ok(r.includes('profile.missing'), r.join(','))
+    })
+  })
+
+  it('a second executable sealed in the bundle still dies if it claims ES', async () => {
+    const app = await bundle({profile: await profile(), extraExecutables: [{name: 'esd-helper', identical: true}]})
+    assert.deepEqual(errorIds(await verifyPath(app, opts)), ['bundle.nested-restricted'])
+  })
+
+  describe('profile against the signed executable', () => {
+    it('expired profile → profile.expired; within 30 days → warning', async () => {
+      const app = await bundle({profile: await profile({expires: new Date('2026-11-01T00:00:00Z')})})
+      assert.ok(errorIds(await verifyPath(app, opts)).includes('profile.expired'))
+      const soon = await bundle({profile: await profile({expires: new Date('2026-12-10T00:00:00Z')})})
+      const r = await verifyPath(soon, opts)
+      assert.deepEqual(errorIds(r), [])
+      assert.ok(ids(r).includes('profile.expires-soon'))
+    })
+
+    it('app id not covered → profile.app-id-mismatch; a TEAM.* wildcard covers it', async () => {
+      const wrong = await bundle({profile: await profile({appId: `${TEAM}.com.example.other`, entitlements: {'com.apple.application-identifier': `${TEAM}.com.example.other`, [ENDPOINT_SECURITY]: true, 'com.apple.developer.team-identifier': TEAM}})})
+      assert.ok(errorIds(await verifyPath(wrong, opts)).includes('profile.app-id-mismatch'))
+      const wild = await bundle({profile: await profile({appId: `${TEAM}.*`, entitlements: {'com.apple.application-identifier': `${TEAM}.*`, [ENDPOINT_SECURITY]: true, 'com.apple.developer.team-identifier': TEAM}})})
+      assert.deepEqual(errorIds(await verifyPath(wild, opts)), [])
+    })
+
+    it('ES not allowed by the profile → profile.entitlement-not-allowed naming ES', async () => {
+      const app = await bundle({profile: await profile({entitlements: {'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`, 'com.apple.developer.team-identifier': TEAM}})})
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['profile.entitlement-not-allowed'])
+      assert.match(r.findings.find(f => f.id === 'profile.entitlement-not-allowed')!.message, /endpoint-security/)
+    })
+
+    it('another team\'s profile → profile.team-mismatch', async () => {
+      const other = await pki.developerId(OTHER_TEAM)
+      const app = await bundle({profile: await profile({teamId: OTHER_TEAM, developerCertificates: [other.certDer]})})
+      assert.ok(errorIds(await verifyPath(app, opts)).includes('profile.team-mismatch'))
+    })
+
+    it('signing certificate not in DeveloperCertificates → profile.certificate-not-listed', async () => {
+      const other = await pki.developerId(TEAM, {commonName: 'Developer ID Application: Someone Else (ESDTEST001)'})
+      const app = await bundle({profile: await profile({developerCertificates: [other.certDer]})})
+      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['profile.certificate-not-listed'])
+    })
+
+    it('a development profile only warns that it runs on the listed Macs', async () => {
+      const dev = await pki.appleDevelopment(TEAM)
+      const app = await bundle({identity: dev, profile: await profile({kind: 'development', devices: ['00008103-000A1B2C3D4E5F60'], developerCertificates: [dev.certDer]})})
+      const r = await verifyPath(app, opts)
+      assert.equal(r.profile?.kind, 'development')
+      assert.equal(r.slices[0]!.signer, 'apple-development')
+      assert.deepEqual(errorIds(r), [])
+      assert.ok(ids(r).includes('profile.development'))
+    })
+
+    it('an iOS profile → profile.platform', async () => {
+      const app = await bundle({profile: await profile({platform: ['iOS']})})
+      assert.ok(errorIds(await verifyPath(app, opts)).includes('profile.platform'))
+    })
+  })
+
+  describe('signing mode', () => {
+    it('get-task-allow in a Developer ID build and no hardened runtime → warnings', async () => {
+      const app = await bundle({
+        profile: await profile(),
+        hardenedRuntime: false,
+        entitlements: {'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`, 'com.apple.developer.team-identifier': TEAM, [ENDPOINT_SECURITY]: true, 'com.apple.security.get-task-allow': true},
+      })
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), [])
+      assert.ok(ids(r).includes('entitlements.get-task-allow'))
+      assert.ok(ids(r).includes('signature.hardened-runtime-missing'))
+    })
+
+    it('an expired signing certificate: fatal without a timestamp, fine with one made in time', async () => {
+      const expired = await pki.developerId(TEAM, {notBefore: new Date('2024-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z')})
+      const p = await profile({developerCertificates: [expired.certDer]})
+      const bare = await bundle({identity: expired, profile: p, timestamp: false, signedAt: new Date('2025-06-01T00:00:00Z')})
+      assert.ok(errorIds(await verifyPath(bare, opts)).includes('cms.certificate-expired'))
+      const stamped = await bundle({identity: expired, profile: p, timestamp: true, signedAt: new Date('2025-06-01T00:00:00Z')})
+      assert.deepEqual(errorIds(await verifyPath(stamped, opts)), [])
+    })
+  })
+})

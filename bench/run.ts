@@ -13,6 +13,7 @@ import {writeDeterministicFile} from './input-file.js'
 import {createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
 import {peakMemoryOfHashing, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
+import {verifyWholeFile, writeSignedBenchBinary} from './verify-cases.js'
 
 const MiB = 2 ** 20
 const GiB = 2 ** 30
@@ -68,6 +69,25 @@ async function main(): Promise<void> {
         console.log(againstOneShot(rows) + '\n')
         allMet &&= isMet(rows)
       }
+    }
+
+    const signedSize = 256 * MiB
+    for (const pageSize of [4096, 16384] as const) {
+      const binary = join(dir, `signed-${pageSize}`)
+      await writeSignedBenchBinary(binary, signedSize, pageSize)
+      const bytes = (await readFile(binary)).subarray(0, signedSize)
+      const group: BenchGroup = {
+        title: `esdctl verify end to end: ad-hoc signed arm64 Mach-O, ${signedSize / MiB} MiB of code, ${pageSize / 1024} KiB pages`,
+        cases: [
+          createHashPerPage(bytes, pageSize),
+          verifyWholeFile(binary, signedSize, 'off', SEQUENTIAL_TARGET),
+          verifyWholeFile(binary, signedSize, 'auto', PARALLEL_TARGET),
+        ],
+      }
+      const rows = await measureGroup(group, REPEATS)
+      console.log(throughputTable(group.title, rows) + '\n')
+      allMet &&= isMet(rows)
+      await rm(binary)
     }
 
     console.log(`\n${allMet ? 'all targets met' : 'SOME TARGETS NOT MET'} (${((Date.now() - started) / 1000).toFixed(0)} s)`)

@@ -1,3 +1,4 @@
+import {decodeOneDerValue} from './der.js'
 import {createHash} from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
@@ -82,13 +83,10 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_BYTES) {
     throw new FormatError('certificate.too-large', `certificate of ${der.length} bytes exceeds the ${MAX_CERTIFICATE_BYTES}-byte limit`)
   }
-  const asn = asn1js.fromBER(der)
-  if (asn.offset === -1 || asn.offset !== der.length) {
-    throw new FormatError('certificate.malformed', `certificate: not a single DER value (${asn.result.error || 'trailing bytes'})`)
-  }
+  const schema = decodeOneDerValue(der, 'certificate.malformed', 'certificate')
   let cert: pkijs.Certificate
   try {
-    cert = new pkijs.Certificate({schema: asn.result})
+    cert = new pkijs.Certificate({schema})
   } catch (e) {
     throw new FormatError('certificate.malformed', `certificate: not an X.509 certificate (${(e as Error).message})`)
   }

@@ -1,3 +1,4 @@
+import {decodeOneDerValue} from './der.js'
 import * as asn1js from 'asn1js'
 import {FormatError} from './format-error.js'
 import {parsePropertyListDict, type PlistDict, type PlistValue, isDict} from './property-list.js'
@@ -27,11 +28,7 @@ export function parseDerEntitlementsBlob(input: Buffer): PlistDict {
   const blob = readBlob(input, BlobMagic.derEntitlements, 'DER entitlements blob', 'der-entitlements')
   const der = blob.subarray(8)
   checkDerShape(der)
-  const parsed = asn1js.fromBER(new Uint8Array(der))
-  if (parsed.offset === -1 || parsed.offset !== der.length) {
-    throw new FormatError('der-entitlements.malformed', `DER entitlements do not decode as one DER element (${parsed.result.error || 'trailing bytes'})`)
-  }
-  const root = parsed.result
+  const root = decodeOneDerValue(new Uint8Array(der), 'der-entitlements.malformed', 'DER entitlements')
   if (!isTag(root, TAG_CLASS_APPLICATION, DICT_TAG) || !(root instanceof asn1js.Constructed)) {
     throw new FormatError('der-entitlements.malformed', 'DER entitlements do not start with [APPLICATION 16]')
   }

@@ -1,3 +1,4 @@
+import {decodeOneDerValue} from './der.js'
 import {createHash} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 import * as asn1js from 'asn1js'
@@ -230,9 +231,7 @@ const MAX_DER_DEPTH = 16
  * arrays are SEQUENCEs; strings, integers, booleans, UTCTime and OCTET STRING map to their kinds.
  */
 export function decodeDerDictionary(der: Buffer): {[key: string]: DerValue} {
-  const asn = asn1js.fromBER(der)
-  if (asn.offset === -1 || asn.offset !== der.length) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: content is not one DER value`)
-  const value = derValue(asn.result, 0)
+  const value = derValue(decodeOneDerValue(der, 'profile.der-malformed', DER_PROFILE_KEY), 0)
   if (!isDict(value)) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: content is not a dictionary`)
   return value as {[key: string]: DerValue}
 }

@@ -94,6 +94,15 @@ describe('readProvisioningProfile on real Apple-signed profiles', function () {
     assert.match(r.cms.signatureError ?? '', /message digest/)
   })
 
+  it('a damaged GeneralizedTime (asn1js throws a plain Error there) gives a result or a FormatError', async function () {
+    // Found by the fuzz property below: asn1js throws instead of reporting, and it escaped once.
+    const bytes = Buffer.from(await loadOrSkip(this, 'processmonitor-devid-es'))
+    bytes[1087] = 89
+    bytes[409] = 0
+    const outcome = await read(bytes).then(() => 'result', (e: unknown) => (e instanceof FormatError ? 'format-error' : e))
+    assert.ok(outcome === 'result' || outcome === 'format-error', String(outcome))
+  })
+
   it('an untrusted store leaves the chain untrusted', async function () {
     const r = await readProvisioningProfile(await loadOrSkip(this, 'karabiner-daemon-devid'), {trust: new TrustStore([]), now: NOW})
     assert.equal(r.cms.chain.trusted, false)

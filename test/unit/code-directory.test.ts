@@ -1,47 +1,27 @@
 import {strict as assert} from 'node:assert'
 import {createHash} from 'node:crypto'
-import {open} from 'node:fs/promises'
 import fc from 'fast-check'
 import {
   cdhash, cdhashFull, codeDirectoryFlagNames, codeSlotHash, codeSlotHashes, parseCodeDirectory, specialSlotHash, type CodeDirectory,
 } from '../../src/formats/code-directory.js'
 import {FormatError} from '../../src/formats/format-error.js'
 import {digest, hashAlgorithmOf, hashSizeOf, nodeDigestName} from '../../src/formats/hash-type.js'
-import {FILE_HEAD_BYTES, machHeaderExtent, parseFileLayout, parseMachO} from '../../src/formats/macho.js'
 import {BlobMagic, SlotType, entryForSlot, parseEmbeddedSignature, type EmbeddedSignature} from '../../src/formats/superblob.js'
+import {throwsFormat} from '../support/format-assertions.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
+import {readRange, realSlices} from '../support/real-slices.js'
 
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(length)
-    const {bytesRead} = await fh.read(buf, 0, length, offset)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
+interface SliceWithCd {arch: string; bytes: Buffer; signature: EmbeddedSignature; cd: CodeDirectory}
 
-interface RealSlice {arch: string; bytes: Buffer; signature: EmbeddedSignature; cd: CodeDirectory}
-
-/** Every slice of a real binary read whole from disk, with its signature and slot-0 CodeDirectory. */
-async function realSlices(path: string): Promise<RealSlice[]> {
-  const fh = await open(path, 'r')
-  const size = (await fh.stat()).size
-  await fh.close()
+/** Every slice of a real binary read whole (the page-hash checks need its pages), with its signature and slot-0 CodeDirectory. */
+async function slicesWithCd(path: string): Promise<SliceWithCd[]> {
   const out = []
-  for (const slice of parseFileLayout(await readRange(path, 0, FILE_HEAD_BYTES), size).slices) {
+  for (const slice of await realSlices(path)) {
+    const signature = parseEmbeddedSignature(slice.signatureData)
     const bytes = await readRange(path, slice.offset, slice.size)
-    const image = parseMachO(bytes.subarray(0, machHeaderExtent(bytes, slice.size)), slice.size)
-    const {dataOffset, dataSize} = image.codeSignature!
-    const signature = parseEmbeddedSignature(bytes.subarray(dataOffset, dataOffset + dataSize))
     out.push({arch: slice.arch, bytes, signature, cd: parseCodeDirectory(entryForSlot(signature, SlotType.codeDirectory)!.blob)})
   }
   return out
-}
-
-function throwsFormat(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof FormatError && e.code === code, `expected FormatError ${code}`)
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
@@ -64,11 +44,11 @@ describe('hash types', () => {
 })
 
 describe('CodeDirectory (real binaries)', () => {
-  let sentry: RealSlice[]
-  let esbuild: RealSlice[]
+  let sentry: SliceWithCd[]
+  let esbuild: SliceWithCd[]
   before(async () => {
-    sentry = await realSlices(await realArtifact(ARTIFACTS.sentryCli))
-    esbuild = await realSlices(await realArtifact(ARTIFACTS.esbuild))
+    sentry = await slicesWithCd(await realArtifact(ARTIFACTS.sentryCli))
+    esbuild = await slicesWithCd(await realArtifact(ARTIFACTS.esbuild))
   })
 
   it('reads the hardened-runtime Developer ID CodeDirectory of each sentry-cli slice', () => {

@@ -1,49 +1,14 @@
 import {strict as assert} from 'node:assert'
-import {open} from 'node:fs/promises'
 import fc from 'fast-check'
 import * as plist from 'plist'
 import {MAX_DER_DEPTH, encodeDerEntitlements, parseDerEntitlementsBlob, parseEntitlementsBlob} from '../../src/formats/entitlements.js'
 import {FormatError} from '../../src/formats/format-error.js'
-import {FILE_HEAD_BYTES, machHeaderExtent, parseFileLayout, parseMachO} from '../../src/formats/macho.js'
 import type {PlistDict, PlistValue} from '../../src/formats/property-list.js'
-import {BlobMagic, SlotType, blobPayload, entryForSlot, parseEmbeddedSignature, type EmbeddedSignature} from '../../src/formats/superblob.js'
+import {BlobMagic, SlotType, blobPayload, entryForSlot, type EmbeddedSignature} from '../../src/formats/superblob.js'
+import {blob, throwsFormat} from '../support/format-assertions.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
+import {realSignatures} from '../support/real-slices.js'
 
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(length)
-    const {bytesRead} = await fh.read(buf, 0, length, offset)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
-
-async function realSignatures(path: string): Promise<EmbeddedSignature[]> {
-  const fh = await open(path, 'r')
-  const size = (await fh.stat()).size
-  await fh.close()
-  const out = []
-  for (const slice of parseFileLayout(await readRange(path, 0, FILE_HEAD_BYTES), size).slices) {
-    const image = parseMachO(await readRange(path, slice.offset, machHeaderExtent(await readRange(path, slice.offset, 32), slice.size)), slice.size)
-    const {dataOffset, dataSize} = image.codeSignature!
-    out.push(parseEmbeddedSignature(await readRange(path, slice.offset + dataOffset, dataSize)))
-  }
-  return out
-}
-
-function throwsFormat(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof FormatError && e.code === code, `expected FormatError ${code}`)
-}
-
-function blob(magic: number, payload: Buffer): Buffer {
-  const b = Buffer.alloc(8 + payload.length)
-  b.writeUInt32BE(magic, 0)
-  b.writeUInt32BE(b.length, 4)
-  payload.copy(b, 8)
-  return b
-}
 const derBlob = (payload: Buffer): Buffer => blob(BlobMagic.derEntitlements, payload)
 
 /** A DER TLV with a short-or-long definite length. */

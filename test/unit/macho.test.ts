@@ -1,35 +1,12 @@
 import {strict as assert} from 'node:assert'
-import {open} from 'node:fs/promises'
 import fc from 'fast-check'
 import {FormatError} from '../../src/formats/format-error.js'
 import {
   FILE_HEAD_BYTES, LC_CODE_SIGNATURE, LC_SEGMENT, LC_SEGMENT_64, archName, machHeaderExtent, parseFileLayout, parseMachO,
 } from '../../src/formats/macho.js'
+import {throwsFormat} from '../support/format-assertions.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
-
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(length)
-    const {bytesRead} = await fh.read(buf, 0, length, offset)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
-
-async function fileSize(path: string): Promise<number> {
-  const fh = await open(path, 'r')
-  try {
-    return (await fh.stat()).size
-  } finally {
-    await fh.close()
-  }
-}
-
-function throwsFormat(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof FormatError && e.code === code, `expected FormatError ${code}`)
-}
+import {fileSize, readRange} from '../support/real-slices.js'
 
 /** A thin Mach-O header with the given load commands (each already a full command, cmd and cmdsize included). */
 function thinImage(opts: {is64?: boolean; cpuType?: number; cpuSubtype?: number; ncmds?: number; commands?: Buffer[]; sizeofcmds?: number}): Buffer {

@@ -1,40 +1,15 @@
 import {strict as assert} from 'node:assert'
-import {open} from 'node:fs/promises'
 import fc from 'fast-check'
 import {FormatError} from '../../src/formats/format-error.js'
-import {FILE_HEAD_BYTES, machHeaderExtent, parseFileLayout, parseMachO} from '../../src/formats/macho.js'
 import {MAX_REQUIREMENT_DEPTH, decompileRequirement, oidText, parseRequirementSet} from '../../src/formats/requirements.js'
-import {BlobMagic, SlotType, entryForSlot, parseEmbeddedSignature} from '../../src/formats/superblob.js'
+import {BlobMagic, SlotType, entryForSlot} from '../../src/formats/superblob.js'
+import {blob, throwsFormat} from '../support/format-assertions.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
-
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(length)
-    const {bytesRead} = await fh.read(buf, 0, length, offset)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
+import {realSignatures} from '../support/real-slices.js'
 
 /** The requirement set blob of every slice of a real binary. */
 async function realRequirementSets(path: string): Promise<Buffer[]> {
-  const fh = await open(path, 'r')
-  const size = (await fh.stat()).size
-  await fh.close()
-  const out = []
-  for (const slice of parseFileLayout(await readRange(path, 0, FILE_HEAD_BYTES), size).slices) {
-    const image = parseMachO(await readRange(path, slice.offset, machHeaderExtent(await readRange(path, slice.offset, 32), slice.size)), slice.size)
-    const {dataOffset, dataSize} = image.codeSignature!
-    const sig = parseEmbeddedSignature(await readRange(path, slice.offset + dataOffset, dataSize))
-    out.push(entryForSlot(sig, SlotType.requirements)!.blob)
-  }
-  return out
-}
-
-function throwsFormat(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof FormatError && e.code === code, `expected FormatError ${code}`)
+  return (await realSignatures(path)).map(sig => entryForSlot(sig, SlotType.requirements)!.blob)
 }
 
 // A tiny assembler for the requirement byte code, written from the format description.
@@ -79,11 +54,6 @@ const match = {
   onOrAfter: (t: bigint) => Buffer.concat([u32(13), i64(t)]), absent: u32(14),
 }
 
-function blob(magic: number, payload: Buffer): Buffer {
-  const b = Buffer.concat([u32(magic), u32(0), payload])
-  b.writeUInt32BE(b.length, 4)
-  return b
-}
 const requirement = (expr: Buffer, kind = 1): Buffer => blob(BlobMagic.requirement, Buffer.concat([u32(kind), expr]))
 const text = (expr: Buffer): string => decompileRequirement(requirement(expr))
 

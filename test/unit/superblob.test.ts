@@ -1,48 +1,10 @@
 import {strict as assert} from 'node:assert'
-import {open} from 'node:fs/promises'
 import fc from 'fast-check'
 import {FormatError} from '../../src/formats/format-error.js'
-import {FILE_HEAD_BYTES, machHeaderExtent, parseFileLayout, parseMachO} from '../../src/formats/macho.js'
 import {BlobMagic, SlotType, blobPayload, codeDirectoryEntries, entryForSlot, parseEmbeddedSignature} from '../../src/formats/superblob.js'
+import {blob, throwsFormat} from '../support/format-assertions.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
-
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(length)
-    const {bytesRead} = await fh.read(buf, 0, length, offset)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
-
-/** The LC_CODE_SIGNATURE data of every slice of a real binary, found through the layout and header parsers. */
-async function signatureData(path: string): Promise<Array<{arch: string; data: Buffer}>> {
-  const fh = await open(path, 'r')
-  const size = (await fh.stat()).size
-  await fh.close()
-  const layout = parseFileLayout(await readRange(path, 0, FILE_HEAD_BYTES), size)
-  const out = []
-  for (const slice of layout.slices) {
-    const image = parseMachO(await readRange(path, slice.offset, machHeaderExtent(await readRange(path, slice.offset, 32), slice.size)), slice.size)
-    const sig = image.codeSignature!
-    out.push({arch: slice.arch, data: await readRange(path, slice.offset + sig.dataOffset, sig.dataSize)})
-  }
-  return out
-}
-
-function throwsFormat(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof FormatError && e.code === code, `expected FormatError ${code}`)
-}
-
-function blob(magic: number, payload: Buffer): Buffer {
-  const b = Buffer.alloc(8 + payload.length)
-  b.writeUInt32BE(magic, 0)
-  b.writeUInt32BE(b.length, 4)
-  payload.copy(b, 8)
-  return b
-}
+import {realSlices, type RealSlice} from '../support/real-slices.js'
 
 /** A SuperBlob with the blobs laid out after the index in the order given. */
 function superBlob(items: Array<{slot: number; blob: Buffer}>): Buffer {
@@ -62,15 +24,15 @@ function superBlob(items: Array<{slot: number; blob: Buffer}>): Buffer {
 }
 
 describe('embedded signature SuperBlob (real binaries)', () => {
-  let sentry: Array<{arch: string; data: Buffer}>
-  let esbuild: Array<{arch: string; data: Buffer}>
+  let sentry: RealSlice[]
+  let esbuild: RealSlice[]
   before(async () => {
-    sentry = await signatureData(await realArtifact(ARTIFACTS.sentryCli))
-    esbuild = await signatureData(await realArtifact(ARTIFACTS.esbuild))
+    sentry = await realSlices(await realArtifact(ARTIFACTS.sentryCli))
+    esbuild = await realSlices(await realArtifact(ARTIFACTS.esbuild))
   })
 
   it('indexes the Developer ID signature of each sentry-cli slice', () => {
-    const summary = sentry.map(({arch, data}) => {
+    const summary = sentry.map(({arch, signatureData: data}) => {
       const sig = parseEmbeddedSignature(data)
       return [arch, sig.length, sig.entries.map(e => [e.slot, e.offset, e.magic, e.length])]
     })
@@ -83,7 +45,7 @@ describe('embedded signature SuperBlob (real binaries)', () => {
       ]],
     ])
     // The load command reserves more than the SuperBlob uses; the rest is zero padding.
-    for (const {data} of sentry) {
+    for (const {signatureData: data} of sentry) {
       const sig = parseEmbeddedSignature(data)
       assert.ok(data.length > sig.length)
       assert.ok(data.subarray(sig.length).every(b => b === 0))
@@ -91,7 +53,7 @@ describe('embedded signature SuperBlob (real binaries)', () => {
   })
 
   it('hands out each blob whole, and the CMS payload as DER', () => {
-    const sig = parseEmbeddedSignature(sentry[0]!.data)
+    const sig = parseEmbeddedSignature(sentry[0]!.signatureData)
     const cms = entryForSlot(sig, SlotType.signature)!
     assert.equal(cms.blob.readUInt32BE(0), BlobMagic.blobWrapper)
     assert.equal(cms.blob.length, 8979)
@@ -103,13 +65,13 @@ describe('embedded signature SuperBlob (real binaries)', () => {
   })
 
   it('indexes the single CodeDirectory of the linker-signed esbuild', () => {
-    const sig = parseEmbeddedSignature(esbuild[0]!.data)
+    const sig = parseEmbeddedSignature(esbuild[0]!.signatureData)
     assert.equal(sig.length, 76114)
     assert.deepEqual(sig.entries.map(e => [e.slot, e.offset, e.magic, e.length]), [[0, 20, 0xfade0c02, 76094]])
   })
 
   it('survives byte flips, truncations and absurd fields: a result or a FormatError, never anything else', () => {
-    const real = sentry[0]!.data
+    const real = sentry[0]!.signatureData
     fc.assert(
       fc.property(
         fc.array(fc.record({at: fc.integer({min: 0, max: 63}), value: fc.integer({min: 0, max: 255})}), {minLength: 1, maxLength: 6}),
@@ -134,7 +96,7 @@ describe('embedded signature SuperBlob (real binaries)', () => {
   })
 
   it('refuses a huge claimed blob count without walking it', () => {
-    const b = Buffer.from(sentry[0]!.data)
+    const b = Buffer.from(sentry[0]!.signatureData)
     b.writeUInt32BE(0xffffffff, 8)
     throwsFormat(() => parseEmbeddedSignature(b), 'superblob.bad-count')
   })

@@ -3,10 +3,9 @@
  * so that starting one costs little. Workers claim units of pages from a shared counter (so a
  * slower thread simply claims fewer) and write slots straight into the shared output.
  */
-import {parentPort, workerData} from 'node:worker_threads'
-import {bytesOfPages, pieceSize, shortReadError, type CodePages} from './code-pages.js'
-import {PageDigestStream} from './page-digest-stream.js'
-import {readAtSync} from './positional-read.js'
+import {parentPort} from 'node:worker_threads'
+import {pieceSize, type CodePages} from './code-pages.js'
+import {hashPageRangeSync} from './sync-page-range.js'
 import {UnitClaims} from './unit-claims.js'
 
 export interface PageHashWorkerData {
@@ -29,16 +28,7 @@ function hashClaimedUnits(data: PageHashWorkerData): void {
   claims.markWorkerStarted()
   for (let unit = claims.claim(); unit < units; unit = claims.claim()) {
     const firstPage = unit * pagesPerUnit
-    const endPage = Math.min(firstPage + pagesPerUnit, pages.pageCount)
-    const stream = new PageDigestStream(pages, firstPage, endPage, slots)
-    const {start, end} = bytesOfPages(pages, firstPage, endPage)
-    for (let at = start; at < end; at += piece.length) {
-      const length = Math.min(piece.length, end - at)
-      const got = readAtSync(pages.fd, piece, length, pages.sliceOffset + at)
-      if (got < length) throw shortReadError(pages, pages.sliceOffset + at + got)
-      stream.push(piece.subarray(0, length))
-    }
-    stream.finish()
+    hashPageRangeSync(pages, firstPage, Math.min(firstPage + pagesPerUnit, pages.pageCount), slots, piece)
   }
 }
 
@@ -50,11 +40,15 @@ function report(error: unknown): PageHashWorkerReport {
 }
 
 if (parentPort) {
-  let failure: unknown
-  try {
-    hashClaimedUnits(workerData as PageHashWorkerData)
-  } catch (error) {
-    failure = error ?? new Error('page hash worker failed')
-  }
-  parentPort.postMessage(report(failure))
+  const port = parentPort
+  // A worker serves one job after another until its pool terminates it.
+  port.on('message', (job: PageHashWorkerData) => {
+    let failure: unknown
+    try {
+      hashClaimedUnits(job)
+    } catch (error) {
+      failure = error ?? new Error('page hash worker failed')
+    }
+    port.postMessage(report(failure))
+  })
 }

@@ -1,9 +1,10 @@
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 import {FormatError} from '../formats/format-error.js'
-import type {CodePages} from './code-pages.js'
+import {pieceSize, type CodePages} from './code-pages.js'
 import type {PageHashWorkerData, PageHashWorkerReport} from './page-hash-worker.js'
-import {hashPageRange, ReadBuffers} from './sequential-page-hasher.js'
+import {hashPageRangeSync} from './sync-page-range.js'
 import {UnitClaims} from './unit-claims.js'
+import {PageHashPool} from './page-hash-pool.js'
 
 export interface ParallelTuning {
   /** Bytes of pages a thread claims at a time: large enough that claiming is free, small enough to balance the tail. */
@@ -21,8 +22,6 @@ export const DEFAULT_TUNING: ParallelTuning = {unitBytes: 8 << 20, callerHashes:
 /** Read size inside a worker (synchronous reads: the worker has nothing else to do while it waits). */
 export const WORKER_READ_BYTES = 1 << 20
 
-const WORKER_URL = new URL('./page-hash-worker.js', import.meta.url)
-
 /**
  * Hashes the pages on `workerCount` worker threads writing slots into one shared buffer, the
  * calling thread claiming units too (see ParallelTuning.callerHashes). Any thread failing, or the
@@ -33,6 +32,7 @@ export async function hashPagesInWorkers(
   workerCount: number,
   signal?: AbortSignal,
   tuning: ParallelTuning = DEFAULT_TUNING,
+  pool?: PageHashPool,
 ): Promise<Buffer> {
   signal?.throwIfAborted()
   const pagesPerUnit = Math.max(1, Math.floor(tuning.unitBytes / pages.pageSize))
@@ -46,18 +46,25 @@ export async function hashPagesInWorkers(
     slots: new SharedArrayBuffer(pages.pageCount * pages.slotSize),
   }
   const slots = new Uint8Array(data.slots)
-  const workers = Array.from({length: Math.max(1, Math.min(workerCount, units))}, () => new Worker(WORKER_URL, {workerData: data}))
+  const own = pool?.usable ? undefined : PageHashPool.start(Math.max(1, Math.min(workerCount, units)))
+  const active = (pool?.usable ? pool : own)!
+  const workers = active.workers
+  const results = workers.map(finished)
+  for (const w of workers) w.postMessage(data)
 
   const stop = new AbortController()
   const callerSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal
   const hashWhileWorkersStart = async () => {
     if (tuning.callerHashes === 'never') return
-    const buffers = new ReadBuffers(pages.pageSize)
+    const piece = Buffer.allocUnsafe(pieceSize(pages.pageSize, WORKER_READ_BYTES))
     while (tuning.callerHashes === 'throughout' || claims.startedWorkers() < workers.length) {
+      // Between units the event loop runs: worker failures and the abort signal get through.
+      await new Promise(resolve => setImmediate(resolve))
+      callerSignal.throwIfAborted()
       const unit = claims.claim()
       if (unit >= units) return
       const firstPage = unit * pagesPerUnit
-      await hashPageRange(pages, firstPage, Math.min(firstPage + pagesPerUnit, pages.pageCount), slots, buffers, callerSignal)
+      hashPageRangeSync(pages, firstPage, Math.min(firstPage + pagesPerUnit, pages.pageCount), slots, piece)
     }
   }
   const onCaller = hashWhileWorkersStart()
@@ -68,33 +75,39 @@ export async function hashPagesInWorkers(
     signal?.addEventListener('abort', onAbort, {once: true})
   })
   try {
-    await Promise.race([Promise.all([onCaller, ...workers.map(finished)]), aborted])
+    await Promise.race([Promise.all([onCaller, ...results.map(r => r.done)]), aborted])
   } catch (error) {
     // Every thread must have stopped reading before the caller may close the descriptor.
     stop.abort()
-    await Promise.all([onCaller.catch(() => undefined), ...workers.map((w) => w.terminate())])
+    await Promise.all([onCaller.catch(() => undefined), active.close()])
     throw error
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort)
+    for (const r of results) r.detach()
+    // After a failure the active pool was closed and awaited above; here every worker has reported.
+    own?.release()
   }
   const result = Buffer.allocUnsafe(slots.length)
   result.set(slots)
   return result
 }
 
-function finished(worker: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let reported = false
-    worker.once('message', (message: PageHashWorkerReport) => {
-      reported = true
-      if (message.ok) resolve()
-      else reject(rebuild(message))
-    })
+/** One job's outcome on one worker; `detach` drops the listeners so a pooled worker can take the next job. */
+function finished(worker: Worker): {done: Promise<void>; detach: () => void} {
+  let detach = () => {}
+  const done = new Promise<void>((resolve, reject) => {
+    const onMessage = (message: PageHashWorkerReport) => (message.ok ? resolve() : reject(rebuild(message)))
+    const onExit = (code: number) => reject(new Error(`page hash worker exited with code ${code} before reporting`))
+    worker.once('message', onMessage)
     worker.once('error', reject)
-    worker.once('exit', (code) => {
-      if (!reported) reject(new Error(`page hash worker exited with code ${code} before reporting`))
-    })
+    worker.once('exit', onExit)
+    detach = () => {
+      worker.off('message', onMessage)
+      worker.off('error', reject)
+      worker.off('exit', onExit)
+    }
   })
+  return {done, detach}
 }
 
 function rebuild(report: Extract<PageHashWorkerReport, {ok: false}>): Error {

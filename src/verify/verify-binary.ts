@@ -3,6 +3,7 @@ import {FILE_HEAD_BYTES, parseFileLayout, type FileLayout} from '../formats/mach
 import {hashAlgorithmOf} from '../formats/hash-type.js'
 import {isFormatError} from '../formats/format-error.js'
 import type {CertificateInfo} from '../formats/certificate.js'
+import {prewarmPageHashing} from '../io/page-hasher.js'
 import {RandomAccessFile} from '../io/random-access-file.js'
 import {checkCms} from './check-cms.js'
 import {checkCodeDirectory, type BoundFiles} from './check-code-directory.js'
@@ -43,6 +44,9 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
   } catch (e) {
     return {findings: [unreadable(displayPath, e)], slices: []}
   }
+  // Boot page-hashing workers now, so their start-up overlaps the parsing below.
+  const pool = prewarmPageHashing(file.size, opts.pageHashing)
+  if (pool) opts = {...opts, pageHashing: {...opts.pageHashing, pool}}
   try {
     let layout: FileLayout
     try {
@@ -61,6 +65,7 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
     findings.push(...checkSlicesAgree(displayPath, slices))
     return {findings, slices, layout}
   } finally {
+    pool?.release()
     await file.close()
   }
 }

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {FormatError} from '../../src/formats/format-error.js'
 import type {CodePages} from '../../src/io/code-pages.js'
 import {hashPagesInWorkers} from '../../src/io/parallel-page-hasher.js'
+import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import {hashPagesSequentially} from '../../src/io/sequential-page-hasher.js'
 
 // Drives the worker path directly with small units and without the calling thread's help, so the
@@ -45,6 +46,24 @@ describe('parallel page hashing in workers', () => {
     for (let at = 0; at < codeLimit; at += pageSize) slots.push(createHash('sha256').update(CODE.subarray(at, Math.min(at + pageSize, codeLimit))).digest())
     return Buffer.concat(slots)
   }
+
+  it('a warm pool serves job after job, and closes itself after a failure', async () => {
+    const pool = PageHashPool.start(2)
+    try {
+      for (const [codeLimit, pageSize] of [[600 * 1024, 4096], [300 * 1024 + 5, 16384], [600 * 1024, 4096]] as const) {
+        const slots = await hashPagesInWorkers(pagesOf(codeLimit, pageSize), 2, undefined, workersOnly, pool)
+        assert.deepEqual(slots, expectedSlots(codeLimit, pageSize))
+      }
+      assert.equal(pool.usable, true)
+      const tooLong = {...pagesOf(600 * 1024), codeLimit: 700 * 1024, pageCount: 175}
+      await assert.rejects(hashPagesInWorkers(tooLong, 2, undefined, workersOnly, pool), (e: unknown) => e instanceof FormatError)
+      assert.equal(pool.usable, false)
+      // A closed pool is not used again: the job starts workers of its own.
+      assert.deepEqual(await hashPagesInWorkers(pagesOf(600 * 1024), 2, undefined, workersOnly, pool), expectedSlots(600 * 1024, 4096))
+    } finally {
+      await pool.close()
+    }
+  })
 
   it('gives the same slots as the definition with 1, 2 and 3 workers sharing many units', async () => {
     for (const workers of [1, 2, 3]) {

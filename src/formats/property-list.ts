@@ -1,3 +1,4 @@
+import {DOMParser} from '@xmldom/xmldom'
 import * as plist from 'plist'
 import {FormatError} from './format-error.js'
 
@@ -21,6 +22,7 @@ export function parsePropertyList(bytes: Buffer, what: string): PlistValue {
     if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) return withBuffers(plist.parseBinary(bytes) as PlistValue)
     const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
     if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
+    assertWellFormed(text)
     return withBuffers(plist.parse(text))
   } catch (e) {
     throw new FormatError('plist.malformed', `${what}: not a valid property list (${(e as Error).message})`)
@@ -46,4 +48,24 @@ function withBuffers(v: PlistValue): PlistValue {
     for (const k of Object.keys(v)) v[k] = withBuffers(v[k]!)
   }
   return v
+}
+
+/**
+ * The plist package parses with xmldom's default handler, which prints every XML error on the
+ * console before throwing; a user verifying a damaged Info.plist would see parser noise. A quiet
+ * well-formedness pass first turns the same errors into our own message.
+ */
+function assertWellFormed(xml: string): void {
+  let problem: string | undefined
+  try {
+    new DOMParser({
+      onError: (level, message) => {
+        if (level === 'warning') return
+        problem ??= message
+        throw new Error(message)
+      },
+    }).parseFromString(xml, 'text/xml')
+  } catch (e) {
+    throw new Error(problem ?? (e as Error).message)
+  }
 }

@@ -28,3 +28,20 @@ describe('property list data values', () => {
     }
   })
 })
+
+describe('malformed XML property lists', () => {
+  it('are reported in our message, with nothing printed by the XML parser', () => {
+    const written: string[] = []
+    const original = console.error
+    const originalWarn = console.warn
+    console.error = (...a: unknown[]) => void written.push(a.join(' '))
+    console.warn = console.error
+    try {
+      assert.throws(() => parsePropertyList(Buffer.from('<plist><dict><key>a</key><string>x</dict></plist>'), 'Info.plist'), /Info\.plist: not a valid property list \(.*tag mismatch/)
+    } finally {
+      console.error = original
+      console.warn = originalWarn
+    }
+    assert.deepEqual(written, [])
+  })
+})

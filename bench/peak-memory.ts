@@ -19,3 +19,10 @@ export async function peakMemoryOfHashing(path: string, codeLimit: number, pageS
   const name = `peak RSS, hashPages parallel:${parallel}, ${codeLimit / 2 ** 30} GiB, ${pageSize / 1024} KiB pages`
   return {name, maxRssBytes, highWaterMarkBytes, limitBytes}
 }
+
+/** Runs the whole of `esdctl verify` on a signed file in a fresh process and reads its peak RSS. */
+export async function peakMemoryOfVerify(path: string, sizeBytes: number, parallel: 'off' | 'auto', limitBytes: number): Promise<PeakMemoryCheck> {
+  const {stdout} = await promisify(execFile)(process.execPath, [CHILD, 'verify', path, parallel])
+  const {maxRssBytes, highWaterMarkBytes} = JSON.parse(stdout) as {maxRssBytes: number; highWaterMarkBytes?: number}
+  return {name: `peak RSS, esdctl verify parallel:${parallel}, signed Mach-O of ${(sizeBytes / 2 ** 30).toFixed(2)} GiB`, maxRssBytes, highWaterMarkBytes, limitBytes}
+}

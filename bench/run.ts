@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {measureGroup, type BenchGroup, type Measured} from './harness.js'
 import {writeDeterministicFile} from './input-file.js'
 import {createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
-import {peakMemoryOfHashing, type PeakMemoryCheck} from './peak-memory.js'
+import {peakMemoryOfHashing, peakMemoryOfVerify, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
 import {verifyWholeFile, writeSignedBenchBinary} from './verify-cases.js'
 
@@ -55,6 +55,10 @@ async function main(): Promise<void> {
     // Before the parent grows: a child's maxRSS starts from its parent's size at fork on Linux.
     const checks: PeakMemoryCheck[] = []
     for (const parallel of ['off', 'auto'] as const) checks.push(await peakMemoryOfHashing(path, 1 * GiB, 4096, parallel, PEAK_RSS_LIMIT))
+    const signedGiB = join(dir, 'signed-1g')
+    await writeSignedBenchBinary(signedGiB, 1 * GiB, 4096)
+    for (const parallel of ['off', 'auto'] as const) checks.push(await peakMemoryOfVerify(signedGiB, 1 * GiB, parallel, PEAK_RSS_LIMIT))
+    await rm(signedGiB)
     console.log('Peak memory (separate process)')
     for (const check of checks) console.log(memoryLine(check))
     let allMet = checks.every((c) => c.maxRssBytes < c.limitBytes)

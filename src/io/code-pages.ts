@@ -1,3 +1,4 @@
+import {fstatSync} from 'node:fs'
 import {FormatError} from '../formats/format-error.js'
 
 /**
@@ -26,7 +27,10 @@ export function bytesOfPages(pages: CodePages, firstPage: number, endPage: numbe
   }
 }
 
-export function shortReadError(pages: CodePages, fileEnd: number): FormatError {
+export function shortReadError(pages: CodePages, readEnd: number): FormatError {
+  // A thread reading a later unit meets the end at its own offset; the file's size is what the
+  // message must name, so that every thread (and the sequential path) reports the same error.
+  const fileEnd = Math.min(readEnd, sizeOf(pages.fd) ?? readEnd)
   const start = pages.sliceOffset
   const end = pages.sliceOffset + pages.codeLimit
   return new FormatError(
@@ -40,4 +44,12 @@ export function shortReadError(pages: CodePages, fileEnd: number): FormatError {
 export function pieceSize(pageSize: number, readBytes: number): number {
   if (pageSize >= readBytes) return readBytes
   return Math.floor(readBytes / pageSize) * pageSize
+}
+
+function sizeOf(fd: number): number | undefined {
+  try {
+    return fstatSync(fd).size
+  } catch {
+    return undefined
+  }
 }

@@ -1,0 +1,150 @@
+import {chmod, copyFile, lstat, mkdir, mkdtemp, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {basename, dirname, join, resolve} from 'node:path'
+import {PkgbuildAdapter, PkgbuildError} from '../adapters/pkgbuild.js'
+import {BuildRefusal} from '../bundle/bundle-error.js'
+import {ExitCode} from '../exit-codes.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import {loadManifest} from '../manifest/load-manifest.js'
+import {MANIFEST_FILE_NAME} from '../manifest/manifest.js'
+import {TrustStore} from '../trust/trust-store.js'
+import {checkAppAgreesWithManifest} from './app-agreement.js'
+import {copyPayloadTree} from './copy-tree.js'
+import {commandLine, componentPackageName, OUT_NAMES, packagingCommands, PAYLOADS_DIR, renderComponentPlist, renderInstructions} from './pkg-commands.js'
+import {PKG_SCRIPT_NAMES, renderPkgScript} from './pkg-scripts.js'
+import type {PayloadEnvironment, PayloadRequest, PayloadResult} from './payload-request.js'
+
+export type {PayloadEnvironment, PayloadRequest, PayloadResult, PackagingCommands} from './payload-request.js'
+
+export const DEFAULT_ESDCTL_PATH = '/usr/local/bin/esdctl'
+const OPTIONAL_DIRS = ['etc', 'lib', 'modules', 'share'] as const
+
+/**
+ * Assembles the install payload (`<name>.app`, optional etc/ lib/ modules/ share/, esdctl.json)
+ * inside a pkg root, with the pkg scripts, component plist and packaging command lines. Everything
+ * is checked before anything is written, built in a staging directory beside `out` and renamed
+ * into place, so `out` is either the complete result or untouched.
+ */
+export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment = {}): Promise<PayloadResult> {
+  const now = env.now ?? new Date()
+  const trust = env.trust ?? TrustStore.apple()
+  const out = resolve(req.out)
+  const app = resolve(req.app)
+  const esdctl = req.esdctl ?? DEFAULT_ESDCTL_PATH
+  if (!esdctl.startsWith('/') || /[\0\n\r]/.test(esdctl)) {
+    throw new BuildRefusal('payload.bad-esdctl', '--esdctl', 'path', `${JSON.stringify(esdctl)} is not an absolute path`, 'Pass where esdctl is installed on the target Macs, e.g. /usr/local/bin/esdctl.')
+  }
+  const loaded = await loadManifest(req.manifest)
+  if ('errors' in loaded) {
+    const first = loaded.errors[0]!
+    const more = loaded.errors.length > 1 ? ` (and ${loaded.errors.length - 1} more: ${loaded.errors.slice(1).map(e => e.message).join('; ')})` : ''
+    const field = first.field || '(whole file)'
+    const prefix = `${first.path}: ${field}: `
+    const problem = first.message.startsWith(prefix) ? first.message.slice(prefix.length) : first.message
+    throw new BuildRefusal('payload.manifest', first.path, field, problem + more, first.fix)
+  }
+  const manifest = loaded.manifest
+  const {version} = await checkAppAgreesWithManifest(app, req.manifest, manifest, {trust, now})
+  await checkOut(out, req.force === true)
+  const extras = OPTIONAL_DIRS.filter(d => req[d] !== undefined).map(d => ({dir: d, from: resolve(req[d]!)}))
+  for (const {dir, from} of extras) {
+    if (!(await stat(from).catch(() => undefined))?.isDirectory()) throw new BuildRefusal('payload.not-a-directory', from, `--${dir}`, 'is not a directory', `Pass a directory with --${dir}.`)
+  }
+
+  const layout = new PrefixLayout({name: manifest.name, label: manifest.label})
+  const installedPayload = `${PAYLOADS_DIR}/${manifest.name}/${version}`
+  const commands = packagingCommands({name: manifest.name, version, identifier: `${manifest.bundleId}.pkg`, installerIdentity: req.installerIdentity, notaryProfile: req.notaryProfile})
+  const variables = [...(req.installerIdentity === undefined ? ['INSTALLER_IDENTITY (your "Developer ID Installer: …" certificate)'] : []), ...(req.notaryProfile === undefined ? ['NOTARY_PROFILE (a notarytool store-credentials profile)'] : [])]
+
+  const staging = await mkdtemp(join(dirname(out), `.${basename(out)}.esdctl-`))
+  try {
+    const payload = join(staging, OUT_NAMES.root, ...installedPayload.split('/').filter(Boolean))
+    await mkdir(payload, {recursive: true, mode: 0o755})
+    await copyPayloadTree(app, join(payload, `${manifest.name}.app`), {flag: '--app', allowLinks: true})
+    // etc/ holds the admin-editable configuration, which install hashes file by file: no links.
+    for (const {dir, from} of extras) await copyPayloadTree(from, join(payload, dir), {flag: `--${dir}`, allowLinks: dir !== 'etc'})
+    await copyFile(req.manifest, join(payload, MANIFEST_FILE_NAME))
+    await chmod(join(payload, MANIFEST_FILE_NAME), 0o644)
+
+    const scriptsDir = join(staging, OUT_NAMES.scripts)
+    await mkdir(scriptsDir, {mode: 0o755})
+    for (const script of PKG_SCRIPT_NAMES) {
+      const text = renderPkgScript(script, {name: manifest.name, version, esdctl, payload: installedPayload, receipt: layout.receipt})
+      await writeFile(join(scriptsDir, script), text, {mode: 0o755})
+      await chmod(join(scriptsDir, script), 0o755)
+    }
+    const appInRoot = `${installedPayload.slice(1)}/${manifest.name}.app`
+    await writeFile(join(staging, OUT_NAMES.componentPlist), renderComponentPlist(appInRoot), {mode: 0o644})
+    const instructions = renderInstructions({name: manifest.name, version, installedPayload, esdctl, commands, variables})
+    await writeFile(join(staging, OUT_NAMES.instructions), instructions, {mode: 0o644})
+
+    const pkg = await maybeBuildPkg(req, env, staging, out, {identifier: `${manifest.bundleId}.pkg`, version, name: manifest.name, installerIdentity: req.installerIdentity})
+    await chmod(staging, 0o755)
+    await replace(staging, out, req.force === true)
+    const root = join(out, OUT_NAMES.root)
+    return {
+      name: manifest.name,
+      label: manifest.label,
+      bundleId: manifest.bundleId,
+      teamId: manifest.teamId,
+      version,
+      out,
+      root,
+      payload: join(root, ...installedPayload.split('/').filter(Boolean)),
+      installedPayload,
+      scripts: {preinstall: join(out, OUT_NAMES.scripts, 'preinstall'), postinstall: join(out, OUT_NAMES.scripts, 'postinstall')},
+      componentPlist: join(out, OUT_NAMES.componentPlist),
+      commands,
+      commandLines: (['pkgbuild', 'productbuild', 'notarytool', 'stapler'] as const).map(k => commandLine(commands[k])),
+      instructions: join(out, OUT_NAMES.instructions),
+      pkg,
+    }
+  } finally {
+    await rm(staging, {recursive: true, force: true})
+  }
+}
+
+async function checkOut(out: string, force: boolean): Promise<void> {
+  if (!(await stat(dirname(out)).catch(() => undefined))?.isDirectory()) {
+    throw new BuildRefusal('payload.out-parent', out, '--out', `its parent ${dirname(out)} is not an existing directory`, 'Create the parent directory first.')
+  }
+  const existing = await lstat(out).catch(() => undefined)
+  if (existing && !force) throw new BuildRefusal('payload.exists', out, '--out', 'already exists; esdctl does not overwrite it', 'Pass --force to replace it, or choose another --out.')
+  if (existing && !existing.isDirectory()) throw new BuildRefusal('payload.exists', out, '--out', 'exists and is not a directory', 'Choose another --out.')
+}
+
+async function maybeBuildPkg(req: PayloadRequest, env: PayloadEnvironment, staging: string, out: string, o: {identifier: string; version: string; name: string; installerIdentity?: string}): Promise<PayloadResult['pkg']> {
+  if (!req.pkg) return {built: false, reason: 'not asked for (--pkg)'}
+  const pkgbuild = env.pkgbuild === undefined ? (PkgbuildAdapter.available() ? new PkgbuildAdapter() : null) : env.pkgbuild
+  if (!pkgbuild) return {built: false, reason: 'pkgbuild is not available on this machine (it exists only on macOS); run the command lines on a Mac'}
+  const file = componentPackageName(o.name, o.version)
+  try {
+    await pkgbuild.build({
+      root: join(staging, OUT_NAMES.root),
+      scripts: join(staging, OUT_NAMES.scripts),
+      componentPlist: join(staging, OUT_NAMES.componentPlist),
+      identifier: o.identifier,
+      version: o.version,
+      installLocation: '/',
+      ...(o.installerIdentity === undefined ? {} : {sign: o.installerIdentity}),
+      output: join(staging, file),
+    })
+  } catch (e) {
+    if (!(e instanceof PkgbuildError)) throw e
+    throw new BuildRefusal('payload.pkgbuild-failed', out, '--pkg', `pkgbuild failed, so nothing was written: ${e.message}`, 'Fix what pkgbuild reports (often the --installer-identity) and run again.', ExitCode.badInput)
+  }
+  return {built: true, path: join(out, file)}
+}
+
+/** Renames the finished staging directory to `out`; a replaced `out` is removed only after the swap. */
+async function replace(staging: string, out: string, force: boolean): Promise<void> {
+  const existing = await lstat(out).catch(() => undefined)
+  if (!existing) {
+    await rename(staging, out)
+    return
+  }
+  if (!force) throw new BuildRefusal('payload.exists', out, '--out', 'appeared while the payload was built; nothing was replaced', 'Pass --force to replace it, or choose another --out.')
+  const aside = `${staging}.replaced`
+  await rename(out, aside)
+  await rename(staging, out)
+  await rm(aside, {recursive: true, force: true})
+}

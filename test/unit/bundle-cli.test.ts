@@ -1,0 +1,81 @@
+import {strict as assert} from 'node:assert'
+import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {execa} from 'execa'
+import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
+
+/**
+ * Runs a command class the way bin/run.js runs commands (oclif parses, renders --json, maps errors
+ * to exit codes) without depending on the generated oclif.manifest.json listing it.
+ */
+const RUNNER = `
+import {flush, handle} from '@oclif/core'
+const [mod, ...argv] = process.argv.slice(1)
+const {default: Cmd} = await import(mod)
+await Cmd.run(argv, {root: process.cwd()}).then(() => flush()).catch(handle)
+`
+
+function esdctl(command: 'bundle' | 'payload', ...args: string[]) {
+  const mod = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'commands', `${command}.js`)).href
+  return execa(process.execPath, ['--input-type=module', '-e', RUNNER, mod, ...args], {reject: false, cwd: REPO_ROOT, env: {NODE_OPTIONS: ''}})
+}
+
+describe('esdctl bundle (the command, as a process, with real Apple profiles)', () => {
+  let dir: string
+  let exe: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-bundle-cli-'))
+    exe = await realArtifact(ARTIFACTS.esbuild)
+  })
+  after(() => rm(dir, {recursive: true, force: true}))
+
+  it('--json on a machine without codesign: signed false, the script, the entitlements', async function () {
+    const profile = realProfile('processmonitor-devid-es')
+    if (!profile) this.skip()
+    if (process.platform === 'darwin') this.skip()
+    const out = join(dir, 'out')
+    const r = await esdctl('bundle', '--json', '--executable', exe, '--profile', profile!, '--bundle-id', 'com.objective-see.processmonitor', '--version', '1.0', '--out', out)
+    assert.equal(r.exitCode, 0, r.stderr + r.stdout)
+    const json = JSON.parse(r.stdout)
+    assert.equal(json.signed, false)
+    assert.equal(json.script, join(out, 'sign.sh'))
+    assert.equal(json.teamId, 'VBG97UB4TA')
+    assert.equal(json.entitlements['com.apple.developer.endpoint-security.client'], true)
+    assert.equal(json.entitlements['com.apple.application-identifier'], 'VBG97UB4TA.com.objective-see.processmonitor')
+    assert.deepEqual((await readdir(out)).sort(), ['esbuild.app', 'esbuild.entitlements', 'sign.sh'])
+    assert.equal((await execa('bash', ['-n', join(out, 'sign.sh')], {reject: false})).exitCode, 0)
+    assert.match(await readFile(join(out, 'sign.sh'), 'utf8'), /--entitlements "\$HERE"\/esbuild\.entitlements "\$HERE"\/esbuild\.app$/m)
+  })
+
+  it('refuses Endpoint Security under a profile without it: exit 4, the file and field named, --json error', async function () {
+    const profile = realProfile('karabiner-daemon-devid')
+    if (!profile) this.skip()
+    const out = join(dir, 'karabiner')
+    const r = await esdctl('bundle', '--json', '--executable', exe, '--profile', profile!, '--bundle-id', 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon', '--version', '1.0', '--out', out)
+    assert.equal(r.exitCode, 4)
+    const json = JSON.parse(r.stdout)
+    assert.equal(json.error.code, 'bundle.entitlement-not-allowed')
+    assert.match(json.error.message, /karabiner-daemon-devid\.provisionprofile: Entitlements\.com\.apple\.developer\.endpoint-security\.client: /)
+    assert.deepEqual((await readdir(dir)).filter(f => f.startsWith('karabiner') || f.includes('esdctl-')), [])
+  })
+
+  it('refuses an expired profile in text mode with exit 4 and the fix', async function () {
+    const profile = realProfile('credctl-development-expired')
+    if (!profile) this.skip()
+    const r = await esdctl('bundle', '--executable', exe, '--profile', profile!, '--bundle-id', 'com.crzy.credctl', '--version', '1.0', '--out', join(dir, 'credctl'))
+    assert.equal(r.exitCode, 4)
+    assert.match(r.stderr.replace(/\s*›\s*/g, ' '), /ExpirationDate: the provisioning profile .* expired on/)
+  })
+
+  it('payload: a manifest that is not JSON is exit 4 naming the file', async () => {
+    const bad = join(dir, 'esdctl.json')
+    await (await import('node:fs/promises')).writeFile(bad, '{')
+    const r = await esdctl('payload', '--json', '--app', join(dir, 'x.app'), '--manifest', bad, '--out', join(dir, 'p'))
+    assert.equal(r.exitCode, 4)
+    const json = JSON.parse(r.stdout)
+    assert.equal(json.error.code, 'payload.manifest')
+    assert.ok(json.error.message.startsWith(`${bad}: (whole file): is not valid JSON`), json.error.message)
+  })
+})

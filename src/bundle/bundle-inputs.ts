@@ -3,7 +3,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 import {isValidName} from '../layout/names.js'
 import {BuildRefusal} from './bundle-error.js'
 import type {BundleRequest} from './bundle-request.js'
-import {looksLikeMachO} from './macho-magic.js'
+import {looksLikeMachO} from '../io/macho-sniff.js'
 
 /** CFBundleIdentifier: letters, digits, hyphens and periods, at least two components. */
 const BUNDLE_ID = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/

@@ -1,7 +1,7 @@
 import {lstat, readdir} from 'node:fs/promises'
 import {join, relative, sep} from 'node:path'
 import {CodesignAdapter, type CodesignSignOptions} from '../adapters/codesign.js'
-import {looksLikeMachO} from './macho-magic.js'
+import {looksLikeMachO} from '../io/macho-sniff.js'
 
 export interface PlannedSignature {
   /** Absolute path of the code to sign. */

@@ -1,10 +1,11 @@
-import {open, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {parseCodeResources} from '../formats/code-resources.js'
 import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
 import {readProvisioningProfile} from '../formats/provisioning-profile.js'
 import {walkTree, type TreeEntry} from '../io/bundle-tree.js'
+import {looksLikeMachO} from '../io/macho-sniff.js'
 import {checkProfileAuthorises, checkProfileItself, profileReport} from './check-profile.js'
 import {checkSeal} from './check-seal.js'
 import {finding, type Finding} from './finding.js'
@@ -18,8 +19,6 @@ export interface BundleVerification {
   slices: SliceReport[]
   profile?: ProfileReport
 }
-
-const MACHO_MAGICS = new Set([0xfeedfacf, 0xfeedface, 0xcafebabe, 0xcafebabf, 0xcffaedfe, 0xcefaedfe, 0xbebafeca, 0xbfbafeca])
 
 /**
  * Verifies an app-like bundle as AMFI would judge it at launch: Info.plist, the main executable's
@@ -168,17 +167,6 @@ async function checkNestedExecutables(tree: TreeEntry[], mainRel: string, shown:
     }
   }
   return out
-}
-
-async function looksLikeMachO(path: string): Promise<boolean> {
-  const fh = await open(path, 'r')
-  try {
-    const b = Buffer.alloc(4)
-    const {bytesRead} = await fh.read(b, 0, 4, 0)
-    return bytesRead === 4 && (MACHO_MAGICS.has(b.readUInt32BE(0)) || MACHO_MAGICS.has(b.readUInt32LE(0)))
-  } finally {
-    await fh.close()
-  }
 }
 
 /** The restricted entitlements worth naming: the capabilities (ES above all) when any, else the identity keys. */

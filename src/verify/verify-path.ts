@@ -1,6 +1,7 @@
 import {open, readFile, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
+import {isMachOMagic} from '../formats/macho-magic.js'
 import {readProvisioningProfile} from '../formats/provisioning-profile.js'
 import {checkProfileItself, profileReport} from './check-profile.js'
 import {finding, hasErrors, type Finding} from './finding.js'
@@ -11,7 +12,6 @@ import {verifyBundle} from './verify-bundle.js'
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
-const MACHO = new Set([0xfeedfacf, 0xfeedface, 0xcafebabe, 0xcafebabf])
 
 /**
  * The library's front door: judges an `.app` bundle, a bare Mach-O or a `.provisionprofile`
@@ -90,7 +90,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     if (!isFsError(e)) throw e
     return {kind: 'unknown', finding: finding('input.unreadable', 'error', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
-  if (MACHO.has(head.readUInt32BE(0)) || MACHO.has(head.readUInt32LE(0))) return {kind: 'macho'}
+  if (isMachOMagic(head)) return {kind: 'macho'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   return {kind: 'unknown', finding: finding('input.unknown-kind', 'error', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
 }

@@ -175,3 +175,34 @@ export class PrefixLayout {
     return joinSegments([...this.rootSegments, 'Library', 'LaunchDaemons', `${this.label}.plist`])
   }
 }
+
+/**
+ * esdctl's own machine-wide files, outside any one daemon's prefix: the registry of installed
+ * daemons and the one lock every mutating run takes. Rebased onto `root` like PrefixLayout.
+ */
+export class ToolPaths {
+  readonly root: string
+  private readonly rootSegments: string[]
+
+  constructor(root = '/') {
+    const rootSegments = absoluteSegments(root)
+    if (rootSegments === undefined) {
+      throw new LayoutError('layout.bad-root', `root ${JSON.stringify(root)} must be an absolute path without '..'`)
+    }
+    this.rootSegments = rootSegments
+    this.root = joinSegments(rootSegments)
+  }
+
+  get dir(): string {
+    return joinSegments([...this.rootSegments, 'Library', 'Application Support', 'esdctl'])
+  }
+
+  /** Every daemon esdctl installed: name, label and prefix. */
+  get registry(): string {
+    return joinSegments([...this.rootSegments, 'Library', 'Application Support', 'esdctl', 'registry.json'])
+  }
+
+  get lock(): string {
+    return joinSegments([...this.rootSegments, 'Library', 'Application Support', 'esdctl', 'esdctl.lock'])
+  }
+}

@@ -26,6 +26,13 @@ export type ErrorStyle = 'modern' | 'legacy'
 
 export interface FakeLaunchdConfig {
   errorStyle: ErrorStyle
+  /**
+   * Program path → the argv prefix actually run (tests only). An installed plist names the real
+   * Mach-O inside the bundle, which cannot run on Linux; the lifecycle tests map it to the sample
+   * daemon while the plist keeps saying what launchd on a Mac would run. The job's own arguments
+   * (ProgramArguments after argv[0]) are appended.
+   */
+  programs?: Record<string, string[]>
 }
 
 export function reply(exitCode: number, stdout = '', stderr = ''): LaunchctlReply {

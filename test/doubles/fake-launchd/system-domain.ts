@@ -1,6 +1,6 @@
 import type {DisabledStore} from './disabled-store.js'
 import type {EventLog} from './event-log.js'
-import {loadJobDefinition} from './job-definition.js'
+import {loadJobDefinition, type JobDefinition} from './job-definition.js'
 import {renderPrintDisabled, renderServicePrint} from './print-render.js'
 import {reply, type FakeLaunchdConfig, type LaunchctlReply} from './protocol.js'
 import {SupervisedJob} from './supervised-job.js'
@@ -71,7 +71,7 @@ export class SystemDomain {
         case 'malformed': return failed('Bootstrap', 5)
       }
     }
-    const def = loaded.definition
+    const def = this.substituted(loaded.definition)
     if (this.services.has(def.label)) return failed('Bootstrap', this.specific(37))
     if (this.disabled.isDisabled(def.label)) return failed('Bootstrap', this.specific(119))
     const job = new SupervisedJob(def, this.log)
@@ -131,6 +131,13 @@ export class SystemDomain {
   private printDisabled(args: string[]): LaunchctlReply {
     if (args.length !== 1 || args[0] !== 'system') return usage('print-disabled system')
     return reply(0, renderPrintDisabled(this.disabled))
+  }
+
+  /** Applies the test-only program mapping (see FakeLaunchdConfig.programs). */
+  private substituted(def: JobDefinition): JobDefinition {
+    const prefix = this.config.programs?.[def.program]
+    if (prefix === undefined || prefix.length === 0) return def
+    return {...def, program: prefix[0]!, argv: [...prefix, ...def.argv.slice(1)]}
   }
 
   /** Older releases folded the specific bootstrap errors into the catch-all 5. */

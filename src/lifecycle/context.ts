@@ -1,0 +1,78 @@
+import {CodesignAdapter} from '../adapters/codesign.js'
+import {systemClock, type Clock} from '../adapters/clock.js'
+import {LaunchctlAdapter} from '../adapters/launchctl.js'
+import {realProcessIdentity, type ProcessIdentity} from '../adapters/process-identity.js'
+import {RootFs} from '../adapters/root-fs.js'
+import {PinoAuditLog, type AuditLog} from '../audit/audit-log.js'
+import type {ExitCode} from '../exit-codes.js'
+import type {Finding} from '../verify/finding.js'
+import type {VerifyOptions} from '../verify/verify-options.js'
+
+export {LifecycleError} from './lifecycle-error.js'
+
+export type StepOutcome = 'done' | 'skipped' | 'failed' | 'undone'
+
+/** How a command shows progress; the CLI renders it with listr2 on a TTY and plain lines otherwise. */
+export interface ProgressSink {
+  stepStarted(id: string, title: string): void
+  stepFinished(id: string, outcome: StepOutcome): void
+}
+
+export const silentProgress: ProgressSink = {stepStarted: () => undefined, stepFinished: () => undefined}
+
+export interface LifecycleContext {
+  /** `/` in production; tests use a temporary directory (`--root`). */
+  root: string
+  launchctl: LaunchctlAdapter
+  /** The second opinion on macOS; undefined elsewhere (the result then carries a note, never a pass). */
+  codesign?: CodesignAdapter
+  /** Unrestricted reads; lifecycle code derives a RootFs allowed to change only the daemon's own paths. */
+  fs: RootFs
+  identity: ProcessIdentity
+  clock: Clock
+  audit: AuditLog
+  progress: ProgressSink
+  /** Library API only (tests pass the test PKI's trust store); no flag reaches it. */
+  verifyOptions?: VerifyOptions
+  /** TEST ONLY: called at every step boundary; the crash tests make it SIGKILL the process. */
+  faultHook?: (point: string) => void
+}
+
+export type LifecycleAction = 'install' | 'upgrade' | 'rollback' | 'uninstall' | 'start' | 'stop' | 'restart'
+
+export interface PlannedStep {
+  id: string
+  title: string
+}
+
+export interface LifecycleResult {
+  action: LifecycleAction
+  name: string
+  label?: string
+  changed: boolean
+  exitCode: ExitCode
+  message: string
+  fromVersion?: string
+  toVersion?: string
+  rolledBack?: boolean
+  findings?: Finding[]
+  plan?: PlannedStep[]
+  /** What was done first to an interrupted transaction found in the journal. */
+  recovered?: string
+  /** Things the admin should know that did not change the outcome (e.g. no codesign second opinion here). */
+  notes?: string[]
+}
+
+/** The real adapters. codesign is asked only on macOS, where /usr/bin/codesign exists. */
+export function productionContext(opts: {root?: string; progress: ProgressSink}): LifecycleContext {
+  return {
+    root: opts.root ?? '/',
+    launchctl: new LaunchctlAdapter({executable: '/bin/launchctl'}),
+    codesign: process.platform === 'darwin' ? new CodesignAdapter({executable: '/usr/bin/codesign'}) : undefined,
+    fs: new RootFs(),
+    identity: realProcessIdentity,
+    clock: systemClock,
+    audit: new PinoAuditLog(),
+    progress: opts.progress,
+  }
+}

@@ -1,0 +1,336 @@
+import {join, dirname} from 'node:path'
+import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
+import {ExitCode} from '../exit-codes.js'
+import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
+import {renderLaunchdPlist} from '../launchd/render-plist.js'
+import {loadManifest} from '../manifest/load-manifest.js'
+import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
+import {parseInstallRecord, readInstallRecordAt, RECORD_MODE, serializeInstallRecord, MAX_RECORD_BYTES, type InstallRecord} from '../records/install-record.js'
+import {readRegistry, REGISTRY_MODE, serializeRegistry, withEntry, withoutEntry} from '../records/registry.js'
+import type {LifecycleContext} from './context.js'
+import {checkHealth} from './health-check.js'
+import {judgePayload} from './judge-payload.js'
+import type {Journal} from './journal.js'
+import {StepFailure} from './lifecycle-error.js'
+import {doMoves, undoMoves, type Move} from './moves.js'
+import {PAYLOAD_DIRECTORIES} from './payload-source.js'
+import type {Step, Transaction} from './transaction.js'
+import {compareVersions} from './version-order.js'
+
+export type EtcAction = 'new' | 'replace' | 'keep'
+
+/** What install/upgrade knows before it starts, plus what staging learns; all of it journaled. */
+export interface DeployData {
+  mode: 'install' | 'upgrade'
+  allowDowngrade: boolean
+  /** The payload directory staging copies from. */
+  source: string
+  /** This transaction's scratch directory under the staging area. */
+  work: string
+  prefixExisted: boolean
+  /** Directories this attempt created before the journal existed, outermost first. */
+  createdDirs: string[]
+  hadInstall: boolean
+  wasLoaded: boolean
+  hadSlot: boolean
+  hadPlist: boolean
+  hadBin: boolean
+  hadBinLink: boolean
+  inRegistry: boolean
+  /** How long the old job may take to exit after SIGTERM (its ExitTimeOut plus a margin). */
+  oldStopWaitMs: number
+  /** Prefix entries (bundle, lib, modules, share) of the installed version. */
+  currentEntries: string[]
+  fromVersion?: string
+  fromBuild?: string
+  // Known once staging is done:
+  newEntries?: string[]
+  etcPlan?: {file: string; action: EtcAction}[]
+  toVersion?: string
+  manifest?: Manifest
+  notes?: string[]
+}
+
+/** Thrown by staging when the payload is the version already installed. */
+export class AlreadyInstalled extends StepFailure {
+  constructor(readonly version: string) {
+    super(ExitCode.ok, `version ${version} is already installed; nothing to do`)
+  }
+}
+
+/** launchd sends SIGKILL ExitTimeOut seconds after SIGTERM (default 20); after that the label is freed within moments. */
+export function stopWaitMs(exitTimeOutSeconds: number | undefined): number {
+  return ((exitTimeOutSeconds ?? 20) + 5) * 1000
+}
+
+export function versionEntries(name: string): string[] {
+  return [`${name}.app`, ...PAYLOAD_DIRECTORIES]
+}
+
+function staged(data: DeployData, ...parts: string[]): string {
+  return join(data.work, 'payload', ...parts)
+}
+
+async function copyFileInto(fs: RootFs, from: string, to: string): Promise<void> {
+  await fs.ensureDir(dirname(to), 0o755)
+  await fs.removeTree(to + TEMP_SUFFIX)
+  await fs.copyTree(from, to + TEMP_SUFFIX)
+  await fs.rename(to + TEMP_SUFFIX, to)
+}
+
+async function bytesOf(fs: RootFs, path: string): Promise<Buffer> {
+  return fs.readFile(path, MAX_RECORD_BYTES)
+}
+
+function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): Step {
+  return {
+    id: 'stage',
+    title: 'Copy the payload into the staging area and verify it there',
+    do: async () => {
+      await fs.ensureDir(join(data.work, 'payload'), 0o700)
+      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...versionEntries(layout.name)]) {
+        if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await fs.copyTree(join(data.source, entry), staged(data, entry), 0o755)
+      }
+      const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
+      if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
+      const manifest = loaded.manifest
+      if (manifest.name !== layout.name || manifest.label !== layout.label) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
+      const judgement = await judgePayload(ctx, fs, staged(data), manifest, layout)
+      data.notes = judgement.notes
+      if (!judgement.ok || judgement.record === undefined) {
+        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.name}.app failed; nothing was changed`, judgement.findings)
+      }
+      const record = judgement.record
+      data.toVersion = record.version
+      if (current !== undefined) {
+        const order = compareVersions(record.version, current.version)
+        if (order === 0 && (record.build ?? '') === (current.build ?? '')) throw new AlreadyInstalled(record.version)
+        if ((order < 0 || (order === 0 && compareVersions(record.build ?? '', current.build ?? '') < 0)) && !data.allowDowngrade) {
+          throw new StepFailure(ExitCode.badInput, `refusing to downgrade ${layout.name} from ${current.version} to ${record.version}; pass --allow-downgrade to do it anyway (or use rollback)`)
+        }
+      }
+      const etcPlan: DeployData['etcPlan'] = []
+      for (const [file, hash] of Object.entries(record.configHashes)) {
+        const installed = join(layout.etc, file)
+        const stat = await fs.lstat(installed)
+        if (stat === undefined) etcPlan.push({file, action: 'new'})
+        else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
+        else {
+          const actual = await fs.sha256(installed)
+          const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
+          etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
+        }
+      }
+      data.etcPlan = etcPlan
+      data.newEntries = []
+      for (const entry of versionEntries(layout.name)) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
+      data.manifest = manifest
+      const full: InstallRecord = {
+        ...record,
+        installedAt: new Date(ctx.clock.now()).toISOString(),
+        ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
+        ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+      }
+      await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
+      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, layout), 0o644)
+    },
+    undo: () => fs.removeTree(data.work),
+  }
+}
+
+function retireSlotStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
+  const retired = join(data.work, 'retired-slot')
+  return {
+    id: 'retire-slot',
+    title: 'Set the older rollback slot aside',
+    do: async () => {
+      if (data.hadSlot) await doMoves(fs, [{from: layout.rollbackSlot, to: retired}])
+      await fs.ensureDir(layout.rollbackSlot, 0o700)
+    },
+    undo: async () => {
+      await fs.removeEmptyDir(layout.rollbackSlot)
+      if (data.hadSlot) await undoMoves(fs, [{from: layout.rollbackSlot, to: retired}])
+    },
+  }
+}
+
+export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, wasLoaded: boolean, waitMs: number): Step {
+  return {
+    id: 'bootout-old',
+    title: `Stop ${layout.label} (launchctl bootout, waiting until it is gone)`,
+    do: async () => {
+      if (wasLoaded) await ctx.launchctl.bootout(layout.label, {waitMs})
+    },
+    undo: async () => {
+      if (!wasLoaded || (await ctx.launchctl.print(layout.label)) !== undefined) return
+      await ctx.launchctl.enable(layout.label)
+      await ctx.launchctl.bootstrap(layout.launchdPlist)
+    },
+  }
+}
+
+function movesStep(fs: RootFs, id: string, title: string, moves: () => Move[]): Step {
+  return {id, title, do: () => doMoves(fs, moves()), undo: () => undoMoves(fs, moves())}
+}
+
+function binLinkStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
+  return {
+    id: 'bin-link',
+    title: `Point ${layout.binLink} at the bundle's executable`,
+    do: async () => {
+      await fs.ensureDir(layout.bin, 0o755)
+      await fs.symlinkAtomic(layout.binLinkTarget, layout.binLink)
+    },
+    undo: async () => {
+      await fs.removeTree(layout.binLink + TEMP_SUFFIX)
+      if (data.hadBinLink) return
+      await fs.removeTree(layout.binLink)
+      if (!data.hadBin) await fs.removeEmptyDir(layout.bin)
+    },
+  }
+}
+
+function configStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
+  const backup = (file: string): string => join(data.work, 'etc-backup', file)
+  return {
+    id: 'config',
+    title: 'Install config defaults (files the admin changed are kept; the new default goes beside them as .default)',
+    do: async () => {
+      for (const {file, action} of data.etcPlan ?? []) {
+        const installed = join(layout.etc, file)
+        const fresh = staged(data, 'etc', file)
+        if (action === 'new') {
+          await copyFileInto(fs, fresh, installed)
+        } else if (action === 'replace') {
+          await fs.ensureDir(dirname(backup(file)), 0o700)
+          await doMoves(fs, [{from: installed, to: backup(file)}])
+          await copyFileInto(fs, fresh, installed)
+        } else {
+          await fs.ensureDir(dirname(backup(file)), 0o700)
+          await doMoves(fs, [{from: installed + '.default', to: backup(file) + '.default'}])
+          await copyFileInto(fs, fresh, installed + '.default')
+        }
+      }
+    },
+    undo: async () => {
+      for (const {file, action} of [...(data.etcPlan ?? [])].reverse()) {
+        const installed = join(layout.etc, file)
+        const target = action === 'keep' ? installed + '.default' : installed
+        await fs.removeTree(target + TEMP_SUFFIX)
+        if (action === 'new') {
+          await fs.removeTree(installed)
+        } else if (action === 'replace') {
+          if ((await fs.lstat(backup(file))) !== undefined) await fs.rename(backup(file), installed)
+        } else {
+          await fs.removeTree(installed + '.default')
+          await undoMoves(fs, [{from: installed + '.default', to: backup(file) + '.default'}])
+        }
+      }
+    },
+  }
+}
+
+function plistStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
+  const kept = join(layout.rollbackSlot, `${layout.label}.plist`)
+  return {
+    id: 'plist',
+    title: `Write ${layout.launchdPlist} (root:wheel 0644, atomically)`,
+    do: async () => {
+      if (data.hadPlist) await fs.writeFileAtomic(kept, await bytesOf(fs, layout.launchdPlist), 0o644)
+      await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, join(data.work, 'launchd.plist')), 0o644)
+    },
+    undo: async () => {
+      await fs.removeTree(layout.launchdPlist + TEMP_SUFFIX)
+      if ((await fs.lstat(kept)) !== undefined) await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, kept), 0o644)
+      else if (!data.hadPlist) await fs.removeTree(layout.launchdPlist)
+    },
+  }
+}
+
+export async function writeRegistryChange(fs: RootFs, tool: ToolPaths, root: string, change: 'add' | 'remove', layout: PrefixLayout): Promise<void> {
+  const entries = await readRegistry(root, fs)
+  const next = change === 'add' ? withEntry(entries, {name: layout.name, label: layout.label, prefix: layout.system.prefix}) : withoutEntry(entries, layout.name)
+  // An empty registry is no registry: a first install that was undone leaves no file behind.
+  if (next.length === 0) return fs.removeTree(tool.registry)
+  await fs.ensureDir(tool.dir, 0o755)
+  await fs.writeFileAtomic(tool.registry, serializeRegistry(next), REGISTRY_MODE)
+}
+
+function recordsStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, data: DeployData): Step {
+  const kept = join(layout.rollbackSlot, 'receipt.json')
+  return {
+    id: 'records',
+    title: 'Record what is installed (receipt and registry)',
+    do: async () => {
+      if ((await fs.lstat(layout.receipt)) !== undefined) await fs.writeFileAtomic(kept, await bytesOf(fs, layout.receipt), RECORD_MODE)
+      const record = parseInstallRecord(await bytesOf(fs, join(data.work, 'receipt.json')), join(data.work, 'receipt.json'))
+      await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(record), RECORD_MODE)
+      if (!data.inRegistry) await writeRegistryChange(fs, tool, ctx.root, 'add', layout)
+    },
+    undo: async () => {
+      if (!data.inRegistry) await writeRegistryChange(fs, tool, ctx.root, 'remove', layout)
+      // The kept copy exists only once `do` has saved it; before that the old record was never touched.
+      const previous = await readInstallRecordAt(kept, fs)
+      if (previous !== undefined) await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(previous), RECORD_MODE)
+      else if (!data.hadInstall) await fs.removeTree(layout.receipt)
+    },
+  }
+}
+
+export function bootstrapStep(ctx: LifecycleContext, layout: PrefixLayout, waitMs: () => number): Step {
+  return {
+    id: 'bootstrap',
+    title: `Start ${layout.label} (launchctl enable, then bootstrap)`,
+    do: async () => {
+      await ctx.launchctl.enable(layout.label)
+      await ctx.launchctl.bootstrap(layout.launchdPlist)
+    },
+    undo: () => ctx.launchctl.bootout(layout.label, {waitMs: waitMs()}),
+  }
+}
+
+export function healthStep(ctx: LifecycleContext, layout: PrefixLayout, manifest: () => Manifest | undefined): Step {
+  return {
+    id: 'health-check',
+    title: `Check that ${layout.label} stays up`,
+    do: async () => {
+      const m = manifest()
+      if (m === undefined) throw new StepFailure(ExitCode.internalError, 'no manifest for the health check')
+      await checkHealth(ctx, m, layout)
+    },
+    undo: async () => undefined,
+  }
+}
+
+/** The install/upgrade transaction, rebuilt the same way from a journal after a crash. */
+export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
+  const data = journal.data
+  const slotMoves = (): Move[] => data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)}))
+  const placeMoves = (): Move[] => (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)}))
+  const steps: Step[] = [
+    stageStep(ctx, fs, layout, data, current),
+    retireSlotStep(fs, layout, data),
+    bootoutStep(ctx, layout, data.wasLoaded, data.oldStopWaitMs),
+    movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
+    movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
+    binLinkStep(fs, layout, data),
+    configStep(fs, layout, data),
+    plistStep(fs, layout, data),
+    recordsStep(ctx, fs, layout, tool, data),
+    bootstrapStep(ctx, layout, () => stopWaitMs(data.manifest?.ExitTimeOut)),
+    healthStep(ctx, layout, () => data.manifest),
+  ]
+  return {
+    journal,
+    journalPath: layout.journal,
+    fs,
+    steps,
+    finish: () => fs.removeTree(data.work),
+    abandon: () => fs.removeTree(data.work),
+    afterAbandon: async () => {
+      if (!data.prefixExisted) await fs.removeTree(layout.prefix)
+      const created = ctx.fs.restrictedTo(data.createdDirs)
+      for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
+    },
+  }
+}

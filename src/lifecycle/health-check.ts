@@ -1,0 +1,69 @@
+import {execa} from 'execa'
+import {ExitCode} from '../exit-codes.js'
+import type {PrefixLayout} from '../layout/prefix-layout.js'
+import type {Manifest} from '../manifest/manifest.js'
+import {expandPlaceholders} from '../manifest/placeholders.js'
+import type {LifecycleContext} from './context.js'
+import {StepFailure} from './lifecycle-error.js'
+
+/** How long a freshly bootstrapped daemon may take to get a pid before it counts as not starting. */
+const FIRST_PID_TIMEOUT_MS = 10_000
+const POLL_MS = 100
+const DEFAULT_PROBE_TIMEOUT_S = 30
+
+/** True when launchd is expected to start the job on bootstrap; otherwise only "loaded" can be checked. */
+function startsAtLoad(manifest: Manifest): boolean {
+  return manifest.RunAtLoad === true || (manifest.KeepAlive !== undefined && manifest.KeepAlive !== false)
+}
+
+/**
+ * After bootstrap: the job must be running with the same pid for `runningSeconds` (a crash loop
+ * shows up as a changing pid or a `not running` state), then the optional probe must exit 0.
+ * Without a healthCheck in the manifest one sighting of a pid suffices. Throws StepFailure.
+ */
+export async function checkHealth(ctx: LifecycleContext, manifest: Manifest, layout: PrefixLayout): Promise<void> {
+  const label = manifest.label
+  const windowMs = (manifest.healthCheck?.runningSeconds ?? 0) * 1000
+  const fail = (why: string): never => {
+    throw new StepFailure(ExitCode.rolledBack, `health check of ${label} failed: ${why}`)
+  }
+  if (startsAtLoad(manifest)) {
+    const started = ctx.clock.now()
+    let firstPid: number | undefined
+    let since = 0
+    for (;;) {
+      const info = await ctx.launchctl.print(label)
+      if (info === undefined) fail('launchd no longer has the service loaded')
+      const now = ctx.clock.now()
+      if (info!.state === 'running' && info!.pid !== undefined) {
+        if (firstPid === undefined) {
+          firstPid = info!.pid
+          since = now
+        } else if (info!.pid !== firstPid) {
+          fail(`the daemon restarted (pid ${firstPid} became ${info!.pid}); it is crash-looping${info!.lastExitReason ? ` (last run ${info!.lastExitReason})` : ''}`)
+        }
+        if (now - since >= windowMs) break
+      } else if (firstPid !== undefined) {
+        fail(`the daemon (pid ${firstPid}) stopped after ${Math.round(now - since)} ms, before the ${windowMs / 1000} s it must stay up${info!.lastExitReason ? ` (${info!.lastExitReason})` : ''}`)
+      } else if (now - started > FIRST_PID_TIMEOUT_MS) {
+        fail(`the daemon did not start within ${FIRST_PID_TIMEOUT_MS / 1000} s (state ${info!.state}${info!.lastExitReason ? `, ${info!.lastExitReason}` : ''})`)
+      }
+      await ctx.clock.sleep(POLL_MS)
+    }
+  } else if ((await ctx.launchctl.print(label)) === undefined) {
+    fail('launchd does not have the service loaded after bootstrap')
+  }
+  const command = manifest.healthCheck?.command
+  if (command === undefined) return
+  const argv = command.map((arg, i) => {
+    const expanded = expandPlaceholders(arg, layout)
+    if ('error' in expanded) fail(`healthCheck.command[${i}]: ${expanded.error}`)
+    return (expanded as {value: string}).value
+  })
+  const timeout = (manifest.healthCheck?.timeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_S) * 1000
+  const result = await execa(argv[0]!, argv.slice(1), {reject: false, timeout, stdin: 'ignore', maxBuffer: 1024 * 1024})
+  if (result.exitCode !== 0) {
+    const output = `${String(result.stderr ?? '')}${String(result.stdout ?? '')}`.trim().slice(0, 2000)
+    fail(`the probe ${argv.join(' ')} ${result.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`)
+  }
+}

@@ -1,0 +1,280 @@
+import {randomBytes} from 'node:crypto'
+import {join} from 'node:path'
+import type {AuditEntry} from '../audit/audit-log.js'
+import {ExitCode} from '../exit-codes.js'
+import {renderLaunchdPlist} from '../launchd/render-plist.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
+import {readRegistry} from '../records/registry.js'
+import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
+import {AlreadyInstalled, deployTransaction, stopWaitMs, versionEntries, type DeployData} from './deploy.js'
+import {judgePayload} from './judge-payload.js'
+import type {Journal} from './journal.js'
+import {isLifecycleError, LifecycleError, StepFailure} from './lifecycle-error.js'
+import {openPayload} from './payload-source.js'
+import {manifestOfInstalled} from './previous-manifest.js'
+import {rollbackTransaction, type RollbackData} from './rollback-tx.js'
+import {openSession, requireLayout, type Session} from './session.js'
+import {runTransaction, TransactionUndone, type Transaction} from './transaction.js'
+import {uninstallTransaction, type UninstallData} from './uninstall-tx.js'
+import {compareVersions} from './version-order.js'
+
+export {productionContext, silentProgress, type LifecycleContext, type LifecycleResult, type PlannedStep, type ProgressSink} from './context.js'
+export {LifecycleError} from './lifecycle-error.js'
+export {serviceStart as start, serviceStop as stop, serviceRestart as restart} from './service.js'
+
+export interface DeployOptions {
+  dryRun?: boolean
+  allowDowngrade?: boolean
+}
+
+function newTransactionId(ctx: LifecycleContext): string {
+  return `${new Date(ctx.clock.now()).toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`
+}
+
+function journalFor<D>(tx: string, action: LifecycleAction, layout: PrefixLayout, data: D): Journal<D> {
+  return {schemaVersion: 1, transaction: tx, action, name: layout.name, label: layout.label, phase: 'forward', steps: [], data}
+}
+
+function planOf(tx: Transaction<unknown>, session: Session): PlannedStep[] {
+  const steps = tx.steps.map((s) => ({id: s.id, title: s.title}))
+  return session.recovered ? [{id: 'recover', title: session.recovered}, ...steps] : steps
+}
+
+async function audit(ctx: LifecycleContext, session: Session, result: LifecycleResult, tx?: string): Promise<void> {
+  if ((await ctx.fs.lstat(session.layout.stateDir))?.isDirectory() !== true) return
+  const entry: AuditEntry = {
+    transaction: tx ?? '-',
+    action: result.action,
+    name: result.name,
+    label: result.label,
+    who: ctx.identity.sudoUser(),
+    uid: ctx.identity.euid(),
+    fromVersion: result.fromVersion,
+    toVersion: result.toVersion,
+    outcome: result.rolledBack ? 'rolled back' : result.exitCode === ExitCode.ok ? (result.changed ? 'done' : 'no change') : 'failed',
+    exitCode: result.exitCode,
+    message: result.message,
+    ...(result.recovered ? {recovered: result.recovered} : {}),
+  }
+  await ctx.audit.record(session.layout.auditLog, entry)
+}
+
+/** Turns the end of a failed transaction into the result the command reports. */
+function failureResult(base: LifecycleResult, error: unknown, hadPrevious: boolean, previousVersion: string | undefined): LifecycleResult {
+  if (!(error instanceof TransactionUndone)) {
+    return {...base, changed: true, exitCode: ExitCode.launchdFailed, message: `${(error as Error).message}; undoing it failed too, so the journal is kept and the next esdctl run finishes the recovery`}
+  }
+  const cause = error.cause
+  if (cause instanceof AlreadyInstalled) return {...base, changed: false, exitCode: ExitCode.ok, message: cause.message}
+  if (cause instanceof StepFailure && error.failedStep === 'stage') {
+    return {...base, changed: false, exitCode: cause.exitCode, message: cause.message, ...(cause.findings ? {findings: cause.findings} : {})}
+  }
+  const why = cause instanceof Error ? cause.message : String(cause)
+  const restored = hadPrevious ? `version ${previousVersion ?? '(previous)'} was restored and is running` : 'nothing was left installed'
+  // Something was installed before and runs again: rolledBack. A first install that could not start leaves nothing: launchd failed.
+  const code = hadPrevious ? ExitCode.rolledBack : ExitCode.launchdFailed
+  return {...base, changed: false, rolledBack: true, exitCode: code, message: `${base.action} of ${base.name} failed at step ${error.failedStep} (${why}); rolled back: ${restored}`}
+}
+
+async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOptions, mode: 'install' | 'upgrade'): Promise<LifecycleResult> {
+  const source = await openPayload(payload)
+  try {
+    const {manifest} = source
+    const layout = new PrefixLayout({name: manifest.name, label: manifest.label, root: ctx.root})
+    const session = await openSession(ctx, mode, layout, opts)
+    try {
+      return await deployInSession(ctx, session, source.dir, opts, mode)
+    } finally {
+      await session.release()
+    }
+  } finally {
+    await source.dispose()
+  }
+}
+
+async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, opts: DeployOptions, mode: 'install' | 'upgrade'): Promise<LifecycleResult> {
+  const {layout, tool, fs} = session
+  const current = await readInstallRecordAt(layout.receipt, fs)
+  const base: LifecycleResult = {action: mode, name: layout.name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+  if (current !== undefined) base.fromVersion = current.version
+  if (mode === 'upgrade' && current === undefined) {
+    throw new LifecycleError(ExitCode.badInput, `${layout.name} is not installed (no record at ${layout.receipt}); use esdctl install for a first installation`)
+  }
+  if (current !== undefined && current.label !== layout.label) {
+    throw new LifecycleError(ExitCode.badInput, `${layout.name} is installed with label ${current.label}, but the payload says ${layout.label}; uninstall it first to change the label`)
+  }
+  const clash = (await readRegistry(ctx.root, fs)).find((e) => e.label === layout.label && e.name !== layout.name)
+  if (clash) throw new LifecycleError(ExitCode.badInput, `label ${layout.label} already belongs to the installed daemon ${clash.name}`)
+  const loaded = (await ctx.launchctl.print(layout.label)) !== undefined
+  const oldManifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
+  const txid = newTransactionId(ctx)
+  const data: DeployData = {
+    mode,
+    allowDowngrade: opts.allowDowngrade === true,
+    source: sourceDir,
+    work: join(layout.staging, txid),
+    prefixExisted: (await fs.lstat(layout.prefix)) !== undefined,
+    createdDirs: [],
+    hadInstall: current !== undefined,
+    wasLoaded: loaded,
+    hadSlot: (await fs.lstat(layout.rollbackSlot)) !== undefined,
+    hadPlist: (await fs.lstat(layout.launchdPlist)) !== undefined,
+    hadBin: (await fs.lstat(layout.bin)) !== undefined,
+    hadBinLink: (await fs.lstat(layout.binLink)) !== undefined,
+    inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
+    oldStopWaitMs: stopWaitMs(oldManifest?.ExitTimeOut),
+    currentEntries: [],
+    ...(current ? {fromVersion: current.version, ...(current.build !== undefined ? {fromBuild: current.build} : {})} : {}),
+  }
+  for (const entry of versionEntries(layout.name)) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
+
+  if (opts.dryRun) return deployDryRun(ctx, session, sourceDir, base, data, current)
+
+  data.createdDirs = await fs.ensureDir(layout.staging, 0o700)
+  const tx = deployTransaction(ctx, fs, layout, tool, journalFor(txid, mode, layout, data), current)
+  try {
+    await runTransaction(ctx, tx)
+  } catch (e) {
+    const result = failureResult(base, e, data.hadInstall, data.fromVersion)
+    if (data.toVersion) result.toVersion = data.toVersion
+    if (data.notes?.length) result.notes = data.notes
+    if (result.rolledBack || result.exitCode === ExitCode.launchdFailed) await audit(ctx, session, result, txid)
+    return result
+  }
+  const result: LifecycleResult = {
+    ...base,
+    changed: true,
+    toVersion: data.toVersion!,
+    message: current ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; it is running` : `${layout.name} ${data.toVersion} installed; it is running`,
+    ...(data.notes?.length ? {notes: data.notes} : {}),
+  }
+  await audit(ctx, session, result, txid)
+  return result
+}
+
+async function deployDryRun(ctx: LifecycleContext, session: Session, sourceDir: string, base: LifecycleResult, data: DeployData, current: InstallRecord | undefined): Promise<LifecycleResult> {
+  const {layout} = session
+  const manifest = (await openPayload(sourceDir).then(async (s) => (await s.dispose(), s.manifest)))
+  const judgement = await judgePayload(ctx, ctx.fs, sourceDir, manifest, layout)
+  const notes = judgement.notes.length ? {notes: judgement.notes} : {}
+  if (!judgement.ok) return {...base, exitCode: ExitCode.verificationFailed, message: `verification of ${layout.name}.app failed; nothing would be installed`, findings: judgement.findings, ...notes}
+  const toVersion = judgement.version!
+  if (current) {
+    const order = compareVersions(toVersion, current.version)
+    if (order === 0 && (judgement.build ?? '') === (current.build ?? '')) return {...base, toVersion, message: `version ${toVersion} is already installed; nothing would be done`, plan: [], ...notes}
+    if (order < 0 && !data.allowDowngrade) return {...base, toVersion, exitCode: ExitCode.badInput, message: `refusing to downgrade ${layout.name} from ${current.version} to ${toVersion}; pass --allow-downgrade to do it anyway`, ...notes}
+  }
+  const tx = deployTransaction(ctx, session.fs, layout, session.tool, journalFor('dry-run', base.action, layout, data), current)
+  return {...base, toVersion, message: `dry run: ${current ? `would upgrade ${layout.name} from ${current.version} to ${toVersion}` : `would install ${layout.name} ${toVersion}`}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session), ...notes}
+}
+
+/**
+ * Installs the payload (a directory or .tar.gz); on a machine that already has this daemon it
+ * upgrades it (so a package's postinstall can always call install). The same version again is a
+ * no-op (changed: false); an older one is refused unless allowDowngrade.
+ */
+export function install(ctx: LifecycleContext, payload: string, opts: DeployOptions = {}): Promise<LifecycleResult> {
+  return deploy(ctx, payload, opts, 'install')
+}
+
+/** Like install, but refuses (badInput) when the daemon is not installed yet: an upgrade needs something to upgrade. */
+export function upgrade(ctx: LifecycleContext, payload: string, opts: DeployOptions = {}): Promise<LifecycleResult> {
+  return deploy(ctx, payload, opts, 'upgrade')
+}
+
+/** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
+export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
+  const layout = await requireLayout(ctx, name)
+  const session = await openSession(ctx, 'rollback', layout, opts)
+  try {
+    const {fs} = session
+    const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+    const current = await readInstallRecordAt(layout.receipt, fs)
+    const previous = await readInstallRecordAt(join(layout.rollbackSlot, 'receipt.json'), fs)
+    const slotPlist = join(layout.rollbackSlot, `${layout.label}.plist`)
+    if (current === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed; there is nothing to roll back`)
+    if (previous === undefined || (await fs.lstat(join(layout.rollbackSlot, `${name}.app`))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
+      throw new LifecycleError(ExitCode.badInput, `${name} has no previous version to roll back to (the rollback slot ${layout.rollbackSlot} is empty); only an upgrade fills it`)
+    }
+    base.fromVersion = current.version
+    base.toVersion = previous.version
+    const txid = newTransactionId(ctx)
+    const currentManifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
+    const data: RollbackData = {
+      work: join(layout.staging, txid),
+      wasLoaded: (await ctx.launchctl.print(layout.label)) !== undefined,
+      oldStopWaitMs: stopWaitMs(currentManifest.ExitTimeOut),
+      fromVersion: current.version,
+      toVersion: previous.version,
+      manifest: await manifestOfInstalled(fs, previous, slotPlist),
+    }
+    const tx = rollbackTransaction(ctx, fs, layout, journalFor(txid, 'rollback', layout, data))
+    if (opts.dryRun) return {...base, message: `dry run: would roll ${name} back from ${current.version} to ${previous.version}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
+    await fs.ensureDir(layout.staging, 0o700)
+    try {
+      await runTransaction(ctx, tx)
+    } catch (e) {
+      const result = failureResult(base, e, true, current.version)
+      await audit(ctx, session, result, txid)
+      return result
+    }
+    const result = {...base, changed: true, message: `${name} rolled back from ${current.version} to ${previous.version}; it is running (${current.version} is now the rollback slot)`}
+    await audit(ctx, session, result, txid)
+    return result
+  } finally {
+    await session.release()
+  }
+}
+
+/** Stops and removes the daemon; etc/ and var/ stay unless `purge`. */
+export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean} = {}): Promise<LifecycleResult> {
+  const layout = await requireLayout(ctx, name)
+  const session = await openSession(ctx, 'uninstall', layout, opts)
+  try {
+    const {fs} = session
+    const base: LifecycleResult = {action: 'uninstall', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+    const current = await readInstallRecordAt(layout.receipt, fs)
+    const loaded = (await ctx.launchctl.print(layout.label)) !== undefined
+    const inRegistry = (await readRegistry(ctx.root, fs)).some((e) => e.name === name)
+    const anything = current !== undefined || loaded || inRegistry || (await fs.lstat(layout.launchdPlist)) !== undefined || (await fs.lstat(layout.app)) !== undefined
+    if (!anything && !(opts.purge && (await fs.lstat(layout.prefix)) !== undefined)) {
+      return {...base, message: `${name} is not installed; nothing to do`}
+    }
+    if (current) base.fromVersion = current.version
+    const txid = newTransactionId(ctx)
+    const manifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
+    const data: UninstallData = {work: join(layout.staging, txid), wasLoaded: loaded, oldStopWaitMs: stopWaitMs(manifest?.ExitTimeOut), purge: opts.purge === true, inRegistry, ...(current ? {fromVersion: current.version} : {})}
+    const tx = uninstallTransaction(ctx, fs, layout, session.tool, journalFor(txid, 'uninstall', layout, data))
+    if (opts.dryRun) return {...base, message: `dry run: would uninstall ${name}${opts.purge ? ' and purge etc/ and var/' : ' (etc/ and var/ kept)'}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
+    await fs.ensureDir(layout.staging, 0o700)
+    try {
+      await runTransaction(ctx, tx)
+    } catch (e) {
+      const result = failureResult(base, e, true, current?.version)
+      await audit(ctx, session, result, txid)
+      return result
+    }
+    const result = {...base, changed: true, message: opts.purge ? `${name} uninstalled and its prefix ${layout.system.prefix} removed` : `${name} uninstalled; ${layout.system.etc} and ${layout.system.var} were kept (uninstall --purge removes them)`}
+    await audit(ctx, session, result, txid)
+    return result
+  } finally {
+    await session.release()
+  }
+}
+
+/** What `esdctl plist PAYLOAD` prints: the launchd plist install would write, and where. */
+export async function renderPlistForPayload(payload: string, root = '/'): Promise<{path: string; xml: string}> {
+  const source = await openPayload(payload)
+  try {
+    const layout = new PrefixLayout({name: source.manifest.name, label: source.manifest.label, root})
+    return {path: layout.launchdPlist, xml: renderLaunchdPlist(source.manifest, layout)}
+  } finally {
+    await source.dispose()
+  }
+}
+
+export {isLifecycleError}
+export type {InstallRecord} from '../records/install-record.js'
+export {readInstallRecord} from '../records/install-record.js'
+export {readRegistry, type RegistryEntry} from '../records/registry.js'

@@ -1,0 +1,65 @@
+import {FormatError} from '../formats/format-error.js'
+import type {RootFs} from '../adapters/root-fs.js'
+import type {LifecycleAction} from './context.js'
+
+export type StepState = 'started' | 'done' | 'undone'
+
+/**
+ * `forward`: steps are being done. `undoing`: a step failed (or a run was interrupted before the
+ * commit) and done steps are being undone in reverse. `committed`: the new state is in place and
+ * only cleanup remains; recovery finishes it rather than undoing.
+ */
+export type JournalPhase = 'forward' | 'undoing' | 'committed'
+
+export interface JournalStep {
+  id: string
+  state: StepState
+}
+
+export interface Journal<D = unknown> {
+  schemaVersion: 1
+  transaction: string
+  action: LifecycleAction
+  name: string
+  label: string
+  phase: JournalPhase
+  steps: JournalStep[]
+  /** Everything needed to rebuild the steps after a crash: paths, versions, what existed before. */
+  data: D
+}
+
+const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
+const JOURNAL_MODE = 0o600
+
+export function parseJournal(bytes: Buffer, path: string): Journal {
+  let value: unknown
+  try {
+    value = JSON.parse(bytes.toString('utf8'))
+  } catch (e) {
+    throw new FormatError('journal.malformed', `${path}: not valid JSON (${(e as Error).message})`)
+  }
+  const j = value as Partial<Journal> | null
+  const ok =
+    typeof j === 'object' && j !== null && j.schemaVersion === 1 && typeof j.transaction === 'string' && typeof j.action === 'string' &&
+    typeof j.name === 'string' && typeof j.label === 'string' && (j.phase === 'forward' || j.phase === 'undoing' || j.phase === 'committed') &&
+    Array.isArray(j.steps) && j.steps.every((s) => typeof s?.id === 'string' && (s.state === 'started' || s.state === 'done' || s.state === 'undone')) &&
+    typeof j.data === 'object' && j.data !== null
+  if (!ok) throw new FormatError('journal.malformed', `${path}: not an esdctl transaction journal`)
+  return j as Journal
+}
+
+export async function readJournal(fs: RootFs, path: string): Promise<Journal | undefined> {
+  const stat = await fs.lstat(path)
+  if (stat === undefined) return undefined
+  if (!stat.isFile()) throw new FormatError('journal.not-a-file', `${path}: the transaction journal is not a regular file`)
+  return parseJournal(await fs.readFile(path, MAX_JOURNAL_BYTES), path)
+}
+
+/** Written whole through a temporary file, fsynced, renamed, directory fsynced: the journal is always one consistent version. */
+export async function writeJournal(fs: RootFs, path: string, journal: Journal): Promise<void> {
+  await fs.writeFileAtomic(path, JSON.stringify(journal, null, 1) + '\n', JOURNAL_MODE)
+}
+
+export async function clearJournal(fs: RootFs, path: string): Promise<void> {
+  await fs.removeTree(path)
+}

@@ -1,0 +1,118 @@
+import {join} from 'node:path'
+import type {RootFs} from '../adapters/root-fs.js'
+import {isFormatError} from '../formats/format-error.js'
+import {MAX_PLIST_BYTES, parsePropertyListDict} from '../formats/property-list.js'
+import type {PrefixLayout} from '../layout/prefix-layout.js'
+import type {Manifest} from '../manifest/manifest.js'
+import type {InstallRecord} from '../records/install-record.js'
+import {finding, hasErrors, type Finding} from '../verify/finding.js'
+import {verifyPath} from '../verify/verify-path.js'
+import type {LifecycleContext} from './context.js'
+
+export interface PayloadJudgement {
+  ok: boolean
+  findings: Finding[]
+  notes: string[]
+  version?: string
+  build?: string
+  /** The parts of the install record that come from the payload itself. */
+  record?: Omit<InstallRecord, 'installedAt' | 'installedBy' | 'previous'>
+}
+
+const MAX_INFO_PLIST_BYTES = Math.min(MAX_PLIST_BYTES, 1024 * 1024)
+
+async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Promise<Record<string, unknown> | undefined> {
+  try {
+    return parsePropertyListDict(await fs.readFile(path, MAX_INFO_PLIST_BYTES), path)
+  } catch (e) {
+    if (!isFormatError(e) && typeof (e as NodeJS.ErrnoException).code !== 'string') throw e
+    findings.push(finding('install.info-plist', 'error', path, `${path}: cannot be read as a property list (${(e as Error).message})`, 'Rebuild the bundle; Info.plist must be a valid property list.'))
+    return undefined
+  }
+}
+
+/** sha256 of every file the payload ships under etc/, by etc/-relative path; links or devices there are findings. */
+export async function configDefaults(fs: RootFs, etcDir: string, findings: Finding[]): Promise<Record<string, string>> {
+  const {files, others} = await fs.listFiles(etcDir)
+  for (const other of others) {
+    findings.push(finding('install.etc-not-a-file', 'error', join(etcDir, other), `${join(etcDir, other)} is not a regular file; the payload's etc/ may hold only files and directories`, 'Replace the link or special file with a regular file.'))
+  }
+  const hashes: Record<string, string> = {}
+  for (const file of files) hashes[file] = await fs.sha256(join(etcDir, file))
+  return hashes
+}
+
+/**
+ * The judgement install and upgrade act on, made on the copy they will move into place (never on
+ * the original, which someone could change between check and use): the verifier over every slice,
+ * the signature's team and identifier against the manifest, Info.plist against the manifest, and
+ * on macOS codesign's second opinion.
+ */
+export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout): Promise<PayloadJudgement> {
+  const app = join(dir, `${manifest.name}.app`)
+  const findings: Finding[] = []
+  const notes: string[] = []
+  const appStat = await fs.lstat(app)
+  if (!appStat?.isDirectory()) {
+    findings.push(finding('install.no-bundle', 'error', app, `${app}: the payload has no ${manifest.name}.app directory (the manifest's name is ${manifest.name})`, `Put the daemon's bundle at ${manifest.name}.app at the root of the payload.`))
+    return {ok: false, findings, notes}
+  }
+  const report = await verifyPath(app, ctx.verifyOptions)
+  findings.push(...report.findings)
+  for (const slice of report.slices) {
+    if (slice.teamId !== manifest.teamId) {
+      findings.push(finding('install.team-mismatch', 'error', app, `${app} (${slice.arch}) is signed for team ${slice.teamId ?? '(none)'}, but the manifest says teamId ${manifest.teamId}`, 'Sign the daemon with the team the manifest names, or correct teamId in esdctl.json.'))
+    }
+    if (slice.identifier !== manifest.bundleId) {
+      findings.push(finding('install.identifier-mismatch', 'error', app, `${app} (${slice.arch}) is signed with identifier ${slice.identifier ?? '(none)'}, but the manifest says bundleId ${manifest.bundleId}`, 'Sign with the bundle identifier as the code identifier, or correct bundleId in esdctl.json.'))
+    }
+  }
+  if (report.slices.length === 0 && !hasErrors(findings)) {
+    findings.push(finding('install.no-code', 'error', app, `${app}: the verifier found no signed code to install`, 'Check the bundle.'))
+  }
+  const info = await readInfoPlist(fs, join(app, 'Contents', 'Info.plist'), findings)
+  let version: string | undefined
+  let build: string | undefined
+  if (info) {
+    if (info['CFBundleIdentifier'] !== manifest.bundleId) {
+      findings.push(finding('install.info-bundle-id', 'error', app, `${app}/Contents/Info.plist: CFBundleIdentifier is ${JSON.stringify(info['CFBundleIdentifier'])}, but the manifest says bundleId ${manifest.bundleId}`, 'Make Info.plist and esdctl.json agree.'))
+    }
+    if (info['CFBundleExecutable'] !== manifest.name) {
+      findings.push(finding('install.info-executable', 'error', app, `${app}/Contents/Info.plist: CFBundleExecutable is ${JSON.stringify(info['CFBundleExecutable'])}, but the daemon's executable must be named ${manifest.name}`, 'Name the main executable after the manifest\'s name.'))
+    }
+    version = typeof info['CFBundleShortVersionString'] === 'string' ? info['CFBundleShortVersionString'] : undefined
+    build = typeof info['CFBundleVersion'] === 'string' ? info['CFBundleVersion'] : undefined
+    if (version === undefined || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) {
+      findings.push(finding('install.no-version', 'error', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not a version (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString, e.g. 1.2.3; esdctl compares versions to refuse downgrades.'))
+      version = undefined
+    }
+  }
+  const configHashes = await configDefaults(fs, join(dir, 'etc'), findings)
+  if (ctx.codesign) {
+    const second = await ctx.codesign.verify(app)
+    if (!second.ok) findings.push(finding('install.codesign-rejected', 'error', app, `codesign --verify --strict rejected ${app}: ${second.output}`, 'Re-sign the bundle; macOS would refuse to run it.'))
+  } else {
+    notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
+  }
+  const ok = !hasErrors(findings) && version !== undefined
+  if (!ok) return {ok, findings, notes, version, build}
+  const first = report.slices[0]!
+  const record: PayloadJudgement['record'] = {
+    schemaVersion: 1,
+    name: manifest.name,
+    label: manifest.label,
+    bundleId: manifest.bundleId,
+    teamId: manifest.teamId,
+    version: version!,
+    ...(build !== undefined ? {build} : {}),
+    cdhashes: report.slices.filter((s) => s.cdhash !== undefined).map((s) => ({arch: s.arch, cdhash: s.cdhash!})),
+    signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {})},
+    ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
+    ...(report.profile ? {profile: {uuid: report.profile.uuid, name: report.profile.name, expires: report.profile.expires ?? '', kind: report.profile.kind}} : {}),
+    configHashes,
+    plistPath: layout.system.launchdPlist,
+    executable: layout.system.executable,
+    ...(manifest.healthCheck ? {healthCheck: {runningSeconds: manifest.healthCheck.runningSeconds, ...(manifest.healthCheck.command ? {command: manifest.healthCheck.command} : {})}} : {}),
+  }
+  return {ok, findings, notes, version, build, record}
+}

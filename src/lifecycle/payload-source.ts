@@ -1,0 +1,54 @@
+import {mkdtemp, rm, stat} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {isFormatError} from '../formats/format-error.js'
+import {ExitCode} from '../exit-codes.js'
+import {loadManifest} from '../manifest/load-manifest.js'
+import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
+import {extractPayloadArchive} from '../payload/extract-archive.js'
+import {LifecycleError} from './lifecycle-error.js'
+
+export interface PayloadSource {
+  /** The payload as a directory (the given one, or a private extraction of the archive). */
+  dir: string
+  manifest: Manifest
+  /** Removes the private extraction, if any. */
+  dispose(): Promise<void>
+}
+
+/** What a payload may contribute to the prefix besides the bundle; everything else in it is ignored. */
+export const PAYLOAD_DIRECTORIES = ['lib', 'modules', 'share'] as const
+
+/**
+ * Opens a payload directory or `.tar.gz` and reads its manifest. An archive is unpacked (by the
+ * safe extractor) into a private 0700 directory first, since the manifest decides where the prefix
+ * and its staging area are. Refuses with badInput naming the file and field.
+ */
+export async function openPayload(payload: string): Promise<PayloadSource> {
+  let info
+  try {
+    info = await stat(payload)
+  } catch (e) {
+    throw new LifecycleError(ExitCode.badInput, `payload ${payload} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)
+  }
+  let dir = payload
+  let dispose = async (): Promise<void> => undefined
+  if (!info.isDirectory()) {
+    const scratch = await mkdtemp(join(tmpdir(), 'esdctl-payload-'))
+    dispose = () => rm(scratch, {recursive: true, force: true})
+    dir = join(scratch, 'payload')
+    try {
+      await extractPayloadArchive(payload, dir)
+    } catch (e) {
+      await dispose()
+      if (isFormatError(e)) throw new LifecycleError(ExitCode.badInput, e.message)
+      throw e
+    }
+  }
+  const loaded = await loadManifest(join(dir, MANIFEST_FILE_NAME))
+  if ('errors' in loaded) {
+    await dispose()
+    throw new LifecycleError(ExitCode.badInput, `the payload's manifest was refused: ${loaded.errors[0]!.message}`, loaded.errors.map((e) => `${e.message} (fix: ${e.fix})`))
+  }
+  return {dir, manifest: loaded.manifest, dispose}
+}

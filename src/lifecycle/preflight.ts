@@ -1,0 +1,66 @@
+import {codeLoadingVariables} from '../adapters/process-identity.js'
+import {TEMP_SUFFIX, RootFs} from '../adapters/root-fs.js'
+import {ExitCode} from '../exit-codes.js'
+import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
+import {checkAncestors} from '../safety/check-ancestors.js'
+import type {LifecycleContext} from './context.js'
+import {LifecycleError} from './lifecycle-error.js'
+
+/** Mutating commands need effective uid 0 and a node that was not told to preload foreign code. */
+export function requireRootProcess(ctx: LifecycleContext, action: string): void {
+  const euid = ctx.identity.euid()
+  if (euid !== 0) {
+    throw new LifecycleError(ExitCode.notRoot, `esdctl ${action} changes system files and must run as root (effective uid is ${euid}); run it again with sudo`)
+  }
+  const variables = codeLoadingVariables(ctx.identity)
+  if (variables.length > 0) {
+    throw new LifecycleError(ExitCode.unsafeEnvironment,
+      `refusing to run as root with ${variables.join(' and ')} set: they make node load code chosen by whoever set them; unset them (sudo normally strips them) and run again`,
+      variables.map((v) => `${v} is set`))
+  }
+}
+
+/** What esdctl may change for this daemon: its prefix, its one plist (and that plist's temporary sibling), esdctl's own directory. */
+export function daemonFs(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths): RootFs {
+  return ctx.fs.restrictedTo([layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir])
+}
+
+function expectKind(path: string, stat: Awaited<ReturnType<RootFs['lstat']>>, kind: 'directory' | 'file'): string | undefined {
+  if (stat === undefined) return undefined
+  if (stat.isSymbolicLink()) return `${path} has been replaced by a symbolic link; esdctl owns this path and never acts through a link — remove the link (and check how it got there)`
+  if (kind === 'directory' && !stat.isDirectory()) return `${path} should be a directory but is not; move it away and run again`
+  if (kind === 'file' && !stat.isFile()) return `${path} should be a regular file but is not; move it away and run again`
+  return undefined
+}
+
+/**
+ * Before anything is written: every directory from each target up to `/` must be root-owned and
+ * not writable by others, and every path esdctl owns must still be what esdctl left there (a
+ * directory, a file, or the bin link pointing into the bundle), never a planted link.
+ */
+export async function checkTargets(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths): Promise<void> {
+  const targets = [layout.prefix, layout.stateDir, layout.staging, layout.rollbackSlot, layout.etc, layout.var, layout.bin, layout.launchDaemonsDir, tool.dir]
+  const problems = new Map<string, string>()
+  for (const target of targets) {
+    for (const offender of await checkAncestors(target)) problems.set(offender.directory, offender.message)
+  }
+  if (problems.size > 0) {
+    const details = [...problems.values()]
+    throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe directory: ${details[0]}`, details)
+  }
+  const fs = ctx.fs
+  const owned: [string, 'directory' | 'file'][] = [
+    [layout.app, 'directory'], [layout.lib, 'directory'], [layout.modules, 'directory'], [layout.share, 'directory'],
+    [layout.receipt, 'file'], [layout.journal, 'file'], [layout.auditLog, 'file'], [layout.launchdPlist, 'file'], [tool.registry, 'file'], [tool.lock, 'file'],
+  ]
+  const found: string[] = []
+  for (const [path, kind] of owned) {
+    const problem = expectKind(path, await fs.lstat(path), kind)
+    if (problem) found.push(problem)
+  }
+  const bin = await fs.lstat(layout.binLink)
+  if (bin !== undefined && !bin.isSymbolicLink()) {
+    found.push(`${layout.binLink} should be esdctl's link to ${layout.binLinkTarget} but is a ${bin.isDirectory() ? 'directory' : 'file'}; move it away and run again`)
+  }
+  if (found.length > 0) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${found[0]}`, found)
+}

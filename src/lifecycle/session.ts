@@ -1,0 +1,131 @@
+import {tryLock, type HeldLock} from '../adapters/lock.js'
+import type {RootFs} from '../adapters/root-fs.js'
+import {ExitCode} from '../exit-codes.js'
+import {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
+import {readInstallRecordAt} from '../records/install-record.js'
+import {readRegistry} from '../records/registry.js'
+import type {LifecycleContext} from './context.js'
+import {deployTransaction, type DeployData} from './deploy.js'
+import {readJournal, type Journal} from './journal.js'
+import {LifecycleError} from './lifecycle-error.js'
+import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
+import {rollbackTransaction, type RollbackData} from './rollback-tx.js'
+import {commitTransaction, undoTransaction, type Transaction} from './transaction.js'
+import {uninstallTransaction, type UninstallData} from './uninstall-tx.js'
+
+/** Only finds the state directory: nothing under the prefix depends on the label. */
+const LOOKUP_LABEL = 'esdctl.lookup'
+
+export interface Session {
+  layout: PrefixLayout
+  tool: ToolPaths
+  fs: RootFs
+  /** What was done to an interrupted transaction before this run's own work. */
+  recovered?: string
+  release(): Promise<void>
+}
+
+/** The label of an installed (or half-installed) daemon: from the registry, else its journal or record. */
+export async function layoutForName(ctx: LifecycleContext, name: string): Promise<PrefixLayout | undefined> {
+  const lookup = new PrefixLayout({name, label: LOOKUP_LABEL, root: ctx.root})
+  const entry = (await readRegistry(ctx.root, ctx.fs)).find((e) => e.name === name)
+  if (entry) return new PrefixLayout({name, label: entry.label, root: ctx.root})
+  const journal = await readJournal(ctx.fs, lookup.journal)
+  if (journal) return new PrefixLayout({name, label: journal.label, root: ctx.root})
+  const record = await readInstallRecordAt(lookup.receipt, ctx.fs)
+  if (record) return new PrefixLayout({name, label: record.label, root: ctx.root})
+  return undefined
+}
+
+export function transactionFor(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, journal: Journal): Transaction<unknown> {
+  switch (journal.action) {
+    case 'install':
+    case 'upgrade':
+      return deployTransaction(ctx, fs, layout, tool, journal as Journal<DeployData>, undefined) as Transaction<unknown>
+    case 'rollback':
+      return rollbackTransaction(ctx, fs, layout, journal as Journal<RollbackData>) as Transaction<unknown>
+    case 'uninstall':
+      return uninstallTransaction(ctx, fs, layout, tool, journal as Journal<UninstallData>) as Transaction<unknown>
+    default:
+      throw new LifecycleError(ExitCode.internalError, `the journal ${layout.journal} names action ${journal.action}, which has no transaction`)
+  }
+}
+
+/**
+ * Recovery rule, the same for every action: a transaction interrupted before its commit is undone
+ * (every step's undo is written to cope with a half-done step), one interrupted after it is
+ * finished. Before the commit the old state is always complete somewhere (slot, parking area,
+ * saved plist), so undoing is the direction that can never lose anything; after it, the new
+ * state is complete and has passed its health check, so only cleanup remains.
+ */
+export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths): Promise<string | undefined> {
+  const journal = await readJournal(fs, layout.journal)
+  if (journal === undefined) return undefined
+  if (journal.name !== layout.name || journal.label !== layout.label) {
+    throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${journal.name} (${journal.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${journal.name}`)
+  }
+  const tx = transactionFor(ctx, fs, layout, tool, journal)
+  const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
+  try {
+    if (journal.phase === 'committed') {
+      await commitTransaction(ctx, tx)
+      return `${what} had committed; its cleanup was finished`
+    }
+    await undoTransaction(ctx, tx)
+    return `${what} was undone; the state before it is restored`
+  } catch (e) {
+    throw new LifecycleError(ExitCode.launchdFailed, `${what} could not be recovered: ${(e as Error).message}; the journal ${layout.journal} is kept and the next run tries again`)
+  }
+}
+
+async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
+  const created = await fs.ensureDir(tool.dir, 0o755)
+  const attempt = await tryLock(tool.lock, ctx.identity.pid())
+  if (!attempt.acquired) {
+    const holder = attempt.holderPid === undefined ? 'another esdctl run (its lock file holds no pid)' : `another esdctl run, pid ${attempt.holderPid}`
+    throw new LifecycleError(ExitCode.locked, `${tool.lock} is held by ${holder}; wait for it to finish and run again`, attempt.holderPid === undefined ? [] : [`holder pid ${attempt.holderPid}`])
+  }
+  if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which is no longer running`)
+  return {lock: attempt.lock, created}
+}
+
+/**
+ * Everything a mutating command does before its own work: root and environment checks, the
+ * ancestor and planted-link checks, the one lock, and recovery of an interrupted transaction.
+ */
+export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean} = {}): Promise<Session> {
+  requireRootProcess(ctx, action)
+  const tool = new ToolPaths(ctx.root)
+  await checkTargets(ctx, layout, tool)
+  const fs = daemonFs(ctx, layout, tool)
+  if (opts.dryRun) {
+    const pending = await readJournal(fs, layout.journal)
+    const recovered = pending ? `an interrupted ${pending.action} (transaction ${pending.transaction}) would be ${pending.phase === 'committed' ? 'finished' : 'undone'} first` : undefined
+    return {layout, tool, fs, ...(recovered ? {recovered} : {}), release: async () => undefined}
+  }
+  const {lock, created} = await acquireLock(ctx, fs, tool)
+  const release = async (): Promise<void> => {
+    await lock.release()
+    const mine = ctx.fs.restrictedTo(created)
+    for (const dir of [...created].reverse()) await mine.removeEmptyDir(dir)
+  }
+  try {
+    const recovered = await recoverInterrupted(ctx, fs, layout, tool)
+    return {layout, tool, fs, ...(recovered ? {recovered} : {}), release}
+  } catch (e) {
+    await release()
+    throw e
+  }
+}
+
+/** The layout of an installed daemon by name; badInput when esdctl does not know it. */
+export async function requireLayout(ctx: LifecycleContext, name: string): Promise<PrefixLayout> {
+  try {
+    new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root})
+  } catch (e) {
+    throw new LifecycleError(ExitCode.badInput, (e as Error).message)
+  }
+  const layout = await layoutForName(ctx, name)
+  if (layout === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed by esdctl (not in the registry, no record under ${new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root}).prefix})`)
+  return layout
+}

@@ -1,0 +1,64 @@
+import {FormatError} from '../formats/format-error.js'
+import {isValidLabel, isValidName} from '../layout/names.js'
+import {ToolPaths} from '../layout/prefix-layout.js'
+import {RootFs} from '../adapters/root-fs.js'
+
+/** One daemon esdctl installed. */
+export interface RegistryEntry {
+  name: string
+  label: string
+  /** As on the booted Mac (not rebased). */
+  prefix: string
+}
+
+interface RegistryFile {
+  schemaVersion: 1
+  daemons: RegistryEntry[]
+}
+
+export const REGISTRY_MODE = 0o644
+const MAX_REGISTRY_BYTES = 4 * 1024 * 1024
+const MAX_ENTRIES = 10_000
+
+export function parseRegistry(bytes: Buffer, path: string): RegistryEntry[] {
+  let value: unknown
+  try {
+    value = JSON.parse(bytes.toString('utf8'))
+  } catch (e) {
+    throw new FormatError('registry.malformed', `${path}: not valid JSON (${(e as Error).message})`)
+  }
+  const file = value as Partial<RegistryFile> | null
+  if (typeof file !== 'object' || file === null || file.schemaVersion !== 1 || !Array.isArray(file.daemons) || file.daemons.length > MAX_ENTRIES) {
+    throw new FormatError('registry.malformed', `${path}: not an esdctl registry (schemaVersion 1 with a daemons list)`)
+  }
+  return file.daemons.map((entry, i) => {
+    const e = entry as Partial<RegistryEntry> | null
+    if (typeof e !== 'object' || e === null || !isValidName(e.name) || !isValidLabel(e.label) || typeof e.prefix !== 'string') {
+      throw new FormatError('registry.malformed', `${path}: daemons[${i}] needs a valid name, label and prefix`)
+    }
+    return {name: e.name, label: e.label, prefix: e.prefix}
+  })
+}
+
+export function serializeRegistry(entries: readonly RegistryEntry[]): string {
+  const daemons = [...entries].sort((a, b) => a.name.localeCompare(b.name))
+  return JSON.stringify({schemaVersion: 1, daemons} satisfies RegistryFile, null, 2) + '\n'
+}
+
+/** The registry with `entry` added or replaced (by name). */
+export function withEntry(entries: readonly RegistryEntry[], entry: RegistryEntry): RegistryEntry[] {
+  return [...entries.filter((e) => e.name !== entry.name), entry]
+}
+
+export function withoutEntry(entries: readonly RegistryEntry[], name: string): RegistryEntry[] {
+  return entries.filter((e) => e.name !== name)
+}
+
+/** The daemons esdctl installed under `root` (default `/`); empty when none ever were. */
+export async function readRegistry(root = '/', fs: RootFs = new RootFs()): Promise<RegistryEntry[]> {
+  const path = new ToolPaths(root).registry
+  const stat = await fs.lstat(path)
+  if (stat === undefined) return []
+  if (!stat.isFile()) throw new FormatError('registry.not-a-file', `${path}: expected esdctl's registry, found something that is not a regular file`)
+  return parseRegistry(await fs.readFile(path, MAX_REGISTRY_BYTES), path)
+}

@@ -1,0 +1,97 @@
+import {createHash} from 'node:crypto'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {systemClock} from '../../src/adapters/clock.js'
+import {LaunchctlAdapter} from '../../src/adapters/launchctl.js'
+import {realProcessIdentity} from '../../src/adapters/process-identity.js'
+import {RootFs} from '../../src/adapters/root-fs.js'
+import {PinoAuditLog} from '../../src/audit/audit-log.js'
+import type {LifecycleContext} from '../../src/lifecycle/context.js'
+import type {Manifest} from '../../src/manifest/manifest.js'
+import {TrustStore} from '../../src/trust/trust-store.js'
+import {SAMPLE_DAEMON} from '../doubles/fake-launchd/daemon-plist.js'
+import {buildBundle} from './bundle-builder.js'
+import {createTestPki, type TestIdentity} from './test-pki.js'
+
+export const TEAM = 'ABCDE12345'
+
+/** The Program an installed plist names for `name` (as on the Mac); map it to the sample daemon in the fake launchd. */
+export function systemExecutable(name: string): string {
+  return `/opt/${name}/${name}.app/Contents/MacOS/${name}`
+}
+
+export function sampleDaemonPrograms(names: string[]): Record<string, string[]> {
+  return Object.fromEntries(names.map((n) => [systemExecutable(n), [process.execPath, SAMPLE_DAEMON]]))
+}
+
+/** A fresh `--root`: root-owned, not writable by others, with /Library/LaunchDaemons as on a Mac. */
+export function makeRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'esdctl-root-'))
+  chmodSync(root, 0o755)
+  mkdirSync(join(root, 'Library', 'LaunchDaemons'), {recursive: true, mode: 0o755})
+  return root
+}
+
+export interface PayloadSpec {
+  dir: string
+  name: string
+  label: string
+  version: string
+  identity: TestIdentity
+  etc?: Record<string, string>
+  manifest?: Partial<Manifest>
+  bundleId?: string
+}
+
+/** A payload directory: <name>.app signed by the test PKI, esdctl.json, etc/ files. */
+export async function buildPayload(spec: PayloadSpec): Promise<string> {
+  const dir = spec.dir
+  mkdirSync(dir, {recursive: true})
+  const bundleId = spec.bundleId ?? `com.example.${spec.name}`
+  await buildBundle({dir, name: spec.name, bundleId, teamId: TEAM, version: spec.version, identity: spec.identity, codeSize: 16 * 1024})
+  const manifest: Manifest = {name: spec.name, label: spec.label, bundleId: `com.example.${spec.name}`, teamId: TEAM, RunAtLoad: true, KeepAlive: true, ThrottleInterval: 1, ExitTimeOut: 2, ...spec.manifest}
+  writeFileSync(join(dir, 'esdctl.json'), JSON.stringify(manifest, null, 2))
+  for (const [file, text] of Object.entries(spec.etc ?? {})) {
+    mkdirSync(join(dir, 'etc', file, '..'), {recursive: true})
+    writeFileSync(join(dir, 'etc', file), text)
+  }
+  return dir
+}
+
+export async function testIdentity(): Promise<{identity: TestIdentity; trust: TrustStore}> {
+  const pki = await createTestPki()
+  return {identity: await pki.developerId(TEAM), trust: pki.trust}
+}
+
+export function testContext(opts: {root: string; launchctlPath: string; trust: TrustStore; faultHook?: (point: string) => void}): LifecycleContext {
+  return {
+    root: opts.root,
+    launchctl: new LaunchctlAdapter({executable: opts.launchctlPath}),
+    codesign: undefined,
+    fs: new RootFs(),
+    identity: realProcessIdentity,
+    clock: systemClock,
+    audit: new PinoAuditLog(),
+    progress: {stepStarted: () => undefined, stepFinished: () => undefined},
+    verifyOptions: {trust: opts.trust},
+    ...(opts.faultHook ? {faultHook: opts.faultHook} : {}),
+  }
+}
+
+/** Every entry under `dir` with its type, mode, owner and content hash (or link target): equal snapshots mean nothing changed. */
+export function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (rel: string): void => {
+    const full = rel === '' ? dir : join(dir, rel)
+    const st = lstatSync(full)
+    const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`
+    if (st.isSymbolicLink()) out[rel] = `link ${readlinkSync(full)} ${meta}`
+    else if (st.isDirectory()) {
+      out[rel] = `dir ${meta}`
+      for (const entry of readdirSync(full).sort()) walk(rel === '' ? entry : `${rel}/${entry}`)
+    } else out[rel] = `file ${createHash('sha256').update(readFileSync(full)).digest('hex')} ${meta}`
+  }
+  walk('')
+  return out
+}

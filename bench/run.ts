@@ -13,6 +13,7 @@ import {writeDeterministicFile} from './input-file.js'
 import {createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
 import {peakMemoryOfHashing, peakMemoryOfVerify, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
+import {startupBench} from './startup.js'
 import {verifyWholeFile, writeSignedBenchBinary} from './verify-cases.js'
 
 const MiB = 2 ** 20
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
     for (const check of checks) console.log(memoryLine(check))
     let allMet = checks.every((c) => c.maxRssBytes < c.limitBytes)
     console.log('')
+
+    allMet &&= await startupBench()
 
     const code = await readFile(path)
     for (const codeLimit of [256 * MiB, 1 * GiB]) {

@@ -1,4 +1,50 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// Kept dependency-free until the checks below have run: nothing is loaded that an unsafe
+// environment could have redirected.
+import {lstatSync} from 'node:fs'
+import {enableCompileCache} from 'node:module'
+import {userInfo} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
-await execute({dir: import.meta.url})
+/** Same value as ExitCode.unsafeEnvironment in src/exit-codes.ts. */
+const UNSAFE_ENVIRONMENT = 9
+
+// As root, NODE_OPTIONS (--require, --import, --inspect …) and NODE_PATH let whoever set the
+// environment run code with root's rights; sudo may keep them (env_keep, sudo -E).
+if (process.geteuid?.() === 0) {
+  const set = ['NODE_OPTIONS', 'NODE_PATH'].filter((name) => (process.env[name] ?? '').trim() !== '')
+  if (set.length > 0) {
+    process.stderr.write(
+      `esdctl: refusing to run as root with ${set.join(' and ')} set: ${set.length > 1 ? 'they let' : 'it lets'} whoever set the environment load code into a root process.\n` +
+        `Unset ${set.join(' and ')} (for example: sudo env -u NODE_OPTIONS -u NODE_PATH esdctl …) and run again.\n`,
+    )
+    process.exit(UNSAFE_ENVIRONMENT)
+  }
+}
+
+// Cached compiled code of esdctl and its dependencies: most of a short command's start-up. Root
+// never reads a cache others can write (Node's default is under the shared temporary directory).
+if (process.geteuid?.() !== 0) {
+  enableCompileCache?.()
+} else {
+  const dir = rootOnlyCacheDir()
+  if (dir !== undefined) enableCompileCache?.(dir)
+}
+
+const {execute} = await import('@oclif/core/execute')
+// Only esdctl's own plugins: oclif would otherwise load "user" and "linked" plugins from the
+// invoking user's data directory (ESDCTL_DATA_DIR, ~/.local/share/esdctl), i.e. run a user's code as root.
+await execute({loadOptions: {root: dirname(dirname(fileURLToPath(import.meta.url))), userPlugins: false, devPlugins: false, jitPlugins: false}})
+
+/** Under root's own home (from the user database: sudo may keep the caller's HOME), if only root can write it. */
+function rootOnlyCacheDir() {
+  try {
+    const home = userInfo().homedir
+    const st = lstatSync(home)
+    if (st.isDirectory() && st.uid === 0 && (st.mode & 0o022) === 0) return join(home, '.cache', 'esdctl', 'node-compile-cache')
+  } catch {
+    // no usable home: run without the cache
+  }
+  return undefined
+}

@@ -1,8 +1,8 @@
 import {mkdir, writeFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {PrefixLayout, ToolPaths} from '../src/layout/prefix-layout.js'
-import {readRegistry, serializeRegistry, withEntry} from '../src/records/registry.js'
-import {serializeInstallRecord, type InstallRecord} from '../src/records/install-record.js'
+import {PrefixLayout, ToolPaths} from '../../src/layout/prefix-layout.js'
+import {readRegistry, serializeRegistry, withEntry} from '../../src/records/registry.js'
+import {serializeInstallRecord, type InstallRecord} from '../../src/records/install-record.js'
 
 /**
  * What `esdctl install` leaves behind for status, doctor and logs to read — the registry entry and

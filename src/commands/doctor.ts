@@ -1,0 +1,36 @@
+import {Args, Command, Flags} from '@oclif/core'
+import {LaunchctlAdapter} from '../adapters/launchctl.js'
+import {UnifiedLogAdapter} from '../adapters/unified-log.js'
+import {DEFAULT_LOG_MINUTES, doctorReport} from '../doctor/doctor-report.js'
+import {renderDoctorText} from '../doctor/render-doctor.js'
+import {ExitCode} from '../exit-codes.js'
+
+export default class Doctor extends Command {
+  static override summary = 'Find out why an installed daemon does not run, and how to fix it.'
+  static override description = `Checks everything that can stop a deployed Endpoint Security daemon: the verifier's findings on the installed bundle; the signing identity against the install record (MDM Full Disk Access grants are keyed to the code requirement); the launchd plist's Program, Label, owner and mode (root:wheel 0644); every directory above the executable and the plist; the bin symlink; the disabled state; launchd's state and last exit; on macOS the unified log of amfid, taskgated-helper and kernel AMFI refusals, translated into causes; es_new_client results in the daemon's output (ERR_NOT_PERMITTED: no Full Disk Access; ERR_NOT_PRIVILEGED: not root). A check that cannot run here says "skipped" and why.
+
+Exit codes: 0 no check failed with an error; 3 at least one did; 4 the daemon is not installed or esdctl's registry is unreadable.`
+  static override examples = ['<%= config.bin %> doctor', 'sudo <%= config.bin %> doctor mydaemon --minutes 120', '<%= config.bin %> doctor mydaemon --json']
+  static override args = {
+    name: Args.string({description: 'one daemon (default: every daemon esdctl installed)'}),
+  }
+  static override flags = {
+    json: Flags.boolean({description: 'print the checks as JSON'}),
+    minutes: Flags.integer({description: 'how far back to read the unified log', default: DEFAULT_LOG_MINUTES, min: 1, max: 1440}),
+    root: Flags.string({description: 'directory standing in for / (staging images, tests)', default: '/'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Doctor)
+    let report
+    try {
+      report = await doctorReport({launchctl: new LaunchctlAdapter(), log: new UnifiedLogAdapter(), root: flags.root, name: args.name, logMinutes: flags.minutes})
+    } catch (e) {
+      process.exitCode = ExitCode.badInput
+      process.stderr.write(`esdctl doctor: ${(e as Error).message}\n`)
+      return
+    }
+    process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderDoctorText(report))
+    process.exitCode = report.notInstalled.length > 0 ? ExitCode.badInput : report.ok ? ExitCode.ok : ExitCode.verificationFailed
+  }
+}

@@ -1,0 +1,57 @@
+import {writeFile} from 'node:fs/promises'
+import {resolve} from 'node:path'
+import {Args, Command, Flags} from '@oclif/core'
+import {ExitCode} from '../exit-codes.js'
+import {RequirementError} from '../pppc/code-requirement.js'
+import {buildPppcProfile} from '../pppc/pppc-profile.js'
+import {installedDaemons} from '../status/installed-daemons.js'
+import {verifyPath} from '../verify/verify-path.js'
+
+export default class Pppc extends Command {
+  static override summary = 'Write the MDM profile that grants a daemon Full Disk Access.'
+  static override description = `An Endpoint Security client needs Full Disk Access (es_new_client returns ERR_NOT_PERMITTED without it), and only an MDM can grant it to a daemon: a Privacy Preferences Policy Control payload (SystemPolicyAllFiles, Allowed) keyed to the code's identifier and code requirement. The requirement is read from the signature (its designated requirement, or the Developer ID requirement built from its team id). Deploy the .mobileconfig through your MDM; re-run after changing signing identity.
+
+Exit codes: 0 written; 4 the daemon or bundle was not found or its signature has no identity a grant can be keyed to.`
+  static override examples = [
+    '<%= config.bin %> pppc mydaemon --out mydaemon-fda.mobileconfig',
+    '<%= config.bin %> pppc build/mydaemon.app > mydaemon-fda.mobileconfig',
+  ]
+  static override args = {
+    target: Args.string({description: 'an installed daemon NAME, or a path to its .app bundle (default: the only installed daemon)'}),
+  }
+  static override flags = {
+    out: Flags.string({description: 'write the profile here instead of to stdout'}),
+    organization: Flags.string({description: 'PayloadOrganization shown in System Settings'}),
+    root: Flags.string({description: 'directory standing in for / (staging images, tests)', default: '/'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Pppc)
+    try {
+      const path = await bundlePath(args.target, flags.root)
+      const report = await verifyPath(path)
+      for (const f of report.findings.filter((f) => f.severity === 'error')) process.stderr.write(`warning: ${f.message}\n`)
+      const profile = await buildPppcProfile(report, flags.organization ? {organization: flags.organization} : {})
+      if (flags.out) {
+        await writeFile(flags.out, profile.xml, {mode: 0o644})
+        process.stderr.write(`wrote ${flags.out}: Full Disk Access for ${profile.requirement.identifier}, requirement: ${profile.requirement.requirement}\n`)
+      } else {
+        process.stdout.write(profile.xml)
+      }
+    } catch (e) {
+      if (!(e instanceof RequirementError || e instanceof TargetError)) throw e
+      process.stderr.write(`esdctl pppc: ${e.message}\n`)
+      process.exitCode = ExitCode.badInput
+    }
+  }
+}
+
+class TargetError extends Error {}
+
+async function bundlePath(target: string | undefined, root: string): Promise<string> {
+  if (target !== undefined && (target.includes('/') || target.endsWith('.app'))) return resolve(target)
+  const {daemons} = await installedDaemons(root, target)
+  if (target === undefined && daemons.length !== 1) throw new TargetError(`${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one, or give a bundle path`)
+  if (daemons.length === 0) throw new TargetError(`${target} is not installed by esdctl; give a bundle path instead`)
+  return daemons[0]!.layout.app
+}

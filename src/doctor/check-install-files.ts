@@ -1,0 +1,74 @@
+import {lstat, readlink} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import type {PrefixLayout} from '../layout/prefix-layout.js'
+import type {InstallRecord} from '../records/install-record.js'
+import {checkAncestors} from '../safety/check-ancestors.js'
+import type {InstalledPlist} from '../status/daemon-output.js'
+import {failed, passed, type DoctorCheck} from './doctor-check.js'
+
+const ROOT_PLIST_MODE = 0o644
+
+/** The launchd plist: readable, the right Label and Program, root:wheel 0644. */
+export function checkLaunchdPlist(layout: PrefixLayout, plist: InstalledPlist, record: InstallRecord | undefined): DoctorCheck[] {
+  const path = plist.path
+  const reinstall = `Reinstall with \`sudo esdctl install\` (it writes the plist from the manifest).`
+  if (!plist.dict) return [failed('plist.unreadable', 'error', path, `launchd plist: ${plist.problem}`, reinstall)]
+  const checks: DoctorCheck[] = []
+  const system = layout.system
+  const program = plist.dict.Program
+  const args = plist.dict.ProgramArguments
+  const label = plist.dict.Label
+  if (label !== layout.label) checks.push(failed('plist.label', 'error', path, `Label is ${JSON.stringify(label)}, expected ${layout.label}`, reinstall))
+  const expected = record?.executable ?? system.executable
+  if (program !== expected) {
+    const viaLink = program === system.binLink
+    checks.push(failed('plist.program', 'error', path,
+      `Program is ${JSON.stringify(program)}, expected the executable inside the bundle, ${expected}${viaLink ? ' (the bin symlink: macOS then finds no bundle and no profile, and AMFI kills the daemon)' : ''}`,
+      reinstall))
+  }
+  if (Array.isArray(args) && typeof args[0] === 'string' && args[0] !== expected && args[0] !== layout.name) {
+    checks.push(failed('plist.program-arguments', 'warning', path, `ProgramArguments[0] is ${JSON.stringify(args[0])}; launchd runs Program, but the daemon sees this as argv[0]`, reinstall))
+  }
+  const user = plist.dict.UserName
+  if (typeof user === 'string' && user !== 'root') {
+    checks.push(failed('plist.user', 'error', path, `UserName is ${user}: an Endpoint Security client must run as root (es_new_client returns ERR_NOT_PRIVILEGED)`, 'Remove UserName from the manifest and reinstall.'))
+  }
+  if (plist.uid !== 0 || plist.gid !== 0) {
+    checks.push(failed('plist.owner', 'error', path, `owned by uid ${plist.uid}, gid ${plist.gid}; launchd refuses a system daemon plist not owned by root (bootstrap error 122 or 5)`, `sudo chown root:wheel ${system.launchdPlist}`))
+  }
+  if (plist.mode !== undefined && (plist.mode & 0o022) !== 0) {
+    checks.push(failed('plist.mode', 'error', path, `mode ${octal(plist.mode)} is writable by group or others; launchd refuses it and anyone who can write it can run code as root`, `sudo chmod 644 ${system.launchdPlist}`))
+  } else if (plist.mode !== undefined && plist.mode !== ROOT_PLIST_MODE) {
+    checks.push(failed('plist.mode', 'warning', path, `mode ${octal(plist.mode)}; Apple's guidance for daemon plists is 0644`, `sudo chmod 644 ${system.launchdPlist}`))
+  }
+  if (checks.length === 0) checks.push(passed('plist.ok', path, `launchd plist: Label ${layout.label}, Program ${expected}, root:wheel ${octal(ROOT_PLIST_MODE)}`))
+  return checks
+}
+
+/** Every directory from the executable up to `/`, and above the plist, may be changed only by root. */
+export async function checkInstallAncestors(layout: PrefixLayout): Promise<DoctorCheck[]> {
+  const offenders = [...(await checkAncestors(dirname(layout.executable))), ...(await checkAncestors(layout.launchDaemonsDir))]
+  const unique = offenders.filter((o, i) => offenders.findIndex((p) => p.directory === o.directory) === i)
+  if (unique.length === 0) return [passed('ancestors.ok', dirname(layout.executable), 'every directory above the executable and the plist is root-owned and writable only by root')]
+  return unique.map((o) => failed('ancestors.unsafe', 'error', o.directory, o.message, o.fix ?? `sudo chown root:wheel ${o.directory} && sudo chmod go-w ${o.directory}`))
+}
+
+/** `bin/<name>` is a symlink to `../<name>.app/Contents/MacOS/<name>`. */
+export async function checkBinLink(layout: PrefixLayout): Promise<DoctorCheck> {
+  const path = layout.binLink
+  const fix = `sudo ln -sfn ${layout.binLinkTarget} ${layout.system.binLink} (or reinstall)`
+  try {
+    const st = await lstat(path)
+    if (!st.isSymbolicLink()) return failed('bin-link.not-a-link', 'warning', path, `${layout.system.binLink} is not a symlink; a copy of the executable outside the bundle has no profile and is killed at launch`, fix)
+    const target = await readlink(path)
+    if (target !== layout.binLinkTarget) return failed('bin-link.target', 'warning', path, `${layout.system.binLink} points to ${target}, expected ${layout.binLinkTarget}`, fix)
+    return passed('bin-link.ok', path, `${layout.system.binLink} → ${target}`)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return failed('bin-link.missing', 'warning', path, `${layout.system.binLink} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`, fix)
+  }
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0')
+}

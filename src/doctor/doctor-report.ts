@@ -1,0 +1,96 @@
+import type {LaunchctlAdapter} from '../adapters/launchctl.js'
+import {formatLogEntry, type UnifiedLogAdapter} from '../adapters/unified-log.js'
+import {outputFiles, readInstalledPlist, tailLines} from '../status/daemon-output.js'
+import {installedDaemons, type InstalledDaemon} from '../status/installed-daemons.js'
+import {verifyPath} from '../verify/verify-path.js'
+import type {VerifyOptions} from '../verify/verify-options.js'
+import {checkBinLink, checkInstallAncestors, checkLaunchdPlist} from './check-install-files.js'
+import {checkLaunchdState} from './check-launchd-state.js'
+import {checkSigningIdentity} from './check-signing-identity.js'
+import {checkAmfiLog, daemonPredicate, esClientChecks} from './check-unified-log.js'
+import {failed, fromFinding, passed, skipped, type DoctorCheck} from './doctor-check.js'
+
+export interface DoctorContext {
+  launchctl: LaunchctlAdapter
+  log: UnifiedLogAdapter
+  root?: string
+  name?: string
+  /** Which OS the checks run on; default this one. Tests set `darwin` to drive the log double. */
+  platform?: NodeJS.Platform
+  /** How far back the unified log is read. */
+  logMinutes?: number
+  /** Trust anchors and clock for the verifier; default Apple's roots and now. */
+  verify?: VerifyOptions
+}
+
+export interface DaemonDiagnosis {
+  name: string
+  label: string
+  checks: DoctorCheck[]
+  /** No check failed with severity error. */
+  ok: boolean
+}
+
+export interface DoctorReport {
+  ok: boolean
+  daemons: DaemonDiagnosis[]
+  /** Names asked for that esdctl has no record of. */
+  notInstalled: string[]
+}
+
+export const DEFAULT_LOG_MINUTES = 30
+/** Lines of the daemon's own output searched for es_new_client results. */
+const OUTPUT_LINES = 2000
+
+/** Everything that can keep a deployed Endpoint Security daemon from running, checked and explained. */
+export async function doctorReport(ctx: DoctorContext): Promise<DoctorReport> {
+  const {daemons, notInstalled} = await installedDaemons(ctx.root ?? '/', ctx.name)
+  const diagnoses: DaemonDiagnosis[] = []
+  for (const daemon of daemons) diagnoses.push(await diagnose(daemon, ctx))
+  return {ok: notInstalled.length === 0 && diagnoses.every((d) => d.ok), daemons: diagnoses, notInstalled}
+}
+
+async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<DaemonDiagnosis> {
+  const {layout, record} = daemon
+  const platform = ctx.platform ?? process.platform
+  const minutes = ctx.logMinutes ?? DEFAULT_LOG_MINUTES
+  const checks: DoctorCheck[] = []
+  checks.push(record
+    ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
+    : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, 'Reinstall with `sudo esdctl install`; until then esdctl cannot compare the bundle with what was installed.'))
+
+  const report = await verifyPath(layout.app, ctx.verify)
+  const problems = report.findings.filter((f) => f.severity !== 'info')
+  checks.push(problems.length === 0
+    ? passed('bundle.verified', layout.app, `the installed bundle passes every check AMFI makes at launch (${report.slices.map((s) => s.arch).join(', ') || 'no slices'})`)
+    : failed('bundle.verify', problems.some((f) => f.severity === 'error') ? 'error' : 'warning', layout.app, `the verifier found ${problems.length} problem(s) with the installed bundle; macOS would refuse or kill it`, 'Fix the findings below and reinstall a correctly signed build.'))
+  checks.push(...problems.map(fromFinding))
+  if (record) checks.push(...checkSigningIdentity(record, report))
+
+  const plist = await readInstalledPlist(layout)
+  checks.push(...checkLaunchdPlist(layout, plist, record))
+  checks.push(...(await checkInstallAncestors(layout)))
+  checks.push(await checkBinLink(layout))
+  checks.push(...(await checkLaunchdState(layout, ctx.launchctl)))
+  checks.push(...(await checkAmfiLog(layout, record?.bundleId, ctx.log, platform, minutes)))
+
+  // es_new_client results: in the daemon's own output files, and on macOS its unified-log lines.
+  const lines: {text: string; where: string}[] = []
+  for (const file of outputFiles(plist.dict, layout)) {
+    for (const text of (await tailLines(file.path, OUTPUT_LINES)) ?? []) lines.push({text, where: file.systemPath})
+  }
+  if (platform === 'darwin') {
+    try {
+      const entries = await ctx.log.show({predicate: daemonPredicate(layout), lastMinutes: minutes})
+      for (const e of entries) lines.push({text: formatLogEntry(e), where: 'unified log'})
+    } catch {
+      // Reported by the AMFI log check already.
+    }
+  }
+  const es = esClientChecks(lines)
+  if (es.length > 0) checks.push(...es)
+  else if (lines.length > 0 || platform === 'darwin') checks.push(passed('es.client-ok', layout.name, 'no es_new_client failure in its recent output; TCC itself cannot be read from here, so if the daemon reports ERR_NOT_PERMITTED later, deploy the profile from `esdctl pppc`'))
+  else checks.push(skipped('es.client', layout.name, 'no StandardOutPath/StandardErrorPath output to search and no unified log (not macOS), so es_new_client results are unknown'))
+
+  return {name: layout.name, label: layout.label, checks, ok: !checks.some((c) => c.outcome === 'failed' && c.severity === 'error')}
+}

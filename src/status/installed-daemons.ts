@@ -1,0 +1,47 @@
+import {isFormatError} from '../formats/format-error.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import {readInstallRecord, type InstallRecord} from '../records/install-record.js'
+import {readRegistry, type RegistryEntry} from '../records/registry.js'
+
+/** One daemon esdctl's registry names, with its install record or why it could not be read. */
+export interface InstalledDaemon {
+  entry: RegistryEntry
+  layout: PrefixLayout
+  record?: InstallRecord
+  /** Set when the record is missing or damaged. */
+  recordProblem?: string
+}
+
+export interface InstalledDaemons {
+  daemons: InstalledDaemon[]
+  /** Names asked for that the registry does not list. */
+  notInstalled: string[]
+}
+
+/**
+ * The daemons esdctl installed under `root`, from its own registry (never a disk scan, which could
+ * not tell our daemons from anyone else's). `name` narrows to one. Throws FormatError only when
+ * the registry itself is damaged.
+ */
+export async function installedDaemons(root: string, name?: string): Promise<InstalledDaemons> {
+  const entries = await readRegistry(root)
+  const wanted = name === undefined ? entries : entries.filter((e) => e.name === name)
+  const daemons = await Promise.all(wanted.map((entry) => readOne(root, entry)))
+  return {daemons, notInstalled: name !== undefined && wanted.length === 0 ? [name] : []}
+}
+
+async function readOne(root: string, entry: RegistryEntry): Promise<InstalledDaemon> {
+  const layout = new PrefixLayout({name: entry.name, label: entry.label, root})
+  try {
+    const record = await readInstallRecord(layout)
+    if (record === undefined) return {entry, layout, recordProblem: `no install record at ${layout.receipt}`}
+    return {entry, layout, record}
+  } catch (e) {
+    if (isFormatError(e) || isFsError(e)) return {entry, layout, recordProblem: e.message}
+    throw e
+  }
+}
+
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
+}

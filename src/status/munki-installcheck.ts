@@ -1,0 +1,73 @@
+import {lstat} from 'node:fs/promises'
+import {installedDaemons} from './installed-daemons.js'
+
+/** Munki runs `installcheck_script` and installs the item only when it exits 0. */
+export const MUNKI_INSTALL_NEEDED = 0
+export const MUNKI_INSTALLED = 1
+
+export interface InstallCheck {
+  exitCode: typeof MUNKI_INSTALL_NEEDED | typeof MUNKI_INSTALLED
+  /** One line for Munki's log. */
+  message: string
+}
+
+/**
+ * Munki's installcheck contract: exit 0 only when an install is needed — the daemon is not in
+ * esdctl's registry, its executable is gone, or its version is older than `expectVersion`. Every
+ * other outcome, including any error while finding out, reports "installed" (exit 1), so a damaged
+ * record never makes Munki reinstall on every run.
+ */
+export async function munkiInstallCheck(opts: {root?: string; name: string; expectVersion: string}): Promise<InstallCheck> {
+  const {name, expectVersion} = opts
+  try {
+    const {daemons} = await installedDaemons(opts.root ?? '/', name)
+    const daemon = daemons[0]
+    if (daemon === undefined) return needed(`${name} is not installed; install ${expectVersion}`)
+    const record = daemon.record
+    if (record === undefined) return installed(`${name}: ${daemon.recordProblem}; not asking for a reinstall`)
+    if (!(await isFile(daemon.layout.executable))) return needed(`${name} ${record.version} is recorded but ${daemon.layout.system.executable} is missing; install ${expectVersion}`)
+    const order = compareVersions(record.version, expectVersion)
+    if (order < 0) return needed(`${name} ${record.version} is older than ${expectVersion}; install ${expectVersion}`)
+    if (order > 0) return installed(`${name} ${record.version} is newer than ${expectVersion}; nothing to install`)
+    return installed(`${name} ${record.version} is installed; nothing to install`)
+  } catch (e) {
+    return installed(`${name}: could not check (${(e as Error).message}); reporting installed`)
+  }
+}
+
+function needed(message: string): InstallCheck {
+  return {exitCode: MUNKI_INSTALL_NEEDED, message}
+}
+
+function installed(message: string): InstallCheck {
+  return {exitCode: MUNKI_INSTALLED, message}
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isFile()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Dotted versions compared the way Munki compares them: component by component, numbers as
+ * numbers, missing components as 0 (`1.2` = `1.2.0`), anything else as text.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.trim().split(/[.\-+ ]/)
+  const pb = b.trim().split(/[.\-+ ]/)
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '0'
+    const y = pb[i] ?? '0'
+    const nx = /^\d+$/.test(x) ? Number(x) : undefined
+    const ny = /^\d+$/.test(y) ? Number(y) : undefined
+    if (nx !== undefined && ny !== undefined) {
+      if (nx !== ny) return nx < ny ? -1 : 1
+    } else if (x !== y) {
+      return x < y ? -1 : 1
+    }
+  }
+  return 0
+}

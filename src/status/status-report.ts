@@ -1,0 +1,123 @@
+import type {LaunchctlAdapter, ServiceInfo} from '../adapters/launchctl.js'
+import {daemonState, lastExitOf, type DaemonState, type LastExit} from './daemon-state.js'
+import {installedDaemons, type InstalledDaemon} from './installed-daemons.js'
+import {processStartTime} from './process-start.js'
+
+const DAY_MS = 86_400_000
+/** A profile that expires this soon needs renewing before the next upgrade ships. */
+export const PROFILE_WARNING_DAYS = 30
+
+export interface ProfileExpiry {
+  name: string
+  uuid: string
+  expires: string
+  /** Whole days left (negative once expired). */
+  daysLeft: number
+  status: 'ok' | 'expiring' | 'expired'
+}
+
+/** One row of `esdctl status`; also the `--json` shape of each daemon (keep it stable). */
+export interface DaemonStatus {
+  name: string
+  label?: string
+  state: DaemonState
+  version?: string
+  build?: string
+  /** The bundle as the booted Mac sees it. */
+  bundlePath?: string
+  bundleId?: string
+  teamId?: string
+  pid?: number
+  /** How many times launchd started it since it was loaded. */
+  runs?: number
+  lastExit?: LastExit
+  /** When this version was installed (the install record). */
+  installedAt?: string
+  installedBy?: string
+  /** When the running process started, where that is cheap to learn (not on macOS). */
+  processStartedAt?: string
+  disabled?: boolean
+  profile?: ProfileExpiry
+  /** Things an admin should act on, in words. */
+  warnings: string[]
+  /** Why the row is incomplete: unreadable record, launchctl not runnable. */
+  error?: string
+}
+
+export interface StatusReport {
+  daemons: DaemonStatus[]
+  /** True when a record or launchd could not be read for some daemon. */
+  incomplete: boolean
+}
+
+export interface StatusContext {
+  launchctl: LaunchctlAdapter
+  /** `--root`; default `/`. */
+  root?: string
+  /** One daemon; default every daemon in the registry. */
+  name?: string
+  now?: Date
+}
+
+/**
+ * `esdctl status` without the rendering: records from esdctl's registry, then one `launchctl
+ * print` per daemon plus one `print-disabled`, all at once. It never hashes or verifies anything,
+ * so it stays fast on a fleet tool's schedule.
+ */
+export async function statusReport(ctx: StatusContext): Promise<StatusReport> {
+  const now = ctx.now ?? new Date()
+  const {daemons, notInstalled} = await installedDaemons(ctx.root ?? '/', ctx.name)
+  const rows = await Promise.all(daemons.map((d) => daemonStatus(d, ctx.launchctl, now)))
+  for (const name of notInstalled) rows.push({name, state: 'not installed', warnings: []})
+  return {daemons: rows, incomplete: rows.some((r) => r.error !== undefined)}
+}
+
+async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter, now: Date): Promise<DaemonStatus> {
+  const {entry, layout, record} = daemon
+  const row: DaemonStatus = {name: entry.name, label: entry.label, state: 'unknown', bundlePath: layout.system.app, warnings: []}
+  if (record) {
+    Object.assign(row, {version: record.version, bundleId: record.bundleId, teamId: record.teamId, installedAt: record.installedAt})
+    if (record.build !== undefined) row.build = record.build
+    if (record.installedBy !== undefined) row.installedBy = record.installedBy
+    if (record.profile) row.profile = profileExpiry(record.profile, now)
+  } else {
+    row.error = `install record unreadable: ${daemon.recordProblem}`
+  }
+  let info: ServiceInfo | undefined
+  try {
+    ;[info, row.disabled] = await Promise.all([launchctl.print(entry.label), launchctl.isDisabled(entry.label)])
+  } catch (e) {
+    row.error = [row.error, `launchd could not be asked: ${(e as Error).message}`].filter(Boolean).join('; ')
+    return withWarnings(row)
+  }
+  row.state = daemonState(info, row.disabled)
+  if (info?.pid !== undefined) {
+    row.pid = info.pid
+    const started = await processStartTime(info.pid)
+    if (started) row.processStartedAt = started.toISOString()
+  }
+  if (info?.runs !== undefined) row.runs = info.runs
+  const lastExit = lastExitOf(info)
+  if (lastExit) row.lastExit = lastExit
+  return withWarnings(row)
+}
+
+function profileExpiry(profile: {name: string; uuid: string; expires: string}, now: Date): ProfileExpiry {
+  const daysLeft = Math.floor((Date.parse(profile.expires) - now.getTime()) / DAY_MS)
+  const status = !(daysLeft >= 0) ? 'expired' : daysLeft < PROFILE_WARNING_DAYS ? 'expiring' : 'ok'
+  return {name: profile.name, uuid: profile.uuid, expires: profile.expires, daysLeft: Number.isFinite(daysLeft) ? daysLeft : -1, status}
+}
+
+function withWarnings(row: DaemonStatus): DaemonStatus {
+  const w = row.warnings
+  if (row.profile?.status === 'expired') w.push(`provisioning profile "${row.profile.name}" expired on ${row.profile.expires}: macOS will refuse the daemon's restricted entitlements at its next launch; ship a build with a renewed profile`)
+  else if (row.profile?.status === 'expiring') w.push(`provisioning profile "${row.profile.name}" expires in ${row.profile.daysLeft} days (${row.profile.expires}); ship a build with a renewed profile before then`)
+  if (row.state === 'crash-looping') w.push(`crash-looping: launchd keeps restarting it${row.lastExit ? `; last exit: ${row.lastExit.text}, ${row.lastExit.meaning}` : ''}`)
+  else if ((row.state === 'stopped' || (row.state === 'running' && (row.runs ?? 0) > 1)) && row.lastExit && row.lastExit.code !== 0) {
+    w.push(`last exit: ${row.lastExit.text}: ${row.lastExit.meaning}`)
+  }
+  if (row.state === 'running' && row.disabled) w.push('disabled: running now, but launchd will not load it at the next boot; run `esdctl start` to enable it')
+  if (row.state === 'disabled') w.push('disabled in launchd: it will not start, even at boot; run `esdctl start` to enable and load it')
+  if (row.state === 'not loaded') w.push('not loaded in launchd: run `esdctl start` (or `esdctl doctor` if that fails)')
+  return row
+}

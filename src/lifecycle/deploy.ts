@@ -133,6 +133,8 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       }
       await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
       await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, layout), 0o644)
+      // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
+      data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
     },
     undo: () => fs.removeTree(data.work),
   }
@@ -154,15 +156,15 @@ function retireSlotStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Ste
   }
 }
 
-export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, wasLoaded: boolean, waitMs: number): Step {
+export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, loaded: () => boolean, waitMs: number): Step {
   return {
     id: 'bootout-old',
     title: `Stop ${layout.label} (launchctl bootout, waiting until it is gone)`,
     do: async () => {
-      if (wasLoaded) await ctx.launchctl.bootout(layout.label, {waitMs})
+      if (loaded()) await ctx.launchctl.bootout(layout.label, {waitMs})
     },
     undo: async () => {
-      if (!wasLoaded || (await ctx.launchctl.print(layout.label)) !== undefined) return
+      if (!loaded() || (await ctx.launchctl.print(layout.label)) !== undefined) return
       await ctx.launchctl.enable(layout.label)
       await ctx.launchctl.bootstrap(layout.launchdPlist)
     },
@@ -310,7 +312,7 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: Pre
   const steps: Step[] = [
     stageStep(ctx, fs, layout, data, current),
     retireSlotStep(fs, layout, data),
-    bootoutStep(ctx, layout, data.wasLoaded, data.oldStopWaitMs),
+    bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs),
     movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
     movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
     binLinkStep(fs, layout, data),

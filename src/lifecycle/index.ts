@@ -106,7 +106,6 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   }
   const clash = (await readRegistry(ctx.root, fs)).find((e) => e.label === layout.label && e.name !== layout.name)
   if (clash) throw new LifecycleError(ExitCode.badInput, `label ${layout.label} already belongs to the installed daemon ${clash.name}`)
-  const loaded = (await ctx.launchctl.print(layout.label)) !== undefined
   const oldManifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
   const txid = newTransactionId(ctx)
   const data: DeployData = {
@@ -117,7 +116,7 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     prefixExisted: (await fs.lstat(layout.prefix)) !== undefined,
     createdDirs: [],
     hadInstall: current !== undefined,
-    wasLoaded: loaded,
+    wasLoaded: false, // learned by the stage step, after verification
     hadSlot: (await fs.lstat(layout.rollbackSlot)) !== undefined,
     hadPlist: (await fs.lstat(layout.launchdPlist)) !== undefined,
     hadBin: (await fs.lstat(layout.bin)) !== undefined,

@@ -47,7 +47,7 @@ export function rollbackTransaction(ctx: LifecycleContext, fs: RootFs, layout: P
   const savedSlot = join(data.work, 'slot.plist')
   const steps: Step[] = [
     {id: 'prepare', title: 'Prepare the swap area', do: () => fs.ensureDir(join(data.work, 'parked'), 0o700).then(() => undefined), undo: async () => undefined},
-    bootoutStep(ctx, layout, data.wasLoaded, data.oldStopWaitMs),
+    bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs),
     move('park-current', `Set version ${data.fromVersion} aside`, items.map((i) => ({from: i.current, to: parked(i.key)}))),
     move('restore-previous', `Move version ${data.toVersion} back into place`, items.map((i) => ({from: i.slot, to: i.current}))),
     move('slot-current', `Keep version ${data.fromVersion} as the rollback slot`, items.map((i) => ({from: parked(i.key), to: i.slot}))),

@@ -33,7 +33,7 @@ export function uninstallTransaction(ctx: LifecycleContext, fs: RootFs, layout: 
   ]
   const steps: Step[] = [
     {id: 'prepare', title: 'Prepare the parking area', do: () => fs.ensureDir(join(data.work, 'parked'), 0o700).then(() => undefined), undo: async () => undefined},
-    bootoutStep(ctx, layout, data.wasLoaded, data.oldStopWaitMs),
+    bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs),
     {
       id: 'remove-plist',
       title: `Remove ${layout.launchdPlist}`,

@@ -1,0 +1,70 @@
+import {Args, Command, Flags} from '@oclif/core'
+import {ExitCode} from '../exit-codes.js'
+import {productionContext, type LifecycleContext, type LifecycleResult} from '../lifecycle/context.js'
+import {LaunchctlError} from '../adapters/launchctl-error.js'
+import {isLifecycleError} from '../lifecycle/lifecycle-error.js'
+import {renderLifecycleText} from '../render/lifecycle-text.js'
+import {LineProgress, TaskListProgress} from '../render/progress.js'
+
+/** What --json prints: the result plus the keys Ansible's command module users test (changed, failed, rc, msg). */
+export type LifecycleJson = Partial<LifecycleResult> & {ok: boolean; failed: boolean; rc: number; msg: string; details?: string[]}
+
+/**
+ * The shared shape of the mutating commands: parse, build the production context, call the
+ * lifecycle library, render. Refusals (LifecycleError) become a message and their own exit code.
+ */
+export abstract class LifecycleCommand extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    root: Flags.directory({description: 'treat DIR as / (staging images, tests); every absolute path is rebased', default: '/'}),
+    'dry-run': Flags.boolean({description: 'print the plan and change nothing'}),
+  }
+
+  protected async runLifecycle(root: string, act: (ctx: LifecycleContext) => Promise<LifecycleResult>): Promise<LifecycleJson> {
+    const tty = !this.jsonEnabled() && process.stderr.isTTY === true
+    const progress = tty ? new TaskListProgress() : new LineProgress(line => (this.jsonEnabled() ? undefined : process.stderr.write(`${line}\n`)))
+    let out: LifecycleJson
+    try {
+      const result = await act(productionContext({root, progress}))
+      if (progress instanceof TaskListProgress) await progress.flush()
+      out = {...result, ok: result.exitCode === ExitCode.ok, failed: result.exitCode !== ExitCode.ok, rc: result.exitCode, msg: result.message}
+    } catch (e) {
+      if (progress instanceof TaskListProgress) await progress.flush()
+      out = refusal(e)
+    }
+    if (!this.jsonEnabled()) this.log(renderLifecycleText(out))
+    process.exitCode = out.rc
+    return out
+  }
+}
+
+/** A refusal before anything changed, or launchd unreachable before the transaction began. */
+function refusal(e: unknown): LifecycleJson {
+  if (isLifecycleError(e)) {
+    return {ok: false, failed: true, changed: false, rc: e.exitCode, exitCode: e.exitCode, msg: e.message, message: e.message, ...(e.details ? {details: e.details} : {})}
+  }
+  if (e instanceof LaunchctlError) {
+    const msg = `launchd could not be asked (launchctl ${e.verb}: ${e.explanation}); nothing was changed`
+    return {ok: false, failed: true, changed: false, rc: ExitCode.launchdFailed, exitCode: ExitCode.launchdFailed, msg, message: msg}
+  }
+  throw e
+}
+
+type NameVerb = (ctx: LifecycleContext, name: string, opts: {dryRun?: boolean}) => Promise<LifecycleResult>
+
+/**
+ * The verbs that act on an installed daemon by name and take no options of their own
+ * (start, stop, restart, rollback) differ only in summary and library call.
+ */
+export function nameCommand(verb: string, summary: string, act: NameVerb): typeof LifecycleCommand {
+  return class extends LifecycleCommand {
+    static override summary = summary
+    static override examples = [`sudo <%= config.bin %> ${verb} mydaemon`, `sudo <%= config.bin %> ${verb} --json mydaemon`]
+    static override args = {name: Args.string({description: 'the daemon name (/opt/<name>)', required: true})}
+
+    async run(): Promise<LifecycleJson> {
+      const {args, flags} = await this.parse(this.constructor as typeof LifecycleCommand)
+      return this.runLifecycle(flags.root as string, ctx => act(ctx, args.name as string, {dryRun: flags['dry-run'] as boolean}))
+    }
+  }
+}

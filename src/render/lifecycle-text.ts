@@ -1,0 +1,23 @@
+import type {LifecycleJson} from '../cli/lifecycle-command.js'
+import type {Finding} from '../verify/finding.js'
+
+const SEVERITY = {error: '✖', warning: '!', info: 'i'} as const
+
+/** The human summary of a lifecycle run: outcome, plan (dry run), findings, notes, refusal details. */
+export function renderLifecycleText(r: LifecycleJson): string {
+  const lines: string[] = []
+  if (r.recovered) lines.push(`↺ ${r.recovered}`)
+  if (r.plan) {
+    lines.push(`Plan (dry run, nothing changed):`)
+    r.plan.forEach((s, i) => lines.push(`  ${i + 1}. ${s.title}`))
+  }
+  for (const f of r.findings ?? []) lines.push(...renderFinding(f))
+  for (const d of r.details ?? []) lines.push(`  - ${d}`)
+  for (const n of r.notes ?? []) lines.push(`note: ${n}`)
+  lines.push(`${r.ok ? (r.changed ? '✔' : '=') : '✖'} ${r.msg}`)
+  return lines.join('\n')
+}
+
+function renderFinding(f: Finding): string[] {
+  return [`  ${SEVERITY[f.severity]} ${f.message} [${f.id}]`, ...(f.fix ? [`    fix: ${f.fix}`] : [])]
+}

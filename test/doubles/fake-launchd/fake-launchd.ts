@@ -1,11 +1,11 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {once} from 'node:events'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {readEventLog, type LaunchdEvent} from './event-log.js'
-import {CONFIG_NAME, EVENTS_NAME, LAUNCHCTL_NAME, type ErrorStyle, type FakeLaunchdConfig} from './protocol.js'
+import {CONFIG_NAME, EVENTS_NAME, LAUNCHCTL_NAME, SOCKET_NAME, type ErrorStyle, type FakeLaunchdConfig} from './protocol.js'
 
 export type {LaunchdEvent} from './event-log.js'
 export type {ErrorStyle} from './protocol.js'
@@ -53,8 +53,41 @@ export async function startFakeLaunchd(opts: {errorStyle?: ErrorStyle; programs?
   }
 }
 
-/** A CommonJS launcher (the state dir has no package.json) that loads the ESM CLI body. */
+/**
+ * The fake `launchctl` executable. The real one is a native binary that answers in a few
+ * milliseconds; a Node client costs tens, which would distort the start-up benchmark of
+ * `esdctl status`. So where the system Python is there, the client is a few lines of it (about
+ * 10 ms); elsewhere a Node launcher (the state dir has no package.json) loads the ESM CLI body.
+ * Both speak the same protocol (protocol.ts) and print and exit alike.
+ */
+const SYSTEM_PYTHON = '/usr/bin/python3'
+
 function launcherScript(stateDir: string): string {
+  const socketPath = join(stateDir, SOCKET_NAME)
+  if (existsSync(SYSTEM_PYTHON)) {
+    return [
+      `#!${SYSTEM_PYTHON} -SE`,
+      'import json, socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+      'try:',
+      `    s.connect(${JSON.stringify(socketPath)})`,
+      'except OSError as e:',
+      `    sys.stderr.write("launchctl (fake): cannot reach the fake launchd in " + ${JSON.stringify(stateDir)} + ": " + str(e) + "\\n")`,
+      '    sys.exit(1)',
+      's.sendall((json.dumps({"argv": sys.argv[1:]}) + "\\n").encode())',
+      'data = b""',
+      'while True:',
+      '    chunk = s.recv(65536)',
+      '    if not chunk:',
+      '        break',
+      '    data += chunk',
+      'answer = json.loads(data.decode())',
+      'sys.stdout.write(answer["stdout"])',
+      'sys.stderr.write(answer["stderr"])',
+      'sys.exit(answer["exitCode"])',
+      '',
+    ].join('\n')
+  }
   const cli = pathToFileURL(fileURLToPath(new URL('./launchctl-cli.js', import.meta.url))).href
   return `#!/usr/bin/env node\nimport(${JSON.stringify(cli)}).then((m) => m.main(${JSON.stringify(stateDir)}))\n`
 }

@@ -14,6 +14,7 @@ import {createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash
 import {peakMemoryOfHashing, peakMemoryOfVerify, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
 import {startupBench} from './startup.js'
+import {upgradeDowntimeBench} from './upgrade-downtime.js'
 import {verifyWholeFile, writeSignedBenchBinary} from './verify-cases.js'
 
 const MiB = 2 ** 20
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     console.log('')
 
     allMet &&= await startupBench()
+    allMet &&= await upgradeDowntimeBench()
 
     const code = await readFile(path)
     for (const codeLimit of [256 * MiB, 1 * GiB]) {

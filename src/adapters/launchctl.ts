@@ -24,7 +24,8 @@ const MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 const DEFAULT_BOOTSTRAP_RETRIES = 5
 const BACKOFF_FIRST_MS = 100
 const BACKOFF_MAX_MS = 2_000
-const POLL_FIRST_MS = 20
+/** Short first polls: most daemons exit within tens of milliseconds, and each poll is the upgrade's downtime. */
+const POLL_FIRST_MS = 5
 const POLL_MAX_MS = 200
 /** Codes that mean "launchd is still busy with this label": worth another bootstrap attempt. */
 const TRANSIENT_BOOTSTRAP_CODES = new Set([5, 37])
@@ -89,24 +90,33 @@ export class LaunchctlAdapter {
    * bootout returns while the job may still be exiting, so this waits (bounded by `waitMs`) until
    * `print` no longer finds the service; only then may the label be bootstrapped again.
    */
-  async bootout(label: string, opts: {waitMs: number}): Promise<void> {
+  async bootout(label: string, opts: {waitMs: number; wait?: boolean}): Promise<void> {
     const target = serviceTarget(label)
-    const started = this.clock.now()
     const result = await this.run('bootout', [target])
     if (result.exitCode === NOT_FOUND) return
     if (result.exitCode !== 0 && result.exitCode !== IN_PROGRESS) throw failure('bootout', result)
+    if (opts.wait !== false) await this.waitUntilGone(label, opts.waitMs)
+  }
+
+  /**
+   * Polls `print` until launchd no longer knows the service (113): bootout returns while the job
+   * is still exiting, and a bootstrap before it is gone fails with 37 or 5.
+   */
+  async waitUntilGone(label: string, waitMs: number): Promise<void> {
+    const target = serviceTarget(label)
+    const started = this.clock.now()
     for (let interval = POLL_FIRST_MS; ; interval = Math.min(interval * 2, POLL_MAX_MS)) {
       const print = await this.run('print', [target])
       if (print.exitCode === NOT_FOUND) return
       if (print.exitCode !== 0) throw failure('print', print)
       const waited = this.clock.now() - started
-      if (waited >= opts.waitMs) {
+      if (waited >= waitMs) {
         const info = parseServicePrint(label, print.stdout)
         const pid = info.pid === undefined ? '' : ` with pid ${info.pid}`
         throw new LaunchctlError('bootout', IN_PROGRESS,
-          `${target} was still loaded (state ${info.state}${pid}) ${Math.round(waited)} ms after bootout, longer than the ${opts.waitMs} ms allowed; the daemon is not exiting on SIGTERM and launchd has not killed it yet`)
+          `${target} was still loaded (state ${info.state}${pid}) ${Math.round(waited)} ms after bootout, longer than the ${waitMs} ms allowed; the daemon is not exiting on SIGTERM and launchd has not killed it yet`)
       }
-      await this.clock.sleep(Math.min(interval, opts.waitMs - waited))
+      await this.clock.sleep(Math.min(interval, waitMs - waited))
     }
   }
 

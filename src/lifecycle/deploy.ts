@@ -156,19 +156,40 @@ function retireSlotStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Ste
   }
 }
 
-export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, loaded: () => boolean, waitMs: number): Step {
+export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, loaded: () => boolean, waitMs: number, opts: {waitForExit?: boolean} = {}): Step {
+  const wait = opts.waitForExit !== false
   return {
     id: 'bootout-old',
-    title: `Stop ${layout.label} (launchctl bootout, waiting until it is gone)`,
+    title: wait ? `Stop ${layout.label} (launchctl bootout, waiting until it is gone)` : `Stop ${layout.label} (launchctl bootout; its exit is awaited later)`,
     do: async () => {
-      if (loaded()) await ctx.launchctl.bootout(layout.label, {waitMs})
+      if (loaded()) await ctx.launchctl.bootout(layout.label, {waitMs, wait})
     },
+    // Whether or not the bootout happened (a crash may have come just before or after it), booting
+    // out again, waiting until gone and bootstrapping ends with the old job loaded exactly once.
     undo: async () => {
-      if (!loaded() || (await ctx.launchctl.print(layout.label)) !== undefined) return
+      if (!loaded()) return
+      await ctx.launchctl.bootout(layout.label, {waitMs})
       await ctx.launchctl.enable(layout.label)
       await ctx.launchctl.bootstrap(layout.launchdPlist)
     },
   }
+}
+
+/** Waits for the job a no-wait bootout stopped; the file swaps before it overlap the old daemon's exit. */
+function awaitExitStep(ctx: LifecycleContext, layout: PrefixLayout, loaded: () => boolean, waitMs: number): Step {
+  return {
+    id: 'await-old-exit',
+    title: `Wait until the old ${layout.label} has exited`,
+    do: async () => {
+      if (loaded()) await ctx.launchctl.waitUntilGone(layout.label, waitMs)
+    },
+    undo: async () => undefined,
+  }
+}
+
+/** Enabling first is harmless while the old job runs, and keeps one launchctl call out of the downtime. */
+function enableStep(ctx: LifecycleContext, layout: PrefixLayout): Step {
+  return {id: 'enable', title: `Enable ${layout.label} (launchctl enable)`, do: () => ctx.launchctl.enable(layout.label), undo: async () => undefined}
 }
 
 function movesStep(fs: RootFs, id: string, title: string, moves: () => Move[]): Step {
@@ -279,12 +300,13 @@ function recordsStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, to
   }
 }
 
-export function bootstrapStep(ctx: LifecycleContext, layout: PrefixLayout, waitMs: () => number): Step {
+export function bootstrapStep(ctx: LifecycleContext, layout: PrefixLayout, waitMs: () => number, opts: {enable?: boolean} = {}): Step {
+  const enable = opts.enable !== false
   return {
     id: 'bootstrap',
-    title: `Start ${layout.label} (launchctl enable, then bootstrap)`,
+    title: enable ? `Start ${layout.label} (launchctl enable, then bootstrap)` : `Start ${layout.label} (launchctl bootstrap)`,
     do: async () => {
-      await ctx.launchctl.enable(layout.label)
+      if (enable) await ctx.launchctl.enable(layout.label)
       await ctx.launchctl.bootstrap(layout.launchdPlist)
     },
     undo: () => ctx.launchctl.bootout(layout.label, {waitMs: waitMs()}),
@@ -312,14 +334,18 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: Pre
   const steps: Step[] = [
     stageStep(ctx, fs, layout, data, current),
     retireSlotStep(fs, layout, data),
-    bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs),
+    enableStep(ctx, layout),
+    // The old job keeps running from the inodes it opened while the new version is moved into
+    // place, so its exit and the swaps overlap: downtime is bootout → exit → bootstrap, not the copy.
+    bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs, {waitForExit: false}),
     movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
     movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
     binLinkStep(fs, layout, data),
     configStep(fs, layout, data),
     plistStep(fs, layout, data),
     recordsStep(ctx, fs, layout, tool, data),
-    bootstrapStep(ctx, layout, () => stopWaitMs(data.manifest?.ExitTimeOut)),
+    awaitExitStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs),
+    bootstrapStep(ctx, layout, () => stopWaitMs(data.manifest?.ExitTimeOut), {enable: false}),
     healthStep(ctx, layout, () => data.manifest),
   ]
   return {

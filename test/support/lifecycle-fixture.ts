@@ -42,6 +42,8 @@ export interface PayloadSpec {
   etc?: Record<string, string>
   manifest?: Partial<Manifest>
   bundleId?: string
+  /** Bytes of code in the bundle's executable (default 16 KiB; the downtime benchmark uses 256 MiB). */
+  codeSize?: number
 }
 
 /** A payload directory: <name>.app signed by the test PKI, esdctl.json, etc/ files. */
@@ -49,7 +51,7 @@ export async function buildPayload(spec: PayloadSpec): Promise<string> {
   const dir = spec.dir
   mkdirSync(dir, {recursive: true})
   const bundleId = spec.bundleId ?? `com.example.${spec.name}`
-  await buildBundle({dir, name: spec.name, bundleId, teamId: TEAM, version: spec.version, identity: spec.identity, codeSize: 16 * 1024})
+  await buildBundle({dir, name: spec.name, bundleId, teamId: TEAM, version: spec.version, identity: spec.identity, codeSize: spec.codeSize ?? 16 * 1024})
   const manifest: Manifest = {name: spec.name, label: spec.label, bundleId: `com.example.${spec.name}`, teamId: TEAM, RunAtLoad: true, KeepAlive: true, ThrottleInterval: 1, ExitTimeOut: 2, ...spec.manifest}
   writeFileSync(join(dir, 'esdctl.json'), JSON.stringify(manifest, null, 2))
   for (const [file, text] of Object.entries(spec.etc ?? {})) {

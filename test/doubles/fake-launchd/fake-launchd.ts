@@ -1,7 +1,8 @@
-import {spawn, type ChildProcess} from 'node:child_process'
-import {chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {once} from 'node:events'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {readEventLog, type LaunchdEvent} from './event-log.js'
@@ -30,7 +31,9 @@ export async function startFakeLaunchd(opts: {errorStyle?: ErrorStyle; programs?
   const config: FakeLaunchdConfig = {errorStyle: opts.errorStyle ?? 'modern', ...(opts.programs ? {programs: opts.programs} : {})}
   writeFileSync(join(stateDir, CONFIG_NAME), JSON.stringify(config))
   const launchctlPath = join(stateDir, LAUNCHCTL_NAME)
-  writeFileSync(launchctlPath, launcherScript(stateDir))
+  const native = nativeClient()
+  if (native) copyFileSync(native, launchctlPath)
+  else writeFileSync(launchctlPath, launcherScript(stateDir))
   chmodSync(launchctlPath, 0o755)
 
   const serverScript = fileURLToPath(new URL('./launchd-server.js', import.meta.url))
@@ -55,11 +58,34 @@ export async function startFakeLaunchd(opts: {errorStyle?: ErrorStyle; programs?
 
 /**
  * The fake `launchctl` executable. The real one is a native binary that answers in a few
- * milliseconds; a Node client costs tens, which would distort the start-up benchmark of
- * `esdctl status`. So where the system Python is there, the client is a few lines of it (about
- * 10 ms); elsewhere a Node launcher (the state dir has no package.json) loads the ESM CLI body.
- * Both speak the same protocol (protocol.ts) and print and exit alike.
+ * milliseconds; a client that takes tens would distort the benchmarks (status start-up, upgrade
+ * downtime). So the client is, in order of preference: native/launchctl-client.c compiled once
+ * with the machine's C compiler (cached by source hash under .cache/), a few lines of the system
+ * Python (about 10 ms), or a Node launcher (the state dir has no package.json) that loads the ESM
+ * CLI body. All speak the protocol in protocol.ts and print and exit alike.
  */
+const NATIVE_SOURCE = fileURLToPath(new URL('../../../../test/doubles/fake-launchd/native/launchctl-client.c', import.meta.url))
+const NATIVE_CACHE = fileURLToPath(new URL('../../../../.cache/fake-launchctl/', import.meta.url))
+let nativeBuilt: string | null | undefined
+
+function nativeClient(): string | undefined {
+  if (nativeBuilt !== undefined) return nativeBuilt ?? undefined
+  nativeBuilt = null
+  try {
+    const source = readFileSync(NATIVE_SOURCE)
+    const out = join(NATIVE_CACHE, createHash('sha256').update(source).digest('hex').slice(0, 16), LAUNCHCTL_NAME)
+    if (!existsSync(out)) {
+      mkdirSync(dirname(out), {recursive: true})
+      const tmp = `${out}.${process.pid}.tmp`
+      execFileSync('cc', ['-O2', '-o', tmp, NATIVE_SOURCE], {stdio: 'ignore'})
+      renameSync(tmp, out)
+    }
+    nativeBuilt = out
+  } catch {
+    // No C compiler here: the Python or Node client takes over.
+  }
+  return nativeBuilt ?? undefined
+}
 const SYSTEM_PYTHON = '/usr/bin/python3'
 
 function launcherScript(stateDir: string): string {

@@ -3,7 +3,7 @@ import {createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {DisabledStore} from './disabled-store.js'
 import {EventLog} from './event-log.js'
-import {CONFIG_NAME, DISABLED_NAME, EVENTS_NAME, reply, SOCKET_NAME, type FakeLaunchdConfig, type LaunchctlRequest} from './protocol.js'
+import {CONFIG_NAME, DISABLED_NAME, EVENTS_NAME, reply, SOCKET_NAME, type FakeLaunchdConfig, type LaunchctlReply, type LaunchctlRequest} from './protocol.js'
 import {SystemDomain} from './system-domain.js'
 
 /** No launchctl argv comes near this; a longer request is a bug in the caller. */
@@ -62,10 +62,8 @@ function serve(socket: Socket, domain: SystemDomain): void {
       socket.end(JSON.stringify(reply(64, '', 'malformed request\n')) + '\n')
       return
     }
-    domain.handle(request.argv).then(
-      (result) => socket.end(JSON.stringify(result) + '\n'),
-      (e: unknown) => socket.end(JSON.stringify(reply(1, '', `fake launchd failed: ${(e as Error).message}\n`)) + '\n'),
-    )
+    const send = (r: LaunchctlReply) => socket.end(request.framed ? framedReply(r) : JSON.stringify(r) + '\n')
+    domain.handle(request.argv).then(send, (e: unknown) => send(reply(1, '', `fake launchd failed: ${(e as Error).message}\n`)))
   })
 }
 
@@ -75,3 +73,10 @@ if (!stateDir) {
   process.exit(64)
 }
 main(stateDir)
+
+/** For the native client, which has no JSON parser: `<exit>\\n<n>\\n<n bytes of stdout><m>\\n<m bytes of stderr>`. */
+function framedReply(r: LaunchctlReply): Buffer {
+  const out = Buffer.from(r.stdout)
+  const err = Buffer.from(r.stderr)
+  return Buffer.concat([Buffer.from(`${r.exitCode}\n${out.length}\n`), out, Buffer.from(`${err.length}\n`), err])
+}

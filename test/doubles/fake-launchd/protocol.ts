@@ -4,6 +4,8 @@
  */
 export interface LaunchctlRequest {
   argv: string[]
+  /** The native client asks for a length-prefixed reply instead of JSON. */
+  framed?: boolean
 }
 
 export interface LaunchctlReply {

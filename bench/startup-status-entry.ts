@@ -1,28 +1,33 @@
 /**
- * `esdctl status` as bin/run.js runs it — compile cache, oclif config without user plugins, the
- * real Status command — except that launchctl is the test double. Benchmark only:
- * `node startup-status-entry.js <launchctl> <root> [--library-only]`.
+ * `esdctl status --root <root>` as bin/run.js runs it — compile cache, then the oclif-free path —
+ * except that launchctl is the test double, handed over as the adapter. With `--oclif`, the oclif
+ * command instead (config without user plugins), for reference. Benchmark only:
+ * `node startup-status-entry.js <launchctl> <root> [--oclif]`.
  */
 import {enableCompileCache} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
 enableCompileCache?.()
 const [launchctlPath, root, mode] = process.argv.slice(2) as [string, string, string | undefined]
-const {LaunchctlAdapter} = await import('../src/adapters/launchctl.js')
-const launchctl = new LaunchctlAdapter({executable: launchctlPath})
+const argv = ['--root', root]
 
-if (mode === '--library-only') {
-  const {statusReport} = await import('../src/status/status-report.js')
-  const {renderTable} = await import('../src/status/render-status.js')
-  process.stdout.write(renderTable(await statusReport({launchctl, root})))
-} else {
-  const {Config} = await import('@oclif/core')
-  const {default: Status} = await import('../src/commands/status.js')
+if (mode === '--oclif') {
+  const [{LaunchctlAdapter}, {Config}, {default: Status}] = await Promise.all([
+    import('../src/adapters/launchctl.js'),
+    import('@oclif/core'),
+    import('../src/commands/status.js'),
+  ])
   class StatusWithDouble extends Status {
     protected override launchctl(): InstanceType<typeof LaunchctlAdapter> {
-      return launchctl
+      return new LaunchctlAdapter({executable: launchctlPath})
     }
   }
   const config = await Config.load({root: fileURLToPath(new URL('../../', import.meta.url)), userPlugins: false, devPlugins: false, jitPlugins: false})
-  await StatusWithDouble.run(['--root', root], config)
+  await StatusWithDouble.run(argv, config)
+} else {
+  // The same two imports, in parallel, as bin/run.js.
+  const [{statusWithoutOclif}, {LaunchctlAdapter}] = await Promise.all([import('../src/status/direct-status.js'), import('../src/adapters/launchctl.js')])
+  const exitCode = await statusWithoutOclif(argv, new LaunchctlAdapter({executable: launchctlPath}))
+  if (exitCode === undefined) throw new Error(`the oclif-free path did not take ${argv.join(' ')}`)
+  process.exitCode = exitCode
 }

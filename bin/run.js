@@ -32,10 +32,23 @@ if (process.geteuid?.() !== 0) {
   if (dir !== undefined) enableCompileCache?.(dir)
 }
 
-const {execute} = await import('@oclif/core/execute')
-// Only esdctl's own plugins: oclif would otherwise load "user" and "linked" plugins from the
-// invoking user's data directory (ESDCTL_DATA_DIR, ~/.local/share/esdctl), i.e. run a user's code as root.
-await execute({loadOptions: {root: dirname(dirname(fileURLToPath(import.meta.url))), userPlugins: false, devPlugins: false, jitPlugins: false}})
+// `status` runs on fleet schedules: it skips oclif's start-up when its command line is a plain one,
+// and leaves anything else (help, bad flags) to oclif below.
+const exitCode = process.argv[2] === 'status' ? await statusWithoutOclif(process.argv.slice(3)) : undefined
+if (exitCode !== undefined) {
+  process.exitCode = exitCode
+} else {
+  const {execute} = await import('@oclif/core/execute')
+  // Only esdctl's own plugins: oclif would otherwise load "user" and "linked" plugins from the
+  // invoking user's data directory (ESDCTL_DATA_DIR, ~/.local/share/esdctl), i.e. run a user's code as root.
+  await execute({loadOptions: {root: dirname(dirname(fileURLToPath(import.meta.url))), userPlugins: false, devPlugins: false, jitPlugins: false}})
+}
+
+/** The exit code of `esdctl status <args>` run without oclif, or undefined when oclif is to run it. */
+async function statusWithoutOclif(args) {
+  const [direct, adapter] = await Promise.all([import('../dist/src/status/direct-status.js'), import('../dist/src/adapters/launchctl.js')])
+  return direct.statusWithoutOclif(args, new adapter.LaunchctlAdapter())
+}
 
 /** Under root's own home (from the user database: sudo may keep the caller's HOME), if only root can write it. */
 function rootOnlyCacheDir() {

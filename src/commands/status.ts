@@ -1,9 +1,10 @@
 import {Args, Command, Flags} from '@oclif/core'
+import type {BooleanFlag, OptionFlag} from '@oclif/core/interfaces'
 import {LaunchctlAdapter} from '../adapters/launchctl.js'
-import {ExitCode} from '../exit-codes.js'
-import {munkiInstallCheck} from '../status/munki-installcheck.js'
-import {renderJamf, renderTable, statusJson} from '../status/render-status.js'
-import {statusReport, type StatusReport} from '../status/status-report.js'
+import {runStatus} from '../status/run-status.js'
+import {STATUS_FLAGS, STATUS_NAME_ARG, statusOptions, type StatusFlagName, type StatusFlagSpec} from '../status/status-flags.js'
+
+export {exitCodeOf} from '../status/run-status.js'
 
 export default class Status extends Command {
   static override summary = 'Show every daemon esdctl installed: state, pid, version, last exit, profile expiry.'
@@ -21,60 +22,31 @@ Exit codes: 0 the status of every daemon was read; 4 the registry or an install 
     '<%= config.bin %> status mydaemon --format munki --expect-version 1.4.0',
   ]
   static override args = {
-    name: Args.string({description: 'one daemon (default: every daemon esdctl installed)'}),
+    [STATUS_NAME_ARG.name]: Args.string({description: STATUS_NAME_ARG.description}),
   }
-  static override flags = {
-    format: Flags.string({description: 'output format', options: ['table', 'json', 'jamf', 'munki'], default: 'table'}),
-    json: Flags.boolean({description: 'same as --format json'}),
-    'expect-version': Flags.string({description: 'with --format munki: the version the Munki item installs'}),
-    root: Flags.string({description: 'directory standing in for / (staging images, tests)', default: '/'}),
-  }
+  static override flags = oclifFlags()
 
-  /** The production launchctl; the startup benchmark substitutes the test double here. */
+  /** The production launchctl; tests (and the benchmark's oclif reference case) substitute the test double here. */
   protected launchctl(): LaunchctlAdapter {
     return new LaunchctlAdapter()
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Status)
-    const format = flags.json ? 'json' : flags.format
-    if (format === 'munki') return this.munki(flags.root, args.name, flags['expect-version'])
-    let report: StatusReport
-    try {
-      report = await statusReport({launchctl: this.launchctl(), root: flags.root, name: args.name})
-    } catch (e) {
-      // Only a damaged registry gets here: the per-daemon problems are in the rows.
-      const msg = (e as Error).message
-      if (format === 'jamf') return write(renderJamf({daemons: [], incomplete: true}, msg))
-      process.exitCode = ExitCode.badInput
-      if (format === 'json') return write(JSON.stringify({changed: false, failed: true, rc: ExitCode.badInput, msg, daemons: []}, null, 2) + '\n')
-      process.stderr.write(`esdctl status: ${msg}\n`)
-      return
-    }
-    if (format === 'jamf') return write(renderJamf(report))
-    const rc = exitCodeOf(report)
-    process.exitCode = rc
-    write(format === 'json' ? JSON.stringify(statusJson(report, rc), null, 2) + '\n' : renderTable(report))
-  }
-
-  private async munki(root: string, name: string | undefined, expectVersion: string | undefined): Promise<void> {
-    if (name === undefined || expectVersion === undefined) {
-      write('esdctl status --format munki needs NAME and --expect-version; reporting installed\n')
-      process.exitCode = 1
-      return
-    }
-    const check = await munkiInstallCheck({root, name, expectVersion})
-    write(check.message + '\n')
-    process.exitCode = check.exitCode
+    const options = statusOptions(flags, args[STATUS_NAME_ARG.name])
+    // oclif has checked the flags against the same table, so this cannot happen.
+    if (options === undefined) throw new Error(`esdctl status: flags do not match their definition: ${JSON.stringify(flags)}`)
+    process.exitCode = await runStatus(options, this.launchctl())
   }
 }
 
-export function exitCodeOf(report: StatusReport): ExitCode {
-  if (report.daemons.some((d) => d.state === 'unknown')) return ExitCode.launchdFailed
-  if (report.daemons.some((d) => d.error !== undefined)) return ExitCode.badInput
-  return ExitCode.ok
-}
+type OclifFlags = {[K in StatusFlagName]: (typeof STATUS_FLAGS)[K] extends {type: 'boolean'} ? BooleanFlag<boolean> : OptionFlag<string | undefined>}
 
-function write(text: string): void {
-  process.stdout.write(text)
+/** The oclif flags, each from its entry in the shared table. */
+function oclifFlags(): OclifFlags {
+  return Object.fromEntries(Object.entries(STATUS_FLAGS).map(([name, spec]: [string, StatusFlagSpec]) => {
+    if (spec.type === 'boolean') return [name, Flags.boolean({description: spec.description})]
+    const {type: _type, ...settings} = spec
+    return [name, Flags.string(settings)]
+  })) as OclifFlags
 }

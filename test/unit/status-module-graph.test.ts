@@ -1,23 +1,35 @@
 import {strict as assert} from 'node:assert'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 
 /**
- * Loads a module in a fresh Node and lists every module URL it resolved (ESM imports and CommonJS
- * requires alike, through Node's synchronous module hooks).
+ * Loads a module in a fresh Node (as a script with `args` when given) and lists every module URL it
+ * resolved (ESM imports and CommonJS requires alike, through Node's synchronous module hooks).
  */
-async function moduleGraph(entry: string): Promise<string[]> {
+async function moduleGraph(entry: string, args?: string[]): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'esdctl-module-graph-'))
+  const out = join(dir, 'graph.json')
+  // Written at exit: the entry may write to stdout itself, and oclif may end the process.
   const script = `
     import {registerHooks} from 'node:module'
+    import {writeFileSync} from 'node:fs'
     const seen = new Set()
     registerHooks({resolve(specifier, context, next) { const r = next(specifier, context); seen.add(r.url); return r }})
+    process.on('exit', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify([...seen])))
+    ${args ? `process.argv.splice(1, Infinity, ${JSON.stringify(entry)}, ...${JSON.stringify(args)})` : ''}
     await import(${JSON.stringify(pathToFileURL(entry).href)})
-    process.stdout.write(JSON.stringify([...seen]))
   `
-  const {stdout} = await execa(process.execPath, ['--input-type=module', '-e', script], {cwd: REPO_ROOT})
-  return JSON.parse(stdout) as string[]
+  try {
+    const env = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}
+    await execa(process.execPath, ['--input-type=module', '-e', script], {cwd: REPO_ROOT, env, extendEnv: false, reject: false})
+    return JSON.parse(await readFile(out, 'utf8')) as string[]
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
 }
 
 /** What `status` must never pay for at start-up: verification, X.509/CMS, task lists, schemas, pretty-printers, plist parsing. */
@@ -46,6 +58,40 @@ describe('esdctl status start-up path', function () {
       const hits = graph.filter((url) => pattern.test(url))
       assert.deepEqual(hits, [], `status must not load ${what}`)
     }
+  })
+
+  describe('bin/run.js status (the path without oclif)', () => {
+    let root: string
+    before(async () => {
+      // An empty root: status reads the registry, finds nothing, and never needs launchctl.
+      root = await mkdtemp(join(tmpdir(), 'esdctl-module-graph-root-'))
+    })
+    after(async () => {
+      await rm(root, {recursive: true, force: true})
+    })
+
+    /** Beyond the list above, the fast path must not pay for oclif or a process library either. */
+    const FORBIDDEN_WITHOUT_OCLIF: ReadonlyArray<readonly [string, RegExp]> = [
+      ...FORBIDDEN,
+      ['oclif', /\/node_modules\/@oclif\//],
+      ['execa', /\/node_modules\/execa\//],
+    ]
+
+    it('runs the status library and loads neither oclif nor any heavy module', async () => {
+      const graph = await moduleGraph(join(REPO_ROOT, 'bin/run.js'), ['status', '--json', '--root', root])
+      for (const needed of ['/dist/src/status/run-status.js', '/dist/src/status/status-report.js', '/dist/src/adapters/launchctl.js', '/dist/src/records/registry.js']) {
+        assert.ok(graph.some((url) => url.endsWith(needed)), `${needed} should be loaded`)
+      }
+      for (const [what, pattern] of FORBIDDEN_WITHOUT_OCLIF) {
+        const hits = graph.filter((url) => pattern.test(url))
+        assert.deepEqual(hits, [], `bin/run.js status must not load ${what}`)
+      }
+    })
+
+    it('would notice oclif (status --help goes through it)', async () => {
+      const graph = await moduleGraph(join(REPO_ROOT, 'bin/run.js'), ['status', '--help', '--root', root])
+      assert.ok(graph.some((url) => /\/node_modules\/@oclif\/core\//.test(url)))
+    })
   })
 
   it('would notice a heavy module (the verify command loads the verifier)', async () => {

@@ -68,3 +68,25 @@ export function nameCommand(verb: string, summary: string, act: NameVerb): typeo
     }
   }
 }
+
+type PayloadVerb = (ctx: LifecycleContext, payload: string, opts: {dryRun?: boolean; allowDowngrade?: boolean}) => Promise<LifecycleResult>
+
+const DEPLOY_DESCRIPTION = `Verifies the staged bundle first (every slice, the profile, team and bundle id against the manifest; codesign on macOS), copies everything before the old daemon stops, swaps by rename, writes the launchd plist and bin/<name> link, bootstraps, and runs the health check; a failed health check rolls back to the previous version. Any failure leaves the previous state running. Needs root.`
+
+/** install and upgrade: a payload argument and --allow-downgrade, differing in summary and library call. */
+export function payloadCommand(verb: string, summary: string, act: PayloadVerb): typeof LifecycleCommand {
+  return class extends LifecycleCommand {
+    static override summary = summary
+    static override description = DEPLOY_DESCRIPTION
+    static override examples = [`sudo <%= config.bin %> ${verb} ./payload`, `sudo <%= config.bin %> ${verb} --dry-run mydaemon-1.2.3.tar.gz`, `sudo <%= config.bin %> ${verb} --json ./payload`]
+    static override args = {payload: Args.string({description: 'payload directory or .tar.gz (with esdctl.json at its root)', required: true})}
+    static override flags = {
+      'allow-downgrade': Flags.boolean({description: 'permit installing an older version than the one installed'}),
+    }
+
+    async run(): Promise<LifecycleJson> {
+      const {args, flags} = await this.parse(this.constructor as typeof LifecycleCommand)
+      return this.runLifecycle(flags.root as string, ctx => act(ctx, args.payload as string, {dryRun: flags['dry-run'] as boolean, allowDowngrade: flags['allow-downgrade'] as boolean}))
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {buildAppBundle, type BundleResult} from '../bundle/build-bundle.js'
-import {isBuildRefusal} from '../bundle/bundle-error.js'
+import {endOnRefusal} from '../cli/build-refusal.js'
 import {renderBundleText} from '../bundle/bundle-text.js'
 
 export default class Bundle extends Command {
@@ -46,12 +46,7 @@ Exit codes: 0 built; 3 the signed bundle does not verify (nothing written); 4 ba
       if (!this.jsonEnabled()) this.log(renderBundleText(result))
       return result
     } catch (e) {
-      if (isBuildRefusal(e)) {
-        // oclif's --json error path takes the exit status from process.exitCode, not from `exit`.
-        process.exitCode = e.exitCode
-        this.error(e.message, {exit: e.exitCode, code: e.code, suggestions: [e.fix]})
-      }
-      throw e
+      endOnRefusal(this, e)
     }
   }
 }

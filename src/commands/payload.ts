@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {isBuildRefusal} from '../bundle/bundle-error.js'
+import {endOnRefusal} from '../cli/build-refusal.js'
 import {buildPayload, DEFAULT_ESDCTL_PATH, type PayloadResult} from '../payload-build/build-payload.js'
 import {renderPayloadText} from '../payload-build/payload-text.js'
 
@@ -48,12 +48,7 @@ Exit codes: 0 written; 4 bad input (nothing written).`
       if (!this.jsonEnabled()) this.log(renderPayloadText(result))
       return result
     } catch (e) {
-      if (isBuildRefusal(e)) {
-        // oclif's --json error path takes the exit status from process.exitCode, not from `exit`.
-        process.exitCode = e.exitCode
-        this.error(e.message, {exit: e.exitCode, code: e.code, suggestions: [e.fix]})
-      }
-      throw e
+      endOnRefusal(this, e)
     }
   }
 }

@@ -1,6 +1,8 @@
 import {CodesignAdapter} from '../adapters/codesign.js'
 import {systemClock, type Clock} from '../adapters/clock.js'
+import {resolve} from 'node:path'
 import {LaunchctlAdapter} from '../adapters/launchctl.js'
+import {OfflineLaunchctl} from '../adapters/offline-launchctl.js'
 import {realProcessIdentity, type ProcessIdentity} from '../adapters/process-identity.js'
 import {RootFs} from '../adapters/root-fs.js'
 import {PinoAuditLog, type AuditLog} from '../audit/audit-log.js'
@@ -34,6 +36,11 @@ export interface LifecycleContext {
   progress: ProgressSink
   /** Library API only (tests pass the test PKI's trust store); no flag reaches it. */
   verifyOptions?: VerifyOptions
+  /**
+   * Staging into an image under `root` (not `/`): files are laid down, launchd is not asked (the
+   * image's launchd loads the plist at its first boot), and there is no running job to check.
+   */
+  offline?: boolean
   /** TEST ONLY: called at every step boundary; the crash tests make it SIGKILL the process. */
   faultHook?: (point: string) => void
 }
@@ -65,9 +72,12 @@ export interface LifecycleResult {
 
 /** The real adapters. codesign is asked only on macOS, where /usr/bin/codesign exists. */
 export function productionContext(opts: {root?: string; progress: ProgressSink}): LifecycleContext {
+  const root = opts.root ?? '/'
+  const offline = resolve(root) !== '/'
   return {
-    root: opts.root ?? '/',
-    launchctl: new LaunchctlAdapter({executable: '/bin/launchctl'}),
+    root,
+    offline,
+    launchctl: offline ? new OfflineLaunchctl() : new LaunchctlAdapter({executable: '/bin/launchctl'}),
     codesign: process.platform === 'darwin' ? new CodesignAdapter({executable: '/usr/bin/codesign'}) : undefined,
     fs: new RootFs(),
     identity: realProcessIdentity,

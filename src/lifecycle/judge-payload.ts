@@ -94,6 +94,7 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   } else {
     notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
   }
+  if (ctx.offline) notes.push(`staged into the image under ${ctx.root}: launchd was not asked and no health check ran; the image's launchd loads the plist at its first boot`)
   const ok = !hasErrors(findings) && version !== undefined
   if (!ok) return {ok, findings, notes, version, build}
   const first = report.slices[0]!

@@ -1,5 +1,6 @@
 import {createHash, hash} from 'node:crypto'
-import {hashPages, type PageHashOptions} from '../src/io/page-hasher.js'
+import {PageHashPool} from '../src/io/page-hash-pool.js'
+import {hashPages, workersFor, type PageHashOptions} from '../src/io/page-hasher.js'
 import type {BenchCase} from './harness.js'
 
 const kib = (n: number) => `${n / 1024} KiB`
@@ -33,5 +34,21 @@ export function streamingHashPages(path: string, codeLimit: number, pageSize: nu
     bytes: codeLimit,
     minRatio,
     run: () => hashPages({path, sliceOffset: 0, codeLimit, pageSize, hashType: 2}, {parallel}),
+  }
+}
+
+/** hashPages with workers booted just before (a fresh pool per run): what a first job pays without a warm pool. */
+export function coldStreamingHashPages(path: string, codeLimit: number, pageSize: number): BenchCase {
+  return {
+    name: `hashPages parallel:auto, workers booted cold, ${mib(codeLimit)} from disk`,
+    bytes: codeLimit,
+    run: async () => {
+      const pool = PageHashPool.start(Math.max(1, workersFor(codeLimit, 'auto')))
+      try {
+        await hashPages({path, sliceOffset: 0, codeLimit, pageSize, hashType: 2}, {parallel: 'auto', pool})
+      } finally {
+        pool.release()
+      }
+    },
   }
 }

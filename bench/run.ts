@@ -10,7 +10,7 @@ import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {measureGroup, type BenchGroup, type Measured} from './harness.js'
 import {writeDeterministicFile} from './input-file.js'
-import {createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
+import {coldStreamingHashPages, createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
 import {peakMemoryOfHashing, peakMemoryOfVerify, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
 import {startupBench} from './startup.js'
@@ -34,6 +34,7 @@ function pageHashingGroup(path: string, code: Buffer, codeLimit: number, pageSiz
       oneShotPerPage(inMemory, pageSize),
       streamingHashPages(path, codeLimit, pageSize, 'off', SEQUENTIAL_TARGET),
       streamingHashPages(path, codeLimit, pageSize, 'auto', codeLimit > PARALLEL_ABOVE ? PARALLEL_TARGET : undefined),
+      coldStreamingHashPages(path, codeLimit, pageSize),
     ],
   }
 }
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
           createHashPerPage(bytes, pageSize),
           verifyWholeFile(binary, signedSize, 'off', SEQUENTIAL_TARGET),
           verifyWholeFile(binary, signedSize, 'auto', PARALLEL_TARGET),
+          verifyWholeFile(binary, signedSize, 'auto', undefined, {coldWorkers: true}),
         ],
       }
       const rows = await measureGroup(group, REPEATS)

@@ -1,3 +1,4 @@
+import {PageHashPool} from '../src/io/page-hash-pool.js'
 import type {PageHashOptions} from '../src/io/page-hasher.js'
 import {verifyPath} from '../src/verify/verify-path.js'
 import {writeSignedMachOFile} from '../test/support/macho-writer.js'
@@ -9,12 +10,14 @@ export async function writeSignedBenchBinary(path: string, codeSize: number, pag
 }
 
 /** The whole of `esdctl verify` on that file (layout, signature, every page, findings), as the library runs it. */
-export function verifyWholeFile(path: string, codeBytes: number, parallel: PageHashOptions['parallel'], minRatio?: number): BenchCase {
+export function verifyWholeFile(path: string, codeBytes: number, parallel: PageHashOptions['parallel'], minRatio?: number, opts: {coldWorkers?: boolean} = {}): BenchCase {
   return {
-    name: `esdctl verify parallel:${String(parallel)}, signed Mach-O from disk`,
+    name: `esdctl verify parallel:${String(parallel)}${opts.coldWorkers ? ', workers booted cold' : ''}, signed Mach-O from disk`,
     bytes: codeBytes,
     minRatio,
     run: async () => {
+      // Cold: as the first verification of a process that did not boot its workers ahead (the CLI does, while oclif loads).
+      if (opts.coldWorkers) PageHashPool.releaseShared()
       const r = await verifyPath(path, {pageHashing: {parallel}})
       if (!r.ok) throw new Error(`bench binary did not verify: ${r.findings.map((f) => f.id).join(', ')}`)
     },

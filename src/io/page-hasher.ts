@@ -51,7 +51,7 @@ export async function hashPages(job: PageHashJob, opts: PageHashOptions = {}): P
     const pages: CodePages = {...resolved, path: job.path, fd: file.fd}
     const {size} = await file.stat()
     if (size < job.sliceOffset + job.codeLimit) throw shortReadError(pages, size)
-    if (workers > 0) return await hashPagesInWorkers(pages, workers, opts.signal, undefined, opts.pool)
+    if (workers > 0) return await hashPagesInWorkers(pages, workers, opts.signal, undefined, opts.pool ?? PageHashPool.shared(workers))
     return await hashPagesSequentially(pages, opts.signal)
   } finally {
     await file.close()
@@ -64,6 +64,8 @@ export async function hashPages(job: PageHashJob, opts: PageHashOptions = {}): P
  */
 export function findMismatchedPages(actual: Buffer, expected: Buffer, hashSize: number, limit = 10): {count: number; first: number[]} {
   if (!Number.isSafeInteger(hashSize) || hashSize <= 0) throw new RangeError(`hash size must be a positive integer, got ${hashSize}`)
+  // The common case, an intact file: one comparison instead of one per page.
+  if (actual.equals(expected)) return {count: 0, first: []}
   const slots = Math.max(Math.ceil(actual.length / hashSize), Math.ceil(expected.length / hashSize))
   const first: number[] = []
   let count = 0
@@ -117,8 +119,17 @@ export function workersFor(codeBytes: number, parallel: PageHashOptions['paralle
   return parallel
 }
 
-/** Starts the workers a file of `fileBytes` will want, so their boot overlaps the parsing. */
+/**
+ * The warm workers a file of `fileBytes` will want: the process-wide pool, started now if nobody
+ * started it earlier, so that at worst its boot overlaps the parsing.
+ */
 export function prewarmPageHashing(fileBytes: number, opts: PageHashOptions = {}): PageHashPool | undefined {
   const n = workersFor(fileBytes, opts.parallel ?? 'auto')
-  return n > 0 ? PageHashPool.start(n) : undefined
+  return n > 0 ? PageHashPool.shared(n) : undefined
+}
+
+/** Boots the process-wide workers for large files ahead of need (the CLI calls it before oclif loads). */
+export function warmPageHashing(): void {
+  const n = workersFor(PARALLEL_THRESHOLD_BYTES + 1, 'auto')
+  if (n > 0) PageHashPool.shared(n)
 }

@@ -46,8 +46,9 @@ export async function hashPagesInWorkers(
     slots: new SharedArrayBuffer(pages.pageCount * pages.slotSize),
   }
   const slots = new Uint8Array(data.slots)
-  const own = pool?.usable ? undefined : PageHashPool.start(Math.max(1, Math.min(workerCount, units)))
-  const active = (pool?.usable ? pool : own)!
+  const own = pool?.acquire() ? undefined : PageHashPool.start(Math.max(1, Math.min(workerCount, units)))
+  const active = own ?? pool!
+  if (own) own.acquire()
   const workers = active.workers
   const results = workers.map(finished)
   for (const w of workers) w.postMessage(data)
@@ -84,6 +85,7 @@ export async function hashPagesInWorkers(
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort)
     for (const r of results) r.detach()
+    active.idle()
     // After a failure the active pool was closed and awaited above; here every worker has reported.
     own?.release()
   }

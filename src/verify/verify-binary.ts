@@ -44,7 +44,7 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
   } catch (e) {
     return {findings: [unreadable(displayPath, e)], slices: []}
   }
-  // Boot page-hashing workers now, so their start-up overlaps the parsing below.
+  // The process-wide page-hashing workers: booted now at the latest, so their start-up overlaps the parsing below.
   const pool = prewarmPageHashing(file.size, opts.pageHashing)
   if (pool) opts = {...opts, pageHashing: {...opts.pageHashing, pool}}
   try {
@@ -65,7 +65,6 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
     findings.push(...checkSlicesAgree(displayPath, slices))
     return {findings, slices, layout}
   } finally {
-    pool?.release()
     await file.close()
   }
 }

@@ -65,6 +65,21 @@ describe('parallel page hashing in workers', () => {
     }
   })
 
+  it('two jobs at once: one takes the pool, the other boots workers of its own', async () => {
+    const pool = PageHashPool.start(1)
+    try {
+      const [a, b] = await Promise.all([
+        hashPagesInWorkers(pagesOf(600 * 1024), 1, undefined, workersOnly, pool),
+        hashPagesInWorkers(pagesOf(300 * 1024 + 5, 16384), 1, undefined, workersOnly, pool),
+      ])
+      assert.deepEqual(a, expectedSlots(600 * 1024, 4096))
+      assert.deepEqual(b, expectedSlots(300 * 1024 + 5, 16384))
+      assert.equal(pool.usable, true)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('gives the same slots as the definition with 1, 2 and 3 workers sharing many units', async () => {
     for (const workers of [1, 2, 3]) {
       const slots = await hashPagesInWorkers(pagesOf(CODE.length - 5), workers, undefined, workersOnly)

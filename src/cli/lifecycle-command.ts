@@ -3,6 +3,7 @@ import {ExitCode} from '../exit-codes.js'
 import {productionContext, type LifecycleContext, type LifecycleResult} from '../lifecycle/context.js'
 import {LaunchctlError} from '../adapters/launchctl-error.js'
 import {isLifecycleError} from '../lifecycle/lifecycle-error.js'
+import {LayoutError} from '../layout/prefix-layout.js'
 import {renderLifecycleText} from '../render/lifecycle-text.js'
 import {LineProgress, TaskListProgress} from '../render/progress.js'
 
@@ -42,6 +43,10 @@ export abstract class LifecycleCommand extends Command {
 function refusal(e: unknown): LifecycleJson {
   if (isLifecycleError(e)) {
     return {ok: false, failed: true, changed: false, rc: e.exitCode, exitCode: e.exitCode, msg: e.message, message: e.message, ...(e.details ? {details: e.details} : {})}
+  }
+  // A --root the layout refuses (relative, with '..') is bad input, not a crash.
+  if (e instanceof LayoutError) {
+    return {ok: false, failed: true, changed: false, rc: ExitCode.badInput, exitCode: ExitCode.badInput, msg: e.message, message: e.message}
   }
   if (e instanceof LaunchctlError) {
     const msg = `launchd could not be asked (launchctl ${e.verb}: ${e.explanation}); nothing was changed`

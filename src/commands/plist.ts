@@ -1,5 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
-import {renderPlistForPayload} from '../lifecycle/index.js'
+import {ExitCode} from '../exit-codes.js'
+import {LayoutError} from '../layout/prefix-layout.js'
+import {isLifecycleError, renderPlistForPayload} from '../lifecycle/index.js'
 
 export default class Plist extends Command {
   static override summary = 'Print the launchd plist that install would write for a payload, and where.'
@@ -9,7 +11,16 @@ export default class Plist extends Command {
 
   async run(): Promise<{path: string; xml: string}> {
     const {args, flags} = await this.parse(Plist)
-    const out = await renderPlistForPayload(args.payload, flags.root)
+    let out: {path: string; xml: string}
+    try {
+      out = await renderPlistForPayload(args.payload, flags.root)
+    } catch (e) {
+      // An unreadable payload, a refused manifest or a bad --root is bad input (exit 4), not a crash.
+      const exit = isLifecycleError(e) ? e.exitCode : e instanceof LayoutError ? ExitCode.badInput : undefined
+      if (exit === undefined) throw e
+      process.exitCode = exit
+      this.error((e as Error).message, {exit})
+    }
     this.log(`<!-- ${out.path} (root:wheel 0644) -->`)
     this.log(out.xml.trimEnd())
     return out

@@ -50,7 +50,13 @@ class TargetError extends Error {}
 
 async function bundlePath(target: string | undefined, root: string): Promise<string> {
   if (target !== undefined && (target.includes('/') || target.endsWith('.app'))) return resolve(target)
-  const {daemons} = await installedDaemons(root, target)
+  let daemons
+  try {
+    ;({daemons} = await installedDaemons(root, target))
+  } catch (e) {
+    // A bad --root or a damaged registry is bad input, reported as logs and doctor report it.
+    throw new TargetError((e as Error).message)
+  }
   if (target === undefined && daemons.length !== 1) throw new TargetError(`${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one, or give a bundle path`)
   if (daemons.length === 0) throw new TargetError(`${target} is not installed by esdctl; give a bundle path instead`)
   return daemons[0]!.layout.app

@@ -2,7 +2,9 @@
 // Kept dependency-free until the checks below have run: nothing is loaded that an unsafe
 // environment could have redirected.
 import {lstatSync} from 'node:fs'
-import {enableCompileCache} from 'node:module'
+// A namespace, not a named import: Node 22.0 (engines allow it) has no enableCompileCache, and a
+// missing named import fails at link time before the `?.()` below could skip it.
+import * as nodeModule from 'node:module'
 import {userInfo} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -26,10 +28,10 @@ if (process.geteuid?.() === 0) {
 // Cached compiled code of esdctl and its dependencies: most of a short command's start-up. Root
 // never reads a cache others can write (Node's default is under the shared temporary directory).
 if (process.geteuid?.() !== 0) {
-  enableCompileCache?.()
+  nodeModule.enableCompileCache?.()
 } else {
   const dir = rootOnlyCacheDir()
-  if (dir !== undefined) enableCompileCache?.(dir)
+  if (dir !== undefined) nodeModule.enableCompileCache?.(dir)
 }
 
 // `status` runs on fleet schedules: it skips oclif's start-up when its command line is a plain one,

@@ -1,3 +1,4 @@
+import {isDeepStrictEqual} from 'node:util'
 import {DOMParser} from '@xmldom/xmldom'
 import * as plist from 'plist'
 import {FormatError} from './format-error.js'
@@ -68,4 +69,20 @@ function assertWellFormed(xml: string): void {
   } catch (e) {
     throw new Error(problem ?? (e as Error).message)
   }
+}
+
+/**
+ * Structural equality of property-list values, independent of dictionary key order: the one used
+ * for XML against DER entitlements, slice against slice, and a profile's plist against its DER form.
+ */
+export function samePlistValue(a: unknown, b: unknown): boolean {
+  // Plist dates have whole seconds; DER UTCTime too, so compare the instants.
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b))
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => samePlistValue(x, b[i]))
+  if (isDict(a) && isDict(b)) {
+    const keys = Object.keys(a)
+    return keys.length === Object.keys(b).length && keys.every(k => Object.hasOwn(b, k) && samePlistValue(a[k], b[k]))
+  }
+  return isDeepStrictEqual(a, b)
 }

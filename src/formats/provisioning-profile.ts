@@ -1,12 +1,11 @@
 import {decodeOneDerValue} from './der.js'
 import {createHash} from 'node:crypto'
-import {isDeepStrictEqual} from 'node:util'
 import * as asn1js from 'asn1js'
 import type {TrustStore} from '../trust/trust-store.js'
 import {type CertificateInfo, describeCertificate} from './certificate.js'
 import {type CmsVerification, verifyCms} from './cms.js'
 import {FormatError} from './format-error.js'
-import {isDict, parsePropertyListDict, type PlistDict, type PlistValue} from './property-list.js'
+import {isDict, parsePropertyListDict, samePlistValue, type PlistDict, type PlistValue} from './property-list.js'
 
 export type ProfileKind = 'developer-id' | 'development' | 'ad-hoc' | 'app-store' | 'enterprise' | 'unknown'
 
@@ -198,7 +197,7 @@ async function readDerProfile(der: Buffer, plist: PlistDict, opts: {trust: Trust
     const fromPlist = key === 'DeveloperCertificates' ? certificateDigests(plist[key]) : plist[key]
     const fromDer = derDict[key]
     if (fromPlist === undefined && fromDer === undefined) continue
-    if (!sameValue(fromPlist, fromDer)) mismatches.push(key)
+    if (!samePlistValue(fromPlist, fromDer)) mismatches.push(key)
   }
   return {cms, matchesPlist: mismatches.length === 0, mismatches}
 }
@@ -209,17 +208,6 @@ function certificateDigests(value: PlistValue | undefined): PlistValue | undefin
   return value.map(d => (d instanceof Uint8Array ? createHash('sha256').update(d).digest() : d))
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  // Plist dates have whole seconds; DER UTCTime too, so compare the instants.
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b))
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
-  if (isDict(a) && isDict(b)) {
-    const keys = Object.keys(a)
-    return keys.length === Object.keys(b).length && keys.every(k => k in b && sameValue(a[k], b[k]))
-  }
-  return isDeepStrictEqual(a, b)
-}
 
 type DerValue = string | number | boolean | Date | Buffer | DerValue[] | {[key: string]: DerValue}
 

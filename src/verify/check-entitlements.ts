@@ -2,12 +2,12 @@ import {finding, type Finding} from './finding.js'
 import type {SliceReport} from './report.js'
 import {claimedRestricted, GET_TASK_ALLOW} from './restricted-entitlements.js'
 import type {SliceSignature} from './signed-slice.js'
-import {samePlist} from './plist-equality.js'
+import {samePlistValue} from '../formats/property-list.js'
 
 /** Checks on a slice's entitlements that need no profile: internal consistency and signing mode. */
 export function checkSliceEntitlements(path: string, where: string, sig: SliceSignature, report: SliceReport): Finding[] {
   const out: Finding[] = []
-  if (sig.entitlements && sig.derEntitlements && !samePlist(sig.entitlements.dict, sig.derEntitlements.dict)) {
+  if (sig.entitlements && sig.derEntitlements && !samePlistValue(sig.entitlements.dict, sig.derEntitlements.dict)) {
     out.push(finding('entitlements.der-mismatch', 'error', path,
       `${where}: the XML and DER entitlements differ; macOS enforces the DER form`,
       'Sign again with codesign so both forms are generated from the same entitlements file.'))

@@ -9,7 +9,7 @@ import {checkCms} from './check-cms.js'
 import {checkCodeDirectory, type BoundFiles} from './check-code-directory.js'
 import {checkSliceEntitlements} from './check-entitlements.js'
 import {finding, type Finding} from './finding.js'
-import {samePlist} from './plist-equality.js'
+import {samePlistValue} from '../formats/property-list.js'
 import type {SliceReport} from './report.js'
 import {readSignedSlice, sliceLabel, type SignedSlice} from './signed-slice.js'
 import {signerKindOf} from './signer-kind.js'
@@ -140,7 +140,7 @@ function checkSlicesAgree(displayPath: string, slices: VerifiedSlice[]): Finding
     const diffs: string[] = []
     if (r.identifier !== first.identifier) diffs.push(`identifier ${first.identifier} vs ${r.identifier}`)
     if (r.teamId !== first.teamId) diffs.push(`team ${first.teamId ?? 'none'} vs ${r.teamId ?? 'none'}`)
-    if (!samePlist(r.entitlements, first.entitlements)) diffs.push('entitlements differ')
+    if (!samePlistValue(r.entitlements, first.entitlements)) diffs.push('entitlements differ')
     if (diffs.length > 0) {
       out.push(finding('binary.slices-disagree', 'warning', displayPath,
         `${displayPath}: slices ${first.arch} and ${r.arch} are signed differently (${diffs.join('; ')})`,

@@ -1,4 +1,5 @@
 import {lstat} from 'node:fs/promises'
+import {compareVersions as compareDottedVersions} from '../lifecycle/version-order.js'
 import {installedDaemons} from './installed-daemons.js'
 
 /** Munki runs `installcheck_script` and installs the item only when it exits 0. */
@@ -53,21 +54,9 @@ async function isFile(path: string): Promise<boolean> {
 
 /**
  * Dotted versions compared the way Munki compares them: component by component, numbers as
- * numbers, missing components as 0 (`1.2` = `1.2.0`), anything else as text.
+ * numbers, missing components as 0 (`1.2` = `1.2.0`), anything else as text; Munki also splits
+ * at `-`, `+` and spaces.
  */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.trim().split(/[.\-+ ]/)
-  const pb = b.trim().split(/[.\-+ ]/)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0'
-    const y = pb[i] ?? '0'
-    const nx = /^\d+$/.test(x) ? Number(x) : undefined
-    const ny = /^\d+$/.test(y) ? Number(y) : undefined
-    if (nx !== undefined && ny !== undefined) {
-      if (nx !== ny) return nx < ny ? -1 : 1
-    } else if (x !== y) {
-      return x < y ? -1 : 1
-    }
-  }
-  return 0
+  return compareDottedVersions(a.trim(), b.trim(), /[.\-+ ]/)
 }

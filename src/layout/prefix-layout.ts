@@ -150,6 +150,16 @@ export class PrefixLayout {
     return this.under(STATE_DIR_NAME, 'previous')
   }
 
+  /** The previous version's receipt, kept in the rollback slot. */
+  get slotReceipt(): string {
+    return this.under(STATE_DIR_NAME, 'previous', 'receipt.json')
+  }
+
+  /** The previous version's launchd plist, kept in the rollback slot. */
+  get slotPlist(): string {
+    return this.under(STATE_DIR_NAME, 'previous', `${this.label}.plist`)
+  }
+
   /** What is installed: versions, cdhashes, team id, profile expiry, config hashes. */
   get receipt(): string {
     return this.under(STATE_DIR_NAME, 'receipt.json')

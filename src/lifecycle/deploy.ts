@@ -254,7 +254,7 @@ function configStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
 }
 
 function plistStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
-  const kept = join(layout.rollbackSlot, `${layout.label}.plist`)
+  const kept = layout.slotPlist
   return {
     id: 'plist',
     title: `Write ${layout.launchdPlist} (root:wheel 0644, atomically)`,
@@ -280,7 +280,7 @@ export async function writeRegistryChange(fs: RootFs, tool: ToolPaths, root: str
 }
 
 function recordsStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, data: DeployData): Step {
-  const kept = join(layout.rollbackSlot, 'receipt.json')
+  const kept = layout.slotReceipt
   return {
     id: 'records',
     title: 'Record what is installed (receipt and registry)',

@@ -190,8 +190,8 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
     const {fs} = session
     const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
     const current = await readInstallRecordAt(layout.receipt, fs)
-    const previous = await readInstallRecordAt(join(layout.rollbackSlot, 'receipt.json'), fs)
-    const slotPlist = join(layout.rollbackSlot, `${layout.label}.plist`)
+    const previous = await readInstallRecordAt(layout.slotReceipt, fs)
+    const slotPlist = layout.slotPlist
     if (current === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed; there is nothing to roll back`)
     if (previous === undefined || (await fs.lstat(join(layout.rollbackSlot, `${name}.app`))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
       throw new LifecycleError(ExitCode.badInput, `${name} has no previous version to roll back to (the rollback slot ${layout.rollbackSlot} is empty); only an upgrade fills it`)

@@ -28,7 +28,7 @@ interface SwapItem {
 function swapItems(layout: PrefixLayout): SwapItem[] {
   return [
     ...versionEntries(layout.name).map((e) => ({key: e, current: join(layout.prefix, e), slot: join(layout.rollbackSlot, e)})),
-    {key: 'receipt.json', current: layout.receipt, slot: join(layout.rollbackSlot, 'receipt.json')},
+    {key: 'receipt.json', current: layout.receipt, slot: layout.slotReceipt},
   ]
 }
 
@@ -42,7 +42,7 @@ export function rollbackTransaction(ctx: LifecycleContext, fs: RootFs, layout: P
   const parked = (key: string): string => join(data.work, 'parked', key)
   const items = swapItems(layout)
   const move = (id: string, title: string, moves: Move[]): Step => ({id, title, do: () => doMoves(fs, moves), undo: () => undoMoves(fs, moves)})
-  const slotPlist = join(layout.rollbackSlot, `${layout.label}.plist`)
+  const slotPlist = layout.slotPlist
   const savedCurrent = join(data.work, 'current.plist')
   const savedSlot = join(data.work, 'slot.plist')
   const steps: Step[] = [

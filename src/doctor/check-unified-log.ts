@@ -4,8 +4,6 @@ import {amfiCauseOf, ES_CLIENT_RESULTS} from './amfi-messages.js'
 import {failed, passed, skipped, type DoctorCheck} from './doctor-check.js'
 
 /** The processes that speak when macOS refuses restricted entitlements. */
-export const AMFI_PROCESSES = ['amfid', 'taskgated-helper', 'kernel'] as const
-
 export function amfiPredicate(): string {
   return `(process == "amfid" OR process == "taskgated-helper" OR (process == "kernel" AND eventMessage CONTAINS[c] "AMFI"))`
 }

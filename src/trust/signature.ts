@@ -10,8 +10,6 @@ export const DIGEST_ALGORITHMS: Readonly<Record<string, string>> = {
   '2.16.840.1.101.3.4.2.3': 'sha512',
 }
 
-export const DIGEST_OIDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DIGEST_ALGORITHMS).map(([oid, name]) => [name, oid]))
-
 /** Signature algorithms that name their own digest (PKCS #1 v1.5 and ECDSA). */
 const SIGNATURE_DIGESTS: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.1.5': 'sha1',

@@ -40,9 +40,25 @@ export class RootFs {
     return segments !== undefined && this.allowed.some((root) => segmentsStartWith(segments, root))
   }
 
-  private guard(path: string, what: string): void {
-    if (!this.isAllowed(path)) {
+  /**
+   * The path must lie inside an allowed root by its text, and no directory between that root and
+   * the path may be a symlink: a link planted at, say, etc/sub -> /etc would otherwise carry a
+   * rename or a delete outside what esdctl may change. (The root and what lies above it are the
+   * ancestor check's business.)
+   */
+  private async guard(path: string, what: string): Promise<void> {
+    const segments = absoluteSegments(path)
+    const root = segments === undefined ? undefined : this.allowed.find((r) => segmentsStartWith(segments, r))
+    if (segments === undefined || root === undefined) {
       throw new RootFsError('root-fs.outside-allowed', path, `refusing to ${what} ${path}: it is outside what esdctl may change (${this.allowedRoots.join(', ') || 'nothing'})`)
+    }
+    for (let depth = root.length + 1; depth < segments.length; depth++) {
+      const dir = '/' + segments.slice(0, depth).join('/')
+      const st = await this.lstat(dir)
+      if (st === undefined) return
+      if (st.isSymbolicLink()) {
+        throw new RootFsError('root-fs.symlink', path, `refusing to ${what} ${path}: ${dir} is a symbolic link, and esdctl never writes through one; remove the link (it was not made by esdctl)`)
+      }
     }
   }
 
@@ -117,7 +133,7 @@ export class RootFs {
    * caller that must leave no trace can remove exactly those.
    */
   async ensureDir(path: string, mode: number): Promise<string[]> {
-    this.guard(path, 'create')
+    await this.guard(path, 'create')
     const segments = absoluteSegments(path)!
     const created: string[] = []
     for (let depth = 1; depth <= segments.length; depth++) {
@@ -137,7 +153,7 @@ export class RootFs {
 
   /** Writes through a fresh temporary sibling, fsyncs it and renames it over `path`: readers see the old or the new file, never a torn one. */
   async writeFileAtomic(path: string, data: Buffer | string, mode: number): Promise<void> {
-    this.guard(path, 'write')
+    await this.guard(path, 'write')
     const temp = path + TEMP_SUFFIX
     await this.removeTree(temp)
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
@@ -154,7 +170,7 @@ export class RootFs {
 
   /** Replaces (or creates) the symlink at `path` in one rename, so it never dangles or is missing. */
   async symlinkAtomic(target: string, path: string): Promise<void> {
-    this.guard(path, 'link')
+    await this.guard(path, 'link')
     const temp = path + TEMP_SUFFIX
     await this.removeTree(temp)
     await symlink(target, temp)
@@ -163,8 +179,8 @@ export class RootFs {
 
   /** rename(2) with both directories fsynced; the destination is replaced if it is a file, link or empty directory. */
   async rename(from: string, to: string): Promise<void> {
-    this.guard(from, 'move')
-    this.guard(to, 'replace')
+    await this.guard(from, 'move')
+    await this.guard(to, 'replace')
     await rename(from, to)
     await fsyncDir(dirname(to))
     if (dirname(from) !== dirname(to)) await fsyncDir(dirname(from))
@@ -172,7 +188,7 @@ export class RootFs {
 
   /** Removes a file, link or whole tree without following any link; absent is fine. */
   async removeTree(path: string): Promise<void> {
-    this.guard(path, 'remove')
+    await this.guard(path, 'remove')
     const stat = await this.lstat(path)
     if (stat === undefined) return
     if (stat.isDirectory()) await rm(path, {recursive: true, force: true})
@@ -182,7 +198,7 @@ export class RootFs {
 
   /** Removes `path` only if it is an empty directory; returns whether it did. */
   async removeEmptyDir(path: string): Promise<boolean> {
-    this.guard(path, 'remove')
+    await this.guard(path, 'remove')
     try {
       await rmdir(path)
     } catch (e) {
@@ -195,7 +211,7 @@ export class RootFs {
   }
 
   async setOwnerAndMode(path: string, mode: number): Promise<void> {
-    this.guard(path, 'change')
+    await this.guard(path, 'change')
     const stat = await this.lstat(path)
     if (stat?.isSymbolicLink()) throw new RootFsError('root-fs.symlink', path, `${path} is a symbolic link; esdctl never changes anything through a link`)
     await chown(path, 0, 0).catch(ignoreWhenNotRoot)
@@ -209,7 +225,7 @@ export class RootFs {
    * fsynced so a later rename publishes complete bytes.
    */
   async copyTree(from: string, to: string, topMode = 0o755): Promise<void> {
-    this.guard(to, 'copy to')
+    await this.guard(to, 'copy to')
     const copy = async (source: string, target: string, dirMode: number): Promise<void> => {
       const stat = await lstat(source)
       if (stat.isSymbolicLink()) {

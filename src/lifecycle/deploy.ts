@@ -112,6 +112,8 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       const etcPlan: DeployData['etcPlan'] = []
       for (const [file, hash] of Object.entries(record.configHashes)) {
         const installed = join(layout.etc, file)
+        const link = await linkAlong(fs, layout.etc, file)
+        if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
         const stat = await fs.lstat(installed)
         if (stat === undefined) etcPlan.push({file, action: 'new'})
         else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
@@ -361,4 +363,16 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: Pre
       for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
     },
   }
+}
+
+/** The first directory between `base` and `base/rel` that is a symbolic link, if any. */
+async function linkAlong(fs: RootFs, base: string, rel: string): Promise<string | undefined> {
+  const parts = rel.split('/').slice(0, -1)
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = join(base, ...parts.slice(0, i))
+    const st = await fs.lstat(dir)
+    if (st === undefined) return undefined
+    if (st.isSymbolicLink()) return dir
+  }
+  return undefined
 }

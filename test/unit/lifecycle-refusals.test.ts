@@ -110,6 +110,25 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     assert.deepEqual(snapshotTree(elsewhere), beforeTarget)
   })
 
+  it('a link planted inside etc/: unsafeEnvironment, nothing outside the prefix moved', async () => {
+    const w = world()
+    assert.equal((await lifecycle.install(w.ctx, await w.payload('1.0.0', {etc: {'sub/thed.conf': 'a=1\n'}}))).exitCode, ExitCode.ok)
+    const outside = `${w.root}-outside`
+    roots.push(outside)
+    mkdirSync(outside)
+    writeFileSync(join(outside, 'thed.conf'), 'belongs to someone else\n')
+    rmSync(join(w.layout.etc, 'sub'), {recursive: true})
+    symlinkSync(outside, join(w.layout.etc, 'sub'))
+    const next = await w.payload('1.1.0', {etc: {'sub/thed.conf': 'a=2\n'}})
+    const before = snapshotTree(w.root)
+    const beforeOutside = snapshotTree(outside)
+    const r = await lifecycle.upgrade(w.ctx, next)
+    assert.equal(r.exitCode, ExitCode.unsafeEnvironment, r.message)
+    assert.match(r.message, new RegExp(`${join(w.layout.etc, 'sub')} is a symbolic link`))
+    assert.deepEqual(snapshotTree(w.root), before)
+    assert.deepEqual(snapshotTree(outside), beforeOutside)
+  })
+
   it('a bad manifest: badInput naming the file and the field', async () => {
     const w = world()
     const payload = await w.payload('1.0.0')

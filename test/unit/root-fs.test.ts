@@ -30,6 +30,22 @@ describe('RootFs: changes only inside its allowed roots, never through a link', 
     assert.equal(new RootFs().isAllowed('/anything'), false)
   })
 
+  it('refuses to write, move or remove through a directory inside the root that is a link', async () => {
+    mkdirSync(join(dir, 'elsewhere'))
+    writeFileSync(join(dir, 'elsewhere', 'f'), 'keep')
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'prefix', 'etc'))
+    for (const attempt of [
+      () => fs.writeFileAtomic(join(dir, 'prefix', 'etc', 'g'), 'y', 0o644),
+      () => fs.rename(join(dir, 'prefix', 'etc', 'f'), join(dir, 'prefix', 'moved')),
+      () => fs.removeTree(join(dir, 'prefix', 'etc', 'f')),
+      () => fs.ensureDir(join(dir, 'prefix', 'etc', 'deeper'), 0o755),
+    ]) {
+      await assert.rejects(attempt(), (e: unknown) => isRootFsError(e) && e.code === 'root-fs.symlink' && /prefix\/etc is a symbolic link/.test(e.message))
+    }
+    assert.equal(readFileSync(join(dir, 'elsewhere', 'f'), 'utf8'), 'keep')
+    assert.equal(existsSync(join(dir, 'elsewhere', 'g')), false)
+  })
+
   it('writes atomically with the mode asked for, and replaces a planted link rather than writing through it', async () => {
     const target = join(dir, 'victim')
     writeFileSync(target, 'original')

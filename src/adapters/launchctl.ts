@@ -136,8 +136,13 @@ export class LaunchctlAdapter {
 
   async isDisabled(label: string): Promise<boolean> {
     serviceTarget(label)
+    return (await this.disabledServices()).get(label) ?? false
+  }
+
+  /** launchd's whole enabled/disabled table for the system domain, in one call (status asks it once for every daemon). */
+  async disabledServices(): Promise<Map<string, boolean>> {
     const result = await this.runOrThrow('print-disabled', ['system'])
-    return parsePrintDisabled(result.stdout).get(label) ?? false
+    return parsePrintDisabled(result.stdout)
   }
 
   private async runOrThrow(verb: string, args: string[]): Promise<LaunchctlResult> {

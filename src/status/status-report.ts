@@ -67,12 +67,15 @@ export interface StatusContext {
 export async function statusReport(ctx: StatusContext): Promise<StatusReport> {
   const now = ctx.now ?? new Date()
   const {daemons, notInstalled} = await installedDaemons(ctx.root ?? '/', ctx.name)
-  const rows = await Promise.all(daemons.map((d) => daemonStatus(d, ctx.launchctl, now)))
+  // One print-disabled for everyone, asked alongside the per-daemon prints.
+  const disabled = daemons.length > 0 ? ctx.launchctl.disabledServices() : Promise.resolve(new Map<string, boolean>())
+  disabled.catch(() => undefined)
+  const rows = await Promise.all(daemons.map((d) => daemonStatus(d, ctx.launchctl, disabled, now)))
   for (const name of notInstalled) rows.push({name, state: 'not installed', warnings: []})
   return {daemons: rows, incomplete: rows.some((r) => r.error !== undefined)}
 }
 
-async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter, now: Date): Promise<DaemonStatus> {
+async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter, disabledTable: Promise<Map<string, boolean>>, now: Date): Promise<DaemonStatus> {
   const {entry, layout, record} = daemon
   const row: DaemonStatus = {name: entry.name, label: entry.label, state: 'unknown', bundlePath: layout.system.app, warnings: []}
   if (record) {
@@ -85,7 +88,9 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
   }
   let info: ServiceInfo | undefined
   try {
-    ;[info, row.disabled] = await Promise.all([launchctl.print(entry.label), launchctl.isDisabled(entry.label)])
+    let table: Map<string, boolean>
+    ;[info, table] = await Promise.all([launchctl.print(entry.label), disabledTable])
+    row.disabled = table.get(entry.label) ?? false
   } catch (e) {
     row.error = [row.error, `launchd could not be asked: ${(e as Error).message}`].filter(Boolean).join('; ')
     return withWarnings(row)

@@ -26,6 +26,9 @@ export function checkSigningIdentity(record: InstallRecord, report: VerifyReport
   if (record.signer.commonName !== undefined && slice.signerName !== undefined && slice.signerName !== record.signer.commonName) {
     checks.push(failed('identity.signer-changed', 'warning', path, `signing certificate changed since install: now "${slice.signerName}", recorded "${record.signer.commonName}"`, fix))
   }
+  if (record.signer.leafSha256 !== undefined && slice.signerSha256 !== undefined && slice.signerSha256 !== record.signer.leafSha256) {
+    checks.push(failed('identity.certificate-changed', 'warning', path, `signed with a different certificate than at install (SHA-256 ${slice.signerSha256.slice(0, 16)}…, recorded ${record.signer.leafSha256.slice(0, 16)}…); grants keyed to the team still match, any keyed to the certificate do not`, fix))
+  }
   if (record.signer.kind !== slice.signer) {
     checks.push(failed('identity.signer-kind-changed', 'warning', path, `signed as ${slice.signer} now, ${record.signer.kind} at install`, fix))
   }

@@ -107,7 +107,7 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     version: version!,
     ...(build !== undefined ? {build} : {}),
     cdhashes: report.slices.filter((s) => s.cdhash !== undefined).map((s) => ({arch: s.arch, cdhash: s.cdhash!})),
-    signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {})},
+    signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {}), ...(first.signerSha256 !== undefined ? {leafSha256: first.signerSha256} : {})},
     ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
     ...(report.profile ? {profile: {uuid: report.profile.uuid, name: report.profile.name, expires: report.profile.expires ?? '', kind: report.profile.kind}} : {}),
     configHashes,

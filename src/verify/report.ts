@@ -13,6 +13,8 @@ export interface SliceReport {
   hashType?: string
   signer: SignerKind
   signerName?: string
+  /** Upper-case hex SHA-256 of the signing (leaf) certificate's DER. */
+  signerSha256?: string
   entitlements: PlistDict
   designatedRequirement?: string
 }

@@ -117,6 +117,7 @@ async function verifySlice(
     signerCertificate = judged.cms?.signer
     report.signer = signerKindOf(signerCertificate)
     if (signerCertificate?.commonName) report.signerName = signerCertificate.commonName
+    if (signerCertificate) report.signerSha256 = signerCertificate.sha256
   } else if (adhoc) {
     report.signer = 'adhoc'
   } else {

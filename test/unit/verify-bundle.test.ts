@@ -73,6 +73,7 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     assert.equal(r.ok, true)
     assert.equal(r.kind, 'bundle')
     assert.equal(r.slices[0]!.signer, 'developer-id')
+    assert.equal(r.slices[0]!.signerSha256, leaf.info.sha256)
     assert.equal(r.slices[0]!.teamId, TEAM)
     assert.equal(r.slices[0]!.entitlements[ENDPOINT_SECURITY], true)
     assert.equal(r.profile?.kind, 'developer-id')

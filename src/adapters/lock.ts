@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {open, readFile, unlink} from 'node:fs/promises'
+import {open, unlink} from 'node:fs/promises'
 
 export type LockAttempt =
   | {acquired: true; lock: HeldLock; tookOverFrom?: number}
@@ -23,10 +23,18 @@ export function processAlive(pid: number): boolean {
 
 const MAX_LOCK_BYTES = 64
 
+/** The pid the lock file names; only its first bytes are read, whatever its size. */
 async function holderOf(path: string): Promise<number | undefined> {
   try {
-    const text = (await readFile(path, {encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW})).slice(0, MAX_LOCK_BYTES).trim()
-    return /^\d{1,10}$/.test(text) ? Number(text) : undefined
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    try {
+      const buffer = Buffer.alloc(MAX_LOCK_BYTES)
+      const {bytesRead} = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0)
+      const text = buffer.toString('utf8', 0, bytesRead).trim()
+      return /^\d{1,10}$/.test(text) ? Number(text) : undefined
+    } finally {
+      await handle.close()
+    }
   } catch {
     return undefined
   }

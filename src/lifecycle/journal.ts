@@ -1,4 +1,5 @@
 import {FormatError} from '../formats/format-error.js'
+import {parseOwnJson, readOwnFile} from '../records/own-json.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import type {LifecycleAction} from './context.js'
 
@@ -32,13 +33,7 @@ const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 const JOURNAL_MODE = 0o600
 
 export function parseJournal(bytes: Buffer, path: string): Journal {
-  let value: unknown
-  try {
-    value = JSON.parse(bytes.toString('utf8'))
-  } catch (e) {
-    throw new FormatError('journal.malformed', `${path}: not valid JSON (${(e as Error).message})`)
-  }
-  const j = value as Partial<Journal> | null
+  const j = parseOwnJson(bytes, path, 'journal') as Partial<Journal> | null
   const ok =
     typeof j === 'object' && j !== null && j.schemaVersion === 1 && typeof j.transaction === 'string' && typeof j.action === 'string' &&
     typeof j.name === 'string' && typeof j.label === 'string' && (j.phase === 'forward' || j.phase === 'undoing' || j.phase === 'committed') &&
@@ -49,10 +44,8 @@ export function parseJournal(bytes: Buffer, path: string): Journal {
 }
 
 export async function readJournal(fs: RootFs, path: string): Promise<Journal | undefined> {
-  const stat = await fs.lstat(path)
-  if (stat === undefined) return undefined
-  if (!stat.isFile()) throw new FormatError('journal.not-a-file', `${path}: the transaction journal is not a regular file`)
-  return parseJournal(await fs.readFile(path, MAX_JOURNAL_BYTES), path)
+  const bytes = await readOwnFile(fs, path, MAX_JOURNAL_BYTES, 'journal', 'the transaction journal')
+  return bytes === undefined ? undefined : parseJournal(bytes, path)
 }
 
 /** Written whole through a temporary file, fsynced, renamed, directory fsynced: the journal is always one consistent version. */

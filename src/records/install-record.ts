@@ -1,4 +1,5 @@
 import {FormatError} from '../formats/format-error.js'
+import {parseOwnJson, readOwnFile} from './own-json.js'
 import {isValidLabel, isValidName} from '../layout/names.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
@@ -66,12 +67,7 @@ export function installRecordProblem(value: unknown): string | undefined {
 }
 
 export function parseInstallRecord(bytes: Buffer, path: string): InstallRecord {
-  let value: unknown
-  try {
-    value = JSON.parse(bytes.toString('utf8'))
-  } catch (e) {
-    throw new FormatError('record.malformed', `${path}: not valid JSON (${(e as Error).message})`)
-  }
+  const value = parseOwnJson(bytes, path, 'record')
   const problem = installRecordProblem(value)
   if (problem !== undefined) throw new FormatError('record.malformed', `${path}: ${problem}`)
   return value as InstallRecord
@@ -83,10 +79,8 @@ export function serializeInstallRecord(record: InstallRecord): string {
 
 /** Reads a record at an explicit path (the receipt, or the rollback slot's copy). */
 export async function readInstallRecordAt(path: string, fs: RootFs = new RootFs()): Promise<InstallRecord | undefined> {
-  const stat = await fs.lstat(path)
-  if (stat === undefined) return undefined
-  if (!stat.isFile()) throw new FormatError('record.not-a-file', `${path}: expected esdctl's install record, found something that is not a regular file`)
-  return parseInstallRecord(await fs.readFile(path, MAX_RECORD_BYTES), path)
+  const bytes = await readOwnFile(fs, path, MAX_RECORD_BYTES, 'record', "esdctl's install record")
+  return bytes === undefined ? undefined : parseInstallRecord(bytes, path)
 }
 
 /** The record of what is installed for this daemon; undefined when nothing is. Throws FormatError for a damaged record. */

@@ -1,4 +1,5 @@
 import {FormatError} from '../formats/format-error.js'
+import {parseOwnJson, readOwnFile} from './own-json.js'
 import {isValidLabel, isValidName} from '../layout/names.js'
 import {ToolPaths} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
@@ -21,13 +22,7 @@ const MAX_REGISTRY_BYTES = 4 * 1024 * 1024
 const MAX_ENTRIES = 10_000
 
 export function parseRegistry(bytes: Buffer, path: string): RegistryEntry[] {
-  let value: unknown
-  try {
-    value = JSON.parse(bytes.toString('utf8'))
-  } catch (e) {
-    throw new FormatError('registry.malformed', `${path}: not valid JSON (${(e as Error).message})`)
-  }
-  const file = value as Partial<RegistryFile> | null
+  const file = parseOwnJson(bytes, path, 'registry') as Partial<RegistryFile> | null
   if (typeof file !== 'object' || file === null || file.schemaVersion !== 1 || !Array.isArray(file.daemons) || file.daemons.length > MAX_ENTRIES) {
     throw new FormatError('registry.malformed', `${path}: not an esdctl registry (schemaVersion 1 with a daemons list)`)
   }
@@ -57,8 +52,6 @@ export function withoutEntry(entries: readonly RegistryEntry[], name: string): R
 /** The daemons esdctl installed under `root` (default `/`); empty when none ever were. */
 export async function readRegistry(root = '/', fs: RootFs = new RootFs()): Promise<RegistryEntry[]> {
   const path = new ToolPaths(root).registry
-  const stat = await fs.lstat(path)
-  if (stat === undefined) return []
-  if (!stat.isFile()) throw new FormatError('registry.not-a-file', `${path}: expected esdctl's registry, found something that is not a regular file`)
-  return parseRegistry(await fs.readFile(path, MAX_REGISTRY_BYTES), path)
+  const bytes = await readOwnFile(fs, path, MAX_REGISTRY_BYTES, 'registry', "esdctl's registry")
+  return bytes === undefined ? [] : parseRegistry(bytes, path)
 }

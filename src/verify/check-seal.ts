@@ -37,7 +37,7 @@ export async function checkSeal(ctx: SealContext): Promise<Finding[]> {
       continue
     }
     const problem = await compareEntry(ctx, rel, entry, disk)
-    if (problem) out.push(finding(problem.id, 'error', ctx.display(rel), problem.message, RESEAL))
+    if (problem) out.push(finding(problem.id, problem.severity ?? 'error', ctx.display(rel), problem.message, problem.fix ?? RESEAL))
   }
 
   for (const e of onDisk.values()) {
@@ -51,7 +51,7 @@ export async function checkSeal(ctx: SealContext): Promise<Finding[]> {
   return out
 }
 
-async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, disk: TreeEntry): Promise<{id: string; message: string} | undefined> {
+async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, disk: TreeEntry): Promise<{id: string; message: string; severity?: 'warning'; fix?: string} | undefined> {
   const shown = ctx.display(rel)
   switch (entry.kind) {
     case 'symlink':
@@ -59,6 +59,9 @@ async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, dis
       if (disk.linkTarget !== entry.target) return {id: 'seal.modified', message: `${shown} points to "${disk.linkTarget}" but was sealed pointing to "${entry.target}"`}
       return undefined
     case 'nested': {
+      if (disk.kind === 'dir') {
+        return {id: 'seal.nested-bundle-unchecked', severity: 'warning', message: `${shown} is a nested bundle; esdctl checks that it is there but does not yet verify a nested bundle's own signature against its sealed cdhash ${entry.cdhash.toString('hex')}`, fix: 'Verify it on a Mac with codesign --verify --deep --strict, or with esdctl verify on the nested bundle itself.'}
+      }
       const hashes = await ctx.nestedCdHashes(rel)
       if (!hashes.includes(entry.cdhash.toString('hex'))) {
         return {id: 'seal.nested-modified', message: `${shown} is nested code sealed with cdhash ${entry.cdhash.toString('hex')} but its signature now has ${hashes.length ? hashes.join(', ') : 'no readable cdhash'}`}

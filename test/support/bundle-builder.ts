@@ -29,6 +29,8 @@ export interface BundleSpec {
   profile?: Buffer | 'none'
   /** Under Contents/ (sealed), e.g. 'Resources/x.conf'. */
   extraFiles?: Record<string, Buffer>
+  /** Directories under Contents/ sealed as nested bundles (one cdhash entry, like a framework), e.g. 'Frameworks/Kit.framework'. */
+  nestedBundles?: string[]
   /**
    * More signed executables in Contents/MacOS, sealed as nested code. `identical` gives one the main
    * executable's code, identifier and entitlements (what copying the daemon into MacOS/ amounts to
@@ -117,7 +119,8 @@ async function collectSealed(contents: string, skip: Set<string>, nested: Map<st
       if (skip.has(path)) continue
       const full = join(contents, path)
       const info = await lstat(full)
-      if (info.isDirectory()) await walk(path)
+      if (info.isDirectory() && nested.has(path)) sealed.push({path, nested: nested.get(path)!})
+      else if (info.isDirectory()) await walk(path)
       else if (info.isSymbolicLink()) sealed.push({path, symlinkTarget: await readlink(full)})
       else if (nested.has(path)) sealed.push({path, nested: nested.get(path)!})
       else sealed.push({path, bytes: await readFile(full)})
@@ -185,6 +188,12 @@ export async function buildBundle(spec: BundleSpec): Promise<string> {
     const path = `MacOS/${safeRelative(extra.name)}`
     await put(join(contents, path), bytes, 0o755)
     nested.set(path, {cdhash, requirement: developerIdRequirement(identifier, spec.teamId)})
+  }
+
+  for (const dir of spec.nestedBundles ?? []) {
+    const path = safeRelative(dir)
+    await put(join(contents, path, 'Resources', 'Info.plist'), Buffer.from('<plist version="1.0"><dict/></plist>\n'))
+    nested.set(path, {cdhash: Buffer.alloc(20, 0xab), requirement: developerIdRequirement(path, spec.teamId)})
   }
 
   const mainPath = `MacOS/${spec.name}`

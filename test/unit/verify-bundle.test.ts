@@ -197,6 +197,15 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     })
   })
 
+  it('a nested bundle sealed as a whole is named as not verified in depth, never as modified', async () => {
+    const app = await bundle({profile: await profile(), nestedBundles: ['Frameworks/Kit.framework']})
+    const r = await verifyPath(app, opts)
+    assert.deepEqual(errorIds(r), [])
+    const f = r.findings.find(x => x.id === 'seal.nested-bundle-unchecked')
+    assert.equal(f?.severity, 'warning')
+    assert.match(f!.message, /Kit\.framework is a nested bundle/)
+  })
+
   it('a second executable sealed in the bundle still dies if it claims ES', async () => {
     const app = await bundle({profile: await profile(), extraExecutables: [{name: 'esd-helper', identical: true}]})
     assert.deepEqual(errorIds(await verifyPath(app, opts)), ['bundle.nested-restricted'])

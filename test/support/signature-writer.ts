@@ -19,6 +19,11 @@ export interface SignOptions {
   /** CodeDirectory version, default 0x20400; 0x20001 up to 0x20600 are laid out. */
   version?: number
   entitlements?: PlistDict
+  /**
+   * The XML entitlements blob's payload exactly as given (codesign embeds the --entitlements file
+   * verbatim); default plist.build(entitlements). The DER blob is still derived from `entitlements`.
+   */
+  entitlementsXml?: Buffer
   /** Also write the DER entitlements blob (slot 7). Needs `entitlements`. */
   derEntitlements?: boolean
   /** Default: an empty requirement set. */
@@ -277,7 +282,7 @@ export interface SignaturePlan {
 
 function boundBlobsFor(sign: SignOptions): {slot: number; bytes: Buffer}[] {
   const blobs: {slot: number; bytes: Buffer}[] = sign.linkerStyle ? [] : [{slot: SLOT.requirements, bytes: sign.requirementsBlob ?? EMPTY_REQUIREMENT_SET}]
-  if (sign.entitlements) blobs.push({slot: SLOT.entitlements, bytes: blob(BLOB_MAGIC.entitlements, Buffer.from(plist.build(sign.entitlements), 'utf8'))})
+  if (sign.entitlements) blobs.push({slot: SLOT.entitlements, bytes: blob(BLOB_MAGIC.entitlements, sign.entitlementsXml ?? Buffer.from(plist.build(sign.entitlements), 'utf8'))})
   if (sign.derEntitlements) {
     if (!sign.entitlements) throw new Error('derEntitlements needs entitlements')
     blobs.push({slot: SLOT.derEntitlements, bytes: blob(BLOB_MAGIC.derEntitlements, derEntitlementsPayload(sign.entitlements))})

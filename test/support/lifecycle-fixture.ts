@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {systemClock} from '../../src/adapters/clock.js'
@@ -11,6 +11,8 @@ import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import type {Manifest} from '../../src/manifest/manifest.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
 import {SAMPLE_DAEMON} from '../doubles/fake-launchd/daemon-plist.js'
+import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
+import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import {buildBundle} from './bundle-builder.js'
 import {createTestPki, type TestIdentity} from './test-pki.js'
 
@@ -96,4 +98,69 @@ export function snapshotTree(dir: string): Record<string, string> {
   }
   walk('')
   return out
+}
+
+/** One test's machine: a fresh --root, a label of its own, a context on the shared fake launchd, payloads to install. */
+export interface LifecycleWorld {
+  root: string
+  label: string
+  ctx: LifecycleContext
+  layout: PrefixLayout
+  payload(version: string, extra?: Partial<PayloadSpec>): Promise<string>
+}
+
+export interface LifecycleWorlds {
+  readonly launchd: FakeLaunchd
+  readonly trust: TrustStore
+  /** Removed in the after hook. */
+  track(path: string): void
+  world(): LifecycleWorld
+}
+
+/**
+ * The set-up every lifecycle test file shares: call inside a describe. It starts one fake launchd
+ * (running the sample daemon in place of `name`'s Mach-O) and one test identity for the file, and
+ * removes every root and payload the worlds made.
+ */
+export function lifecycleWorlds(name: string, opts: {labelPrefix: string; defaultEtc: (version: string) => Record<string, string>}): LifecycleWorlds {
+  let launchd: FakeLaunchd | undefined
+  let identity: TestIdentity | undefined
+  let trust: TrustStore | undefined
+  const paths: string[] = []
+  let n = 0
+  before(async () => {
+    ;({identity, trust} = await testIdentity())
+    launchd = await startFakeLaunchd({programs: sampleDaemonPrograms([name])})
+  })
+  after(async () => {
+    await launchd?.stop()
+    for (const path of paths) rmSync(path, {recursive: true, force: true})
+  })
+  const env: LifecycleWorlds = {
+    get launchd() {
+      return launchd!
+    },
+    get trust() {
+      return trust!
+    },
+    track: (path) => void paths.push(path),
+    world: () => {
+      const root = makeRoot()
+      env.track(root)
+      const label = `${opts.labelPrefix}${n++}`
+      let p = 0
+      return {
+        root,
+        label,
+        ctx: testContext({root, launchctlPath: env.launchd.launchctlPath, trust: env.trust}),
+        layout: new PrefixLayout({name, label, root}),
+        payload: (version, extra = {}) => {
+          const dir = `${root}-payload-${p++}`
+          env.track(dir)
+          return buildPayload({dir, name, label, version, identity: identity!, etc: opts.defaultEtc(version), ...extra})
+        },
+      }
+    },
+  }
+  return env
 }

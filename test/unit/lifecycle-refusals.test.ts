@@ -4,12 +4,9 @@ import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
-import {PrefixLayout} from '../../src/layout/prefix-layout.js'
-import type {TrustStore} from '../../src/trust/trust-store.js'
-import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
-import {buildPayload, makeRoot, sampleDaemonPrograms, snapshotTree, testContext, testIdentity} from '../support/lifecycle-fixture.js'
+import {lifecycleWorlds, snapshotTree} from '../support/lifecycle-fixture.js'
 import {runRunner} from '../support/lifecycle-runs.js'
-import {createTestPki, type TestIdentity} from '../support/test-pki.js'
+import {createTestPki} from '../support/test-pki.js'
 
 const NAME = 'thed'
 const NOBODY = 65534
@@ -25,45 +22,15 @@ async function refusal(run: () => Promise<unknown>): Promise<LifecycleError> {
 }
 
 describe('lifecycle refusals: each names the problem, has its exit code, and changes nothing', function () {
-  let launchd: FakeLaunchd
-  let identity: TestIdentity
-  let trust: TrustStore
-  const roots: string[] = []
-  let n = 0
-
-  before(async () => {
-    ;({identity, trust} = await testIdentity())
-    launchd = await startFakeLaunchd({programs: sampleDaemonPrograms([NAME])})
-  })
-  after(async () => {
-    await launchd.stop()
-    for (const root of roots) rmSync(root, {recursive: true, force: true})
-  })
-
-  function world(): {root: string; label: string; ctx: ReturnType<typeof testContext>; layout: PrefixLayout; payload(version: string, extra?: Partial<Parameters<typeof buildPayload>[0]>): Promise<string>} {
-    const root = makeRoot()
-    const label = `com.example.thed.r${n++}`
-    let p = 0
-    roots.push(root)
-    return {
-      root,
-      label,
-      ctx: testContext({root, launchctlPath: launchd.launchctlPath, trust}),
-      layout: new PrefixLayout({name: NAME, label, root}),
-      payload: (version, extra = {}) => {
-        const dir = `${root}-payload-${p++}`
-        roots.push(dir)
-        return buildPayload({dir, name: NAME, label, version, identity, etc: {'thed.conf': 'x\n'}, ...extra})
-      },
-    }
-  }
+  const env = lifecycleWorlds(NAME, {labelPrefix: 'com.example.thed.r', defaultEtc: () => ({'thed.conf': 'x\n'})})
+  const world = () => env.world()
 
   it('not root: the runner as uid 65534 gets notRoot and its own message; nothing changes', async () => {
     const w = world()
     const payload = await w.payload('1.0.0')
     chmodSync(payload, 0o755)
     const before = snapshotTree(w.root)
-    const run = await runRunner({root: w.root, launchctlPath: launchd.launchctlPath, trust, verb: 'install', target: payload}, {uid: NOBODY})
+    const run = await runRunner({root: w.root, launchctlPath: env.launchd.launchctlPath, trust: env.trust, verb: 'install', target: payload}, {uid: NOBODY})
     assert.equal(run.exitCode, ExitCode.notRoot, run.stderr)
     assert.match(String(run.output?.['refused']), /must run as root \(effective uid is 65534\)/)
     assert.deepEqual(snapshotTree(w.root), before)
@@ -73,7 +40,7 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     const w = world()
     const payload = await w.payload('1.0.0')
     const before = snapshotTree(w.root)
-    const run = await runRunner({root: w.root, launchctlPath: launchd.launchctlPath, trust, verb: 'install', target: payload}, {env: {NODE_OPTIONS: '--no-warnings', PATH: process.env['PATH'] ?? ''}})
+    const run = await runRunner({root: w.root, launchctlPath: env.launchd.launchctlPath, trust: env.trust, verb: 'install', target: payload}, {env: {NODE_OPTIONS: '--no-warnings', PATH: process.env['PATH'] ?? ''}})
     assert.equal(run.exitCode, ExitCode.unsafeEnvironment, run.stderr)
     assert.match(String(run.output?.['refused']), /NODE_OPTIONS/)
     assert.deepEqual(snapshotTree(w.root), before)
@@ -95,7 +62,7 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     const w = world()
     assert.equal((await lifecycle.install(w.ctx, await w.payload('1.0.0'))).exitCode, ExitCode.ok)
     const elsewhere = `${w.root}-elsewhere`
-    roots.push(elsewhere)
+    env.track(elsewhere)
     renameSync(w.layout.app, elsewhere)
     symlinkSync(elsewhere, w.layout.app)
     const next = await w.payload('1.1.0')
@@ -114,7 +81,7 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     const w = world()
     assert.equal((await lifecycle.install(w.ctx, await w.payload('1.0.0', {etc: {'sub/thed.conf': 'a=1\n'}}))).exitCode, ExitCode.ok)
     const outside = `${w.root}-outside`
-    roots.push(outside)
+    env.track(outside)
     mkdirSync(outside)
     writeFileSync(join(outside, 'thed.conf'), 'belongs to someone else\n')
     rmSync(join(w.layout.etc, 'sub'), {recursive: true})
@@ -176,7 +143,7 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
   it('two runs at once: the second is refused with locked and the holder pid; the first completes, nothing corrupt', async () => {
     const w = world()
     const payload = await w.payload('1.0.0')
-    const first = runRunner({root: w.root, launchctlPath: launchd.launchctlPath, trust, verb: 'install', target: payload, pauseMs: 1500})
+    const first = runRunner({root: w.root, launchctlPath: env.launchd.launchctlPath, trust: env.trust, verb: 'install', target: payload, pauseMs: 1500})
     const lockPath = join(w.root, 'Library', 'Application Support', 'esdctl', 'esdctl.lock')
     let holder = ''
     for (let i = 0; i < 200 && holder === ''; i++) {
@@ -188,7 +155,7 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
       }
     }
     assert.notEqual(holder, '', 'the first run took the lock')
-    const second = await runRunner({root: w.root, launchctlPath: launchd.launchctlPath, trust, verb: 'install', target: payload})
+    const second = await runRunner({root: w.root, launchctlPath: env.launchd.launchctlPath, trust: env.trust, verb: 'install', target: payload})
     assert.equal(second.exitCode, ExitCode.locked, second.stderr)
     assert.match(String(second.output?.['refused']), new RegExp(`pid ${holder}`))
     const done = await first

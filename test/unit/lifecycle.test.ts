@@ -1,55 +1,17 @@
 import assert from 'node:assert/strict'
-import {existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
-import type {LifecycleContext} from '../../src/lifecycle/context.js'
-import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import {readInstallRecord, readRegistry} from '../../src/lifecycle/index.js'
-import type {TrustStore} from '../../src/trust/trust-store.js'
-import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
-import {buildPayload, makeRoot, sampleDaemonPrograms, snapshotTree, testContext, testIdentity} from '../support/lifecycle-fixture.js'
-import type {TestIdentity} from '../support/test-pki.js'
+import {lifecycleWorlds, snapshotTree, type LifecycleWorld} from '../support/lifecycle-fixture.js'
 
 const NAME = 'thed'
 
 describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart (fake launchd, temporary --root)', function () {
-  let launchd: FakeLaunchd
-  let identity: TestIdentity
-  let trust: TrustStore
-  const roots: string[] = []
-  let n = 0
-
-  before(async () => {
-    ;({identity, trust} = await testIdentity())
-    launchd = await startFakeLaunchd({programs: sampleDaemonPrograms([NAME])})
-  })
-  after(async () => {
-    await launchd.stop()
-    for (const root of roots) rmSync(root, {recursive: true, force: true})
-  })
-
-  interface World {
-    root: string
-    label: string
-    ctx: LifecycleContext
-    layout: PrefixLayout
-    payload(version: string, opts?: {etc?: Record<string, string>; manifest?: Record<string, unknown>}): Promise<string>
-  }
-
-  function world(): World {
-    const root = makeRoot()
-    roots.push(root)
-    const label = `com.example.thed.t${n++}`
-    let p = 0
-    return {
-      root,
-      label,
-      ctx: testContext({root, launchctlPath: launchd.launchctlPath, trust}),
-      layout: new PrefixLayout({name: NAME, label, root}),
-      payload: (version, opts = {}) => buildPayload({dir: join(root, '..', `${root.split('/').at(-1)}-payload-${p++}`), name: NAME, label, version, identity, etc: opts.etc ?? {'thed.conf': `version=${version}\n`}, manifest: opts.manifest}),
-    }
-  }
+  const env = lifecycleWorlds(NAME, {labelPrefix: 'com.example.thed.t', defaultEtc: (version) => ({'thed.conf': `version=${version}\n`})})
+  const world = () => env.world()
+  type World = LifecycleWorld
 
   async function runningPid(w: World): Promise<number | undefined> {
     const info = await w.ctx.launchctl.print(w.label)
@@ -176,7 +138,7 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.equal(restarted.exitCode, ExitCode.ok, restarted.message)
     const newPid = await runningPid(w)
     assert.ok(newPid !== undefined && newPid !== pid, 'kickstart -k gave a new process')
-    const kick = launchd.events().filter((e) => e.event === 'kickstart-called' && (e as {label?: string}).label === w.label)
+    const kick = env.launchd.events().filter((e) => e.event === 'kickstart-called' && (e as {label?: string}).label === w.label)
     assert.deepEqual((kick.at(-1) as unknown as {argv: string[]}).argv, ['kickstart', '-k', `system/${w.label}`])
   })
 

@@ -11,17 +11,6 @@ import {BuildRefusal} from './bundle-error.js'
 const MAX_PROFILE_BYTES = 1024 * 1024
 const NEW_PROFILE = 'Create or download the Developer ID provisioning profile for this App ID in the Apple Developer portal and pass it with --profile.'
 
-/** Which profile key each of the verifier's profile findings is about. */
-const FINDING_FIELDS: Record<string, string> = {
-  'profile.expired': 'ExpirationDate',
-  'profile.platform': 'Platform',
-  'profile.kind': 'ProvisionsAllDevices',
-  'profile.signature-invalid': '(signature)',
-  'profile.untrusted': '(signature)',
-  'profile.der-signature-invalid': 'DER-Encoded-Profile',
-  'profile.der-mismatch': 'DER-Encoded-Profile',
-}
-
 export interface Authorisation {
   profile: ProvisioningProfile
   profileBytes: Buffer
@@ -54,8 +43,7 @@ export async function authorise(opts: {
   }
   const error = checkProfileItself(path, reading, opts.now).find(f => f.severity === 'error')
   if (error) {
-    const field = FINDING_FIELDS[error.id] ?? (error.id === 'profile.malformed' ? /: ([^:]+): /.exec(error.message)?.[1] ?? '(plist)' : '(profile)')
-    throw new BuildRefusal(`bundle.${error.id}`, path, field, error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message, error.fix ?? NEW_PROFILE)
+    throw new BuildRefusal(`bundle.${error.id}`, path, error.field ?? '(profile)', error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message, error.fix ?? NEW_PROFILE)
   }
   const profile = reading.profile
   if (profile.platforms.length === 0) {

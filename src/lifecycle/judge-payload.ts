@@ -26,7 +26,7 @@ async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Pro
     return parsePropertyListDict(await fs.readFile(path, MAX_INFO_PLIST_BYTES), path)
   } catch (e) {
     if (!isFormatError(e) && typeof (e as NodeJS.ErrnoException).code !== 'string') throw e
-    findings.push(finding('install.info-plist', 'error', path, `${path}: cannot be read as a property list (${(e as Error).message})`, 'Rebuild the bundle; Info.plist must be a valid property list.'))
+    findings.push(finding('install.info-plist', path, `${path}: cannot be read as a property list (${(e as Error).message})`, 'Rebuild the bundle; Info.plist must be a valid property list.'))
     return undefined
   }
 }
@@ -35,7 +35,7 @@ async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Pro
 export async function configDefaults(fs: RootFs, etcDir: string, findings: Finding[]): Promise<Record<string, string>> {
   const {files, others} = await fs.listFiles(etcDir)
   for (const other of others) {
-    findings.push(finding('install.etc-not-a-file', 'error', join(etcDir, other), `${join(etcDir, other)} is not a regular file; the payload's etc/ may hold only files and directories`, 'Replace the link or special file with a regular file.'))
+    findings.push(finding('install.etc-not-a-file', join(etcDir, other), `${join(etcDir, other)} is not a regular file; the payload's etc/ may hold only files and directories`, 'Replace the link or special file with a regular file.'))
   }
   const hashes: Record<string, string> = {}
   for (const file of files) hashes[file] = await fs.sha256(join(etcDir, file))
@@ -54,43 +54,43 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   const notes: string[] = []
   const appStat = await fs.lstat(app)
   if (!appStat?.isDirectory()) {
-    findings.push(finding('install.no-bundle', 'error', app, `${app}: the payload has no ${manifest.name}.app directory (the manifest's name is ${manifest.name})`, `Put the daemon's bundle at ${manifest.name}.app at the root of the payload.`))
+    findings.push(finding('install.no-bundle', app, `${app}: the payload has no ${manifest.name}.app directory (the manifest's name is ${manifest.name})`, `Put the daemon's bundle at ${manifest.name}.app at the root of the payload.`))
     return {ok: false, findings, notes}
   }
   const report = await verifyPath(app, ctx.verifyOptions)
   findings.push(...report.findings)
   for (const slice of report.slices) {
     if (slice.teamId !== manifest.teamId) {
-      findings.push(finding('install.team-mismatch', 'error', app, `${app} (${slice.arch}) is signed for team ${slice.teamId ?? '(none)'}, but the manifest says teamId ${manifest.teamId}`, 'Sign the daemon with the team the manifest names, or correct teamId in esdctl.json.'))
+      findings.push(finding('install.team-mismatch', app, `${app} (${slice.arch}) is signed for team ${slice.teamId ?? '(none)'}, but the manifest says teamId ${manifest.teamId}`, 'Sign the daemon with the team the manifest names, or correct teamId in esdctl.json.'))
     }
     if (slice.identifier !== manifest.bundleId) {
-      findings.push(finding('install.identifier-mismatch', 'error', app, `${app} (${slice.arch}) is signed with identifier ${slice.identifier ?? '(none)'}, but the manifest says bundleId ${manifest.bundleId}`, 'Sign with the bundle identifier as the code identifier, or correct bundleId in esdctl.json.'))
+      findings.push(finding('install.identifier-mismatch', app, `${app} (${slice.arch}) is signed with identifier ${slice.identifier ?? '(none)'}, but the manifest says bundleId ${manifest.bundleId}`, 'Sign with the bundle identifier as the code identifier, or correct bundleId in esdctl.json.'))
     }
   }
   if (report.slices.length === 0 && !hasErrors(findings)) {
-    findings.push(finding('install.no-code', 'error', app, `${app}: the verifier found no signed code to install`, 'Check the bundle.'))
+    findings.push(finding('install.no-code', app, `${app}: the verifier found no signed code to install`, 'Check the bundle.'))
   }
   const info = await readInfoPlist(fs, join(app, 'Contents', 'Info.plist'), findings)
   let version: string | undefined
   let build: string | undefined
   if (info) {
     if (info['CFBundleIdentifier'] !== manifest.bundleId) {
-      findings.push(finding('install.info-bundle-id', 'error', app, `${app}/Contents/Info.plist: CFBundleIdentifier is ${JSON.stringify(info['CFBundleIdentifier'])}, but the manifest says bundleId ${manifest.bundleId}`, 'Make Info.plist and esdctl.json agree.'))
+      findings.push(finding('install.info-bundle-id', app, `${app}/Contents/Info.plist: CFBundleIdentifier is ${JSON.stringify(info['CFBundleIdentifier'])}, but the manifest says bundleId ${manifest.bundleId}`, 'Make Info.plist and esdctl.json agree.'))
     }
     if (info['CFBundleExecutable'] !== manifest.name) {
-      findings.push(finding('install.info-executable', 'error', app, `${app}/Contents/Info.plist: CFBundleExecutable is ${JSON.stringify(info['CFBundleExecutable'])}, but the daemon's executable must be named ${manifest.name}`, 'Name the main executable after the manifest\'s name.'))
+      findings.push(finding('install.info-executable', app, `${app}/Contents/Info.plist: CFBundleExecutable is ${JSON.stringify(info['CFBundleExecutable'])}, but the daemon's executable must be named ${manifest.name}`, 'Name the main executable after the manifest\'s name.'))
     }
     version = typeof info['CFBundleShortVersionString'] === 'string' ? info['CFBundleShortVersionString'] : undefined
     build = typeof info['CFBundleVersion'] === 'string' ? info['CFBundleVersion'] : undefined
     if (version === undefined || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) {
-      findings.push(finding('install.no-version', 'error', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not a version (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString, e.g. 1.2.3; esdctl compares versions to refuse downgrades.'))
+      findings.push(finding('install.no-version', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not a version (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString, e.g. 1.2.3; esdctl compares versions to refuse downgrades.'))
       version = undefined
     }
   }
   const configHashes = await configDefaults(fs, join(dir, 'etc'), findings)
   if (ctx.codesign) {
     const second = await ctx.codesign.verify(app)
-    if (!second.ok) findings.push(finding('install.codesign-rejected', 'error', app, `codesign --verify --strict rejected ${app}: ${second.output}`, 'Re-sign the bundle; macOS would refuse to run it.'))
+    if (!second.ok) findings.push(finding('install.codesign-rejected', app, `codesign --verify --strict rejected ${app}: ${second.output}`, 'Re-sign the bundle; macOS would refuse to run it.'))
   } else {
     notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
   }

@@ -26,18 +26,18 @@ export async function checkCms(filePath: string, where: string, sig: SliceSignat
     cms = await verifyCms(sig.cms!, {trust: opts.trust, now: opts.now, detachedContent: primary.blob, validity: 'timestamp-or-now'})
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return {findings: [finding('cms.malformed', 'error', filePath, `${where}: the CMS signature cannot be decoded: ${e.message}`, RESIGN_DEVID)]}
+    return {findings: [finding('cms.malformed', filePath, `${where}: the CMS signature cannot be decoded: ${e.message}`, RESIGN_DEVID)]}
   }
   const out: Finding[] = []
   if (!cms.signatureValid) {
-    out.push(finding('cms.signature-invalid', 'error', filePath,
+    out.push(finding('cms.signature-invalid', filePath,
       `${where}: the CMS signature does not verify over the CodeDirectory${cms.signatureError ? ` (${cms.signatureError})` : ''}; the signature was altered or belongs to other code`, RESIGN_DEVID))
   }
   out.push(...checkChain(filePath, where, cms, opts))
   out.push(...checkCdHashAttributes(filePath, where, cms, cds))
   const leafTeam = cms.signer?.teamId
   if (leafTeam && primary.teamId && leafTeam !== primary.teamId) {
-    out.push(finding('cms.team-mismatch', 'error', filePath,
+    out.push(finding('cms.team-mismatch', filePath,
       `${where}: the signing certificate belongs to team ${leafTeam} but the CodeDirectory names team ${primary.teamId}`, RESIGN_DEVID))
   }
   return {cms, findings: out}
@@ -47,17 +47,17 @@ function checkChain(filePath: string, where: string, cms: CmsVerification, opts:
   const out: Finding[] = []
   const leaf = cms.signer
   if (cms.timestamp && !cms.timestamp.valid) {
-    out.push(finding('cms.timestamp-invalid', 'warning', filePath,
+    out.push(finding('cms.timestamp-invalid', filePath,
       `${where}: the secure timestamp does not verify (${cms.timestamp.error ?? 'unknown reason'}); the signature is judged at the current time instead`, RESIGN_DEVID))
   }
   if (cms.chain.trusted) return out
   const expiredNow = leaf && leaf.notAfter.getTime() < opts.now.getTime() && cms.validatedAtSource === 'now'
   if (expiredNow) {
-    out.push(finding('cms.certificate-expired', 'error', filePath,
+    out.push(finding('cms.certificate-expired', filePath,
       `${where}: the signing certificate "${leaf.commonName ?? leaf.sha256}" expired on ${leaf.notAfter.toISOString().slice(0, 10)} and the signature has no valid secure timestamp, so macOS no longer accepts it`,
       'Sign again with a current certificate and --timestamp, so the signature stays valid after the certificate expires.'))
   } else {
-    out.push(finding('cms.untrusted', 'error', filePath,
+    out.push(finding('cms.untrusted', filePath,
       `${where}: the signing certificate does not chain to a trusted Apple root${cms.chain.error ? ` (${cms.chain.error})` : ''}${leaf?.commonName ? `; signer "${leaf.commonName}"` : ''}`,
       'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).'))
   }
@@ -70,11 +70,11 @@ function checkCdHashAttributes(filePath: string, where: string, cms: CmsVerifica
   if (cms.appleCdHashes) {
     const same = cms.appleCdHashes.length === truncated.length && cms.appleCdHashes.every((h, i) => h.equals(truncated[i]!))
     if (!same) {
-      return [finding('cms.cdhashes-mismatch', 'error', filePath,
+      return [finding('cms.cdhashes-mismatch', filePath,
         `${where}: the signed cdhash list (${cms.appleCdHashes.length} entries) does not match the ${cds.length} CodeDirectories present`, fix)]
     }
   } else if (cds.length > 1) {
-    return [finding('cms.cdhashes-missing', 'error', filePath,
+    return [finding('cms.cdhashes-missing', filePath,
       `${where}: the signature carries ${cds.length} CodeDirectories but no signed cdhash list, so the alternates are not protected`, fix)]
   }
   if (cms.appleCdHashes2) {
@@ -83,7 +83,7 @@ function checkCdHashAttributes(filePath: string, where: string, cms: CmsVerifica
       const full = cdhashFull(cd)
       const listed = cms.appleCdHashes2.find(e => e.algorithm === alg && e.digest.equals(full))
       if (!listed) {
-        return [finding('cms.cdhashes-mismatch', 'error', filePath,
+        return [finding('cms.cdhashes-mismatch', filePath,
           `${where}: the signed hash list (1.2.840.113635.100.9.2) does not include the ${alg} CodeDirectory`, fix)]
       }
     }

@@ -35,7 +35,7 @@ export async function checkCodeDirectory(
   const out: Finding[] = []
   const sigOffset = slice.image.codeSignature?.dataOffset ?? 0
   if (cd.codeLimit !== sigOffset) {
-    out.push(finding('signature.code-limit', 'error', filePath,
+    out.push(finding('signature.code-limit', filePath,
       `${where}: the CodeDirectory covers ${cd.codeLimit} bytes but the signature starts at ${sigOffset}; ${cd.codeLimit < sigOffset ? 'the bytes in between are not protected' : 'it claims to cover its own signature'}`,
       RESIGN))
   } else {
@@ -52,13 +52,13 @@ async function checkCodePages(target: {path: string; display: string}, where: st
     actual = await hashPages({path: target.path, sliceOffset: slice.location.offset, codeLimit: cd.codeLimit, pageSize: cd.pageSize, hashType: cd.hashType}, opts.pageHashing)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return [finding('signature.code-unreadable', 'error', filePath, `${where}: ${e.message}`, RESIGN)]
+    return [finding('signature.code-unreadable', filePath, `${where}: ${e.message}`, RESIGN)]
   }
   const {count, first} = findMismatchedPages(actual, codeSlotHashes(cd), cd.hashSize, 5)
   if (count === 0) return []
   const page = cd.pageSize || cd.codeLimit
   const list = first.map(i => `page ${i} (bytes ${i * page}–${Math.min((i + 1) * page, cd.codeLimit) - 1})`).join(', ')
-  return [finding('signature.code-modified', 'error', filePath,
+  return [finding('signature.code-modified', filePath,
     `${where}: ${count} of ${cd.nCodeSlots} code pages do not match their signed hashes: ${list}${count > first.length ? ', …' : ''}. The executable was changed after signing; macOS kills it at launch (Killed: 9).`,
     RESIGN)]
 }
@@ -66,7 +66,7 @@ async function checkCodePages(target: {path: string; display: string}, where: st
 interface SlotSubject {
   slot: number
   name: string
-  id: string
+  id: 'info-plist' | 'requirements' | 'code-resources' | 'entitlements' | 'der-entitlements'
   bytes?: Buffer
   /** The subject exists only in some contexts (a bundle); absent there, a bound hash is not judged. */
   contextual: boolean
@@ -85,22 +85,22 @@ function checkSpecialSlots(filePath: string, where: string, sig: SliceSignature,
     const expected = specialSlotHash(cd, s.slot)
     if (s.bytes === undefined) {
       if (expected && !s.contextual) {
-        out.push(finding(`signature.${s.id}-missing`, 'error', filePath, `${where}: the signature binds ${s.name} (special slot −${s.slot}) but the blob is absent`, RESIGN))
+        out.push(finding(`signature.${s.id}-missing`, filePath, `${where}: the signature binds ${s.name} (special slot −${s.slot}) but the blob is absent`, RESIGN))
       }
       continue
     }
     if (!expected) {
       // Info.plist and CodeResources exist in a bundle; a signature that ignores them does not seal the bundle.
       if (s.contextual) {
-        out.push(finding(`signature.${s.id}-unbound`, 'error', filePath, `${where}: the signature does not bind ${s.name} (special slot −${s.slot} is empty), so the bundle is not sealed`, 'Sign the whole bundle (codesign … path/to/<name>.app), not just the executable inside it.'))
+        out.push(finding(`signature.${s.id}-unbound`, filePath, `${where}: the signature does not bind ${s.name} (special slot −${s.slot} is empty), so the bundle is not sealed`, 'Sign the whole bundle (codesign … path/to/<name>.app), not just the executable inside it.'))
       } else {
-        out.push(finding(`signature.${s.id}-unbound`, 'error', filePath, `${where}: ${s.name} are present but not bound by the CodeDirectory (special slot −${s.slot} is empty)`, RESIGN))
+        out.push(finding(`signature.${s.id}-unbound`, filePath, `${where}: ${s.name} are present but not bound by the CodeDirectory (special slot −${s.slot} is empty)`, RESIGN))
       }
       continue
     }
     if (!digest(cd.hashType, s.bytes).equals(expected)) {
       const subjectPath = s.slot === SlotType.infoPlist ? bound.infoPlist!.path : s.slot === SlotType.resourceDir ? bound.codeResources!.path : filePath
-      out.push(finding(`signature.${s.id}-modified`, 'error', subjectPath,
+      out.push(finding(`signature.${s.id}-modified`, subjectPath,
         `${where}: ${s.name} changed after signing (its hash no longer matches special slot −${s.slot}); macOS rejects the signature`,
         RESIGN))
     }

@@ -8,24 +8,24 @@ import {samePlistValue} from '../formats/property-list.js'
 export function checkSliceEntitlements(path: string, where: string, sig: SliceSignature, report: SliceReport): Finding[] {
   const out: Finding[] = []
   if (sig.entitlements && sig.derEntitlements && !samePlistValue(sig.entitlements.dict, sig.derEntitlements.dict)) {
-    out.push(finding('entitlements.der-mismatch', 'error', path,
+    out.push(finding('entitlements.der-mismatch', path,
       `${where}: the XML and DER entitlements differ; macOS enforces the DER form`,
       'Sign again with codesign so both forms are generated from the same entitlements file.'))
   }
   const restricted = claimedRestricted(report.entitlements)
   if (report.signer === 'adhoc' && restricted.length > 0) {
-    out.push(finding('entitlements.restricted-adhoc', 'error', path,
+    out.push(finding('entitlements.restricted-adhoc', path,
       `${where}: ad-hoc signed but claims ${restricted.join(', ')}; restricted entitlements need an Apple-issued signing certificate and a provisioning profile, so macOS will kill it (Killed: 9)`,
       'Sign with your Developer ID Application certificate, inside an app-like bundle with an embedded.provisionprofile that allows these entitlements.'))
   }
   if (report.signer === 'developer-id') {
     if (report.entitlements[GET_TASK_ALLOW] === true) {
-      out.push(finding('entitlements.get-task-allow', 'warning', path,
+      out.push(finding('entitlements.get-task-allow', path,
         `${where}: a Developer ID build claims ${GET_TASK_ALLOW} (debugging); notarization refuses it and it lets other processes attach to the daemon`,
         `Remove ${GET_TASK_ALLOW} from the release entitlements.`))
     }
     if (!report.flags.includes('runtime')) {
-      out.push(finding('signature.hardened-runtime-missing', 'warning', path,
+      out.push(finding('signature.hardened-runtime-missing', path,
         `${where}: signed without the hardened runtime; notarization refuses it`,
         'Sign with --options runtime.'))
     }

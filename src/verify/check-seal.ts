@@ -2,6 +2,7 @@ import {join} from 'node:path'
 import {ruleFor, type CodeResources, type SealEntry} from '../formats/code-resources.js'
 import {fileDigest} from '../io/file-digest.js'
 import type {TreeEntry} from '../io/bundle-tree.js'
+import type {FindingId} from './finding-catalogue.js'
 import {finding, type Finding} from './finding.js'
 
 const RESEAL = 'Sign the bundle again after the last change to its contents (codesign --force … <name>.app), and ship it unmodified.'
@@ -32,26 +33,26 @@ export async function checkSeal(ctx: SealContext): Promise<Finding[]> {
     const disk = onDisk.get(rel) ?? ctx.tree.find(e => e.rel === rel)
     if (!disk) {
       if (!entry.optional) {
-        out.push(finding('seal.missing', 'error', ctx.display(rel), `${ctx.display(rel)} is sealed by the signature but missing from the bundle`, RESEAL))
+        out.push(finding('seal.missing', ctx.display(rel), `${ctx.display(rel)} is sealed by the signature but missing from the bundle`, RESEAL))
       }
       continue
     }
     const problem = await compareEntry(ctx, rel, entry, disk)
-    if (problem) out.push(finding(problem.id, problem.severity ?? 'error', ctx.display(rel), problem.message, problem.fix ?? RESEAL))
+    if (problem) out.push(finding(problem.id, ctx.display(rel), problem.message, problem.fix ?? RESEAL))
   }
 
   for (const e of onDisk.values()) {
     if (e.rel === ctx.mainExecutable || e.rel.startsWith('_CodeSignature/') || ctx.seal.files.has(e.rel) || insideSealedDir(e.rel)) continue
     const rule = ruleFor(ctx.seal.rules, e.rel)
     if (ctx.seal.rules.length > 0 && (!rule || rule.omit)) continue
-    out.push(finding('seal.added', 'error', ctx.display(e.rel),
+    out.push(finding('seal.added', ctx.display(e.rel),
       `${ctx.display(e.rel)} was added to the bundle after it was signed; macOS rejects the whole bundle`,
       'Remove the file, or put it in the bundle before signing. Configuration that changes after signing belongs outside the bundle (for example /opt/<name>/etc).'))
   }
   return out
 }
 
-async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, disk: TreeEntry): Promise<{id: string; message: string; severity?: 'warning'; fix?: string} | undefined> {
+async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, disk: TreeEntry): Promise<{id: FindingId; message: string; fix?: string} | undefined> {
   const shown = ctx.display(rel)
   switch (entry.kind) {
     case 'symlink':
@@ -60,7 +61,7 @@ async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, dis
       return undefined
     case 'nested': {
       if (disk.kind === 'dir') {
-        return {id: 'seal.nested-bundle-unchecked', severity: 'warning', message: `${shown} is a nested bundle; esdctl checks that it is there but does not yet verify a nested bundle's own signature against its sealed cdhash ${entry.cdhash.toString('hex')}`, fix: 'Verify it on a Mac with codesign --verify --deep --strict, or with esdctl verify on the nested bundle itself.'}
+        return {id: 'seal.nested-bundle-unchecked', message: `${shown} is a nested bundle; esdctl checks that it is there but does not yet verify a nested bundle's own signature against its sealed cdhash ${entry.cdhash.toString('hex')}`, fix: 'Verify it on a Mac with codesign --verify --deep --strict, or with esdctl verify on the nested bundle itself.'}
       }
       const hashes = await ctx.nestedCdHashes(rel)
       if (!hashes.includes(entry.cdhash.toString('hex'))) {

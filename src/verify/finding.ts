@@ -2,7 +2,10 @@
  * A finding is one judgement about an artifact: stable id (for scripts and docs), severity,
  * a message that names the file and the values involved, and a fix written for someone who has
  * never heard of AMFI. Checks return findings; they never throw for bad input.
+ * Ids, severities and default fixes come from one catalogue (`finding-catalogue.ts`).
  */
+import {FINDING_CATALOGUE, type FindingId} from './finding-catalogue.js'
+
 export type Severity = 'error' | 'warning' | 'info'
 
 export interface Finding {
@@ -14,12 +17,23 @@ export interface Finding {
   path: string
   /** What to do about it; absent for purely informative findings. */
   fix?: string
+  /** The key inside that file the finding is about (`ExpirationDate`, `CFBundleExecutable`), where there is one. */
+  field?: string
 }
 
 export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some(f => f.severity === 'error')
 }
 
-export function finding(id: string, severity: Severity, path: string, message: string, fix?: string): Finding {
-  return fix === undefined ? {id, severity, path, message} : {id, severity, path, message, fix}
+/**
+ * One finding of the catalogued kind `id`: severity from the catalogue; `fix` defaults to the
+ * catalogue's; `field` names the key inside `path` when the finding is about one.
+ */
+export function finding(id: FindingId, path: string, message: string, fix?: string, field?: string): Finding {
+  const def = FINDING_CATALOGUE[id]
+  const out: Finding = {id, severity: def.severity, path, message}
+  const chosenFix = fix ?? ('fix' in def ? def.fix : undefined)
+  if (chosenFix !== undefined) out.fix = chosenFix
+  if (field !== undefined) out.field = field
+  return out
 }

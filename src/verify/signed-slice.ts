@@ -45,7 +45,7 @@ export async function readSignedSlice(file: RandomAccessFile, location: SliceLoc
     image = parseMachO(await file.read(location.offset, extent, 'load commands'), location.size)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return {findings: [finding('macho.malformed', 'error', path, `${where}: ${e.message}`, 'The file is damaged or not a macOS executable; rebuild it.')]}
+    return {findings: [finding('macho.malformed', path, `${where}: ${e.message}`, 'The file is damaged or not a macOS executable; rebuild it.')]}
   }
   const slice: SignedSlice = {location, image}
   if (!image.codeSignature) return {slice, findings: []}
@@ -56,7 +56,7 @@ export async function readSignedSlice(file: RandomAccessFile, location: SliceLoc
     return {slice, findings: []}
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return {slice, findings: [finding('signature.malformed', 'error', path, `${where}: the code signature cannot be read: ${e.message}`, 'Sign the file again with codesign; the signature is damaged.')]}
+    return {slice, findings: [finding('signature.malformed', path, `${where}: the code signature cannot be read: ${e.message}`, 'Sign the file again with codesign; the signature is damaged.')]}
   }
 }
 

@@ -53,7 +53,7 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
       layout = parseFileLayout(await file.read(0, Math.min(file.size, FILE_HEAD_BYTES), 'file header'), file.size)
     } catch (e) {
       if (!isFormatError(e)) throw e
-      return {findings: [finding('macho.not-macho', 'error', displayPath, `${displayPath}: ${e.message}`, 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.')], slices: []}
+      return {findings: [finding('macho.not-macho', displayPath, `${displayPath}: ${e.message}`, 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.')], slices: []}
     }
     const findings: Finding[] = []
     const slices: VerifiedSlice[] = []
@@ -71,7 +71,7 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
 
 function unreadable(displayPath: string, e: unknown): Finding {
   const msg = isFormatError(e) ? e.message : `${displayPath}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
-  return finding('input.unreadable', 'error', displayPath, msg, 'Check the path and that you may read the file.')
+  return finding('input.unreadable', displayPath, msg, 'Check the path and that you may read the file.')
 }
 
 async function verifySlice(
@@ -89,7 +89,7 @@ async function verifySlice(
   const sig = read.slice?.signature
   if (!read.slice || !sig) {
     if (read.slice && read.findings.length === 0) {
-      findings.push(finding('signature.missing', 'error', displayPath, `${where}: the slice is not signed`,
+      findings.push(finding('signature.missing', displayPath, `${where}: the slice is not signed`,
         'Sign it: codesign --force --options runtime --timestamp --sign "Developer ID Application: … (TEAMID)" <file>.'))
     }
     return {findings, verified: {report, slice: read.slice, cdhashes: [], intact: false}}
@@ -121,7 +121,7 @@ async function verifySlice(
   } else if (adhoc) {
     report.signer = 'adhoc'
   } else {
-    findings.push(finding('cms.missing', 'error', displayPath, `${where}: the signature is neither ad-hoc nor carries a CMS signature`, 'Sign the file again with codesign.'))
+    findings.push(finding('cms.missing', displayPath, `${where}: the signature is neither ad-hoc nor carries a CMS signature`, 'Sign the file again with codesign.'))
     report.signer = 'other'
   }
   findings.push(...checkSliceEntitlements(displayPath, where, sig, report))
@@ -143,7 +143,7 @@ function checkSlicesAgree(displayPath: string, slices: VerifiedSlice[]): Finding
     if (r.teamId !== first.teamId) diffs.push(`team ${first.teamId ?? 'none'} vs ${r.teamId ?? 'none'}`)
     if (!samePlistValue(r.entitlements, first.entitlements)) diffs.push('entitlements differ')
     if (diffs.length > 0) {
-      out.push(finding('binary.slices-disagree', 'warning', displayPath,
+      out.push(finding('binary.slices-disagree', displayPath,
         `${displayPath}: slices ${first.arch} and ${r.arch} are signed differently (${diffs.join('; ')})`,
         'Sign the universal file once, after lipo, so every slice carries the same identity and entitlements.'))
     }

@@ -35,7 +35,7 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
   const exeName = typeof info.dict?.CFBundleExecutable === 'string' ? info.dict.CFBundleExecutable : undefined
   if (!info.dict || !exeName) return {findings, slices: []}
   if (exeName.includes('/') || exeName === '..' || exeName === '.') {
-    findings.push(finding('bundle.bad-executable-name', 'error', shown('Info.plist'), `${shown('Info.plist')}: CFBundleExecutable "${exeName}" is not a plain file name`, 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.'))
+    findings.push(finding('bundle.bad-executable-name', shown('Info.plist'), `${shown('Info.plist')}: CFBundleExecutable "${exeName}" is not a plain file name`, 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.'))
     return {findings, slices: []}
   }
   const mainRel = `MacOS/${exeName}`
@@ -45,12 +45,12 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
     tree = await walkTree(contents)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    findings.push(finding('bundle.unreadable', 'error', bundle, e.message, 'Remove the runaway nesting or files from the bundle.'))
+    findings.push(finding('bundle.unreadable', bundle, e.message, 'Remove the runaway nesting or files from the bundle.'))
     return {findings, slices: []}
   }
   const main = tree.find(e => e.rel === mainRel)
   if (!main || main.kind !== 'file') {
-    findings.push(finding('bundle.executable-missing', 'error', shown(mainRel), `${shown(mainRel)}: the main executable named by CFBundleExecutable is ${main ? `a ${main.kind}, not a file` : 'missing'}`, `Put the daemon at Contents/${mainRel}, or fix CFBundleExecutable in Info.plist.`))
+    findings.push(finding('bundle.executable-missing', shown(mainRel), `${shown(mainRel)}: the main executable named by CFBundleExecutable is ${main ? `a ${main.kind}, not a file` : 'missing'}`, `Put the daemon at Contents/${mainRel}, or fix CFBundleExecutable in Info.plist.`))
     return {findings, slices: []}
   }
 
@@ -73,14 +73,14 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
     return v
   }
   if (!sealBytes) {
-    findings.push(finding('seal.absent', 'error', sealPath, `${sealPath} is missing: the bundle's resources are not sealed`, 'Sign the whole bundle with codesign (not only the executable inside it).'))
+    findings.push(finding('seal.absent', sealPath, `${sealPath} is missing: the bundle's resources are not sealed`, 'Sign the whole bundle with codesign (not only the executable inside it).'))
   } else {
     try {
       const seal = parseCodeResources(sealBytes, sealPath)
       findings.push(...await checkSeal({contentsDir: contents, display: shown, mainExecutable: mainRel, tree, seal, nestedCdHashes: async rel => (await verifyNested(rel)).slices.flatMap(s => s.cdhashes)}))
     } catch (e) {
       if (!isFormatError(e)) throw e
-      findings.push(finding('seal.malformed', 'error', sealPath, e.message, 'Sign the bundle again with codesign.'))
+      findings.push(finding('seal.malformed', sealPath, e.message, 'Sign the bundle again with codesign.'))
     }
   }
   findings.push(...await checkNestedExecutables(tree, mainRel, shown, verifyNested))
@@ -91,7 +91,7 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
   const claimed = mostTelling(exe.slices.map(s => s.report.entitlements))
   if (!profileBytes) {
     if (claimed.length > 0) {
-      findings.push(finding('profile.missing', 'error', profilePath,
+      findings.push(finding('profile.missing', profilePath,
         `${shown(mainRel)} claims ${claimed.join(', ')} but the bundle has no embedded.provisionprofile; nothing authorises those entitlements, so macOS kills the daemon at launch (Killed: 9)`,
         'Download the Developer ID provisioning profile for this App ID, copy it to Contents/embedded.provisionprofile, then sign the bundle again.'))
     }
@@ -103,7 +103,7 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
       findings.push(...checkProfileAuthorises(reading.profile, shown(mainRel), exe.slices))
     } catch (e) {
       if (!isFormatError(e)) throw e
-      findings.push(finding('profile.malformed', 'error', profilePath, `${profilePath}: not a provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
+      findings.push(finding('profile.malformed', profilePath, `${profilePath}: not a provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
     }
   }
   return {findings, slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {})}
@@ -115,24 +115,24 @@ async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: B
   try {
     bytes = await readFile(path)
   } catch {
-    return {findings: [finding('bundle.info-plist-missing', 'error', path, `${path} is missing; without it macOS cannot tell which executable the bundle runs`, fix)]}
+    return {findings: [finding('bundle.info-plist-missing', path, `${path} is missing; without it macOS cannot tell which executable the bundle runs`, fix)]}
   }
   let dict: PlistDict
   try {
     dict = parsePropertyListDict(bytes, path)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return {bytes, findings: [finding('bundle.info-plist-malformed', 'error', path, e.message, fix)]}
+    return {bytes, findings: [finding('bundle.info-plist-malformed', path, e.message, fix)]}
   }
   const findings: Finding[] = []
   for (const key of ['CFBundleExecutable', 'CFBundleIdentifier'] as const) {
     if (typeof dict[key] !== 'string' || dict[key] === '') {
-      findings.push(finding(`bundle.${key === 'CFBundleExecutable' ? 'executable-key' : 'identifier'}-missing`, 'error', path, `${path}: ${key} is missing or not a string`, fix))
+      findings.push(finding(`bundle.${key === 'CFBundleExecutable' ? 'executable-key' : 'identifier'}-missing`, path, `${path}: ${key} is missing or not a string`, fix))
     }
   }
   for (const key of ['CFBundleShortVersionString', 'CFBundleVersion'] as const) {
     if (typeof dict[key] !== 'string' || dict[key] === '') {
-      findings.push(finding('bundle.version-missing', 'warning', path, `${path}: ${key} is missing; installers and status reports cannot tell versions apart`, fix))
+      findings.push(finding('bundle.version-missing', path, `${path}: ${key} is missing; installers and status reports cannot tell versions apart`, fix))
     }
   }
   return {dict, bytes, findings}
@@ -142,7 +142,7 @@ function checkIdentifier(infoPath: string, info: PlistDict, exe: BinaryVerificat
   const bundleId = info.CFBundleIdentifier
   const ids = [...new Set(exe.slices.map(s => s.report.identifier).filter(i => i !== undefined))]
   if (typeof bundleId !== 'string' || ids.length === 0 || ids.every(i => i === bundleId)) return []
-  return [finding('bundle.identifier-mismatch', 'warning', infoPath,
+  return [finding('bundle.identifier-mismatch', infoPath,
     `${infoPath}: CFBundleIdentifier is ${bundleId} but the executable is signed as ${ids.join(', ')}`,
     'Sign the bundle (not the bare executable) so the signing identifier is the bundle identifier.')]
 }
@@ -161,7 +161,7 @@ async function checkNestedExecutables(tree: TreeEntry[], mainRel: string, shown:
     out.push(...v.findings)
     const claimed = mostTelling(v.slices.map(s => s.report.entitlements))
     if (claimed.length > 0) {
-      out.push(finding('bundle.nested-restricted', 'error', shown(e.rel),
+      out.push(finding('bundle.nested-restricted', shown(e.rel),
         `Contents/${e.rel} claims ${claimed.join(', ')} but is not the bundle's main executable; macOS will kill it (Killed: 9) even though it is validly signed, because a provisioning profile covers only the main executable.`,
         `Give ${e.rel.slice(6)} its own bundle, App ID and provisioning profile, or, if it is a copy of the daemon, remove it and point launchd and the bin/ symlink at Contents/${mainRel}.`))
     }

@@ -40,7 +40,7 @@ async function verifyProfileFile(path: string, now: Date, report: VerifyReport, 
   try {
     const st = await stat(path)
     if (st.size > MAX_PROFILE_BYTES) {
-      report.findings.push(finding('profile.malformed', 'error', path, `${path}: ${st.size} bytes is far larger than any provisioning profile`, 'Point esdctl at the .provisionprofile downloaded from the Apple Developer portal.'))
+      report.findings.push(finding('profile.malformed', path, `${path}: ${st.size} bytes is far larger than any provisioning profile`, 'Point esdctl at the .provisionprofile downloaded from the Apple Developer portal.'))
       return
     }
     const reading = await readProvisioningProfile(await readFile(path), {trust: opts.trust, now})
@@ -48,7 +48,7 @@ async function verifyProfileFile(path: string, now: Date, report: VerifyReport, 
     report.findings.push(...checkProfileItself(path, reading, now))
   } catch (e) {
     if (!isFormatError(e) && !isFsError(e)) throw e
-    report.findings.push(finding('profile.malformed', 'error', path, `${path}: not a readable provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
+    report.findings.push(finding('profile.malformed', path, `${path}: not a readable provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
   }
 }
 
@@ -57,7 +57,7 @@ function bareBinaryFindings(path: string, entitlementSets: Array<Record<string, 
   const claimed = [...new Set(entitlementSets.flatMap(e => claimedRestricted(e)))]
   if (claimed.length === 0) return []
   const inBundle = basename(dirname(path)) === 'MacOS' && basename(dirname(dirname(path))) === 'Contents'
-  return [finding(inBundle ? 'entitlements.verify-the-bundle' : 'entitlements.restricted-in-bare-binary', inBundle ? 'info' : 'error', path,
+  return [finding(inBundle ? 'entitlements.verify-the-bundle' : 'entitlements.restricted-in-bare-binary', path,
     inBundle
       ? `${path} claims ${claimed.join(', ')}; whether macOS allows that depends on its bundle's provisioning profile — verify the bundle (${dirname(dirname(dirname(path)))}) to check it`
       : `${path} claims ${claimed.join(', ')} but is a bare executable: it cannot carry the provisioning profile that must authorise those entitlements, so macOS kills it at launch (Killed: 9)`,
@@ -69,14 +69,14 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
   try {
     st = await stat(path)
   } catch (e) {
-    return {kind: 'unknown', finding: finding('input.unreadable', 'error', path, `${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Check the path and that you may read it.')}
+    return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Check the path and that you may read it.')}
   }
   if (st.isDirectory()) {
     for (const root of [path, dirname(path)]) {
       const hasContents = await stat(join(root, 'Contents')).then(s => s.isDirectory(), () => false)
       if (hasContents && (root === path || basename(path) === 'Contents')) return {kind: 'bundle', root}
     }
-    return {kind: 'unknown', finding: finding('input.unknown-kind', 'error', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
   }
   const head = Buffer.alloc(4)
   try {
@@ -88,11 +88,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     }
   } catch (e) {
     if (!isFsError(e)) throw e
-    return {kind: 'unknown', finding: finding('input.unreadable', 'error', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
+    return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
   if (isMachOMagic(head)) return {kind: 'macho'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
-  return {kind: 'unknown', finding: finding('input.unknown-kind', 'error', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
 }
 
 function isFsError(e: unknown): e is NodeJS.ErrnoException {

@@ -1,0 +1,123 @@
+/**
+ * The one catalogue of finding ids: every judgement esdctl can make about an artifact or a payload,
+ * with its severity, a one-line title (what the man page lists) and the fix to show when the check
+ * has nothing more specific to say. `finding()` takes its severity and default fix from here, so an
+ * id means the same thing wherever it is raised; the man page's FINDINGS section lists exactly these
+ * ids (test/unit/finding-catalogue.test.ts keeps the two equal).
+ */
+import type {Severity} from './finding.js'
+
+export interface FindingDefinition {
+  severity: Severity
+  /** One line, for the man page and `--json` consumers: what the id means. */
+  title: string
+  /** The default fix; a check may pass a more specific one. */
+  fix?: string
+}
+
+const RESIGN = 'Sign the file again with codesign; the signature is damaged.'
+const RESEAL = 'Sign the bundle again after the last change to its contents (codesign --force … <name>.app), and ship it unmodified.'
+const NEW_PROFILE = 'Download the profile again from the Apple Developer portal; never edit a profile by hand.'
+const RESIGN_DEVID = 'Sign again with your Developer ID Application certificate (codesign --force --options runtime --timestamp --sign "Developer ID Application: …").'
+const INPUT = 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.'
+
+type SlotFindingId<S extends string> = `signature.${S}-${'modified' | 'missing' | 'unbound'}`
+
+function slotFamily<S extends string>(slot: S, name: string): Record<SlotFindingId<S>, FindingDefinition> {
+  return {
+    [`signature.${slot}-modified`]: {severity: 'error', title: `${name} differs from the hash the CodeDirectory binds`, fix: RESEAL},
+    [`signature.${slot}-missing`]: {severity: 'error', title: `the CodeDirectory binds ${name}, but it is absent`, fix: RESIGN},
+    [`signature.${slot}-unbound`]: {severity: 'error', title: `${name} is present but its special slot is empty`, fix: RESIGN},
+  } as Record<SlotFindingId<S>, FindingDefinition>
+}
+
+export const FINDING_CATALOGUE = {
+  'input.unreadable': {severity: 'error', title: 'the path cannot be read', fix: 'Check the path and that you may read it.'},
+  'input.unknown-kind': {severity: 'error', title: 'neither a bundle, a Mach-O file nor a provisioning profile', fix: INPUT},
+
+  'macho.not-macho': {severity: 'error', title: 'the file is not a Mach-O image', fix: 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.'},
+  'macho.malformed': {severity: 'error', title: 'a slice is not a well-formed Mach-O image', fix: 'The file is damaged or not a macOS executable; rebuild it.'},
+
+  'signature.missing': {severity: 'error', title: 'a slice is not signed', fix: RESIGN_DEVID},
+  'signature.malformed': {severity: 'error', title: 'the code signature cannot be read', fix: RESIGN},
+  'signature.code-limit': {severity: 'error', title: 'the CodeDirectory does not cover exactly the bytes before the signature', fix: RESIGN},
+  'signature.code-unreadable': {severity: 'error', title: 'the signed code pages cannot be read', fix: RESIGN},
+  'signature.code-modified': {severity: 'error', title: 'code pages differ from their signed hashes', fix: RESIGN},
+  ...slotFamily('info-plist', 'Info.plist'),
+  ...slotFamily('requirements', 'the requirements blob'),
+  ...slotFamily('code-resources', 'the resource seal (CodeResources)'),
+  ...slotFamily('entitlements', 'the entitlements blob'),
+  ...slotFamily('der-entitlements', 'the DER entitlements blob'),
+  'signature.hardened-runtime-missing': {severity: 'warning', title: 'a Developer ID build without the hardened runtime; notarization refuses it', fix: 'Sign with --options runtime.'},
+
+  'cms.malformed': {severity: 'error', title: 'the CMS signature cannot be decoded', fix: RESIGN_DEVID},
+  'cms.missing': {severity: 'error', title: 'a signature that is not ad-hoc carries no CMS signature', fix: 'Sign the file again with codesign.'},
+  'cms.signature-invalid': {severity: 'error', title: 'the CMS signature does not verify over the CodeDirectory', fix: RESIGN_DEVID},
+  'cms.untrusted': {severity: 'error', title: 'the signing chain does not reach a pinned Apple root', fix: RESIGN_DEVID},
+  'cms.certificate-expired': {severity: 'error', title: 'the certificate expired and no valid secure timestamp vouches for the signing time', fix: RESIGN_DEVID},
+  'cms.timestamp-invalid': {severity: 'warning', title: 'the secure timestamp does not verify', fix: RESIGN_DEVID},
+  'cms.cdhashes-missing': {severity: 'error', title: "Apple's signed cdhash lists are absent", fix: RESIGN_DEVID},
+  'cms.cdhashes-mismatch': {severity: 'error', title: "Apple's signed cdhash lists do not cover every CodeDirectory", fix: RESIGN_DEVID},
+  'cms.team-mismatch': {severity: 'error', title: "the signing certificate's team differs from the CodeDirectory's", fix: RESIGN_DEVID},
+
+  'binary.slices-disagree': {severity: 'warning', title: 'the slices of a universal file are signed differently in a way macOS acts on'},
+
+  'entitlements.restricted-in-bare-binary': {severity: 'error', title: 'a bare executable claims a restricted entitlement; only a bundle can carry the profile that authorises it'},
+  'entitlements.verify-the-bundle': {severity: 'info', title: 'an executable inside a bundle was given: verify the bundle'},
+  'entitlements.restricted-adhoc': {severity: 'error', title: 'an ad-hoc signature claims a restricted entitlement', fix: RESIGN_DEVID},
+  'entitlements.der-mismatch': {severity: 'error', title: 'the XML and DER entitlements differ', fix: RESIGN},
+  'entitlements.get-task-allow': {severity: 'warning', title: 'get-task-allow in a Developer ID build', fix: 'Remove com.apple.security.get-task-allow from the shipping entitlements.'},
+
+  'bundle.info-plist-missing': {severity: 'error', title: 'Contents/Info.plist is missing'},
+  'bundle.info-plist-malformed': {severity: 'error', title: 'Contents/Info.plist is not a property list'},
+  'bundle.executable-key-missing': {severity: 'error', title: 'Info.plist has no CFBundleExecutable'},
+  'bundle.identifier-missing': {severity: 'error', title: 'Info.plist has no CFBundleIdentifier'},
+  'bundle.version-missing': {severity: 'warning', title: 'Info.plist has no version'},
+  'bundle.bad-executable-name': {severity: 'error', title: 'CFBundleExecutable is not a plain file name', fix: 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.'},
+  'bundle.executable-missing': {severity: 'error', title: 'the main executable named by CFBundleExecutable is missing'},
+  'bundle.unreadable': {severity: 'error', title: 'the bundle cannot be walked (runaway nesting, too many files)', fix: 'Remove the runaway nesting or files from the bundle.'},
+  'bundle.identifier-mismatch': {severity: 'warning', title: "CFBundleIdentifier differs from the signature's identifier"},
+  'bundle.nested-restricted': {severity: 'error', title: 'another executable in Contents/MacOS claims a restricted entitlement; macOS kills it although it is signed'},
+
+  'seal.absent': {severity: 'error', title: 'the bundle has no resource seal', fix: 'Sign the whole bundle with codesign (not only the executable inside it).'},
+  'seal.malformed': {severity: 'error', title: 'the resource seal cannot be read', fix: 'Sign the bundle again with codesign.'},
+  'seal.modified': {severity: 'error', title: 'a sealed file changed after signing', fix: RESEAL},
+  'seal.added': {severity: 'error', title: 'a file was added to the bundle after signing', fix: RESEAL},
+  'seal.missing': {severity: 'error', title: 'a sealed file is missing', fix: RESEAL},
+  'seal.nested-modified': {severity: 'error', title: "nested code's cdhash differs from the one sealed", fix: RESEAL},
+  'seal.nested-bundle-unchecked': {severity: 'warning', title: "a nested bundle is present, but its own signature is not verified in depth"},
+
+  'profile.missing': {severity: 'error', title: 'restricted entitlements are claimed but the bundle has no embedded.provisionprofile'},
+  'profile.malformed': {severity: 'error', title: 'the provisioning profile cannot be read', fix: NEW_PROFILE},
+  'profile.signature-invalid': {severity: 'error', title: "Apple's signature over the profile does not verify", fix: NEW_PROFILE},
+  'profile.untrusted': {severity: 'error', title: 'the profile is not signed by Apple', fix: 'Use a profile downloaded from the Apple Developer portal.'},
+  'profile.der-signature-invalid': {severity: 'error', title: 'the DER-Encoded-Profile does not verify against Apple Root CA - G3', fix: NEW_PROFILE},
+  'profile.der-mismatch': {severity: 'error', title: 'the DER-Encoded-Profile disagrees with the plist', fix: NEW_PROFILE},
+  'profile.expired': {severity: 'error', title: 'the profile expired; macOS kills the daemon at launch', fix: NEW_PROFILE},
+  'profile.expires-soon': {severity: 'warning', title: 'the profile expires within 30 days', fix: NEW_PROFILE},
+  'profile.platform': {severity: 'error', title: 'the profile is not for macOS', fix: 'Create a macOS profile (Developer ID, platform macOS) for this App ID.'},
+  'profile.kind': {severity: 'error', title: 'a kind of profile that cannot authorise software installed outside the Mac App Store', fix: 'Use a Developer ID provisioning profile.'},
+  'profile.development': {severity: 'warning', title: 'a development profile: the daemon runs only on the Macs it lists', fix: 'For shipping, use a Developer ID provisioning profile (it provisions all devices).'},
+  'profile.app-id-missing': {severity: 'error', title: 'the entitlements lack com.apple.application-identifier'},
+  'profile.app-id-mismatch': {severity: 'error', title: "the application identifier is not covered by the profile's"},
+  'profile.team-mismatch': {severity: 'error', title: 'the team ids of profile, CodeDirectory, certificate and entitlements disagree'},
+  'profile.entitlement-not-allowed': {severity: 'error', title: 'a claimed entitlement is not allowed by the profile'},
+  'profile.certificate-not-listed': {severity: 'error', title: "the signing certificate is not among the profile's DeveloperCertificates"},
+
+  'install.info-plist': {severity: 'error', title: "the payload bundle's Info.plist cannot be read"},
+  'install.etc-not-a-file': {severity: 'error', title: "the payload's etc/ holds something other than files and directories"},
+  'install.no-bundle': {severity: 'error', title: 'the payload has no bundle where the manifest says'},
+  'install.no-code': {severity: 'error', title: 'the verifier found no signed code to install'},
+  'install.team-mismatch': {severity: 'error', title: "the bundle is signed for a team other than the manifest's teamId"},
+  'install.identifier-mismatch': {severity: 'error', title: "the bundle is signed with an identifier other than the manifest's bundleId"},
+  'install.info-bundle-id': {severity: 'error', title: "Info.plist's CFBundleIdentifier differs from the manifest's bundleId"},
+  'install.info-executable': {severity: 'error', title: "Info.plist's CFBundleExecutable differs from what the manifest expects"},
+  'install.no-version': {severity: 'error', title: 'Info.plist has no usable CFBundleShortVersionString'},
+  'install.codesign-rejected': {severity: 'error', title: 'codesign --verify --strict rejected the bundle', fix: 'Re-sign the bundle; macOS would refuse to run it.'},
+} as const satisfies Record<string, FindingDefinition>
+
+export type FindingId = keyof typeof FINDING_CATALOGUE
+
+export function isFindingId(id: string): id is FindingId {
+  return Object.hasOwn(FINDING_CATALOGUE, id)
+}

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
 import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
+import {skipBecause} from '../support/skip.js'
 
 /**
  * Runs a command class the way bin/run.js runs commands (oclif parses, renders --json, maps errors
@@ -33,8 +34,8 @@ describe('esdctl bundle (the command, as a process, with real Apple profiles)', 
 
   it('--json on a machine without codesign: signed false, the script, the entitlements', async function () {
     const profile = realProfile('processmonitor-devid-es')
-    if (!profile) this.skip()
-    if (process.platform === 'darwin') this.skip()
+    if (!profile) skipBecause(this, 'fixtures-absent')
+    if (process.platform === 'darwin') skipBecause(this, 'not-on-macos')
     const out = join(dir, 'out')
     const r = await esdctl('bundle', '--json', '--executable', exe, '--profile', profile!, '--bundle-id', 'com.objective-see.processmonitor', '--version', '1.0', '--out', out)
     assert.equal(r.exitCode, 0, r.stderr + r.stdout)
@@ -51,7 +52,7 @@ describe('esdctl bundle (the command, as a process, with real Apple profiles)', 
 
   it('refuses Endpoint Security under a profile without it: exit 4, the file and field named, --json error', async function () {
     const profile = realProfile('karabiner-daemon-devid')
-    if (!profile) this.skip()
+    if (!profile) skipBecause(this, 'fixtures-absent')
     const out = join(dir, 'karabiner')
     const r = await esdctl('bundle', '--json', '--executable', exe, '--profile', profile!, '--bundle-id', 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon', '--version', '1.0', '--out', out)
     assert.equal(r.exitCode, 4)
@@ -63,7 +64,7 @@ describe('esdctl bundle (the command, as a process, with real Apple profiles)', 
 
   it('refuses an expired profile in text mode with exit 4 and the fix', async function () {
     const profile = realProfile('credctl-development-expired')
-    if (!profile) this.skip()
+    if (!profile) skipBecause(this, 'fixtures-absent')
     const r = await esdctl('bundle', '--executable', exe, '--profile', profile!, '--bundle-id', 'com.crzy.credctl', '--version', '1.0', '--out', join(dir, 'credctl'))
     assert.equal(r.exitCode, 4)
     assert.match(r.stderr.replace(/\s*›\s*/g, ' '), /ExpirationDate: the provisioning profile .* expired on/)

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
+import {skipBecause} from '../support/skip.js'
 
 const RUN = join(REPO_ROOT, 'bin', 'run.js')
 
@@ -61,7 +62,7 @@ describe('esdctl verify (the command, as a process)', () => {
 
   it('reports an expired real profile with exit 3 and its expiry in --json', async function () {
     const p = realProfile('credctl-development-expired')
-    if (!p) this.skip()
+    if (!p) skipBecause(this, 'fixtures-absent')
     const r = await esdctl('verify', '--json', p!)
     assert.equal(r.exitCode, 3)
     const out = JSON.parse(r.stdout)

@@ -7,6 +7,7 @@ import {CodesignAdapter, CodesignError} from '../../src/adapters/codesign.js'
 import {parseCodesignArgs, UsageError} from '../doubles/codesign/codesign-args.js'
 import {createCodesignDouble, type CodesignDouble} from '../doubles/codesign/codesign-double.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
+import {skipBecause} from '../support/skip.js'
 
 const IDENTITY = 'Developer ID Application: Example Inc (ABCDE12345)'
 const INFO = (exe: string): string =>
@@ -112,7 +113,7 @@ describe('CodesignAdapter and the codesign double', () => {
   })
 
   it('available() is false off macOS', function () {
-    if (process.platform === 'darwin') this.skip()
+    if (process.platform === 'darwin') skipBecause(this, 'not-on-macos')
     assert.equal(CodesignAdapter.available(), false)
   })
 })

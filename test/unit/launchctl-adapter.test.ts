@@ -5,6 +5,7 @@ import {LaunchctlAdapter, LaunchctlError, type LaunchctlClock} from '../../src/a
 import {startFakeLaunchd, type ErrorStyle, type FakeLaunchd, type LaunchdEvent} from '../doubles/fake-launchd/fake-launchd.js'
 import {waitUntilDaemonStarted, writeSampleDaemonPlist, type SampleDaemonJob} from '../doubles/fake-launchd/daemon-plist.js'
 import {waitFor} from '../doubles/wait-for.js'
+import {skipBecause} from '../support/skip.js'
 
 const LABEL = 'com.example.esd'
 
@@ -67,7 +68,7 @@ for (const errorStyle of ['modern', 'legacy'] as ErrorStyle[]) {
 
     it('refuses a plist not owned by root (122 is final; the catch-all 5 is worth a retry)', async function () {
       // Handing the plist to another uid takes root; the suite normally runs as root.
-      if (process.getuid?.() !== 0) this.skip()
+      if (process.getuid?.() !== 0) skipBecause(this, 'needs-root')
       const path = plist()
       chownSync(path, 4321, 0)
       await assert.rejects(launchctl.bootstrap(path, {retries: 1}), expectLaunchctlError(specific(122), errorStyle === 'modern' ? /owned by root/ : /catch-all/))

@@ -5,6 +5,7 @@ import {FormatError} from '../../src/formats/format-error.js'
 import {readProvisioningProfile} from '../../src/formats/provisioning-profile.js'
 import {TrustStore} from '../../src/trust/apple-roots.js'
 import {realProfile} from '../support/real-artifacts.js'
+import {skipBecause} from '../support/skip.js'
 
 type ProfileName = Parameters<typeof realProfile>[0]
 
@@ -13,7 +14,7 @@ const NOW = new Date('2026-01-15T00:00:00Z')
 async function loadOrSkip(ctx: Mocha.Context, name: ProfileName): Promise<Buffer> {
   const path = realProfile(name)
   if (!path) {
-    ctx.skip() // the shared fixtures folder (../shared/fixtures/real-profiles) is absent in this checkout
+    skipBecause(ctx, 'fixtures-absent')
   }
   return readFile(path!)
 }

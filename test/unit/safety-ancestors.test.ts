@@ -3,6 +3,7 @@ import {chmod, chown, mkdir, mkdtemp, realpath, rm, symlink} from 'node:fs/promi
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {checkAncestors, type LstatFs, type StatLike} from '../../src/safety/check-ancestors.js'
+import {skipBecause} from '../support/skip.js'
 
 type FakeEntry = {uid: number; gid?: number; mode: number; kind?: 'dir' | 'link' | 'file'}
 
@@ -89,9 +90,9 @@ describe('directory safety: checkAncestors', () => {
     })
 
     it('finds a world-writable directory and a planted symlink', async function () {
-      if (process.getuid?.() !== 0) return this.skip() // ownership checks need root-owned directories
+      if (process.getuid?.() !== 0) return skipBecause(this, 'needs-root')
       const ancestors = await checkAncestors(base)
-      if (ancestors.length > 0) return this.skip() // the temp dir's own ancestors are unsafe on this machine; nothing to learn
+      if (ancestors.length > 0) return skipBecause(this, 'unsafe-temp-ancestors')
       const open = join(base, 'open')
       await mkdir(open)
       await chmod(open, 0o777)

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {REPO_ROOT} from '../support/real-artifacts.js'
+import {skipBecause} from '../support/skip.js'
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js')
 const isRoot = process.geteuid?.() === 0
@@ -25,7 +26,7 @@ describe('bin/run.js', function () {
 
   for (const variable of ['NODE_OPTIONS', 'NODE_PATH']) {
     it(`refuses ${variable} as root with exit 9 and says why`, async function () {
-      if (!isRoot) this.skip()
+      if (!isRoot) skipBecause(this, 'needs-root')
       const r = await run(['--version'], {[variable]: variable === 'NODE_OPTIONS' ? '--no-warnings' : '/tmp'})
       assert.equal(r.exitCode, 9)
       assert.equal(r.stdout, '')
@@ -35,7 +36,7 @@ describe('bin/run.js', function () {
   }
 
   it('names both variables when both are set, and ignores empty ones', async function () {
-    if (!isRoot) this.skip()
+    if (!isRoot) skipBecause(this, 'needs-root')
     const both = await run(['--version'], {NODE_OPTIONS: '--no-warnings', NODE_PATH: '/tmp'})
     assert.equal(both.exitCode, 9)
     assert.match(both.stderr, /NODE_OPTIONS and NODE_PATH set/)
@@ -44,9 +45,9 @@ describe('bin/run.js', function () {
   })
 
   it('lets an unprivileged user keep NODE_OPTIONS', async function () {
-    if (!isRoot) this.skip()
+    if (!isRoot) skipBecause(this, 'needs-root')
     const r = await run(['--version'], {NODE_OPTIONS: '--no-warnings'}, {uid: 65534})
-    if (r.exitCode !== 0 && /EACCES|permission denied/i.test(r.stderr + (r.shortMessage ?? ''))) this.skip()
+    if (r.exitCode !== 0 && /EACCES|permission denied/i.test(r.stderr + (r.shortMessage ?? ''))) skipBecause(this, 'uid-switch-refused')
     assert.equal(r.exitCode, 0, r.stderr)
     assert.match(r.stdout, /^esdctl\//)
   })

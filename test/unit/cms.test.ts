@@ -7,6 +7,7 @@ import {FormatError} from '../../src/formats/format-error.js'
 import {machHeaderExtent, parseFileLayout, parseMachO} from '../../src/formats/macho.js'
 import {blobPayload, entryForSlot, parseEmbeddedSignature, SlotType} from '../../src/formats/superblob.js'
 import {TrustStore} from '../../src/trust/apple-roots.js'
+import {signedRegions, within} from '../support/cms-regions.js'
 import {createTestPki} from '../support/test-pki.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
 
@@ -127,29 +128,54 @@ describe('verifyCms on the real sentry-cli Developer ID signature', function () 
     await assert.rejects(verifyCms(Buffer.alloc(0), {trust: TrustStore.apple(), now: NOW, validity: 'timestamp-or-now'}), FormatError)
   })
 
-  it('resolves or rejects with FormatError only, for random mutations and truncations (150 runs)', async function () {
+  it('random mutations: inside the signed bytes always invalid, elsewhere a result or FormatError only (150 runs)', async function () {
     const slice = slices[0]!
+    const regions = signedRegions(slice.cms)
+    const signedEnd = regions.signatureValue[1]
     const mutation = fc.oneof(
       fc.record({kind: fc.constant('truncate' as const), at: fc.nat({max: slice.cms.length})}),
-      fc.record({kind: fc.constant('flip' as const), edits: fc.array(fc.tuple(fc.nat({max: slice.cms.length - 1}), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: 8})}),
+      fc.record({kind: fc.constant('edit' as const), edits: fc.array(fc.tuple(fc.nat({max: slice.cms.length - 1}), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: 8})}),
+      // Edits aimed at the signed attributes and the signature value, which random offsets rarely hit.
+      fc.record({kind: fc.constant('edit' as const), edits: fc.array(fc.tuple(fc.integer({min: regions.signedAttributes[0], max: regions.signatureValue[1] - 1}), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: 4})}),
     )
     await fc.assert(
       fc.asyncProperty(mutation, async m => {
         let bytes: Buffer
-        if (m.kind === 'truncate') bytes = slice.cms.subarray(0, m.at)
-        else {
+        let mustFail: boolean
+        if (m.kind === 'truncate') {
+          bytes = slice.cms.subarray(0, m.at)
+          mustFail = m.at < signedEnd
+        } else {
           bytes = Buffer.from(slice.cms)
           for (const [at, value] of m.edits) bytes[at] = value
+          const changed = m.edits.filter(([at]) => bytes[at] !== slice.cms[at]).map(([at]) => at)
+          mustFail = changed.some(at => within(at, regions.signedAttributes) || within(at, regions.signatureValue))
         }
+        let r
         try {
-          const r = await verifyCms(bytes, {trust: TrustStore.apple(), now: NOW, detachedContent: slice.codeDirectory, validity: 'timestamp-or-now'})
-          assert.equal(typeof r.signatureValid, 'boolean')
-          assert.equal(typeof r.chain.trusted, 'boolean')
+          r = await verifyCms(bytes, {trust: TrustStore.apple(), now: NOW, detachedContent: slice.codeDirectory, validity: 'timestamp-or-now'})
         } catch (e) {
           if (!(e instanceof FormatError)) throw e
+          return
         }
+        if (mustFail) assert.equal(r.signatureValid, false, 'a change inside the signed bytes was accepted')
+        assert.equal(typeof r.chain.trusted, 'boolean')
       }),
       {numRuns: 150},
+    )
+  })
+
+  it('random edits of the signed CodeDirectory always invalidate the signature (40 runs)', async function () {
+    const slice = slices[0]!
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat({max: slice.codeDirectory.length - 1}), fc.integer({min: 1, max: 255})), {minLength: 1, maxLength: 4}), async edits => {
+        const content = Buffer.from(slice.codeDirectory)
+        for (const [at, xor] of edits) content[at] = content[at]! ^ xor
+        if (content.equals(slice.codeDirectory)) return
+        const r = await verifyCms(slice.cms, {trust: TrustStore.apple(), now: NOW, detachedContent: content, validity: 'timestamp-or-now'})
+        assert.equal(r.signatureValid, false)
+      }),
+      {numRuns: 40},
     )
   })
 })

@@ -6,6 +6,7 @@ import {readProvisioningProfile} from '../../src/formats/provisioning-profile.js
 import {TrustStore} from '../../src/trust/apple-roots.js'
 import {realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
+import {signedRegions, within} from '../support/cms-regions.js'
 
 type ProfileName = Parameters<typeof realProfile>[0]
 
@@ -115,29 +116,39 @@ describe('readProvisioningProfile on real Apple-signed profiles', function () {
   })
 
   for (const name of ['karabiner-daemon-devid', 'processmonitor-devid-es'] as const) {
-    it(`${name}: random mutations and truncations resolve or reject with FormatError only (150 runs)`, async function () {
+    it(`${name}: random mutations inside Apple's signed bytes always invalid, elsewhere a result or FormatError only (200 runs)`, async function () {
       const original = await loadOrSkip(this, name)
+      const regions = signedRegions(original)
+      const signed = (at: number) => within(at, regions.content) || within(at, regions.signedAttributes) || within(at, regions.signatureValue)
+      const edits = (min: number, max: number, most: number) => fc.array(fc.tuple(fc.integer({min, max}), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: most})
       const mutation = fc.oneof(
         fc.record({kind: fc.constant('truncate' as const), at: fc.nat({max: original.length})}),
-        fc.record({kind: fc.constant('edit' as const), edits: fc.array(fc.tuple(fc.nat({max: original.length - 1}), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: 8})}),
+        fc.record({kind: fc.constant('edit' as const), edits: edits(0, original.length - 1, 8)}),
+        fc.record({kind: fc.constant('edit' as const), edits: edits(regions.signedAttributes[0], regions.signatureValue[1] - 1, 4)}),
       )
       await fc.assert(
         fc.asyncProperty(mutation, async m => {
           let bytes: Buffer
-          if (m.kind === 'truncate') bytes = original.subarray(0, m.at)
-          else {
+          let mustFail: boolean
+          if (m.kind === 'truncate') {
+            bytes = original.subarray(0, m.at)
+            mustFail = m.at < regions.signatureValue[1]
+          } else {
             bytes = Buffer.from(original)
             for (const [at, value] of m.edits) bytes[at] = value
+            mustFail = m.edits.some(([at]) => bytes[at] !== original[at] && signed(at))
           }
+          let r
           try {
-            const r = await read(bytes)
-            assert.equal(typeof r.cms.signatureValid, 'boolean')
-            assert.ok(Array.isArray(r.problems))
+            r = await read(bytes)
           } catch (e) {
             if (!(e instanceof FormatError)) throw e
+            return
           }
+          if (mustFail) assert.equal(r.cms.signatureValid, false, 'a change inside the signed bytes was accepted')
+          assert.ok(Array.isArray(r.problems))
         }),
-        {numRuns: 150},
+        {numRuns: 200},
       )
     })
   }

@@ -5,7 +5,8 @@
  * id means the same thing wherever it is raised; the man page's FINDINGS section lists exactly these
  * ids (test/unit/finding-catalogue.test.ts keeps the two equal).
  */
-import type {Severity} from './finding.js'
+/** How much a finding matters: an error fails verify (exit 3), a warning fails only --warnings-as-errors. */
+export type Severity = 'error' | 'warning' | 'info'
 
 export interface FindingDefinition {
   severity: Severity

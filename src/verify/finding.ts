@@ -4,9 +4,9 @@
  * never heard of AMFI. Checks return findings; they never throw for bad input.
  * Ids, severities and default fixes come from one catalogue (`finding-catalogue.ts`).
  */
-import {FINDING_CATALOGUE, type FindingId} from './finding-catalogue.js'
+import {FINDING_CATALOGUE, type FindingId, type Severity} from './finding-catalogue.js'
 
-export type Severity = 'error' | 'warning' | 'info'
+export type {Severity} from './finding-catalogue.js'
 
 export interface Finding {
   /** Stable, dotted, lower-case: `slice.code-page-mismatch`, `profile.expired`. */

@@ -52,7 +52,7 @@ export function serviceStart(ctx: LifecycleContext, name: string, opts: {dryRun?
       if (info) await ctx.launchctl.kickstart(layout.label)
       else {
         await ctx.launchctl.enable(layout.label)
-        await ctx.launchctl.bootstrap(layout.launchdPlist)
+        await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
       }
       await checkHealth(ctx, manifest, layout)
     })
@@ -86,7 +86,7 @@ export function serviceRestart(ctx: LifecycleContext, name: string, opts: {dryRu
       if (loaded) await ctx.launchctl.kickstart(layout.label, {kill: true})
       else {
         await ctx.launchctl.enable(layout.label)
-        await ctx.launchctl.bootstrap(layout.launchdPlist)
+        await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
       }
       await checkHealth(ctx, manifest, layout)
     })

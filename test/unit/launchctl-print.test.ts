@@ -31,7 +31,7 @@ const RUNNING = `system/com.example.esd = {
 describe('launchctl print parsing', () => {
   it('reads state, pid, runs, program and last exit code from top-level lines only', () => {
     assert.deepEqual(parseServicePrint('com.example.esd', RUNNING), {
-      label: 'com.example.esd', state: 'running', program: '/opt/esd/esd.app/Contents/MacOS/esd',
+      label: 'com.example.esd', state: 'running', stateText: 'running', program: '/opt/esd/esd.app/Contents/MacOS/esd',
       runs: 3, pid: 812, lastExitCode: 0, lastExitReason: 'exited with status 0',
     })
   })
@@ -41,7 +41,10 @@ describe('launchctl print parsing', () => {
     assert.equal(state('not running'), 'exited')
     assert.equal(state('spawn scheduled'), 'spawn-scheduled')
     assert.equal(state('waiting'), 'waiting')
+    assert.equal(state('SIGTERMed'), 'stopping')
+    assert.equal(state('xpcproxy'), 'spawning')
     assert.equal(state('penguin'), 'unknown')
+    assert.equal(parseServicePrint('l', 'system/l = {\n\tstate = penguin walk\n}\n').stateText, 'penguin walk', 'an unknown word is kept verbatim')
   })
 
   it('decodes a terminating signal with Darwin numbers, not the host\'s', () => {

@@ -122,12 +122,14 @@ function readExitReason(info: ServiceInfo, text: string | undefined): void {
 
 /**
  * `launchctl print-disabled system`: lines `"label" => disabled|enabled` (macOS 13+) or
- * `=> true|false` (earlier releases). Returns label → disabled.
+ * `=> true|false` (earlier releases) inside `disabled services = { … }`. Text with no block at all
+ * (a filtered or trimmed listing) is read line by line. Returns label → disabled.
  */
 export function parsePrintDisabled(output: string): Map<string, boolean> {
   const result = new Map<string, boolean>()
-  let inDisabledBlock = false
-  for (const line of output.slice(0, MAX_PRINT_CHARS).split('\n')) {
+  const text = output.slice(0, MAX_PRINT_CHARS)
+  let inDisabledBlock = !/\{\s*$/m.test(text)
+  for (const line of text.split('\n')) {
     const trimmed = line.trim()
     if (trimmed.endsWith('{')) inDisabledBlock = trimmed === 'disabled services = {'
     else if (trimmed.startsWith('}')) inDisabledBlock = false

@@ -1,3 +1,4 @@
+import {resolve} from 'node:path'
 import {Args, Command, Flags} from '@oclif/core'
 import {LaunchctlAdapter} from '../adapters/launchctl.js'
 import {UnifiedLogAdapter} from '../adapters/unified-log.js'
@@ -24,7 +25,7 @@ Exit codes: 0 no check failed with an error; 3 at least one did; 4 the daemon is
     const {args, flags} = await this.parse(Doctor)
     let report
     try {
-      report = await doctorReport({launchctl: new LaunchctlAdapter(), log: new UnifiedLogAdapter(), root: flags.root, name: args.name, logMinutes: flags.minutes})
+      report = await doctorReport({launchctl: new LaunchctlAdapter(), log: new UnifiedLogAdapter(), root: flags.root, offline: resolve(flags.root) !== '/', name: args.name, logMinutes: flags.minutes})
     } catch (e) {
       process.exitCode = ExitCode.badInput
       process.stderr.write(`esdctl doctor: ${(e as Error).message}\n`)

@@ -2,6 +2,7 @@ import {strict as assert} from 'node:assert'
 import fc from 'fast-check'
 import {explainLaunchctlCode, isKnownLaunchctlCode} from '../../src/adapters/launchctl-error.js'
 import {parsePrintDisabled, parseServicePrint} from '../../src/adapters/launchctl-print.js'
+import {daemonState} from '../../src/status/daemon-state.js'
 
 const RUNNING = `system/com.example.esd = {
 \tactive count = 1
@@ -44,7 +45,11 @@ describe('launchctl print parsing', () => {
     assert.equal(state('SIGTERMed'), 'stopping')
     assert.equal(state('xpcproxy'), 'spawning')
     assert.equal(state('penguin'), 'unknown')
-    assert.equal(parseServicePrint('l', 'system/l = {\n\tstate = penguin walk\n}\n').stateText, 'penguin walk', 'an unknown word is kept verbatim')
+    const future = parseServicePrint('l', 'system/l = {\n\tstate = penguin walk\n}\n')
+    assert.equal(future.stateText, 'penguin walk', 'an unknown word is kept verbatim')
+    assert.equal(daemonState(future, false), 'penguin walk', 'and status shows it as launchd said it, never mapped to stopped')
+    assert.equal(daemonState(parseServicePrint('l', 'l = {\n\tstate = SIGTERMed\n}\n'), false), 'stopping')
+    assert.equal(daemonState(parseServicePrint('l', 'l = {\n\tstate = xpcproxy\n}\n'), false), 'starting')
   })
 
   it('decodes a terminating signal with Darwin numbers, not the host\'s', () => {

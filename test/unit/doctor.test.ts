@@ -2,6 +2,7 @@ import {strict as assert} from 'node:assert'
 import {appendFile, chmod, mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {execa} from 'execa'
 import * as plist from 'plist'
 import {LaunchctlAdapter} from '../../src/adapters/launchctl.js'
 import {UnifiedLogAdapter} from '../../src/adapters/unified-log.js'
@@ -15,6 +16,7 @@ import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-l
 import {writeSampleDaemonPlist} from '../doubles/fake-launchd/daemon-plist.js'
 import {consoleCopyEntries, createFakeLog, type FakeLog, type FakeLogEntry} from '../doubles/log/fake-log.js'
 import {transcriptText} from '../support/macos-transcripts.js'
+import {REPO_ROOT} from '../support/real-artifacts.js'
 import {crashTextReport, ipsReport} from '../support/crash-report-texts.js'
 import {buildBundle} from '../support/bundle-builder.js'
 import {createTestPki, type TestPki} from '../support/test-pki.js'
@@ -258,6 +260,14 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     }
     await writeFile(err, 'open /var/db/x: Operation not permitted\nES client created\n')
     assert.equal(byId(await doctor(), 'es.client-ok')?.outcome, 'passed', 'an EPERM elsewhere is not an ES client failure')
+  })
+
+  it('esdctl doctor --root (the command) treats the root as an image: launchd is not asked', async () => {
+    const run = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'doctor', NAME, '--root', root, '--json'], {env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}, extendEnv: false, reject: false})
+    const report = JSON.parse(run.stdout) as {daemons: {checks: DoctorCheck[]}[]}
+    const checks = report.daemons[0]!.checks
+    assert.equal(byId(checks, 'launchd.unreachable'), undefined, run.stdout)
+    assert.match(byId(checks, 'launchd')!.message, /^skipped: image, launchd not asked/)
   })
 
   it('says not installed for an unknown name', async () => {

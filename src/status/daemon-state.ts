@@ -8,8 +8,11 @@ import {exitReason} from '../adapters/launchd-exit-reasons.js'
  */
 export type KnownDaemonState = 'running' | 'stopped' | 'stopping' | 'starting' | 'not loaded' | 'disabled' | 'crash-looping' | 'not installed' | 'unknown'
 
-/** A state word launchd printed that esdctl does not know yet is shown verbatim, never mapped away. */
-export type DaemonState = KnownDaemonState | (string & {readonly launchdWord?: never})
+/**
+ * A state word launchd printed that esdctl does not know yet is shown verbatim, never mapped away.
+ * (`string & {}` keeps the known words visible to the type checker and editors.)
+ */
+export type DaemonState = KnownDaemonState | (string & {})
 
 export interface LastExit {
   /** launchd's `last exit reason` (`OS_REASON_CODESIGNING`, …), when the kernel ended it. */

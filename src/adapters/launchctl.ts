@@ -91,7 +91,7 @@ export class LaunchctlAdapter {
       if (result.exitCode === 0) return
       const giveUp = (why = '') => {
         const tried = attempt > 0 ? ` (gave up after ${attempt + 1} attempts over ${Math.round(this.clock.now() - started)} ms)` : ''
-        return new LaunchctlError('bootstrap', result.exitCode, explainLaunchctlCode(result.exitCode) + why + tried, result.stderr.trim())
+        return new LaunchctlError('bootstrap', result.exitCode, `${explainLaunchctlCode(result.exitCode)}${why}${tried} (plist ${plistPath})`, result.stderr.trim())
       }
       if (!TRANSIENT_BOOTSTRAP_CODES.has(result.exitCode) || attempt >= retries || this.clock.now() - started >= windowMs) throw giveUp()
       if (opts.label !== undefined) {

@@ -210,7 +210,7 @@ describe('launchctl adapter on real launchctl output (macos-transcripts)', () =>
     it('F: past the window it gives up with the code, the attempts and the time', async () => {
       const clock = virtualClock()
       const {launchctl} = adapter({bootstrap: [{status: 5, stderr: 'Bootstrap failed: 5: Input/output error\n'}], print: [absent()]}, clock)
-      await assert.rejects(launchctl.bootstrap(PLIST, {label: LABEL}), expectCode(5, /gave up after \d+ attempts over 15\d{3} ms \(plist \/Library\/LaunchDaemons\/com\.example\.esd\.plist\)/))
+      await assert.rejects(launchctl.bootstrap(PLIST, {label: LABEL}), expectCode(5, /gave up after \d+ attempts over 15\d{3} ms\) \(plist \/Library\/LaunchDaemons\/com\.example\.esd\.plist\)/))
       assert.ok(clock.now() >= BOOTSTRAP_WINDOW_MS && clock.now() < BOOTSTRAP_WINDOW_MS + 1_000)
     })
 

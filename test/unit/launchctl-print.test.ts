@@ -52,6 +52,18 @@ describe('launchctl print parsing', () => {
     assert.equal(daemonState(parseServicePrint('l', 'l = {\n\tstate = xpcproxy\n}\n'), false), 'starting')
   })
 
+  it('reads every last exit reason: known ones in words, jetsam reasons by name, a future one verbatim', () => {
+    const reason = (name: string) => parseServicePrint('l', `system/l = {\n\tlast terminating signal = Killed: 9\n\tlast exit reason = ${name}\n}\n`)
+    const signing = reason('OS_REASON_CODESIGNING')
+    assert.deepEqual([signing.exitReason, signing.lastSignal, signing.lastExitReason], ['OS_REASON_CODESIGNING', 'SIGKILL', 'macOS killed it for its code signature (OS_REASON_CODESIGNING)'])
+    assert.match(reason('OS_REASON_TCC').lastExitReason!, /privacy \(TCC\)/)
+    assert.match(reason('OS_REASON_DYLD').lastExitReason!, /dyld could not load it/)
+    assert.match(reason('JETSAM_REASON_MEMORY_PERPROCESSLIMIT').lastExitReason!, /jetsam: memory perprocesslimit\) \(JETSAM_REASON_MEMORY_PERPROCESSLIMIT\)$/)
+    assert.equal(reason('OS_REASON_SOMETHING_NEW').lastExitReason, 'macOS ended it, for a reason esdctl has no words for (OS_REASON_SOMETHING_NEW)')
+    assert.equal(reason('WEIRD_REASON').lastExitReason, 'WEIRD_REASON', 'an unknown family is shown as launchd printed it')
+    assert.equal(reason('not a name').exitReason, undefined)
+  })
+
   it('decodes a terminating signal with Darwin numbers, not the host\'s', () => {
     const killed = parseServicePrint('l', 'system/l = {\n\tlast terminating signal = Killed: 9\n}\n')
     assert.equal(killed.lastExitReason, 'killed by SIGKILL')

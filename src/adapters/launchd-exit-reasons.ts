@@ -44,6 +44,6 @@ export function exitReason(name: string): ExitReason | undefined {
     const detail = name.slice('JETSAM_REASON_'.length).toLowerCase().replace(/_/g, ' ')
     return {words: `macOS killed it under memory pressure (jetsam: ${detail})`, next: 'it used more memory than the system allows a daemon, or the Mac ran short of memory', codeSigning: false}
   }
-  if (OS_REASON.test(name)) return {words: "macOS ended it, for a reason esdctl has no words for", next: 'read the crash report in /Library/Logs/DiagnosticReports and run `esdctl doctor`', codeSigning: false}
+  if (OS_REASON.test(name)) return {words: 'macOS ended it, for a reason esdctl has no words for', next: 'read the crash report in /Library/Logs/DiagnosticReports and run `esdctl doctor`', codeSigning: false}
   return undefined
 }

@@ -4,6 +4,7 @@
  * so every code launchd is known to return for the verbs we use has words here.
  */
 const EXPLANATIONS: ReadonlyMap<number, string> = new Map([
+  [3, 'No such process: the service is not loaded (what bootout of an already stopped service answers)'],
   [5, 'Input/output error: launchd\'s catch-all failure. For bootstrap it usually means the service is already loaded or an earlier bootout of it has not finished, the plist is not owned by root or is writable by group or others, the service is disabled, or the plist is invalid'],
   [36, 'Operation now in progress: launchd is still tearing the service down after a bootout; wait until `print` no longer finds it'],
   [37, 'Operation already in progress: the service is already loaded, or an earlier bootout of it has not finished yet'],

@@ -21,15 +21,22 @@ const DEFAULT_EXECUTABLE = '/bin/launchctl'
 /** launchctl talks to launchd over XPC; a call that takes this long is hung, not slow. */
 const CALL_TIMEOUT_MS = 60_000
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024
-const DEFAULT_BOOTSTRAP_RETRIES = 5
+/**
+ * How long bootstrap keeps answering 5 (EIO) or 37 after a bootout: about 5 s measured on macOS 26
+ * (headroom issue 1289: ten failed attempts, the eleventh loaded), launchd scheduling its cleanup
+ * 5 s after SIGTERM (d-inference issue 1102). Three times that, so a slow Mac still gets through,
+ * while a bootstrap that can never succeed fails within seconds, not minutes.
+ */
+export const BOOTSTRAP_WINDOW_MS = 15_000
 const BACKOFF_FIRST_MS = 100
-const BACKOFF_MAX_MS = 2_000
-/** Short first polls: most daemons exit within tens of milliseconds, and each poll is the upgrade's downtime. */
+const BACKOFF_MAX_MS = 1_000
 const POLL_FIRST_MS = 5
 const POLL_MAX_MS = 200
 /** Codes that mean "launchd is still busy with this label": worth another bootstrap attempt. */
 const TRANSIENT_BOOTSTRAP_CODES = new Set([5, 37])
 const NOT_FOUND = 113
+/** `Boot-out failed: 3: No such process`: what bootout of an unloaded service answers, as root too. */
+const NO_SUCH_PROCESS = 3
 const IN_PROGRESS = 36
 /** Reverse-DNS labels; nothing that could change the meaning of a `system/<label>` target. */
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/
@@ -67,33 +74,48 @@ export class LaunchctlAdapter {
   }
 
   /**
-   * Retries 5 and 37 with exponential backoff: right after a bootout launchd may still hold the
-   * label, and it answers a bootstrap with one of those until the old job is gone.
+   * Loads `plistPath` into the system domain. 5 and 37 are retried with backoff for at most
+   * `windowMs` (default BOOTSTRAP_WINDOW_MS) and `retries` more attempts (default: as many as fit):
+   * right after a bootout launchd still holds the label and answers one of those. With `label`,
+   * each refusal is checked with `print`: a job still draining (`SIGTERMed`) is waited out first,
+   * and one that is loaded and not leaving fails at once, since no retry can load it twice.
+   * Throws LaunchctlError (its code is launchctl's exit status).
    */
-  async bootstrap(plistPath: string, opts: {retries?: number} = {}): Promise<void> {
+  async bootstrap(plistPath: string, opts: {retries?: number; windowMs?: number; label?: string} = {}): Promise<void> {
     if (!isAbsolute(plistPath)) throw refused('bootstrap', `plist path must be absolute, got ${JSON.stringify(plistPath)}`)
-    const retries = Math.max(0, Math.floor(opts.retries ?? DEFAULT_BOOTSTRAP_RETRIES))
+    const retries = opts.retries === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(opts.retries))
+    const windowMs = Math.max(0, opts.windowMs ?? BOOTSTRAP_WINDOW_MS)
     const started = this.clock.now()
     for (let attempt = 0; ; attempt++) {
       const result = await this.run('bootstrap', ['system', plistPath])
       if (result.exitCode === 0) return
-      const transient = TRANSIENT_BOOTSTRAP_CODES.has(result.exitCode)
-      if (!transient || attempt >= retries) {
+      const giveUp = (why = '') => {
         const tried = attempt > 0 ? ` (gave up after ${attempt + 1} attempts over ${Math.round(this.clock.now() - started)} ms)` : ''
-        throw new LaunchctlError('bootstrap', result.exitCode, explainLaunchctlCode(result.exitCode) + tried, result.stderr.trim())
+        return new LaunchctlError('bootstrap', result.exitCode, `${explainLaunchctlCode(result.exitCode)}${why}${tried} (plist ${plistPath})`, result.stderr.trim())
       }
-      await this.clock.sleep(Math.min(BACKOFF_FIRST_MS * 2 ** attempt, BACKOFF_MAX_MS))
+      if (!TRANSIENT_BOOTSTRAP_CODES.has(result.exitCode) || attempt >= retries || this.clock.now() - started >= windowMs) throw giveUp()
+      if (opts.label !== undefined) {
+        const info = await this.print(opts.label)
+        if (info !== undefined && info.state !== 'stopping') {
+          throw giveUp(`; system/${opts.label} is loaded (state = ${info.stateText ?? info.state}${info.pid === undefined ? '' : `, pid ${info.pid}`}) and not leaving, so bootstrap cannot load it again: bootout it first`)
+        }
+        if (info !== undefined) await this.waitUntilGone(opts.label, Math.max(0, windowMs - (this.clock.now() - started)))
+      }
+      const pause = Math.min(BACKOFF_FIRST_MS * 2 ** Math.min(attempt, 16), BACKOFF_MAX_MS, Math.max(0, windowMs - (this.clock.now() - started)))
+      await this.clock.sleep(pause)
     }
   }
 
   /**
    * bootout returns while the job may still be exiting, so this waits (bounded by `waitMs`) until
-   * `print` no longer finds the service; only then may the label be bootstrapped again.
+   * `print` no longer finds the service; only then may the label be bootstrapped again. A service
+   * that is not loaded is already stopped: launchctl answers 3 ("No such process", real macOS,
+   * nix-installer issue 1148) or 113, and neither is an error here.
    */
   async bootout(label: string, opts: {waitMs: number; wait?: boolean}): Promise<void> {
     const target = serviceTarget(label)
     const result = await this.run('bootout', [target])
-    if (result.exitCode === NOT_FOUND) return
+    if (result.exitCode === NOT_FOUND || result.exitCode === NO_SUCH_PROCESS) return
     if (result.exitCode !== 0 && result.exitCode !== IN_PROGRESS) throw failure('bootout', result)
     if (opts.wait !== false) await this.waitUntilGone(label, opts.waitMs)
   }
@@ -114,7 +136,7 @@ export class LaunchctlAdapter {
         const info = parseServicePrint(label, print.stdout)
         const pid = info.pid === undefined ? '' : ` with pid ${info.pid}`
         throw new LaunchctlError('bootout', IN_PROGRESS,
-          `${target} was still loaded (state ${info.state}${pid}) ${Math.round(waited)} ms after bootout, longer than the ${waitMs} ms allowed; the daemon is not exiting on SIGTERM and launchd has not killed it yet`)
+          `${target} was still loaded (state = ${info.stateText ?? info.state}${pid}) ${Math.round(waited)} ms after bootout, longer than the ${waitMs} ms allowed; the daemon is not exiting on SIGTERM and launchd has not killed it yet`)
       }
       await this.clock.sleep(Math.min(interval, waitMs - waited))
     }

@@ -40,6 +40,18 @@ export function parseLogLine(line: string): UnifiedLogEntry | undefined {
   return entry
 }
 
+/**
+ * Milliseconds since the epoch of a `log` timestamp: `2026-03-01 10:00:00.123456+0000` (ndjson)
+ * or `2024-01-10 14:36:03.306061 -0800` (Console, syslog style). undefined for anything else.
+ */
+export function logTimeMs(timestamp: string): number | undefined {
+  const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?\s*([+-])(\d\d):?(\d\d)$/.exec(timestamp.trim())
+  if (!m) return undefined
+  const fraction = Number(`0.${m[3] ?? '0'}`) * 1000
+  const t = Date.parse(`${m[1]}T${m[2]}${m[4]}${m[5]}:${m[6]}`)
+  return Number.isNaN(t) ? undefined : t + fraction
+}
+
 /** The way `log show --style syslog` reads to people. */
 export function formatLogEntry(e: UnifiedLogEntry): string {
   return `${e.timestamp} ${e.process}${e.pid === undefined ? '' : `[${e.pid}]`}: ${e.message}`

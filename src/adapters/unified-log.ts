@@ -1,7 +1,7 @@
 import {execa} from 'execa'
 import {parseLogLine, type UnifiedLogEntry} from './unified-log-entry.js'
 
-export {formatLogEntry, parseLogLine, type UnifiedLogEntry} from './unified-log-entry.js'
+export {formatLogEntry, logTimeMs, parseLogLine, type UnifiedLogEntry} from './unified-log-entry.js'
 
 export interface UnifiedLogOptions {
   /** Default `/usr/bin/log`. Only tests set it (to the double); never read from env or flags. */

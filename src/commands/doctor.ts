@@ -1,3 +1,4 @@
+import {resolve} from 'node:path'
 import {Args, Command, Flags} from '@oclif/core'
 import {LaunchctlAdapter} from '../adapters/launchctl.js'
 import {UnifiedLogAdapter} from '../adapters/unified-log.js'
@@ -7,7 +8,7 @@ import {ExitCode} from '../exit-codes.js'
 
 export default class Doctor extends Command {
   static override summary = 'Find out why an installed daemon does not run, and how to fix it.'
-  static override description = `Checks everything that can stop a deployed Endpoint Security daemon: the verifier's findings on the installed bundle; the signing identity against the install record (MDM Full Disk Access grants are keyed to the code requirement); the launchd plist's Program, Label, owner and mode (root:wheel 0644); every directory above the executable and the plist; the bin symlink; the disabled state; launchd's state and last exit; on macOS the unified log of amfid, taskgated-helper and kernel AMFI refusals, translated into causes; es_new_client results in the daemon's output (ERR_NOT_PERMITTED: no Full Disk Access; ERR_NOT_PRIVILEGED: not root). A check that cannot run here says "skipped" and why.
+  static override description = `Checks everything that can stop a deployed Endpoint Security daemon: the verifier's findings on the installed bundle; the signing identity against the install record (MDM Full Disk Access grants are keyed to the code requirement); the launchd plist's Program, Label, UserName, owner and mode (root:wheel 0644), by the same rules install refuses a manifest by; every directory above the executable and the plist; the bin symlink; the disabled state; launchd's state, last exit and last exit reason (OS_REASON_CODESIGNING: macOS killed it for its code signature); on macOS the unified log of amfid, taskgated-helper and kernel refusals (mac_vnode_check_signature, AMFI, ASP), translated into causes, path-less lines tied to the daemon by time and process; its newest crash reports in /Library/Logs/DiagnosticReports (.ips and .crash; a CODESIGNING termination explained); es_new_client results in the daemon's output in any spelling (ERR_NOT_PERMITTED: no Full Disk Access; ERR_NOT_PRIVILEGED: not root). With --root other than /, the image is checked on disk and launchd and the unified log are not asked ("skipped: image, launchd not asked"). A check that cannot run here says "skipped" and why.
 
 Exit codes: 0 no check failed with an error; 3 at least one did; 4 the daemon is not installed or esdctl's registry is unreadable.`
   static override examples = ['<%= config.bin %> doctor', 'sudo <%= config.bin %> doctor mydaemon --minutes 120', '<%= config.bin %> doctor mydaemon --json']
@@ -24,7 +25,7 @@ Exit codes: 0 no check failed with an error; 3 at least one did; 4 the daemon is
     const {args, flags} = await this.parse(Doctor)
     let report
     try {
-      report = await doctorReport({launchctl: new LaunchctlAdapter(), log: new UnifiedLogAdapter(), root: flags.root, name: args.name, logMinutes: flags.minutes})
+      report = await doctorReport({launchctl: new LaunchctlAdapter(), log: new UnifiedLogAdapter(), root: flags.root, offline: resolve(flags.root) !== '/', name: args.name, logMinutes: flags.minutes})
     } catch (e) {
       process.exitCode = ExitCode.badInput
       process.stderr.write(`esdctl doctor: ${(e as Error).message}\n`)

@@ -2,6 +2,7 @@ import {lstat, readlink} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {InstallRecord} from '../records/install-record.js'
+import {plistProblems} from '../launchd/plist-rules.js'
 import {checkAncestors} from '../safety/check-ancestors.js'
 import type {InstalledPlist} from '../status/daemon-output.js'
 import {failed, passed, type DoctorCheck} from './doctor-check.js'
@@ -15,23 +16,10 @@ export function checkLaunchdPlist(layout: PrefixLayout, plist: InstalledPlist, r
   if (!plist.dict) return [failed('plist.unreadable', 'error', path, `launchd plist: ${plist.problem}`, reinstall)]
   const checks: DoctorCheck[] = []
   const system = layout.system
-  const program = plist.dict.Program
-  const args = plist.dict.ProgramArguments
-  const label = plist.dict.Label
-  if (label !== layout.label) checks.push(failed('plist.label', 'error', path, `Label is ${JSON.stringify(label)}, expected ${layout.label}`, reinstall))
   const expected = record?.executable ?? system.executable
-  if (program !== expected) {
-    const viaLink = program === system.binLink
-    checks.push(failed('plist.program', 'error', path,
-      `Program is ${JSON.stringify(program)}, expected the executable inside the bundle, ${expected}${viaLink ? ' (the bin symlink: macOS then finds no bundle and no profile, and AMFI kills the daemon)' : ''}`,
-      reinstall))
-  }
-  if (Array.isArray(args) && typeof args[0] === 'string' && args[0] !== expected && args[0] !== layout.name) {
-    checks.push(failed('plist.program-arguments', 'warning', path, `ProgramArguments[0] is ${JSON.stringify(args[0])}; launchd runs Program, but the daemon sees this as argv[0]`, reinstall))
-  }
-  const user = plist.dict.UserName
-  if (typeof user === 'string' && user !== 'root') {
-    checks.push(failed('plist.user', 'error', path, `UserName is ${user}: an Endpoint Security client must run as root (es_new_client returns ERR_NOT_PRIVILEGED)`, 'Remove UserName from the manifest and reinstall.'))
+  // The same rules install, upgrade, plist and payload refuse a manifest by (launchd/plist-rules.ts).
+  for (const p of plistProblems(plist.dict, {name: layout.name, label: layout.label, executable: expected, binLink: system.binLink})) {
+    checks.push(failed(p.id, p.severity, path, p.problem, p.fix))
   }
   if (plist.uid !== 0 || plist.gid !== 0) {
     checks.push(failed('plist.owner', 'error', path, `owned by uid ${plist.uid}, gid ${plist.gid}; launchd refuses a system daemon plist not owned by root (bootstrap error 122 or 5)`, `sudo chown root:wheel ${system.launchdPlist}`))

@@ -1,9 +1,11 @@
+import {CrashReportAdapter} from '../adapters/crash-reports.js'
 import type {LaunchctlAdapter} from '../adapters/launchctl.js'
 import {formatLogEntry, type UnifiedLogAdapter} from '../adapters/unified-log.js'
 import {outputFiles, readInstalledPlist, tailLines} from '../status/daemon-output.js'
 import {installedDaemons, type InstalledDaemon} from '../status/installed-daemons.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {VerifyOptions} from '../verify/verify-options.js'
+import {checkCrashReports} from './check-crash-reports.js'
 import {checkBinLink, checkInstallAncestors, checkLaunchdPlist} from './check-install-files.js'
 import {checkLaunchdState} from './check-launchd-state.js'
 import {checkSigningIdentity} from './check-signing-identity.js'
@@ -14,6 +16,11 @@ export interface DoctorContext {
   launchctl: LaunchctlAdapter
   log: UnifiedLogAdapter
   root?: string
+  /**
+   * `--root` names a system image, not this Mac: its launchd and unified log are not this host's,
+   * so those checks are skipped rather than asked of the host (the command sets it for any root but /).
+   */
+  offline?: boolean
   name?: string
   /** Which OS the checks run on; default this one. Tests set `darwin` to drive the log double. */
   platform?: NodeJS.Platform
@@ -39,6 +46,8 @@ export interface DoctorReport {
 }
 
 export const DEFAULT_LOG_MINUTES = 30
+/** Checks whose failure means the process never ran its own code. */
+const KILLED_AT_LAUNCH = /^(amfi\.|crash\.code-signing$|launchd\.killed-code-signing$)/
 /** Lines of the daemon's own output searched for es_new_client results. */
 const OUTPUT_LINES = 2000
 
@@ -71,15 +80,22 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   checks.push(...checkLaunchdPlist(layout, plist, record))
   checks.push(...(await checkInstallAncestors(layout)))
   checks.push(await checkBinLink(layout))
-  checks.push(...(await checkLaunchdState(layout, ctx.launchctl)))
-  checks.push(...(await checkAmfiLog(layout, record?.bundleId, ctx.log, platform, minutes)))
+  const image = 'image, launchd not asked'
+  if (ctx.offline) {
+    checks.push(skipped('launchd', `system/${layout.label}`, `${image} (the image under ${ctx.root} is not running; its launchd loads the plist at its first boot)`))
+    checks.push(skipped('log.amfi', 'unified log', `${image}, and this host's unified log is not the image's`))
+  } else {
+    checks.push(...(await checkLaunchdState(layout, ctx.launchctl)))
+    checks.push(...(await checkAmfiLog(layout, record?.bundleId, ctx.log, platform, minutes)))
+  }
+  checks.push(...(await checkCrashReports(layout, new CrashReportAdapter({directory: layout.diagnosticReportsDir, systemDirectory: layout.system.diagnosticReportsDir}))))
 
   // es_new_client results: in the daemon's own output files, and on macOS its unified-log lines.
   const lines: {text: string; where: string}[] = []
   for (const file of outputFiles(plist.dict, layout)) {
     for (const text of (await tailLines(file.path, OUTPUT_LINES)) ?? []) lines.push({text, where: file.systemPath})
   }
-  if (platform === 'darwin') {
+  if (platform === 'darwin' && !ctx.offline) {
     try {
       const entries = await ctx.log.show({predicate: daemonPredicate(layout), lastMinutes: minutes})
       for (const e of entries) lines.push({text: formatLogEntry(e), where: 'unified log'})
@@ -88,9 +104,11 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
     }
   }
   const es = esClientChecks(lines)
+  const killedAtLaunch = checks.some((c) => c.outcome === 'failed' && c.severity === 'error' && KILLED_AT_LAUNCH.test(c.id))
   if (es.length > 0) checks.push(...es)
-  else if (lines.length > 0 || platform === 'darwin') checks.push(passed('es.client-ok', layout.name, 'no es_new_client failure in its recent output; TCC itself cannot be read from here, so if the daemon reports ERR_NOT_PERMITTED later, deploy the profile from `esdctl pppc`'))
-  else checks.push(skipped('es.client', layout.name, 'no StandardOutPath/StandardErrorPath output to search and no unified log (not macOS), so es_new_client results are unknown'))
+  else if (killedAtLaunch) checks.push(skipped('es.client', layout.name, 'macOS killed the daemon at launch (see above), so it never got to call es_new_client; its result is unknown until it runs'))
+  else if (lines.length > 0 || (platform === 'darwin' && !ctx.offline)) checks.push(passed('es.client-ok', layout.name, 'no es_new_client failure in its recent output; TCC itself cannot be read from here, so if the daemon reports ERR_NOT_PERMITTED later, deploy the profile from `esdctl pppc`'))
+  else checks.push(skipped('es.client', layout.name, 'no StandardOutPath/StandardErrorPath output to search and no unified log here, so es_new_client results are unknown'))
 
   return {name: layout.name, label: layout.label, checks, ok: !checks.some((c) => c.outcome === 'failed' && c.severity === 'error')}
 }

@@ -184,6 +184,11 @@ export class PrefixLayout {
   get launchdPlist(): string {
     return joinSegments([...this.rootSegments, 'Library', 'LaunchDaemons', `${this.label}.plist`])
   }
+
+  /** Where macOS writes crash reports of system processes (daemons run as root). */
+  get diagnosticReportsDir(): string {
+    return joinSegments([...this.rootSegments, 'Library', 'Logs', 'DiagnosticReports'])
+  }
 }
 
 /**

@@ -172,7 +172,7 @@ export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, loaded:
       if (!loaded()) return
       await ctx.launchctl.bootout(layout.label, {waitMs})
       await ctx.launchctl.enable(layout.label)
-      await ctx.launchctl.bootstrap(layout.launchdPlist)
+      await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
     },
   }
 }
@@ -309,7 +309,7 @@ export function bootstrapStep(ctx: LifecycleContext, layout: PrefixLayout, waitM
     title: enable ? `Start ${layout.label} (launchctl enable, then bootstrap)` : `Start ${layout.label} (launchctl bootstrap)`,
     do: async () => {
       if (enable) await ctx.launchctl.enable(layout.label)
-      await ctx.launchctl.bootstrap(layout.launchdPlist)
+      await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
     },
     undo: () => ctx.launchctl.bootout(layout.label, {waitMs: waitMs()}),
   }

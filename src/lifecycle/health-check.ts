@@ -3,6 +3,8 @@ import {ExitCode} from '../exit-codes.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {expandPlaceholders} from '../manifest/placeholders.js'
+import {exitReason} from '../adapters/launchd-exit-reasons.js'
+import type {ServiceInfo} from '../adapters/launchctl-print.js'
 import type {LifecycleContext} from './context.js'
 import {StepFailure} from './lifecycle-error.js'
 
@@ -10,6 +12,14 @@ import {StepFailure} from './lifecycle-error.js'
 const FIRST_PID_TIMEOUT_MS = 10_000
 const POLL_MS = 100
 const DEFAULT_PROBE_TIMEOUT_S = 30
+
+/**
+ * How a finished install, upgrade or rollback describes the daemon: only a live run, whose health
+ * check saw it running, may say "it is running"; an image staged under --root was never loaded.
+ */
+export function runningClause(ctx: Pick<LifecycleContext, 'offline'>): string {
+  return ctx.offline ? "staged in the image: launchd not asked, nothing was started (the image's launchd loads it at its first boot)" : 'it is running'
+}
 
 /** True when launchd is expected to start the job on bootstrap; otherwise only "loaded" can be checked. */
 function startsAtLoad(manifest: Manifest): boolean {
@@ -42,13 +52,16 @@ export async function checkHealth(ctx: LifecycleContext, manifest: Manifest, lay
           firstPid = info!.pid
           since = now
         } else if (info!.pid !== firstPid) {
-          fail(`the daemon restarted (pid ${firstPid} became ${info!.pid}); it is crash-looping${info!.lastExitReason ? ` (last run ${info!.lastExitReason})` : ''}`)
+          fail(`the daemon restarted (pid ${firstPid} became ${info!.pid}); it is crash-looping${info!.lastExitReason ? ` (last run ${info!.lastExitReason})` : ''}${hint(info!)}`)
         }
         if (now - since >= windowMs) break
       } else if (firstPid !== undefined) {
-        fail(`the daemon (pid ${firstPid}) stopped after ${Math.round(now - since)} ms, before the ${windowMs / 1000} s it must stay up${info!.lastExitReason ? ` (${info!.lastExitReason})` : ''}`)
+        fail(`the daemon (pid ${firstPid}) stopped after ${Math.round(now - since)} ms, before the ${windowMs / 1000} s it must stay up${info!.lastExitReason ? ` (${info!.lastExitReason})` : ''}${hint(info!)}`)
+      } else if (info!.jobState === 'spawn failed' && info!.exitReason !== undefined) {
+        // launchd has given its verdict on this spawn; waiting longer only delays the rollback.
+        fail(`launchd could not start the daemon: ${info!.lastExitReason} (job state = spawn failed)${hint(info!)}`)
       } else if (now - started > FIRST_PID_TIMEOUT_MS) {
-        fail(`the daemon did not start within ${FIRST_PID_TIMEOUT_MS / 1000} s (state ${info!.state}${info!.lastExitReason ? `, ${info!.lastExitReason}` : ''})`)
+        fail(`the daemon did not start within ${FIRST_PID_TIMEOUT_MS / 1000} s (state ${info!.stateText ?? info!.state}${info!.lastExitReason ? `, ${info!.lastExitReason}` : ''})${hint(info!)}`)
       }
       await ctx.clock.sleep(POLL_MS)
     }
@@ -68,4 +81,10 @@ export async function checkHealth(ctx: LifecycleContext, manifest: Manifest, lay
     const output = `${String(result.stderr ?? '')}${String(result.stdout ?? '')}`.trim().slice(0, 2000)
     fail(`the probe ${argv.join(' ')} ${result.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`)
   }
+}
+
+/** Where to look next when launchd says the kernel killed the daemon for its code signature. */
+function hint(info: ServiceInfo): string {
+  const reason = info.exitReason === undefined ? undefined : exitReason(info.exitReason)
+  return reason?.codeSigning ? `; ${reason.next}` : ''
 }

@@ -8,6 +8,7 @@ import {readInstallRecordAt, type InstallRecord} from '../records/install-record
 import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
 import {AlreadyInstalled, deployTransaction, stopWaitMs, versionEntries, type DeployData} from './deploy.js'
+import {runningClause} from './health-check.js'
 import {judgePayload} from './judge-payload.js'
 import type {Journal} from './journal.js'
 import {isLifecycleError, LifecycleError, StepFailure} from './lifecycle-error.js'
@@ -145,7 +146,7 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     ...base,
     changed: true,
     toVersion: data.toVersion!,
-    message: current ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; it is running` : `${layout.name} ${data.toVersion} installed; it is running`,
+    message: current ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; ${runningClause(ctx)}` : `${layout.name} ${data.toVersion} installed; ${runningClause(ctx)}`,
     ...(data.notes?.length ? {notes: data.notes} : {}),
   }
   await audit(ctx, session, result, txid)
@@ -218,7 +219,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
       await audit(ctx, session, result, txid)
       return result
     }
-    const result = {...base, changed: true, message: `${name} rolled back from ${current.version} to ${previous.version}; it is running (${current.version} is now the rollback slot)`}
+    const result = {...base, changed: true, message: `${name} rolled back from ${current.version} to ${previous.version}; ${runningClause(ctx)} (${current.version} is now the rollback slot)`}
     await audit(ctx, session, result, txid)
     return result
   } finally {

@@ -42,17 +42,20 @@ function isResult(v: unknown): v is LifecycleResult {
 /** Loads the daemon if launchd does not have it (enable, bootstrap) or kickstarts a loaded one that is not running; checks it comes up. */
 export function serviceStart(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
   return withService(ctx, 'start', name, opts, async ({layout, fs}, base) => {
-    const info = await ctx.launchctl.print(layout.label)
-    if (info?.state === 'running') return {...base, message: `${name} is already running (pid ${info.pid ?? '?'})`}
+    const seen = await ctx.launchctl.print(layout.label)
+    if (seen?.state === 'running') return {...base, message: `${name} is already running (pid ${seen.pid ?? '?'})`}
+    // Still draining after a bootout (SIGTERMed): it is on its way out, so it is loaded again, not kickstarted.
+    const info = seen?.state === 'stopping' ? undefined : seen
     const plan = info ? [{id: 'kickstart', title: `launchctl kickstart system/${layout.label}`}] : [{id: 'bootstrap', title: `launchctl enable and bootstrap ${layout.launchdPlist}`}]
     if (opts.dryRun) return {...base, message: `dry run: would start ${name}; nothing was changed`, plan}
     const record = (await readInstallRecordAt(layout.receipt, fs))!
     const manifest = await manifestOfInstalled(fs, record, layout.launchdPlist)
     const done = await launchdStep(base, `starting ${name}`, async () => {
+      if (seen && !info) await ctx.launchctl.waitUntilGone(layout.label, stopWaitMs(manifest.ExitTimeOut))
       if (info) await ctx.launchctl.kickstart(layout.label)
       else {
         await ctx.launchctl.enable(layout.label)
-        await ctx.launchctl.bootstrap(layout.launchdPlist)
+        await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
       }
       await checkHealth(ctx, manifest, layout)
     })
@@ -77,16 +80,19 @@ export function serviceStop(ctx: LifecycleContext, name: string, opts: {dryRun?:
 /** kickstart -k when loaded (launchd reuses the loaded definition: the plist is unchanged), start otherwise. */
 export function serviceRestart(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
   return withService(ctx, 'restart', name, opts, async ({layout, fs}, base) => {
-    const loaded = (await ctx.launchctl.print(layout.label)) !== undefined
+    const seen = await ctx.launchctl.print(layout.label)
+    const draining = seen?.state === 'stopping'
+    const loaded = seen !== undefined && !draining
     const plan = loaded ? [{id: 'kickstart', title: `launchctl kickstart -k system/${layout.label}`}] : [{id: 'bootstrap', title: `launchctl enable and bootstrap ${layout.launchdPlist}`}]
     if (opts.dryRun) return {...base, message: `dry run: would restart ${name}; nothing was changed`, plan}
     const record = (await readInstallRecordAt(layout.receipt, fs))!
     const manifest = await manifestOfInstalled(fs, record, layout.launchdPlist)
     const done = await launchdStep(base, `restarting ${name}`, async () => {
+      if (draining) await ctx.launchctl.waitUntilGone(layout.label, stopWaitMs(manifest.ExitTimeOut))
       if (loaded) await ctx.launchctl.kickstart(layout.label, {kill: true})
       else {
         await ctx.launchctl.enable(layout.label)
-        await ctx.launchctl.bootstrap(layout.launchdPlist)
+        await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
       }
       await checkHealth(ctx, manifest, layout)
     })

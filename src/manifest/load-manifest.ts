@@ -4,6 +4,7 @@ import {manifestError, type ManifestError} from './manifest-error.js'
 import {schemaErrors} from './manifest-schema.js'
 import {translateSchemaErrors} from './schema-error-translation.js'
 import {semanticErrors} from './semantic-checks.js'
+import {plistRuleErrors} from './plist-rule-errors.js'
 
 /** A manifest is a few kilobytes; anything beyond this is not one. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024
@@ -16,7 +17,10 @@ export function validateManifest(value: unknown, file: string): ManifestResult {
   if (structural.length > 0) return {errors: translateSchemaErrors(file, structural)}
   const manifest = value as Manifest
   const semantic = semanticErrors(file, manifest)
-  return semantic.length > 0 ? {errors: semantic} : {manifest}
+  if (semantic.length > 0) return {errors: semantic}
+  // Whatever doctor would call an error in the installed plist is refused here, before anything changes.
+  const plist = plistRuleErrors(file, manifest)
+  return plist.length > 0 ? {errors: plist} : {manifest}
 }
 
 async function readBounded(path: string): Promise<{text: string} | {error: ManifestError}> {

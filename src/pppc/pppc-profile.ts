@@ -33,7 +33,7 @@ export interface PppcOptions {
  * so re-deploying replaces the profile.
  */
 export async function buildPppcProfile(report: VerifyReport, opts: PppcOptions = {}): Promise<PppcProfile> {
-  const requirement = deriveRequirement(report.slices)
+  const requirement = deriveRequirement(report.slices, report.path)
   const identifierType = report.kind === 'bundle' ? 'bundleID' : 'path'
   const identifier = identifierType === 'bundleID' ? requirement.identifier : (opts.executablePath ?? report.path)
   const profileUuid = randomUUID().toUpperCase()

@@ -1,12 +1,24 @@
 import type {ServiceInfo} from '../adapters/launchctl-print.js'
+import {exitReason} from '../adapters/launchd-exit-reasons.js'
 
 /**
  * What an admin needs to know about a daemon's launchd job, in one word. `not installed` is for a
  * NAME asked about that esdctl has no record of; `unknown` when launchctl could not be asked.
+ * `stopping` is launchd's `SIGTERMed` (draining after a bootout), `starting` its `xpcproxy`.
  */
-export type DaemonState = 'running' | 'stopped' | 'not loaded' | 'disabled' | 'crash-looping' | 'not installed' | 'unknown'
+export type KnownDaemonState = 'running' | 'stopped' | 'stopping' | 'starting' | 'not loaded' | 'disabled' | 'crash-looping' | 'not installed' | 'unknown'
+
+/**
+ * A state word launchd printed that esdctl does not know yet is shown verbatim, never mapped away.
+ * (`string & {}` keeps the known words visible to the type checker and editors.)
+ */
+export type DaemonState = KnownDaemonState | (string & {})
 
 export interface LastExit {
+  /** launchd's `last exit reason` (`OS_REASON_CODESIGNING`, …), when the kernel ended it. */
+  reason?: string
+  /** macOS killed it for its code signature. */
+  codeSigning?: boolean
   /** Exit status, when the process exited rather than being killed. */
   code?: number
   /** Darwin signal name, when it was killed. */
@@ -26,7 +38,11 @@ export function daemonState(info: ServiceInfo | undefined, disabled: boolean): D
   switch (info.state) {
     case 'running': return 'running'
     case 'spawn-scheduled': return 'crash-looping'
-    default: return 'stopped'
+    case 'stopping': return 'stopping'
+    case 'spawning': return 'starting'
+    case 'exited':
+    case 'waiting': return 'stopped'
+    default: return info.stateText ?? 'unknown'
   }
 }
 
@@ -47,11 +63,18 @@ const EX_CONFIG = 78
 export function lastExitOf(info: ServiceInfo | undefined): LastExit | undefined {
   if (info === undefined || info.lastExitReason === undefined) return undefined
   const text = info.lastExitReason
-  const killed = /^killed by (\S+)$/.exec(text)
-  if (killed) {
-    const signal = killed[1]!
-    return {signal, text, meaning: SIGNAL_MEANING[signal] ?? `it was killed by ${signal}`}
+  if (info.exitReason !== undefined) {
+    const reason = exitReason(info.exitReason)
+    const spawnFailed = info.jobState === 'spawn failed' ? '; launchd could not get it past launch (job state = spawn failed)' : ''
+    return {
+      reason: info.exitReason,
+      ...(reason?.codeSigning ? {codeSigning: true} : {}),
+      text,
+      meaning: `${reason?.words ?? `launchd recorded ${info.exitReason}`}${spawnFailed}: ${reason?.next ?? 'run `esdctl doctor`'}`,
+    }
   }
+  const signal = info.lastSignal
+  if (signal !== undefined) return {signal, text, meaning: SIGNAL_MEANING[signal] ?? `it was killed by ${signal}`}
   const code = info.lastExitCode
   if (code === undefined) return undefined
   if (code === 0) return {code, text, meaning: 'it exited normally'}

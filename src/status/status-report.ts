@@ -117,12 +117,16 @@ function withWarnings(row: DaemonStatus): DaemonStatus {
   const w = row.warnings
   if (row.profile?.status === 'expired') w.push(`provisioning profile "${row.profile.name}" expired on ${row.profile.expires}: macOS will refuse the daemon's restricted entitlements at its next launch; ship a build with a renewed profile`)
   else if (row.profile?.status === 'expiring') w.push(`provisioning profile "${row.profile.name}" expires in ${row.profile.daysLeft} days (${row.profile.expires}); ship a build with a renewed profile before then`)
-  if (row.state === 'crash-looping') w.push(`crash-looping: launchd keeps restarting it${row.lastExit ? `; last exit: ${row.lastExit.text}, ${row.lastExit.meaning}` : ''}`)
+  if (row.lastExit?.codeSigning) {
+    const looping = row.state === 'crash-looping' || (row.runs ?? 0) > 1 ? ' (launchd keeps trying: it is crash-looping)' : ''
+    w.push(`macOS killed it for its code signature (${row.lastExit.reason})${looping}: check the bundle with \`esdctl verify ${row.bundlePath ?? '<bundle>'}\` and run \`esdctl doctor ${row.name}\` for the cause`)
+  } else if (row.state === 'crash-looping') w.push(`crash-looping: launchd keeps restarting it${row.lastExit ? `; last exit: ${row.lastExit.text}, ${row.lastExit.meaning}` : ''}`)
   else if ((row.state === 'stopped' || (row.state === 'running' && (row.runs ?? 0) > 1)) && row.lastExit && row.lastExit.code !== 0) {
     w.push(`last exit: ${row.lastExit.text}: ${row.lastExit.meaning}`)
   }
   if (row.state === 'running' && row.disabled) w.push('disabled: running now, but launchd will not load it at the next boot; run `esdctl start` to enable it')
   if (row.state === 'disabled') w.push('disabled in launchd: it will not start, even at boot; run `esdctl start` to enable and load it')
+  if (row.state === 'stopping') w.push('stopping: launchd sent it SIGTERM (bootout) and is waiting for it to exit')
   if (row.state === 'not loaded') w.push('not loaded in launchd: run `esdctl start` (or `esdctl doctor` if that fails)')
   return row
 }

@@ -1,7 +1,8 @@
 import {strict as assert} from 'node:assert'
-import {appendFile, chmod, mkdir, mkdtemp, rm, symlink, unlink, writeFile} from 'node:fs/promises'
+import {appendFile, chmod, mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {execa} from 'execa'
 import * as plist from 'plist'
 import {LaunchctlAdapter} from '../../src/adapters/launchctl.js'
 import {UnifiedLogAdapter} from '../../src/adapters/unified-log.js'
@@ -13,7 +14,10 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {writeInstalledFixture} from '../support/installed-fixture.js'
 import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
 import {writeSampleDaemonPlist} from '../doubles/fake-launchd/daemon-plist.js'
-import {amfiEntry, createFakeLog, type FakeLog, type FakeLogEntry} from '../doubles/log/fake-log.js'
+import {consoleCopyEntries, createFakeLog, type FakeLog, type FakeLogEntry} from '../doubles/log/fake-log.js'
+import {transcriptText} from '../support/macos-transcripts.js'
+import {REPO_ROOT} from '../support/real-artifacts.js'
+import {crashTextReport, ipsReport} from '../support/crash-report-texts.js'
 import {buildBundle} from '../support/bundle-builder.js'
 import {createTestPki, type TestPki} from '../support/test-pki.js'
 
@@ -104,22 +108,26 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.equal(fakeLog!.calls().length, 0, 'no unified log off macOS')
   })
 
-  it('translates each known AMFI message about this daemon into its cause, ignoring other processes', async () => {
+  it('translates the real refusal lines (06 transcript) about this daemon into causes, tying path-less lines, ignoring another app', async function () {
+    const recorded = transcriptText('06-log-amfi-restricted-entitlements.txt')
+    if (recorded === undefined) this.skip() // the shared fixtures folder (../shared/fixtures/macos-transcripts) is absent
     await runningUnderLaunchd()
     const exe = `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`
-    const checks = await doctor({platform: 'darwin', logEntries: [
-      amfiEntry('amfid', `${exe}: Restricted entitlements not validated, bailing out. Error: Error Domain=AppleMobileFileIntegrityError Code=-413 "No matching profile found" UserInfo={NSURL=file://${exe}, unsigned int=0}`),
-      amfiEntry('taskgated-helper', `${BUNDLE_ID}: Unsatisfied entitlements: com.apple.developer.endpoint-security.client`),
-      amfiEntry('kernel', `AMFI: When validating ${exe}:\n  Code has restricted entitlements, but the validation of its code signature failed.\nUnsatisfied Entitlements: com.apple.developer.endpoint-security.client`),
-      amfiEntry('taskgated-helper', `${BUNDLE_ID}: no eligible provisioning profiles found`),
-      amfiEntry('amfid', '/Applications/Other.app/Contents/MacOS/Other: Restricted entitlements not validated, bailing out. Error: Code=-413 "No matching profile found"'),
-    ]})
-    assert.deepEqual(failedIds(checks).sort(), ['amfi.no-matching-profile', 'amfi.no-eligible-profile', 'amfi.signature-invalid', 'amfi.unsatisfied-entitlements'].sort())
+    // The poster's placeholders become this daemon; the same refusal a minute later is another app's.
+    const ours = consoleCopyEntries(recorded!, [['/Applications/<app-bundle-id>/Contents/MacOS/<app-name>', exe], ['<app-bundle-id>', BUNDLE_ID]])
+    const other = consoleCopyEntries(recorded!.replace(/14:36:03/g, '14:37:03'), [['<app-bundle-id>', 'com.example.other']])
+    const checks = await doctor({platform: 'darwin', logEntries: [...ours, ...other]})
+    assert.deepEqual(failedIds(checks).filter((id) => id.startsWith('amfi.')).sort(), [
+      'amfi.no-matching-profile', 'amfi.requirement-failed', 'amfi.restricted-entitlements-refused', 'amfi.signature-invalid', 'amfi.unsatisfied-entitlements',
+    ])
     assert.match(byId(checks, 'amfi.no-matching-profile')!.message, /-413/)
-    assert.match(byId(checks, 'amfi.signature-invalid')!.message, /did not validate/)
+    assert.match(byId(checks, 'amfi.restricted-entitlements-refused')!.message, /tied to the daemon by time and process/)
+    assert.match(byId(checks, 'amfi.signature-invalid')!.message, /mac_vnode_check_signature/)
+    assert.equal(checks.filter((c) => c.message.includes('com.example.other')).length, 0)
     const [show] = fakeLog!.calls()
     assert.deepEqual(show!.slice(0, 5), ['show', '--style', 'ndjson', '--last', '45m'])
-    assert.match(show![6]!, /process == "amfid" OR process == "taskgated-helper" OR \(process == "kernel"/)
+    assert.match(show![6]!, /process == "kernel" AND \(.*"mac_vnode_check_signature"/)
+    assert.equal(byId(checks, 'es.client-ok'), undefined, 'killed at launch: the ES client is not called fine')
   })
 
   it('reports a clean unified log as passed, and an unreadable one as a warning', async () => {
@@ -184,6 +192,82 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.equal(byId(checks, 'signature.info-plist-modified')?.severity, 'error', 'the verifier\'s own finding is listed')
     assert.match(byId(checks, 'identity.requirement-changed')!.message, /no longer match/)
     assert.match(renderDoctorText({ok: false, notInstalled: [], daemons: [{name: NAME, label: LABEL, ok: false, checks}]}), /\[FAIL\] identity\.requirement-changed: .*\n\s+fix: Regenerate the Full Disk Access profile/)
+  })
+
+  it('names a code-signing kill recorded by launchd and does not call the ES client fine', async () => {
+    await launchd.stop()
+    launchd = await startFakeLaunchd({codeSigningKills: [process.execPath]})
+    await runningUnderLaunchd()
+    const checks = await doctor()
+    const killed = byId(checks, 'launchd.killed-code-signing')!
+    assert.equal(killed.severity, 'error')
+    assert.match(killed.message, /macOS killed it for its code signature: launchd recorded last exit reason = OS_REASON_CODESIGNING, job state = spawn failed/)
+    assert.match(killed.fix!, /esdctl verify \/opt\/thed\/thed\.app/)
+    assert.equal(byId(checks, 'es.client-ok'), undefined)
+    assert.match(byId(checks, 'es.client')!.message, /killed the daemon at launch/)
+  })
+
+  it('explains the daemon\'s crash reports under --root: a code-signing kill with its indicator, another crash as a warning', async () => {
+    await runningUnderLaunchd()
+    const reports = join(root, 'Library/Logs/DiagnosticReports')
+    await mkdir(reports, {recursive: true})
+    const facts = {name: NAME, pid: 777, path: `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`, time: '2026-03-01 10:00:05.1234 +0000'}
+    await writeFile(join(reports, `${NAME}-2026-03-01-100005.ips`), ipsReport({...facts, code: 2, indicator: 'Invalid Page'}))
+    await writeFile(join(reports, `${NAME}_2020-01-01-100005_mac.crash`), crashTextReport(facts))
+    await utimes(join(reports, `${NAME}_2020-01-01-100005_mac.crash`), 1_600_000_000, 1_600_000_000)
+    let checks = await doctor()
+    const crash = byId(checks, 'crash.code-signing')!
+    assert.equal(crash.severity, 'error')
+    assert.equal(crash.path, `/Library/Logs/DiagnosticReports/${NAME}-2026-03-01-100005.ips`, 'named as the Mac names it, read under --root')
+    assert.match(crash.message, /2 of its 2 newest crash reports.*EXC_CRASH \(SIGKILL \(Code Signature Invalid\)\), termination namespace CODESIGNING code 2 \(Invalid Page\) — a page of the executable no longer matched its signature/)
+    assert.equal(byId(checks, 'es.client-ok'), undefined, 'killed at launch: no "ok" for the ES client')
+    await rm(reports, {recursive: true})
+    await mkdir(reports)
+    await writeFile(join(reports, `${NAME}-2026-03-02-100005.ips`), ipsReport({...facts, exceptionType: 'EXC_BAD_ACCESS', signal: 'SIGSEGV', namespace: 'SIGNAL', code: 11, indicator: 'Segmentation fault: 11'}))
+    checks = await doctor()
+    assert.equal(byId(checks, 'crash.other')?.severity, 'warning')
+    assert.equal(byId(checks, 'crash.code-signing'), undefined)
+  })
+
+  it('with an image under --root, skips launchd and the host log: "skipped: image, launchd not asked"', async () => {
+    fakeLog = createFakeLog([])
+    const report = await doctorReport({launchctl: new LaunchctlAdapter({executable: '/nonexistent/launchctl'}), log: new UnifiedLogAdapter({executable: fakeLog.logPath}), root, offline: true, platform: 'darwin', verify: {trust: pki.trust}})
+    const checks = report.daemons[0]!.checks
+    assert.equal(byId(checks, 'launchd.unreachable'), undefined)
+    assert.equal(byId(checks, 'launchd')?.outcome, 'skipped')
+    assert.match(byId(checks, 'launchd')!.message, /^skipped: image, launchd not asked/)
+    assert.equal(byId(checks, 'log.amfi')?.outcome, 'skipped')
+    assert.equal(fakeLog.calls().length, 0, 'the host\'s unified log is not the image\'s')
+    assert.equal(report.ok, true, JSON.stringify(checks.filter((c) => c.outcome === 'failed')))
+  })
+
+  it('finds es_new_client failures in any spelling, and an unnamed failure is never "ok"', async () => {
+    await runningUnderLaunchd()
+    const err = join(root, 'var/log/thed.err')
+    const cases: [string, string][] = [
+      ['ESClient error: NotPermitted', 'es.not-permitted'],
+      ['es_new_client failed: requires TCC approval', 'es.not-permitted'],
+      ['failed to create client: EsClientCreateError::NotPermited', 'es.not-permitted'],
+      ['es_new_client returned 5', 'es.not-privileged'],
+      ['Endpoint Security client: ERR_TOO_MANY_CLIENTS', 'es.too-many-clients'],
+      ['es_new_client failed: result 2 (internal)', 'es.client-failed'],
+    ]
+    for (const [line, id] of cases) {
+      await writeFile(err, `starting\n${line}\n`)
+      const checks = await doctor()
+      assert.deepEqual(failedIds(checks).filter((c) => c.startsWith('es.')), [id], line)
+      assert.equal(byId(checks, 'es.client-ok'), undefined, line)
+    }
+    await writeFile(err, 'open /var/db/x: Operation not permitted\nES client created\n')
+    assert.equal(byId(await doctor(), 'es.client-ok')?.outcome, 'passed', 'an EPERM elsewhere is not an ES client failure')
+  })
+
+  it('esdctl doctor --root (the command) treats the root as an image: launchd is not asked', async () => {
+    const run = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'doctor', NAME, '--root', root, '--json'], {env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}, extendEnv: false, reject: false})
+    const report = JSON.parse(run.stdout) as {daemons: {checks: DoctorCheck[]}[]}
+    const checks = report.daemons[0]!.checks
+    assert.equal(byId(checks, 'launchd.unreachable'), undefined, run.stdout)
+    assert.match(byId(checks, 'launchd')!.message, /^skipped: image, launchd not asked/)
   })
 
   it('says not installed for an unknown name', async () => {

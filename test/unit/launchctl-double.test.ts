@@ -39,9 +39,9 @@ describe('fake launchd: launchctl output and exit codes', function () {
 
   it('answers an unknown service with 113 and launchctl\'s words', async () => {
     const print = await launchctl('print', 'system/com.example.absent')
-    assert.deepEqual([print.exitCode, print.stdout, print.stderr], [113, '', 'Could not find service "com.example.absent" in domain for system'])
+    assert.deepEqual([print.exitCode, print.stdout, print.stderr], [113, '', 'Bad request.\nCould not find service "com.example.absent" in domain for system'])
     const bootout = await launchctl('bootout', 'system/com.example.absent')
-    assert.deepEqual([bootout.exitCode, bootout.stderr], [113, 'Boot-out failed: 113: Could not find specified service'])
+    assert.deepEqual([bootout.exitCode, bootout.stderr], [3, 'Boot-out failed: 3: No such process'])
   })
 
   it('prints bootstrap failures the way launchctl does', async () => {

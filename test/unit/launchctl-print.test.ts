@@ -2,6 +2,7 @@ import {strict as assert} from 'node:assert'
 import fc from 'fast-check'
 import {explainLaunchctlCode, isKnownLaunchctlCode} from '../../src/adapters/launchctl-error.js'
 import {parsePrintDisabled, parseServicePrint} from '../../src/adapters/launchctl-print.js'
+import {daemonState} from '../../src/status/daemon-state.js'
 
 const RUNNING = `system/com.example.esd = {
 \tactive count = 1
@@ -31,7 +32,7 @@ const RUNNING = `system/com.example.esd = {
 describe('launchctl print parsing', () => {
   it('reads state, pid, runs, program and last exit code from top-level lines only', () => {
     assert.deepEqual(parseServicePrint('com.example.esd', RUNNING), {
-      label: 'com.example.esd', state: 'running', program: '/opt/esd/esd.app/Contents/MacOS/esd',
+      label: 'com.example.esd', state: 'running', stateText: 'running', program: '/opt/esd/esd.app/Contents/MacOS/esd',
       runs: 3, pid: 812, lastExitCode: 0, lastExitReason: 'exited with status 0',
     })
   })
@@ -41,7 +42,26 @@ describe('launchctl print parsing', () => {
     assert.equal(state('not running'), 'exited')
     assert.equal(state('spawn scheduled'), 'spawn-scheduled')
     assert.equal(state('waiting'), 'waiting')
+    assert.equal(state('SIGTERMed'), 'stopping')
+    assert.equal(state('xpcproxy'), 'spawning')
     assert.equal(state('penguin'), 'unknown')
+    const future = parseServicePrint('l', 'system/l = {\n\tstate = penguin walk\n}\n')
+    assert.equal(future.stateText, 'penguin walk', 'an unknown word is kept verbatim')
+    assert.equal(daemonState(future, false), 'penguin walk', 'and status shows it as launchd said it, never mapped to stopped')
+    assert.equal(daemonState(parseServicePrint('l', 'l = {\n\tstate = SIGTERMed\n}\n'), false), 'stopping')
+    assert.equal(daemonState(parseServicePrint('l', 'l = {\n\tstate = xpcproxy\n}\n'), false), 'starting')
+  })
+
+  it('reads every last exit reason: known ones in words, jetsam reasons by name, a future one verbatim', () => {
+    const reason = (name: string) => parseServicePrint('l', `system/l = {\n\tlast terminating signal = Killed: 9\n\tlast exit reason = ${name}\n}\n`)
+    const signing = reason('OS_REASON_CODESIGNING')
+    assert.deepEqual([signing.exitReason, signing.lastSignal, signing.lastExitReason], ['OS_REASON_CODESIGNING', 'SIGKILL', 'macOS killed it for its code signature (OS_REASON_CODESIGNING)'])
+    assert.match(reason('OS_REASON_TCC').lastExitReason!, /privacy \(TCC\)/)
+    assert.match(reason('OS_REASON_DYLD').lastExitReason!, /dyld could not load it/)
+    assert.match(reason('JETSAM_REASON_MEMORY_PERPROCESSLIMIT').lastExitReason!, /jetsam: memory perprocesslimit\) \(JETSAM_REASON_MEMORY_PERPROCESSLIMIT\)$/)
+    assert.equal(reason('OS_REASON_SOMETHING_NEW').lastExitReason, 'macOS ended it, for a reason esdctl has no words for (OS_REASON_SOMETHING_NEW)')
+    assert.equal(reason('WEIRD_REASON').lastExitReason, 'WEIRD_REASON', 'an unknown family is shown as launchd printed it')
+    assert.equal(reason('not a name').exitReason, undefined)
   })
 
   it('decodes a terminating signal with Darwin numbers, not the host\'s', () => {

@@ -109,6 +109,21 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     assert.deepEqual(snapshotTree(w.root), before)
   })
 
+  it('a manifest whose plist doctor would fail (UserName not root): install, upgrade and plist refuse with badInput naming esdctl.json and the field', async () => {
+    const w = world()
+    const payload = await w.payload('1.0.0')
+    const manifest = JSON.parse(readFileSync(join(payload, 'esdctl.json'), 'utf8')) as Record<string, unknown>
+    manifest['UserName'] = '_mydaemon'
+    writeFileSync(join(payload, 'esdctl.json'), JSON.stringify(manifest))
+    const before = snapshotTree(w.root)
+    for (const run of [() => lifecycle.install(w.ctx, payload), () => lifecycle.upgrade(w.ctx, payload), () => lifecycle.renderPlistForPayload(payload, w.root)]) {
+      const e = await refusal(run)
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.match(e.message, /esdctl\.json: \/UserName: UserName is "_mydaemon": an Endpoint Security client must run as root/)
+    }
+    assert.deepEqual(snapshotTree(w.root), before)
+  })
+
   it('failed verification (signed for another team): verificationFailed with findings; nothing on disk changes', async () => {
     const w = world()
     const otherTeam = await (await createTestPki()).developerId('ZZZZZ99999')

@@ -142,6 +142,23 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.deepEqual((kick.at(-1) as unknown as {argv: string[]}).argv, ['kickstart', '-k', `system/${w.label}`])
   })
 
+  it('start while the old job still drains after a bootout (SIGTERMed) waits it out and loads it again, rather than kickstarting a job on its way out', async () => {
+    const w = world()
+    await lifecycle.install(w.ctx, await w.payload('1.0.0', {manifest: {programArguments: ['--term-delay', '600']}}))
+    const oldPid = await runningPid(w)
+    await new Promise((resolve) => setTimeout(resolve, 300)) // the sample daemon's SIGTERM handler is in place
+    await w.ctx.launchctl.bootout(w.label, {waitMs: 5_000, wait: false})
+    assert.equal((await w.ctx.launchctl.print(w.label))?.state, 'stopping')
+    const started = await lifecycle.start(w.ctx, NAME)
+    assert.equal(started.exitCode, ExitCode.ok, started.message)
+    const pid = await runningPid(w)
+    assert.ok(pid !== undefined && pid !== oldPid)
+    const events = env.launchd.events()
+    const after = events.slice(events.findIndex((e) => e.event === 'bootout-returned' && e.label === w.label))
+    assert.ok(!after.some((e) => e.event === 'kickstart-called' && e.label === w.label), 'no kickstart of a draining job')
+    assert.ok(after.some((e) => e.event === 'bootstrap-called' && (e.argv as string[]).includes(w.layout.launchdPlist)), 'loaded again from its plist')
+  })
+
   it('uninstall keeps etc/ and var/; uninstall --purge removes the prefix', async () => {
     const w = world()
     await lifecycle.install(w.ctx, await w.payload('1.0.0'))

@@ -187,6 +187,16 @@ describe('esdctl payload (library)', () => {
       await rm(bad)
     })
 
+    it('a manifest whose plist doctor would fail (UserName not root), naming esdctl.json and /UserName', async () => {
+      const bad = join(fx.dir, 'esdctl-user.json')
+      await writeFile(bad, JSON.stringify({name: 'thed', label: 'com.example.thed', bundleId: BUNDLE_ID, teamId: TEAM, UserName: '_mydaemon'}))
+      const e = await refusal(request({manifest: bad}))
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.equal(e.field, '/UserName')
+      assert.match(e.message, /must run as root/)
+      await rm(bad)
+    })
+
     it('a manifest that disagrees with the bundle: bundle id, name, team', async () => {
       for (const [over, field] of [[{bundleId: 'com.example.other'}, '/bundleId'], [{name: 'other'}, '/name'], [{teamId: 'ZZZZZ99999'}, '/teamId']] as const) {
         const other = join(fx.dir, 'other.json')

@@ -100,7 +100,7 @@ describe('esdctl pppc: the Full Disk Access profile', function () {
       const base = {arch: 'arm64', identifier: 'com.example.thed', teamId: 'ABCDE12345', flags: [], signer: 'developer-id' as const, entitlements: {}}
       assert.throws(() => deriveRequirement([base, {...base, arch: 'x86_64', teamId: 'ZZZZZ99999'}]), /different teams/)
       assert.equal(deriveRequirement([{...base, designatedRequirement: 'A'}, {...base, arch: 'x86_64', designatedRequirement: 'A'}]).requirement, 'A')
-      assert.throws(() => deriveRequirement([{...base, signer: 'adhoc'}]), /ad-hoc|adhoc/)
+      assert.throws(() => deriveRequirement([{...base, signer: 'adhoc', teamId: undefined}], '/x/thed.app'), /\/x\/thed\.app: the arm64 slice is ad-hoc signed.*code hash.*esdctl bundle/)
       assert.throws(() => deriveRequirement([{...base, teamId: undefined}]), /no team id/)
       assert.throws(() => deriveRequirement([{...base, signer: 'apple-development'}]), /not a Developer ID/)
       assert.throws(() => deriveRequirement([]), /not signed/)
@@ -108,8 +108,17 @@ describe('esdctl pppc: the Full Disk Access profile', function () {
     })
   })
 
-  it('refuses the linker-signed (ad-hoc) esbuild binary', async () => {
-    const report = await verifyPath(await realArtifact(ARTIFACTS.esbuild))
-    await assert.rejects(buildPppcProfile(report), RequirementError)
+  it('refuses the linker-signed (ad-hoc) esbuild binary, naming the file, why a grant cannot last, and how to sign', async () => {
+    const path = await realArtifact(ARTIFACTS.esbuild)
+    const report = await verifyPath(path)
+    await assert.rejects(buildPppcProfile(report), (e: unknown) => {
+      assert.ok(e instanceof RequirementError)
+      assert.ok(e.message.startsWith(`${report.path}: `), e.message)
+      assert.match(e.message, /ad-hoc signed \(no certificate, no team id; signed by the linker\)/)
+      assert.match(e.message, /tied to its code hash, which changes with every build/)
+      assert.match(e.message, /Developer ID Application.*esdctl bundle/)
+      assert.doesNotMatch(e.message, /carries no team id/)
+      return true
+    })
   })
 })

@@ -39,6 +39,31 @@ describe('esdctl status library against the fake launchd', function () {
     return report.daemons[0]!
   }
 
+  it('names a code-signing kill in words and points at esdctl verify and doctor (last exit reason, no signal line)', async () => {
+    await launchd.stop()
+    launchd = await startFakeLaunchd({codeSigningKills: [process.execPath]})
+    launchctl = new LaunchctlAdapter({executable: launchd.launchctlPath})
+    await install()
+    await load({keepAlive: true, throttleInterval: 1})
+    const d = await one()
+    assert.equal(d.lastExit?.reason, 'OS_REASON_CODESIGNING')
+    assert.equal(d.lastExit?.codeSigning, true)
+    assert.ok(d.state === 'crash-looping' || d.state === 'stopped', d.state)
+    const warning = d.warnings.find((w) => /code signature/.test(w))
+    assert.ok(warning, JSON.stringify(d.warnings))
+    assert.match(warning, /macOS killed it for its code signature \(OS_REASON_CODESIGNING\).*esdctl verify \/opt\/thed\/thed\.app.*esdctl doctor thed/)
+  })
+
+  it('shows a job draining after bootout as stopping, not stopped', async () => {
+    await install()
+    await load({daemonArgs: ['--term-delay', '400']})
+    await waitUntilDaemonStarted(launchd.stateDir, LABEL, (await launchctl.print(LABEL))!.pid!)
+    await launchctl.bootout(LABEL, {waitMs: 5_000, wait: false})
+    const d = await one()
+    assert.equal(d.state, 'stopping')
+    assert.ok(d.warnings.some((w) => /SIGTERM/.test(w)))
+  })
+
   it('reports a running daemon with its record: version, pid, team, bundle, since', async () => {
     await install()
     await load({keepAlive: true})

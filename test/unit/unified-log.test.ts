@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert'
 import fc from 'fast-check'
 import {formatLogEntry, parseLogLine, predicateString, UnifiedLogAdapter, UnifiedLogError} from '../../src/adapters/unified-log.js'
-import {amfiEntry, createFakeLog, type FakeLog} from '../doubles/log/fake-log.js'
+import {processEntry, createFakeLog, type FakeLog} from '../doubles/log/fake-log.js'
 
 describe('unified log adapter', function () {
   this.timeout(30_000)
@@ -12,7 +12,7 @@ describe('unified log adapter', function () {
   })
 
   it('runs log show with ndjson, --last and the predicate, and reads the entries', async () => {
-    fake = createFakeLog([amfiEntry('amfid', 'first'), amfiEntry('kernel', 'AMFI: second'), amfiEntry('taskgated-helper', 'not asked for')])
+    fake = createFakeLog([processEntry('amfid', 'first'), processEntry('kernel', 'AMFI: second'), processEntry('taskgated-helper', 'not asked for')])
     const log = new UnifiedLogAdapter({executable: fake.logPath})
     const entries = await log.show({predicate: 'process == "amfid" OR process == "kernel"', lastMinutes: 12.7})
     assert.deepEqual(fake.calls(), [['show', '--style', 'ndjson', '--last', '12m', '--predicate', 'process == "amfid" OR process == "kernel"']])
@@ -21,7 +21,7 @@ describe('unified log adapter', function () {
   })
 
   it('keeps only the newest entries beyond maxEntries', async () => {
-    fake = createFakeLog([1, 2, 3, 4].map((i) => amfiEntry('amfid', `m${i}`)))
+    fake = createFakeLog([1, 2, 3, 4].map((i) => processEntry('amfid', `m${i}`)))
     const entries = await new UnifiedLogAdapter({executable: fake.logPath}).show({predicate: 'process == "amfid"', lastMinutes: 5, maxEntries: 2})
     assert.deepEqual(entries.map((e) => e.message), ['m3', 'm4'])
   })
@@ -33,7 +33,7 @@ describe('unified log adapter', function () {
   })
 
   it('streams entries until aborted', async () => {
-    fake = createFakeLog([amfiEntry('amfid', 'live one'), amfiEntry('amfid', 'live two')])
+    fake = createFakeLog([processEntry('amfid', 'live one'), processEntry('amfid', 'live two')])
     const seen: string[] = []
     const abort = new AbortController()
     const done = new UnifiedLogAdapter({executable: fake.logPath}).stream({

@@ -25,10 +25,15 @@ const READY_TIMEOUT_MS = 10_000
 const STOP_TIMEOUT_MS = 5_000
 
 /** Starts a fake launchd in a fresh state dir; call `stop()` in an after hook. */
-export async function startFakeLaunchd(opts: {errorStyle?: ErrorStyle; programs?: Record<string, string[]>} = {}): Promise<FakeLaunchd> {
+export async function startFakeLaunchd(opts: {errorStyle?: ErrorStyle; programs?: Record<string, string[]>; eioWindowMs?: number; codeSigningKills?: string[]} = {}): Promise<FakeLaunchd> {
   // Short base path: unix socket paths are limited to about 100 bytes.
   const stateDir = mkdtempSync(join(tmpdir(), 'fake-launchd-'))
-  const config: FakeLaunchdConfig = {errorStyle: opts.errorStyle ?? 'modern', ...(opts.programs ? {programs: opts.programs} : {})}
+  const config: FakeLaunchdConfig = {
+    errorStyle: opts.errorStyle ?? 'modern',
+    ...(opts.programs ? {programs: opts.programs} : {}),
+    ...(opts.eioWindowMs ? {eioWindowMs: opts.eioWindowMs} : {}),
+    ...(opts.codeSigningKills ? {codeSigningKills: opts.codeSigningKills} : {}),
+  }
   writeFileSync(join(stateDir, CONFIG_NAME), JSON.stringify(config))
   const launchctlPath = join(stateDir, LAUNCHCTL_NAME)
   const native = nativeClient()

@@ -46,12 +46,16 @@ export function renderServicePrint(job: SupervisedJob): string {
   ]
   if (job.pid !== undefined) lines.push(`\tpid = ${job.pid}`)
   const exit = job.lastExit
-  if (exit?.signal !== undefined) {
+  if (job.exitReason !== undefined) {
+    // A kernel kill: real launchd prints the reason and no terminating signal (04 transcript).
+    lines.push(`\tlast exit reason = ${job.exitReason}`)
+  } else if (exit?.signal !== undefined) {
     const [text, number] = DARWIN_SIGNAL_TEXT[exit.signal] ?? [exit.signal, 0]
     lines.push(`\tlast terminating signal = ${text}: ${number}`)
   } else {
     lines.push(`\tlast exit code = ${exit?.code === undefined ? '(never exited)' : exitCodeText(exit.code)}`)
   }
+  if (job.jobState !== undefined) lines.push(`\tjob state = ${job.jobState}`)
   // Nested blocks carry their own `state =` lines in real output; readers must not mistake them.
   lines.push('', `\tendpoints = {`, `\t\t"${def.label}.xpc" = {`, `\t\t\tport = 0x0`, `\t\t\tactive = 0`, `\t\t\tstate = active`, `\t\t}`, `\t}`, '}')
   return lines.join('\n') + '\n'

@@ -35,6 +35,18 @@ export interface FakeLaunchdConfig {
    * (ProgramArguments after argv[0]) are appended.
    */
   programs?: Record<string, string[]>
+  /**
+   * After a bootout has removed a service, bootstrap of the same label still answers
+   * `Bootstrap failed: 5: Input/output error` for this long (about 5 s measured on macOS 26,
+   * 05-launchctl-errors.txt block F). Default 0; tests that exercise the window set it.
+   */
+  eioWindowMs?: number
+  /**
+   * Programs (paths as the plist names them) the kernel refuses for their code signature: the
+   * spawn fails with `last exit reason = OS_REASON_CODESIGNING`, `job state = spawn failed`, as
+   * 04-launchctl-print-fragments-exit-reasons.txt shows. No process runs.
+   */
+  codeSigningKills?: string[]
 }
 
 export function reply(exitCode: number, stdout = '', stderr = ''): LaunchctlReply {

@@ -3,7 +3,8 @@ import {closeSync, openSync} from 'node:fs'
 import {preciseNow, type EventLog} from './event-log.js'
 import {shouldRestart, type ExitStatus, type JobDefinition} from './job-definition.js'
 
-export type JobState = 'running' | 'not running' | 'spawn scheduled'
+/** launchd's `state` words (01…04 transcripts): `SIGTERMed` while a stopped job drains. */
+export type JobState = 'running' | 'not running' | 'spawn scheduled' | 'SIGTERMed'
 
 /** launchd's answer when it cannot exec the program at all (sysexits EX_CONFIG). */
 const EX_CONFIG = 78
@@ -20,6 +21,10 @@ export class SupervisedJob {
   pid: number | undefined
   runs = 0
   lastExit: ExitStatus | undefined
+  /** `job state`: how the last spawn went (`running`, `exited`, `spawn failed`). */
+  jobState: 'running' | 'exited' | 'spawn failed' | undefined
+  /** `last exit reason`, set when the kernel (not the process) ended it. */
+  exitReason: string | undefined
   private lastSpawnAt = 0
   private respawnTimer: NodeJS.Timeout | undefined
   private killTimer: NodeJS.Timeout | undefined
@@ -31,6 +36,8 @@ export class SupervisedJob {
   constructor(
     readonly definition: JobDefinition,
     private readonly log: EventLog,
+    /** The kernel refuses this program's signature (see FakeLaunchdConfig.codeSigningKills). */
+    private readonly refusedSignature = false,
   ) {}
 
   get label(): string {
@@ -43,6 +50,16 @@ export class SupervisedJob {
     const def = this.definition
     this.runs++
     this.lastSpawnAt = preciseNow()
+    if (this.refusedSignature) {
+      // The kernel kills it at exec: launchd records the reason, no signal and no exit code.
+      this.log.record('job-spawn-failed', {label: this.label, reason: 'OS_REASON_CODESIGNING'})
+      this.exitReason = 'OS_REASON_CODESIGNING'
+      this.jobState = 'spawn failed'
+      this.lastExit = {signal: 'SIGKILL'}
+      this.state = 'not running'
+      if (!this.stopping && shouldRestart(this.definition.keepAlive, this.lastExit)) this.scheduleRespawn()
+      return
+    }
     let child: ChildProcess
     const stdio = [openOutput(def.standardOutPath), openOutput(def.standardErrorPath)] as const
     try {
@@ -73,6 +90,7 @@ export class SupervisedJob {
     if (child.pid !== undefined) {
       this.pid = child.pid
       this.state = 'running'
+      this.jobState = 'running'
       this.log.record('job-spawned', {label: this.label, pid: child.pid, run: this.runs, reason, spawnStartedAt: this.lastSpawnAt})
     }
   }
@@ -87,6 +105,7 @@ export class SupervisedJob {
       return Promise.resolve()
     }
     const gone = new Promise<void>((resolve) => this.exitWaiters.push(resolve))
+    this.state = 'SIGTERMed'
     this.signal(child, 'SIGTERM')
     if (this.definition.exitTimeOutMs > 0 && !this.killTimer) {
       this.killTimer = setTimeout(() => this.signal(child, 'SIGKILL'), this.definition.exitTimeOutMs)
@@ -128,6 +147,8 @@ export class SupervisedJob {
     this.child = undefined
     this.pid = undefined
     this.lastExit = status
+    this.exitReason = undefined
+    this.jobState = status.code === EX_CONFIG && status.signal === undefined && child?.pid === undefined ? 'spawn failed' : 'exited'
     this.state = 'not running'
     clearTimeout(this.killTimer)
     this.killTimer = undefined

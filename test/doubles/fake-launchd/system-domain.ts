@@ -8,6 +8,7 @@ import {SupervisedJob} from './supervised-job.js'
 /** launchd's own words for the codes it returns (xpc_strerror). */
 const ERROR_TEXT: Readonly<Record<number, string>> = {
   2: 'No such file or directory',
+  3: 'No such process',
   5: 'Input/output error',
   36: 'Operation now in progress',
   37: 'Operation already in progress',
@@ -27,6 +28,8 @@ interface LoadedService {
 /** The system domain of the fake launchd: the loaded services and what each verb does to them. */
 export class SystemDomain {
   private readonly services = new Map<string, LoadedService>()
+  /** Label → when its bootout finished; bootstrap answers 5 until `eioWindowMs` has passed. */
+  private readonly removedAt = new Map<string, number>()
 
   constructor(
     private readonly config: FakeLaunchdConfig,
@@ -71,10 +74,16 @@ export class SystemDomain {
         case 'malformed': return failed('Bootstrap', 5)
       }
     }
+    const refused = (this.config.codeSigningKills ?? []).includes(loaded.definition.program)
     const def = this.substituted(loaded.definition)
-    if (this.services.has(def.label)) return failed('Bootstrap', this.specific(37))
+    const existing = this.services.get(def.label)
+    // A job still draining after bootout (state = SIGTERMed) gets EIO, as on macOS 15/26 (05 block E).
+    if (existing?.removing) return eio()
+    if (existing) return failed('Bootstrap', this.specific(37))
+    const removed = this.removedAt.get(def.label)
+    if (removed !== undefined && performance.now() - removed < (this.config.eioWindowMs ?? 0)) return eio()
     if (this.disabled.isDisabled(def.label)) return failed('Bootstrap', this.specific(119))
-    const job = new SupervisedJob(def, this.log)
+    const job = new SupervisedJob(def, this.log, refused)
     this.services.set(def.label, {job, removing: false})
     this.log.record('service-loaded', {label: def.label, path: def.plistPath})
     if (def.runAtLoad) job.start('runatload')
@@ -86,11 +95,13 @@ export class SystemDomain {
     const label = serviceLabel(args)
     if (label === undefined) return usage('bootout system/<label>')
     const service = this.services.get(label)
-    if (!service) return failed('Boot-out', 113)
+    // Real launchctl, system domain and as root too (05 blocks A and B): 3, not 113.
+    if (!service) return failed('Boot-out', 3)
     if (service.removing) return failed('Boot-out', 36)
     service.removing = true
     void service.job.stop().then(() => {
       this.services.delete(label)
+      this.removedAt.set(label, performance.now())
       this.log.record('service-removed', {label})
     })
     return reply(0)
@@ -109,7 +120,7 @@ export class SystemDomain {
     const label = serviceLabel(kill ? args.slice(1) : args)
     if (label === undefined) return usage('kickstart [-k] system/<label>')
     const service = this.services.get(label)
-    if (!service) return reply(113, '', `Could not find service "${label}" in domain for system\n`)
+    if (!service) return notFound(label)
     if (service.removing) return failed('Kickstart', 37)
     const {job} = service
     if (job.pid !== undefined && !kill) return reply(0)
@@ -124,7 +135,7 @@ export class SystemDomain {
     const label = serviceLabel(args)
     if (label === undefined) return usage('print system/<label>')
     const service = this.services.get(label)
-    if (!service) return reply(113, '', `Could not find service "${label}" in domain for system\n`)
+    if (!service) return notFound(label)
     return reply(0, renderServicePrint(service.job))
   }
 
@@ -148,6 +159,16 @@ export class SystemDomain {
 
 function failed(what: string, code: number): LaunchctlReply {
   return reply(code, '', `${what} failed: ${code}: ${ERROR_TEXT[code] ?? 'Unknown error'}\n`)
+}
+
+/** 05 block E: the catch-all, with launchctl's hint for non-root callers. */
+function eio(): LaunchctlReply {
+  return reply(5, '', 'Bootstrap failed: 5: Input/output error\nTry re-running the command as root for richer errors.\n')
+}
+
+/** 05 block J: `print` (and kickstart) of a label launchd does not have, system-domain wording. */
+function notFound(label: string): LaunchctlReply {
+  return reply(113, '', `Bad request.\nCould not find service "${label}" in domain for system\n`)
 }
 
 function usage(form: string): LaunchctlReply {

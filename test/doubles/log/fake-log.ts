@@ -27,7 +27,9 @@ export const CALLS_NAME = 'calls.jsonl'
 
 /**
  * A stand-in for macOS's `/usr/bin/log`: `show` prints the given entries whose process the
- * predicate names (`process == "amfid"`), as real `log show --style ndjson` would, then exits;
+ * predicate names (`process == "amfid"`; for the kernel only those containing one of the
+ * predicate's `eventMessage CONTAINS "…"` strings, when it has any), as real
+ * `log show --style ndjson` would, then exits;
  * `stream` prints them and keeps running until it is killed. `exitCode` makes every call fail.
  */
 export function createFakeLog(entries: FakeLogEntry[], opts: {exitCode?: number} = {}): FakeLog {
@@ -50,16 +52,4 @@ export function createFakeLog(entries: FakeLogEntry[], opts: {exitCode?: number}
   }
 }
 
-/** Real-looking entries for the processes that report an AMFI kill (shapes from macOS 13–15). */
-export function amfiEntry(process: 'amfid' | 'taskgated-helper' | 'kernel', eventMessage: string, at = '2026-03-01 10:00:00.123456+0000'): FakeLogEntry {
-  const image = {amfid: '/usr/libexec/amfid', 'taskgated-helper': '/usr/libexec/taskgated-helper', kernel: '/kernel'}[process]
-  return {
-    timestamp: at,
-    processImagePath: image,
-    processID: process === 'kernel' ? 0 : process === 'amfid' ? 312 : 1190,
-    eventMessage,
-    subsystem: process === 'kernel' ? '' : process === 'amfid' ? 'com.apple.MobileFileIntegrity' : 'com.apple.ManagedClient',
-    category: process === 'kernel' ? '' : process === 'amfid' ? 'amfid' : 'ProvisioningProfiles',
-    messageType: process === 'kernel' ? 'Default' : 'Error',
-  }
-}
+export {consoleCopyEntries, kernelMessageEntries, processEntry} from './transcript-entries.js'

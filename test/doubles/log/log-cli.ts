@@ -20,7 +20,12 @@ export function main(dir: string): void {
   }
   const predicate = argv[argv.indexOf('--predicate') + 1] ?? ''
   const processes = [...predicate.matchAll(/process == "([^"]+)"/g)].map((m) => m[1])
-  const matching = entries.filter((e) => processes.includes(e.processImagePath.slice(e.processImagePath.lastIndexOf('/') + 1)))
+  const contains = [...predicate.matchAll(/eventMessage CONTAINS(\[c\])? "((?:[^"\\]|\\.)*)"/g)].map((m) => ({text: m[2]!.replace(/\\(.)/g, '$1'), caseless: m[1] !== undefined}))
+  const says = (message: string) => contains.length === 0 || contains.some((c) => (c.caseless ? message.toLowerCase().includes(c.text.toLowerCase()) : message.includes(c.text)))
+  const matching = entries.filter((e) => {
+    const name = e.processImagePath.slice(e.processImagePath.lastIndexOf('/') + 1)
+    return processes.includes(name) && (name !== 'kernel' || says(e.eventMessage))
+  })
   process.stdout.write(matching.map((e) => JSON.stringify(e) + '\n').join(''))
   if (verb === 'show') {
     process.stdout.write(JSON.stringify({count: matching.length, finished: 1}) + '\n')

@@ -6,10 +6,11 @@ import {join, relative} from 'node:path'
 import {execa} from 'execa'
 import * as tar from 'tar'
 import {NODE_PINS} from '../../scripts/dist-darwin/node-pins.js'
-import {DARWIN_ARCHES, DIST_PATHS, distDirName, NODE_TEAM_ID, type DarwinArch} from '../../src/payload-build/esdctl-dist-layout.js'
+import {DARWIN_ARCHES, DIST_PATHS, distDirName, NODE_TEAM_ID} from '../../src/payload-build/esdctl-dist-layout.js'
 import {darwinDist} from '../support/darwin-dist.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 import type {DistResult} from '../../scripts/dist-darwin/build-dist.js'
+import {commandLine} from '../../src/payload-build/pkg-commands.js'
 
 const VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {version: string}).version
 const LOCK = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean}>}
@@ -185,6 +186,17 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
     })
   })
 
+  it('README: "Install on a Mac" right after the two set-up commands, with the command lines the build writes', async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8')
+    const setUp = /## Set up and test\n[\s\S]*?```sh\n([\s\S]*?)```\n\n(## [^\n]+)/.exec(readme)
+    assert.ok(setUp, 'the set-up section')
+    assert.deepEqual(setUp[1]!.trim().split('\n').map(l => l.split('#')[0]!.trim()), ['npm ci', 'npm test'], 'exactly the two set-up commands')
+    assert.equal(setUp[2], '## Install on a Mac')
+    const pkg = dist.artifacts.find(a => a.arch === 'arm64')!.pkg
+    for (const key of ['pkgbuild', 'productbuild'] as const) assert.ok(readme.includes(`\n${commandLine(pkg.commands[key])}\n`), `README shows ${commandLine(pkg.commands[key])}`)
+    assert.ok(readme.includes(NODE_PINS.arm64.version), 'README names the Node version shipped')
+  })
+
   describe('the launcher (bin/esdctl), with a Linux Node in place of the darwin one', () => {
     let tree: string
     let marker: string
@@ -275,5 +287,3 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
     })
   })
 })
-
-export type {DarwinArch}

@@ -224,12 +224,16 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
       assert.equal(existsSync(marker), true, 'the preload ran: this is what the launcher must prevent')
     })
 
-    it('runs no NODE_OPTIONS preload, and --version still answers', async () => {
-      const r = await execa(join(tree, DIST_PATHS.launcher), ['--version'], {reject: false, env: hostile(), extendEnv: false})
-      assert.equal(existsSync(marker), false, 'the preload must not run')
-      assert.equal(r.exitCode, 0, r.stderr)
-      assert.match(r.stdout, new RegExp(`^esdctl/${VERSION.replaceAll('.', '\\.')} `))
-    })
+    // Run by its #! line (/bin/sh), and by bash in POSIX mode, which is what /bin/sh is on macOS.
+    for (const shell of [[], ['/bin/bash', '--posix']]) {
+      it(`runs no NODE_OPTIONS preload, and --version still answers (${shell.length === 0 ? 'its #! line' : shell.join(' ')})`, async () => {
+        const [file, ...args] = [...shell, join(tree, DIST_PATHS.launcher), '--version']
+        const r = await execa(file!, args, {reject: false, env: hostile(), extendEnv: false})
+        assert.equal(existsSync(marker), false, 'the preload must not run')
+        assert.equal(r.exitCode, 0, r.stderr)
+        assert.match(r.stdout, new RegExp(`^esdctl/${VERSION.replaceAll('.', '\\.')} `))
+      })
+    }
 
     describe('what reaches Node', () => {
       let capture: string

@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 import {existsSync} from 'node:fs'
-import {lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile} from 'node:fs/promises'
+import {cp, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {execa} from 'execa'
@@ -16,10 +16,17 @@ const VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf
 const LOCK = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean}>}
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js')
 
-/** Every entry of a tarball: path → {type, mode}. */
-async function listing(file: string): Promise<Map<string, {type: string; mode: number}>> {
+/**
+ * One pass over a tarball: every entry (path → {type, mode}) is listed, and the entries `keep`
+ * names are extracted into `into`.
+ */
+async function readTarball(file: string, into: string, keep: string[]): Promise<Map<string, {type: string; mode: number}>> {
   const entries = new Map<string, {type: string; mode: number}>()
-  await tar.t({file, onReadEntry: (e) => void entries.set(e.path.replace(/\/$/, ''), {type: e.type, mode: (e.mode ?? 0) & 0o7777})})
+  await mkdir(into, {recursive: true})
+  await tar.x({file, cwd: into, filter: (path, e) => {
+    if ('type' in e) entries.set(path.replace(/\/$/, ''), {type: e.type, mode: (e.mode ?? 0) & 0o7777})
+    return keep.includes(path)
+  }})
   return entries
 }
 
@@ -42,9 +49,11 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
   for (const arch of DARWIN_ARCHES) {
     describe(`the ${arch} tarball`, () => {
       let entries: Map<string, {type: string; mode: number}>
+      let extracted: string
       const top = (): string => distDirName(VERSION, arch)
       before(async () => {
-        entries = await listing(dist.artifacts.find(a => a.arch === arch)!.tarball)
+        extracted = join(scratch, arch)
+        entries = await readTarball(dist.artifacts.find(a => a.arch === arch)!.tarball, extracted, [`${top()}/${DIST_PATHS.info}`, `${top()}/${DIST_PATHS.node}`])
       })
 
       it('holds one top directory with the launcher, run.js, compiled code, templates, schemas, man page, Node and its licence', () => {
@@ -76,19 +85,13 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
       })
 
       it(`names the Node it carries: ${NODE_PINS[arch].package}@${NODE_PINS[arch].version}, with its pinned integrity`, async () => {
-        const dir = join(scratch, `info-${arch}`)
-        await mkdir(dir)
-        await tar.x({file: dist.artifacts.find(a => a.arch === arch)!.tarball, cwd: dir, filter: (p) => p === `${top()}/${DIST_PATHS.info}`})
-        const info = JSON.parse(await readFile(join(dir, top(), DIST_PATHS.info), 'utf8'))
+        const info = JSON.parse(await readFile(join(extracted, top(), DIST_PATHS.info), 'utf8'))
         const pin = NODE_PINS[arch]
         assert.deepEqual(info, {name: 'esdctl', version: VERSION, platform: 'darwin', arch, node: {package: pin.package, version: pin.version, integrity: pin.integrity}})
       })
 
       it('carries a Node that esdctl verify passes: Developer ID, Node.js Foundation, team HX7739G8FX', async () => {
-        const dir = join(scratch, `node-${arch}`)
-        await mkdir(dir)
-        await tar.x({file: dist.artifacts.find(a => a.arch === arch)!.tarball, cwd: dir, filter: (p) => p === `${top()}/${DIST_PATHS.node}`})
-        const r = await execa(process.execPath, [RUN_JS, 'verify', '--json', join(dir, top(), DIST_PATHS.node)], {reject: false})
+        const r = await execa(process.execPath, [RUN_JS, 'verify', '--json', join(extracted, top(), DIST_PATHS.node)], {reject: false})
         assert.equal(r.exitCode, 0, r.stdout + r.stderr)
         const report = JSON.parse(r.stdout)
         assert.equal(report.ok, true)
@@ -147,10 +150,10 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
       /** Lays the pkg root onto a fresh volume as Installer would, the Node being `node`. */
       async function installRoot(node: string): Promise<string> {
         volume = await mkdtemp(join(scratch, 'volume-'))
-        await execa('cp', ['-R', join(pkg().root, 'usr'), volume])
-        const nodePath = join(volume, 'usr/local/esdctl', VERSION, DIST_PATHS.node)
-        await rm(nodePath)
-        await symlink(node, nodePath)
+        // All but the 100 MB darwin Node, which stands in as `node` (Installer would lay it as is).
+        const darwinNode = join(pkg().root, 'usr/local/esdctl', VERSION, DIST_PATHS.node)
+        await cp(join(pkg().root, 'usr'), join(volume, 'usr'), {recursive: true, verbatimSymlinks: true, filter: (from) => from !== darwinNode})
+        await symlink(node, join(volume, 'usr/local/esdctl', VERSION, DIST_PATHS.node))
         return volume
       }
       const postinstall = (vol: string) => execa('/bin/sh', [join(pkg().scripts, 'postinstall'), '/tmp/esdctl.pkg', '/', vol], {reject: false, env: {PATH: '/tmp/evil', NODE_OPTIONS: '--require=/tmp/evil.js'}, extendEnv: false})

@@ -7,9 +7,12 @@ export default class Payload extends Command {
   static override summary = 'Assemble the install payload and the pkgbuild inputs for a bundled daemon.'
   static override description = `Checks the manifest (esdctl.json) and that it agrees with the bundle (name, bundle id, team of the embedded profile), then writes into --out: root/ (the payload placed where the pkg drops it, /Library/Application Support/esdctl/payloads/<name>/<version>/), scripts/preinstall and scripts/postinstall (they run esdctl install the first time and esdctl upgrade after, by absolute path, with PATH reset and Node's variables removed), component.plist (keeps Installer from relocating the bundle) and PACKAGING.txt with the pkgbuild, productbuild, notarytool and stapler command lines. With --pkg on macOS it also runs pkgbuild.
 
+With --with-esdctl (a tarball from npm run dist:darwin) the self-contained esdctl, with its own Node, goes inside the payload (<payload>/esdctl/) and the scripts run that copy, so the package needs nothing else on the Mac. The tarball is checked first: its layout, and its Node must pass esdctl verify as signed by the Node.js Foundation.
+
 Exit codes: 0 written; 4 bad input (nothing written).`
   static override examples = [
     '<%= config.bin %> payload --app dist/thed.app --manifest esdctl.json --etc etc --out pkg',
+    '<%= config.bin %> payload --app dist/thed.app --manifest esdctl.json --out pkg --with-esdctl esdctl-0.1.0-darwin-arm64.tar.gz',
     '<%= config.bin %> payload --app dist/thed.app --manifest esdctl.json --out pkg --pkg --installer-identity "Developer ID Installer: Example Inc (ABCDE12345)"',
   ]
   static override enableJsonFlag = true
@@ -23,6 +26,7 @@ Exit codes: 0 written; 4 bad input (nothing written).`
     out: Flags.string({description: 'directory to create', required: true}),
     pkg: Flags.boolean({description: 'also run pkgbuild (macOS only)'}),
     esdctl: Flags.string({description: 'absolute path of esdctl on the target Macs, run by the pkg scripts', default: DEFAULT_ESDCTL_PATH}),
+    'with-esdctl': Flags.string({description: 'an esdctl-<version>-darwin-<arch>.tar.gz (npm run dist:darwin) to ship inside the payload; the pkg scripts run that copy'}),
     'installer-identity': Flags.string({description: 'Developer ID Installer identity for pkgbuild/productbuild --sign'}),
     'notary-profile': Flags.string({description: 'notarytool keychain profile for the printed submit command'}),
     force: Flags.boolean({description: 'replace an existing --out'}),
@@ -41,6 +45,7 @@ Exit codes: 0 written; 4 bad input (nothing written).`
         out: flags.out,
         pkg: flags.pkg,
         esdctl: flags.esdctl,
+        withEsdctl: flags['with-esdctl'],
         installerIdentity: flags['installer-identity'],
         notaryProfile: flags['notary-profile'],
         force: flags.force,

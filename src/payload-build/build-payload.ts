@@ -11,6 +11,7 @@ import {checkAppAgreesWithManifest} from './app-agreement.js'
 import {copyPayloadTree} from './copy-tree.js'
 import {commandLine, componentPackageName, OUT_NAMES, packagingCommands, PAYLOADS_DIR, renderComponentPlist, renderInstructions} from './pkg-commands.js'
 import {PKG_SCRIPT_NAMES, renderPkgScript} from './pkg-scripts.js'
+import {addBundledEsdctl, BUNDLED_ESDCTL_DIR, bundledEsdctlLauncher} from './with-esdctl.js'
 import type {PayloadEnvironment, PayloadRequest, PayloadResult} from './payload-request.js'
 
 export type {PayloadEnvironment, PayloadRequest, PayloadResult, PackagingCommands} from './payload-request.js'
@@ -33,6 +34,9 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   if (!esdctl.startsWith('/') || /[\0\n\r]/.test(esdctl)) {
     throw new BuildRefusal('payload.bad-esdctl', '--esdctl', 'path', `${JSON.stringify(esdctl)} is not an absolute path`, 'Pass where esdctl is installed on the target Macs, e.g. /usr/local/bin/esdctl.')
   }
+  if (req.withEsdctl !== undefined && req.esdctl !== undefined && req.esdctl !== DEFAULT_ESDCTL_PATH) {
+    throw new BuildRefusal('payload.with-esdctl', '--with-esdctl', '--esdctl', `cannot be combined with --esdctl ${esdctl}: the pkg scripts run the esdctl inside the payload`, 'Pass one of --with-esdctl and --esdctl.')
+  }
   const loaded = await loadManifest(req.manifest)
   if ('errors' in loaded) {
     const first = loaded.errors[0]!
@@ -52,6 +56,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
 
   const layout = new PrefixLayout({name: manifest.name, label: manifest.label})
   const installedPayload = `${PAYLOADS_DIR}/${manifest.name}/${version}`
+  const scriptEsdctl = req.withEsdctl === undefined ? esdctl : bundledEsdctlLauncher(installedPayload)
   const commands = packagingCommands({name: manifest.name, version, identifier: `${manifest.bundleId}.pkg`, installerIdentity: req.installerIdentity, notaryProfile: req.notaryProfile})
   const variables = [...(req.installerIdentity === undefined ? ['INSTALLER_IDENTITY (your "Developer ID Installer: …" certificate)'] : []), ...(req.notaryProfile === undefined ? ['NOTARY_PROFILE (a notarytool store-credentials profile)'] : [])]
 
@@ -64,17 +69,19 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
     for (const {dir, from} of extras) await copyPayloadTree(from, join(payload, dir), {flag: `--${dir}`, allowLinks: dir !== 'etc'})
     await copyFile(req.manifest, join(payload, MANIFEST_FILE_NAME))
     await chmod(join(payload, MANIFEST_FILE_NAME), 0o644)
+    // Beside what install reads (it ignores other folders), so the pkg needs no esdctl on the Mac.
+    const bundled = req.withEsdctl === undefined ? undefined : await addBundledEsdctl(resolve(req.withEsdctl), staging, join(payload, BUNDLED_ESDCTL_DIR))
 
     const scriptsDir = join(staging, OUT_NAMES.scripts)
     await mkdir(scriptsDir, {mode: 0o755})
     for (const script of PKG_SCRIPT_NAMES) {
-      const text = renderPkgScript(script, {name: manifest.name, version, esdctl, payload: installedPayload, receipt: layout.receipt})
+      const text = renderPkgScript(script, {name: manifest.name, version, esdctl: scriptEsdctl, payload: installedPayload, receipt: layout.receipt, esdctlInPayload: bundled !== undefined})
       await writeFile(join(scriptsDir, script), text, {mode: 0o755})
       await chmod(join(scriptsDir, script), 0o755)
     }
     const appInRoot = `${installedPayload.slice(1)}/${manifest.name}.app`
     await writeFile(join(staging, OUT_NAMES.componentPlist), renderComponentPlist(appInRoot), {mode: 0o644})
-    const instructions = renderInstructions({name: manifest.name, version, installedPayload, esdctl, commands, variables})
+    const instructions = renderInstructions({name: manifest.name, version, installedPayload, esdctl: scriptEsdctl, commands, variables})
     await writeFile(join(staging, OUT_NAMES.instructions), instructions, {mode: 0o644})
 
     const pkg = await maybeBuildPkg(req, env, staging, out, {identifier: `${manifest.bundleId}.pkg`, version, name: manifest.name, installerIdentity: req.installerIdentity})
@@ -97,6 +104,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
       commandLines: (['pkgbuild', 'productbuild', 'notarytool', 'stapler'] as const).map(k => commandLine(commands[k])),
       instructions: join(out, OUT_NAMES.instructions),
       pkg,
+      ...(bundled === undefined ? {} : {bundledEsdctl: {launcher: scriptEsdctl, version: bundled.version, arch: bundled.arch, node: bundled.node}}),
     }
   } finally {
     await rm(staging, {recursive: true, force: true})

@@ -16,6 +16,11 @@ export interface PayloadRequest {
   pkg?: boolean
   /** Absolute path of esdctl on the target Macs; the pkg scripts run it. Default /usr/local/bin/esdctl. */
   esdctl?: string
+  /**
+   * A `npm run dist:darwin` tarball: the self-contained esdctl is put inside the payload and the
+   * pkg scripts run that copy, so the pkg needs nothing on the Mac. Excludes a non-default `esdctl`.
+   */
+  withEsdctl?: string
   /** "Developer ID Installer: …" for pkgbuild/productbuild --sign. */
   installerIdentity?: string
   /** notarytool keychain profile name. */
@@ -60,4 +65,6 @@ export interface PayloadResult {
   commandLines: string[]
   instructions: string
   pkg: {built: boolean; path?: string; reason?: string}
+  /** With `withEsdctl`: the esdctl the pkg scripts run (launcher path on the Mac) and what it is. */
+  bundledEsdctl?: {launcher: string; version: string; arch: string; node: {package: string; version: string; integrity: string}}
 }

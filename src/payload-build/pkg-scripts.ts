@@ -14,6 +14,8 @@ export interface PkgScriptValues {
   payload: string
   /** Absolute path whose existence means "already installed": upgrade instead of install. */
   receipt: string
+  /** The esdctl run is the self-contained copy inside the payload (esdctl payload --with-esdctl). */
+  esdctlInPayload?: boolean
 }
 
 export const PKG_SCRIPT_NAMES = ['preinstall', 'postinstall'] as const
@@ -35,6 +37,7 @@ export function renderPkgScript(script: PkgScriptName, values: PkgScriptValues):
   return text.replace(/\{\{(\w+)\}\}/g, (whole, slot: string) => {
     if ((SHELL_SLOTS as readonly string[]).includes(slot)) return shellQuote(values[slot as (typeof SHELL_SLOTS)[number]])
     if (slot === 'name' || slot === 'version') return values[slot]
+    if (slot === 'esdctl_in_payload') return values.esdctlInPayload === true ? 'yes' : 'no'
     throw new Error(`${fileURLToPath(new URL(script, TEMPLATES))}: unknown template slot ${whole}`)
   })
 }

@@ -1,6 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {REPO_ROOT} from './real-artifacts.js'
+import {skipBecause} from './skip.js'
 
 /** Real macOS tool output with sources (shared fixtures, read in place, never copied). */
 export const TRANSCRIPTS_DIR = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'macos-transcripts')
@@ -52,8 +53,7 @@ export function transcriptBlocks(file: string): Map<string, TranscriptBlock> | u
 /** Skips the calling test when the shared fixtures are absent, saying so. */
 export function requireTranscript<T>(ctx: Mocha.Context, value: T | undefined): T {
   if (value === undefined) {
-    // The shared fixtures folder (../shared/fixtures/macos-transcripts) is absent in this checkout.
-    ctx.skip()
+    skipBecause(ctx, 'fixtures-absent')
   }
   return value!
 }

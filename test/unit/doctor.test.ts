@@ -20,6 +20,7 @@ import {REPO_ROOT} from '../support/real-artifacts.js'
 import {crashTextReport, ipsReport} from '../support/crash-report-texts.js'
 import {buildBundle} from '../support/bundle-builder.js'
 import {createTestPki, type TestPki} from '../support/test-pki.js'
+import {skipBecause} from '../support/skip.js'
 
 const NAME = 'thed'
 const LABEL = 'com.example.thed'
@@ -110,7 +111,7 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
 
   it('translates the real refusal lines (06 transcript) about this daemon into causes, tying path-less lines, ignoring another app', async function () {
     const recorded = transcriptText('06-log-amfi-restricted-entitlements.txt')
-    if (recorded === undefined) this.skip() // the shared fixtures folder (../shared/fixtures/macos-transcripts) is absent
+    if (recorded === undefined) skipBecause(this, 'fixtures-absent')
     await runningUnderLaunchd()
     const exe = `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`
     // The poster's placeholders become this daemon; the same refusal a minute later is another app's.

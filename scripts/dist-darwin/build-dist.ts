@@ -4,10 +4,9 @@ import * as tar from 'tar'
 import {bundledNodeProblems} from '../../src/payload-build/bundled-node-check.js'
 import {DARWIN_ARCHES, DIST_PATHS, distDirName, distTarballName, type DarwinArch, type DistInfo} from '../../src/payload-build/esdctl-dist-layout.js'
 import {extractNode} from './darwin-node.js'
-import {MACHO_ARCH, NODE_PINS} from './node-pins.js'
+import {NODE_PINS} from './node-pins.js'
 import {DEFAULT_PKG_IDENTIFIER, writePkgInputs, type PkgInputs} from './pkg-root.js'
 import {hasPlatformSpecificProductionPackages, installProductionDependencies, packEsdctl} from './stage-esdctl.js'
-import {verifyPath} from '../../src/verify/verify-path.js'
 import {normaliseModes} from './tree-modes.js'
 
 export interface DistRequest {
@@ -88,9 +87,7 @@ async function addNode(tree: string, arch: DarwinArch, cacheDir: string, version
   const binary = join(tree, ...DIST_PATHS.node.split('/'))
   await mkdir(dirname(binary), {recursive: true})
   await extractNode(pin, cacheDir, {binary, license: join(tree, ...DIST_PATHS.nodeLicense.split('/'))})
-  const problems = await bundledNodeProblems(binary)
-  const slices = (await verifyPath(binary)).slices.map(s => s.arch)
-  if (!slices.includes(MACHO_ARCH[arch])) problems.push(`holds ${slices.join(', ') || 'no'} code, not ${MACHO_ARCH[arch]}`)
+  const problems = await bundledNodeProblems(binary, arch)
   if (problems.length > 0) throw new Error(`${pin.package}@${pin.version} (${binary}) cannot be shipped:\n  ${problems.join('\n  ')}`)
   const info: DistInfo = {name: 'esdctl', version, platform: 'darwin', arch, node: {package: pin.package, version: pin.version, integrity: pin.integrity}}
   await writeFile(join(tree, DIST_PATHS.info), JSON.stringify(info, null, 2) + '\n')

@@ -37,6 +37,3 @@ export const NODE_PINS: Record<DarwinArch, NodePackagePin> = {
     license: 'package/LICENSE',
   },
 }
-
-/** The Mach-O architecture name `esdctl verify` reports for each npm processor name. */
-export const MACHO_ARCH: Record<DarwinArch, string> = {arm64: 'arm64', x64: 'x86_64'}

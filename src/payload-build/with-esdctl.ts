@@ -45,7 +45,7 @@ export async function addBundledEsdctl(tarball: string, scratch: string, to: str
     const st = await lstat(join(tree, entry)).catch(() => undefined)
     if (!st?.isFile() || (executable && (st.mode & 0o100) === 0)) throw refusal(tarball, `has no ${executable ? 'executable ' : ''}${entry}`)
   }
-  const problems = await bundledNodeProblems(join(tree, DIST_PATHS.node))
+  const problems = await bundledNodeProblems(join(tree, DIST_PATHS.node), info.arch)
   if (problems.length > 0) throw refusal(tarball, `its ${DIST_PATHS.node} would not be accepted on a Mac: ${problems.join('; ')}`)
   await rename(tree, to)
   await rm(unpacked, {recursive: true, force: true})

@@ -6,7 +6,8 @@ import {join, relative} from 'node:path'
 import {execa} from 'execa'
 import * as tar from 'tar'
 import {NODE_PINS} from '../../scripts/dist-darwin/node-pins.js'
-import {DARWIN_ARCHES, DIST_PATHS, distDirName, NODE_TEAM_ID} from '../../src/payload-build/esdctl-dist-layout.js'
+import {bundledNodeProblems} from '../../src/payload-build/bundled-node-check.js'
+import {DARWIN_ARCHES, DIST_PATHS, distDirName, MACHO_ARCH, NODE_TEAM_ID} from '../../src/payload-build/esdctl-dist-layout.js'
 import {darwinDist} from '../support/darwin-dist.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 import type {DistResult} from '../../scripts/dist-darwin/build-dist.js'
@@ -103,6 +104,13 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
           assert.equal(s.signerName, `Developer ID Application: Node.js Foundation (${NODE_TEAM_ID})`)
           assert.ok(s.flags.includes('runtime'), 'hardened runtime')
         }
+      })
+
+      it('is refused, by the check the build and payload --with-esdctl run, as the Node of the other processor', async () => {
+        const other = arch === 'arm64' ? 'x64' : 'arm64'
+        assert.deepEqual(await bundledNodeProblems(join(extracted, top(), DIST_PATHS.node), arch), [])
+        const problems = await bundledNodeProblems(join(extracted, top(), DIST_PATHS.node), other)
+        assert.deepEqual(problems, [`holds ${MACHO_ARCH[arch]} code, not ${MACHO_ARCH[other]} (${other})`])
       })
     })
   }

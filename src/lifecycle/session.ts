@@ -1,4 +1,4 @@
-import {tryLock, type HeldLock} from '../adapters/lock.js'
+import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
@@ -80,12 +80,18 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
 
 async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
   const created = await fs.ensureDir(tool.dir, 0o755)
-  const attempt = await tryLock(tool.lock, ctx.identity.pid())
+  let attempt
+  try {
+    attempt = await tryLock(tool.lock, ctx.identity.pid())
+  } catch (e) {
+    if (e instanceof LockPathError) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${e.message}`, [e.message])
+    throw e
+  }
   if (!attempt.acquired) {
-    const holder = attempt.holderPid === undefined ? 'another esdctl run (its lock file holds no pid)' : `another esdctl run, pid ${attempt.holderPid}`
+    const holder = attempt.holderPid === undefined ? 'another esdctl run (it has not written its pid yet)' : `another esdctl run, pid ${attempt.holderPid}`
     throw new LifecycleError(ExitCode.locked, `${tool.lock} is held by ${holder}; wait for it to finish and run again`, attempt.holderPid === undefined ? [] : [`holder pid ${attempt.holderPid}`])
   }
-  if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which is no longer running`)
+  if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which ended without releasing it`)
   return {lock: attempt.lock, created}
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- --seed S --count N [--from I] [--hang-ms MS] [--json]`
+ * `npm run fuzz -- --seed S --count N [--from I] [--jobs J] [--hang-ms MS] [--json]`
  *
  * Mutation fuzzing of what esdctl reads from outside: `verify`'s inputs (Mach-O thin, universal
  * and linker-signed; real provisioning profiles; a real signed bundle), manifests (JSON) and
@@ -23,6 +23,7 @@ const {values} = parseArgs({
     count: {type: 'string', default: '1000'},
     from: {type: 'string', default: '0'},
     'hang-ms': {type: 'string', default: '10000'},
+    jobs: {type: 'string', default: '1'},
     json: {type: 'boolean', default: false},
   },
 })
@@ -30,8 +31,9 @@ const seed = Number(values.seed)
 const from = Number(values.from)
 const count = Number(values.count)
 const hangMs = Number(values['hang-ms'])
-if (![seed, from, count, hangMs].every((n) => Number.isSafeInteger(n) && n >= 0)) {
-  process.stderr.write('fuzz: --seed, --count, --from and --hang-ms take non-negative integers\n')
+const jobs = Number(values.jobs)
+if (![seed, from, count, hangMs, jobs].every((n) => Number.isSafeInteger(n) && n >= 0) || jobs < 1) {
+  process.stderr.write('fuzz: --seed, --count, --from, --hang-ms and --jobs take non-negative integers (--jobs at least 1)\n')
   process.exit(2)
 }
 
@@ -96,7 +98,15 @@ function runWorker(start: number, end: number): Promise<number> {
   })
 }
 
-for (let next = from; next < from + count; ) next = await runWorker(next, from + count)
+// --jobs N splits the range among N workers; a case depends only on (seed, index), so the
+// findings are the same whatever N is.
+const share = Math.ceil(count / jobs)
+await Promise.all(
+  Array.from({length: jobs}, async (_, j) => {
+    const end = Math.min(from + count, from + (j + 1) * share)
+    for (let next = from + j * share; next < end; ) next = await runWorker(next, end)
+  }),
+)
 clearInterval(sampler)
 const maxRssKiB = process.resourceUsage().maxRSS
 const peak = Math.max(peakRss, maxRssKiB * 1024)

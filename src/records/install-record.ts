@@ -1,5 +1,5 @@
 import {FormatError} from '../formats/format-error.js'
-import {readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
+import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
 import {installRecordProblem} from './record-schemas.js'
@@ -56,12 +56,7 @@ export function recordRepairHint(name: string | undefined): string {
 }
 
 export function parseInstallRecord(bytes: Buffer, path: string): InstallRecord {
-  let value: unknown
-  try {
-    value = JSON.parse(bytes.toString('utf8'))
-  } catch (e) {
-    throw new FormatError('record.malformed', `${path}: not valid JSON (${(e as Error).message})`)
-  }
+  const value = parseOwnJson(bytes, path, 'record')
   const problem = installRecordProblem(value)
   if (problem !== undefined) throw new FormatError('record.malformed', `${path}: ${problem}`)
   return value as InstallRecord

@@ -1,4 +1,4 @@
-import {readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
+import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
 import {ToolPaths} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
 import {registryProblem} from './record-schemas.js'
@@ -29,12 +29,7 @@ function entriesOf(file: RegistryFile): RegistryEntry[] {
 
 /** Parses and checks registry bytes; throws FormatError `registry.malformed` naming the file. */
 export function parseRegistry(bytes: Buffer, path: string): RegistryEntry[] {
-  let value: unknown
-  try {
-    value = JSON.parse(bytes.toString('utf8'))
-  } catch (e) {
-    throw new FormatError('registry.malformed', `${path}: not valid JSON (${(e as Error).message})`)
-  }
+  const value = parseOwnJson(bytes, path, 'registry')
   const problem = registryProblem(value)
   if (problem !== undefined) throw new FormatError('registry.malformed', `${path}: ${problem}`)
   return entriesOf(value as RegistryFile)

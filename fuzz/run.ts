@@ -47,6 +47,7 @@ const crashes: Finding[] = []
 const hangs: Finding[] = []
 const perTarget = new Map<string, number>()
 const msPerTarget = new Map<string, number>()
+let done = 0
 let slowest = {ms: 0, index: -1, target: ''}
 let notes: string[] = []
 let peakRss = process.memoryUsage().rss
@@ -85,6 +86,7 @@ function runWorker(start: number, end: number): Promise<number> {
       else if (m.type === 'done') {
         current = undefined
         perTarget.set(m.target, (perTarget.get(m.target) ?? 0) + 1)
+        if (++done % 10_000 === 0) process.stderr.write(`fuzz: ${done} cases, ${crashes.length} exit-1s, ${hangs.length} hangs, ${Math.round((Date.now() - startedAt) / 1000)} s\n`)
         msPerTarget.set(m.target, (msPerTarget.get(m.target) ?? 0) + m.ms)
         if (m.ms > slowest.ms) slowest = {ms: m.ms, index: m.index, target: m.target}
         if (m.crash) crashes.push({index: m.index, target: m.target, what: m.crash})
@@ -98,6 +100,9 @@ function runWorker(start: number, end: number): Promise<number> {
   })
 }
 
+// SIGINT/SIGTERM end a long run early with the summary of the cases done so far.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (report(true), process.exit()))
+
 // --jobs N splits the range among N workers; a case depends only on (seed, index), so the
 // findings are the same whatever N is.
 const share = Math.ceil(count / jobs)
@@ -107,6 +112,7 @@ await Promise.all(
     for (let next = from + j * share; next < end; ) next = await runWorker(next, end)
   }),
 )
+function report(interrupted: boolean): void {
 clearInterval(sampler)
 const maxRssKiB = process.resourceUsage().maxRSS
 const peak = Math.max(peakRss, maxRssKiB * 1024)
@@ -114,6 +120,8 @@ const summary = {
   seed,
   from,
   count,
+  casesRun: [...perTarget.values()].reduce((a, b) => a + b, 0),
+  interrupted,
   seconds: Math.round((Date.now() - startedAt) / 100) / 10,
   casesPerTarget: Object.fromEntries([...perTarget].sort()),
   secondsPerTarget: Object.fromEntries([...msPerTarget].sort().map(([t, ms]) => [t, Math.round(ms / 100) / 10])),
@@ -128,7 +136,7 @@ const summary = {
 if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
 else {
   const lines = [
-    `esdctl fuzz: seed ${seed}, cases ${from}..${from + count - 1}, ${summary.seconds} s`,
+    `esdctl fuzz: seed ${seed}, cases ${from}..${from + count - 1}${interrupted ? ` (interrupted after ${summary.casesRun})` : ''}, ${summary.seconds} s`,
     `  cases: ${Object.entries(summary.casesPerTarget).map(([t, n]) => `${t} ${n} (${summary.secondsPerTarget[t]} s)`).join(', ')}`,
     `  exit-1s: ${crashes.length}   hangs (> ${hangMs} ms): ${hangs.length}   peak RSS: ${summary.peakRssMiB} MiB   slowest case: #${slowest.index} ${slowest.target} ${Math.round(slowest.ms)} ms`,
     ...notes.map((n) => `  note: ${n}`),
@@ -137,4 +145,7 @@ else {
   ]
   process.stdout.write(lines.join('\n') + '\n')
 }
-process.exitCode = crashes.length === 0 && hangs.length === 0 ? 0 : 1
+process.exitCode = crashes.length === 0 && hangs.length === 0 && !interrupted ? 0 : 1
+}
+
+report(false)

@@ -56,7 +56,11 @@ export function mutateBytes(rng: Rng, seed: Buffer, hot: readonly number[] = [])
   return b
 }
 
-const NASTY_VALUES: unknown[] = [null, true, 0, -1, 1e308, -1e308, 2 ** 53 + 1, '', 'x'.repeat(70_000), '../../etc/passwd', '\u0000', '\uD800', [], {}, [[[[[]]]]], {__proto__: {polluted: true}}, {constructor: {prototype: {}}}, '{prefix}/{prefix}/{prefix}']
+/** Fresh each time: a shared object edited by one case would leak into the next (and could become circular). */
+function nastyValue(rng: Rng): unknown {
+  const values: (() => unknown)[] = [() => null, () => true, () => 0, () => -1, () => 1e308, () => -1e308, () => 2 ** 53 + 1, () => '', () => 'x'.repeat(70_000), () => '../../etc/passwd', () => '\u0000', () => '\uD800', () => [], () => ({}), () => [[[[[]]]]], () => JSON.parse('{"__proto__": {"polluted": true}}'), () => ({constructor: {prototype: {}}}), () => '{prefix}/{prefix}/{prefix}']
+  return rng.pick(values)()
+}
 
 /** Stands for a deeply nested array, spliced in as text (JSON.stringify itself would overflow). */
 const DEEP = '\u0000deep\u0000'
@@ -76,7 +80,7 @@ export function mutateJson(rng: Rng, seed: unknown, seedText: Buffer): Buffer {
     }
     const keys = Object.keys(target)
     const key = rng.chance(0.8) && keys.length > 0 ? rng.pick(keys) : rng.pick(['__proto__', 'constructor', 'extra', '', 'KeepAlive', 'programArguments'])
-    const value = rng.chance(0.1) ? DEEP : rng.pick(NASTY_VALUES)
+    const value = rng.chance(0.1) ? DEEP : nastyValue(rng)
     if (rng.chance(0.15)) delete target[key]
     else Object.defineProperty(target, key, {value, enumerable: true, configurable: true, writable: true})
   }

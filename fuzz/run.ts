@@ -112,6 +112,12 @@ await Promise.all(
     for (let next = from + j * share; next < end; ) next = await runWorker(next, end)
   }),
 )
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
+  return groups
+}
+
 function report(interrupted: boolean): void {
 clearInterval(sampler)
 const maxRssKiB = process.resourceUsage().maxRSS
@@ -129,7 +135,12 @@ const summary = {
   hangs: hangs.length,
   peakRssMiB: Math.round((peak / MiB) * 10) / 10,
   slowestCase: {...slowest, ms: Math.round(slowest.ms)},
-  crashes: crashes.slice(0, 20).map((c) => ({...c, what: c.what.split('\n').slice(0, 6).join('\n')})),
+  // Grouped by target and the first two lines of the error: one row per distinct crash, with how often and where first.
+  crashes: [...groupBy(crashes, (c) => `${c.target}\n${c.what.split('\n').slice(0, 2).join('\n')}`).values()].map((group) => ({
+    ...group[0]!,
+    times: group.length,
+    what: group[0]!.what.split('\n').slice(0, 6).join('\n'),
+  })),
   hangCases: hangs,
   notes,
 }
@@ -140,7 +151,7 @@ else {
     `  cases: ${Object.entries(summary.casesPerTarget).map(([t, n]) => `${t} ${n} (${summary.secondsPerTarget[t]} s)`).join(', ')}`,
     `  exit-1s: ${crashes.length}   hangs (> ${hangMs} ms): ${hangs.length}   peak RSS: ${summary.peakRssMiB} MiB   slowest case: #${slowest.index} ${slowest.target} ${Math.round(slowest.ms)} ms`,
     ...notes.map((n) => `  note: ${n}`),
-    ...summary.crashes.map((c) => `  exit-1 #${c.index} (${c.target}), replay: npm run fuzz -- --seed ${seed} --from ${c.index} --count 1\n    ${c.what.replace(/\n/g, '\n    ')}`),
+    ...summary.crashes.map((c) => `  exit-1 ×${c.times}, first #${c.index} (${c.target}), replay: npm run fuzz -- --seed ${seed} --from ${c.index} --count 1\n    ${c.what.replace(/\n/g, '\n    ')}`),
     ...hangs.map((h) => `  hang #${h.index} (${h.target}), replay: npm run fuzz -- --seed ${seed} --from ${h.index} --count 1`),
   ]
   process.stdout.write(lines.join('\n') + '\n')

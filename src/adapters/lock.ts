@@ -1,5 +1,6 @@
-import {constants} from 'node:fs'
-import {open, unlink} from 'node:fs/promises'
+import {constants, type Stats} from 'node:fs'
+import {lstat, open, unlink, type FileHandle} from 'node:fs/promises'
+import {lock as fcntlLock} from 'os-lock'
 
 export type LockAttempt =
   | {acquired: true; lock: HeldLock; tookOverFrom?: number}
@@ -10,75 +11,124 @@ export interface HeldLock {
   release(): Promise<void>
 }
 
-/** Whether a pid is a live process; signal 0 checks without delivering anything. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
+/** The lock file is a pid and a newline; anything longer is not esdctl's. */
 const MAX_LOCK_BYTES = 64
+/** A path can be unlinked and recreated between open and lock only so often before we give up. */
+const MAX_ATTEMPTS = 8
 
-/** The pid the lock file names; only its first bytes are read, whatever its size. */
-async function holderOf(path: string): Promise<number | undefined> {
-  try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-    try {
-      const buffer = Buffer.alloc(MAX_LOCK_BYTES)
-      const {bytesRead} = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0)
-      const text = buffer.toString('utf8', 0, bytesRead).trim()
-      return /^\d{1,10}$/.test(text) ? Number(text) : undefined
-    } finally {
-      await handle.close()
-    }
-  } catch {
-    return undefined
-  }
+/**
+ * POSIX record locks belong to the process, and closing *any* descriptor of the file drops them
+ * (fcntl(2), "F_SETLK"). So within one process a second attempt must neither lock again (it would
+ * succeed) nor open and close the file: it is answered from this set.
+ */
+const heldHere = new Set<string>()
+
+/** Returned by fcntl(F_SETLK) when another process holds a conflicting lock (POSIX allows either). */
+function isHeldElsewhere(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code
+  return code === 'EAGAIN' || code === 'EACCES'
 }
 
-async function create(path: string, pid: number): Promise<boolean> {
+function pidIn(text: string): number | undefined {
+  const trimmed = text.trim()
+  return /^\d{1,10}$/.test(trimmed) ? Number(trimmed) : undefined
+}
+
+async function readPid(handle: FileHandle): Promise<number | undefined> {
+  const buffer = Buffer.alloc(MAX_LOCK_BYTES)
+  const {bytesRead} = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0)
+  return pidIn(buffer.toString('utf8', 0, bytesRead))
+}
+
+function sameFile(a: Stats, b: Stats | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
   try {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    try {
-      await handle.writeFile(`${pid}\n`)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    return true
+    return await lstat(path)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
   }
 }
 
+/** Thrown when the lock path is not a regular file esdctl can lock (a link, a directory). */
+export class LockPathError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'LockPathError'
+  }
+}
+
 /**
- * One esdctl run at a time: an O_EXCL lock file holding the holder's pid. A lock whose holder is
- * dead (SIGKILL, power loss) is stale and taken over; the caller logs that. A lock file that does
- * not hold a pid is treated as held, so a half-written lock is never stolen from a live run.
+ * One esdctl run at a time: an exclusive POSIX advisory lock (fcntl F_SETLK, through `os-lock`) on
+ * `path`, which also holds the holder's pid so a refused run can name it. The kernel drops the lock
+ * when its holder exits however it exits (SIGKILL, power loss: the lock is not on disk), so an
+ * empty file left by a power cut, or a pid a reboot handed to another process, never blocks, and
+ * taking over a dead holder's lock is the same atomic fcntl call as taking a free one.
+ *
+ * Returns `{acquired: false, holderPid}` when another process holds it (holderPid undefined while
+ * the holder has not written its pid yet), `tookOverFrom` when the file still named a previous
+ * holder that had died. Throws LockPathError when `path` is a symbolic link or not a regular file
+ * (nothing is followed), and the underlying error for anything else (EACCES on the directory…).
+ *
+ * The file is unlinked on release, before the lock is dropped; a run that locked an inode which was
+ * meanwhile unlinked or replaced notices (the path no longer names its inode) and starts again, so
+ * two runs can never hold locks on two different files of the same name.
  */
-export async function tryLock(path: string, pid: number, alive: (pid: number) => boolean = processAlive): Promise<LockAttempt> {
-  let tookOverFrom: number | undefined
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (await create(path, pid)) {
+export async function tryLock(path: string, pid: number): Promise<LockAttempt> {
+  if (heldHere.has(path)) return {acquired: false, holderPid: pid}
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    let handle: FileHandle
+    try {
+      handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ELOOP' || code === 'EISDIR' || code === 'EMLINK') {
+        throw new LockPathError(path, `${path} is not a regular file (${code === 'EISDIR' ? 'a directory' : 'a symbolic link'}); esdctl keeps its lock there and never follows a link: move it away and run again`)
+      }
+      throw e
+    }
+    let keep = false
+    try {
+      const opened = await handle.stat()
+      if (!opened.isFile()) throw new LockPathError(path, `${path} is not a regular file; esdctl keeps its lock there: move it away and run again`)
+      try {
+        await fcntlLock(handle.fd, {exclusive: true, immediate: true})
+      } catch (e) {
+        if (isHeldElsewhere(e)) return {acquired: false, holderPid: await readPid(handle)}
+        throw e
+      }
+      // Locked, but perhaps an inode the previous holder unlinked on release: start again.
+      if (!sameFile(opened, await lstatOrUndefined(path))) continue
+      const previous = await readPid(handle)
+      await handle.truncate(0)
+      await handle.write(`${pid}\n`, 0)
+      await handle.sync()
+      keep = true
+      heldHere.add(path)
+      const held = handle
+      let released = false
       const lock: HeldLock = {
         path,
         release: async () => {
-          if ((await holderOf(path)) === pid) await unlink(path).catch(() => undefined)
+          if (released) return
+          released = true
+          // Unlinking while still holding the lock: whoever opens the old inode now finds it gone and retries.
+          await unlink(path).catch(() => undefined)
+          heldHere.delete(path)
+          await held.close()
         },
       }
-      return tookOverFrom === undefined ? {acquired: true, lock} : {acquired: true, lock, tookOverFrom}
+      return previous === undefined || previous === pid ? {acquired: true, lock} : {acquired: true, lock, tookOverFrom: previous}
+    } finally {
+      if (!keep) await handle.close()
     }
-    const holder = await holderOf(path)
-    if (holder === undefined || holder === pid || alive(holder)) return {acquired: false, holderPid: holder}
-    // Re-read just before removing so a lock another run has just taken over is left alone.
-    if ((await holderOf(path)) !== holder) continue
-    await unlink(path).catch(() => undefined)
-    tookOverFrom = holder
   }
-  return {acquired: false, holderPid: await holderOf(path)}
+  // Only a path unlinked and recreated MAX_ATTEMPTS times in a row gets here: another run is busy with it.
+  return {acquired: false, holderPid: undefined}
 }

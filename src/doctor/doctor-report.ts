@@ -9,6 +9,8 @@ import {checkCrashReports} from './check-crash-reports.js'
 import {checkBinLink, checkInstallAncestors, checkLaunchdPlist} from './check-install-files.js'
 import {checkLaunchdState} from './check-launchd-state.js'
 import {checkSigningIdentity} from './check-signing-identity.js'
+import {checkSlotRecord} from './check-slot-record.js'
+import {recordRepairHint} from '../records/install-record.js'
 import {checkAmfiLog, daemonPredicate, esClientChecks} from './check-unified-log.js'
 import {failed, fromFinding, passed, skipped, type DoctorCheck} from './doctor-check.js'
 
@@ -66,7 +68,8 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   const checks: DoctorCheck[] = []
   checks.push(record
     ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
-    : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, 'Reinstall with `sudo esdctl install`; until then esdctl cannot compare the bundle with what was installed.'))
+    : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name)}; until then esdctl cannot compare the bundle with what was installed.`))
+  checks.push(...(await checkSlotRecord(layout)))
 
   const report = await verifyPath(layout.app, ctx.verify)
   const problems = report.findings.filter((f) => f.severity !== 'info')

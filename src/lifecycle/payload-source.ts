@@ -6,6 +6,7 @@ import {ExitCode} from '../exit-codes.js'
 import {loadManifest} from '../manifest/load-manifest.js'
 import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
 import {extractPayloadArchive} from '../payload/extract-archive.js'
+import {findSetIdFile} from '../payload/set-id-bits.js'
 import {LifecycleError} from './lifecycle-error.js'
 
 export interface PayloadSource {
@@ -44,6 +45,11 @@ export async function openPayload(payload: string): Promise<PayloadSource> {
       if (isFormatError(e)) throw new LifecycleError(ExitCode.badInput, e.message)
       throw e
     }
+  }
+  const setId = await findSetIdFile(dir).catch((e: unknown) => (isFormatError(e) ? e : Promise.reject(e)))
+  if (setId !== undefined) {
+    await dispose()
+    throw new LifecycleError(ExitCode.badInput, setId.message)
   }
   const loaded = await loadManifest(join(dir, MANIFEST_FILE_NAME))
   if ('errors' in loaded) {

@@ -51,7 +51,9 @@ export async function checkTargets(ctx: LifecycleContext, layout: PrefixLayout, 
   const fs = ctx.fs
   const owned: [string, 'directory' | 'file'][] = [
     [layout.app, 'directory'], [layout.lib, 'directory'], [layout.modules, 'directory'], [layout.share, 'directory'],
-    [layout.receipt, 'file'], [layout.journal, 'file'], [layout.auditLog, 'file'], [layout.launchdPlist, 'file'], [tool.registry, 'file'], [tool.lock, 'file'],
+    // The receipt and the registry are not here: a link or directory there is a damaged record,
+    // which the session moves aside (without following it) and rebuilds (records/repair-records.ts).
+    [layout.journal, 'file'], [layout.auditLog, 'file'], [layout.launchdPlist, 'file'], [tool.lock, 'file'],
   ]
   const found: string[] = []
   for (const [path, kind] of owned) {

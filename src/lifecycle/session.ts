@@ -1,9 +1,11 @@
-import {tryLock, type HeldLock} from '../adapters/lock.js'
+import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
-import {readInstallRecordAt} from '../records/install-record.js'
-import {readRegistry} from '../records/registry.js'
+import {inspectInstallRecordAt} from '../records/install-record.js'
+import {labelFromLaunchDaemons} from '../records/rebuild-receipt.js'
+import {damagedRecords, repairRecords} from '../records/repair-records.js'
+import {inspectRegistry} from '../records/registry.js'
 import type {LifecycleContext} from './context.js'
 import {deployTransaction, type DeployData} from './deploy.js'
 import {readJournal, type Journal} from './journal.js'
@@ -28,12 +30,18 @@ export interface Session {
 /** The label of an installed (or half-installed) daemon: from the registry, else its journal or record. */
 export async function layoutForName(ctx: LifecycleContext, name: string): Promise<PrefixLayout | undefined> {
   const lookup = new PrefixLayout({name, label: LOOKUP_LABEL, root: ctx.root})
-  const entry = (await readRegistry(ctx.root, ctx.fs)).find((e) => e.name === name)
+  // A damaged registry or receipt only means looking further: the session repairs them under the lock.
+  const registry = await inspectRegistry(ctx.root, ctx.fs)
+  const entry = registry.state === 'ok' ? registry.value.find((e) => e.name === name) : undefined
   if (entry) return new PrefixLayout({name, label: entry.label, root: ctx.root})
   const journal = await readJournal(ctx.fs, lookup.journal)
   if (journal) return new PrefixLayout({name, label: journal.label, root: ctx.root})
-  const record = await readInstallRecordAt(lookup.receipt, ctx.fs)
-  if (record) return new PrefixLayout({name, label: record.label, root: ctx.root})
+  const record = await inspectInstallRecordAt(lookup.receipt, ctx.fs)
+  if (record.state === 'ok') return new PrefixLayout({name, label: record.value.label, root: ctx.root})
+  if (registry.state === 'damaged' || record.state === 'damaged') {
+    const label = await labelFromLaunchDaemons(ctx.fs, ctx.root, name)
+    if (label) return new PrefixLayout({name, label, root: ctx.root})
+  }
   return undefined
 }
 
@@ -80,12 +88,18 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
 
 async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
   const created = await fs.ensureDir(tool.dir, 0o755)
-  const attempt = await tryLock(tool.lock, ctx.identity.pid())
+  let attempt
+  try {
+    attempt = await tryLock(tool.lock, ctx.identity.pid())
+  } catch (e) {
+    if (e instanceof LockPathError) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${e.message}`, [e.message])
+    throw e
+  }
   if (!attempt.acquired) {
-    const holder = attempt.holderPid === undefined ? 'another esdctl run (its lock file holds no pid)' : `another esdctl run, pid ${attempt.holderPid}`
+    const holder = attempt.holderPid === undefined ? 'another esdctl run (it has not written its pid yet)' : `another esdctl run, pid ${attempt.holderPid}`
     throw new LifecycleError(ExitCode.locked, `${tool.lock} is held by ${holder}; wait for it to finish and run again`, attempt.holderPid === undefined ? [] : [`holder pid ${attempt.holderPid}`])
   }
-  if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which is no longer running`)
+  if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which ended without releasing it`)
   return {lock: attempt.lock, created}
 }
 
@@ -99,6 +113,11 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   await checkTargets(ctx, layout, tool)
   const fs = daemonFs(ctx, layout, tool)
   if (opts.dryRun) {
+    const damaged = await damagedRecords(fs, layout, ctx.root)
+    if (damaged.length > 0) {
+      const [path, problem] = damaged[0]!
+      throw new LifecycleError(ExitCode.badInput, `${path} is damaged (${problem}); a run without --dry-run moves it aside and rebuilds it from disk before planning`, damaged.map(([p, why]) => `${p}: ${why}`))
+    }
     const pending = await readJournal(fs, layout.journal)
     const recovered = pending ? `an interrupted ${pending.action} (transaction ${pending.transaction}) would be ${pending.phase === 'committed' ? 'finished' : 'undone'} first` : undefined
     return {layout, tool, fs, ...(recovered ? {recovered} : {}), release: async () => undefined}
@@ -110,7 +129,8 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
     for (const dir of [...created].reverse()) await mine.removeEmptyDir(dir)
   }
   try {
-    const recovered = await recoverInterrupted(ctx, fs, layout, tool)
+    const repaired = await repairRecords(ctx, fs, layout, tool, action)
+    const recovered = [...repaired, await recoverInterrupted(ctx, fs, layout, tool)].filter((r) => r !== undefined).join('; ') || undefined
     return {layout, tool, fs, ...(recovered ? {recovered} : {}), release}
   } catch (e) {
     await release()

@@ -10,8 +10,27 @@ function jsonType(value: unknown): string {
   return `a ${typeof value}`
 }
 
+/** JSON of `value`, cut at about `budget` characters; bounded in depth too, since a hostile manifest nests arrays 100 000 deep and JSON.stringify would overflow the stack. */
+function preview(value: unknown, budget: number, depth = 0): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? String(value)
+  if (depth >= 8 || budget <= 2) return Array.isArray(value) ? '[...]' : '{...}'
+  const parts: string[] = []
+  let used = 2
+  const entries = Array.isArray(value) ? value.map((v) => ['', v] as const) : Object.entries(value)
+  for (const [key, child] of entries) {
+    if (used >= budget) {
+      parts.push('...')
+      break
+    }
+    const part = (Array.isArray(value) ? '' : `${JSON.stringify(key)}:`) + preview(child, budget - used, depth + 1)
+    parts.push(part)
+    used += part.length + 1
+  }
+  return Array.isArray(value) ? `[${parts.join(',')}]` : `{${parts.join(',')}}`
+}
+
 function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
+  const text = preview(value, 80)
   return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }
 

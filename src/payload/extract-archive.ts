@@ -6,6 +6,7 @@ import {Parser, type ReadEntry} from 'tar'
 import {FormatError} from '../formats/format-error.js'
 import {DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits} from './archive-limits.js'
 import {checkSymlinkTarget, entryRefusal, entrySegments} from './entry-paths.js'
+import {SET_ID_BITS, setIdRefusal} from './set-id-bits.js'
 
 export interface ExtractedPayload {
   /** The directory the payload was unpacked into (0700). */
@@ -141,7 +142,8 @@ class PayloadWriter {
     if (size > this.limits.maxEntryBytes) throw entryRefusal('payload.entry-too-large', this.archive, name, `claims ${size} bytes, more than the ${this.limits.maxEntryBytes}-byte limit for one file`)
     if (this.fileBytes + size > this.limits.maxTotalBytes) throw entryRefusal('payload.too-large', this.archive, name, `takes the payload past the ${this.limits.maxTotalBytes}-byte limit`)
     this.fileBytes += size
-    // Only the owner's execute bit carries over; ownership, set-id bits and write access for others never do.
+    if (((entry.mode ?? 0) & SET_ID_BITS) !== 0) throw setIdRefusal(`${this.archive}: entry`, name, entry.mode ?? 0)
+    // Only the owner's execute bit carries over; ownership and write access for others never do.
     const mode = (entry.mode ?? 0) & 0o100 ? 0o755 : 0o644
     const fd = openSync(target, CREATE_FILE, 0o600)
     this.current = {fd, name, expected: size, written: 0, mode}

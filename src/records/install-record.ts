@@ -1,12 +1,15 @@
 import {FormatError} from '../formats/format-error.js'
-import {parseOwnJson, readOwnFile} from './own-json.js'
-import {isValidLabel, isValidName} from '../layout/names.js'
+import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
+import {installRecordProblem} from './record-schemas.js'
+
+export {installRecordProblem} from './record-schemas.js'
 
 /**
  * esdctl's record of what is installed for one daemon, at `layout.receipt` (root-only 0600).
  * `status` and `doctor` read it; keep the shape stable and bump schemaVersion on any change.
+ * The schema checked on every read is INSTALL_RECORD_SCHEMA (record-schemas.ts).
  */
 export interface InstallRecord {
   schemaVersion: 1
@@ -34,36 +37,22 @@ export interface InstallRecord {
   executable: string
   healthCheck?: {runningSeconds: number; command?: string[]}
   previous?: {version: string; build?: string}
+  /**
+   * ISO 8601; set when this record was rebuilt from the installed bundle, plist and links after the
+   * original was found damaged. `installedAt` is then the rebuild time and configHashes is empty
+   * (the shipped defaults are unknown, so every etc/ file counts as the admin's and is kept).
+   */
+  rebuiltAt?: string
 }
 
 export const RECORD_MODE = 0o600
 /** A record is a few kilobytes; config hashes of a thousand files stay far below this. */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024
 
-function isString(v: unknown): v is string {
-  return typeof v === 'string'
-}
-
-function isRecordOfStrings(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isString)
-}
-
-/** Checks the fields readers rely on; returns what is wrong, or undefined. */
-export function installRecordProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object'
-  const r = value as Record<string, unknown>
-  if (r['schemaVersion'] !== 1) return `schemaVersion is ${JSON.stringify(r['schemaVersion'])}, this esdctl reads 1`
-  if (!isValidName(r['name'])) return 'name is missing or invalid'
-  if (!isValidLabel(r['label'])) return 'label is missing or invalid'
-  for (const key of ['bundleId', 'teamId', 'version', 'installedAt', 'plistPath', 'executable']) {
-    if (!isString(r[key])) return `${key} is missing or not a string`
-  }
-  if (!Array.isArray(r['cdhashes']) || !r['cdhashes'].every((c) => typeof c === 'object' && c !== null && isString((c as {arch: unknown}).arch) && isString((c as {cdhash: unknown}).cdhash))) {
-    return 'cdhashes is not a list of {arch, cdhash}'
-  }
-  if (typeof r['signer'] !== 'object' || r['signer'] === null || !isString((r['signer'] as {kind: unknown}).kind)) return 'signer.kind is missing'
-  if (!isRecordOfStrings(r['configHashes'])) return 'configHashes is not a map of strings'
-  return undefined
+/** What to run when a record is damaged: any command that changes the daemon repairs it first. */
+export function recordRepairHint(name: string | undefined): string {
+  const who = name ?? 'NAME'
+  return `Any esdctl command that changes ${who}, run as root (for example \`sudo esdctl start ${who}\`, which leaves a running daemon alone), moves it aside and rebuilds it from the installed bundle, launchd plist and links`
 }
 
 export function parseInstallRecord(bytes: Buffer, path: string): InstallRecord {
@@ -77,13 +66,29 @@ export function serializeInstallRecord(record: InstallRecord): string {
   return JSON.stringify(record, null, 2) + '\n'
 }
 
-/** Reads a record at an explicit path (the receipt, or the rollback slot's copy). */
-export async function readInstallRecordAt(path: string, fs: RootFs = new RootFs()): Promise<InstallRecord | undefined> {
-  const bytes = await readOwnFile(fs, path, MAX_RECORD_BYTES, 'record', "esdctl's install record")
-  return bytes === undefined ? undefined : parseInstallRecord(bytes, path)
+/** Reads and checks a record at `path` without throwing for damage. */
+export function inspectInstallRecordAt(path: string, fs: RootFs = new RootFs()): Promise<RecordRead<InstallRecord>> {
+  return readRecordFile<InstallRecord>(fs, path, MAX_RECORD_BYTES, installRecordProblem)
 }
 
-/** The record of what is installed for this daemon; undefined when nothing is. Throws FormatError for a damaged record. */
+/**
+ * Reads a record at an explicit path (the receipt, or the rollback slot's copy); undefined when
+ * absent. Throws RecordDamagedError (a FormatError, `record.damaged`) naming the file, what is wrong
+ * and the command that repairs it.
+ */
+export async function readInstallRecordAt(path: string, fs: RootFs = new RootFs()): Promise<InstallRecord | undefined> {
+  const read = await inspectInstallRecordAt(path, fs)
+  if (read.state === 'damaged') throw new RecordDamagedError('record', path, read.problem, recordRepairHint(nameFromReceiptPath(path)))
+  return read.state === 'ok' ? read.value : undefined
+}
+
+/** `/…/opt/<name>/.esdctl/receipt.json` (or `…/previous/receipt.json`) → name, for messages. */
+function nameFromReceiptPath(path: string): string | undefined {
+  const match = /\/opt\/([^/]+)\/\.esdctl\//.exec(path)
+  return match?.[1]
+}
+
+/** The record of what is installed for this daemon; undefined when nothing is. Throws RecordDamagedError for a damaged record. */
 export function readInstallRecord(layout: PrefixLayout): Promise<InstallRecord | undefined> {
   return readInstallRecordAt(layout.receipt)
 }

@@ -1,8 +1,8 @@
-import {FormatError} from '../formats/format-error.js'
-import {parseOwnJson, readOwnFile} from './own-json.js'
-import {isValidLabel, isValidName} from '../layout/names.js'
+import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
 import {ToolPaths} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
+import {registryProblem} from './record-schemas.js'
+import {FormatError} from '../formats/format-error.js'
 
 /** One daemon esdctl installed. */
 export interface RegistryEntry {
@@ -19,20 +19,20 @@ interface RegistryFile {
 
 export const REGISTRY_MODE = 0o644
 const MAX_REGISTRY_BYTES = 4 * 1024 * 1024
-const MAX_ENTRIES = 10_000
 
+export const REGISTRY_REPAIR_HINT =
+  'Any esdctl command that changes a daemon, run as root (for example `sudo esdctl start NAME`, which leaves a running daemon alone), moves it aside and rebuilds it from the install records under /opt/*/.esdctl/'
+
+function entriesOf(file: RegistryFile): RegistryEntry[] {
+  return file.daemons.map((e) => ({name: e.name, label: e.label, prefix: e.prefix}))
+}
+
+/** Parses and checks registry bytes; throws FormatError `registry.malformed` naming the file. */
 export function parseRegistry(bytes: Buffer, path: string): RegistryEntry[] {
-  const file = parseOwnJson(bytes, path, 'registry') as Partial<RegistryFile> | null
-  if (typeof file !== 'object' || file === null || file.schemaVersion !== 1 || !Array.isArray(file.daemons) || file.daemons.length > MAX_ENTRIES) {
-    throw new FormatError('registry.malformed', `${path}: not an esdctl registry (schemaVersion 1 with a daemons list)`)
-  }
-  return file.daemons.map((entry, i) => {
-    const e = entry as Partial<RegistryEntry> | null
-    if (typeof e !== 'object' || e === null || !isValidName(e.name) || !isValidLabel(e.label) || typeof e.prefix !== 'string') {
-      throw new FormatError('registry.malformed', `${path}: daemons[${i}] needs a valid name, label and prefix`)
-    }
-    return {name: e.name, label: e.label, prefix: e.prefix}
-  })
+  const value = parseOwnJson(bytes, path, 'registry')
+  const problem = registryProblem(value)
+  if (problem !== undefined) throw new FormatError('registry.malformed', `${path}: ${problem}`)
+  return entriesOf(value as RegistryFile)
 }
 
 export function serializeRegistry(entries: readonly RegistryEntry[]): string {
@@ -49,9 +49,18 @@ export function withoutEntry(entries: readonly RegistryEntry[], name: string): R
   return entries.filter((e) => e.name !== name)
 }
 
-/** The daemons esdctl installed under `root` (default `/`); empty when none ever were. */
+/** Reads and checks the registry under `root` without throwing for damage. */
+export async function inspectRegistry(root = '/', fs: RootFs = new RootFs()): Promise<RecordRead<RegistryEntry[]>> {
+  const read = await readRecordFile<RegistryFile>(fs, new ToolPaths(root).registry, MAX_REGISTRY_BYTES, registryProblem)
+  return read.state === 'ok' ? {state: 'ok', value: entriesOf(read.value)} : read
+}
+
+/**
+ * The daemons esdctl installed under `root` (default `/`); empty when none ever were. Throws
+ * RecordDamagedError (`registry.damaged`) naming the file, what is wrong and the repairing command.
+ */
 export async function readRegistry(root = '/', fs: RootFs = new RootFs()): Promise<RegistryEntry[]> {
-  const path = new ToolPaths(root).registry
-  const bytes = await readOwnFile(fs, path, MAX_REGISTRY_BYTES, 'registry', "esdctl's registry")
-  return bytes === undefined ? [] : parseRegistry(bytes, path)
+  const read = await inspectRegistry(root, fs)
+  if (read.state === 'damaged') throw new RecordDamagedError('registry', read.path, read.problem, REGISTRY_REPAIR_HINT)
+  return read.state === 'ok' ? read.value : []
 }

@@ -46,6 +46,19 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     assert.deepEqual(snapshotTree(w.root), before)
   })
 
+  it('a payload file with the setuid or setgid bit: badInput naming it and the bit; refused, not stripped; nothing changes', async () => {
+    const w = world()
+    const payload = await w.payload('1.0.0')
+    mkdirSync(join(payload, 'lib'), {recursive: true})
+    writeFileSync(join(payload, 'lib', 'helper'), '#!/bin/sh\n')
+    chmodSync(join(payload, 'lib', 'helper'), 0o6755)
+    const before = snapshotTree(w.root)
+    const e = await refusal(() => lifecycle.install(w.ctx, payload))
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.match(e.message, /"lib\/helper" has the setuid and setgid bit \(mode 6755\); esdctl refuses set-id files/)
+    assert.deepEqual(snapshotTree(w.root), before)
+  })
+
   it('a group-writable parent: unsafeEnvironment naming the directory', async () => {
     const w = world()
     const payload = await w.payload('1.0.0')

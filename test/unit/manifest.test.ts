@@ -60,6 +60,15 @@ describe('manifest', () => {
     }
   })
 
+  it('a value nested 100 000 deep is an error naming the field, not a stack overflow (found by npm run fuzz)', () => {
+    const depth = 100_000
+    const value = JSON.parse(`{"name":"thed","label":"com.example.thed","bundleId":"com.example.thed","teamId":"ABCDE12345","ExitTimeOut":${'['.repeat(depth)}${']'.repeat(depth)}}`) as Record<string, unknown>
+    const result = validateManifest(value, FILE)
+    assert.ok('errors' in result)
+    assert.match(result.errors[0]!.message, /\/ExitTimeOut/)
+    assert.ok(result.errors[0]!.message.length < 400, result.errors[0]!.message)
+  })
+
   it('names the file and the missing field', () => {
     const value = minimal()
     delete value['teamId']

@@ -82,7 +82,7 @@ describe('payload .tar.gz extraction', () => {
       archive,
       tarball([
         {path: './', type: 'Directory'},
-        {path: 'thed.app/Contents/MacOS/thed', body: '#!/bin/sh\n', mode: 0o4777},
+        {path: 'thed.app/Contents/MacOS/thed', body: '#!/bin/sh\n', mode: 0o777},
         {path: 'thed.app/Contents/Info.plist', body: '<plist/>', mode: 0o666},
         {path: 'etc/', type: 'Directory', mode: 0o777},
         {path: 'etc/thed.conf', body: 'a=1\n'},
@@ -100,7 +100,7 @@ describe('payload .tar.gz extraction', () => {
     assert.equal(await readlink(join(dest, 'bin/thed')), '../thed.app/Contents/MacOS/thed')
     assert.equal(await readFile(join(dest, 'bin/thed'), 'utf8'), '#!/bin/sh\n')
     assert.equal((await stat(join(dest, 'share/same.conf'))).ino, (await stat(join(dest, 'etc/thed.conf'))).ino)
-    // Set-id bits and write access for others never survive; the owner's execute bit does.
+    // Write access for others never survives (set-id bits are refused, below); the owner's execute bit does.
     assert.equal((await stat(join(dest, 'thed.app/Contents/MacOS/thed'))).mode & 0o7777, 0o755)
     assert.equal((await stat(join(dest, 'thed.app/Contents/Info.plist'))).mode & 0o7777, 0o644)
     assert.equal((await stat(join(dest, 'etc'))).mode & 0o7777, 0o755)
@@ -154,6 +154,16 @@ describe('payload .tar.gz extraction', () => {
     await refused([{path: 'dev/null', type: 'CharacterDevice'}], 'payload.special-file', 'dev/null')
     await refused([{path: 'disk', type: 'BlockDevice'}], 'payload.special-file', 'disk')
     await refused([{path: 'pipe', type: 'FIFO'}], 'payload.special-file', 'pipe')
+  })
+
+  it('refuses a file with the setuid or setgid bit, saying which, rather than stripping it', async () => {
+    const e = await refused([{path: 'lib/helper', body: 'x', mode: 0o4755}], 'payload.set-id', 'lib/helper')
+    assert.match(e.message, /setuid bit \(mode 4755\).*chmod u-s,g-s/)
+    const g = await refused([{path: 'bin/tool', body: 'x', mode: 0o2755}], 'payload.set-id', 'bin/tool')
+    assert.match(g.message, /has the setgid bit/)
+    await writeFile(archive, tarball([{path: 'shared', type: 'Directory', mode: 0o2755}, {path: 'shared/file', body: 'y', mode: 0o644}]))
+    await extractPayloadArchive(archive, dest)
+    assert.equal((await stat(join(dest, 'shared', 'file'))).mode & 0o7777, 0o644, 'a setgid directory is not a set-id file')
   })
 
   it('refuses a file claiming a huge size before reading its data', async () => {

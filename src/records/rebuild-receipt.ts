@@ -1,0 +1,95 @@
+import {readlink} from 'node:fs/promises'
+import {join} from 'node:path'
+import type {RootFs} from '../adapters/root-fs.js'
+import {isFormatError} from '../formats/format-error.js'
+import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
+import {isValidLabel} from '../layout/names.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import type {VerifyOptions} from '../verify/verify-options.js'
+import {verifyPath} from '../verify/verify-path.js'
+import type {InstallRecord} from './install-record.js'
+
+const MAX_LAUNCHD_PLIST_BYTES = 1024 * 1024
+/** LaunchDaemons holds a few dozen plists on a real Mac; this bounds a hostile directory. */
+const MAX_PLISTS_SCANNED = 2000
+
+async function plistAt(fs: RootFs, path: string): Promise<PlistDict | undefined> {
+  try {
+    if (!(await fs.lstat(path))?.isFile()) return undefined
+    return parsePropertyListDict(await fs.readFile(path, MAX_LAUNCHD_PLIST_BYTES), path)
+  } catch (e) {
+    if (isFormatError(e) || typeof (e as NodeJS.ErrnoException).code === 'string') return undefined
+    throw e
+  }
+}
+
+/**
+ * The label of daemon `name` as launchd knows it: the plist in /Library/LaunchDaemons (rebased on
+ * `root`) whose Program is `/opt/<name>/<name>.app/Contents/MacOS/<name>` and whose file name is
+ * `<Label>.plist`. Used when both the registry and the receipt are damaged. Undefined when no
+ * plist, or more than one, says so.
+ */
+export async function labelFromLaunchDaemons(fs: RootFs, root: string, name: string): Promise<string | undefined> {
+  const probe = new PrefixLayout({name, label: 'esdctl.lookup', root})
+  const found = new Set<string>()
+  for (const file of (await fs.list(probe.launchDaemonsDir)).slice(0, MAX_PLISTS_SCANNED)) {
+    if (!file.endsWith('.plist')) continue
+    const dict = await plistAt(fs, join(probe.launchDaemonsDir, file))
+    const label = dict?.['Label']
+    if (isValidLabel(label) && `${label}.plist` === file && dict?.['Program'] === probe.system.executable) found.add(label)
+  }
+  return found.size === 1 ? [...found][0] : undefined
+}
+
+export type Rebuilt = {record: InstallRecord} | {why: string}
+
+/**
+ * An install record rebuilt from what is on disk, for the installed version (`current`: the
+ * bundle, the launchd plist, the bin link) or the rollback slot's (`slot`: the slot's bundle and
+ * its saved plist). The signature facts come from esdctl's own verifier (findings do not stop the
+ * rebuild: the record says what is there, not whether it is good; doctor judges). What the disk
+ * cannot tell is left out or marked: no health check, configHashes empty (so upgrades keep every
+ * etc/ file as the admin's), `rebuiltAt` set. `{why}` when the pieces do not add up to an install.
+ */
+export async function rebuildInstallRecord(fs: RootFs, layout: PrefixLayout, where: 'current' | 'slot', nowMs: number, verifyOptions?: VerifyOptions): Promise<Rebuilt> {
+  const app = where === 'current' ? layout.app : join(layout.rollbackSlot, `${layout.name}.app`)
+  const plistPath = where === 'current' ? layout.launchdPlist : layout.slotPlist
+  if (!(await fs.lstat(app))?.isDirectory()) return {why: `${app} is not there`}
+  const launchd = await plistAt(fs, plistPath)
+  if (launchd === undefined) return {why: `${plistPath} is missing or not a readable property list`}
+  if (launchd['Label'] !== layout.label) return {why: `${plistPath} has Label ${JSON.stringify(launchd['Label'])}, not ${layout.label}`}
+  if (launchd['Program'] !== layout.system.executable) return {why: `${plistPath} has Program ${JSON.stringify(launchd['Program'])}, not ${layout.system.executable}`}
+  if (where === 'current') {
+    const target = await readlink(layout.binLink).catch(() => undefined)
+    if (target !== layout.binLinkTarget) return {why: `${layout.binLink} is not esdctl's link to ${layout.binLinkTarget}`}
+  }
+  const info = await plistAt(fs, join(app, 'Contents', 'Info.plist'))
+  const bundleId = info?.['CFBundleIdentifier']
+  const version = info?.['CFBundleShortVersionString']
+  const build = info?.['CFBundleVersion']
+  if (typeof bundleId !== 'string' || typeof version !== 'string') return {why: `${app}/Contents/Info.plist has no CFBundleIdentifier or CFBundleShortVersionString`}
+  if (info?.['CFBundleExecutable'] !== layout.name) return {why: `${app}/Contents/Info.plist names CFBundleExecutable ${JSON.stringify(info?.['CFBundleExecutable'])}, not ${layout.name}`}
+  const report = await verifyPath(app, verifyOptions)
+  const first = report.slices[0]
+  if (first === undefined || first.teamId === undefined) return {why: `${app} has no signed code with a team id to record`}
+  const at = new Date(nowMs).toISOString()
+  const record: InstallRecord = {
+    schemaVersion: 1,
+    name: layout.name,
+    label: layout.label,
+    bundleId,
+    teamId: first.teamId,
+    version,
+    ...(typeof build === 'string' ? {build} : {}),
+    installedAt: at,
+    cdhashes: report.slices.filter((s) => s.cdhash !== undefined).map((s) => ({arch: s.arch, cdhash: s.cdhash!})),
+    signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {}), ...(first.signerSha256 !== undefined ? {leafSha256: first.signerSha256} : {})},
+    ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
+    ...(report.profile ? {profile: {uuid: report.profile.uuid, name: report.profile.name, expires: report.profile.expires ?? '', kind: report.profile.kind}} : {}),
+    configHashes: {},
+    plistPath: layout.system.launchdPlist,
+    executable: layout.system.executable,
+    rebuiltAt: at,
+  }
+  return {record}
+}

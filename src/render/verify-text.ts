@@ -15,6 +15,7 @@ const SECTIONS: Section[] = [
   {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
   {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
   {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle'},
+  {title: 'Notarization (stapled ticket)', prefixes: ['notarization.'], applies: r => r.notarization?.stapled === true},
   {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle'},
 ]
 
@@ -29,6 +30,7 @@ export function renderVerifyText(r: VerifyReport): string {
     const p = r.profile
     lines.push(`  profile: "${p.name}" ${p.kind}, ${p.appId ?? 'no app id'}, expires ${p.expires?.slice(0, 10) ?? 'never'}`)
   }
+  if (r.notarization) lines.push(`  notarization: ${notarizationLine(r.notarization)}`)
   lines.push('')
   const shown = new Set<Finding>()
   for (const section of SECTIONS) {
@@ -50,6 +52,12 @@ export function renderVerifyText(r: VerifyReport): string {
   const warnings = r.findings.filter(f => f.severity === 'warning').length
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
   return lines.join('\n')
+}
+
+function notarizationLine(n: NonNullable<VerifyReport['notarization']>): string {
+  if (!n.stapled) return 'no stapled ticket (Gatekeeper asks Apple online)'
+  const when = n.issuedAt ? `, issued ${n.issuedAt.slice(0, 10)}` : ''
+  return `${n.verified ? 'stapled ticket verified offline' : 'stapled ticket NOT verified'}${when}, lists ${n.cdhashes.length} hash${n.cdhashes.length === 1 ? '' : 'es'}`
 }
 
 function renderFinding(f: Finding): string[] {

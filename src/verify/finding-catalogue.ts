@@ -104,6 +104,11 @@ export const FINDING_CATALOGUE = {
   'profile.entitlement-not-allowed': {severity: 'error', title: 'a claimed entitlement is not allowed by the profile'},
   'profile.certificate-not-listed': {severity: 'error', title: "the signing certificate is not among the profile's DeveloperCertificates"},
 
+  'notarization.malformed': {severity: 'warning', title: 'the stapled notarization ticket cannot be read; macOS ignores it and asks Apple online'},
+  'notarization.signature-invalid': {severity: 'error', title: "the notarization ticket's signature does not verify: it was altered after Apple issued it"},
+  'notarization.untrusted': {severity: 'error', title: "the notarization ticket is not signed by Apple's ticket-signing certificate under Apple Root CA - G3"},
+  'notarization.not-covered': {severity: 'warning', title: 'the stapled ticket does not list the signed code: it belongs to another build'},
+
   'install.info-plist': {severity: 'error', title: "the payload bundle's Info.plist cannot be read"},
   'install.etc-not-a-file': {severity: 'error', title: "the payload's etc/ holds something other than files and directories"},
   'install.no-bundle': {severity: 'error', title: 'the payload has no bundle where the manifest says'},

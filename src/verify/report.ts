@@ -1,4 +1,5 @@
 import type {PlistDict} from '../formats/property-list.js'
+import type {NotarizationReport} from './check-notarization.js'
 import type {Finding} from './finding.js'
 import type {SignerKind} from './signer-kind.js'
 
@@ -40,4 +41,6 @@ export interface VerifyReport {
   findings: Finding[]
   slices: SliceReport[]
   profile?: ProfileReport
+  /** The stapled notarization ticket: bundles (Contents/CodeResources) and flat packages (appended). */
+  notarization?: NotarizationReport
 }

@@ -16,8 +16,8 @@ import {hashAlgorithmOf, type HashAlgorithm} from './hash-type.js'
  * - header, little-endian: magic `s8ch`, u32 version (1), u32 length of the certificate section,
  *   u32 length of the content section;
  * - certificate section: one DER SEQUENCE of X.509 certificates, leaf ("Software Ticket Signing") first;
- * - content section: magic `g8tk`, u16 version (2), u16 hash length (20), u32 (not interpreted),
- *   u32 entry count, u32 issue time (seconds since 1970), u32 (not interpreted), then `count` entries
+ * - content section: magic `g8tk`, u16 version (2), u16 hash length (20),
+ *   u32 entry count, u32 (not interpreted), u32 issue time (seconds since 1970), u32 (not interpreted), then `count` entries
  *   of one hash-type byte (the CodeDirectory hash types: 1 SHA-1, 2 SHA-256) and the 20-byte hash;
  * - signature: a DER ECDSA signature (SHA-256) over every byte before it, zero-padded to the end.
  */
@@ -75,7 +75,7 @@ export function parseNotarizationTicket(bytes: Buffer, what: string): Notarizati
   content.check(6, 2, 'hash length')
   const hashLength = content.buf.readUInt16LE(6)
   if (hashLength !== 20) throw new FormatError('ticket.hash-length', `${what}: hash length ${hashLength}, expected 20`)
-  const count = content.u32le(12, 'entry count')
+  const count = content.u32le(8, 'entry count')
   if (count > MAX_ENTRIES) throw new FormatError('ticket.too-many', `${what}: ${count} entries exceeds the limit of ${MAX_ENTRIES}`)
   const issuedAt = new Date(content.u32le(16, 'issue time') * 1000)
   const entries: TicketEntry[] = []

@@ -9,6 +9,7 @@ import type {ArtifactKind, VerifyReport} from './report.js'
 import {claimedRestricted} from './restricted-entitlements.js'
 import {verifyBinary} from './verify-binary.js'
 import {verifyBundle} from './verify-bundle.js'
+import {looksLikeXar} from '../formats/xar.js'
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
@@ -29,6 +30,14 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
     const v = await verifyBinary(path, path, {}, opts)
     report.findings.push(...v.findings, ...bareBinaryFindings(path, v.slices.map(s => s.report.entitlements)))
     report.slices = v.slices.map(s => s.report)
+  } else if (kind.kind === 'package') {
+    // Loaded only for packages, so verifying a bundle does not pay for the xar, cpio and payload code.
+    const {verifyPackage} = await import('./verify-package.js')
+    const v = await verifyPackage(path, opts, item => verifyPath(item, opts))
+    report.findings.push(...v.findings)
+    if (v.package) report.package = v.package
+    if (v.notarization) report.notarization = v.notarization
+    report.items = v.items
   } else if (kind.kind === 'profile') {
     await verifyProfileFile(path, opts.now, report, opts)
   }
@@ -91,6 +100,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
   if (isMachOMagic(head)) return {kind: 'macho'}
+  if (looksLikeXar(head)) return {kind: 'package'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
 }

@@ -13,7 +13,7 @@ export function writeTicket(opts: {identity: TestIdentity; entries: Array<{hashT
   content.write('g8tk', 0, 'latin1')
   content.writeUInt16LE(2, 4)
   content.writeUInt16LE(20, 6)
-  content.writeUInt32LE(opts.entries.length, 12)
+  content.writeUInt32LE(opts.entries.length, 8)
   content.writeUInt32LE(Math.floor(opts.issuedAt.getTime() / 1000), 16)
   opts.entries.forEach((e, i) => {
     content[24 + i * 21] = e.hashType

@@ -88,6 +88,15 @@ export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: Payloa
   return {items, findings}
 }
 
+/**
+ * A problem writing the temporary copy (too large, a member under a link, the disk): the item goes
+ * unchecked. A FormatError from the payload itself is not one: it propagates and ends the scan.
+ */
+function isStagingError(err: unknown): boolean {
+  if (isFormatError(err)) return err.code.startsWith('stage.')
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'
+}
+
 /** AppleDouble (`._name`, magic 00 05 16 07): how pkgbuild's cpio carries a file's extended attributes. */
 const APPLE_DOUBLE_MAGIC = Buffer.from([0x00, 0x05, 0x16, 0x07])
 
@@ -118,7 +127,7 @@ async function stageMember(c: Staging, e: CpioEntry, rel: string): Promise<void>
       await c.stage.addFile(rel, all)
     }
   } catch (err) {
-    if (!isFormatError(err) && !(err instanceof Error && 'code' in err)) throw err
+    if (!isStagingError(err)) throw err
     c.problem = (err as Error).message
   }
 }
@@ -130,7 +139,7 @@ async function bareExecutable(ctx: PayloadScanContext, e: CpioEntry, max: number
   const c: Staging = {root: e.path, stage: await StagedTree.create(max)}
   try {
     await c.stage.addFile(basename(e.path), all).catch(err => {
-      if (!isFormatError(err) && !(err instanceof Error && 'code' in err)) throw err
+      if (!isStagingError(err)) throw err
       c.problem = (err as Error).message
     })
     return await judge(ctx, c, basename(e.path), 'macho')

@@ -112,9 +112,21 @@ async function verifyOpenPackage(path: string, file: RandomAccessFile, opts: Res
     const judged = checkStapledTicket(bytes, `${path} (stapled ticket)`, subjects, opts.trust)
     pkg.notarization = judged.report
     ctx.findings.push(...judged.findings)
+  } else if (await damagedTicketRegion(ctx, toc)) {
+    pkg.notarization = {stapled: true, verified: false, cdhashes: []}
+    ctx.findings.push(finding('notarization.malformed', path, `${path}: a stapled-ticket region follows the archive but its closing trailer is missing (the file was cut short); macOS ignores it and asks Apple online`, 'Download the package again, or staple it again (xcrun stapler staple <pkg>).'))
   }
   for (const item of members.items) ctx.findings.push(...item.findings)
   return {findings: ctx.findings, package: pkg, items: members.items, notarization: pkg.notarization}
+}
+
+/** True when what follows the heap's last byte is a `t8lr` terminator trailer but the file does not end with a ticket trailer. */
+async function damagedTicketRegion(ctx: Ctx, toc: XarToc): Promise<boolean> {
+  const regions = [toc.checksum, toc.signature, toc.xSignature].filter(r => r !== undefined).map(r => r.offset + r.size)
+  const heapEnd = Math.max(0, ...regions, ...toc.entries.map(e => (e.data ? e.data.offset + e.data.length : 0)))
+  const at = ctx.header.heapStart + heapEnd
+  if (at + TRAILER_BYTES > ctx.file.size) return false
+  return (await ctx.file.read(at, 4, 'the bytes after the heap')).toString('latin1') === 't8lr'
 }
 
 async function readHeap(ctx: Ctx, offset: number, size: number, what: string): Promise<Buffer> {
@@ -225,6 +237,7 @@ async function readMember(ctx: Ctx, entry: XarEntry, consume: (chunks: AsyncIter
   if (digests.extractedBytes !== data.size) {
     ctx.findings.push(finding('package.checksum-mismatch', shown, `${shown}: decodes to ${digests.extractedBytes} bytes but the table of contents says ${data.size}`, 'Rebuild and sign the package again; ship it unmodified.'))
   }
+  if (consumerError) report(consumerError)
 }
 
 async function collect(chunks: AsyncIterable<Buffer>, max: number, member: string, pkg: string): Promise<string> {

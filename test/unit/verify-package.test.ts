@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -171,6 +172,28 @@ describe('esdctl verify on flat installer packages', function () {
       // An ECDSA Application leaf cannot make an RSA xar signature: both the kind and the signature are refused.
       const r = await verifyBytes(resignXar(splitXar(bytes), {...app, privateKey: (await pki.developerIdInstaller('FORGED0001')).privateKey}), 'app-signed.pkg', pki.trust)
       assert.ok(ids(r).includes('package.signer-kind'), ids(r).join())
+    })
+
+    it('a product archive (Distribution + the real component in a folder), re-signed: components, product id, contained code', async function () {
+      const {bytes} = await original(this)
+      const parts = splitXar(bytes)
+      const distribution = Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<installer-gui-script minSpecVersion="2"><title>Karabiner</title><product id="org.pqrs.product" version="6.10.0"/><pkg-ref id="org.pqrs.Karabiner-DriverKit-VirtualHIDDevice" version="6.10.0">#Karabiner.pkg</pkg-ref></installer-gui-script>\n')
+      const sha1 = createHash('sha1').update(distribution).digest('hex')
+      const first = parts.tocXml.indexOf('<file ')
+      const last = parts.tocXml.lastIndexOf('</file>') + '</file>'.length
+      parts.tocXml = `${parts.tocXml.slice(0, first)}<file id="100"><name>Karabiner.pkg</name><type>directory</type>${parts.tocXml.slice(first, last)}</file>` +
+        `<file id="101"><name>Distribution</name><type>file</type><data><offset>${parts.heap.length}</offset><length>${distribution.length}</length><size>${distribution.length}</size>` +
+        `<encoding style="application/octet-stream"/><archived-checksum style="sha1">${sha1}</archived-checksum><extracted-checksum style="sha1">${sha1}</extracted-checksum></data></file>${parts.tocXml.slice(last)}`
+      parts.heap = Buffer.concat([parts.heap, distribution])
+      const pki = await createTestPki()
+      const r = await verifyBytes(resignXar(parts, await pki.developerIdInstaller('FORGED0001')), 'product.pkg', pki.trust)
+      assert.deepEqual(ids(r, 'package.'), [])
+      const p = r.package!
+      assert.equal(p.format, 'product-archive')
+      assert.equal(p.identifier, 'org.pqrs.product')
+      assert.deepEqual(p.components.map(c => [c.path, c.identifier, c.version, c.installLocation]), [['Karabiner.pkg', 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice', '6.10.0', '/']])
+      assert.deepEqual(p.scripts, ['Karabiner.pkg/Scripts/postinstall', 'Karabiner.pkg/Scripts/preinstall'])
+      assert.deepEqual(r.items!.map(i => i.path), [`Karabiner.pkg/${DAEMON}`, `Karabiner.pkg/${MANAGER}`])
     })
 
     it('a payload that inflates past the bound is package.too-large, checked without inflating the rest', async function () {

@@ -102,7 +102,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
   if (isMachOMagic(head)) return {kind: 'macho'}
   if (looksLikeXar(head)) return {kind: 'package'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
-  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle, a provisioning profile nor an installer package`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
 }
 
 function isFsError(e: unknown): e is NodeJS.ErrnoException {

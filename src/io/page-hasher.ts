@@ -141,9 +141,10 @@ export function warmPageHashing(): void {
  * file that large, a folder whose Contents/MacOS holds that much, or a package whose compressed size
  * alone is that large. Everyday inputs (a daemon of a few megabytes, a profile) never pay for idle
  * workers' start-up and memory. Reads nothing but directory entries and sizes; never throws.
+ * Returns whether it started them.
  */
-export function warmPageHashingFor(path: string | undefined): void {
-  if (path === undefined) return
+export function warmPageHashingFor(path: string | undefined): boolean {
+  if (path === undefined) return false
   try {
     const st = statSync(path)
     let bytes = st.size
@@ -151,8 +152,11 @@ export function warmPageHashingFor(path: string | undefined): void {
       const macos = join(path, 'Contents', 'MacOS')
       bytes = readdirSync(macos).reduce((sum, name) => sum + statSync(join(macos, name), {throwIfNoEntry: false})!.size, 0)
     }
-    if (bytes > PARALLEL_THRESHOLD_BYTES) warmPageHashing()
+    if (bytes <= PARALLEL_THRESHOLD_BYTES || workersFor(bytes, 'auto') === 0) return false
+    warmPageHashing()
+    return true
   } catch {
     // unreadable or not a bundle: the verifier will say so; hashing falls back to prewarmPageHashing
+    return false
   }
 }

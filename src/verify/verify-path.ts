@@ -9,6 +9,7 @@ import type {ArtifactKind, VerifyReport} from './report.js'
 import {claimedRestricted} from './restricted-entitlements.js'
 import {verifyBinary} from './verify-binary.js'
 import {verifyBundle} from './verify-bundle.js'
+import {unsupportedContainer} from './unsupported-container.js'
 import {looksLikeXar} from '../formats/xar.js'
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
@@ -88,10 +89,12 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
   }
   const head = Buffer.alloc(4)
+  let size = 0
   try {
     const fh = await open(path, 'r')
     try {
       await fh.read(head, 0, 4, 0)
+      size = (await fh.stat()).size
     } finally {
       await fh.close()
     }
@@ -102,6 +105,8 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
   if (isMachOMagic(head)) return {kind: 'macho'}
   if (looksLikeXar(head)) return {kind: 'package'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
+  const container = await unsupportedContainer(path, head, size)
+  if (container) return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${container.what}, which esdctl does not open`, container.fix)}
   return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle, a provisioning profile nor an installer package`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
 }
 

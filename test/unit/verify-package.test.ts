@@ -209,3 +209,26 @@ describe('esdctl verify on flat installer packages', function () {
     })
   })
 })
+
+describe('containers esdctl does not open yet', function () {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-containers-'))
+  })
+  after(async () => rm(dir, {recursive: true, force: true}))
+
+  for (const [name, bytes, said, how] of [
+    ['image.dmg', Buffer.concat([Buffer.alloc(4096, 7), Buffer.from('koly'), Buffer.alloc(508)]), /a disk image \(\.dmg\)/, /hdiutil attach/],
+    ['app.zip', Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(100)]), /a zip archive/, /ditto -x -k/],
+    ['app.tar.gz', Buffer.concat([Buffer.from('1f8b08', 'hex'), Buffer.alloc(100)]), /gzip-compressed/, /tar -xzf/],
+  ] as const) {
+    it(`${name}: input.unknown-kind (exit 4) saying what it is and how to check its contents`, async () => {
+      const path = join(dir, name)
+      await writeFile(path, bytes)
+      const r = await verifyPath(path)
+      assert.deepEqual(r.findings.map(f => f.id), ['input.unknown-kind'])
+      assert.match(r.findings[0]!.message, said)
+      assert.match(r.findings[0]!.fix!, how)
+    })
+  }
+})

@@ -32,6 +32,7 @@ export function renderVerifyText(r: VerifyReport): string {
     lines.push(`  profile: "${p.name}" ${p.kind}, ${p.appId ?? 'no app id'}, expires ${p.expires?.slice(0, 10) ?? 'never'}`)
   }
   if (r.package) lines.push(...packageLines(r))
+  lines.push(...itemLines(r))
   if (r.notarization) lines.push(`  notarization: ${notarizationLine(r.notarization)}`)
   lines.push('')
   const shown = new Set<Finding>()
@@ -61,6 +62,11 @@ function packageLines(r: VerifyReport): string[] {
   const lines = [`  package: ${p.identifier ?? '?'} ${p.version ?? ''} (${p.format})${p.installLocation ? `, installs to ${p.installLocation}` : ''}`.replace(/ +\(/, ' (')]
   lines.push(`  signed: ${p.signer}${p.signerName ? ` — ${p.signerName}` : ''}${p.timestamp ? `, secure timestamp ${p.timestamp.slice(0, 10)}` : ', no secure timestamp'}`)
   lines.push(`  scripts: ${p.scripts.length ? p.scripts.join(', ') : 'none'}`)
+  return lines
+}
+
+function itemLines(r: VerifyReport): string[] {
+  const lines: string[] = []
   for (const item of r.items ?? []) {
     const errors = item.findings.filter(f => f.severity === 'error').length
     const verdict = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'ok'

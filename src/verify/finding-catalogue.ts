@@ -35,6 +35,8 @@ export const FINDING_CATALOGUE = {
   'input.unreadable': {severity: 'error', title: 'the path cannot be read', fix: 'Check the path and that you may read it.'},
   'input.unknown-kind': {severity: 'error', title: 'neither a bundle, a Mach-O file nor a provisioning profile', fix: INPUT},
 
+  'input.item-unchecked': {severity: 'warning', title: 'a code item in a folder cannot be verified by esdctl yet'},
+
   'macho.not-macho': {severity: 'error', title: 'the file is not a Mach-O image', fix: 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.'},
   'macho.malformed': {severity: 'error', title: 'a slice is not a well-formed Mach-O image', fix: 'The file is damaged or not a macOS executable; rebuild it.'},
 

@@ -33,7 +33,7 @@ export interface ProfileReport {
   entitlements: PlistDict
 }
 
-export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'package' | 'unknown'
+export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'package' | 'folder' | 'unknown'
 
 export interface VerifyReport {
   ok: boolean
@@ -46,6 +46,6 @@ export interface VerifyReport {
   notarization?: NotarizationReport
   /** A flat installer package (.pkg): what it installs, who signed it. */
   package?: PackageReport
-  /** A package's contained code: one entry per bundle or Mach-O file in its payloads. */
+  /** A package's or a folder's contained code: one entry per bundle or Mach-O file in its payloads or below it. */
   items?: ContainedItemReport[]
 }

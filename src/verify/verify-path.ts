@@ -39,6 +39,11 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
     if (v.package) report.package = v.package
     if (v.notarization) report.notarization = v.notarization
     report.items = v.items
+  } else if (kind.kind === 'folder') {
+    const {verifyFolder} = await import('./verify-folder.js')
+    const v = await verifyFolder(path, item => verifyPath(item, opts))
+    report.findings.push(...v.findings)
+    report.items = v.items
   } else if (kind.kind === 'profile') {
     await verifyProfileFile(path, opts.now, report, opts)
   }
@@ -86,7 +91,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
       const hasContents = await stat(join(root, 'Contents')).then(s => s.isDirectory(), () => false)
       if (hasContents && (root === path || basename(path) === 'Contents')) return {kind: 'bundle', root}
     }
-    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+    return {kind: 'folder'}
   }
   const head = Buffer.alloc(4)
   let size = 0

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseCertificate} from '../../src/formats/certificate.js'
@@ -11,7 +12,7 @@ import type {VerifyReport} from '../../src/verify/report.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPackage} from '../../src/verify/verify-package.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
-import {realPackage} from '../support/real-shipped.js'
+import {REAL_BUNDLES_DIR, realPackage} from '../support/real-shipped.js'
 import {createTestPki} from '../support/test-pki.js'
 import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
 
@@ -231,4 +232,37 @@ describe('containers esdctl does not open yet', function () {
       assert.match(r.findings[0]!.fix!, how)
     })
   }
+})
+
+describe('a plain folder holding bundles and Mach-O files', function () {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-folder-'))
+  })
+  after(async () => rm(dir, {recursive: true, force: true}))
+
+  it('verifies each item it holds in one report: the real Opera bundle, a bare executable, not the text beside them', async function () {
+    const opera = join(REAL_BUNDLES_DIR, 'Opera Beta Installer.app')
+    if (!existsSync(opera)) this.skip()
+    const folder = join(dir, 'build')
+    await cp(opera, join(folder, 'apps', 'Opera Beta Installer.app'), {recursive: true})
+    await cp(join(opera, 'Contents', 'MacOS', 'package_copy'), join(folder, 'bin', 'package_copy'))
+    await writeFile(join(folder, 'README.txt'), 'not code')
+    const r = await verifyPath(folder)
+    assert.equal(r.kind, 'folder')
+    assert.deepEqual(r.items!.map(i => [i.path, i.kind, i.slices.map(s => s.identifier)]), [
+      ['apps/Opera Beta Installer.app', 'bundle', ['com.operasoftware.Installer.OperaNext']],
+      ['bin/package_copy', 'macho', ['com.operasoftware.package_copy']],
+    ])
+    assert.equal(r.items![0]!.notarization?.verified, true)
+    assert.equal(r.ok, true)
+    assert.match(renderVerifyText(r), /contains apps\/Opera Beta Installer\.app \(bundle\): x86_64 — ok/)
+  })
+
+  it('a folder with no code in it: input.unknown-kind', async () => {
+    await mkdir(join(dir, 'empty'), {recursive: true})
+    await writeFile(join(dir, 'empty', 'notes.txt'), 'x')
+    const r = await verifyPath(join(dir, 'empty'))
+    assert.deepEqual(r.findings.map(f => f.id), ['input.unknown-kind'])
+  })
 })

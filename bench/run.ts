@@ -14,6 +14,7 @@ import {coldStreamingHashPages, createHashPerPage, oneShotPerPage, streamingHash
 import {peakMemoryOfHashing, peakMemoryOfVerify, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
 import {startupBench} from './startup.js'
+import {everydayVerifyBench} from './everyday-verify.js'
 import {upgradeDowntimeBench} from './upgrade-downtime.js'
 import {verifyWholeFile, writeSignedBenchBinary} from './verify-cases.js'
 
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     console.log('')
 
     met.push(await startupBench())
+    met.push(await everydayVerifyBench())
     met.push(await upgradeDowntimeBench())
 
     const code = await readFile(path)

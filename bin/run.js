@@ -42,7 +42,9 @@ if (exitCode !== undefined) {
 } else {
   // Verifying a large file hashes its pages on worker threads too; booting them now hides their
   // start-up behind oclif's. Idle workers do not keep the process alive.
-  if (process.argv[2] === 'verify' || process.argv[2] === 'doctor') (await import('../dist/src/io/page-hasher.js')).warmPageHashing()
+  // Only for inputs that large: idle workers cost an everyday verify more start-up and memory than it saves.
+  if (process.argv[2] === 'verify') (await import('../dist/src/io/page-hasher.js')).warmPageHashingFor(process.argv.slice(3).find((a) => !a.startsWith('-')))
+  if (process.argv[2] === 'doctor') (await import('../dist/src/io/page-hasher.js')).warmPageHashing()
   const {execute} = await import('@oclif/core/execute')
   // Only esdctl's own plugins: oclif would otherwise load "user" and "linked" plugins from the
   // invoking user's data directory (ESDCTL_DATA_DIR, ~/.local/share/esdctl), i.e. run a user's code as root.

@@ -79,7 +79,24 @@ export function describeCertificate(der: Buffer): CertificateInfo {
   return parseCertificate(der).info
 }
 
+/**
+ * The same few Apple certificates come back in every slice's CMS, the profile and its timestamp
+ * tokens; decoding one costs far more than hashing it. Parsed certificates are never mutated.
+ */
+const recentlyParsed = new Map<string, ParsedCertificate>()
+const RECENT_LIMIT = 64
+
 export function parseCertificate(der: Buffer): ParsedCertificate {
+  const key = createHash('sha256').update(der).digest('base64')
+  const known = recentlyParsed.get(key)
+  if (known) return known
+  const parsed = parseCertificateUncached(der)
+  if (recentlyParsed.size >= RECENT_LIMIT) recentlyParsed.delete(recentlyParsed.keys().next().value!)
+  recentlyParsed.set(key, parsed)
+  return parsed
+}
+
+function parseCertificateUncached(der: Buffer): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_BYTES) {
     throw new FormatError('certificate.too-large', `certificate of ${der.length} bytes exceeds the ${MAX_CERTIFICATE_BYTES}-byte limit`)
   }

@@ -1,3 +1,5 @@
+import {join} from 'node:path'
+import {readdirSync, statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import {open} from 'node:fs/promises'
 import {FormatError} from '../formats/format-error.js'
@@ -132,4 +134,29 @@ export function prewarmPageHashing(fileBytes: number, opts: PageHashOptions = {}
 export function warmPageHashing(): void {
   const n = workersFor(PARALLEL_THRESHOLD_BYTES + 1, 'auto')
   if (n > 0) PageHashPool.shared(n)
+}
+
+/**
+ * Boots the workers ahead of need only when `path` can hold code past the parallel threshold: a
+ * file that large, a folder whose Contents/MacOS holds that much, or a package whose compressed size
+ * alone is that large. Everyday inputs (a daemon of a few megabytes, a profile) never pay for idle
+ * workers' start-up and memory. Reads nothing but directory entries and sizes; never throws.
+ * Returns whether it started them.
+ */
+export function warmPageHashingFor(path: string | undefined): boolean {
+  if (path === undefined) return false
+  try {
+    const st = statSync(path)
+    let bytes = st.size
+    if (st.isDirectory()) {
+      const macos = join(path, 'Contents', 'MacOS')
+      bytes = readdirSync(macos).reduce((sum, name) => sum + statSync(join(macos, name), {throwIfNoEntry: false})!.size, 0)
+    }
+    if (bytes <= PARALLEL_THRESHOLD_BYTES || workersFor(bytes, 'auto') === 0) return false
+    warmPageHashing()
+    return true
+  } catch {
+    // unreadable or not a bundle: the verifier will say so; hashing falls back to prewarmPageHashing
+    return false
+  }
 }

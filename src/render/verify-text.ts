@@ -12,9 +12,11 @@ interface Section {
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown'},
   {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle'},
+  {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
   {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
   {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
   {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle'},
+  {title: 'Notarization (stapled ticket)', prefixes: ['notarization.'], applies: r => r.notarization?.stapled === true},
   {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle'},
 ]
 
@@ -29,6 +31,9 @@ export function renderVerifyText(r: VerifyReport): string {
     const p = r.profile
     lines.push(`  profile: "${p.name}" ${p.kind}, ${p.appId ?? 'no app id'}, expires ${p.expires?.slice(0, 10) ?? 'never'}`)
   }
+  if (r.package) lines.push(...packageLines(r))
+  lines.push(...itemLines(r))
+  if (r.notarization) lines.push(`  notarization: ${notarizationLine(r.notarization)}`)
   lines.push('')
   const shown = new Set<Finding>()
   for (const section of SECTIONS) {
@@ -50,6 +55,30 @@ export function renderVerifyText(r: VerifyReport): string {
   const warnings = r.findings.filter(f => f.severity === 'warning').length
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
   return lines.join('\n')
+}
+
+function packageLines(r: VerifyReport): string[] {
+  const p = r.package!
+  const lines = [`  package: ${p.identifier ?? '?'} ${p.version ?? ''} (${p.format})${p.installLocation ? `, installs to ${p.installLocation}` : ''}`.replace(/ +\(/, ' (')]
+  lines.push(`  signed: ${p.signer}${p.signerName ? ` — ${p.signerName}` : ''}${p.timestamp ? `, secure timestamp ${p.timestamp.slice(0, 10)}` : ', no secure timestamp'}`)
+  lines.push(`  scripts: ${p.scripts.length ? p.scripts.join(', ') : 'none'}`)
+  return lines
+}
+
+function itemLines(r: VerifyReport): string[] {
+  const lines: string[] = []
+  for (const item of r.items ?? []) {
+    const errors = item.findings.filter(f => f.severity === 'error').length
+    const verdict = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'ok'
+    lines.push(`  contains ${item.path} (${item.kind}): ${item.slices.map(s => s.arch).join(', ') || 'no signed slice'} — ${verdict}`)
+  }
+  return lines
+}
+
+function notarizationLine(n: NonNullable<VerifyReport['notarization']>): string {
+  if (!n.stapled) return 'no stapled ticket (Gatekeeper asks Apple online)'
+  const when = n.issuedAt ? `, issued ${n.issuedAt.slice(0, 10)}` : ''
+  return `${n.verified ? 'stapled ticket verified offline' : 'stapled ticket NOT verified'}${when}, lists ${n.cdhashes.length} hash${n.cdhashes.length === 1 ? '' : 'es'}`
 }
 
 function renderFinding(f: Finding): string[] {

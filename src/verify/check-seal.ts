@@ -4,6 +4,7 @@ import {fileDigest} from '../io/file-digest.js'
 import type {TreeEntry} from '../io/bundle-tree.js'
 import type {FindingId} from './finding-catalogue.js'
 import {finding, type Finding} from './finding.js'
+import {STAPLED_TICKET_REL} from './bundle-ticket.js'
 
 const RESEAL = 'Sign the bundle again after the last change to its contents (codesign --force … <name>.app), and ship it unmodified.'
 
@@ -42,7 +43,8 @@ export async function checkSeal(ctx: SealContext): Promise<Finding[]> {
   }
 
   for (const e of onDisk.values()) {
-    if (e.rel === ctx.mainExecutable || e.rel.startsWith('_CodeSignature/') || ctx.seal.files.has(e.rel) || insideSealedDir(e.rel)) continue
+    // The seal itself and the stapled ticket (written after signing) lie outside the seal (DESIGN §4).
+    if (e.rel === ctx.mainExecutable || e.rel.startsWith('_CodeSignature/') || e.rel === STAPLED_TICKET_REL || ctx.seal.files.has(e.rel) || insideSealedDir(e.rel)) continue
     const rule = ruleFor(ctx.seal.rules, e.rel)
     if (ctx.seal.rules.length > 0 && (!rule || rule.omit)) continue
     out.push(finding('seal.added', ctx.display(e.rel),

@@ -36,6 +36,8 @@ export const FINDING_CATALOGUE = {
   'input.unreadable': {severity: 'error', title: 'the path cannot be read', fix: 'Check the path and that you may read it.'},
   'input.unknown-kind': {severity: 'error', title: 'neither a bundle, a Mach-O file nor a provisioning profile', fix: INPUT},
 
+  'input.item-unchecked': {severity: 'warning', title: 'a code item in a folder cannot be verified by esdctl yet'},
+
   'macho.not-macho': {severity: 'error', title: 'the file is not a Mach-O image', fix: 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.'},
   'macho.malformed': {severity: 'error', title: 'a slice is not a well-formed Mach-O image', fix: 'The file is damaged or not a macOS executable; rebuild it.'},
 
@@ -104,6 +106,24 @@ export const FINDING_CATALOGUE = {
   'profile.team-mismatch': {severity: 'error', title: 'the team ids of profile, CodeDirectory, certificate and entitlements disagree'},
   'profile.entitlement-not-allowed': {severity: 'error', title: 'a claimed entitlement is not allowed by the profile'},
   'profile.certificate-not-listed': {severity: 'error', title: "the signing certificate is not among the profile's DeveloperCertificates"},
+
+  'notarization.malformed': {severity: 'warning', title: 'the stapled notarization ticket cannot be read; macOS ignores it and asks Apple online'},
+  'notarization.signature-invalid': {severity: 'error', title: "the notarization ticket's signature does not verify: it was altered after Apple issued it"},
+  'notarization.untrusted': {severity: 'error', title: "the notarization ticket is not signed by Apple's ticket-signing certificate under Apple Root CA - G3"},
+  'notarization.not-covered': {severity: 'warning', title: 'the stapled ticket does not list the signed code: it belongs to another build'},
+
+  'package.malformed': {severity: 'error', title: 'the installer package (xar) cannot be read: header, table of contents or a member is damaged'},
+  'package.toc-checksum-mismatch': {severity: 'error', title: 'the table of contents does not match its checksum: the package was altered'},
+  'package.checksum-mismatch': {severity: 'error', title: "a member's archived or extracted checksum differs from the table of contents"},
+  'package.unsigned': {severity: 'error', title: 'the package is not signed; Gatekeeper refuses it'},
+  'package.signature-invalid': {severity: 'error', title: "the package's RSA or CMS signature does not verify over the TOC checksum"},
+  'package.untrusted': {severity: 'error', title: "the package's signing chain does not reach a pinned Apple root"},
+  'package.certificate-expired': {severity: 'error', title: "the package's certificate expired and no valid secure timestamp vouches for the signing time"},
+  'package.signatures-disagree': {severity: 'error', title: 'the RSA and CMS signatures name different signers'},
+  'package.signer-kind': {severity: 'error', title: 'the package is not signed with a Developer ID Installer certificate'},
+  'package.payload-unreadable': {severity: 'error', title: 'a Payload or Scripts archive cannot be decoded (not gzip/pbzx cpio, truncated, unsafe path)'},
+  'package.too-large': {severity: 'error', title: "a member or payload inflates past esdctl's bound: treat it as hostile"},
+  'package.item-unchecked': {severity: 'warning', title: 'code inside the payload could not be checked'},
 
   'install.info-plist': {severity: 'error', title: "the payload bundle's Info.plist cannot be read"},
   'install.etc-not-a-file': {severity: 'error', title: "the payload's etc/ holds something other than files and directories"},

@@ -1,5 +1,7 @@
 import type {PlistDict} from '../formats/property-list.js'
+import type {NotarizationReport} from './check-notarization.js'
 import type {Finding} from './finding.js'
+import type {ContainedItemReport, PackageReport} from './package-report.js'
 import type {SignerKind} from './signer-kind.js'
 
 /** The shape `esdctl verify --json` prints; documented in the README. Keep it stable. */
@@ -31,7 +33,7 @@ export interface ProfileReport {
   entitlements: PlistDict
 }
 
-export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'unknown'
+export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'package' | 'folder' | 'unknown'
 
 export interface VerifyReport {
   ok: boolean
@@ -40,4 +42,10 @@ export interface VerifyReport {
   findings: Finding[]
   slices: SliceReport[]
   profile?: ProfileReport
+  /** The stapled notarization ticket: bundles (Contents/CodeResources) and flat packages (appended). */
+  notarization?: NotarizationReport
+  /** A flat installer package (.pkg): what it installs, who signed it. */
+  package?: PackageReport
+  /** A package's or a folder's contained code: one entry per bundle or Mach-O file in its payloads or below it. */
+  items?: ContainedItemReport[]
 }

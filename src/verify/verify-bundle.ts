@@ -8,6 +8,8 @@ import {walkTree, type TreeEntry} from '../io/bundle-tree.js'
 import {looksLikeMachO} from '../io/macho-sniff.js'
 import {checkProfileAuthorises, checkProfileItself, profileReport} from './check-profile.js'
 import {checkSeal} from './check-seal.js'
+import {checkBundleTicket} from './bundle-ticket.js'
+import type {NotarizationReport} from './check-notarization.js'
 import {finding, type Finding} from './finding.js'
 import type {ProfileReport, SliceReport} from './report.js'
 import {claimedCapabilities, claimedRestricted} from './restricted-entitlements.js'
@@ -18,6 +20,7 @@ export interface BundleVerification {
   findings: Finding[]
   slices: SliceReport[]
   profile?: ProfileReport
+  notarization?: NotarizationReport
 }
 
 /**
@@ -106,7 +109,9 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
       findings.push(finding('profile.malformed', profilePath, `${profilePath}: not a provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
     }
   }
-  return {findings, slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {})}
+  const ticket = await checkBundleTicket(contents, shown, mainRel, exe.slices, opts.trust)
+  findings.push(...ticket.findings)
+  return {findings, slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {}), notarization: ticket.report}
 }
 
 async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: Buffer; findings: Finding[]}> {

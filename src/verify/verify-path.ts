@@ -9,6 +9,8 @@ import type {ArtifactKind, VerifyReport} from './report.js'
 import {claimedRestricted} from './restricted-entitlements.js'
 import {verifyBinary} from './verify-binary.js'
 import {verifyBundle} from './verify-bundle.js'
+import {unsupportedContainer} from './unsupported-container.js'
+import {looksLikeXar} from '../formats/xar.js'
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
@@ -29,6 +31,19 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
     const v = await verifyBinary(path, path, {}, opts)
     report.findings.push(...v.findings, ...bareBinaryFindings(path, v.slices.map(s => s.report.entitlements)))
     report.slices = v.slices.map(s => s.report)
+  } else if (kind.kind === 'package') {
+    // Loaded only for packages, so verifying a bundle does not pay for the xar, cpio and payload code.
+    const {verifyPackage} = await import('./verify-package.js')
+    const v = await verifyPackage(path, opts, item => verifyPath(item, opts))
+    report.findings.push(...v.findings)
+    if (v.package) report.package = v.package
+    if (v.notarization) report.notarization = v.notarization
+    report.items = v.items
+  } else if (kind.kind === 'folder') {
+    const {verifyFolder} = await import('./verify-folder.js')
+    const v = await verifyFolder(path, item => verifyPath(item, opts))
+    report.findings.push(...v.findings)
+    report.items = v.items
   } else if (kind.kind === 'profile') {
     await verifyProfileFile(path, opts.now, report, opts)
   }
@@ -76,13 +91,15 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
       const hasContents = await stat(join(root, 'Contents')).then(s => s.isDirectory(), () => false)
       if (hasContents && (root === path || basename(path) === 'Contents')) return {kind: 'bundle', root}
     }
-    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+    return {kind: 'folder'}
   }
   const head = Buffer.alloc(4)
+  let size = 0
   try {
     const fh = await open(path, 'r')
     try {
       await fh.read(head, 0, 4, 0)
+      size = (await fh.stat()).size
     } finally {
       await fh.close()
     }
@@ -91,8 +108,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
   if (isMachOMagic(head)) return {kind: 'macho'}
+  if (looksLikeXar(head)) return {kind: 'package'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
-  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+  const container = await unsupportedContainer(path, head, size)
+  if (container) return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${container.what}, which esdctl does not open`, container.fix)}
+  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle, a provisioning profile nor an installer package`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
 }
 
 function isFsError(e: unknown): e is NodeJS.ErrnoException {

@@ -28,6 +28,11 @@ export interface TestPki {
    * verbatim), OU = team, with Apple's Developer ID marker extension.
    */
   developerId(teamId: string, opts?: {commonName?: string; name?: string; notBefore?: Date; notAfter?: Date}): Promise<TestIdentity>
+  /**
+   * A Developer ID Installer leaf with an RSA 2048 key (a xar `<signature style="RSA">` needs one):
+   * CN "Developer ID Installer: <name> (<team>)", OU = team, Apple's Developer ID Installer marker.
+   */
+  developerIdInstaller(teamId: string): Promise<TestIdentity>
   /** An Apple Development leaf: CN "Apple Development: <name> (<id>)", OU = team, Mac and iOS development markers. */
   appleDevelopment(teamId: string): Promise<TestIdentity>
   profileSigner: TestIdentity
@@ -48,6 +53,7 @@ const OID = {
   codeSigning: '1.3.6.1.5.5.7.3.3',
   timeStamping: '1.3.6.1.5.5.7.3.8',
   developerIdApplication: '1.2.840.113635.100.6.1.13',
+  developerIdInstaller: '1.2.840.113635.100.6.1.14',
   macDevelopment: '1.2.840.113635.100.6.1.12',
   iosDevelopment: '1.2.840.113635.100.6.1.2',
   data: '1.2.840.113549.1.7.1',
@@ -65,6 +71,7 @@ const OID = {
 }
 
 const KEY_ALGORITHM: webcrypto.EcKeyGenParams = {name: 'ECDSA', namedCurve: 'P-256'}
+const RSA_KEY_ALGORITHM: webcrypto.RsaHashedKeyGenParams = {name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256'}
 const LONG_AGO = new Date('2001-01-01T00:00:00Z')
 const FAR_AHEAD = new Date('2049-12-31T00:00:00Z')
 
@@ -84,6 +91,7 @@ interface CertificateSpec {
   ca?: boolean
   extKeyUsage?: string[]
   appleMarkers?: string[]
+  rsa?: boolean
 }
 
 function name(attributes: Array<[string, string]>): pkijs.RelativeDistinguishedNames {
@@ -100,7 +108,7 @@ function extension(extnID: string, critical: boolean, value: asn1js.AsnType, par
 }
 
 async function issue(spec: CertificateSpec): Promise<Issuer> {
-  const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
+  const keys = (await crypto.subtle.generateKey(spec.rsa ? RSA_KEY_ALGORITHM : KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
   const cert = new pkijs.Certificate()
   cert.version = 2
   const serial = randomBytes(9)
@@ -166,6 +174,10 @@ async function buildTestPki(): Promise<TestPki> {
       if (opts.notBefore) spec.notBefore = opts.notBefore
       if (opts.notAfter) spec.notAfter = opts.notAfter
       return identity(await issue(spec))
+    },
+    async developerIdInstaller(teamId) {
+      const org = 'esdctl Test Developer'
+      return identity(await issue({subject: leaf(teamId, `Developer ID Installer: ${org} (${teamId})`, org), issuer: developerIdCa, appleMarkers: [OID.developerIdInstaller], rsa: true}))
     },
     async appleDevelopment(teamId) {
       const org = 'esdctl Test Developer'

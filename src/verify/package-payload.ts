@@ -1,0 +1,173 @@
+import {basename} from 'node:path'
+import type {CpioEntry} from '../formats/cpio-odc.js'
+import {isFormatError} from '../formats/format-error.js'
+import {isMachOMagic} from '../formats/macho-magic.js'
+import {StagedTree} from '../io/staged-tree.js'
+import {finding, type Finding} from './finding.js'
+import type {ContainedItemReport} from './package-report.js'
+import type {VerifyReport} from './report.js'
+
+/** Folders macOS treats as bundles of code; the outermost one on a path is verified as a whole. */
+const BUNDLE_EXTENSIONS = /\.(app|appex|xpc|systemextension|dext|framework|bundle|plugin|kext)$/
+/** One item (a bundle or an executable) taken out of a payload for checking; daemons are megabytes. */
+export const MAX_ITEM_BYTES = 2 * 1024 * 1024 * 1024
+
+export interface PayloadScanContext {
+  /** How the package is named in findings. */
+  pkgPath: string
+  /** `Payload` or `<component>.pkg/Payload`: prefixes the items' paths in the report. */
+  prefix: string
+  /** The on-disk verifier (`verifyPath`), passed in so this module does not import its caller. */
+  verifyItem: (path: string) => Promise<VerifyReport>
+  maxItemBytes?: number
+}
+
+interface Staging {
+  root: string
+  stage: StagedTree
+  problem?: string
+}
+
+/** The outermost bundle folder on `path` (e.g. `Applications/X.app`), if any. */
+export function bundleRootOf(path: string): string | undefined {
+  const parts = path.split('/')
+  const i = parts.findIndex(p => BUNDLE_EXTENSIONS.test(p))
+  return i < 0 ? undefined : parts.slice(0, i + 1).join('/')
+}
+
+/**
+ * Walks a payload's cpio members once, in order, and verifies every bundle and every bare Mach-O file
+ * in it with the on-disk verifier. The verifier reads files, so each item — and only that item — is
+ * written to a private temporary folder while its members stream by, checked, and removed before the
+ * next one starts (pkgbuild writes a bundle's members together). Nothing else is written to disk and
+ * no member is held in memory.
+ */
+export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: PayloadScanContext): Promise<{items: ContainedItemReport[]; findings: Finding[]}> {
+  const items: ContainedItemReport[] = []
+  const findings: Finding[] = []
+  const finished = new Set<string>()
+  const max = ctx.maxItemBytes ?? MAX_ITEM_BYTES
+  let current: Staging | undefined
+
+  const finish = async () => {
+    if (!current) return
+    const c = current
+    current = undefined
+    finished.add(c.root)
+    try {
+      items.push(await judge(ctx, c, basename(c.root), 'bundle'))
+    } finally {
+      await c.stage.remove()
+    }
+  }
+
+  try {
+    for await (const e of entries) {
+      const root = bundleRootOf(e.path)
+      if (current && root !== current.root) await finish()
+      if (root) {
+        if (!current) {
+          if (finished.has(root)) {
+            findings.push(finding('package.item-unchecked', `${ctx.pkgPath}:${ctx.prefix}/${root}`, `${ctx.pkgPath}: the members of ${ctx.prefix}/${root} are not stored together, so esdctl checked the bundle without ${e.path}`))
+            continue
+          }
+          current = {root, stage: await StagedTree.create(max)}
+        }
+        await stageMember(current, e, basename(root) + e.path.slice(root.length))
+      } else if (e.kind === 'file' && e.size >= 4) {
+        const item = await bareExecutable(ctx, e, max)
+        if (item) items.push(item)
+      }
+    }
+  } finally {
+    if (current) {
+      // A payload that broke off mid-bundle: still judge what arrived, then clean up.
+      await finish().catch(async () => current?.stage.remove())
+    }
+  }
+  return {items, findings}
+}
+
+/**
+ * A problem writing the temporary copy (too large, a member under a link, the disk): the item goes
+ * unchecked. A FormatError from the payload itself is not one: it propagates and ends the scan.
+ */
+function isStagingError(err: unknown): boolean {
+  if (isFormatError(err)) return err.code.startsWith('stage.')
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'
+}
+
+/** AppleDouble (`._name`, magic 00 05 16 07): how pkgbuild's cpio carries a file's extended attributes. */
+const APPLE_DOUBLE_MAGIC = Buffer.from([0x00, 0x05, 0x16, 0x07])
+
+/** The first `n` bytes of a member's body (fewer when it is shorter), and all of its bytes again. */
+async function peek(body: AsyncGenerator<Buffer>, n: number): Promise<{head: Buffer; all: AsyncGenerator<Buffer>}> {
+  let head = Buffer.alloc(0)
+  while (head.length < n) {
+    const next = await body.next()
+    if (next.done) break
+    head = Buffer.concat([head, next.value])
+  }
+  return {head, all: (async function* () {
+    if (head.length > 0) yield head
+    yield* body
+  })()}
+}
+
+async function stageMember(c: Staging, e: CpioEntry, rel: string): Promise<void> {
+  if (c.problem) return
+  try {
+    if (e.kind === 'dir') await c.stage.addDir(rel)
+    else if (e.kind === 'symlink') await c.stage.addSymlink(rel, e.linkTarget ?? '')
+    else if (e.kind === 'file') {
+      const {head, all} = await peek(e.body(), 4)
+      // The installer turns these into extended attributes of their sibling, never into files, and
+      // extended attributes are outside the seal: staging one as a file would read as seal.added.
+      if (basename(rel).startsWith('._') && head.subarray(0, 4).equals(APPLE_DOUBLE_MAGIC)) return
+      await c.stage.addFile(rel, all)
+    }
+  } catch (err) {
+    if (!isStagingError(err)) throw err
+    c.problem = (err as Error).message
+  }
+}
+
+/** A file outside any bundle is checked only when its first bytes are a Mach-O magic. */
+async function bareExecutable(ctx: PayloadScanContext, e: CpioEntry, max: number): Promise<ContainedItemReport | undefined> {
+  const {head, all} = await peek(e.body(), 4)
+  if (!isMachOMagic(head)) return undefined
+  const c: Staging = {root: e.path, stage: await StagedTree.create(max)}
+  try {
+    await c.stage.addFile(basename(e.path), all).catch(err => {
+      if (!isStagingError(err)) throw err
+      c.problem = (err as Error).message
+    })
+    return await judge(ctx, c, basename(e.path), 'macho')
+  } finally {
+    await c.stage.remove()
+  }
+}
+
+async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: 'bundle' | 'macho'): Promise<ContainedItemReport> {
+  const inPackage = `${ctx.prefix}/${c.root}`
+  const shown = `${ctx.pkgPath}:${inPackage}`
+  if (c.problem) {
+    const f = finding('package.item-unchecked', shown, `${shown}: could not be taken out of the payload for checking (${c.problem})`)
+    return {path: inPackage, kind, slices: [], findings: [f]}
+  }
+  const staged = c.stage.path(name)
+  const r = await ctx.verifyItem(staged)
+  const rewrite = (s: string) => s.split(staged).join(shown)
+  const findings = r.findings.map(f => {
+    const out: Finding = {...f, path: rewrite(f.path), message: rewrite(f.message)}
+    if (f.fix) out.fix = rewrite(f.fix)
+    return out
+  })
+  if (r.kind === 'unknown') {
+    return {path: inPackage, kind, slices: [], findings: [finding('package.item-unchecked', shown, `${shown}: esdctl cannot verify this kind of item yet (${findings.map(f => f.message).join('; ')})`, 'Check it on a Mac: codesign --verify --deep --strict <path>.')]}
+  }
+  const item: ContainedItemReport = {path: inPackage, kind: r.kind === 'macho' ? 'macho' : 'bundle', slices: r.slices, findings}
+  if (r.profile) item.profile = {...r.profile, path: rewrite(r.profile.path)}
+  if (r.notarization) item.notarization = r.notarization
+  return item
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import {mkdir, mkdtemp, rm, truncate, writeFile} from 'node:fs/promises'
+import {availableParallelism, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {PageHashPool} from '../../src/io/page-hash-pool.js'
+import {PARALLEL_THRESHOLD_BYTES, warmPageHashingFor} from '../../src/io/page-hasher.js'
+
+describe('warming the page-hashing workers before verify', function () {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-warm-'))
+  })
+  after(async () => {
+    PageHashPool.releaseShared()
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  it('does not boot workers for everyday inputs: a small file, a small bundle, a missing path, no path', async () => {
+    await writeFile(join(dir, 'small'), Buffer.alloc(4096))
+    await mkdir(join(dir, 'a.app', 'Contents', 'MacOS'), {recursive: true})
+    await writeFile(join(dir, 'a.app', 'Contents', 'MacOS', 'a'), Buffer.alloc(3 * 1024 * 1024))
+    assert.equal(warmPageHashingFor(join(dir, 'small')), false)
+    assert.equal(warmPageHashingFor(join(dir, 'a.app')), false)
+    assert.equal(warmPageHashingFor(join(dir, 'absent')), false)
+    assert.equal(warmPageHashingFor(undefined), false)
+  })
+
+  it('boots them for a bundle whose executables hold more than the parallel threshold', async function () {
+    if (availableParallelism() < 2) this.skip() // one core: never parallel
+    await mkdir(join(dir, 'big.app', 'Contents', 'MacOS'), {recursive: true})
+    const exe = join(dir, 'big.app', 'Contents', 'MacOS', 'big')
+    await writeFile(exe, '')
+    await truncate(exe, PARALLEL_THRESHOLD_BYTES + 1) // sparse: no real bytes written
+    assert.equal(warmPageHashingFor(join(dir, 'big.app')), true)
+  })
+})

@@ -168,6 +168,13 @@ export class RootFs {
     await this.rename(temp, path)
   }
 
+  /** What the symbolic link at `path` holds (never followed); undefined when nothing is there. Throws when `path` is not a link. */
+  async readLink(path: string): Promise<string | undefined> {
+    const stat = await this.lstat(path)
+    if (stat === undefined) return undefined
+    return readlink(path)
+  }
+
   /** Replaces (or creates) the symlink at `path` in one rename, so it never dangles or is missing. */
   async symlinkAtomic(target: string, path: string): Promise<void> {
     await this.guard(path, 'link')

@@ -1,6 +1,7 @@
 import {join, dirname} from 'node:path'
 import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
+import type {LinkSpec} from '../layout/daemon-links.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import {loadManifest} from '../manifest/load-manifest.js'
@@ -12,8 +13,8 @@ import {checkHealth} from './health-check.js'
 import {judgePayload} from './judge-payload.js'
 import type {Journal} from './journal.js'
 import {StepFailure} from './lifecycle-error.js'
+import {currentLinkStates, linksStep, type LinkState} from './links-step.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
-import {PAYLOAD_DIRECTORIES} from './payload-source.js'
 import type {Step, Transaction} from './transaction.js'
 import {compareVersions} from './version-order.js'
 
@@ -23,6 +24,8 @@ export type EtcAction = 'new' | 'replace' | 'keep'
 export interface DeployData {
   mode: 'install' | 'upgrade'
   allowDowngrade: boolean
+  /** Where the new version's bundle sits inside the prefix (manifest `bundle`). */
+  bundle: string
   /** The payload directory staging copies from. */
   source: string
   /** This transaction's scratch directory under the staging area. */
@@ -34,16 +37,22 @@ export interface DeployData {
   wasLoaded: boolean
   hadSlot: boolean
   hadPlist: boolean
-  hadBin: boolean
-  hadBinLink: boolean
   inRegistry: boolean
   /** How long the old job may take to exit after SIGTERM (its ExitTimeOut plus a margin). */
   oldStopWaitMs: number
   /** Prefix entries (bundle, lib, modules, share) of the installed version. */
   currentEntries: string[]
+  /** The links the installed version maintains (none on a first install). */
+  currentLinks: LinkSpec[]
   fromVersion?: string
   fromBuild?: string
   // Known once staging is done:
+  /** The new version's CFBundleExecutable. */
+  executableName?: string
+  /** The new version's links, targets explicit. */
+  links?: LinkSpec[]
+  /** What every link path of either version held before. */
+  linksBefore?: LinkState[]
   newEntries?: string[]
   etcPlan?: {file: string; action: EtcAction}[]
   toVersion?: string
@@ -61,10 +70,6 @@ export class AlreadyInstalled extends StepFailure {
 /** launchd sends SIGKILL ExitTimeOut seconds after SIGTERM (default 20); after that the label is freed within moments. */
 export function stopWaitMs(exitTimeOutSeconds: number | undefined): number {
   return ((exitTimeOutSeconds ?? 20) + 5) * 1000
-}
-
-export function versionEntries(name: string): string[] {
-  return [`${name}.app`, ...PAYLOAD_DIRECTORIES]
 }
 
 function staged(data: DeployData, ...parts: string[]): string {
@@ -88,18 +93,19 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
     title: 'Copy the payload into the staging area and verify it there',
     do: async () => {
       await fs.ensureDir(join(data.work, 'payload'), 0o700)
-      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...versionEntries(layout.name)]) {
+      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...layout.versionEntries]) {
         if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await fs.copyTree(join(data.source, entry), staged(data, entry), 0o755)
       }
       const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
       if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
       const manifest = loaded.manifest
-      if (manifest.name !== layout.name || manifest.label !== layout.label) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
+      if (manifest.name !== layout.name || manifest.label !== layout.label || (manifest.bundle ?? `${manifest.name}.app`) !== layout.bundle) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
       const judgement = await judgePayload(ctx, fs, staged(data), manifest, layout)
       data.notes = judgement.notes
-      if (!judgement.ok || judgement.record === undefined) {
-        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.name}.app failed; nothing was changed`, judgement.findings)
+      if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
+        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
       }
+      const placed = judgement.layout
       const record = judgement.record
       data.toVersion = record.version
       if (current !== undefined) {
@@ -125,7 +131,10 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       }
       data.etcPlan = etcPlan
       data.newEntries = []
-      for (const entry of versionEntries(layout.name)) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
+      for (const entry of layout.versionEntries) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
+      data.executableName = placed.executableName
+      data.links = placed.linkSpecs.map((l) => ({...l}))
+      data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path))
       data.manifest = manifest
       const full: InstallRecord = {
         ...record,
@@ -134,7 +143,7 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
         ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
       }
       await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
-      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, layout), 0o644)
+      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, placed), 0o644)
       // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
       data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
     },
@@ -196,23 +205,6 @@ function enableStep(ctx: LifecycleContext, layout: PrefixLayout): Step {
 
 function movesStep(fs: RootFs, id: string, title: string, moves: () => Move[]): Step {
   return {id, title, do: () => doMoves(fs, moves()), undo: () => undoMoves(fs, moves())}
-}
-
-function binLinkStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
-  return {
-    id: 'bin-link',
-    title: `Point ${layout.binLink} at the bundle's executable`,
-    do: async () => {
-      await fs.ensureDir(layout.bin, 0o755)
-      await fs.symlinkAtomic(layout.binLinkTarget, layout.binLink)
-    },
-    undo: async () => {
-      await fs.removeTree(layout.binLink + TEMP_SUFFIX)
-      if (data.hadBinLink) return
-      await fs.removeTree(layout.binLink)
-      if (!data.hadBin) await fs.removeEmptyDir(layout.bin)
-    },
-  }
 }
 
 function configStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
@@ -329,8 +321,10 @@ export function healthStep(ctx: LifecycleContext, layout: PrefixLayout, manifest
 }
 
 /** The install/upgrade transaction, rebuilt the same way from a journal after a crash. */
-export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
+export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
   const data = journal.data
+  // Recovery knows only the name and label; the journal says where this version's bundle goes.
+  const layout = named.with({bundle: data.bundle})
   const slotMoves = (): Move[] => data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)}))
   const placeMoves = (): Move[] => (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)}))
   const steps: Step[] = [
@@ -342,7 +336,7 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: Pre
     bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs, {waitForExit: false}),
     movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
     movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
-    binLinkStep(fs, layout, data),
+    linksStep(fs, 'links', 'Point the links at the new bundle (and remove links the old version had and the new one does not)', () => data.linksBefore, () => (data.links ? layout.with({links: data.links}).links : [])),
     configStep(fs, layout, data),
     plistStep(fs, layout, data),
     recordsStep(ctx, fs, layout, tool, data),

@@ -3,12 +3,17 @@ import {join} from 'node:path'
 import type {AuditEntry} from '../audit/audit-log.js'
 import {ExitCode} from '../exit-codes.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
+import type {PlacedLink} from '../layout/daemon-links.js'
+import {sameName} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
+import {layoutOptionsOf} from '../manifest/manifest.js'
 import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
 import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
-import {AlreadyInstalled, deployTransaction, stopWaitMs, versionEntries, type DeployData} from './deploy.js'
-import {judgePayload} from './judge-payload.js'
+import {AlreadyInstalled, deployTransaction, stopWaitMs, type DeployData} from './deploy.js'
+import {RootFs} from '../adapters/root-fs.js'
+import {bundleExecutableName, judgePayload} from './judge-payload.js'
+import {currentLinkStates, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
 import {isLifecycleError, LifecycleError, StepFailure} from './lifecycle-error.js'
 import {openPayload} from './payload-source.js'
@@ -77,12 +82,30 @@ function failureResult(base: LifecycleResult, error: unknown, hadPrevious: boole
   return {...base, changed: false, rolledBack: true, exitCode: code, message: `${base.action} of ${base.name} failed at step ${error.failedStep} (${why}); rolled back: ${restored}`}
 }
 
+/**
+ * The links the installed version maintains, which this run may have to remove: read before the
+ * session so its file-system guard allows them. A damaged record gives none here; the session
+ * itself reads the record again and refuses it properly.
+ */
+async function installedLinks(ctx: LifecycleContext, layout: PrefixLayout): Promise<PlacedLink[]> {
+  const links: PlacedLink[] = []
+  for (const path of [layout.receipt, layout.slotReceipt]) {
+    try {
+      const record = await readInstallRecordAt(path, ctx.fs)
+      if (record !== undefined) links.push(...PrefixLayout.ofRecord(record, ctx.root).links)
+    } catch {
+      // Refused properly once the session reads it.
+    }
+  }
+  return links
+}
+
 async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOptions, mode: 'install' | 'upgrade'): Promise<LifecycleResult> {
   const source = await openPayload(payload)
   try {
     const {manifest} = source
-    const layout = new PrefixLayout({name: manifest.name, label: manifest.label, root: ctx.root})
-    const session = await openSession(ctx, mode, layout, opts)
+    const layout = new PrefixLayout({...layoutOptionsOf(manifest), root: ctx.root})
+    const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))]})
     try {
       return await deployInSession(ctx, session, source.dir, opts, mode)
     } finally {
@@ -104,13 +127,18 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   if (current !== undefined && current.label !== layout.label) {
     throw new LifecycleError(ExitCode.badInput, `${layout.name} is installed with label ${current.label}, but the payload says ${layout.label}; uninstall it first to change the label`)
   }
-  const clash = (await readRegistry(ctx.root, fs)).find((e) => e.label === layout.label && e.name !== layout.name)
+  const registry = await readRegistry(ctx.root, fs)
+  const caseTwin = registry.find((e) => e.name !== layout.name && sameName(e.name, layout.name))
+  if (caseTwin) throw new LifecycleError(ExitCode.badInput, `${layout.name} differs only in case from the installed daemon ${caseTwin.name}; on a case-insensitive volume (APFS's default) both would be ${layout.system.prefix}. Use the installed name, or another name`)
+  const clash = registry.find((e) => e.label === layout.label && e.name !== layout.name)
   if (clash) throw new LifecycleError(ExitCode.badInput, `label ${layout.label} already belongs to the installed daemon ${clash.name}`)
   const oldManifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
   const txid = newTransactionId(ctx)
+  const currentLayout = current ? PrefixLayout.ofRecord(current, ctx.root) : undefined
   const data: DeployData = {
     mode,
     allowDowngrade: opts.allowDowngrade === true,
+    bundle: layout.bundle,
     source: sourceDir,
     work: join(layout.staging, txid),
     prefixExisted: (await fs.lstat(layout.prefix)) !== undefined,
@@ -119,18 +147,18 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     wasLoaded: false, // learned by the stage step, after verification
     hadSlot: (await fs.lstat(layout.rollbackSlot)) !== undefined,
     hadPlist: (await fs.lstat(layout.launchdPlist)) !== undefined,
-    hadBin: (await fs.lstat(layout.bin)) !== undefined,
-    hadBinLink: (await fs.lstat(layout.binLink)) !== undefined,
     inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
     oldStopWaitMs: stopWaitMs(oldManifest?.ExitTimeOut),
     currentEntries: [],
+    currentLinks: currentLayout ? currentLayout.linkSpecs.map((l) => ({...l})) : [],
     ...(current ? {fromVersion: current.version, ...(current.build !== undefined ? {fromBuild: current.build} : {})} : {}),
   }
-  for (const entry of versionEntries(layout.name)) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
+  for (const entry of currentLayout?.versionEntries ?? layout.versionEntries) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
 
   if (opts.dryRun) return deployDryRun(ctx, session, sourceDir, base, data, current)
 
-  data.createdDirs = await fs.ensureDir(layout.staging, 0o700)
+  // A new Mac has no /opt: it and the prefix are for others to traverse (0755); only esdctl's own records are 0700.
+  data.createdDirs = [...(await fs.ensureDir(layout.prefix, 0o755)), ...(await fs.ensureDir(layout.staging, 0o700))]
   const tx = deployTransaction(ctx, fs, layout, tool, journalFor(txid, mode, layout, data), current)
   try {
     await runTransaction(ctx, tx)
@@ -182,10 +210,20 @@ export function upgrade(ctx: LifecycleContext, payload: string, opts: DeployOpti
   return deploy(ctx, payload, opts, 'upgrade')
 }
 
+/** What the links hold now; a file or directory where a link belongs is an unsafe environment, refused before the journal opens. */
+async function linkStatesOrRefuse(fs: RootFs, links: readonly PlacedLink[]): Promise<LinkState[]> {
+  try {
+    return await currentLinkStates(fs, links.map((l) => l.path))
+  } catch (e) {
+    if (e instanceof StepFailure) throw new LifecycleError(e.exitCode, e.message)
+    throw e
+  }
+}
+
 /** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
 export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
-  const session = await openSession(ctx, 'rollback', layout, opts)
+  const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout)})
   try {
     const {fs} = session
     const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
@@ -193,7 +231,9 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
     const previous = await readInstallRecordAt(layout.slotReceipt, fs)
     const slotPlist = layout.slotPlist
     if (current === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed; there is nothing to roll back`)
-    if (previous === undefined || (await fs.lstat(join(layout.rollbackSlot, `${name}.app`))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
+    const currentLayout = PrefixLayout.ofRecord(current, ctx.root)
+    const previousLayout = previous === undefined ? undefined : PrefixLayout.ofRecord(previous, ctx.root)
+    if (previous === undefined || previousLayout === undefined || (await fs.lstat(join(layout.rollbackSlot, previousLayout.bundle))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
       throw new LifecycleError(ExitCode.badInput, `${name} has no previous version to roll back to (the rollback slot ${layout.rollbackSlot} is empty); only an upgrade fills it`)
     }
     base.fromVersion = current.version
@@ -207,6 +247,9 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
       fromVersion: current.version,
       toVersion: previous.version,
       manifest: await manifestOfInstalled(fs, previous, slotPlist),
+      entries: [...new Set([...currentLayout.versionEntries, ...previousLayout.versionEntries])],
+      previousLinks: previousLayout.linkSpecs.map((l) => ({...l})),
+      linksBefore: await linkStatesOrRefuse(fs, [...currentLayout.links, ...previousLayout.links]),
     }
     const tx = rollbackTransaction(ctx, fs, layout, journalFor(txid, 'rollback', layout, data))
     if (opts.dryRun) return {...base, message: `dry run: would roll ${name} back from ${current.version} to ${previous.version}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
@@ -229,7 +272,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
 /** Stops and removes the daemon; etc/ and var/ stay unless `purge`. */
 export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean} = {}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
-  const session = await openSession(ctx, 'uninstall', layout, opts)
+  const session = await openSession(ctx, 'uninstall', layout, {...opts, links: await installedLinks(ctx, layout)})
   try {
     const {fs} = session
     const base: LifecycleResult = {action: 'uninstall', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
@@ -243,7 +286,13 @@ export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryR
     if (current) base.fromVersion = current.version
     const txid = newTransactionId(ctx)
     const manifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
-    const data: UninstallData = {work: join(layout.staging, txid), wasLoaded: loaded, oldStopWaitMs: stopWaitMs(manifest?.ExitTimeOut), purge: opts.purge === true, inRegistry, ...(current ? {fromVersion: current.version} : {})}
+    const installed = current ? PrefixLayout.ofRecord(current, ctx.root) : layout
+    const data: UninstallData = {
+      work: join(layout.staging, txid), wasLoaded: loaded, oldStopWaitMs: stopWaitMs(manifest?.ExitTimeOut), purge: opts.purge === true, inRegistry,
+      entries: installed.versionEntries,
+      linksBefore: await linkStatesOrRefuse(fs, installed.links),
+      ...(current ? {fromVersion: current.version} : {}),
+    }
     const tx = uninstallTransaction(ctx, fs, layout, session.tool, journalFor(txid, 'uninstall', layout, data))
     if (opts.dryRun) return {...base, message: `dry run: would uninstall ${name}${opts.purge ? ' and purge etc/ and var/' : ' (etc/ and var/ kept)'}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
     await fs.ensureDir(layout.staging, 0o700)
@@ -266,8 +315,10 @@ export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryR
 export async function renderPlistForPayload(payload: string, root = '/'): Promise<{path: string; xml: string}> {
   const source = await openPayload(payload)
   try {
-    const layout = new PrefixLayout({name: source.manifest.name, label: source.manifest.label, root})
-    return {path: layout.launchdPlist, xml: renderLaunchdPlist(source.manifest, layout)}
+    const layout = new PrefixLayout({...layoutOptionsOf(source.manifest), root})
+    const executableName = await bundleExecutableName(new RootFs(), join(source.dir, layout.bundle))
+    const placed = executableName === undefined ? layout : layout.with(layoutOptionsOf(source.manifest, executableName))
+    return {path: placed.launchdPlist, xml: renderLaunchdPlist(source.manifest, placed)}
   } finally {
     await source.dispose()
   }

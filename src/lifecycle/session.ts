@@ -1,6 +1,8 @@
 import {tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
+import type {PlacedLink} from '../layout/daemon-links.js'
+import {isValidLinkPath} from '../layout/names.js'
 import {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {readInstallRecordAt} from '../records/install-record.js'
 import {readRegistry} from '../records/registry.js'
@@ -29,11 +31,13 @@ export interface Session {
 export async function layoutForName(ctx: LifecycleContext, name: string): Promise<PrefixLayout | undefined> {
   const lookup = new PrefixLayout({name, label: LOOKUP_LABEL, root: ctx.root})
   const entry = (await readRegistry(ctx.root, ctx.fs)).find((e) => e.name === name)
-  if (entry) return new PrefixLayout({name, label: entry.label, root: ctx.root})
+  const record = await readInstallRecordAt(lookup.receipt, ctx.fs).catch(() => undefined)
+  // The record knows where this version's bundle and links are; the registry only the label.
+  const recorded = (label: string): PrefixLayout => (record?.label === label && record.name === name ? PrefixLayout.ofRecord(record, ctx.root) : new PrefixLayout({name, label, root: ctx.root}))
+  if (entry) return recorded(entry.label)
   const journal = await readJournal(ctx.fs, lookup.journal)
-  if (journal) return new PrefixLayout({name, label: journal.label, root: ctx.root})
-  const record = await readInstallRecordAt(lookup.receipt, ctx.fs)
-  if (record) return new PrefixLayout({name, label: record.label, root: ctx.root})
+  if (journal) return recorded(journal.label)
+  if (record) return recorded(record.label)
   return undefined
 }
 
@@ -52,6 +56,28 @@ export function transactionFor(ctx: LifecycleContext, fs: RootFs, layout: Prefix
 }
 
 /**
+ * The link paths an interrupted transaction recorded, so recovery may put them back. Each must be
+ * one esdctl could have written for this daemon: inside its prefix, or `/usr/local/(s)bin/<file>`
+ * under the same root; anything else in a journal is not trusted to be acted on.
+ */
+function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
+  const states = (journal.data as {linksBefore?: unknown}).linksBefore
+  if (!Array.isArray(states)) return []
+  const links: PlacedLink[] = []
+  for (const state of states) {
+    const path = (state as {path?: unknown} | null)?.path
+    if (typeof path !== 'string') continue
+    const systemPath = layout.root === '/' ? path : path.startsWith(layout.root + '/') ? path.slice(layout.root.length) : undefined
+    const allowed = layout.isInsidePrefix(path) || (systemPath !== undefined && systemPath.startsWith('/') && isValidLinkPath(systemPath) && layout.rebase(systemPath) === path)
+    if (!allowed) {
+      throw new LifecycleError(ExitCode.badInput, `${layout.journal} names the link ${JSON.stringify(path)}, which is not a place esdctl writes links for ${layout.name}; it is not acted on. Inspect the journal, move it aside and run again`)
+    }
+    links.push({path, systemPath: systemPath ?? path, text: ''})
+  }
+  return links
+}
+
+/**
  * Recovery rule, the same for every action: a transaction interrupted before its commit is undone
  * (every step's undo is written to cope with a half-done step), one interrupted after it is
  * finished. Before the commit the old state is always complete somewhere (slot, parking area,
@@ -64,7 +90,7 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
   if (journal.name !== layout.name || journal.label !== layout.label) {
     throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${journal.name} (${journal.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${journal.name}`)
   }
-  const tx = transactionFor(ctx, fs, layout, tool, journal)
+  const tx = transactionFor(ctx, daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, journal)]), layout, tool, journal)
   const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
   try {
     if (journal.phase === 'committed') {
@@ -93,11 +119,12 @@ async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): 
  * Everything a mutating command does before its own work: root and environment checks, the
  * ancestor and planted-link checks, the one lock, and recovery of an interrupted transaction.
  */
-export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean} = {}): Promise<Session> {
+export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]} = {}): Promise<Session> {
   requireRootProcess(ctx, action)
   const tool = new ToolPaths(ctx.root)
-  await checkTargets(ctx, layout, tool)
-  const fs = daemonFs(ctx, layout, tool)
+  const links = opts.links ?? layout.links
+  await checkTargets(ctx, layout, tool, links)
+  const fs = daemonFs(ctx, layout, tool, links)
   if (opts.dryRun) {
     const pending = await readJournal(fs, layout.journal)
     const recovered = pending ? `an interrupted ${pending.action} (transaction ${pending.transaction}) would be ${pending.phase === 'committed' ? 'finished' : 'undone'} first` : undefined

@@ -3,7 +3,8 @@ import type {RootFs} from '../adapters/root-fs.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {MAX_RECORD_BYTES} from '../records/install-record.js'
 import type {LifecycleContext} from './context.js'
-import {bootoutStep, versionEntries, writeRegistryChange} from './deploy.js'
+import {bootoutStep, writeRegistryChange} from './deploy.js'
+import {linksStep, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
 import type {Step, Transaction} from './transaction.js'
@@ -15,6 +16,10 @@ export interface UninstallData {
   purge: boolean
   inRegistry: boolean
   fromVersion?: string
+  /** Prefix entries the installed version owns. */
+  entries: string[]
+  /** What the installed version's link paths held before the uninstall. */
+  linksBefore: LinkState[]
 }
 
 /**
@@ -26,8 +31,7 @@ export function uninstallTransaction(ctx: LifecycleContext, fs: RootFs, layout: 
   const data = journal.data
   const savedPlist = join(data.work, 'launchd.plist')
   const parkMoves: Move[] = [
-    ...versionEntries(layout.name).map((e) => ({from: join(layout.prefix, e), to: join(data.work, 'parked', e)})),
-    {from: layout.binLink, to: join(data.work, 'parked', 'bin-link')},
+    ...data.entries.map((e) => ({from: join(layout.prefix, e), to: join(data.work, 'parked', e)})),
     {from: layout.receipt, to: join(data.work, 'parked', 'receipt.json')},
     {from: layout.rollbackSlot, to: join(data.work, 'parked', 'previous')},
   ]
@@ -48,7 +52,8 @@ export function uninstallTransaction(ctx: LifecycleContext, fs: RootFs, layout: 
         }
       },
     },
-    {id: 'park', title: 'Move the bundle, bin link, record and rollback slot out of the way', do: () => doMoves(fs, parkMoves), undo: () => undoMoves(fs, parkMoves)},
+    linksStep(fs, 'remove-links', 'Remove the links esdctl maintains', () => data.linksBefore, () => []),
+    {id: 'park', title: 'Move the bundle, record and rollback slot out of the way', do: () => doMoves(fs, parkMoves), undo: () => undoMoves(fs, parkMoves)},
     {
       id: 'registry',
       title: 'Remove the daemon from the registry',

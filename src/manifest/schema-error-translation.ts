@@ -66,7 +66,8 @@ function translate(file: string, e: ErrorObject): ManifestError {
         const field = `${e.instancePath}/${pointerToken(key)}`
         return manifestError(file, field, `the name "${key}" is not allowed`, fixFromSchema(e.instancePath, 'Rename it.'))
       }
-      return manifestError(file, e.instancePath, `${shown(e.data)} is not allowed`, fixFromSchema(e.instancePath, 'Change it.'))
+      const allowed = describePointer(e.instancePath)
+      return manifestError(file, e.instancePath, `${shown(e.data)} is not allowed${allowed === undefined ? '' : `; allowed: ${allowed}`}`, fixFromSchema(e.instancePath, 'Change it.'))
     }
     case 'oneOf':
     case 'anyOf':

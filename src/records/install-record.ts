@@ -1,6 +1,6 @@
 import {FormatError} from '../formats/format-error.js'
 import {parseOwnJson, readOwnFile} from './own-json.js'
-import {isValidLabel, isValidName} from '../layout/names.js'
+import {isValidBundlePath, isValidLabel, isValidLinkPath, isValidLinkTarget, isValidName} from '../layout/names.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
 
@@ -32,6 +32,10 @@ export interface InstallRecord {
   plistPath: string
   /** As on the booted Mac (not rebased). */
   executable: string
+  /** Where the bundle sits inside the prefix; absent in records written before it existed, meaning `<name>.app`. */
+  bundle?: string
+  /** The links this version maintains (manifest form, targets explicit); absent meaning `bin/<name>` → the executable. */
+  links?: {path: string; target: string}[]
   healthCheck?: {runningSeconds: number; command?: string[]}
   previous?: {version: string; build?: string}
 }
@@ -63,6 +67,10 @@ export function installRecordProblem(value: unknown): string | undefined {
   }
   if (typeof r['signer'] !== 'object' || r['signer'] === null || !isString((r['signer'] as {kind: unknown}).kind)) return 'signer.kind is missing'
   if (!isRecordOfStrings(r['configHashes'])) return 'configHashes is not a map of strings'
+  if (r['bundle'] !== undefined && !isValidBundlePath(r['bundle'])) return 'bundle is not a path inside the prefix ending in .app'
+  if (r['links'] !== undefined && !(Array.isArray(r['links']) && r['links'].every((l) => typeof l === 'object' && l !== null && isValidLinkPath((l as {path: unknown}).path) && isValidLinkTarget((l as {target: unknown}).target)))) {
+    return 'links is not a list of {path, target} inside the allowed places'
+  }
   return undefined
 }
 

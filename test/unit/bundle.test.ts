@@ -194,7 +194,7 @@ describe('esdctl bundle (library)', () => {
     })
 
     it('bad flags: executable name, not Mach-O, bundle id, version, derived entitlement keys', async () => {
-      const upper = join(fx.dir, 'TheD')
+      const upper = join(fx.dir, '-TheD')
       await copyFile(fx.executable, upper)
       assert.equal((await refusal(request({executable: upper}), unsigned)).field, 'CFBundleExecutable')
       await rm(upper)

@@ -36,7 +36,7 @@ async function setLink(fs: RootFs, path: string, text: string | null, dirMode: n
     await fs.removeTree(path)
     return
   }
-  await fs.ensureDir(dirname(path), dirMode)
+  await fs.ensureParentDir(path, dirMode)
   await fs.symlinkAtomic(text, path)
 }
 
@@ -59,7 +59,8 @@ export function linksStep(fs: RootFs, id: string, title: string, before: () => L
       const states = before()
       if (states === undefined) return
       for (const state of states) await setLink(fs, state.path, state.text, 0o755)
-      for (const dir of new Set(states.filter((s) => !s.dirExisted).map((s) => dirname(s.path)))) await fs.removeEmptyDir(dir)
+      // Only inside what esdctl may change (the prefix's bin/); a /usr/local/bin it created is a standard place and stays.
+      for (const dir of new Set(states.filter((s) => !s.dirExisted).map((s) => dirname(s.path)))) if (fs.isAllowed(dir)) await fs.removeEmptyDir(dir)
     },
   }
 }

@@ -9,21 +9,17 @@ import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {buildPayload as assemblePayload} from '../../src/payload-build/build-payload.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
-import {buildBundle} from '../support/bundle-builder.js'
 import {makeRoot, snapshotTree, testContext} from '../support/lifecycle-fixture.js'
+import {OSQUERY, OSQUERY_V1_LINKS, OSQUERY_V2_LINKS, osqueryApp, osqueryManifest, osqueryPayload} from '../support/lifecycle-osquery.js'
 import {REAL_PROFILES_DIR} from '../support/real-artifacts.js'
 import {createTestPki, type TestIdentity} from '../support/test-pki.js'
 
-const TEAM = '3522FA9PXF'
-const BUNDLE_ID = 'io.osquery.agent'
-const OSQUERYD = '/opt/osquery/lib/osquery.app/Contents/MacOS/osqueryd'
-
-const V1_LINKS = [{path: 'bin/osqueryd'}, {path: '/usr/local/bin/osqueryi'}, {path: '/usr/local/bin/osqueryctl', target: 'Contents/Resources/osqueryctl'}]
-const V2_LINKS = [{path: 'bin/osqueryd'}, {path: '/usr/local/bin/osqueryi'}]
-
-function manifest(links: object[]): object {
-  return {name: 'osquery', label: BUNDLE_ID, bundleId: BUNDLE_ID, teamId: TEAM, bundle: 'lib/osquery.app', links, RunAtLoad: true, KeepAlive: true}
-}
+const TEAM = OSQUERY.teamId
+const BUNDLE_ID = OSQUERY.bundleId
+const OSQUERYD = OSQUERY.executable
+const V1_LINKS = OSQUERY_V1_LINKS
+const V2_LINKS = OSQUERY_V2_LINKS
+const manifest = osqueryManifest
 
 /**
  * osquery's layout (DESIGN.md §11): the bundle at /opt/osquery/lib/osquery.app, its main
@@ -50,21 +46,11 @@ describe('osquery-shaped layout: lib/osquery.app, executable osqueryd, links in 
     for (const p of paths) rmSync(p, {recursive: true, force: true})
   })
 
-  async function osqueryApp(version: string, profile?: Buffer): Promise<string> {
-    const dir = `${root}-app-${version}-${profile ? 'real' : 'test'}`
-    paths.push(dir)
-    mkdirSync(dir, {recursive: true})
-    await buildBundle({dir, name: 'osquery', executableName: 'osqueryd', bundleId: BUNDLE_ID, teamId: TEAM, version, identity, codeSize: 16 * 1024, extraFiles: {'Resources/osqueryctl': Buffer.from('#!/bin/sh\nexec /opt/osquery/bin/osqueryd "$@"\n')}, ...(profile ? {profile} : {})})
-    return join(dir, 'osquery.app')
-  }
-
-  async function payload(version: string, links: object[]): Promise<string> {
-    const app = await osqueryApp(version)
-    const manifestPath = `${app}.json`
-    writeFileSync(manifestPath, JSON.stringify(manifest(links)))
-    const out = `${root}-payload-${version}`
-    paths.push(out)
-    return (await assemblePayload({app, manifest: manifestPath, out}, {trust, pkgbuild: null})).payload
+  let n = 0
+  function payload(version: string, links: object[]): Promise<string> {
+    const base = `${root}-osquery-${n++}`
+    paths.push(`${base}-app`, `${base}-out`)
+    return osqueryPayload(base, version, links, identity, trust)
   }
 
   it('esdctl payload places the bundle with the real osquery profile at lib/osquery.app, and refuses a link to a file the bundle lacks', async function () {
@@ -73,7 +59,8 @@ describe('osquery-shaped layout: lib/osquery.app, executable osqueryd, links in 
       console.log('      (skipped: ../shared/fixtures/real-profiles is absent in this checkout)')
       this.skip()
     }
-    const app = await osqueryApp('5.12.1', readFileSync(profilePath))
+    paths.push(`${root}-real-app`)
+    const app = await osqueryApp(`${root}-real-app`, '5.12.1', identity, readFileSync(profilePath))
     const manifestPath = `${app}.json`
     writeFileSync(manifestPath, JSON.stringify(manifest(V1_LINKS)))
     const out = `${root}-real-profile-payload`

@@ -91,7 +91,7 @@ describe('lifecycle crash safety with links in /usr/local/bin (osquery layout, o
       const probe = copyOf(state.template)
       const countFile = `${probe}-count`
       cleanup.push(countFile)
-      const target = verb === 'install' ? payloads.v1 : verb === 'upgrade' ? payloads.v2 : OSQUERY.name
+      const target = verb === 'upgrade' ? payloads.v2 : OSQUERY.name
       const clean = await runRunner({root: probe, launchctlPath: '/nonexistent/launchctl', offline: true, trust, verb, target, countFile})
       assert.equal(clean.exitCode, 0, `${verb} without a kill: ${clean.stderr} ${JSON.stringify(clean.output)}`)
       const boundaries = Number(readFileSync(countFile, 'utf8'))

@@ -13,6 +13,7 @@ import {checkHealth} from './health-check.js'
 import {judgePayload} from './judge-payload.js'
 import type {Journal} from './journal.js'
 import {StepFailure} from './lifecycle-error.js'
+import {adoptLegacyStep, bootoutReplacedStep, type LegacyInstall} from './adopt-legacy.js'
 import {currentLinkStates, linksStep, type LinkState} from './links-step.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
 import type {Step, Transaction} from './transaction.js'
@@ -46,6 +47,8 @@ export interface DeployData {
   currentLinks: LinkSpec[]
   fromVersion?: string
   fromBuild?: string
+  /** A first install over the legacy layout: what is adopted. */
+  legacy?: LegacyInstall
   // Known once staging is done:
   /** The new version's CFBundleExecutable. */
   executableName?: string
@@ -134,7 +137,7 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       for (const entry of layout.versionEntries) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
       data.executableName = placed.executableName
       data.links = placed.linkSpecs.map((l) => ({...l}))
-      data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path))
+      data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
       data.manifest = manifest
       const full: InstallRecord = {
         ...record,
@@ -258,8 +261,11 @@ function plistStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
     },
     undo: async () => {
       await fs.removeTree(layout.launchdPlist + TEMP_SUFFIX)
-      if ((await fs.lstat(kept)) !== undefined) await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, kept), 0o644)
-      else if (!data.hadPlist) await fs.removeTree(layout.launchdPlist)
+      if ((await fs.lstat(kept)) !== undefined) {
+        await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, kept), 0o644)
+        // The copy goes once restored, so the slot is empty again and the older slot can move back.
+        await fs.removeTree(kept)
+      } else if (!data.hadPlist) await fs.removeTree(layout.launchdPlist)
     },
   }
 }
@@ -288,8 +294,10 @@ function recordsStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, to
       if (!data.inRegistry) await writeRegistryChange(fs, tool, ctx.root, 'remove', layout)
       // The kept copy exists only once `do` has saved it; before that the old record was never touched.
       const previous = await readInstallRecordAt(kept, fs)
-      if (previous !== undefined) await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(previous), RECORD_MODE)
-      else if (!data.hadInstall) await fs.removeTree(layout.receipt)
+      if (previous !== undefined) {
+        await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(previous), RECORD_MODE)
+        await fs.removeTree(kept)
+      } else if (!data.hadInstall) await fs.removeTree(layout.receipt)
     },
   }
 }
@@ -334,7 +342,9 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: Pref
     // The old job keeps running from the inodes it opened while the new version is moved into
     // place, so its exit and the swaps overlap: downtime is bootout → exit → bootstrap, not the copy.
     bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs, {waitForExit: false}),
+    ...(data.legacy ? [bootoutReplacedStep(ctx, layout, () => data.legacy, data.oldStopWaitMs)] : []),
     movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
+    ...(data.legacy ? [adoptLegacyStep(fs, layout, () => data.legacy)] : []),
     movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
     linksStep(fs, 'links', 'Point the links at the new bundle (and remove links the old version had and the new one does not)', () => data.linksBefore, () => (data.links ? layout.with({links: data.links}).links : [])),
     configStep(fs, layout, data),

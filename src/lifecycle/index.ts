@@ -12,6 +12,7 @@ import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
 import {AlreadyInstalled, deployTransaction, stopWaitMs, type DeployData} from './deploy.js'
 import {RootFs} from '../adapters/root-fs.js'
+import {detectLegacy, replacedPlistPaths} from './adopt-legacy.js'
 import {bundleExecutableName, judgePayload} from './judge-payload.js'
 import {currentLinkStates, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
@@ -65,6 +66,9 @@ async function audit(ctx: LifecycleContext, session: Session, result: LifecycleR
   await ctx.audit.record(session.layout.auditLog, entry)
 }
 
+/** Stands for the adopted legacy install where a version would be named. */
+const LEGACY = '(legacy)'
+
 /** Turns the end of a failed transaction into the result the command reports. */
 function failureResult(base: LifecycleResult, error: unknown, hadPrevious: boolean, previousVersion: string | undefined): LifecycleResult {
   if (!(error instanceof TransactionUndone)) {
@@ -76,7 +80,8 @@ function failureResult(base: LifecycleResult, error: unknown, hadPrevious: boole
     return {...base, changed: false, exitCode: cause.exitCode, message: cause.message, ...(cause.findings ? {findings: cause.findings} : {})}
   }
   const why = cause instanceof Error ? cause.message : String(cause)
-  const restored = hadPrevious ? `version ${previousVersion ?? '(previous)'} was restored and is running` : 'nothing was left installed'
+  const what = previousVersion === LEGACY ? 'the legacy install' : `version ${previousVersion ?? '(previous)'}`
+  const restored = hadPrevious ? `${what} was restored and is running` : 'nothing was left installed'
   // Something was installed before and runs again: rolledBack. A first install that could not start leaves nothing: launchd failed.
   const code = hadPrevious ? ExitCode.rolledBack : ExitCode.launchdFailed
   return {...base, changed: false, rolledBack: true, exitCode: code, message: `${base.action} of ${base.name} failed at step ${error.failedStep} (${why}); rolled back: ${restored}`}
@@ -105,9 +110,12 @@ async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOption
   try {
     const {manifest} = source
     const layout = new PrefixLayout({...layoutOptionsOf(manifest), root: ctx.root})
-    const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))]})
+    const replaces = manifest.replaces ?? []
+    // Without a record, bin/<name> may be a legacy install's plain executable: adoption judges it, not the link check.
+    const legacyExecutable = (await ctx.fs.lstat(layout.receipt)) === undefined ? join(layout.bin, layout.name) : undefined
+    const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))], paths: replacedPlistPaths(layout, replaces), ...(legacyExecutable ? {legacyExecutable} : {})})
     try {
-      return await deployInSession(ctx, session, source.dir, opts, mode)
+      return await deployInSession(ctx, session, source.dir, opts, mode, replaces)
     } finally {
       await session.release()
     }
@@ -116,7 +124,7 @@ async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOption
   }
 }
 
-async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, opts: DeployOptions, mode: 'install' | 'upgrade'): Promise<LifecycleResult> {
+async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, opts: DeployOptions, mode: 'install' | 'upgrade', replaces: readonly string[]): Promise<LifecycleResult> {
   const {layout, tool, fs} = session
   const current = await readInstallRecordAt(layout.receipt, fs)
   const base: LifecycleResult = {action: mode, name: layout.name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
@@ -154,6 +162,10 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     ...(current ? {fromVersion: current.version, ...(current.build !== undefined ? {fromBuild: current.build} : {})} : {}),
   }
   for (const entry of currentLayout?.versionEntries ?? layout.versionEntries) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
+  if (current === undefined) {
+    const legacy = await detectLegacy(ctx, fs, layout, replaces)
+    if (legacy) data.legacy = legacy
+  }
 
   if (opts.dryRun) return deployDryRun(ctx, session, sourceDir, base, data, current)
 
@@ -163,7 +175,7 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   try {
     await runTransaction(ctx, tx)
   } catch (e) {
-    const result = failureResult(base, e, data.hadInstall, data.fromVersion)
+    const result = failureResult(base, e, data.hadInstall || data.legacy !== undefined, data.legacy ? LEGACY : data.fromVersion)
     if (data.toVersion) result.toVersion = data.toVersion
     if (data.notes?.length) result.notes = data.notes
     if (result.rolledBack || result.exitCode === ExitCode.launchdFailed) await audit(ctx, session, result, txid)
@@ -173,7 +185,11 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     ...base,
     changed: true,
     toVersion: data.toVersion!,
-    message: current ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; it is running` : `${layout.name} ${data.toVersion} installed; it is running`,
+    message: current
+      ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; it is running`
+      : data.legacy
+        ? `${layout.name} ${data.toVersion} installed over the legacy ${join(layout.system.bin, layout.name)}, which is kept in the rollback slot (etc/ and var/ kept as they were); it is running`
+        : `${layout.name} ${data.toVersion} installed; it is running`,
     ...(data.notes?.length ? {notes: data.notes} : {}),
   }
   await audit(ctx, session, result, txid)
@@ -193,7 +209,7 @@ async function deployDryRun(ctx: LifecycleContext, session: Session, sourceDir: 
     if (order < 0 && !data.allowDowngrade) return {...base, toVersion, exitCode: ExitCode.badInput, message: `refusing to downgrade ${layout.name} from ${current.version} to ${toVersion}; pass --allow-downgrade to do it anyway`, ...notes}
   }
   const tx = deployTransaction(ctx, session.fs, layout, session.tool, journalFor('dry-run', base.action, layout, data), current)
-  return {...base, toVersion, message: `dry run: ${current ? `would upgrade ${layout.name} from ${current.version} to ${toVersion}` : `would install ${layout.name} ${toVersion}`}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session), ...notes}
+  return {...base, toVersion, message: `dry run: ${current ? `would upgrade ${layout.name} from ${current.version} to ${toVersion}` : data.legacy ? `would adopt the legacy ${join(layout.system.bin, layout.name)} (${data.legacy.jobs.map((j) => j.label).join(', ')}) and install ${layout.name} ${toVersion}` : `would install ${layout.name} ${toVersion}`}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session), ...notes}
 }
 
 /**

@@ -18,9 +18,14 @@ export interface LinkState {
  * Reads what each path holds now, refusing (unsafe environment) a path that is a file or directory
  * rather than a link: esdctl replaces only links, never something else someone put there.
  */
-export async function currentLinkStates(fs: RootFs, paths: readonly string[]): Promise<LinkState[]> {
+export async function currentLinkStates(fs: RootFs, paths: readonly string[], opts: {movedAway?: string} = {}): Promise<LinkState[]> {
   const states: LinkState[] = []
   for (const path of [...new Set(paths)]) {
+    // A legacy executable at a link's path is moved into the rollback slot before links are written.
+    if (path === opts.movedAway) {
+      states.push({path, text: null, dirExisted: true})
+      continue
+    }
     const stat = await fs.lstat(path)
     if (stat !== undefined && !stat.isSymbolicLink()) {
       throw new StepFailure(ExitCode.unsafeEnvironment, `${path} should be a link esdctl maintains but is a ${stat.isDirectory() ? 'directory' : 'file'}; esdctl replaces only links there. Move it away and run again`)

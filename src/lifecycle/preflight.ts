@@ -24,11 +24,12 @@ export function requireRootProcess(ctx: LifecycleContext, action: string): void 
 
 /**
  * What esdctl may change for this daemon: its prefix, its one plist, the links it maintains outside
- * the prefix (each with its temporary sibling), esdctl's own directory.
+ * the prefix (each with its temporary sibling), esdctl's own directory, and `paths` (the plists of
+ * legacy jobs an adoption replaces).
  */
-export function daemonFs(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths, links: readonly PlacedLink[] = layout.links): RootFs {
+export function daemonFs(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths, links: readonly PlacedLink[] = layout.links, paths: readonly string[] = []): RootFs {
   const outside = links.filter((l) => !layout.isInsidePrefix(l.path)).flatMap((l) => [l.path, l.path + TEMP_SUFFIX])
-  return ctx.fs.restrictedTo([layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir, ...outside])
+  return ctx.fs.restrictedTo([layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir, ...outside, ...paths])
 }
 
 function expectKind(path: string, stat: Awaited<ReturnType<RootFs['lstat']>>, kind: 'directory' | 'file'): string | undefined {

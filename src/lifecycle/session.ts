@@ -2,7 +2,8 @@ import {tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import type {PlacedLink} from '../layout/daemon-links.js'
-import {isValidLinkPath} from '../layout/names.js'
+import {isValidLabel, isValidLinkPath} from '../layout/names.js'
+import {jobPlist, replacedPlistPaths} from './adopt-legacy.js'
 import {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {readInstallRecordAt} from '../records/install-record.js'
 import {readRegistry} from '../records/registry.js'
@@ -77,6 +78,22 @@ function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
   return links
 }
 
+/** The plists of replaced legacy jobs an interrupted adoption recorded: each must be /Library/LaunchDaemons/<label>.plist under the same root. */
+function journalPlists(layout: PrefixLayout, journal: Journal): string[] {
+  const jobs = (journal.data as {legacy?: {jobs?: unknown}}).legacy?.jobs
+  if (!Array.isArray(jobs)) return []
+  const paths: string[] = []
+  for (const job of jobs) {
+    const {label, plist} = (job ?? {}) as {label?: unknown; plist?: unknown}
+    if (plist === undefined) continue
+    if (typeof label !== 'string' || !isValidLabel(label) || plist !== jobPlist(layout, label)) {
+      throw new LifecycleError(ExitCode.badInput, `${layout.journal} names the plist ${JSON.stringify(plist)}, which is not a launchd job plist esdctl may move for ${layout.name}; it is not acted on. Inspect the journal, move it aside and run again`)
+    }
+    paths.push(...replacedPlistPaths(layout, [label]))
+  }
+  return paths
+}
+
 /**
  * Recovery rule, the same for every action: a transaction interrupted before its commit is undone
  * (every step's undo is written to cope with a half-done step), one interrupted after it is
@@ -90,7 +107,7 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
   if (journal.name !== layout.name || journal.label !== layout.label) {
     throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${journal.name} (${journal.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${journal.name}`)
   }
-  const tx = transactionFor(ctx, daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, journal)]), layout, tool, journal)
+  const tx = transactionFor(ctx, daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, journal)], journalPlists(layout, journal)), layout, tool, journal)
   const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
   try {
     if (journal.phase === 'committed') {
@@ -119,12 +136,12 @@ async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): 
  * Everything a mutating command does before its own work: root and environment checks, the
  * ancestor and planted-link checks, the one lock, and recovery of an interrupted transaction.
  */
-export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]} = {}): Promise<Session> {
+export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]; paths?: readonly string[]; legacyExecutable?: string} = {}): Promise<Session> {
   requireRootProcess(ctx, action)
   const tool = new ToolPaths(ctx.root)
   const links = opts.links ?? layout.links
-  await checkTargets(ctx, layout, tool, links)
-  const fs = daemonFs(ctx, layout, tool, links)
+  await checkTargets(ctx, layout, tool, links.filter((l) => l.path !== opts.legacyExecutable))
+  const fs = daemonFs(ctx, layout, tool, links, opts.paths)
   if (opts.dryRun) {
     const pending = await readJournal(fs, layout.journal)
     const recovered = pending ? `an interrupted ${pending.action} (transaction ${pending.transaction}) would be ${pending.phase === 'committed' ? 'finished' : 'undone'} first` : undefined

@@ -39,6 +39,8 @@ export interface Manifest {
   bundle?: string
   /** The links esdctl maintains; default `[{path: 'bin/<name>'}]`. */
   links?: ManifestLink[]
+  /** Labels of launchd jobs of the legacy install this daemon adopts on its first install. */
+  replaces?: string[]
   bundleId: string
   teamId: string
   /** Arguments after argv[0]; argv[0] is always the executable inside the bundle. */

@@ -4,7 +4,7 @@ import type {AuditEntry} from '../audit/audit-log.js'
 import {ExitCode} from '../exit-codes.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import type {PlacedLink} from '../layout/daemon-links.js'
-import {sameName} from '../layout/names.js'
+import {isValidLabel, sameName} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {layoutOptionsOf} from '../manifest/manifest.js'
 import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
@@ -12,7 +12,7 @@ import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
 import {AlreadyInstalled, deployTransaction, stopWaitMs, type DeployData} from './deploy.js'
 import {RootFs} from '../adapters/root-fs.js'
-import {detectLegacy, replacedPlistPaths} from './adopt-legacy.js'
+import {detectLegacy, jobPlist, legacySlot, replacedPlistPaths} from './adopt-legacy.js'
 import {bundleExecutableName, judgePayload} from './judge-payload.js'
 import {currentLinkStates, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
@@ -239,12 +239,16 @@ async function linkStatesOrRefuse(fs: RootFs, links: readonly PlacedLink[]): Pro
 /** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
 export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
-  const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout)})
+  const legacyLabels = await legacySlotLabels(ctx, layout)
+  const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})
   try {
     const {fs} = session
     const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
     const current = await readInstallRecordAt(layout.receipt, fs)
     const previous = await readInstallRecordAt(layout.slotReceipt, fs)
+    if (current !== undefined && previous === undefined && (await fs.lstat(join(legacySlot(layout), 'bin', layout.name)))?.isFile()) {
+      return await rollbackToLegacy(ctx, session, base, current, legacyLabels, opts)
+    }
     const slotPlist = layout.slotPlist
     if (current === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed; there is nothing to roll back`)
     const currentLayout = PrefixLayout.ofRecord(current, ctx.root)
@@ -283,6 +287,49 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
   } finally {
     await session.release()
   }
+}
+
+/** Labels whose plists the rollback slot keeps from an adopted legacy install (file names `<label>.plist`, checked), with the daemon's own label first. */
+async function legacySlotLabels(ctx: LifecycleContext, layout: PrefixLayout): Promise<string[]> {
+  const dir = legacySlot(layout)
+  if ((await ctx.fs.lstat(dir))?.isDirectory() !== true) return []
+  const replaced = (await ctx.fs.list(dir)).filter((f) => f.endsWith('.plist')).map((f) => f.slice(0, -'.plist'.length)).filter((l) => isValidLabel(l) && l !== layout.label)
+  return [layout.label, ...replaced]
+}
+
+/**
+ * Rollback after an adoption: the bundled daemon goes as in uninstall (etc/ and var/ stay) and the
+ * legacy executable and job plists come back from the rollback slot, byte for byte, and run again.
+ */
+async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: LifecycleResult, current: InstallRecord, labels: readonly string[], opts: {dryRun?: boolean}): Promise<LifecycleResult> {
+  const {layout, fs} = session
+  const installed = PrefixLayout.ofRecord(current, ctx.root)
+  const jobs: {label: string; plist: string}[] = []
+  for (const label of labels) {
+    const kept = label === layout.label ? layout.slotPlist : join(legacySlot(layout), `${label}.plist`)
+    if ((await fs.lstat(kept))?.isFile()) jobs.push({label, plist: jobPlist(layout, label)})
+  }
+  const txid = newTransactionId(ctx)
+  const manifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
+  const data: UninstallData = {
+    work: join(layout.staging, txid), wasLoaded: (await ctx.launchctl.print(layout.label)) !== undefined, oldStopWaitMs: stopWaitMs(manifest.ExitTimeOut), purge: false,
+    inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
+    entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version, legacy: {jobs},
+  }
+  const result = {...base, fromVersion: current.version, toVersion: LEGACY}
+  const tx = uninstallTransaction(ctx, fs, layout, session.tool, journalFor(txid, 'rollback', layout, data))
+  if (opts.dryRun) return {...result, message: `dry run: would roll ${layout.name} back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)} it replaced; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
+  await fs.ensureDir(layout.staging, 0o700)
+  try {
+    await runTransaction(ctx, tx)
+  } catch (e) {
+    const failed = failureResult(result, e, true, current.version)
+    await audit(ctx, session, failed, txid)
+    return failed
+  }
+  const done = {...result, changed: true, message: `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; its jobs (${jobs.map((j) => j.label).join(', ')}) run again and esdctl no longer manages it (etc/ and var/ kept)`}
+  await audit(ctx, session, done, txid)
+  return done
 }
 
 /** Stops and removes the daemon; etc/ and var/ stay unless `purge`. */

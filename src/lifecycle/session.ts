@@ -48,6 +48,8 @@ export function transactionFor(ctx: LifecycleContext, fs: RootFs, layout: Prefix
     case 'upgrade':
       return deployTransaction(ctx, fs, layout, tool, journal as Journal<DeployData>, undefined) as Transaction<unknown>
     case 'rollback':
+      // Rolling back to the legacy install an adoption replaced is an uninstall that puts the legacy files back.
+      if ((journal.data as {legacy?: unknown}).legacy !== undefined) return uninstallTransaction(ctx, fs, layout, tool, journal as Journal<UninstallData>) as Transaction<unknown>
       return rollbackTransaction(ctx, fs, layout, journal as Journal<RollbackData>) as Transaction<unknown>
     case 'uninstall':
       return uninstallTransaction(ctx, fs, layout, tool, journal as Journal<UninstallData>) as Transaction<unknown>

@@ -127,6 +127,29 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     await cleanUp(m)
   })
 
+  it('rollback after an adoption restores the legacy executable and plists byte for byte and runs its jobs again', async () => {
+    const m = await legacyMachine()
+    const before = machineState(m)
+    const r = await lifecycle.install(m.ctx, await m.payload())
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    writeFileSync(join(m.layout.var, 'db', 'events.db'), 'state written by the bundled daemon')
+    const dry = await lifecycle.rollback(m.ctx, NAME, {dryRun: true})
+    assert.match(dry.message, /would roll thed back from 1\.0\.0 to the legacy \/opt\/thed\/bin\/thed/)
+    const back = await lifecycle.rollback(m.ctx, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.match(back.message, /rolled back from 1\.0\.0 to the legacy/)
+    const after = machineState(m)
+    // esdctl's own directory keeps its audit log; etc/ and var/ stay as they are (with the new default
+    // written beside the customer's config, and what the daemon wrote since); everything else is as before.
+    const mine = (k: string): boolean => k.includes('/.esdctl') || k.includes('/var/db/events.db') || k.endsWith('thed.conf.default')
+    assert.deepEqual(Object.fromEntries(Object.entries(after).filter(([k]) => !mine(k))), Object.fromEntries(Object.entries(before).filter(([k]) => !mine(k))))
+    assert.equal(readFileSync(join(m.layout.var, 'db', 'events.db'), 'utf8'), 'state written by the bundled daemon')
+    assert.ok(await running(m, m.label), 'the legacy job runs again')
+    assert.ok(await running(m, m.oldLabel), 'the old helper job runs again')
+    assert.deepEqual(await lifecycle.readRegistry(m.root), [])
+    await cleanUp(m)
+  })
+
   it('a new daemon that fails its health check puts the legacy install back byte for byte, running (exit 6)', async () => {
     const m = await legacyMachine()
     const before = machineState(m)

@@ -12,6 +12,7 @@ import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
 import {AlreadyInstalled, deployTransaction, stopWaitMs, type DeployData} from './deploy.js'
 import {RootFs} from '../adapters/root-fs.js'
+import {esdctlVersion} from './esdctl-version.js'
 import {detectLegacy, jobPlist, legacySlot, replacedPlistPaths} from './adopt-legacy.js'
 import {bundleExecutableName, judgePayload} from './judge-payload.js'
 import {currentLinkStates, type LinkState} from './links-step.js'
@@ -39,7 +40,7 @@ function newTransactionId(ctx: LifecycleContext): string {
 }
 
 function journalFor<D>(tx: string, action: LifecycleAction, layout: PrefixLayout, data: D): Journal<D> {
-  return {schemaVersion: 1, transaction: tx, action, name: layout.name, label: layout.label, phase: 'forward', steps: [], data}
+  return {schemaVersion: 1, esdctlVersion: esdctlVersion(), transaction: tx, action, name: layout.name, label: layout.label, phase: 'forward', steps: [], data}
 }
 
 function planOf(tx: Transaction<unknown>, session: Session): PlannedStep[] {

@@ -10,10 +10,13 @@ import {readRegistry} from '../records/registry.js'
 import type {LifecycleContext} from './context.js'
 import {deployTransaction, type DeployData} from './deploy.js'
 import {readJournal, type Journal} from './journal.js'
-import {LifecycleError} from './lifecycle-error.js'
+import {isFormatError} from '../formats/format-error.js'
+import {isLifecycleError, LifecycleError} from './lifecycle-error.js'
 import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
 import {rollbackTransaction, type RollbackData} from './rollback-tx.js'
+import {esdctlVersion} from './esdctl-version.js'
 import {commitTransaction, undoTransaction, type Transaction} from './transaction.js'
+import {compareVersions} from './version-order.js'
 import {uninstallTransaction, type UninstallData} from './uninstall-tx.js'
 
 /** Only finds the state directory: nothing under the prefix depends on the label. */
@@ -36,7 +39,8 @@ export async function layoutForName(ctx: LifecycleContext, name: string): Promis
   // The record knows where this version's bundle and links are; the registry only the label.
   const recorded = (label: string): PrefixLayout => (record?.label === label && record.name === name ? PrefixLayout.ofRecord(record, ctx.root) : new PrefixLayout({name, label, root: ctx.root}))
   if (entry) return recorded(entry.label)
-  const journal = await readJournal(ctx.fs, lookup.journal)
+  // A damaged journal names no label here; the session that opens it sets it aside.
+  const journal = await readJournal(ctx.fs, lookup.journal).catch(() => undefined)
   if (journal) return recorded(journal.label)
   if (record) return recorded(record.label)
   return undefined
@@ -97,6 +101,18 @@ function journalPlists(layout: PrefixLayout, journal: Journal): string[] {
 }
 
 /**
+ * A journal that cannot be trusted is bad input, never a crash: it is renamed to
+ * `journal.json.damaged-<time>` (kept for inspection, out of the way of every later run) and the
+ * refusal names it and the commands that repair the daemon's state from a known payload.
+ */
+async function setDamagedJournalAside(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, why: string): Promise<LifecycleError> {
+  const aside = `${layout.journal}.damaged-${new Date(ctx.clock.now()).toISOString().replace(/[-:.]/g, '')}`
+  await fs.rename(layout.journal, aside)
+  return new LifecycleError(ExitCode.badInput,
+    `the transaction journal ${layout.journal} is damaged or untrusted (${why}); it was moved aside to ${aside} and not acted on, so the interrupted transaction it described was neither undone nor finished. Check the daemon with \`esdctl doctor ${layout.name}\`, then repair it with \`sudo esdctl install PAYLOAD\` (the version you want) or \`sudo esdctl uninstall ${layout.name}\``)
+}
+
+/**
  * Recovery rule, the same for every action: a transaction interrupted before its commit is undone
  * (every step's undo is written to cope with a half-done step), one interrupted after it is
  * finished. Before the commit the old state is always complete somewhere (slot, parking area,
@@ -104,12 +120,27 @@ function journalPlists(layout: PrefixLayout, journal: Journal): string[] {
  * state is complete and has passed its health check, so only cleanup remains.
  */
 export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths): Promise<string | undefined> {
-  const journal = await readJournal(fs, layout.journal)
-  if (journal === undefined) return undefined
-  if (journal.name !== layout.name || journal.label !== layout.label) {
-    throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${journal.name} (${journal.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${journal.name}`)
+  let journal: Journal | undefined
+  let tx: Transaction<unknown>
+  try {
+    journal = await readJournal(fs, layout.journal)
+    if (journal === undefined) return undefined
+    if (journal.name !== layout.name || journal.label !== layout.label) {
+      throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${journal.name} (${journal.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${journal.name}`)
+    }
+    tx = transactionFor(ctx, daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, journal)], journalPlists(layout, journal)), layout, tool, journal)
+  } catch (e) {
+    if (isFormatError(e) || (isLifecycleError(e) && e.exitCode === ExitCode.badInput && journal?.name === layout.name)) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
+    throw e
   }
-  const tx = transactionFor(ctx, daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, journal)], journalPlists(layout, journal)), layout, tool, journal)
+  const known = new Set(tx.steps.map((s) => s.id))
+  const unknown = journal.steps.map((s) => s.id).filter((id) => !known.has(id))
+  if (unknown.length > 0) {
+    const writer = journal.esdctlVersion === undefined ? 'another esdctl' : `esdctl ${journal.esdctlVersion}`
+    const newer = journal.esdctlVersion !== undefined && compareVersions(journal.esdctlVersion, esdctlVersion()) > 0
+    throw new LifecycleError(ExitCode.badInput,
+      `${layout.journal} was written by ${writer}${newer ? `, newer than this esdctl ${esdctlVersion()},` : ''} and names steps this esdctl does not have (${unknown.join(', ')}); it is kept untouched. Finish it with ${writer} or newer (its next run recovers it), then use this esdctl again`)
+  }
   const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
   try {
     if (journal.phase === 'committed') {
@@ -145,7 +176,10 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   await checkTargets(ctx, layout, tool, links.filter((l) => l.path !== opts.legacyExecutable))
   const fs = daemonFs(ctx, layout, tool, links, opts.paths)
   if (opts.dryRun) {
-    const pending = await readJournal(fs, layout.journal)
+    const pending = await readJournal(fs, layout.journal).catch((e: unknown) => {
+      if (!isFormatError(e)) throw e
+      throw new LifecycleError(ExitCode.badInput, `the transaction journal ${layout.journal} is damaged (${e.message}); a run without --dry-run moves it aside and says how to repair the daemon`)
+    })
     const recovered = pending ? `an interrupted ${pending.action} (transaction ${pending.transaction}) would be ${pending.phase === 'committed' ? 'finished' : 'undone'} first` : undefined
     return {layout, tool, fs, ...(recovered ? {recovered} : {}), release: async () => undefined}
   }

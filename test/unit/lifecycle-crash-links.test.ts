@@ -23,6 +23,8 @@ const PARALLEL = 4
  * recovery leaves exactly the links, bundle and record of the old state or of the new one.
  */
 describe('lifecycle crash safety with links in /usr/local/bin (osquery layout, offline image)', function () {
+  // One process per boundary, each verifying a bundle: minutes on a shared 2-core machine.
+  this.timeout(900_000)
   const cleanup: string[] = []
   let trust: TrustStore
   const payloads = {v1: '', v2: ''}

@@ -67,7 +67,9 @@ function translate(file: string, e: ErrorObject): ManifestError {
         return manifestError(file, field, `the name "${key}" is not allowed`, fixFromSchema(e.instancePath, 'Rename it.'))
       }
       const allowed = describePointer(e.instancePath)
-      return manifestError(file, e.instancePath, `${shown(e.data)} is not allowed${allowed === undefined ? '' : `; allowed: ${allowed}`}`, fixFromSchema(e.instancePath, 'Change it.'))
+      return allowed === undefined
+        ? manifestError(file, e.instancePath, `${shown(e.data)} is not allowed`, 'Change it.')
+        : manifestError(file, e.instancePath, `${shown(e.data)} is not allowed; allowed: ${allowed}`, 'Change it to a value of the allowed form.')
     }
     case 'oneOf':
     case 'anyOf':

@@ -15,6 +15,7 @@ import type {Journal} from './journal.js'
 import {StepFailure} from './lifecycle-error.js'
 import {adoptLegacyStep, bootoutReplacedStep, type LegacyInstall} from './adopt-legacy.js'
 import {currentLinkStates, linksStep, type LinkState} from './links-step.js'
+import {symlinkAlong} from './symlink-along.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
 import type {Step, Transaction} from './transaction.js'
 import {compareVersions} from './version-order.js'
@@ -121,7 +122,7 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       const etcPlan: DeployData['etcPlan'] = []
       for (const [file, hash] of Object.entries(record.configHashes)) {
         const installed = join(layout.etc, file)
-        const link = await linkAlong(fs, layout.etc, file)
+        const link = await symlinkAlong(fs, layout.etc, dirname(file))
         if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
         const stat = await fs.lstat(installed)
         if (stat === undefined) etcPlan.push({file, action: 'new'})
@@ -367,16 +368,4 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: Pref
       for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
     },
   }
-}
-
-/** The first directory between `base` and `base/rel` that is a symbolic link, if any. */
-async function linkAlong(fs: RootFs, base: string, rel: string): Promise<string | undefined> {
-  const parts = rel.split('/').slice(0, -1)
-  for (let i = 1; i <= parts.length; i++) {
-    const dir = join(base, ...parts.slice(0, i))
-    const st = await fs.lstat(dir)
-    if (st === undefined) return undefined
-    if (st.isSymbolicLink()) return dir
-  }
-  return undefined
 }

@@ -9,6 +9,7 @@ import type {InstallRecord} from '../records/install-record.js'
 import {finding, hasErrors, type Finding} from '../verify/finding.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {LifecycleContext} from './context.js'
+import {symlinkAlong} from './symlink-along.js'
 
 export interface PayloadJudgement {
   ok: boolean
@@ -144,16 +145,4 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...(manifest.healthCheck ? {healthCheck: {runningSeconds: manifest.healthCheck.runningSeconds, ...(manifest.healthCheck.command ? {command: manifest.healthCheck.command} : {})}} : {}),
   }
   return {ok, findings, notes, version, build, executableName, layout: placed, record}
-}
-
-/** The first path between `base` and `base/rel` (both ends included) that is a symbolic link, if any. */
-async function symlinkAlong(fs: RootFs, base: string, rel: string): Promise<string | undefined> {
-  const parts = rel.split('/')
-  for (let i = 1; i <= parts.length; i++) {
-    const path = join(base, ...parts.slice(0, i))
-    const st = await fs.lstat(path)
-    if (st === undefined) return undefined
-    if (st.isSymbolicLink()) return path
-  }
-  return undefined
 }

@@ -134,6 +134,20 @@ export class RootFs {
    */
   async ensureDir(path: string, mode: number): Promise<string[]> {
     await this.guard(path, 'create')
+    return this.createMissing(path, mode)
+  }
+
+  /**
+   * Creates the missing directories above `path`, which itself must be allowed (a link esdctl
+   * maintains in /usr/local/bin, say): the directory is needed to write it, but is not esdctl's to
+   * remove or change later. Returns the directories it created, outermost first.
+   */
+  async ensureParentDir(path: string, mode: number): Promise<string[]> {
+    await this.guard(path, 'create the directory of')
+    return this.createMissing(dirname(path), mode)
+  }
+
+  private async createMissing(path: string, mode: number): Promise<string[]> {
     const segments = absoluteSegments(path)!
     const created: string[] = []
     for (let depth = 1; depth <= segments.length; depth++) {
@@ -166,6 +180,13 @@ export class RootFs {
       await handle.close()
     }
     await this.rename(temp, path)
+  }
+
+  /** What the symbolic link at `path` holds (never followed); undefined when nothing is there. Throws when `path` is not a link. */
+  async readLink(path: string): Promise<string | undefined> {
+    const stat = await this.lstat(path)
+    if (stat === undefined) return undefined
+    return readlink(path)
   }
 
   /** Replaces (or creates) the symlink at `path` in one rename, so it never dangles or is missing. */

@@ -30,7 +30,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
   const staging = await mkdtemp(join(dirname(inputs.out), `.${basename(inputs.out)}.esdctl-`))
   try {
     const tree = await writeBundleTree(staging, inputs, auth.profileBytes, auth.entitlements)
-    const mainExecutable = join(tree.app, 'Contents', 'MacOS', inputs.name)
+    const mainExecutable = join(tree.app, 'Contents', 'MacOS', inputs.executableName)
     const plan = await planSignatures(tree.app, mainExecutable, {identity: auth.identity, entitlementsFile: tree.entitlementsFile, bundleId: inputs.bundleId})
     const finalApp = join(inputs.out, `${inputs.name}.app`)
     const result: BundleResult = {

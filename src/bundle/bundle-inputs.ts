@@ -1,6 +1,6 @@
 import {lstat, readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
-import {isValidName} from '../layout/names.js'
+import {isValidExecutableName, isValidName} from '../layout/names.js'
 import {BuildRefusal} from './bundle-error.js'
 import type {BundleRequest} from './bundle-request.js'
 import {looksLikeMachO} from '../io/macho-sniff.js'
@@ -14,7 +14,10 @@ const MACOS_VERSION = /^(1[0-9]|[2-9][0-9])\.[0-9]{1,2}(\.[0-9]{1,2})?$/
 const MAX_RESOURCE_ENTRIES = 100_000
 
 export interface CheckedInputs {
+  /** The bundle's name: `<name>.app`. */
   name: string
+  /** CFBundleExecutable: the file name in Contents/MacOS. */
+  executableName: string
   executable: string
   bundleId: string
   version: string
@@ -31,8 +34,12 @@ export const SIGN_SCRIPT_NAME = 'sign.sh'
 /** Everything about the request that can be checked without the profile; refuses before anything is written. */
 export async function checkInputs(req: BundleRequest): Promise<CheckedInputs> {
   const executable = resolve(req.executable)
-  const name = basename(executable)
-  await checkExecutable(executable, name)
+  const executableName = basename(executable)
+  const name = req.name ?? executableName
+  if (req.name !== undefined && !isValidName(req.name)) {
+    throw new BuildRefusal('bundle.bad-name', '--name', 'name', `${JSON.stringify(req.name)} cannot name a bundle: use 1-64 letters (either case), digits, '.', '_' or '-', starting with a letter or digit, without '..'`, 'Pass a name such as osquery; the bundle becomes <name>.app.')
+  }
+  await checkExecutable(executable, executableName, req.name === undefined)
   if (!BUNDLE_ID.test(req.bundleId)) {
     throw new BuildRefusal('bundle.bad-bundle-id', '--bundle-id', 'CFBundleIdentifier', `${JSON.stringify(req.bundleId)} is not a bundle identifier`, 'Use reverse-DNS form of letters, digits, hyphens and periods, e.g. com.example.thed.')
   }
@@ -44,7 +51,7 @@ export async function checkInputs(req: BundleRequest): Promise<CheckedInputs> {
   if (!MACOS_VERSION.test(minMacos)) {
     throw new BuildRefusal('bundle.bad-min-macos', '--min-macos', 'LSMinimumSystemVersion', `${JSON.stringify(minMacos)} is not a macOS version`, 'Use a version such as 12.0.')
   }
-  const checked: CheckedInputs = {name, executable, bundleId: req.bundleId, version: req.version, build, minMacos, out: resolve(req.out), outputs: [`${name}.app`, `${name}.entitlements`, SIGN_SCRIPT_NAME]}
+  const checked: CheckedInputs = {name, executableName, executable, bundleId: req.bundleId, version: req.version, build, minMacos, out: resolve(req.out), outputs: [`${name}.app`, `${name}.entitlements`, SIGN_SCRIPT_NAME]}
   if (req.resources !== undefined) {
     checked.resources = resolve(req.resources)
     await checkResources(checked.resources)
@@ -53,7 +60,7 @@ export async function checkInputs(req: BundleRequest): Promise<CheckedInputs> {
   return checked
 }
 
-async function checkExecutable(path: string, name: string): Promise<void> {
+async function checkExecutable(path: string, name: string, namesBundle: boolean): Promise<void> {
   let info
   try {
     info = await stat(path)
@@ -61,8 +68,11 @@ async function checkExecutable(path: string, name: string): Promise<void> {
     throw new BuildRefusal('bundle.executable-unreadable', path, '--executable', `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'Pass the path of the compiled daemon.')
   }
   if (!info.isFile()) throw new BuildRefusal('bundle.executable-unreadable', path, '--executable', 'is not a regular file', 'Pass the path of the compiled daemon.')
-  if (!isValidName(name)) {
-    throw new BuildRefusal('bundle.bad-name', path, 'CFBundleExecutable', `the file name ${JSON.stringify(name)} cannot name a daemon: use 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'`, 'Rename the executable; its name becomes <name>.app and /opt/<name>.')
+  if (!isValidExecutableName(name)) {
+    throw new BuildRefusal('bundle.bad-name', path, 'CFBundleExecutable', `the file name ${JSON.stringify(name)} cannot be a bundle's executable: use letters (either case), digits, ' ', '.', '_', '+' or '-', starting with a letter, digit or '_', without '..'`, 'Rename the executable.')
+  }
+  if (namesBundle && !isValidName(name)) {
+    throw new BuildRefusal('bundle.bad-name', path, 'CFBundleExecutable', `the file name ${JSON.stringify(name)} cannot also name the bundle: a bundle name is 1-64 letters (either case), digits, '.', '_' or '-', starting with a letter or digit`, 'Pass --name with the bundle\'s name, or rename the executable.')
   }
   if (!(await looksLikeMachO(path))) {
     throw new BuildRefusal('bundle.not-macho', path, '--executable', 'is not a Mach-O executable', 'Pass the daemon built for macOS (thin or universal Mach-O).')

@@ -14,11 +14,11 @@ export async function writeBundleTree(dir: string, inputs: CheckedInputs, profil
   const contents = join(app, 'Contents')
   await mkdir(join(contents, 'MacOS'), {recursive: true, mode: 0o755})
   await mkdir(join(contents, 'Resources'), {mode: 0o755})
-  const executable = join(contents, 'MacOS', inputs.name)
+  const executable = join(contents, 'MacOS', inputs.executableName)
   await copyFile(inputs.executable, executable)
   await chmod(executable, 0o755)
   await writeFile(join(contents, 'Info.plist'), renderInfoPlist({
-    executable: inputs.name,
+    executable: inputs.executableName,
     bundleId: inputs.bundleId,
     name: inputs.name,
     version: inputs.version,

@@ -4,8 +4,10 @@ import type {VerifyReport} from '../verify/report.js'
 import type {PlistDict} from '../formats/property-list.js'
 
 export interface BundleRequest {
-  /** The pre-compiled daemon (a Mach-O); its file name becomes the bundle's name. */
+  /** The pre-compiled daemon (a Mach-O); its file name becomes CFBundleExecutable and, by default, the bundle's name. */
   executable: string
+  /** The bundle's name (`<name>.app`) when it differs from the executable's, e.g. osquery for osqueryd. */
+  name?: string
   /** The Developer ID provisioning profile to embed. */
   profile: string
   bundleId: string

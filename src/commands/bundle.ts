@@ -14,7 +14,8 @@ Exit codes: 0 built; 3 the signed bundle does not verify (nothing written); 4 ba
   ]
   static override enableJsonFlag = true
   static override flags = {
-    executable: Flags.string({description: 'the compiled daemon (Mach-O); its file name names the bundle', required: true}),
+    executable: Flags.string({description: 'the compiled daemon (Mach-O); its file name is CFBundleExecutable and, without --name, names the bundle', required: true}),
+    name: Flags.string({description: 'the bundle\'s name (<name>.app) when it differs from the executable\'s, e.g. osquery for osqueryd'}),
     profile: Flags.string({description: 'Developer ID provisioning profile to embed', required: true}),
     'bundle-id': Flags.string({description: 'CFBundleIdentifier; the profile\'s App ID must cover it', required: true}),
     version: Flags.string({description: 'CFBundleShortVersionString, e.g. 1.2.0', required: true}),
@@ -32,6 +33,7 @@ Exit codes: 0 built; 3 the signed bundle does not verify (nothing written); 4 ba
     try {
       const result = await buildAppBundle({
         executable: flags.executable,
+        name: flags.name,
         profile: flags.profile,
         bundleId: flags['bundle-id'],
         version: flags.version,

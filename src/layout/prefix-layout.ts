@@ -1,5 +1,6 @@
 import {absoluteSegments, joinSegments, segmentsStartWith} from './absolute-path.js'
-import {isValidLabel, isValidName} from './names.js'
+import {mainExecutableTarget, placeLinks, type LinkSpec, type PlacedLink} from './daemon-links.js'
+import {isValidBundlePath, isValidExecutableName, isValidLabel, isValidLinkPath, isValidLinkTarget, isValidName} from './names.js'
 
 /** Raised when a layout is asked for something that would build an unsafe path. */
 export class LayoutError extends Error {
@@ -17,7 +18,16 @@ export interface PrefixLayoutOptions {
   label: string
   /** Directory that stands in for `/` (`--root`); default `/`. */
   root?: string
+  /** Where the bundle sits inside the prefix (manifest `bundle`); default `<name>.app`. */
+  bundle?: string
+  /** The bundle's CFBundleExecutable; default `name` until the bundle has been read. */
+  executableName?: string
+  /** The links esdctl maintains; default `bin/<name>` → the main executable. */
+  links?: readonly LinkSpec[]
 }
+
+/** Prefix entries that belong to a version and move as a whole on upgrade, rollback and uninstall, besides the bundle's. */
+const VERSION_DIRECTORIES = ['lib', 'modules', 'share'] as const
 
 /** Where the state directory sits inside the prefix; hidden so it never collides with the daemon's own etc/ lib/ modules/ share/ var/. */
 const STATE_DIR_NAME = '.esdctl'
@@ -46,16 +56,63 @@ export class PrefixLayout {
     if (rootSegments === undefined) {
       throw new LayoutError('layout.bad-root', `root ${JSON.stringify(options.root)} must be an absolute path without '..'`)
     }
+    const bundle = options.bundle ?? `${options.name}.app`
+    if (!isValidBundlePath(bundle)) {
+      throw new LayoutError('layout.bad-bundle', `bundle location ${JSON.stringify(bundle)} is not allowed: use a path inside the prefix of one to three segments ending in .app (letters, digits, '.', '_', '-'), not under etc/, var/, bin/ or sbin/, e.g. ${options.name}.app or lib/${options.name}.app`)
+    }
+    const executableName = options.executableName ?? options.name
+    if (!isValidExecutableName(executableName)) {
+      throw new LayoutError('layout.bad-executable', `CFBundleExecutable ${JSON.stringify(executableName)} is not allowed: use a file name of letters, digits, ' ', '.', '_', '+' or '-' (no '/', no '..')`)
+    }
+    const links = options.links ?? [{path: `bin/${options.name}`, target: mainExecutableTarget(executableName)}]
+    for (const link of links) {
+      if (!isValidLinkPath(link.path) || !isValidLinkTarget(link.target)) {
+        throw new LayoutError('layout.bad-link', `link ${JSON.stringify(link)} is not allowed: its path must be bin/<file>, sbin/<file>, /usr/local/bin/<file> or /usr/local/sbin/<file>, and its target a file inside the bundle such as Contents/MacOS/<executable>`)
+      }
+    }
     this.name = options.name
     this.label = options.label
     this.rootSegments = rootSegments
     this.root = joinSegments(rootSegments)
     this.prefixSegments = [...rootSegments, 'opt', options.name]
+    this.bundle = bundle
+    this.executableName = executableName
+    this.linkSpecs = links.map((l) => ({path: l.path, target: l.target}))
+  }
+
+  /** Where the bundle sits inside the prefix, e.g. `thed.app` or `lib/osquery.app`. */
+  readonly bundle: string
+  /** The bundle's main executable's file name (CFBundleExecutable). */
+  readonly executableName: string
+  /** The links esdctl maintains for this daemon, as the manifest and the record write them. */
+  readonly linkSpecs: readonly LinkSpec[]
+
+  private get options(): PrefixLayoutOptions {
+    return {name: this.name, label: this.label, root: this.root, bundle: this.bundle, executableName: this.executableName, links: this.linkSpecs}
+  }
+
+  /** The same daemon with some layout facts replaced (e.g. the executable name once the bundle was read). */
+  with(changes: Partial<Omit<PrefixLayoutOptions, 'name' | 'label' | 'root'>>): PrefixLayout {
+    return new PrefixLayout({...this.options, ...changes})
+  }
+
+  /**
+   * The layout an install record describes (records written before `bundle` and `links` existed
+   * mean the defaults). `executable` is the record's system path; its last segment is the name.
+   */
+  static ofRecord(record: {name: string; label: string; executable: string; bundle?: string; links?: readonly LinkSpec[]}, root = '/'): PrefixLayout {
+    const executableName = record.executable.split('/').at(-1)
+    return new PrefixLayout({name: record.name, label: record.label, root, ...(record.bundle !== undefined ? {bundle: record.bundle} : {}), ...(executableName ? {executableName} : {}), ...(record.links !== undefined ? {links: record.links} : {})})
   }
 
   /** This layout as the target system sees it once booted from `root`. */
   get system(): PrefixLayout {
-    return this.root === '/' ? this : new PrefixLayout({name: this.name, label: this.label})
+    return this.root === '/' ? this : new PrefixLayout({...this.options, root: '/'})
+  }
+
+  /** The same layout under another `--root`. */
+  rootedAt(root: string): PrefixLayout {
+    return new PrefixLayout({...this.options, root})
   }
 
   /** Maps an absolute path of the target system onto `root`. */
@@ -82,24 +139,24 @@ export class PrefixLayout {
   }
 
   get app(): string {
-    return this.under(`${this.name}.app`)
+    return this.under(...this.bundle.split('/'))
   }
 
   get contents(): string {
-    return this.under(`${this.name}.app`, 'Contents')
+    return this.under(...this.bundle.split('/'), 'Contents')
   }
 
   /** The daemon itself: the bundle's main executable, which launchd must run directly. */
   get executable(): string {
-    return this.under(`${this.name}.app`, 'Contents', 'MacOS', this.name)
+    return this.under(...this.bundle.split('/'), 'Contents', 'MacOS', this.executableName)
   }
 
   get infoPlist(): string {
-    return this.under(`${this.name}.app`, 'Contents', 'Info.plist')
+    return this.under(...this.bundle.split('/'), 'Contents', 'Info.plist')
   }
 
   get profile(): string {
-    return this.under(`${this.name}.app`, 'Contents', 'embedded.provisionprofile')
+    return this.under(...this.bundle.split('/'), 'Contents', 'embedded.provisionprofile')
   }
 
   get bin(): string {
@@ -110,9 +167,22 @@ export class PrefixLayout {
     return this.under('bin', this.name)
   }
 
-  /** What `binLink` points to, relative so the prefix can be moved or rebased without breaking it. */
+  /** What the default link `bin/<name>` holds: relative, so the prefix can be moved or rebased without breaking it. */
   get binLinkTarget(): string {
-    return `../${this.name}.app/Contents/MacOS/${this.name}`
+    return `../${this.bundle}/Contents/MacOS/${this.executableName}`
+  }
+
+  /** Every link esdctl maintains, with where it is written and what it holds. */
+  get links(): PlacedLink[] {
+    return placeLinks(this.linkSpecs, this.system.prefix, this.bundle, (p) => this.rebase(p))
+  }
+
+  /**
+   * The prefix entries one version owns and that move as a whole: the bundle's top directory (the
+   * bundle itself, or osquery's `lib/`) and lib/, modules/, share/.
+   */
+  get versionEntries(): string[] {
+    return [...new Set([this.bundle.split('/')[0]!, ...VERSION_DIRECTORIES])]
   }
 
   get etc(): string {

@@ -1,6 +1,7 @@
 import {join, dirname} from 'node:path'
 import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
+import type {LinkSpec} from '../layout/daemon-links.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import {loadManifest} from '../manifest/load-manifest.js'
@@ -12,8 +13,10 @@ import {checkHealth} from './health-check.js'
 import {judgePayload} from './judge-payload.js'
 import type {Journal} from './journal.js'
 import {StepFailure} from './lifecycle-error.js'
+import {adoptLegacyStep, bootoutReplacedStep, type LegacyInstall} from './adopt-legacy.js'
+import {currentLinkStates, linksStep, type LinkState} from './links-step.js'
+import {symlinkAlong} from './symlink-along.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
-import {PAYLOAD_DIRECTORIES} from './payload-source.js'
 import type {Step, Transaction} from './transaction.js'
 import {compareVersions} from './version-order.js'
 
@@ -23,6 +26,8 @@ export type EtcAction = 'new' | 'replace' | 'keep'
 export interface DeployData {
   mode: 'install' | 'upgrade'
   allowDowngrade: boolean
+  /** Where the new version's bundle sits inside the prefix (manifest `bundle`). */
+  bundle: string
   /** The payload directory staging copies from. */
   source: string
   /** This transaction's scratch directory under the staging area. */
@@ -34,16 +39,24 @@ export interface DeployData {
   wasLoaded: boolean
   hadSlot: boolean
   hadPlist: boolean
-  hadBin: boolean
-  hadBinLink: boolean
   inRegistry: boolean
   /** How long the old job may take to exit after SIGTERM (its ExitTimeOut plus a margin). */
   oldStopWaitMs: number
   /** Prefix entries (bundle, lib, modules, share) of the installed version. */
   currentEntries: string[]
+  /** The links the installed version maintains (none on a first install). */
+  currentLinks: LinkSpec[]
   fromVersion?: string
   fromBuild?: string
+  /** A first install over the legacy layout: what is adopted. */
+  legacy?: LegacyInstall
   // Known once staging is done:
+  /** The new version's CFBundleExecutable. */
+  executableName?: string
+  /** The new version's links, targets explicit. */
+  links?: LinkSpec[]
+  /** What every link path of either version held before. */
+  linksBefore?: LinkState[]
   newEntries?: string[]
   etcPlan?: {file: string; action: EtcAction}[]
   toVersion?: string
@@ -61,10 +74,6 @@ export class AlreadyInstalled extends StepFailure {
 /** launchd sends SIGKILL ExitTimeOut seconds after SIGTERM (default 20); after that the label is freed within moments. */
 export function stopWaitMs(exitTimeOutSeconds: number | undefined): number {
   return ((exitTimeOutSeconds ?? 20) + 5) * 1000
-}
-
-export function versionEntries(name: string): string[] {
-  return [`${name}.app`, ...PAYLOAD_DIRECTORIES]
 }
 
 function staged(data: DeployData, ...parts: string[]): string {
@@ -88,18 +97,19 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
     title: 'Copy the payload into the staging area and verify it there',
     do: async () => {
       await fs.ensureDir(join(data.work, 'payload'), 0o700)
-      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...versionEntries(layout.name)]) {
+      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...layout.versionEntries]) {
         if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await fs.copyTree(join(data.source, entry), staged(data, entry), 0o755)
       }
       const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
       if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
       const manifest = loaded.manifest
-      if (manifest.name !== layout.name || manifest.label !== layout.label) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
+      if (manifest.name !== layout.name || manifest.label !== layout.label || (manifest.bundle ?? `${manifest.name}.app`) !== layout.bundle) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
       const judgement = await judgePayload(ctx, fs, staged(data), manifest, layout)
       data.notes = judgement.notes
-      if (!judgement.ok || judgement.record === undefined) {
-        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.name}.app failed; nothing was changed`, judgement.findings)
+      if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
+        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
       }
+      const placed = judgement.layout
       const record = judgement.record
       data.toVersion = record.version
       if (current !== undefined) {
@@ -112,7 +122,7 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       const etcPlan: DeployData['etcPlan'] = []
       for (const [file, hash] of Object.entries(record.configHashes)) {
         const installed = join(layout.etc, file)
-        const link = await linkAlong(fs, layout.etc, file)
+        const link = await symlinkAlong(fs, layout.etc, dirname(file))
         if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
         const stat = await fs.lstat(installed)
         if (stat === undefined) etcPlan.push({file, action: 'new'})
@@ -125,7 +135,10 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
       }
       data.etcPlan = etcPlan
       data.newEntries = []
-      for (const entry of versionEntries(layout.name)) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
+      for (const entry of layout.versionEntries) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
+      data.executableName = placed.executableName
+      data.links = placed.linkSpecs.map((l) => ({...l}))
+      data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
       data.manifest = manifest
       const full: InstallRecord = {
         ...record,
@@ -134,7 +147,7 @@ function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data
         ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
       }
       await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
-      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, layout), 0o644)
+      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, placed), 0o644)
       // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
       data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
     },
@@ -198,23 +211,6 @@ function movesStep(fs: RootFs, id: string, title: string, moves: () => Move[]): 
   return {id, title, do: () => doMoves(fs, moves()), undo: () => undoMoves(fs, moves())}
 }
 
-function binLinkStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
-  return {
-    id: 'bin-link',
-    title: `Point ${layout.binLink} at the bundle's executable`,
-    do: async () => {
-      await fs.ensureDir(layout.bin, 0o755)
-      await fs.symlinkAtomic(layout.binLinkTarget, layout.binLink)
-    },
-    undo: async () => {
-      await fs.removeTree(layout.binLink + TEMP_SUFFIX)
-      if (data.hadBinLink) return
-      await fs.removeTree(layout.binLink)
-      if (!data.hadBin) await fs.removeEmptyDir(layout.bin)
-    },
-  }
-}
-
 function configStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
   const backup = (file: string): string => join(data.work, 'etc-backup', file)
   return {
@@ -266,8 +262,11 @@ function plistStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
     },
     undo: async () => {
       await fs.removeTree(layout.launchdPlist + TEMP_SUFFIX)
-      if ((await fs.lstat(kept)) !== undefined) await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, kept), 0o644)
-      else if (!data.hadPlist) await fs.removeTree(layout.launchdPlist)
+      if ((await fs.lstat(kept)) !== undefined) {
+        await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, kept), 0o644)
+        // The copy goes once restored, so the slot is empty again and the older slot can move back.
+        await fs.removeTree(kept)
+      } else if (!data.hadPlist) await fs.removeTree(layout.launchdPlist)
     },
   }
 }
@@ -296,8 +295,10 @@ function recordsStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, to
       if (!data.inRegistry) await writeRegistryChange(fs, tool, ctx.root, 'remove', layout)
       // The kept copy exists only once `do` has saved it; before that the old record was never touched.
       const previous = await readInstallRecordAt(kept, fs)
-      if (previous !== undefined) await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(previous), RECORD_MODE)
-      else if (!data.hadInstall) await fs.removeTree(layout.receipt)
+      if (previous !== undefined) {
+        await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(previous), RECORD_MODE)
+        await fs.removeTree(kept)
+      } else if (!data.hadInstall) await fs.removeTree(layout.receipt)
     },
   }
 }
@@ -329,8 +330,10 @@ export function healthStep(ctx: LifecycleContext, layout: PrefixLayout, manifest
 }
 
 /** The install/upgrade transaction, rebuilt the same way from a journal after a crash. */
-export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
+export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
   const data = journal.data
+  // Recovery knows only the name and label; the journal says where this version's bundle goes.
+  const layout = named.with({bundle: data.bundle})
   const slotMoves = (): Move[] => data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)}))
   const placeMoves = (): Move[] => (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)}))
   const steps: Step[] = [
@@ -340,9 +343,11 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: Pre
     // The old job keeps running from the inodes it opened while the new version is moved into
     // place, so its exit and the swaps overlap: downtime is bootout → exit → bootstrap, not the copy.
     bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs, {waitForExit: false}),
+    ...(data.legacy ? [bootoutReplacedStep(ctx, layout, () => data.legacy, data.oldStopWaitMs)] : []),
     movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
+    ...(data.legacy ? [adoptLegacyStep(fs, layout, () => data.legacy)] : []),
     movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
-    binLinkStep(fs, layout, data),
+    linksStep(fs, 'links', 'Point the links at the new bundle (and remove links the old version had and the new one does not)', () => data.linksBefore, () => (data.links ? layout.with({links: data.links}).links : [])),
     configStep(fs, layout, data),
     plistStep(fs, layout, data),
     recordsStep(ctx, fs, layout, tool, data),
@@ -363,16 +368,4 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, layout: Pre
       for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
     },
   }
-}
-
-/** The first directory between `base` and `base/rel` that is a symbolic link, if any. */
-async function linkAlong(fs: RootFs, base: string, rel: string): Promise<string | undefined> {
-  const parts = rel.split('/').slice(0, -1)
-  for (let i = 1; i <= parts.length; i++) {
-    const dir = join(base, ...parts.slice(0, i))
-    const st = await fs.lstat(dir)
-    if (st === undefined) return undefined
-    if (st.isSymbolicLink()) return dir
-  }
-  return undefined
 }

@@ -3,13 +3,20 @@ import {join} from 'node:path'
 import type {AuditEntry} from '../audit/audit-log.js'
 import {ExitCode} from '../exit-codes.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
+import type {PlacedLink} from '../layout/daemon-links.js'
+import {isValidLabel, sameName} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
+import {layoutOptionsOf} from '../manifest/manifest.js'
 import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
 import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
-import {AlreadyInstalled, deployTransaction, stopWaitMs, versionEntries, type DeployData} from './deploy.js'
+import {AlreadyInstalled, deployTransaction, stopWaitMs, type DeployData} from './deploy.js'
+import {RootFs} from '../adapters/root-fs.js'
+import {esdctlVersion} from './esdctl-version.js'
+import {detectLegacy, jobPlist, legacySlot, replacedPlistPaths} from './adopt-legacy.js'
 import {runningClause} from './health-check.js'
-import {judgePayload} from './judge-payload.js'
+import {bundleExecutableName, judgePayload} from './judge-payload.js'
+import {currentLinkStates, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
 import {isLifecycleError, LifecycleError, StepFailure} from './lifecycle-error.js'
 import {openPayload} from './payload-source.js'
@@ -34,7 +41,7 @@ function newTransactionId(ctx: LifecycleContext): string {
 }
 
 function journalFor<D>(tx: string, action: LifecycleAction, layout: PrefixLayout, data: D): Journal<D> {
-  return {schemaVersion: 1, transaction: tx, action, name: layout.name, label: layout.label, phase: 'forward', steps: [], data}
+  return {schemaVersion: 1, esdctlVersion: esdctlVersion(), transaction: tx, action, name: layout.name, label: layout.label, phase: 'forward', steps: [], data}
 }
 
 function planOf(tx: Transaction<unknown>, session: Session): PlannedStep[] {
@@ -61,6 +68,9 @@ async function audit(ctx: LifecycleContext, session: Session, result: LifecycleR
   await ctx.audit.record(session.layout.auditLog, entry)
 }
 
+/** Stands for the adopted legacy install where a version would be named. */
+const LEGACY = '(legacy)'
+
 /** Turns the end of a failed transaction into the result the command reports. */
 function failureResult(base: LifecycleResult, error: unknown, hadPrevious: boolean, previousVersion: string | undefined): LifecycleResult {
   if (!(error instanceof TransactionUndone)) {
@@ -72,20 +82,42 @@ function failureResult(base: LifecycleResult, error: unknown, hadPrevious: boole
     return {...base, changed: false, exitCode: cause.exitCode, message: cause.message, ...(cause.findings ? {findings: cause.findings} : {})}
   }
   const why = cause instanceof Error ? cause.message : String(cause)
-  const restored = hadPrevious ? `version ${previousVersion ?? '(previous)'} was restored and is running` : 'nothing was left installed'
+  const what = previousVersion === LEGACY ? 'the legacy install' : `version ${previousVersion ?? '(previous)'}`
+  const restored = hadPrevious ? `${what} was restored and is running` : 'nothing was left installed'
   // Something was installed before and runs again: rolledBack. A first install that could not start leaves nothing: launchd failed.
   const code = hadPrevious ? ExitCode.rolledBack : ExitCode.launchdFailed
   return {...base, changed: false, rolledBack: true, exitCode: code, message: `${base.action} of ${base.name} failed at step ${error.failedStep} (${why}); rolled back: ${restored}`}
+}
+
+/**
+ * The links the installed version maintains, which this run may have to remove: read before the
+ * session so its file-system guard allows them. A damaged record gives none here; the session
+ * itself reads the record again and refuses it properly.
+ */
+async function installedLinks(ctx: LifecycleContext, layout: PrefixLayout): Promise<PlacedLink[]> {
+  const links: PlacedLink[] = []
+  for (const path of [layout.receipt, layout.slotReceipt]) {
+    try {
+      const record = await readInstallRecordAt(path, ctx.fs)
+      if (record !== undefined) links.push(...PrefixLayout.ofRecord(record, ctx.root).links)
+    } catch {
+      // Refused properly once the session reads it.
+    }
+  }
+  return links
 }
 
 async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOptions, mode: 'install' | 'upgrade'): Promise<LifecycleResult> {
   const source = await openPayload(payload)
   try {
     const {manifest} = source
-    const layout = new PrefixLayout({name: manifest.name, label: manifest.label, root: ctx.root})
-    const session = await openSession(ctx, mode, layout, opts)
+    const layout = new PrefixLayout({...layoutOptionsOf(manifest), root: ctx.root})
+    const replaces = manifest.replaces ?? []
+    // Without a record, bin/<name> may be a legacy install's plain executable: adoption judges it, not the link check.
+    const legacyExecutable = (await ctx.fs.lstat(layout.receipt)) === undefined ? join(layout.bin, layout.name) : undefined
+    const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))], paths: replacedPlistPaths(layout, replaces), ...(legacyExecutable ? {legacyExecutable} : {})})
     try {
-      return await deployInSession(ctx, session, source.dir, opts, mode)
+      return await deployInSession(ctx, session, source.dir, opts, mode, replaces)
     } finally {
       await session.release()
     }
@@ -94,7 +126,7 @@ async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOption
   }
 }
 
-async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, opts: DeployOptions, mode: 'install' | 'upgrade'): Promise<LifecycleResult> {
+async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, opts: DeployOptions, mode: 'install' | 'upgrade', replaces: readonly string[]): Promise<LifecycleResult> {
   const {layout, tool, fs} = session
   const current = await readInstallRecordAt(layout.receipt, fs)
   const base: LifecycleResult = {action: mode, name: layout.name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
@@ -105,13 +137,18 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   if (current !== undefined && current.label !== layout.label) {
     throw new LifecycleError(ExitCode.badInput, `${layout.name} is installed with label ${current.label}, but the payload says ${layout.label}; uninstall it first to change the label`)
   }
-  const clash = (await readRegistry(ctx.root, fs)).find((e) => e.label === layout.label && e.name !== layout.name)
+  const registry = await readRegistry(ctx.root, fs)
+  const caseTwin = registry.find((e) => e.name !== layout.name && sameName(e.name, layout.name))
+  if (caseTwin) throw new LifecycleError(ExitCode.badInput, `${layout.name} differs only in case from the installed daemon ${caseTwin.name}; on a case-insensitive volume (APFS's default) both would be ${layout.system.prefix}. Use the installed name, or another name`)
+  const clash = registry.find((e) => e.label === layout.label && e.name !== layout.name)
   if (clash) throw new LifecycleError(ExitCode.badInput, `label ${layout.label} already belongs to the installed daemon ${clash.name}`)
   const oldManifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
   const txid = newTransactionId(ctx)
+  const currentLayout = current ? PrefixLayout.ofRecord(current, ctx.root) : undefined
   const data: DeployData = {
     mode,
     allowDowngrade: opts.allowDowngrade === true,
+    bundle: layout.bundle,
     source: sourceDir,
     work: join(layout.staging, txid),
     prefixExisted: (await fs.lstat(layout.prefix)) !== undefined,
@@ -120,23 +157,27 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     wasLoaded: false, // learned by the stage step, after verification
     hadSlot: (await fs.lstat(layout.rollbackSlot)) !== undefined,
     hadPlist: (await fs.lstat(layout.launchdPlist)) !== undefined,
-    hadBin: (await fs.lstat(layout.bin)) !== undefined,
-    hadBinLink: (await fs.lstat(layout.binLink)) !== undefined,
     inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
     oldStopWaitMs: stopWaitMs(oldManifest?.ExitTimeOut),
     currentEntries: [],
+    currentLinks: currentLayout ? currentLayout.linkSpecs.map((l) => ({...l})) : [],
     ...(current ? {fromVersion: current.version, ...(current.build !== undefined ? {fromBuild: current.build} : {})} : {}),
   }
-  for (const entry of versionEntries(layout.name)) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
+  for (const entry of currentLayout?.versionEntries ?? layout.versionEntries) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
+  if (current === undefined) {
+    const legacy = await detectLegacy(ctx, fs, layout, replaces)
+    if (legacy) data.legacy = legacy
+  }
 
   if (opts.dryRun) return deployDryRun(ctx, session, sourceDir, base, data, current)
 
-  data.createdDirs = await fs.ensureDir(layout.staging, 0o700)
+  // A new Mac has no /opt: it and the prefix are for others to traverse (0755); only esdctl's own records are 0700.
+  data.createdDirs = [...(await fs.ensureDir(layout.prefix, 0o755)), ...(await fs.ensureDir(layout.staging, 0o700))]
   const tx = deployTransaction(ctx, fs, layout, tool, journalFor(txid, mode, layout, data), current)
   try {
     await runTransaction(ctx, tx)
   } catch (e) {
-    const result = failureResult(base, e, data.hadInstall, data.fromVersion)
+    const result = failureResult(base, e, data.hadInstall || data.legacy !== undefined, data.legacy ? LEGACY : data.fromVersion)
     if (data.toVersion) result.toVersion = data.toVersion
     if (data.notes?.length) result.notes = data.notes
     if (result.rolledBack || result.exitCode === ExitCode.launchdFailed) await audit(ctx, session, result, txid)
@@ -146,7 +187,11 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     ...base,
     changed: true,
     toVersion: data.toVersion!,
-    message: current ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; ${runningClause(ctx)}` : `${layout.name} ${data.toVersion} installed; ${runningClause(ctx)}`,
+    message: current
+      ? `${layout.name} upgraded from ${current.version} to ${data.toVersion}; ${runningClause(ctx)}`
+      : data.legacy
+        ? `${layout.name} ${data.toVersion} installed over the legacy ${join(layout.system.bin, layout.name)}, which is kept in the rollback slot (etc/ and var/ kept as they were); ${runningClause(ctx)}`
+        : `${layout.name} ${data.toVersion} installed; ${runningClause(ctx)}`,
     ...(data.notes?.length ? {notes: data.notes} : {}),
   }
   await audit(ctx, session, result, txid)
@@ -166,7 +211,7 @@ async function deployDryRun(ctx: LifecycleContext, session: Session, sourceDir: 
     if (order < 0 && !data.allowDowngrade) return {...base, toVersion, exitCode: ExitCode.badInput, message: `refusing to downgrade ${layout.name} from ${current.version} to ${toVersion}; pass --allow-downgrade to do it anyway`, ...notes}
   }
   const tx = deployTransaction(ctx, session.fs, layout, session.tool, journalFor('dry-run', base.action, layout, data), current)
-  return {...base, toVersion, message: `dry run: ${current ? `would upgrade ${layout.name} from ${current.version} to ${toVersion}` : `would install ${layout.name} ${toVersion}`}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session), ...notes}
+  return {...base, toVersion, message: `dry run: ${current ? `would upgrade ${layout.name} from ${current.version} to ${toVersion}` : data.legacy ? `would adopt the legacy ${join(layout.system.bin, layout.name)} (${data.legacy.jobs.map((j) => j.label).join(', ')}) and install ${layout.name} ${toVersion}` : `would install ${layout.name} ${toVersion}`}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session), ...notes}
 }
 
 /**
@@ -183,18 +228,34 @@ export function upgrade(ctx: LifecycleContext, payload: string, opts: DeployOpti
   return deploy(ctx, payload, opts, 'upgrade')
 }
 
+/** What the links hold now; a file or directory where a link belongs is an unsafe environment, refused before the journal opens. */
+async function linkStatesOrRefuse(fs: RootFs, links: readonly PlacedLink[]): Promise<LinkState[]> {
+  try {
+    return await currentLinkStates(fs, links.map((l) => l.path))
+  } catch (e) {
+    if (e instanceof StepFailure) throw new LifecycleError(e.exitCode, e.message)
+    throw e
+  }
+}
+
 /** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
 export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
-  const session = await openSession(ctx, 'rollback', layout, opts)
+  const legacyLabels = await legacySlotLabels(ctx, layout)
+  const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})
   try {
     const {fs} = session
     const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
     const current = await readInstallRecordAt(layout.receipt, fs)
     const previous = await readInstallRecordAt(layout.slotReceipt, fs)
+    if (current !== undefined && previous === undefined && (await fs.lstat(join(legacySlot(layout), 'bin', layout.name)))?.isFile()) {
+      return await rollbackToLegacy(ctx, session, base, current, legacyLabels, opts)
+    }
     const slotPlist = layout.slotPlist
     if (current === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed; there is nothing to roll back`)
-    if (previous === undefined || (await fs.lstat(join(layout.rollbackSlot, `${name}.app`))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
+    const currentLayout = PrefixLayout.ofRecord(current, ctx.root)
+    const previousLayout = previous === undefined ? undefined : PrefixLayout.ofRecord(previous, ctx.root)
+    if (previous === undefined || previousLayout === undefined || (await fs.lstat(join(layout.rollbackSlot, previousLayout.bundle))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
       throw new LifecycleError(ExitCode.badInput, `${name} has no previous version to roll back to (the rollback slot ${layout.rollbackSlot} is empty); only an upgrade fills it`)
     }
     base.fromVersion = current.version
@@ -208,6 +269,9 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
       fromVersion: current.version,
       toVersion: previous.version,
       manifest: await manifestOfInstalled(fs, previous, slotPlist),
+      entries: [...new Set([...currentLayout.versionEntries, ...previousLayout.versionEntries])],
+      previousLinks: previousLayout.linkSpecs.map((l) => ({...l})),
+      linksBefore: await linkStatesOrRefuse(fs, [...currentLayout.links, ...previousLayout.links]),
     }
     const tx = rollbackTransaction(ctx, fs, layout, journalFor(txid, 'rollback', layout, data))
     if (opts.dryRun) return {...base, message: `dry run: would roll ${name} back from ${current.version} to ${previous.version}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
@@ -227,10 +291,53 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
   }
 }
 
+/** Labels whose plists the rollback slot keeps from an adopted legacy install (file names `<label>.plist`, checked), with the daemon's own label first. */
+async function legacySlotLabels(ctx: LifecycleContext, layout: PrefixLayout): Promise<string[]> {
+  const dir = legacySlot(layout)
+  if ((await ctx.fs.lstat(dir))?.isDirectory() !== true) return []
+  const replaced = (await ctx.fs.list(dir)).filter((f) => f.endsWith('.plist')).map((f) => f.slice(0, -'.plist'.length)).filter((l) => isValidLabel(l) && l !== layout.label)
+  return [layout.label, ...replaced]
+}
+
+/**
+ * Rollback after an adoption: the bundled daemon goes as in uninstall (etc/ and var/ stay) and the
+ * legacy executable and job plists come back from the rollback slot, byte for byte, and run again.
+ */
+async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: LifecycleResult, current: InstallRecord, labels: readonly string[], opts: {dryRun?: boolean}): Promise<LifecycleResult> {
+  const {layout, fs} = session
+  const installed = PrefixLayout.ofRecord(current, ctx.root)
+  const jobs: {label: string; plist: string}[] = []
+  for (const label of labels) {
+    const kept = label === layout.label ? layout.slotPlist : join(legacySlot(layout), `${label}.plist`)
+    if ((await fs.lstat(kept))?.isFile()) jobs.push({label, plist: jobPlist(layout, label)})
+  }
+  const txid = newTransactionId(ctx)
+  const manifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
+  const data: UninstallData = {
+    work: join(layout.staging, txid), wasLoaded: (await ctx.launchctl.print(layout.label)) !== undefined, oldStopWaitMs: stopWaitMs(manifest.ExitTimeOut), purge: false,
+    inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
+    entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version, legacy: {jobs},
+  }
+  const result = {...base, fromVersion: current.version, toVersion: LEGACY}
+  const tx = uninstallTransaction(ctx, fs, layout, session.tool, journalFor(txid, 'rollback', layout, data))
+  if (opts.dryRun) return {...result, message: `dry run: would roll ${layout.name} back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)} it replaced; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
+  await fs.ensureDir(layout.staging, 0o700)
+  try {
+    await runTransaction(ctx, tx)
+  } catch (e) {
+    const failed = failureResult(result, e, true, current.version)
+    await audit(ctx, session, failed, txid)
+    return failed
+  }
+  const done = {...result, changed: true, message: `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; its jobs (${jobs.map((j) => j.label).join(', ')}) run again and esdctl no longer manages it (etc/ and var/ kept)`}
+  await audit(ctx, session, done, txid)
+  return done
+}
+
 /** Stops and removes the daemon; etc/ and var/ stay unless `purge`. */
 export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean} = {}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
-  const session = await openSession(ctx, 'uninstall', layout, opts)
+  const session = await openSession(ctx, 'uninstall', layout, {...opts, links: await installedLinks(ctx, layout)})
   try {
     const {fs} = session
     const base: LifecycleResult = {action: 'uninstall', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
@@ -244,7 +351,13 @@ export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryR
     if (current) base.fromVersion = current.version
     const txid = newTransactionId(ctx)
     const manifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
-    const data: UninstallData = {work: join(layout.staging, txid), wasLoaded: loaded, oldStopWaitMs: stopWaitMs(manifest?.ExitTimeOut), purge: opts.purge === true, inRegistry, ...(current ? {fromVersion: current.version} : {})}
+    const installed = current ? PrefixLayout.ofRecord(current, ctx.root) : layout
+    const data: UninstallData = {
+      work: join(layout.staging, txid), wasLoaded: loaded, oldStopWaitMs: stopWaitMs(manifest?.ExitTimeOut), purge: opts.purge === true, inRegistry,
+      entries: installed.versionEntries,
+      linksBefore: await linkStatesOrRefuse(fs, installed.links),
+      ...(current ? {fromVersion: current.version} : {}),
+    }
     const tx = uninstallTransaction(ctx, fs, layout, session.tool, journalFor(txid, 'uninstall', layout, data))
     if (opts.dryRun) return {...base, message: `dry run: would uninstall ${name}${opts.purge ? ' and purge etc/ and var/' : ' (etc/ and var/ kept)'}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session)}
     await fs.ensureDir(layout.staging, 0o700)
@@ -267,8 +380,10 @@ export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryR
 export async function renderPlistForPayload(payload: string, root = '/'): Promise<{path: string; xml: string}> {
   const source = await openPayload(payload)
   try {
-    const layout = new PrefixLayout({name: source.manifest.name, label: source.manifest.label, root})
-    return {path: layout.launchdPlist, xml: renderLaunchdPlist(source.manifest, layout)}
+    const layout = new PrefixLayout({...layoutOptionsOf(source.manifest), root})
+    const executableName = await bundleExecutableName(new RootFs(), join(source.dir, layout.bundle))
+    const placed = executableName === undefined ? layout : layout.with(layoutOptionsOf(source.manifest, executableName))
+    return {path: placed.launchdPlist, xml: renderLaunchdPlist(source.manifest, placed)}
   } finally {
     await source.dispose()
   }

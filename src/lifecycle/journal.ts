@@ -19,6 +19,8 @@ export interface JournalStep {
 
 export interface Journal<D = unknown> {
   schemaVersion: 1
+  /** The esdctl that opened the transaction; absent in journals written before it was recorded. */
+  esdctlVersion?: string
   transaction: string
   action: LifecycleAction
   name: string
@@ -38,7 +40,7 @@ export function parseJournal(bytes: Buffer, path: string): Journal {
     typeof j === 'object' && j !== null && j.schemaVersion === 1 && typeof j.transaction === 'string' && typeof j.action === 'string' &&
     typeof j.name === 'string' && typeof j.label === 'string' && (j.phase === 'forward' || j.phase === 'undoing' || j.phase === 'committed') &&
     Array.isArray(j.steps) && j.steps.every((s) => typeof s?.id === 'string' && (s.state === 'started' || s.state === 'done' || s.state === 'undone')) &&
-    typeof j.data === 'object' && j.data !== null
+    typeof j.data === 'object' && j.data !== null && (j.esdctlVersion === undefined || (typeof j.esdctlVersion === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(j.esdctlVersion)))
   if (!ok) throw new FormatError('journal.malformed', `${path}: not an esdctl transaction journal`)
   return j as Journal
 }

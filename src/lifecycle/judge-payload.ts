@@ -2,12 +2,14 @@ import {join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import {isFormatError} from '../formats/format-error.js'
 import {MAX_PLIST_BYTES, parsePropertyListDict} from '../formats/property-list.js'
+import {isValidExecutableName} from '../layout/names.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
-import type {Manifest} from '../manifest/manifest.js'
+import {layoutOptionsOf, type Manifest} from '../manifest/manifest.js'
 import type {InstallRecord} from '../records/install-record.js'
 import {finding, hasErrors, type Finding} from '../verify/finding.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {LifecycleContext} from './context.js'
+import {symlinkAlong} from './symlink-along.js'
 
 export interface PayloadJudgement {
   ok: boolean
@@ -15,6 +17,10 @@ export interface PayloadJudgement {
   notes: string[]
   version?: string
   build?: string
+  /** The bundle's CFBundleExecutable, once read and found in Contents/MacOS. */
+  executableName?: string
+  /** The layout with the executable's real name and every link's target made explicit. */
+  layout?: PrefixLayout
   /** The parts of the install record that come from the payload itself. */
   record?: Omit<InstallRecord, 'installedAt' | 'installedBy' | 'previous'>
 }
@@ -29,6 +35,13 @@ async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Pro
     findings.push(finding('install.info-plist', path, `${path}: cannot be read as a property list (${(e as Error).message})`, 'Rebuild the bundle; Info.plist must be a valid property list.'))
     return undefined
   }
+}
+
+/** The bundle's CFBundleExecutable when Info.plist can be read and names a valid file name; undefined otherwise (judgePayload says why). */
+export async function bundleExecutableName(fs: RootFs, app: string): Promise<string | undefined> {
+  const info = await readInfoPlist(fs, join(app, 'Contents', 'Info.plist'), [])
+  const named = info?.['CFBundleExecutable']
+  return isValidExecutableName(named) ? named : undefined
 }
 
 /** sha256 of every file the payload ships under etc/, by etc/-relative path; links or devices there are findings. */
@@ -49,12 +62,13 @@ export async function configDefaults(fs: RootFs, etcDir: string, findings: Findi
  * on macOS codesign's second opinion.
  */
 export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout): Promise<PayloadJudgement> {
-  const app = join(dir, `${manifest.name}.app`)
+  const app = join(dir, layout.bundle)
   const findings: Finding[] = []
   const notes: string[] = []
   const appStat = await fs.lstat(app)
-  if (!appStat?.isDirectory()) {
-    findings.push(finding('install.no-bundle', app, `${app}: the payload has no ${manifest.name}.app directory (the manifest's name is ${manifest.name})`, `Put the daemon's bundle at ${manifest.name}.app at the root of the payload.`))
+  if (!appStat?.isDirectory() || (await symlinkAlong(fs, dir, layout.bundle)) !== undefined) {
+    const where = manifest.bundle === undefined ? `(the manifest's name is ${manifest.name}; set "bundle" if it lives elsewhere)` : `(the manifest's bundle is ${manifest.bundle})`
+    findings.push(finding('install.no-bundle', app, `${app}: the payload has no ${layout.bundle} directory ${where}`, `Put the daemon's bundle at ${layout.bundle} in the payload.`))
     return {ok: false, findings, notes}
   }
   const report = await verifyPath(app, ctx.verifyOptions)
@@ -73,18 +87,31 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   const info = await readInfoPlist(fs, join(app, 'Contents', 'Info.plist'), findings)
   let version: string | undefined
   let build: string | undefined
+  let executableName: string | undefined
   if (info) {
     if (info['CFBundleIdentifier'] !== manifest.bundleId) {
       findings.push(finding('install.info-bundle-id', app, `${app}/Contents/Info.plist: CFBundleIdentifier is ${JSON.stringify(info['CFBundleIdentifier'])}, but the manifest says bundleId ${manifest.bundleId}`, 'Make Info.plist and esdctl.json agree.'))
     }
-    if (info['CFBundleExecutable'] !== manifest.name) {
-      findings.push(finding('install.info-executable', app, `${app}/Contents/Info.plist: CFBundleExecutable is ${JSON.stringify(info['CFBundleExecutable'])}, but the daemon's executable must be named ${manifest.name}`, 'Name the main executable after the manifest\'s name.'))
+    const named = info['CFBundleExecutable']
+    if (!isValidExecutableName(named)) {
+      findings.push(finding('install.info-executable', app, `${app}/Contents/Info.plist: CFBundleExecutable is ${JSON.stringify(named)}, which is not a file name in Contents/MacOS`, 'Set CFBundleExecutable to the main executable\'s file name (letters, digits, \' \', \'.\', \'_\', \'+\' or \'-\').'))
+    } else if (!(await fs.lstat(join(app, 'Contents', 'MacOS', named)))?.isFile()) {
+      findings.push(finding('install.info-executable', app, `${app}/Contents/Info.plist: CFBundleExecutable is ${JSON.stringify(named)}, but Contents/MacOS/${named} is not a regular file`, 'Put the main executable at Contents/MacOS/<CFBundleExecutable>.'))
+    } else {
+      executableName = named
     }
     version = typeof info['CFBundleShortVersionString'] === 'string' ? info['CFBundleShortVersionString'] : undefined
     build = typeof info['CFBundleVersion'] === 'string' ? info['CFBundleVersion'] : undefined
     if (version === undefined || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) {
       findings.push(finding('install.no-version', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not a version (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString, e.g. 1.2.3; esdctl compares versions to refuse downgrades.'))
       version = undefined
+    }
+  }
+  const placed = executableName === undefined ? undefined : layout.with(layoutOptionsOf(manifest, executableName))
+  for (const link of placed?.linkSpecs ?? []) {
+    const target = join(app, link.target)
+    if ((await symlinkAlong(fs, app, link.target)) !== undefined || !(await fs.lstat(target))?.isFile()) {
+      findings.push(finding('install.link-target', target, `${target}: the link ${link.path} must point at a regular file inside the bundle, but ${link.target} is not one`, 'Correct links[].target in esdctl.json, or ship the file in the bundle.'))
     }
   }
   const configHashes = await configDefaults(fs, join(dir, 'etc'), findings)
@@ -95,8 +122,8 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
   }
   if (ctx.offline) notes.push(`staged into the image under ${ctx.root}: launchd was not asked and no health check ran; the image's launchd loads the plist at its first boot`)
-  const ok = !hasErrors(findings) && version !== undefined
-  if (!ok) return {ok, findings, notes, version, build}
+  const ok = !hasErrors(findings) && version !== undefined && placed !== undefined
+  if (!ok || placed === undefined) return {ok: false, findings, notes, version, build}
   const first = report.slices[0]!
   const record: PayloadJudgement['record'] = {
     schemaVersion: 1,
@@ -111,9 +138,11 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
     ...(report.profile ? {profile: {uuid: report.profile.uuid, name: report.profile.name, expires: report.profile.expires ?? '', kind: report.profile.kind}} : {}),
     configHashes,
-    plistPath: layout.system.launchdPlist,
-    executable: layout.system.executable,
+    plistPath: placed.system.launchdPlist,
+    executable: placed.system.executable,
+    bundle: placed.bundle,
+    links: placed.linkSpecs.map((l) => ({...l})),
     ...(manifest.healthCheck ? {healthCheck: {runningSeconds: manifest.healthCheck.runningSeconds, ...(manifest.healthCheck.command ? {command: manifest.healthCheck.command} : {})}} : {}),
   }
-  return {ok, findings, notes, version, build, record}
+  return {ok, findings, notes, version, build, executableName, layout: placed, record}
 }

@@ -1,6 +1,8 @@
 import {codeLoadingVariables} from '../adapters/process-identity.js'
 import {TEMP_SUFFIX, RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
+import {dirname} from 'node:path'
+import type {PlacedLink} from '../layout/daemon-links.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {checkAncestors} from '../safety/check-ancestors.js'
 import type {LifecycleContext} from './context.js'
@@ -20,9 +22,14 @@ export function requireRootProcess(ctx: LifecycleContext, action: string): void 
   }
 }
 
-/** What esdctl may change for this daemon: its prefix, its one plist (and that plist's temporary sibling), esdctl's own directory. */
-export function daemonFs(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths): RootFs {
-  return ctx.fs.restrictedTo([layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir])
+/**
+ * What esdctl may change for this daemon: its prefix, its one plist, the links it maintains outside
+ * the prefix (each with its temporary sibling), esdctl's own directory, and `paths` (the plists of
+ * legacy jobs an adoption replaces).
+ */
+export function daemonFs(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths, links: readonly PlacedLink[] = layout.links, paths: readonly string[] = []): RootFs {
+  const outside = links.filter((l) => !layout.isInsidePrefix(l.path)).flatMap((l) => [l.path, l.path + TEMP_SUFFIX])
+  return ctx.fs.restrictedTo([layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir, ...outside, ...paths])
 }
 
 function expectKind(path: string, stat: Awaited<ReturnType<RootFs['lstat']>>, kind: 'directory' | 'file'): string | undefined {
@@ -38,8 +45,8 @@ function expectKind(path: string, stat: Awaited<ReturnType<RootFs['lstat']>>, ki
  * not writable by others, and every path esdctl owns must still be what esdctl left there (a
  * directory, a file, or the bin link pointing into the bundle), never a planted link.
  */
-export async function checkTargets(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths): Promise<void> {
-  const targets = [layout.prefix, layout.stateDir, layout.staging, layout.rollbackSlot, layout.etc, layout.var, layout.bin, layout.launchDaemonsDir, tool.dir]
+export async function checkTargets(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths, links: readonly PlacedLink[] = layout.links): Promise<void> {
+  const targets = [...new Set([layout.prefix, layout.stateDir, layout.staging, layout.rollbackSlot, layout.etc, layout.var, layout.bin, layout.launchDaemonsDir, tool.dir, ...links.map((l) => dirname(l.path))])]
   const problems = new Map<string, string>()
   for (const target of targets) {
     for (const offender of await checkAncestors(target)) problems.set(offender.directory, offender.message)
@@ -60,9 +67,11 @@ export async function checkTargets(ctx: LifecycleContext, layout: PrefixLayout, 
     const problem = expectKind(path, await fs.lstat(path), kind)
     if (problem) found.push(problem)
   }
-  const bin = await fs.lstat(layout.binLink)
-  if (bin !== undefined && !bin.isSymbolicLink()) {
-    found.push(`${layout.binLink} should be esdctl's link to ${layout.binLinkTarget} but is a ${bin.isDirectory() ? 'directory' : 'file'}; move it away and run again`)
+  for (const link of links) {
+    const stat = await fs.lstat(link.path)
+    if (stat !== undefined && !stat.isSymbolicLink()) {
+      found.push(`${link.path} should be esdctl's link to ${link.text} but is a ${stat.isDirectory() ? 'directory' : 'file'}; move it away and run again`)
+    }
   }
   if (found.length > 0) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${found[0]}`, found)
 }

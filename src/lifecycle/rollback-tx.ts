@@ -1,10 +1,12 @@
 import {join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
+import type {LinkSpec} from '../layout/daemon-links.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {MAX_RECORD_BYTES} from '../records/install-record.js'
 import type {LifecycleContext} from './context.js'
-import {bootoutStep, bootstrapStep, healthStep, stopWaitMs, versionEntries} from './deploy.js'
+import {bootoutStep, bootstrapStep, healthStep, stopWaitMs} from './deploy.js'
+import {linksStep, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
 import type {Step, Transaction} from './transaction.js'
@@ -17,6 +19,12 @@ export interface RollbackData {
   toVersion: string
   /** The restored version's health check and start/stop behaviour. */
   manifest: Manifest
+  /** Prefix entries either version owns (their bundles may sit in different places). */
+  entries: string[]
+  /** The links the restored version maintains. */
+  previousLinks: LinkSpec[]
+  /** What every link path of either version held before the rollback. */
+  linksBefore: LinkState[]
 }
 
 interface SwapItem {
@@ -25,9 +33,9 @@ interface SwapItem {
   slot: string
 }
 
-function swapItems(layout: PrefixLayout): SwapItem[] {
+function swapItems(layout: PrefixLayout, entries: readonly string[]): SwapItem[] {
   return [
-    ...versionEntries(layout.name).map((e) => ({key: e, current: join(layout.prefix, e), slot: join(layout.rollbackSlot, e)})),
+    ...entries.map((e) => ({key: e, current: join(layout.prefix, e), slot: join(layout.rollbackSlot, e)})),
     {key: 'receipt.json', current: layout.receipt, slot: layout.slotReceipt},
   ]
 }
@@ -40,7 +48,7 @@ function swapItems(layout: PrefixLayout): SwapItem[] {
 export function rollbackTransaction(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, journal: Journal<RollbackData>): Transaction<RollbackData> {
   const data = journal.data
   const parked = (key: string): string => join(data.work, 'parked', key)
-  const items = swapItems(layout)
+  const items = swapItems(layout, data.entries)
   const move = (id: string, title: string, moves: Move[]): Step => ({id, title, do: () => doMoves(fs, moves), undo: () => undoMoves(fs, moves)})
   const slotPlist = layout.slotPlist
   const savedCurrent = join(data.work, 'current.plist')
@@ -67,6 +75,7 @@ export function rollbackTransaction(ctx: LifecycleContext, fs: RootFs, layout: P
         if ((await fs.lstat(savedSlot)) !== undefined) await fs.writeFileAtomic(slotPlist, await fs.readFile(savedSlot, MAX_RECORD_BYTES), 0o644)
       },
     },
+    linksStep(fs, 'links', `Point the links at version ${data.toVersion}`, () => data.linksBefore, () => layout.with({links: data.previousLinks}).links),
     bootstrapStep(ctx, layout, () => stopWaitMs(data.manifest.ExitTimeOut)),
     healthStep(ctx, layout, () => data.manifest),
   ]

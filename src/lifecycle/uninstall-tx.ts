@@ -3,7 +3,8 @@ import type {RootFs} from '../adapters/root-fs.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {MAX_RECORD_BYTES} from '../records/install-record.js'
 import type {LifecycleContext} from './context.js'
-import {bootoutStep, versionEntries, writeRegistryChange} from './deploy.js'
+import {bootoutStep, writeRegistryChange} from './deploy.js'
+import {linksStep, type LinkState} from './links-step.js'
 import type {Journal} from './journal.js'
 import {doMoves, undoMoves, type Move} from './moves.js'
 import type {Step, Transaction} from './transaction.js'
@@ -15,6 +16,15 @@ export interface UninstallData {
   purge: boolean
   inRegistry: boolean
   fromVersion?: string
+  /** Prefix entries the installed version owns. */
+  entries: string[]
+  /** What the installed version's link paths held before the uninstall. */
+  linksBefore: LinkState[]
+  /**
+   * Rollback to the legacy install an adoption replaced: its jobs (label, plist rebased), put back
+   * from the rollback slot and started again once the bundled daemon is gone.
+   */
+  legacy?: {jobs: {label: string; plist: string}[]}
 }
 
 /**
@@ -26,8 +36,7 @@ export function uninstallTransaction(ctx: LifecycleContext, fs: RootFs, layout: 
   const data = journal.data
   const savedPlist = join(data.work, 'launchd.plist')
   const parkMoves: Move[] = [
-    ...versionEntries(layout.name).map((e) => ({from: join(layout.prefix, e), to: join(data.work, 'parked', e)})),
-    {from: layout.binLink, to: join(data.work, 'parked', 'bin-link')},
+    ...data.entries.map((e) => ({from: join(layout.prefix, e), to: join(data.work, 'parked', e)})),
     {from: layout.receipt, to: join(data.work, 'parked', 'receipt.json')},
     {from: layout.rollbackSlot, to: join(data.work, 'parked', 'previous')},
   ]
@@ -48,7 +57,9 @@ export function uninstallTransaction(ctx: LifecycleContext, fs: RootFs, layout: 
         }
       },
     },
-    {id: 'park', title: 'Move the bundle, bin link, record and rollback slot out of the way', do: () => doMoves(fs, parkMoves), undo: () => undoMoves(fs, parkMoves)},
+    linksStep(fs, 'remove-links', 'Remove the links esdctl maintains', () => data.linksBefore, () => []),
+    {id: 'park', title: 'Move the bundle, record and rollback slot out of the way', do: () => doMoves(fs, parkMoves), undo: () => undoMoves(fs, parkMoves)},
+    ...(data.legacy ? legacySteps(ctx, fs, layout, data, data.legacy) : []),
     {
       id: 'registry',
       title: 'Remove the daemon from the registry',
@@ -80,4 +91,37 @@ export function uninstallTransaction(ctx: LifecycleContext, fs: RootFs, layout: 
     },
     abandon: () => fs.removeTree(data.work),
   }
+}
+
+/** Puts the adopted legacy install back from the parked rollback slot (bytes unchanged: renames) and starts its jobs. */
+function legacySteps(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: UninstallData, legacy: NonNullable<UninstallData['legacy']>): Step[] {
+  const parkedSlot = join(data.work, 'parked', 'previous')
+  const moves: Move[] = [
+    {from: join(parkedSlot, 'legacy', 'bin', layout.name), to: join(layout.bin, layout.name)},
+    ...legacy.jobs.map((j) => ({from: j.label === layout.label ? join(parkedSlot, `${j.label}.plist`) : join(parkedSlot, 'legacy', `${j.label}.plist`), to: j.plist})),
+  ]
+  return [
+    {
+      id: 'restore-legacy',
+      title: `Move the legacy ${join(layout.system.bin, layout.name)} and its job plists back from the rollback slot`,
+      do: async () => {
+        await fs.ensureDir(layout.bin, 0o755)
+        await doMoves(fs, moves)
+      },
+      undo: () => undoMoves(fs, moves),
+    },
+    {
+      id: 'bootstrap-legacy',
+      title: `Start the legacy jobs again (${legacy.jobs.map((j) => j.label).join(', ')})`,
+      do: async () => {
+        for (const job of legacy.jobs) {
+          await ctx.launchctl.enable(job.label)
+          await ctx.launchctl.bootstrap(job.plist)
+        }
+      },
+      undo: async () => {
+        for (const job of legacy.jobs) await ctx.launchctl.bootout(job.label, {waitMs: data.oldStopWaitMs})
+      },
+    },
+  ]
 }

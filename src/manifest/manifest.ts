@@ -26,9 +26,21 @@ export interface HealthCheck {
   timeoutSeconds?: number
 }
 
+/** A link as the manifest writes it; `target` defaults to the main executable. */
+export interface ManifestLink {
+  path: string
+  target?: string
+}
+
 export interface Manifest {
   name: string
   label: string
+  /** Where the bundle sits inside the prefix; default `<name>.app`. */
+  bundle?: string
+  /** The links esdctl maintains; default `[{path: 'bin/<name>'}]`. */
+  links?: ManifestLink[]
+  /** Labels of launchd jobs of the legacy install this daemon adopts on its first install. */
+  replaces?: string[]
   bundleId: string
   teamId: string
   /** Arguments after argv[0]; argv[0] is always the executable inside the bundle. */
@@ -61,4 +73,16 @@ export const MANIFEST_FILE_NAME = 'esdctl.json'
 /** Umask as the integer launchd expects. */
 export function umaskValue(umask: number | string): number {
   return typeof umask === 'number' ? umask : Number.parseInt(umask, 8)
+}
+
+/** The layout facts a manifest gives; the executable name comes from the bundle (CFBundleExecutable) once it is read. */
+export function layoutOptionsOf(m: Manifest, executableName?: string): {name: string; label: string; bundle?: string; executableName?: string; links?: {path: string; target: string}[]} {
+  const exe = executableName ?? m.name
+  return {
+    name: m.name,
+    label: m.label,
+    ...(m.bundle !== undefined ? {bundle: m.bundle} : {}),
+    ...(executableName !== undefined ? {executableName} : {}),
+    ...(m.links !== undefined ? {links: m.links.map((l) => ({path: l.path, target: l.target ?? `Contents/MacOS/${exe}`}))} : {}),
+  }
 }

@@ -85,7 +85,10 @@ function translate(file: string, e: ErrorObject): ManifestError {
         const field = `${e.instancePath}/${pointerToken(key)}`
         return manifestError(file, field, `the name "${key}" is not allowed`, fixFromSchema(e.instancePath, 'Rename it.'))
       }
-      return manifestError(file, e.instancePath, `${shown(e.data)} is not allowed`, fixFromSchema(e.instancePath, 'Change it.'))
+      const allowed = describePointer(e.instancePath)
+      return allowed === undefined
+        ? manifestError(file, e.instancePath, `${shown(e.data)} is not allowed`, 'Change it.')
+        : manifestError(file, e.instancePath, `${shown(e.data)} is not allowed; allowed: ${allowed}`, 'Change it to a value of the allowed form.')
     }
     case 'oneOf':
     case 'anyOf':

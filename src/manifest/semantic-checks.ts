@@ -1,6 +1,7 @@
 import {absoluteSegments, segmentsStartWith} from '../layout/absolute-path.js'
+import {RESERVED_PREFIX_ENTRIES} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
-import type {Manifest} from './manifest.js'
+import {layoutOptionsOf, type Manifest} from './manifest.js'
 import {manifestError, pointerToken, type ManifestError} from './manifest-error.js'
 import {expandPlaceholders, PLACEHOLDERS} from './placeholders.js'
 
@@ -28,8 +29,9 @@ function isUnder(p: string, dir: string): boolean {
  * of the signed bundle and esdctl's own records), the working directory is a clean absolute path.
  */
 export function semanticErrors(file: string, m: Manifest): ManifestError[] {
-  const layout = new PrefixLayout({name: m.name, label: m.label})
-  const errors: ManifestError[] = []
+  const errors: ManifestError[] = [...layoutErrors(file, m)]
+  if (errors.length > 0) return errors
+  const layout = new PrefixLayout(layoutOptionsOf(m))
   const expanded = new Map<string, string>()
   for (const {field, value} of templatedStrings(m)) {
     const result = expandPlaceholders(value, layout)
@@ -58,5 +60,28 @@ export function semanticErrors(file: string, m: Manifest): ManifestError[] {
   if (workingDirectory !== undefined && absoluteSegments(workingDirectory) === undefined) {
     errors.push(manifestError(file, '/WorkingDirectory', `${JSON.stringify(workingDirectory)} is not an absolute path without '..'`, 'Use an absolute path such as "{var}" or "/".'))
   }
+  return errors
+}
+
+/** Where the bundle and the links go: what a pattern cannot say. */
+function layoutErrors(file: string, m: Manifest): ManifestError[] {
+  const errors: ManifestError[] = []
+  const bundle = m.bundle
+  if (bundle !== undefined && bundle.includes('/')) {
+    const first = bundle.split('/')[0]!
+    if ((RESERVED_PREFIX_ENTRIES as readonly string[]).includes(first.toLowerCase())) {
+      errors.push(manifestError(file, '/bundle', `${JSON.stringify(bundle)} lies under ${first}/, which holds ${first === 'etc' || first === 'var' ? "the admin's state" : "esdctl's links"}, not a version of the daemon`, `Put the bundle at ${m.name}.app or under lib/, e.g. lib/${m.name}.app.`))
+    }
+  }
+  const seen = new Map<string, number>()
+  m.links?.forEach((link, i) => {
+    // APFS is case-insensitive by default: bin/Foo and bin/foo are one file.
+    const key = link.path.toLowerCase()
+    const earlier = seen.get(key)
+    if (earlier !== undefined) {
+      errors.push(manifestError(file, `/links/${i}/path`, `${JSON.stringify(link.path)} is the same file as /links/${earlier}/path on a case-insensitive volume`, 'Give every link its own path.'))
+    }
+    seen.set(key, i)
+  })
   return errors
 }

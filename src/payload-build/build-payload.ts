@@ -5,7 +5,7 @@ import {BuildRefusal} from '../bundle/bundle-error.js'
 import {ExitCode} from '../exit-codes.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {loadManifest} from '../manifest/load-manifest.js'
-import {MANIFEST_FILE_NAME} from '../manifest/manifest.js'
+import {layoutOptionsOf, MANIFEST_FILE_NAME} from '../manifest/manifest.js'
 import {TrustStore} from '../trust/trust-store.js'
 import {checkAppAgreesWithManifest} from './app-agreement.js'
 import {copyPayloadTree} from './copy-tree.js'
@@ -54,7 +54,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
     if (!(await stat(from).catch(() => undefined))?.isDirectory()) throw new BuildRefusal('payload.not-a-directory', from, `--${dir}`, 'is not a directory', `Pass a directory with --${dir}.`)
   }
 
-  const layout = new PrefixLayout({name: manifest.name, label: manifest.label})
+  const layout = new PrefixLayout(layoutOptionsOf(manifest))
   const installedPayload = `${PAYLOADS_DIR}/${manifest.name}/${version}`
   const scriptEsdctl = req.withEsdctl === undefined ? esdctl : bundledEsdctlLauncher(installedPayload)
   const commands = packagingCommands({name: manifest.name, version, identifier: `${manifest.bundleId}.pkg`, installerIdentity: req.installerIdentity, notaryProfile: req.notaryProfile})
@@ -64,9 +64,11 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   try {
     const payload = join(staging, OUT_NAMES.root, ...installedPayload.split('/').filter(Boolean))
     await mkdir(payload, {recursive: true, mode: 0o755})
-    await copyPayloadTree(app, join(payload, `${manifest.name}.app`), {flag: '--app', allowLinks: true})
     // etc/ holds the admin-editable configuration, which install hashes file by file: no links.
     for (const {dir, from} of extras) await copyPayloadTree(from, join(payload, dir), {flag: `--${dir}`, allowLinks: dir !== 'etc'})
+    // After the extras: a bundle may sit inside one of them, as osquery's lib/osquery.app does.
+    await mkdir(dirname(join(payload, layout.bundle)), {recursive: true, mode: 0o755})
+    await copyPayloadTree(app, join(payload, layout.bundle), {flag: '--app', allowLinks: true})
     await copyFile(req.manifest, join(payload, MANIFEST_FILE_NAME))
     await chmod(join(payload, MANIFEST_FILE_NAME), 0o644)
     // Beside what install reads (it ignores other folders), so the pkg needs no esdctl on the Mac.
@@ -79,7 +81,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
       await writeFile(join(scriptsDir, script), text, {mode: 0o755})
       await chmod(join(scriptsDir, script), 0o755)
     }
-    const appInRoot = `${installedPayload.slice(1)}/${manifest.name}.app`
+    const appInRoot = `${installedPayload.slice(1)}/${layout.bundle}`
     await writeFile(join(staging, OUT_NAMES.componentPlist), renderComponentPlist(appInRoot), {mode: 0o644})
     const instructions = renderInstructions({name: manifest.name, version, installedPayload, esdctl: scriptEsdctl, commands, variables})
     await writeFile(join(staging, OUT_NAMES.instructions), instructions, {mode: 0o644})

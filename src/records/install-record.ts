@@ -35,6 +35,10 @@ export interface InstallRecord {
   plistPath: string
   /** As on the booted Mac (not rebased). */
   executable: string
+  /** Where the bundle sits inside the prefix; absent in records written before it existed, meaning `<name>.app`. */
+  bundle?: string
+  /** The links this version maintains (manifest form, targets explicit); absent meaning `bin/<name>` → the executable. */
+  links?: {path: string; target: string}[]
   healthCheck?: {runningSeconds: number; command?: string[]}
   previous?: {version: string; build?: string}
   /**

@@ -1,4 +1,4 @@
-import {isValidLabel, isValidName} from '../layout/names.js'
+import {isValidBundlePath, isValidLabel, isValidLinkPath, isValidLinkTarget, isValidName} from '../layout/names.js'
 
 /**
  * The shapes of esdctl's own records, checked on every read. Hand-written rather than ajv on
@@ -55,6 +55,11 @@ function nestedProblem(r: Json): string | undefined {
   }
   const previous = r['previous']
   if (previous !== undefined && !(isObject(previous) && isString(previous['version']) && (previous['build'] === undefined || isString(previous['build'])))) return 'previous is not {version, build?}'
+  if (r['bundle'] !== undefined && !isValidBundlePath(r['bundle'])) return 'bundle is not a path inside the prefix ending in .app'
+  const links = r['links']
+  if (links !== undefined && !(Array.isArray(links) && links.every((l) => isObject(l) && isValidLinkPath(l['path']) && isValidLinkTarget(l['target'])))) {
+    return 'links is not a list of {path, target} inside the allowed places'
+  }
   return undefined
 }
 

@@ -134,6 +134,7 @@ export const FINDING_CATALOGUE = {
   'install.info-bundle-id': {severity: 'error', title: "Info.plist's CFBundleIdentifier differs from the manifest's bundleId"},
   'install.info-executable': {severity: 'error', title: "Info.plist's CFBundleExecutable differs from what the manifest expects"},
   'install.no-version': {severity: 'error', title: 'Info.plist has no usable CFBundleShortVersionString'},
+  'install.link-target': {severity: 'error', title: 'a link the manifest asks for does not point at a regular file inside the bundle'},
   'install.codesign-rejected': {severity: 'error', title: 'codesign --verify --strict rejected the bundle', fix: 'Re-sign the bundle; macOS would refuse to run it.'},
 } as const satisfies Record<string, FindingDefinition>
 

@@ -17,7 +17,10 @@ import {createTestPki, signCodeDirectories, signProfile, type TestIdentity} from
 
 export interface BundleSpec {
   dir: string
+  /** The bundle's name: `<name>.app`. */
   name: string
+  /** CFBundleExecutable when it differs from the bundle's name (osquery.app runs osqueryd). */
+  executableName?: string
   bundleId: string
   teamId: string
   version?: string
@@ -77,7 +80,7 @@ function infoPlistFor(spec: BundleSpec): Buffer {
   return Buffer.from(
     plist.build({
       CFBundleDevelopmentRegion: 'en',
-      CFBundleExecutable: spec.name,
+      CFBundleExecutable: spec.executableName ?? spec.name,
       CFBundleIdentifier: spec.bundleId,
       CFBundleInfoDictionaryVersion: '6.0',
       CFBundleName: spec.name,
@@ -179,7 +182,7 @@ export async function buildBundle(spec: BundleSpec): Promise<string> {
 
   const nested = new Map<string, SealedFile['nested']>()
   for (const extra of spec.extraExecutables ?? []) {
-    if (extra.name === spec.name) throw new Error(`${extra.name} is the main executable`)
+    if (extra.name === (spec.executableName ?? spec.name)) throw new Error(`${extra.name} is the main executable`)
     const identifier = extra.identical ? spec.bundleId : extra.name
     const sign: SignOptions = extra.identical
       ? baseSign
@@ -196,7 +199,7 @@ export async function buildBundle(spec: BundleSpec): Promise<string> {
     nested.set(path, {cdhash: Buffer.alloc(20, 0xab), requirement: developerIdRequirement(path, spec.teamId)})
   }
 
-  const mainPath = `MacOS/${spec.name}`
+  const mainPath = `MacOS/${spec.executableName ?? spec.name}`
   const sealed = await collectSealed(contents, new Set([mainPath, 'Info.plist', '_CodeSignature']), nested)
   const codeResources = buildCodeResources(sealed)
   await put(join(contents, '_CodeSignature', 'CodeResources'), codeResources)

@@ -7,6 +7,7 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {systemClock} from '../../src/adapters/clock.js'
 import {LaunchctlAdapter} from '../../src/adapters/launchctl.js'
+import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
 import {realProcessIdentity} from '../../src/adapters/process-identity.js'
 import {RootFs} from '../../src/adapters/root-fs.js'
 import {PinoAuditLog} from '../../src/audit/audit-log.js'
@@ -27,6 +28,8 @@ export interface RunnerConfig {
   /** SIGKILL this process at the k-th boundary (1-based). */
   killAt?: number
   countFile?: string
+  /** Stage into an image: no launchd asked (OfflineLaunchctl), as production does for a --root other than /. */
+  offline?: boolean
   /** Hold the lock this long (ms) at the first boundary: lets the concurrency test catch a run in flight. */
   pauseMs?: number
 }
@@ -36,7 +39,8 @@ async function main(): Promise<void> {
   let boundaries = 0
   const ctx: LifecycleContext = {
     root: config.root,
-    launchctl: new LaunchctlAdapter({executable: config.launchctlPath}),
+    launchctl: config.offline ? new OfflineLaunchctl() : new LaunchctlAdapter({executable: config.launchctlPath}),
+    ...(config.offline ? {offline: true} : {}),
     fs: new RootFs(),
     identity: realProcessIdentity,
     clock: systemClock,

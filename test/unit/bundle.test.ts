@@ -35,6 +35,29 @@ describe('esdctl bundle (library)', () => {
     return caught
   }
 
+  it('keeps the executable\'s name and case as CFBundleExecutable; --name names the bundle (osquery.app runs osqueryd)', async () => {
+    const real = join(fx.dir, 'Karabiner-VirtualHIDDevice-Daemon')
+    await copyFile(fx.executable, real)
+    const own = request({executable: real})
+    await buildAppBundle(own, {trust: fx.trust, ...unsigned})
+    const karabiner = join(own.out, 'Karabiner-VirtualHIDDevice-Daemon.app', 'Contents')
+    assert.equal((plist.parse(await readFile(join(karabiner, 'Info.plist'), 'utf8')) as {CFBundleExecutable: string}).CFBundleExecutable, 'Karabiner-VirtualHIDDevice-Daemon')
+    const osqueryd = join(fx.dir, 'osqueryd')
+    await copyFile(fx.executable, osqueryd)
+    const named = request({executable: osqueryd, name: 'osquery'})
+    const r = await buildAppBundle(named, {trust: fx.trust, ...unsigned})
+    assert.equal(r.app, join(named.out, 'osquery.app'))
+    assert.deepEqual(await readFile(join(named.out, 'osquery.app', 'Contents', 'MacOS', 'osqueryd')), await readFile(fx.executable))
+    const info = plist.parse(await readFile(join(named.out, 'osquery.app', 'Contents', 'Info.plist'), 'utf8')) as {CFBundleExecutable: string; CFBundleName: string}
+    assert.equal(info.CFBundleExecutable, 'osqueryd')
+    assert.equal(info.CFBundleName, 'osquery')
+    const bad = await refusal(request({executable: osqueryd, name: '../osquery'}), unsigned)
+    assert.equal(bad.code, 'bundle.bad-name')
+    assert.equal(bad.file, '--name')
+    await rm(real)
+    await rm(osqueryd)
+  })
+
   it('lays out <name>.app with Info.plist, PkgInfo, the profile and the executable, and writes sign.sh without codesign', async () => {
     const req = request({build: '42'})
     const r = await buildAppBundle(req, {trust: fx.trust, ...unsigned})
@@ -194,7 +217,7 @@ describe('esdctl bundle (library)', () => {
     })
 
     it('bad flags: executable name, not Mach-O, bundle id, version, derived entitlement keys', async () => {
-      const upper = join(fx.dir, 'TheD')
+      const upper = join(fx.dir, '-TheD')
       await copyFile(fx.executable, upper)
       assert.equal((await refusal(request({executable: upper}), unsigned)).field, 'CFBundleExecutable')
       await rm(upper)

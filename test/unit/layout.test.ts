@@ -61,7 +61,7 @@ describe('prefix layout', () => {
   })
 
   it('refuses names and labels that could escape the prefix', () => {
-    for (const name of ['..', '.', '../x', 'a/b', 'Thed', '', 'a..b', '-x', 'x'.repeat(65), 'a b', 'a\0b']) {
+    for (const name of ['..', '.', '../x', 'a/b', '', 'a..b', '-x', 'x'.repeat(65), 'a b', 'a\0b']) {
       assert.ok(!isValidName(name), name)
       assert.throws(() => new PrefixLayout({name, label: 'com.example.thed'}), LayoutError, name)
     }

@@ -28,6 +28,9 @@ interface Scenario {
 }
 
 describe('lifecycle crash safety: SIGKILL at every step boundary, then the next run recovers', function () {
+  // One process per boundary, each verifying a bundle: on a shared 2-core machine a verb takes minutes,
+  // and a timed-out verb would go on in the background and disturb the next one on the same launchds.
+  this.timeout(900_000)
   /** One fake launchd per worker, so every scenario can use the same label and the same payloads. */
   const LABEL = 'com.example.thed.crash'
   let launchds: FakeLaunchd[] = []

@@ -80,15 +80,29 @@ describe('manifest', () => {
   })
 
   it('refuses names and labels that could leave the prefix, pointing at the field', () => {
-    for (const name of ['../etc', 'a/b', '..', 'Thed', 'a..b']) {
+    for (const name of ['../etc', 'a/b', '..', 'a..b', '-Thed']) {
       const e = only({...minimal(), name})
       assert.equal(e.field, '/name', name)
-      assert.match(e.message, /is not allowed/)
-      assert.match(e.fix, /\/opt\/<name>/)
+      // The message says what is allowed, not only that this is not.
+      assert.match(e.message, /is not allowed; allowed: .*\/opt\/<name>.*letters, digits, '\.', '_' or '-'/)
     }
     for (const label of ['com/example', '../../etc/x', 'thed']) {
       assert.equal(only({...minimal(), label}).field, '/label', label)
     }
+  })
+
+  it('takes a real daemon\'s layout: a capitalised name, bundle, links, replaces; refuses what would leave their places', () => {
+    const ok = validateManifest({...minimal(), name: 'Karabiner-VirtualHIDDevice-Daemon', bundle: 'lib/osquery.app', links: [{path: 'bin/osqueryd'}, {path: '/usr/local/bin/osqueryctl', target: 'Contents/Resources/osqueryctl'}], replaces: ['com.example.old-thed']}, 'esdctl.json')
+    assert.ok('manifest' in ok, JSON.stringify(ok))
+    assert.equal(only({...minimal(), bundle: 'etc/thed.app'}).field, '/bundle')
+    assert.match(only({...minimal(), bundle: 'var/thed.app'}).message, /var\/, which holds the admin's state/)
+    assert.equal(only({...minimal(), bundle: '../thed.app'}).field, '/bundle')
+    assert.equal(only({...minimal(), links: [{path: '/usr/bin/thed'}]}).field, '/links/0/path')
+    assert.equal(only({...minimal(), links: [{path: 'bin/x', target: 'Contents/../../x'}]}).field, '/links/0/target')
+    const twin = only({...minimal(), links: [{path: 'bin/Thed'}, {path: 'bin/thed'}]})
+    assert.equal(twin.field, '/links/1/path')
+    assert.match(twin.message, /same file as \/links\/0\/path on a case-insensitive volume/)
+    assert.equal(only({...minimal(), replaces: ['not a label']}).field, '/replaces/0')
   })
 
   it('checks the team id form', () => {

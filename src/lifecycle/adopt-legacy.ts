@@ -1,0 +1,121 @@
+import {join} from 'node:path'
+import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
+import {ExitCode} from '../exit-codes.js'
+import {isValidLabel} from '../layout/names.js'
+import type {PrefixLayout} from '../layout/prefix-layout.js'
+import type {LifecycleContext} from './context.js'
+import {LifecycleError} from './lifecycle-error.js'
+import {doMoves, undoMoves, type Move} from './moves.js'
+import type {Step} from './transaction.js'
+
+/**
+ * The layout every deployed Mac starts from (DESIGN.md §11): `/opt/<name>/bin/<name>` a plain
+ * executable run by a launchd job (the manifest's label, or an old one `replaces` lists), `etc/`
+ * and `var/` full of the customer's state, and no esdctl records.
+ */
+export interface LegacyInstall {
+  /** Rebased path of the plain executable, `bin/<name>`. */
+  executable: string
+  /** Every job of the old install: its label, whether launchd had it loaded, its plist (rebased) if present. */
+  jobs: {label: string; loaded: boolean; plist?: string}[]
+}
+
+/** Where adoption keeps the legacy install inside the rollback slot. */
+export function legacySlot(layout: PrefixLayout): string {
+  return join(layout.rollbackSlot, 'legacy')
+}
+
+/** The plist of a job under /Library/LaunchDaemons, rebased: labels are checked, so it cannot leave that directory. */
+export function jobPlist(layout: PrefixLayout, label: string): string {
+  if (!isValidLabel(label)) throw new LifecycleError(ExitCode.badInput, `${JSON.stringify(label)} is not a launchd label`)
+  return join(layout.launchDaemonsDir, `${label}.plist`)
+}
+
+/** What adoption may change besides the prefix and the daemon's own plist: each replaced job's plist (and its temporary sibling). */
+export function replacedPlistPaths(layout: PrefixLayout, replaces: readonly string[]): string[] {
+  return replaces.flatMap((label) => [jobPlist(layout, label), jobPlist(layout, label) + TEMP_SUFFIX])
+}
+
+/**
+ * Finds a legacy install of this daemon: `bin/<name>` a regular file, and the manifest's label or
+ * one it `replaces` loaded in launchd or present in /Library/LaunchDaemons. A plain file there with
+ * no job is not something esdctl recognises, and a legacy executable others could have changed is
+ * not adopted: both are refused (unsafe environment) with what to do.
+ */
+export async function detectLegacy(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, replaces: readonly string[]): Promise<LegacyInstall | undefined> {
+  const executable = join(layout.bin, layout.name)
+  const stat = await fs.lstat(executable)
+  if (stat === undefined || stat.isSymbolicLink()) return undefined
+  if (!stat.isFile()) {
+    throw new LifecycleError(ExitCode.unsafeEnvironment, `${executable} is a ${stat.isDirectory() ? 'directory' : 'special file'}, neither esdctl's link nor a legacy executable; move it away and run again`)
+  }
+  const jobs: LegacyInstall['jobs'] = []
+  for (const label of [layout.label, ...replaces.filter((l) => l !== layout.label)]) {
+    const plist = jobPlist(layout, label)
+    const hasPlist = (await fs.lstat(plist))?.isFile() === true
+    const loaded = !ctx.offline && (await ctx.launchctl.print(label)) !== undefined
+    if (hasPlist || loaded) jobs.push({label, loaded, ...(hasPlist ? {plist} : {})})
+  }
+  if (jobs.length === 0) {
+    throw new LifecycleError(ExitCode.unsafeEnvironment,
+      `${executable} is a plain file, but no launchd job runs it (neither ${[layout.label, ...replaces].join(' nor ')} is loaded or has a plist in ${layout.launchDaemonsDir}); esdctl adopts only a legacy install it recognises. If an old job label runs it, list that label in the manifest's "replaces"; otherwise move the file away and run again`)
+  }
+  if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
+    throw new LifecycleError(ExitCode.unsafeEnvironment,
+      `${executable} (owner uid ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8)}) is not owned by root or is writable by others, so esdctl cannot tell it is the daemon that was installed; it is not adopted. Run: sudo chown root:wheel ${executable} && sudo chmod go-w ${executable}, then run again`)
+  }
+  return {executable, jobs}
+}
+
+/** The moves that put the legacy executable and the replaced jobs' plists into the rollback slot. */
+export function legacyMoves(layout: PrefixLayout, legacy: LegacyInstall): Move[] {
+  const slot = legacySlot(layout)
+  return [
+    {from: legacy.executable, to: join(slot, 'bin', layout.name)},
+    // The daemon's own plist is kept by the plist step (a copy in the slot, byte for byte); replaced jobs' plists move.
+    ...legacy.jobs.filter((j) => j.plist !== undefined && j.label !== layout.label).map((j) => ({from: j.plist!, to: join(slot, `${j.label}.plist`)})),
+  ]
+}
+
+/** Stops every loaded job of the legacy install other than the daemon's own label (which the ordinary bootout step stops). */
+export function bootoutReplacedStep(ctx: LifecycleContext, layout: PrefixLayout, legacy: () => LegacyInstall | undefined, waitMs: number): Step {
+  const replaced = (): LegacyInstall['jobs'] => (legacy()?.jobs ?? []).filter((j) => j.label !== layout.label && j.loaded)
+  return {
+    id: 'bootout-replaced',
+    title: 'Stop the legacy install\'s old jobs (launchctl bootout, waiting until gone)',
+    do: async () => {
+      for (const job of replaced()) await ctx.launchctl.bootout(job.label, {waitMs})
+    },
+    // Bootout again (idempotent), then load each old job from its plist, which earlier undos put back.
+    undo: async () => {
+      for (const job of replaced()) {
+        await ctx.launchctl.bootout(job.label, {waitMs})
+        if (job.plist === undefined) continue
+        await ctx.launchctl.enable(job.label)
+        await ctx.launchctl.bootstrap(job.plist)
+      }
+    },
+  }
+}
+
+/** Moves the legacy executable (and replaced plists) into the rollback slot; undo moves them back. */
+export function adoptLegacyStep(fs: RootFs, layout: PrefixLayout, legacy: () => LegacyInstall | undefined): Step {
+  const moves = (): Move[] => {
+    const found = legacy()
+    return found === undefined ? [] : legacyMoves(layout, found)
+  }
+  return {
+    id: 'adopt-legacy',
+    title: `Move the legacy ${join(layout.system.bin, layout.name)} (and old job plists) into the rollback slot; etc/ and var/ stay`,
+    do: async () => {
+      if (moves().length === 0) return
+      await fs.ensureDir(join(legacySlot(layout), 'bin'), 0o700)
+      await doMoves(fs, moves())
+    },
+    undo: async () => {
+      await undoMoves(fs, moves())
+      await fs.removeEmptyDir(join(legacySlot(layout), 'bin'))
+      await fs.removeEmptyDir(legacySlot(layout))
+    },
+  }
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict'
+import {chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import * as plist from 'plist'
+import {ExitCode} from '../../src/exit-codes.js'
+import type {LifecycleContext} from '../../src/lifecycle/context.js'
+import * as lifecycle from '../../src/lifecycle/index.js'
+import {PrefixLayout} from '../../src/layout/prefix-layout.js'
+import type {TrustStore} from '../../src/trust/trust-store.js'
+import {SAMPLE_DAEMON} from '../doubles/fake-launchd/daemon-plist.js'
+import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
+import {buildPayload, makeRoot, sampleDaemonPrograms, snapshotTree, testContext, testIdentity} from '../support/lifecycle-fixture.js'
+import type {TestIdentity} from '../support/test-pki.js'
+
+const NAME = 'thed'
+const LEGACY_PROGRAM = `/opt/${NAME}/bin/${NAME}`
+const OLD_LABEL = 'com.example.thed-legacy-helper'
+
+/**
+ * The mission's starting point (DESIGN.md §11): /opt/thed/bin/thed a plain executable, its plist
+ * loaded, etc/ and var/ full of state, no esdctl records. A first install adopts it instead of
+ * refusing: the legacy jobs are stopped, the executable and plists kept in the rollback slot,
+ * etc/ and var/ left alone; a failed health check puts the legacy install back, running.
+ */
+describe('lifecycle: adopting the legacy install already on the Mac (fake launchd)', function () {
+  let launchd: FakeLaunchd
+  let identity: TestIdentity
+  let trust: TrustStore
+  const paths: string[] = []
+  let n = 0
+
+  before(async () => {
+    ;({identity, trust} = await testIdentity())
+    launchd = await startFakeLaunchd({programs: {...sampleDaemonPrograms([NAME]), [LEGACY_PROGRAM]: [process.execPath, SAMPLE_DAEMON]}})
+  })
+  after(async () => {
+    await launchd.stop()
+    for (const p of paths) rmSync(p, {recursive: true, force: true})
+  })
+
+  interface Legacy {
+    root: string
+    label: string
+    /** The old helper job the manifest's `replaces` names. */
+    oldLabel: string
+    ctx: LifecycleContext
+    layout: PrefixLayout
+    payload(manifest?: object): Promise<string>
+  }
+
+  /** A machine with the legacy install running: the daemon's own job and an old helper job `replaces` names. */
+  async function legacyMachine(): Promise<Legacy> {
+    const root = makeRoot()
+    paths.push(root)
+    const label = `com.example.thed.adopt${n++}`
+    const ctx = testContext({root, launchctlPath: launchd.launchctlPath, trust})
+    const layout = new PrefixLayout({name: NAME, label, root})
+    mkdirSync(join(root, 'opt'), {mode: 0o755})
+    for (const dir of [layout.prefix, layout.bin, join(layout.etc, 'rules'), join(layout.var, 'db')]) mkdirSync(dir, {recursive: true, mode: 0o755})
+    writeFileSync(join(layout.bin, NAME), '#!/bin/sh\n# the legacy thed 0.9\n')
+    chmodSync(join(layout.bin, NAME), 0o755)
+    writeFileSync(join(layout.etc, 'thed.conf'), 'customer=settings\n')
+    writeFileSync(join(layout.etc, 'rules', 'local.yaml'), 'rule: customer\n')
+    writeFileSync(join(layout.var, 'db', 'events.db'), 'precious state')
+    const oldLabel = `${OLD_LABEL}${n}`
+    for (const l of [label, oldLabel]) {
+      const file = join(root, 'Library', 'LaunchDaemons', `${l}.plist`)
+      writeFileSync(file, plist.build({Label: l, Program: LEGACY_PROGRAM, RunAtLoad: true, KeepAlive: true}))
+      chmodSync(file, 0o644)
+      await ctx.launchctl.enable(l)
+      await ctx.launchctl.bootstrap(file)
+    }
+    let p = 0
+    return {
+      root, label, oldLabel, ctx, layout,
+      payload: (manifest = {}) => {
+        const dir = `${root}-payload-${p++}`
+        paths.push(dir)
+        return buildPayload({dir, name: NAME, label, version: '1.0.0', identity, etc: {'thed.conf': 'default=1\n'}, manifest: {replaces: [oldLabel], ...manifest}})
+      },
+    }
+  }
+
+  const running = async (m: Legacy, label: string): Promise<boolean> => (await m.ctx.launchctl.print(label))?.state === 'running'
+  const machineState = (m: Legacy): Record<string, string> => ({...prefixed('opt', snapshotTree(join(m.root, 'opt'))), ...prefixed('LaunchDaemons', snapshotTree(join(m.root, 'Library', 'LaunchDaemons')))})
+
+  async function cleanUp(m: Legacy): Promise<void> {
+    for (const l of [m.label, m.oldLabel]) await m.ctx.launchctl.bootout(l, {waitMs: 10_000}).catch(() => undefined)
+  }
+
+  it('--dry-run shows the adoption plan and changes nothing', async () => {
+    const m = await legacyMachine()
+    const before = machineState(m)
+    const r = await lifecycle.install(m.ctx, await m.payload(), {dryRun: true})
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.match(r.message, /would adopt the legacy \/opt\/thed\/bin\/thed/)
+    const ids = (r.plan ?? []).map((s) => s.id)
+    for (const id of ['bootout-old', 'bootout-replaced', 'adopt-legacy', 'place-new', 'links', 'bootstrap', 'health-check']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`)
+    assert.ok(ids.indexOf('adopt-legacy') < ids.indexOf('links'))
+    assert.deepEqual(machineState(m), before)
+    assert.ok(await running(m, m.label))
+    await cleanUp(m)
+  })
+
+  it('install adopts: legacy jobs stopped, executable and plists kept in the slot, etc/ and var/ as they were, the bundle runs', async () => {
+    const m = await legacyMachine()
+    const legacyPlist = readFileSync(m.layout.launchdPlist)
+    const oldPlistPath = join(m.root, 'Library', 'LaunchDaemons', `${m.oldLabel}.plist`)
+    const oldPlist = readFileSync(oldPlistPath)
+    const r = await lifecycle.install(m.ctx, await m.payload())
+    assert.equal(r.exitCode, ExitCode.ok, `${r.message} ${JSON.stringify(r.findings)}`)
+    assert.match(r.message, /installed over the legacy \/opt\/thed\/bin\/thed/)
+    assert.equal(readlinkSync(join(m.layout.bin, NAME)), `../${NAME}.app/Contents/MacOS/${NAME}`)
+    const slot = join(m.layout.rollbackSlot, 'legacy')
+    assert.equal(readFileSync(join(slot, 'bin', NAME), 'utf8'), '#!/bin/sh\n# the legacy thed 0.9\n')
+    assert.deepEqual(readFileSync(join(slot, `${m.oldLabel}.plist`)), oldPlist)
+    assert.deepEqual(readFileSync(m.layout.slotPlist), legacyPlist)
+    assert.ok(!existsSync(oldPlistPath))
+    assert.equal(readFileSync(join(m.layout.etc, 'thed.conf'), 'utf8'), 'customer=settings\n')
+    assert.equal(readFileSync(join(m.layout.etc, 'thed.conf.default'), 'utf8'), 'default=1\n')
+    assert.equal(readFileSync(join(m.layout.etc, 'rules', 'local.yaml'), 'utf8'), 'rule: customer\n')
+    assert.equal(readFileSync(join(m.layout.var, 'db', 'events.db'), 'utf8'), 'precious state')
+    assert.equal((plist.parse(readFileSync(m.layout.launchdPlist, 'utf8')) as {Program: string}).Program, `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`)
+    assert.ok(await running(m, m.label), 'the bundled daemon runs')
+    assert.equal(await m.ctx.launchctl.print(m.oldLabel), undefined, 'the old helper job is gone')
+    assert.ok(lstatSync(m.layout.receipt).isFile())
+    await cleanUp(m)
+  })
+
+  it('rollback after an adoption restores the legacy executable and plists byte for byte and runs its jobs again', async () => {
+    const m = await legacyMachine()
+    const before = machineState(m)
+    const r = await lifecycle.install(m.ctx, await m.payload())
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    writeFileSync(join(m.layout.var, 'db', 'events.db'), 'state written by the bundled daemon')
+    const dry = await lifecycle.rollback(m.ctx, NAME, {dryRun: true})
+    assert.match(dry.message, /would roll thed back from 1\.0\.0 to the legacy \/opt\/thed\/bin\/thed/)
+    const back = await lifecycle.rollback(m.ctx, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.match(back.message, /rolled back from 1\.0\.0 to the legacy/)
+    const after = machineState(m)
+    // esdctl's own directory keeps its audit log; etc/ and var/ stay as they are (with the new default
+    // written beside the customer's config, and what the daemon wrote since); everything else is as before.
+    const mine = (k: string): boolean => k.includes('/.esdctl') || k.includes('/var/db/events.db') || k.endsWith('thed.conf.default')
+    assert.deepEqual(Object.fromEntries(Object.entries(after).filter(([k]) => !mine(k))), Object.fromEntries(Object.entries(before).filter(([k]) => !mine(k))))
+    assert.equal(readFileSync(join(m.layout.var, 'db', 'events.db'), 'utf8'), 'state written by the bundled daemon')
+    assert.ok(await running(m, m.label), 'the legacy job runs again')
+    assert.ok(await running(m, m.oldLabel), 'the old helper job runs again')
+    assert.deepEqual(await lifecycle.readRegistry(m.root), [])
+    await cleanUp(m)
+  })
+
+  it('a new daemon that fails its health check puts the legacy install back byte for byte, running (exit 6)', async () => {
+    const m = await legacyMachine()
+    const before = machineState(m)
+    const crashing = await m.payload({programArguments: ['--exit-after', '200', '--exit-code', '3'], healthCheck: {runningSeconds: 1}})
+    const r = await lifecycle.install(m.ctx, crashing)
+    assert.equal(r.exitCode, ExitCode.rolledBack, r.message)
+    assert.match(r.message, /the legacy install was restored and is running/)
+    assert.deepEqual(machineState(m), before)
+    assert.ok(await running(m, m.label), 'the legacy job runs again')
+    assert.ok(await running(m, m.oldLabel), 'the old helper job runs again')
+    await cleanUp(m)
+  })
+
+  it('refuses what it cannot adopt safely: a legacy executable others may change, a plain file no job runs', async () => {
+    const m = await legacyMachine()
+    chmodSync(join(m.layout.bin, NAME), 0o777)
+    const before = machineState(m)
+    const writable = await lifecycle.install(m.ctx, await m.payload()).then(() => undefined, (e: unknown) => e)
+    assert.ok(writable instanceof lifecycle.LifecycleError, String(writable))
+    assert.equal(writable.exitCode, ExitCode.unsafeEnvironment)
+    assert.match(writable.message, /writable by others.*not adopted/)
+    assert.deepEqual(machineState(m), before)
+    chmodSync(join(m.layout.bin, NAME), 0o755)
+    await cleanUp(m)
+    for (const l of [m.label, m.oldLabel]) rmSync(join(m.root, 'Library', 'LaunchDaemons', `${l}.plist`))
+    const unknown = await lifecycle.install(m.ctx, await m.payload()).then(() => undefined, (e: unknown) => e)
+    assert.ok(unknown instanceof lifecycle.LifecycleError, String(unknown))
+    assert.equal(unknown.exitCode, ExitCode.unsafeEnvironment)
+    assert.match(unknown.message, /no launchd job runs it.*"replaces"/)
+  })
+})
+
+function prefixed(prefix: string, tree: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tree).map(([k, v]) => [`${prefix}/${k}`, v]))
+}

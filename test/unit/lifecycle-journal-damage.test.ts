@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
+import {ExitCode} from '../../src/exit-codes.js'
+import type {LifecycleContext} from '../../src/lifecycle/context.js'
+import * as lifecycle from '../../src/lifecycle/index.js'
+import {PrefixLayout} from '../../src/layout/prefix-layout.js'
+import {buildPayload, makeRoot, snapshotTree, testContext, testIdentity} from '../support/lifecycle-fixture.js'
+
+const NAME = 'thed'
+const LABEL = 'com.example.thed.journal'
+
+/**
+ * The journal drives recovery as root, so it is input like any other: a damaged one, or one that
+ * names a path esdctl never writes for this daemon, is set aside and refused as bad input (exit 4)
+ * naming the file and how to repair; one from a newer esdctl with steps this one lacks is refused
+ * and kept. Never a crash (exit 1), and nothing outside the journal changes.
+ */
+describe('lifecycle: a damaged or foreign transaction journal', function () {
+  const paths: string[] = []
+  let ctx: LifecycleContext
+  let root: string
+  let layout: PrefixLayout
+
+  before(async () => {
+    const {identity, trust} = await testIdentity()
+    root = makeRoot()
+    paths.push(root)
+    const payload = await buildPayload({dir: `${root}-payload`, name: NAME, label: LABEL, version: '1.0.0', identity})
+    paths.push(payload)
+    ctx = {...testContext({root, launchctlPath: '/nonexistent/launchctl', trust}), launchctl: new OfflineLaunchctl(), offline: true}
+    layout = new PrefixLayout({name: NAME, label: LABEL, root})
+    assert.equal((await lifecycle.install(ctx, payload)).exitCode, ExitCode.ok)
+  })
+  after(() => {
+    for (const p of paths) rmSync(p, {recursive: true, force: true})
+  })
+
+  function journalWith(over: Record<string, unknown>): string {
+    return JSON.stringify({schemaVersion: 1, esdctlVersion: '0.1.0', transaction: 't', action: 'uninstall', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'prepare', state: 'done'}], data: {work: join(layout.staging, 't'), wasLoaded: false, oldStopWaitMs: 1000, purge: false, inRegistry: true, entries: [], linksBefore: []}, ...over})
+  }
+
+  async function refusal(): Promise<lifecycle.LifecycleError> {
+    const e = await lifecycle.uninstall(ctx, NAME).then(() => undefined, (err: unknown) => err)
+    assert.ok(e instanceof lifecycle.LifecycleError, `expected a refusal, got ${String(e)}`)
+    return e
+  }
+
+  const asides = (): string[] => readdirSync(layout.stateDir).filter((f) => f.startsWith('journal.json.damaged-'))
+
+  for (const [what, text] of [
+    ['bytes that are not JSON', '{"schemaVersion": 1, "transac'],
+    ['JSON that is not a journal', '{"schemaVersion": 1, "steps": "all of them"}'],
+  ] as const) {
+    it(`${what}: moved aside as journal.json.damaged-<time>, exit 4 naming it and the repair commands`, async () => {
+      writeFileSync(layout.journal, text, {mode: 0o600})
+      const before = snapshotTree(join(root, 'opt', NAME, `${NAME}.app`))
+      const e = await refusal()
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.ok(e.message.includes(layout.journal), e.message)
+      assert.match(e.message, /moved aside to .*journal\.json\.damaged-\d{8}T\d+Z/)
+      assert.match(e.message, /esdctl doctor thed.*sudo esdctl install PAYLOAD/)
+      assert.ok(!existsSync(layout.journal))
+      assert.equal(asides().length, 1)
+      assert.equal(readFileSync(join(layout.stateDir, asides()[0]!), 'utf8'), text)
+      assert.deepEqual(snapshotTree(join(root, 'opt', NAME, `${NAME}.app`)), before)
+      rmSync(join(layout.stateDir, asides()[0]!))
+    })
+  }
+
+  it('a journal naming a link outside what esdctl writes for this daemon is not acted on: set aside, exit 4', async () => {
+    const victim = join(root, 'etc-victim')
+    writeFileSync(victim, 'system file')
+    writeFileSync(layout.journal, journalWith({data: {work: join(layout.staging, 't'), wasLoaded: false, oldStopWaitMs: 1000, purge: false, inRegistry: true, entries: [], linksBefore: [{path: victim, text: null, dirExisted: true}]}, steps: [{id: 'remove-links', state: 'started'}]}), {mode: 0o600})
+    const e = await refusal()
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.match(e.message, /names the link .*etc-victim.*not a place esdctl writes links/)
+    assert.equal(readFileSync(victim, 'utf8'), 'system file')
+    assert.equal(asides().length, 1)
+    rmSync(join(layout.stateDir, asides()[0]!))
+  })
+
+  it('a journal from a newer esdctl with steps this one lacks is refused (exit 4) and kept for that esdctl', async () => {
+    const text = journalWith({esdctlVersion: '99.0.0', steps: [{id: 'prepare', state: 'done'}, {id: 'teleport-daemon', state: 'started'}]})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    const e = await refusal()
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.match(e.message, /written by esdctl 99\.0\.0, newer than this esdctl .* names steps this esdctl does not have \(teleport-daemon\)/)
+    assert.equal(readFileSync(layout.journal, 'utf8'), text)
+    rmSync(layout.journal)
+  })
+
+  it('journals this esdctl writes carry its version', async () => {
+    const {esdctlVersion} = await import('../../src/lifecycle/esdctl-version.js')
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {version: string}
+    assert.equal(esdctlVersion(), pkg.version)
+    let written: {esdctlVersion?: string} | undefined
+    const watching = {...ctx, faultHook: (point: string) => void (point === 'journal:opened' ? (written = JSON.parse(readFileSync(layout.journal, 'utf8')) as {esdctlVersion?: string}) : undefined)}
+    assert.equal((await lifecycle.uninstall(watching, NAME)).exitCode, ExitCode.ok)
+    assert.equal(written?.esdctlVersion, pkg.version)
+    const {parseJournal} = await import('../../src/lifecycle/journal.js')
+    assert.throws(() => parseJournal(Buffer.from(journalWith({esdctlVersion: 7})), 'j'), /not an esdctl transaction journal/)
+  })
+})

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict'
+import {readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import * as plist from 'plist'
+import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
+import {ExitCode} from '../../src/exit-codes.js'
+import type {LifecycleContext} from '../../src/lifecycle/context.js'
+import * as lifecycle from '../../src/lifecycle/index.js'
+import {PrefixLayout} from '../../src/layout/prefix-layout.js'
+import {makeRoot, snapshotTree, testContext} from '../support/lifecycle-fixture.js'
+import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
+import {TrustStore} from '../../src/trust/trust-store.js'
+
+const NAME = 'Karabiner-VirtualHIDDevice-Daemon'
+const LABEL = 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon'
+const SYSTEM_EXECUTABLE = `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`
+
+/**
+ * The real notarized daemon bundle from pqrs-org's installer packages (shared fixtures), installed
+ * under its own capitalised name into an offline --root image, upgraded 6.0.0 → 6.10.0 and rolled
+ * back, verified against the pinned Apple roots like any customer's bundle.
+ */
+describe('lifecycle: a real daemon bundle (Karabiner-VirtualHIDDevice-Daemon) in an offline image', function () {
+  const paths: string[] = []
+  const payloads: Partial<Record<'6.0.0' | '6.10.0', string>> = {}
+  let root = ''
+  let ctx: LifecycleContext
+
+  before(async function () {
+    const old = realPackage('6.0.0')
+    const fresh = realPackage('6.10.0')
+    if (old === undefined || fresh === undefined) {
+      console.log('      (skipped: the shared fixtures ../shared/fixtures/real-packages are absent in this checkout)')
+      this.skip()
+    }
+    root = makeRoot()
+    paths.push(root)
+    for (const [version, pkg] of [['6.0.0', old], ['6.10.0', fresh]] as const) {
+      const dir = `${root}-payload-${version}`
+      paths.push(dir)
+      await extractBundleFromPkg(pkg!, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
+      writeFileSync(join(dir, 'esdctl.json'), JSON.stringify({name: NAME, label: LABEL, bundleId: LABEL, teamId: 'G43BCU2T37', RunAtLoad: true, KeepAlive: true}))
+      payloads[version] = dir
+    }
+    // The pinned Apple roots, as in production: the bundle is really Apple-chained.
+    ctx = {...testContext({root, launchctlPath: '/nonexistent/launchctl', trust: TrustStore.apple()}), launchctl: new OfflineLaunchctl(), offline: true}
+  })
+  after(() => {
+    for (const p of paths) rmSync(p, {recursive: true, force: true})
+  })
+
+  const layout = (): PrefixLayout => new PrefixLayout({name: NAME, label: LABEL, root})
+  const program = (): string => (plist.parse(readFileSync(layout().launchdPlist, 'utf8')) as {Program: string}).Program
+  const installedVersion = (): string => (JSON.parse(readFileSync(layout().receipt, 'utf8')) as {version: string}).version
+
+  it('installs 6.0.0 under its own name: /opt/<Name>, the executable named by CFBundleExecutable, bin link, plist', async () => {
+    const r = await lifecycle.install(ctx, payloads['6.0.0']!)
+    assert.equal(r.exitCode, ExitCode.ok, `${r.message} ${JSON.stringify(r.findings)}`)
+    assert.equal(r.toVersion, '6.0.0')
+    assert.equal(installedVersion(), '6.0.0')
+    assert.equal(program(), SYSTEM_EXECUTABLE)
+    assert.equal(readlinkSync(join(layout().prefix, 'bin', NAME)), `../${NAME}.app/Contents/MacOS/${NAME}`)
+    assert.ok(statSync(layout().executable).isFile())
+    // A new Mac has no /opt: esdctl creates it and the prefix for others to traverse; its records stay root-only.
+    assert.equal(statSync(join(root, 'opt')).mode & 0o777, 0o755)
+    assert.equal(statSync(layout().prefix).mode & 0o777, 0o755)
+    assert.equal(statSync(layout().stateDir).mode & 0o777, 0o700)
+  })
+
+  it('upgrades to 6.10.0, keeping 6.0.0 in the rollback slot', async () => {
+    const r = await lifecycle.upgrade(ctx, payloads['6.10.0']!)
+    assert.equal(r.exitCode, ExitCode.ok, `${r.message} ${JSON.stringify(r.findings)}`)
+    assert.equal(r.fromVersion, '6.0.0')
+    assert.equal(r.toVersion, '6.10.0')
+    assert.equal(installedVersion(), '6.10.0')
+    assert.deepEqual(snapshotTree(layout().app)['Contents/MacOS/' + NAME]?.split(' ')[1], snapshotTree(join(payloads['6.10.0']!, `${NAME}.app`))['Contents/MacOS/' + NAME]?.split(' ')[1])
+    assert.equal(program(), SYSTEM_EXECUTABLE)
+  })
+
+  it('rolls back to 6.0.0: the same bytes as the 6.0.0 package, the link and plist intact', async () => {
+    const r = await lifecycle.rollback(ctx, NAME)
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.equal(r.toVersion, '6.0.0')
+    assert.equal(installedVersion(), '6.0.0')
+    const installed = snapshotTree(layout().app)
+    const shipped = snapshotTree(join(payloads['6.0.0']!, `${NAME}.app`))
+    for (const file of Object.keys(shipped).filter((f) => shipped[f]!.startsWith('file'))) assert.equal(installed[file]?.split(' ')[1], shipped[file]!.split(' ')[1], file)
+    assert.equal(program(), SYSTEM_EXECUTABLE)
+    assert.equal(readlinkSync(join(layout().prefix, 'bin', NAME)), `../${NAME}.app/Contents/MacOS/${NAME}`)
+  })
+
+  it('refuses a second daemon whose name differs only in case (one directory on APFS)', async () => {
+    const dir = `${root}-payload-lower`
+    paths.push(dir)
+    await extractBundleFromPkg(realPackage('6.0.0')!, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
+    writeFileSync(join(dir, 'esdctl.json'), JSON.stringify({name: NAME.toLowerCase(), bundle: `${NAME}.app`, label: 'org.pqrs.other', bundleId: LABEL, teamId: 'G43BCU2T37'}))
+    const before = snapshotTree(root)
+    const refused = await lifecycle.install(ctx, dir).then(() => undefined, (e: unknown) => e)
+    assert.ok(refused instanceof lifecycle.LifecycleError, String(refused))
+    assert.equal(refused.exitCode, ExitCode.badInput)
+    assert.match(refused.message, new RegExp(`${NAME.toLowerCase()} differs only in case from the installed daemon ${NAME}`))
+    const after = snapshotTree(root)
+    delete before['opt/' + NAME.toLowerCase()]
+    assert.deepEqual(Object.keys(after).filter((k) => !k.includes('esdctl.lock')), Object.keys(before).filter((k) => !k.includes('esdctl.lock')))
+  })
+})

@@ -1,5 +1,5 @@
 import Mocha from 'mocha'
-import {EXPECTED_IN_CI, SKIP_REASON_KEY, SKIP_REASONS, type SkipReason} from './skip.js'
+import {EXPECTED_IN_CI, SKIP_REASONS, skipReasonOf, type SkipReason} from './skip.js'
 
 const {Spec} = Mocha.reporters
 const {EVENT_RUN_END, EVENT_TEST_PENDING} = Mocha.Runner.constants
@@ -15,7 +15,7 @@ export default class CountingReporter extends Spec {
     super(runner, options)
     const skipped: {title: string; reason: SkipReason | undefined}[] = []
     runner.on(EVENT_TEST_PENDING, (test: Mocha.Test) => {
-      skipped.push({title: test.fullTitle(), reason: (test as unknown as Record<string, SkipReason | undefined>)[SKIP_REASON_KEY]})
+      skipped.push({title: test.fullTitle(), reason: skipReasonOf(test)})
     })
     runner.once(EVENT_RUN_END, () => {
       const s = runner.stats

@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {REPO_ROOT} from './real-artifacts.js'
+import {skipBecause} from './skip.js'
 
 /** The shared, read-only real packages and bundles (their READMEs give provenance and SHA-256). */
 export const REAL_PACKAGES_DIR = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'real-packages')
@@ -12,8 +13,7 @@ export type RealPackageName = 'Karabiner-DriverKit-VirtualHIDDevice-6.0.0.pkg' |
 export function realShipped(ctx: Mocha.Context, dir: string, name: string): string {
   const p = join(dir, name)
   if (!existsSync(p)) {
-    console.log(`      (skipped: ${name} is absent; the shared fixtures folder is not beside this checkout)`)
-    ctx.skip()
+    skipBecause(ctx, 'fixtures-absent')
   }
   return p
 }

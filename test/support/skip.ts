@@ -12,6 +12,7 @@ export const SKIP_REASONS = {
   'fixtures-absent': 'the shared fixtures folder (../shared/fixtures) is absent in this checkout',
   'unsafe-temp-ancestors': "the temp folder's own ancestors are unsafe on this machine",
   'uid-switch-refused': 'the system refused to run a child process as another user',
+  'one-core': 'needs two or more cores (parallel hashing is off on one)',
 } as const
 export type SkipReason = keyof typeof SKIP_REASONS
 
@@ -26,7 +27,18 @@ export const SKIP_REASON_KEY = 'esdctlSkipReason'
  * `ctx` is the mocha `this` of the test or hook.
  */
 export function skipBecause(ctx: Mocha.Context, reason: SkipReason): never {
-  const test = ctx.currentTest ?? ctx.test
-  if (test) (test as unknown as Record<string, unknown>)[SKIP_REASON_KEY] = reason
+  const runnable = ctx.test
+  // From a before/beforeEach hook the skip covers the suite's tests: the reason goes on the suite.
+  const holder = runnable && (runnable as {type?: string}).type === 'hook' ? runnable.parent : runnable
+  if (holder) (holder as unknown as Record<string, unknown>)[SKIP_REASON_KEY] = reason
   return ctx.skip()
+}
+
+/** The reason recorded for a skipped test: on the test itself, or on the nearest suite above it. */
+export function skipReasonOf(test: Mocha.Test): SkipReason | undefined {
+  for (let at: Mocha.Test | Mocha.Suite | undefined = test; at; at = at.parent) {
+    const reason = (at as unknown as Record<string, SkipReason | undefined>)[SKIP_REASON_KEY]
+    if (reason) return reason
+  }
+  return undefined
 }

@@ -50,4 +50,11 @@ describe('the closing summary counts skips by reason, and CI fails on a skip it 
     assert.equal(local.exitCode, 0)
     assert.match(local.stdout, /^1 passed, 0 failed, 1 skipped$/m)
   })
+
+  it('a skip from a before hook gives its reason to every test of the suite', async () => {
+    const body = `describe('s', function () { before(function () { skipBecause(this, '${platformSkip}') }); it('a', () => {}); it('b', () => {}) })`
+    const r = await runSpec(dir, body, true)
+    assert.equal(r.exitCode, 0, r.stdout)
+    assert.match(r.stdout, new RegExp(`^skipped 2: ${platformSkip} — `, 'm'))
+  })
 })

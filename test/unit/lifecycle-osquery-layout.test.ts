@@ -13,6 +13,7 @@ import {makeRoot, snapshotTree, testContext} from '../support/lifecycle-fixture.
 import {OSQUERY, OSQUERY_V1_LINKS, OSQUERY_V2_LINKS, osqueryApp, osqueryManifest, osqueryPayload} from '../support/lifecycle-osquery.js'
 import {REAL_PROFILES_DIR} from '../support/real-artifacts.js'
 import {createTestPki, type TestIdentity} from '../support/test-pki.js'
+import {skipBecause} from '../support/skip.js'
 
 const TEAM = OSQUERY.teamId
 const BUNDLE_ID = OSQUERY.bundleId
@@ -56,8 +57,7 @@ describe('osquery-shaped layout: lib/osquery.app, executable osqueryd, links in 
   it('esdctl payload places the bundle with the real osquery profile at lib/osquery.app, and refuses a link to a file the bundle lacks', async function () {
     const profilePath = join(REAL_PROFILES_DIR, 'osquery-a5b14f6.provisionprofile')
     if (!existsSync(profilePath)) {
-      console.log('      (skipped: ../shared/fixtures/real-profiles is absent in this checkout)')
-      this.skip()
+      skipBecause(this, 'fixtures-absent')
     }
     paths.push(`${root}-real-app`)
     const app = await osqueryApp(`${root}-real-app`, '5.12.1', identity, readFileSync(profilePath))

@@ -10,6 +10,7 @@ import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import {makeRoot, snapshotTree, testContext} from '../support/lifecycle-fixture.js'
 import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
+import {skipBecause} from '../support/skip.js'
 
 const NAME = 'Karabiner-VirtualHIDDevice-Daemon'
 const LABEL = 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon'
@@ -30,8 +31,7 @@ describe('lifecycle: a real daemon bundle (Karabiner-VirtualHIDDevice-Daemon) in
     const old = realPackage('6.0.0')
     const fresh = realPackage('6.10.0')
     if (old === undefined || fresh === undefined) {
-      console.log('      (skipped: the shared fixtures ../shared/fixtures/real-packages are absent in this checkout)')
-      this.skip()
+      skipBecause(this, 'fixtures-absent')
     }
     root = makeRoot()
     paths.push(root)

@@ -4,6 +4,7 @@ import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import {PARALLEL_THRESHOLD_BYTES, warmPageHashingFor} from '../../src/io/page-hasher.js'
+import {skipBecause} from '../support/skip.js'
 
 describe('warming the page-hashing workers before verify', function () {
   let dir: string
@@ -26,7 +27,7 @@ describe('warming the page-hashing workers before verify', function () {
   })
 
   it('boots them for a bundle whose executables hold more than the parallel threshold', async function () {
-    if (availableParallelism() < 2) this.skip() // one core: never parallel
+    if (availableParallelism() < 2) skipBecause(this, 'one-core')
     await mkdir(join(dir, 'big.app', 'Contents', 'MacOS'), {recursive: true})
     const exe = join(dir, 'big.app', 'Contents', 'MacOS', 'big')
     await writeFile(exe, '')

@@ -16,6 +16,7 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {REAL_BUNDLES_DIR, realPackage} from '../support/real-shipped.js'
 import {createTestPki} from '../support/test-pki.js'
 import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
+import {skipBecause} from '../support/skip.js'
 
 const PKG_610 = 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg'
 const PKG_600 = 'Karabiner-DriverKit-VirtualHIDDevice-6.0.0.pkg'
@@ -258,7 +259,7 @@ describe('a plain folder holding bundles and Mach-O files', function () {
 
   it('verifies each item it holds in one report: the real Opera bundle, a bare executable, not the text beside them', async function () {
     const opera = join(REAL_BUNDLES_DIR, 'Opera Beta Installer.app')
-    if (!existsSync(opera)) this.skip()
+    if (!existsSync(opera)) skipBecause(this, 'fixtures-absent')
     const folder = join(dir, 'build')
     await cp(opera, join(folder, 'apps', 'Opera Beta Installer.app'), {recursive: true})
     await cp(join(opera, 'Contents', 'MacOS', 'package_copy'), join(folder, 'bin', 'package_copy'))

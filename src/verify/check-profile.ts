@@ -1,4 +1,5 @@
 import type {ProfileReading, ProvisioningProfile} from '../formats/provisioning-profile.js'
+import {withArticle} from './article.js'
 import {finding, type Finding} from './finding.js'
 import {profileAllows, wildcardMatch} from './entitlement-match.js'
 import type {ProfileReport} from './report.js'
@@ -52,7 +53,7 @@ export function checkProfileItself(path: string, reading: ProfileReading, now: D
   if (p.kind === 'development') {
     out.push(finding('profile.development', path, `${path}: a development profile: the daemon runs only on the ${p.provisionedDevices.length} Mac(s) it lists and is killed on every other`, 'For shipping, use a Developer ID provisioning profile (it provisions all devices).', 'ProvisionedDevices'))
   } else if (p.kind !== 'developer-id') {
-    out.push(finding('profile.kind', path, `${path}: a ${p.kind} profile cannot authorise software installed outside the Mac App Store`, 'Use a Developer ID provisioning profile.', 'ProvisionsAllDevices'))
+    out.push(finding('profile.kind', path, `${path}: ${withArticle(p.kind)} profile cannot authorise software installed outside the Mac App Store`, 'Use a Developer ID provisioning profile.', 'ProvisionsAllDevices'))
   }
   return out
 }

@@ -83,6 +83,18 @@ describe('readProvisioningProfile on real Apple-signed profiles', function () {
     assert.equal(r.derProfile?.matchesPlist, true)
   })
 
+  it('translatium: a 2021 App Store profile whose DER-Encoded-Profile stores Version and TimeToLive as NumericString', async function () {
+    const r = await read(await loadOrSkip(this, 'translatium-5c695e9'))
+    assert.deepEqual(r.problems, [])
+    assert.equal(r.profile.kind, 'app-store')
+    assert.deepEqual(r.profile.teamIds, ['VKST52VQVP'])
+    assert.equal(r.profile.expirationDate?.toISOString().slice(0, 10), '2022-08-09')
+    assert.equal(r.cms.signatureValid, true, r.cms.signatureError)
+    assert.equal(r.derProfile?.cms.signatureValid, true, r.derProfile?.cms.signatureError)
+    assert.equal(r.derProfile?.cms.chain.trusted, true, r.derProfile?.cms.chain.error)
+    assert.deepEqual(r.derProfile?.mismatches, [])
+  })
+
   it('a tampered plist byte invalidates the signature', async function () {
     const bytes = Buffer.from(await loadOrSkip(this, 'processmonitor-devid-es'))
     const at = bytes.indexOf('Process Monitor')

@@ -1,7 +1,7 @@
 import {open, readFile, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
-import {isMachOMagic} from '../formats/macho-magic.js'
+import {classifyMagic, javaClassVersion} from '../formats/macho-magic.js'
 import {readProvisioningProfile} from '../formats/provisioning-profile.js'
 import {checkProfileItself, profileReport} from './check-profile.js'
 import {finding, hasErrors, type Finding} from './finding.js'
@@ -78,11 +78,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     }
     return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
   }
-  const head = Buffer.alloc(4)
+  let head = Buffer.alloc(8)
   try {
     const fh = await open(path, 'r')
     try {
-      await fh.read(head, 0, 4, 0)
+      head = head.subarray(0, (await fh.read(head, 0, 8, 0)).bytesRead)
     } finally {
       await fh.close()
     }
@@ -90,7 +90,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     if (!isFsError(e)) throw e
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
-  if (isMachOMagic(head)) return {kind: 'macho'}
+  const magic = classifyMagic(head)
+  if (magic === 'macho') return {kind: 'macho'}
+  if (magic === 'java-class') {
+    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a Java class file (version ${javaClassVersion(head)}), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+  }
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle nor a provisioning profile`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
 }

@@ -235,6 +235,15 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
       assert.match(r.findings.find(f => f.id === 'profile.entitlement-not-allowed')!.message, /endpoint-security/)
     })
 
+    it('the code claims com.apple.developer.team-identifier but the profile does not list it → not allowed, naming it', async () => {
+      const app = await bundle({profile: await profile({entitlements: {'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`, [ENDPOINT_SECURITY]: true}})})
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['profile.entitlement-not-allowed'])
+      const f = r.findings.find(x => x.id === 'profile.entitlement-not-allowed')!
+      assert.match(f.message, /claims com\.apple\.developer\.team-identifier but the profile/)
+      assert.match(f.fix!, /team-identifier/)
+    })
+
     it('another team\'s profile → profile.team-mismatch', async () => {
       const other = await pki.developerId(OTHER_TEAM)
       const app = await bundle({profile: await profile({teamId: OTHER_TEAM, developerCertificates: [other.certDer]})})

@@ -60,6 +60,7 @@ export const FINDING_CATALOGUE = {
   'cms.cdhashes-mismatch': {severity: 'error', title: "Apple's signed cdhash lists do not cover every CodeDirectory", fix: RESIGN_DEVID},
   'cms.team-mismatch': {severity: 'error', title: "the signing certificate's team differs from the CodeDirectory's", fix: RESIGN_DEVID},
 
+  'binary.trailing-data': {severity: 'error', title: 'bytes after the signature of a slice, or after the last slice, that no signature covers', fix: 'Re-sign the original build output and keep extra data in a separate file.'},
   'binary.slices-disagree': {severity: 'warning', title: 'the slices of a universal file are signed differently in a way macOS acts on'},
 
   'entitlements.restricted-in-bare-binary': {severity: 'error', title: 'a bare executable claims a restricted entitlement; only a bundle can carry the profile that authorises it'},

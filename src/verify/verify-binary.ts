@@ -8,6 +8,7 @@ import {RandomAccessFile} from '../io/random-access-file.js'
 import {checkCms} from './check-cms.js'
 import {checkCodeDirectory, type BoundFiles} from './check-code-directory.js'
 import {checkSliceEntitlements} from './check-entitlements.js'
+import {checkTrailingData} from './check-trailing-data.js'
 import {finding, type Finding} from './finding.js'
 import {samePlistValue} from '../formats/property-list.js'
 import type {SliceReport} from './report.js'
@@ -63,6 +64,7 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
       slices.push(r.verified)
     }
     findings.push(...checkSlicesAgree(displayPath, slices))
+    findings.push(...checkTrailingData(displayPath, file.size, layout, slices))
     return {findings, slices, layout}
   } finally {
     await file.close()

@@ -127,6 +127,39 @@ describe('verify: bare binaries signed in test code', () => {
     })
   })
 
+  describe('bytes no signature covers (binary.trailing-data)', () => {
+    it('after the signature of a thin file: an error that says why it matters', async () => {
+      const path = await binary({})
+      await writeFile(path, Buffer.concat([await readFile(path), Buffer.from('appended payload')]))
+      const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+      assert.deepEqual(errorIds(r), ['binary.trailing-data'])
+      const f = r.findings[0]!
+      assert.match(f.message, /16 bytes follow the code signature/)
+      assert.match(f.message, /no signature covers them/)
+      assert.match(f.message, /--strict refuses/)
+      assert.match(f.fix!, /re-sign the original build output/i)
+    })
+
+    it('after the last slice of a universal file, and inside a slice after its signature', async () => {
+      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})
+      const sign: SignOptions = {identifier: 'tool', teamId: TEAM, flags: 0x10000, cms}
+      const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, sign)
+      const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, sign)
+      const clean = buildUniversal([{arch: 'x86_64', bytes: x64.bytes}, {arch: 'arm64', bytes: arm.bytes}])
+      const tail = join(dir, `bin${n++}`)
+      await writeFile(tail, Buffer.concat([clean, Buffer.alloc(100, 0x41)]))
+      const r = await verifyPath(tail, {trust: pki.trust, now: NOW})
+      assert.deepEqual(errorIds(r), ['binary.trailing-data'])
+      assert.match(r.findings[0]!.message, /100 bytes follow the last slice of the universal file/)
+
+      const inside = join(dir, `bin${n++}`)
+      await writeFile(inside, buildUniversal([{arch: 'x86_64', bytes: Buffer.concat([x64.bytes, Buffer.alloc(32)])}, {arch: 'arm64', bytes: arm.bytes}]))
+      const r2 = await verifyPath(inside, {trust: pki.trust, now: NOW})
+      assert.deepEqual(errorIds(r2), ['binary.trailing-data'])
+      assert.match(r2.findings[0]!.message, /\[x86_64\]: 32 bytes follow the code signature/)
+    })
+  })
+
   it('the production trust store rejects the test chain', async () => {
     const r = await verifyPath(await binary({}), {now: NOW})
     assert.deepEqual(errorIds(r), ['cms.untrusted'])

@@ -1,5 +1,5 @@
 import type {Finding} from '../verify/finding.js'
-import type {VerifyReport} from '../verify/report.js'
+import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
 
 const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i'} as const
 
@@ -29,6 +29,10 @@ export function renderVerifyText(r: VerifyReport): string {
     const p = r.profile
     lines.push(`  profile: "${p.name}" ${p.kind}, ${p.appId ?? 'no app id'}, expires ${p.expires?.slice(0, 10) ?? 'never'}`)
   }
+  if (r.nested?.length) {
+    lines.push('  nested code:')
+    lines.push(...nestedTree(r.nested, 2))
+  }
   lines.push('')
   const shown = new Set<Finding>()
   for (const section of SECTIONS) {
@@ -50,6 +54,17 @@ export function renderVerifyText(r: VerifyReport): string {
   const warnings = r.findings.filter(f => f.severity === 'warning').length
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
   return lines.join('\n')
+}
+
+/** One line per nested code item, indented by depth, marked by whether anything is wrong in or about it. */
+function nestedTree(items: NestedCodeReport[], depth: number): string[] {
+  const out: string[] = []
+  for (const n of items) {
+    const who = n.kind === 'xattr-signed' ? 'signed in extended attributes' : `${n.identifier ?? '?'}${n.teamId ? ` (team ${n.teamId})` : ''}, ${n.signer ?? 'unsigned'}${n.cdhash ? `, cdhash ${n.cdhash}` : ''}`
+    out.push(`${'  '.repeat(depth)}${n.ok ? MARK.ok : MARK.error} ${n.path} (${n.kind}): ${who}`)
+    if (n.nested) out.push(...nestedTree(n.nested, depth + 1))
+  }
+  return out
 }
 
 function renderFinding(f: Finding): string[] {

@@ -28,7 +28,7 @@ export function checkSliceEntitlements(path: string, where: string, sig: SliceSi
     }
     if (!report.flags.includes('runtime')) {
       out.push(finding('signature.hardened-runtime-missing', path,
-        `${where}: signed without the hardened runtime; notarization refuses it`,
+        `${where}: signed without the hardened runtime: notarization has required it for new submissions since February 2020, and without it the code has no protection against injected libraries or debuggers`,
         'Sign with --options runtime.'))
     }
   }

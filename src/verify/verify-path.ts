@@ -1,5 +1,6 @@
 import {open, readFile, stat} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {basename, dirname} from 'node:path'
+import {bundleShapeOf, type BundleShape} from './bundle-shape.js'
 import {isFormatError} from '../formats/format-error.js'
 import {classifyMagic, javaClassVersion} from '../formats/macho-magic.js'
 import {readProvisioningProfile} from '../formats/provisioning-profile.js'
@@ -24,7 +25,7 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
   if (kind.finding) {
     report.findings.push(kind.finding)
   } else if (kind.kind === 'bundle') {
-    Object.assign(report, await verifyBundle(kind.root!, opts))
+    Object.assign(report, await verifyBundle(kind.shape!, opts))
   } else if (kind.kind === 'macho') {
     const v = await verifyBinary(path, path, {}, opts)
     report.findings.push(...v.findings, ...bareBinaryFindings(path, v.slices.map(s => s.report.entitlements)))
@@ -64,7 +65,7 @@ function bareBinaryFindings(path: string, entitlementSets: Array<Record<string, 
     inBundle ? undefined : 'Wrap the daemon in an app-like bundle (<name>.app/Contents/MacOS/<name> with Info.plist and embedded.provisionprofile; esdctl bundle does it) and point launchd at the executable inside it.')]
 }
 
-async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: string; finding?: Finding}> {
+async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: BundleShape; finding?: Finding}> {
   let st
   try {
     st = await stat(path)
@@ -72,11 +73,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Check the path and that you may read it.')}
   }
   if (st.isDirectory()) {
-    for (const root of [path, dirname(path)]) {
-      const hasContents = await stat(join(root, 'Contents')).then(s => s.isDirectory(), () => false)
-      if (hasContents && (root === path || basename(path) === 'Contents')) return {kind: 'bundle', root}
-    }
-    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not an app-like bundle (no Contents/)`, 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.')}
+    // A bundle of any shape (.app, .framework, .dext…), or the Contents/ folder of a deep one.
+    const parent = basename(path) === 'Contents' ? await bundleShapeOf(dirname(path)) : undefined
+    const shape = parent?.kind === 'deep' ? parent : await bundleShapeOf(path)
+    if (shape) return {kind: 'bundle', shape}
+    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a directory but not a bundle (no Contents/, Versions/ or Info.plist)`, 'Point esdctl at a bundle (<name>.app, .framework, .dext …), a Mach-O executable or a .provisionprofile.')}
   }
   let head = Buffer.alloc(8)
   try {

@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {copyFile, mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseFileLayout} from '../../src/formats/macho.js'
@@ -197,13 +197,18 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     })
   })
 
-  it('a nested bundle sealed as a whole is named as not verified in depth, never as modified', async () => {
-    const app = await bundle({profile: await profile(), nestedBundles: ['Frameworks/Kit.framework']})
-    const r = await verifyPath(app, opts)
+  it('a directory sealed as nested code that is no bundle is named as not verified in depth, never as modified', async () => {
+    // The seal names Kit.framework as nested code; on disk it becomes a plain folder.
+    const nested = await bundle({profile: await profile(), nestedBundles: ['Frameworks/Kit.framework']})
+    const kit = join(nested, 'Contents', 'Frameworks', 'Kit.framework')
+    await rm(kit, {recursive: true})
+    await mkdir(join(kit, 'Stuff'), {recursive: true})
+    await writeFile(join(kit, 'Stuff', 'a.txt'), 'a')
+    const r = await verifyPath(nested, opts)
     assert.deepEqual(errorIds(r), [])
     const f = r.findings.find(x => x.id === 'seal.nested-bundle-unchecked')
     assert.equal(f?.severity, 'warning')
-    assert.match(f!.message, /Kit\.framework is a nested bundle/)
+    assert.match(f!.message, /Kit\.framework is sealed as nested code .* not a recognisable bundle/)
   })
 
   it('a second executable sealed in the bundle still dies if it claims ES', async () => {

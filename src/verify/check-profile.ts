@@ -1,4 +1,4 @@
-import type {ProfileReading, ProvisioningProfile} from '../formats/provisioning-profile.js'
+import type {ProfileReading, ProvisioningProfile} from '../trust/provisioning-profile.js'
 import {withArticle} from './article.js'
 import {finding, type Finding} from './finding.js'
 import {profileAllows, wildcardMatch} from './entitlement-match.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFile} from 'node:fs/promises'
 import fc from 'fast-check'
 import {FormatError} from '../../src/formats/format-error.js'
-import {readProvisioningProfile} from '../../src/formats/provisioning-profile.js'
+import {readProvisioningProfile} from '../../src/trust/provisioning-profile.js'
 import {TrustStore} from '../../src/trust/apple-roots.js'
 import {realProfile} from '../support/real-artifacts.js'
 

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
-import {decodeDerPlistDict} from './der-plist.js'
-import type {TrustStore} from '../trust/trust-store.js'
-import {type CertificateInfo, describeCertificate} from './certificate.js'
+import {decodeDerPlistDict} from '../formats/der-plist.js'
+import type {TrustStore} from './trust-store.js'
+import {type CertificateInfo, describeCertificate} from '../formats/certificate.js'
 import {type CmsVerification, verifyCms} from './cms.js'
-import {FormatError} from './format-error.js'
-import {isDict, parsePropertyListDict, samePlistValue, type PlistDict, type PlistValue} from './property-list.js'
+import {FormatError} from '../formats/format-error.js'
+import {isDict, parsePropertyListDict, samePlistValue, type PlistDict, type PlistValue} from '../formats/property-list.js'
 
 export type ProfileKind = 'developer-id' | 'development' | 'ad-hoc' | 'app-store' | 'enterprise' | 'unknown'
 

@@ -1,4 +1,4 @@
-import {lstat, readdir, readlink, stat} from 'node:fs/promises'
+import {lstat, readdir, readlink} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
 /**
@@ -20,8 +20,9 @@ export interface BundleShape {
   executableDir: string
 }
 
-const isDir = (p: string) => stat(p).then(s => s.isDirectory(), () => false)
-const isFile = (p: string) => stat(p).then(s => s.isFile(), () => false)
+// lstat: a bundle's parts are never followed through symbolic links, which could lead out of it (or round in a loop).
+const isDir = (p: string) => lstat(p).then(s => s.isDirectory(), () => false)
+const isFile = (p: string) => lstat(p).then(s => s.isFile(), () => false)
 
 /** The shape of the bundle at `dir`, or undefined when `dir` is not a recognisable bundle. Never throws. */
 export async function bundleShapeOf(dir: string): Promise<BundleShape | undefined> {

@@ -73,6 +73,8 @@ async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, dis
       if (disk.linkTarget !== entry.target) return {id: 'seal.modified', message: `${shown} points to "${disk.linkTarget}" but was sealed pointing to "${entry.target}"`}
       return undefined
     case 'nested':
+      // Never followed: a link could lead out of the bundle or round in a loop.
+      if (disk.kind === 'symlink') return {id: 'seal.modified', message: `${shown} was sealed as nested code but is now a symbolic link (to "${disk.linkTarget}")`}
       return compareNested(ctx, rel, entry, shown)
     case 'file': {
       if (disk.kind !== 'file') return {id: 'seal.modified', message: `${shown} was a file when signed and is now a ${disk.kind}`}

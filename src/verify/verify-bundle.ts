@@ -1,4 +1,4 @@
-import {readFile, stat} from 'node:fs/promises'
+import {lstat, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {parseCodeResources} from '../formats/code-resources.js'
@@ -163,7 +163,7 @@ class NestedCodeLooker {
     const known = this.looks.get(rel)
     if (known) return known.look
     const path = this.shown(rel)
-    const isDirectory = await stat(path).then(s => s.isDirectory(), () => false)
+    const isDirectory = await lstat(path).then(s => s.isDirectory(), () => false)
     let entry: {look: NestedLook; findings: Finding[]; report: NestedCodeReport}
     if (isDirectory) {
       const shape = await bundleShapeOf(path)

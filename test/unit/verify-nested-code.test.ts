@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {renderVerifyText} from '../../src/render/verify-text.js'
@@ -113,6 +113,16 @@ describe('verify: nested code in depth (signing kit)', function () {
     assert.match(f.message, /extended attributes .*git, zip and tar drop/)
     assert.match(f.fix!, /keeps extended attributes/)
     assert.deepEqual(r.nested?.map(x => [x.path, x.kind]), [['MacOS/launch.sh', 'xattr-signed']])
+  })
+
+  it('nested code replaced by a symbolic link (here: a loop back to the bundle) is seal.modified, never followed', async () => {
+    const app = await bundle({nestedBundles: ['Frameworks/Kit.framework']})
+    const kit = contents(app, 'Frameworks/Kit.framework')
+    await rm(kit, {recursive: true})
+    await symlink('../..', kit)
+    const r = await verifyPath(app, opts)
+    assert.deepEqual(errorIds(r), ['seal.modified'])
+    assert.match(r.findings[0]!.message, /Kit\.framework was sealed as nested code but is now a symbolic link/)
   })
 
   describe('esdctl verify takes any bundle shape directly', () => {

@@ -1,7 +1,7 @@
 import {readFile, stat} from 'node:fs/promises'
 import {isFormatError} from '../formats/format-error.js'
 import type {PlistDict, PlistValue} from '../formats/property-list.js'
-import {readProvisioningProfile, type ProvisioningProfile} from '../formats/provisioning-profile.js'
+import {readProvisioningProfile, type ProvisioningProfile} from '../trust/provisioning-profile.js'
 import type {TrustStore} from '../trust/trust-store.js'
 import {checkProfileItself} from '../verify/check-profile.js'
 import {profileAllows, wildcardMatch} from '../verify/entitlement-match.js'

@@ -6,7 +6,7 @@ import {verifyPath} from '../verify/verify-path.js'
 
 export default class Verify extends Command {
   static override summary = 'Say, on any OS, whether macOS would run a daemon bundle, binary, profile or installer package, and why not.'
-  static override description = `Checks what AMFI checks at launch: every slice's code pages and special slots, the CMS signature and its chain to Apple's roots, the bundle seal, nested code (a second executable claiming a restricted entitlement is killed), and the provisioning profile against the signed entitlements; the stapled notarization ticket, offline; for a .pkg, its checksums, signatures and every bundle and Mach-O file in its payloads.
+  static override description = `Checks what AMFI checks at launch: every slice's code pages and special slots, the CMS signature and its chain to Apple's roots, the bundle seal, nested code in depth (each nested bundle's own signature, seal and profile, and a second executable claiming a restricted entitlement, which is killed), and the provisioning profile against the signed entitlements; the stapled notarization ticket, offline; for a .pkg, its checksums, signatures and every bundle and Mach-O file in its payloads.
 
 Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unreadable or of an unknown kind.`
   static override examples = [
@@ -17,7 +17,7 @@ Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unr
   ]
   static override enableJsonFlag = true
   static override args = {
-    path: Args.string({description: 'an .app bundle, a Mach-O executable, a .provisionprofile, a .pkg or a folder holding them', required: true}),
+    path: Args.string({description: 'a bundle (.app, .framework, .dext, …), a Mach-O executable, a .provisionprofile, a .pkg or a folder holding them', required: true}),
   }
   static override flags = {
     'warnings-as-errors': Flags.boolean({description: 'exit 3 on warnings too (for CI gates)'}),

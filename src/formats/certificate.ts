@@ -4,7 +4,7 @@ import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import {FormatError} from './format-error.js'
 
-export type CertificateRole = 'developer-id' | 'apple-development' | 'apple-distribution' | 'mac-installer' | 'other'
+export type CertificateRole = 'apple' | 'developer-id' | 'apple-development' | 'apple-distribution' | 'mac-installer' | 'other'
 
 export interface CertificateInfo {
   der: Buffer
@@ -32,6 +32,7 @@ export interface CertificateInfo {
  * because Apple's unified "Apple Development"/"Apple Distribution" leaves carry both.
  */
 const ROLE_MARKERS: ReadonlyArray<readonly [string, CertificateRole]> = [
+  ['1.2.840.113635.100.6.22', 'apple'], // Apple's own Software Signing leaf (Apple Code Signing Certification Authority)
   ['1.2.840.113635.100.6.1.13', 'developer-id'], // Developer ID Application
   ['1.2.840.113635.100.6.1.14', 'mac-installer'], // Developer ID Installer
   ['1.2.840.113635.100.6.1.8', 'mac-installer'], // Mac Installer Distribution (3rd Party Mac Developer Installer)

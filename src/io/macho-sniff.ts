@@ -5,9 +5,9 @@ import {isMachOMagic} from '../formats/macho-magic.js'
 export async function looksLikeMachO(path: string): Promise<boolean> {
   const handle = await open(path, 'r')
   try {
-    const head = Buffer.alloc(4)
-    const {bytesRead} = await handle.read(head, 0, 4, 0)
-    return bytesRead === 4 && isMachOMagic(head)
+    const head = Buffer.alloc(8)
+    const {bytesRead} = await handle.read(head, 0, 8, 0)
+    return isMachOMagic(head.subarray(0, bytesRead))
   } finally {
     await handle.close()
   }

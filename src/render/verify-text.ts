@@ -1,5 +1,5 @@
 import type {Finding} from '../verify/finding.js'
-import type {VerifyReport} from '../verify/report.js'
+import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
 
 const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i'} as const
 
@@ -34,6 +34,10 @@ export function renderVerifyText(r: VerifyReport): string {
   if (r.package) lines.push(...packageLines(r))
   lines.push(...itemLines(r))
   if (r.notarization) lines.push(`  notarization: ${notarizationLine(r.notarization)}`)
+  if (r.nested?.length) {
+    lines.push('  nested code:')
+    lines.push(...nestedTree(r.nested, 2))
+  }
   lines.push('')
   const shown = new Set<Finding>()
   for (const section of SECTIONS) {
@@ -79,6 +83,17 @@ function notarizationLine(n: NonNullable<VerifyReport['notarization']>): string 
   if (!n.stapled) return 'no stapled ticket (Gatekeeper asks Apple online)'
   const when = n.issuedAt ? `, issued ${n.issuedAt.slice(0, 10)}` : ''
   return `${n.verified ? 'stapled ticket verified offline' : 'stapled ticket NOT verified'}${when}, lists ${n.cdhashes.length} hash${n.cdhashes.length === 1 ? '' : 'es'}`
+}
+
+/** One line per nested code item, indented by depth, marked by whether anything is wrong in or about it. */
+function nestedTree(items: NestedCodeReport[], depth: number): string[] {
+  const out: string[] = []
+  for (const n of items) {
+    const who = n.kind === 'xattr-signed' ? 'signed in extended attributes' : `${n.identifier ?? '?'}${n.teamId ? ` (team ${n.teamId})` : ''}, ${n.signer ?? 'unsigned'}${n.cdhash ? `, cdhash ${n.cdhash}` : ''}`
+    out.push(`${'  '.repeat(depth)}${n.ok ? MARK.ok : MARK.error} ${n.path} (${n.kind}): ${who}`)
+    if (n.nested) out.push(...nestedTree(n.nested, depth + 1))
+  }
+  return out
 }
 
 function renderFinding(f: Finding): string[] {

@@ -1,5 +1,5 @@
 import {cdhash, cdhashFull, type CodeDirectory} from '../formats/code-directory.js'
-import {verifyCms, type CmsVerification} from '../formats/cms.js'
+import {verifyCms, type CmsVerification} from '../trust/cms.js'
 import {isFormatError} from '../formats/format-error.js'
 import {nodeDigestName} from '../formats/hash-type.js'
 import {finding, type Finding} from './finding.js'

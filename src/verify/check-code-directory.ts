@@ -1,5 +1,5 @@
 import {codeSlotHashes, specialSlotHash, type CodeDirectory} from '../formats/code-directory.js'
-import {digest, hashAlgorithmOf} from '../formats/hash-type.js'
+import {digest} from '../formats/hash-type.js'
 import {SlotType} from '../formats/superblob.js'
 import {isFormatError} from '../formats/format-error.js'
 import {findMismatchedPages, hashPages} from '../io/page-hasher.js'
@@ -31,7 +31,8 @@ export async function checkCodeDirectory(
 ): Promise<Finding[]> {
   const {cd} = entry
   const filePath = target.display
-  const where = sliceLabel(filePath, slice.location.arch) + (entry.slot === 0 ? '' : ` (alternate CodeDirectory ${hashAlgorithmOf(cd.hashType)})`)
+  // Which CodeDirectory a problem affects is added by the caller, which merges the same problem across them.
+  const where = sliceLabel(filePath, slice.location.arch)
   const out: Finding[] = []
   const sigOffset = slice.image.codeSignature?.dataOffset ?? 0
   if (cd.codeLimit !== sigOffset) {

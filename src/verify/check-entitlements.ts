@@ -1,6 +1,6 @@
 import {finding, type Finding} from './finding.js'
 import type {SliceReport} from './report.js'
-import {claimedRestricted, GET_TASK_ALLOW} from './restricted-entitlements.js'
+import {claimedRestricted, DISABLE_LIBRARY_VALIDATION, GET_TASK_ALLOW} from './restricted-entitlements.js'
 import type {SliceSignature} from './signed-slice.js'
 import {samePlistValue} from '../formats/property-list.js'
 
@@ -20,13 +20,15 @@ export function checkSliceEntitlements(path: string, where: string, sig: SliceSi
   }
   if (report.signer === 'developer-id') {
     if (report.entitlements[GET_TASK_ALLOW] === true) {
+      // Notarization lets get-task-allow through when library validation is disabled too (as Node.js ships); the risk stays.
+      const notarization = report.entitlements[DISABLE_LIBRARY_VALIDATION] === true ? '' : 'notarization refuses it, and '
       out.push(finding('entitlements.get-task-allow', path,
-        `${where}: a Developer ID build claims ${GET_TASK_ALLOW} (debugging); notarization refuses it and it lets other processes attach to the daemon`,
+        `${where}: a Developer ID build claims ${GET_TASK_ALLOW} (debugging); ${notarization}it lets other processes of the same user attach to the daemon and inject code`,
         `Remove ${GET_TASK_ALLOW} from the release entitlements.`))
     }
     if (!report.flags.includes('runtime')) {
       out.push(finding('signature.hardened-runtime-missing', path,
-        `${where}: signed without the hardened runtime; notarization refuses it`,
+        `${where}: signed without the hardened runtime: notarization has required it for new submissions since February 2020, and without it the code has no protection against injected libraries or debuggers`,
         'Sign with --options runtime.'))
     }
   }

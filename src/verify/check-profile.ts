@@ -1,8 +1,9 @@
-import type {ProfileReading, ProvisioningProfile} from '../formats/provisioning-profile.js'
+import type {ProfileReading, ProvisioningProfile} from '../trust/provisioning-profile.js'
+import {withArticle} from './article.js'
 import {finding, type Finding} from './finding.js'
 import {profileAllows, wildcardMatch} from './entitlement-match.js'
 import type {ProfileReport} from './report.js'
-import {APPLICATION_IDENTIFIER, claimedCapabilities, TEAM_IDENTIFIER} from './restricted-entitlements.js'
+import {APPLICATION_IDENTIFIER, claimedCapabilities, claimedRestricted, TEAM_IDENTIFIER} from './restricted-entitlements.js'
 import type {VerifiedSlice} from './verify-binary.js'
 
 const DAY = 86_400_000
@@ -52,7 +53,7 @@ export function checkProfileItself(path: string, reading: ProfileReading, now: D
   if (p.kind === 'development') {
     out.push(finding('profile.development', path, `${path}: a development profile: the daemon runs only on the ${p.provisionedDevices.length} Mac(s) it lists and is killed on every other`, 'For shipping, use a Developer ID provisioning profile (it provisions all devices).', 'ProvisionedDevices'))
   } else if (p.kind !== 'developer-id') {
-    out.push(finding('profile.kind', path, `${path}: a ${p.kind} profile cannot authorise software installed outside the Mac App Store`, 'Use a Developer ID provisioning profile.', 'ProvisionsAllDevices'))
+    out.push(finding('profile.kind', path, `${path}: ${withArticle(p.kind)} profile cannot authorise software installed outside the Mac App Store`, 'Use a Developer ID provisioning profile.', 'ProvisionsAllDevices'))
   }
   return out
 }
@@ -85,13 +86,17 @@ export function checkProfileAuthorises(p: ProvisioningProfile, exePath: string, 
     if (new Set(named.map(([, t]) => t)).size > 1) {
       out.push(finding('profile.team-mismatch', exePath, `${where}: the team ids disagree: ${named.map(([k, t]) => `${k} ${t}`).join(', ')}`, 'Sign with a certificate of the team that owns the profile, and use that team id in the entitlements.'))
     }
-    for (const key of claimedCapabilities(ents)) {
+    // The team identifier is an identity key, but macOS still requires the profile to allow it (it lists it as unsatisfied otherwise).
+    const mustAllow = claimedRestricted(ents).includes(TEAM_IDENTIFIER) ? [TEAM_IDENTIFIER] : []
+    for (const key of [...mustAllow, ...claimedCapabilities(ents)]) {
       if (!profileAllows(p.entitlements[key], ents[key]!)) {
         out.push(finding('profile.entitlement-not-allowed', exePath,
           `${where}: claims ${key} but the profile "${p.name}" does not allow it; macOS kills the daemon at launch (Killed: 9)`,
           key === 'com.apple.developer.endpoint-security.client'
             ? 'Ask Apple for the Endpoint Security entitlement for your team, enable it on the App ID, and download a new Developer ID profile.'
-            : `Enable ${key} on the App ID and download a new profile, or remove it from the entitlements.`))
+            : key === TEAM_IDENTIFIER
+              ? `Download a new profile for the App ID (current profiles list ${TEAM_IDENTIFIER}), or sign without ${TEAM_IDENTIFIER}.`
+              : `Enable ${key} on the App ID and download a new profile, or remove it from the entitlements.`))
       }
     }
     const leaf = s.signerCertificate

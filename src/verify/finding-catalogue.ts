@@ -51,7 +51,7 @@ export const FINDING_CATALOGUE = {
   ...slotFamily('code-resources', 'the resource seal (CodeResources)'),
   ...slotFamily('entitlements', 'the entitlements blob'),
   ...slotFamily('der-entitlements', 'the DER entitlements blob'),
-  'signature.hardened-runtime-missing': {severity: 'warning', title: 'a Developer ID build without the hardened runtime; notarization refuses it', fix: 'Sign with --options runtime.'},
+  'signature.hardened-runtime-missing': {severity: 'warning', title: 'a Developer ID build without the hardened runtime, which notarization has required since February 2020', fix: 'Sign with --options runtime.'},
 
   'cms.malformed': {severity: 'error', title: 'the CMS signature cannot be decoded', fix: RESIGN_DEVID},
   'cms.missing': {severity: 'error', title: 'a signature that is not ad-hoc carries no CMS signature', fix: 'Sign the file again with codesign.'},
@@ -63,6 +63,7 @@ export const FINDING_CATALOGUE = {
   'cms.cdhashes-mismatch': {severity: 'error', title: "Apple's signed cdhash lists do not cover every CodeDirectory", fix: RESIGN_DEVID},
   'cms.team-mismatch': {severity: 'error', title: "the signing certificate's team differs from the CodeDirectory's", fix: RESIGN_DEVID},
 
+  'binary.trailing-data': {severity: 'error', title: 'bytes after the signature of a slice, or after the last slice, that no signature covers', fix: 'Re-sign the original build output and keep extra data in a separate file.'},
   'binary.slices-disagree': {severity: 'warning', title: 'the slices of a universal file are signed differently in a way macOS acts on'},
 
   'entitlements.restricted-in-bare-binary': {severity: 'error', title: 'a bare executable claims a restricted entitlement; only a bundle can carry the profile that authorises it'},
@@ -88,7 +89,10 @@ export const FINDING_CATALOGUE = {
   'seal.added': {severity: 'error', title: 'a file was added to the bundle after signing', fix: RESEAL},
   'seal.missing': {severity: 'error', title: 'a sealed file is missing', fix: RESEAL},
   'seal.nested-modified': {severity: 'error', title: "nested code's cdhash differs from the one sealed", fix: RESEAL},
-  'seal.nested-bundle-unchecked': {severity: 'warning', title: "a nested bundle is present, but its own signature is not verified in depth"},
+  'seal.nested-bundle-unchecked': {severity: 'warning', title: 'nested code sealed as a directory that is not a recognisable bundle, or nested too deep, is not verified in depth'},
+  'seal.nested-requirement-unmet': {severity: 'error', title: 'nested code does not satisfy the requirement its parent sealed for it', fix: RESEAL},
+  'seal.plain-file-in-nested-location': {severity: 'error', title: 'a plain file is sealed by hash where the seal expects nested code; strict validation refuses the bundle', fix: 'Move the file to Contents/Resources (data, scripts and configuration belong there), then sign the bundle again.'},
+  'seal.nested-code-in-xattrs': {severity: 'warning', title: 'non-Mach-O nested code is signed in extended attributes, which git, zip and tar drop'},
 
   'profile.missing': {severity: 'error', title: 'restricted entitlements are claimed but the bundle has no embedded.provisionprofile'},
   'profile.malformed': {severity: 'error', title: 'the provisioning profile cannot be read', fix: NEW_PROFILE},

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {parseCertificate, type CertificateInfo, type ParsedCertificate} from '../formats/certificate.js'
-import {verifyCms} from '../formats/cms.js'
+import {verifyCms} from '../trust/cms.js'
 import {isFormatError} from '../formats/format-error.js'
 import type {XarToc, XarSignatureRef} from '../formats/xar-toc.js'
 import {buildChain} from '../trust/chain.js'

@@ -33,6 +33,22 @@ export interface ProfileReport {
   entitlements: PlistDict
 }
 
+/** One item of nested code a bundle's seal names, verified in depth: the tree `esdctl verify` shows. */
+export interface NestedCodeReport {
+  /** Relative to the parent's content directory (`Frameworks/Kit.framework`, `MacOS/helper`). */
+  path: string
+  /** `bundle` (its own Info.plist, executable and seal), `macho` (a signed file) or `xattr-signed` (a script or other non-Mach-O code). */
+  kind: 'bundle' | 'macho' | 'xattr-signed'
+  identifier?: string
+  teamId?: string
+  /** Hex cdhash of the first slice's slot-0 CodeDirectory. */
+  cdhash?: string
+  signer?: SignerKind
+  /** No error finding inside it or about it. */
+  ok: boolean
+  nested?: NestedCodeReport[]
+}
+
 export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'package' | 'folder' | 'unknown'
 
 export interface VerifyReport {
@@ -48,4 +64,6 @@ export interface VerifyReport {
   package?: PackageReport
   /** A package's or a folder's contained code: one entry per bundle or Mach-O file in its payloads or below it. */
   items?: ContainedItemReport[]
+  /** Nested code of a bundle, as a tree; absent when there is none. */
+  nested?: NestedCodeReport[]
 }

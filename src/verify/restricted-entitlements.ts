@@ -8,6 +8,7 @@ export const ENDPOINT_SECURITY = 'com.apple.developer.endpoint-security.client'
 export const APPLICATION_IDENTIFIER = 'com.apple.application-identifier'
 export const TEAM_IDENTIFIER = 'com.apple.developer.team-identifier'
 export const GET_TASK_ALLOW = 'com.apple.security.get-task-allow'
+export const DISABLE_LIBRARY_VALIDATION = 'com.apple.security.cs.disable-library-validation'
 
 const RESTRICTED_EXACT = new Set([APPLICATION_IDENTIFIER, 'keychain-access-groups'])
 

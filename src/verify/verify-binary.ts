@@ -8,10 +8,11 @@ import {RandomAccessFile} from '../io/random-access-file.js'
 import {checkCms} from './check-cms.js'
 import {checkCodeDirectory, type BoundFiles} from './check-code-directory.js'
 import {checkSliceEntitlements} from './check-entitlements.js'
+import {checkTrailingData} from './check-trailing-data.js'
 import {finding, type Finding} from './finding.js'
 import {samePlistValue} from '../formats/property-list.js'
 import type {SliceReport} from './report.js'
-import {readSignedSlice, sliceLabel, type SignedSlice} from './signed-slice.js'
+import {readSignedSlice, sliceLabel, type SignedSlice, type SliceSignature} from './signed-slice.js'
 import {signerKindOf} from './signer-kind.js'
 import type {ResolvedVerifyOptions} from './verify-options.js'
 
@@ -63,6 +64,7 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
       slices.push(r.verified)
     }
     findings.push(...checkSlicesAgree(displayPath, slices))
+    findings.push(...checkTrailingData(displayPath, file.size, layout, slices))
     return {findings, slices, layout}
   } finally {
     await file.close()
@@ -105,9 +107,11 @@ async function verifySlice(
   if (dr) report.designatedRequirement = dr.text
 
   const before = findings.length
+  const perCodeDirectory: Array<{name: string; findings: Finding[]}> = []
   for (const entry of sig.codeDirectories) {
-    findings.push(...await checkCodeDirectory({path, display: displayPath}, read.slice, sig, entry, bound, opts))
+    perCodeDirectory.push({name: codeDirectoryName(entry), findings: await checkCodeDirectory({path, display: displayPath}, read.slice, sig, entry, bound, opts)})
   }
+  findings.push(...oncePerProblem(perCodeDirectory))
 
   let signerCertificate: CertificateInfo | undefined
   const adhoc = primary.flagNames.includes('adhoc')
@@ -130,7 +134,37 @@ async function verifySlice(
   return {findings, verified: {report, slice: read.slice, signerCertificate, cdhashes, intact}}
 }
 
-/** Every slice runs on some Mac: they must agree on who they are, or behaviour differs per CPU. */
+/** `SHA-256 CodeDirectory` (slot 0) or `alternate SHA-1 CodeDirectory`: how messages name one. */
+function codeDirectoryName(entry: SliceSignature['codeDirectories'][number]): string {
+  const names: Record<string, string> = {sha1: 'SHA-1', sha256: 'SHA-256', 'sha256-truncated': 'SHA-256/20', sha384: 'SHA-384'}
+  const hash = names[hashAlgorithmOf(entry.cd.hashType) ?? ''] ?? `hash type ${entry.cd.hashType}`
+  return `${entry.slot === 0 ? '' : 'alternate '}${hash} CodeDirectory`
+}
+
+/**
+ * The kernel may pick any CodeDirectory, so each is checked, but a change to the file usually breaks
+ * them all alike: one finding per problem (id and file), naming every CodeDirectory it affects.
+ */
+function oncePerProblem(perCodeDirectory: Array<{name: string; findings: Finding[]}>): Finding[] {
+  const groups = new Map<string, {first: Finding; names: string[]}>()
+  for (const {name, findings} of perCodeDirectory) {
+    for (const f of findings) {
+      const key = `${f.id}\0${f.path}`
+      const g = groups.get(key)
+      if (g) g.names.push(name)
+      else groups.set(key, {first: f, names: [name]})
+    }
+  }
+  if (perCodeDirectory.length < 2) return [...groups.values()].map(g => g.first)
+  return [...groups.values()].map(({first, names}) => ({...first, message: `${first.message} (affects the ${names.join(' and the ')})`}))
+}
+
+/**
+ * Every slice runs on some Mac, so slices that claim different teams or entitlements behave
+ * differently per CPU. A different signing identifier alone changes nothing macOS decides for a
+ * bare executable (vendors' universal builds such as sentry-cli carry one per slice), so it is not
+ * reported; inside a bundle the seal's requirement for nested code checks identifiers where they matter.
+ */
 function checkSlicesAgree(displayPath: string, slices: VerifiedSlice[]): Finding[] {
   const signed = slices.filter(s => s.report.identifier !== undefined)
   if (signed.length < 2) return []
@@ -139,13 +173,12 @@ function checkSlicesAgree(displayPath: string, slices: VerifiedSlice[]): Finding
   for (const s of signed.slice(1)) {
     const r = s.report
     const diffs: string[] = []
-    if (r.identifier !== first.identifier) diffs.push(`identifier ${first.identifier} vs ${r.identifier}`)
     if (r.teamId !== first.teamId) diffs.push(`team ${first.teamId ?? 'none'} vs ${r.teamId ?? 'none'}`)
     if (!samePlistValue(r.entitlements, first.entitlements)) diffs.push('entitlements differ')
     if (diffs.length > 0) {
       out.push(finding('binary.slices-disagree', displayPath,
         `${displayPath}: slices ${first.arch} and ${r.arch} are signed differently (${diffs.join('; ')})`,
-        'Sign the universal file once, after lipo, so every slice carries the same identity and entitlements.'))
+        'Sign the universal file once, after lipo, so every slice carries the same team and entitlements.'))
     }
   }
   return out

@@ -1,18 +1,20 @@
-import {readFile} from 'node:fs/promises'
+import {lstat, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {parseCodeResources} from '../formats/code-resources.js'
 import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
-import {readProvisioningProfile} from '../formats/provisioning-profile.js'
+import {readProvisioningProfile} from '../trust/provisioning-profile.js'
 import {walkTree, type TreeEntry} from '../io/bundle-tree.js'
 import {looksLikeMachO} from '../io/macho-sniff.js'
 import {checkProfileAuthorises, checkProfileItself, profileReport} from './check-profile.js'
-import {checkSeal} from './check-seal.js'
+import {bundleShapeOf, type BundleShape} from './bundle-shape.js'
 import {checkBundleTicket} from './bundle-ticket.js'
 import type {NotarizationReport} from './check-notarization.js'
-import {finding, type Finding} from './finding.js'
-import type {ProfileReport, SliceReport} from './report.js'
+import {checkSeal, type NestedLook} from './check-seal.js'
+import {finding, hasErrors, type Finding} from './finding.js'
+import type {NestedCodeReport, ProfileReport, SliceReport} from './report.js'
 import {claimedCapabilities, claimedRestricted} from './restricted-entitlements.js'
+import type {NestedIdentity} from './sealed-requirement.js'
 import {verifyBinary, type BinaryVerification} from './verify-binary.js'
 import type {ResolvedVerifyOptions} from './verify-options.js'
 
@@ -21,72 +23,81 @@ export interface BundleVerification {
   slices: SliceReport[]
   profile?: ProfileReport
   notarization?: NotarizationReport
+  nested?: NestedCodeReport[]
+}
+
+/** Nested bundles inside nested bundles are followed this deep; real apps nest three or four levels. */
+export const MAX_NESTED_DEPTH = 8
+
+/** A verified bundle plus what its parent's seal needs to judge it as nested code. */
+interface BundleInDepth extends BundleVerification {
+  identity?: NestedIdentity
 }
 
 /**
  * Verifies an app-like bundle as AMFI would judge it at launch: Info.plist, the main executable's
- * signature (binding Info.plist and the seal), the seal itself, nested code — above all any
- * second executable that claims a restricted entitlement — and the embedded provisioning profile.
+ * signature (binding Info.plist and the seal), the seal itself, nested code in depth — each nested
+ * bundle's own signature, seal and profile, and the parent seal's cdhash and requirement for it —
+ * above all any second executable that claims a restricted entitlement, and the embedded
+ * provisioning profile. `shape` says where the parts are (deep, framework or shallow).
  */
-export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions): Promise<BundleVerification> {
-  const contents = join(bundle, 'Contents')
-  const shown = (rel: string) => join(bundle, 'Contents', rel)
+export async function verifyBundle(shape: BundleShape, opts: ResolvedVerifyOptions): Promise<BundleVerification> {
+  const {identity: _identity, ...report} = await verifyBundleInDepth(shape, opts, 0)
+  return report
+}
+
+async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptions, depth: number): Promise<BundleInDepth> {
+  const contents = shape.contentDir
+  const shown = (rel: string) => join(contents, rel)
   const findings: Finding[] = []
 
-  const info = await readInfoPlist(shown('Info.plist'))
+  const info = await readInfoPlist(shown(shape.infoPlist))
   findings.push(...info.findings)
   const exeName = typeof info.dict?.CFBundleExecutable === 'string' ? info.dict.CFBundleExecutable : undefined
   if (!info.dict || !exeName) return {findings, slices: []}
   if (exeName.includes('/') || exeName === '..' || exeName === '.') {
-    findings.push(finding('bundle.bad-executable-name', shown('Info.plist'), `${shown('Info.plist')}: CFBundleExecutable "${exeName}" is not a plain file name`, 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.'))
+    findings.push(finding('bundle.bad-executable-name', shown(shape.infoPlist), `${shown(shape.infoPlist)}: CFBundleExecutable "${exeName}" is not a plain file name`, `Set CFBundleExecutable to the name of the executable in ${shape.kind === 'deep' ? 'Contents/MacOS' : 'the bundle'}.`))
     return {findings, slices: []}
   }
-  const mainRel = `MacOS/${exeName}`
+  const mainRel = `${shape.executableDir}${exeName}`
 
   let tree: TreeEntry[]
   try {
     tree = await walkTree(contents)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    findings.push(finding('bundle.unreadable', bundle, e.message, 'Remove the runaway nesting or files from the bundle.'))
+    findings.push(finding('bundle.unreadable', shape.bundle, e.message, 'Remove the runaway nesting or files from the bundle.'))
     return {findings, slices: []}
   }
   const main = tree.find(e => e.rel === mainRel)
   if (!main || main.kind !== 'file') {
-    findings.push(finding('bundle.executable-missing', shown(mainRel), `${shown(mainRel)}: the main executable named by CFBundleExecutable is ${main ? `a ${main.kind}, not a file` : 'missing'}`, `Put the daemon at Contents/${mainRel}, or fix CFBundleExecutable in Info.plist.`))
+    findings.push(finding('bundle.executable-missing', shown(mainRel), `${shown(mainRel)}: the main executable named by CFBundleExecutable is ${main ? `a ${main.kind}, not a file` : 'missing'}`, `Put the executable at ${mainRel}, or fix CFBundleExecutable in Info.plist.`))
     return {findings, slices: []}
   }
 
   const sealPath = shown('_CodeSignature/CodeResources')
   const sealBytes = await readFile(sealPath).catch(() => undefined)
   const exe = await verifyBinary(shown(mainRel), shown(mainRel), {
-    infoPlist: {bytes: info.bytes!, path: shown('Info.plist')},
+    infoPlist: {bytes: info.bytes!, path: shown(shape.infoPlist)},
     ...(sealBytes ? {codeResources: {bytes: sealBytes, path: sealPath}} : {}),
   }, opts)
   findings.push(...exe.findings)
-  findings.push(...checkIdentifier(shown('Info.plist'), info.dict, exe))
+  findings.push(...checkIdentifier(shown(shape.infoPlist), info.dict, exe))
 
-  const nested = new Map<string, BinaryVerification>()
-  const verifyNested = async (rel: string) => {
-    let v = nested.get(rel)
-    if (!v) {
-      v = await verifyBinary(shown(rel), shown(rel), {}, opts)
-      nested.set(rel, v)
-    }
-    return v
-  }
+  const nestedCode = new NestedCodeLooker(shown, opts, depth)
   if (!sealBytes) {
     findings.push(finding('seal.absent', sealPath, `${sealPath} is missing: the bundle's resources are not sealed`, 'Sign the whole bundle with codesign (not only the executable inside it).'))
   } else {
     try {
       const seal = parseCodeResources(sealBytes, sealPath)
-      findings.push(...await checkSeal({contentsDir: contents, display: shown, mainExecutable: mainRel, tree, seal, nestedCdHashes: async rel => (await verifyNested(rel)).slices.flatMap(s => s.cdhashes)}))
+      findings.push(...await checkSeal({contentsDir: contents, display: shown, mainExecutable: mainRel, infoPlist: shape.infoPlist, tree, seal, nested: rel => nestedCode.look(rel)}))
     } catch (e) {
       if (!isFormatError(e)) throw e
       findings.push(finding('seal.malformed', sealPath, e.message, 'Sign the bundle again with codesign.'))
     }
   }
-  findings.push(...await checkNestedExecutables(tree, mainRel, shown, verifyNested))
+  if (shape.kind === 'deep') findings.push(...await checkNestedExecutables(tree, mainRel, shown, rel => nestedCode.binary(rel)))
+  findings.push(...nestedCode.findings())
 
   let profile: ProfileReport | undefined
   const profilePath = shown('embedded.provisionprofile')
@@ -96,7 +107,7 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
     if (claimed.length > 0) {
       findings.push(finding('profile.missing', profilePath,
         `${shown(mainRel)} claims ${claimed.join(', ')} but the bundle has no embedded.provisionprofile; nothing authorises those entitlements, so macOS kills the daemon at launch (Killed: 9)`,
-        'Download the Developer ID provisioning profile for this App ID, copy it to Contents/embedded.provisionprofile, then sign the bundle again.'))
+        `Download the Developer ID provisioning profile for this App ID, copy it to ${shape.kind === 'deep' ? 'Contents/' : ''}embedded.provisionprofile, then sign the bundle again.`))
     }
   } else {
     try {
@@ -111,7 +122,99 @@ export async function verifyBundle(bundle: string, opts: ResolvedVerifyOptions):
   }
   const ticket = await checkBundleTicket(contents, shown, mainRel, exe.slices, opts.trust)
   findings.push(...ticket.findings)
-  return {findings, slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {}), notarization: ticket.report}
+  const nested = nestedCode.reports(findings)
+  return {findings, slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {}), ...(nested.length ? {nested} : {}), notarization: ticket.report, identity: identityOf(exe)}
+}
+
+/** What a parent's seal judges nested code by. */
+function identityOf(v: BinaryVerification): NestedIdentity {
+  const first = v.slices[0]
+  const leaf = first?.signerCertificate
+  const id: NestedIdentity = {
+    cdhashes: v.slices.flatMap(s => s.cdhashes),
+    leafOids: leaf?.appleExtensionOids ?? [],
+    trusted: v.slices.length > 0 && v.slices.every(s => s.intact && s.signerCertificate !== undefined),
+    appleSigned: leaf?.role === 'apple',
+  }
+  if (first?.report.identifier) id.identifier = first.report.identifier
+  if (leaf?.teamId) id.leafTeam = leaf.teamId
+  return id
+}
+
+/**
+ * Verifies each nested code item once, however many checks ask about it, and keeps the findings and
+ * the tree entry of each for the parent's report.
+ */
+class NestedCodeLooker {
+  private readonly binaries = new Map<string, BinaryVerification>()
+  private readonly looks = new Map<string, {look: NestedLook; findings: Finding[]; report: NestedCodeReport}>()
+
+  constructor(
+    private readonly shown: (rel: string) => string,
+    private readonly opts: ResolvedVerifyOptions,
+    private readonly depth: number,
+  ) {}
+
+  async binary(rel: string): Promise<BinaryVerification> {
+    let v = this.binaries.get(rel)
+    if (!v) {
+      v = await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts)
+      this.binaries.set(rel, v)
+    }
+    return v
+  }
+
+  async look(rel: string): Promise<NestedLook> {
+    const known = this.looks.get(rel)
+    if (known) return known.look
+    const path = this.shown(rel)
+    const isDirectory = await lstat(path).then(s => s.isDirectory(), () => false)
+    let entry: {look: NestedLook; findings: Finding[]; report: NestedCodeReport}
+    if (isDirectory) {
+      const shape = await bundleShapeOf(path)
+      if (!shape) entry = {look: {kind: 'not-verified', reason: 'it is not a recognisable bundle (no Contents/, Versions/ or Info.plist)'}, findings: [], report: {path: rel, kind: 'bundle', ok: false}}
+      else if (this.depth + 1 > MAX_NESTED_DEPTH) entry = {look: {kind: 'not-verified', reason: `it is nested more than ${MAX_NESTED_DEPTH} bundles deep`}, findings: [], report: {path: rel, kind: 'bundle', ok: false}}
+      else {
+        const v = await verifyBundleInDepth(shape, this.opts, this.depth + 1)
+        const report: NestedCodeReport = {path: rel, kind: 'bundle', ...sliceSummary(v.slices), ok: !hasErrors(v.findings)}
+        if (v.nested) report.nested = v.nested
+        entry = {look: v.identity ? {kind: 'code', identity: v.identity} : {kind: 'code', identity: {cdhashes: [], leafOids: [], trusted: false, appleSigned: false}}, findings: v.findings, report}
+      }
+    } else if (!(await looksLikeMachO(path).catch(() => false))) {
+      entry = {look: {kind: 'not-mach-o'}, findings: [], report: {path: rel, kind: 'xattr-signed', ok: true}}
+    } else {
+      const v = await this.binary(rel)
+      entry = {look: {kind: 'code', identity: identityOf(v)}, findings: [], report: {path: rel, kind: 'macho', ...sliceSummary(v.slices.map(s => s.report)), ok: !hasErrors(v.findings)}}
+    }
+    this.looks.set(rel, entry)
+    return entry.look
+  }
+
+  /** Every finding inside nested code, once each: nested bundles' own, and every nested binary's. */
+  findings(): Finding[] {
+    return [...[...this.looks.values()].flatMap(l => l.findings), ...[...this.binaries.values()].flatMap(b => b.findings)]
+  }
+
+  /** The tree; an entry is ok only when no error is about it, its own or the parent seal's. */
+  reports(all: readonly Finding[]): NestedCodeReport[] {
+    return [...this.looks.values()]
+      .map(({report}) => {
+        const at = this.shown(report.path)
+        const blamed = all.some(f => f.severity === 'error' && (f.path === at || f.path.startsWith(`${at}/`)))
+        return blamed ? {...report, ok: false} : report
+      })
+      .sort((a, b) => a.path.localeCompare(b.path))
+  }
+}
+
+function sliceSummary(slices: SliceReport[]): Pick<NestedCodeReport, 'identifier' | 'teamId' | 'cdhash' | 'signer'> {
+  const first = slices[0]
+  if (!first) return {}
+  const out: Pick<NestedCodeReport, 'identifier' | 'teamId' | 'cdhash' | 'signer'> = {signer: first.signer}
+  if (first.identifier) out.identifier = first.identifier
+  if (first.teamId) out.teamId = first.teamId
+  if (first.cdhash) out.cdhash = first.cdhash
+  return out
 }
 
 async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: Buffer; findings: Finding[]}> {
@@ -162,8 +265,8 @@ async function checkNestedExecutables(tree: TreeEntry[], mainRel: string, shown:
   for (const e of tree) {
     if (e.kind !== 'file' || !e.rel.startsWith('MacOS/') || e.rel === mainRel) continue
     if (!(await looksLikeMachO(shown(e.rel)))) continue
+    // Its own findings reach the report through the nested-code looker.
     const v = await verifyNested(e.rel)
-    out.push(...v.findings)
     const claimed = mostTelling(v.slices.map(s => s.report.entitlements))
     if (claimed.length > 0) {
       out.push(finding('bundle.nested-restricted', shown(e.rel),

@@ -1,8 +1,9 @@
 import {open, readFile, stat} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {basename, dirname} from 'node:path'
+import {bundleShapeOf, type BundleShape} from './bundle-shape.js'
 import {isFormatError} from '../formats/format-error.js'
-import {isMachOMagic} from '../formats/macho-magic.js'
-import {readProvisioningProfile} from '../formats/provisioning-profile.js'
+import {classifyMagic, javaClassVersion} from '../formats/macho-magic.js'
+import {readProvisioningProfile} from '../trust/provisioning-profile.js'
 import {checkProfileItself, profileReport} from './check-profile.js'
 import {finding, hasErrors, type Finding} from './finding.js'
 import type {ArtifactKind, VerifyReport} from './report.js'
@@ -16,8 +17,8 @@ import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 const MAX_PROFILE_BYTES = 1024 * 1024
 
 /**
- * The library's front door: judges an `.app` bundle, a bare Mach-O or a `.provisionprofile`
- * the way macOS would at launch, and never throws for bad input — every problem is a finding.
+ * The library's front door: judges a bundle (.app, .framework, .dext, …), a bare Mach-O, a
+ * `.provisionprofile`, a flat installer package or a folder holding such things the way macOS would, and never throws for bad input — every problem is a finding.
  */
 export async function verifyPath(path: string, options?: VerifyOptions): Promise<VerifyReport> {
   const opts = resolveVerifyOptions(options)
@@ -26,7 +27,7 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
   if (kind.finding) {
     report.findings.push(kind.finding)
   } else if (kind.kind === 'bundle') {
-    Object.assign(report, await verifyBundle(kind.root!, opts))
+    Object.assign(report, await verifyBundle(kind.shape!, opts))
   } else if (kind.kind === 'macho') {
     const v = await verifyBinary(path, path, {}, opts)
     report.findings.push(...v.findings, ...bareBinaryFindings(path, v.slices.map(s => s.report.entitlements)))
@@ -79,7 +80,7 @@ function bareBinaryFindings(path: string, entitlementSets: Array<Record<string, 
     inBundle ? undefined : 'Wrap the daemon in an app-like bundle (<name>.app/Contents/MacOS/<name> with Info.plist and embedded.provisionprofile; esdctl bundle does it) and point launchd at the executable inside it.')]
 }
 
-async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: string; finding?: Finding}> {
+async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: BundleShape; finding?: Finding}> {
   let st
   try {
     st = await stat(path)
@@ -87,18 +88,19 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Check the path and that you may read it.')}
   }
   if (st.isDirectory()) {
-    for (const root of [path, dirname(path)]) {
-      const hasContents = await stat(join(root, 'Contents')).then(s => s.isDirectory(), () => false)
-      if (hasContents && (root === path || basename(path) === 'Contents')) return {kind: 'bundle', root}
-    }
+    // A bundle of any shape (.app, .framework, .dext…), or the Contents/ folder of a deep one.
+    const parent = basename(path) === 'Contents' ? await bundleShapeOf(dirname(path)) : undefined
+    const shape = parent?.kind === 'deep' ? parent : await bundleShapeOf(path)
+    if (shape) return {kind: 'bundle', shape}
+    // Any other folder (an npm package, a build output): each bundle and Mach-O file below it.
     return {kind: 'folder'}
   }
-  const head = Buffer.alloc(4)
+  let head = Buffer.alloc(8)
   let size = 0
   try {
     const fh = await open(path, 'r')
     try {
-      await fh.read(head, 0, 4, 0)
+      head = head.subarray(0, (await fh.read(head, 0, 8, 0)).bytesRead)
       size = (await fh.stat()).size
     } finally {
       await fh.close()
@@ -107,7 +109,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; root?: str
     if (!isFsError(e)) throw e
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
-  if (isMachOMagic(head)) return {kind: 'macho'}
+  const magic = classifyMagic(head)
+  if (magic === 'macho') return {kind: 'macho'}
+  if (magic === 'java-class') {
+    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a Java class file (version ${javaClassVersion(head)}), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
+  }
   if (looksLikeXar(head)) return {kind: 'package'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   const container = await unsupportedContainer(path, head, size)

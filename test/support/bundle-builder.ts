@@ -1,5 +1,6 @@
+import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {lstat, mkdir, readdir, readFile, readlink, writeFile} from 'node:fs/promises'
+import {lstat, mkdir, readdir, readFile, readlink, symlink, writeFile} from 'node:fs/promises'
 import {dirname, join, posix} from 'node:path'
 import * as plist from 'plist'
 import type {PlistDict} from '../../src/formats/property-list.js'
@@ -32,8 +33,17 @@ export interface BundleSpec {
   profile?: Buffer | 'none'
   /** Under Contents/ (sealed), e.g. 'Resources/x.conf'. */
   extraFiles?: Record<string, Buffer>
-  /** Directories under Contents/ sealed as nested bundles (one cdhash entry, like a framework), e.g. 'Frameworks/Kit.framework'. */
-  nestedBundles?: string[]
+  /**
+   * Nested bundles under Contents/, each signed for real with its own seal (nested ones first) and
+   * sealed in this one by cdhash and requirement, e.g. 'Frameworks/Kit.framework'. The shape follows
+   * the extension: .framework versioned (Versions/A), .dext shallow, anything else deep (Contents/).
+   */
+  nestedBundles?: Array<string | NestedBundleSpec>
+  /**
+   * Non-Mach-O nested code (scripts) under Contents/, sealed by a cdhash as codesign seals code
+   * signed in extended attributes; the attributes themselves are not written (git, zip and tar drop them).
+   */
+  xattrSignedFiles?: Record<string, Buffer>
   /**
    * More signed executables in Contents/MacOS, sealed as nested code. `identical` gives one the main
    * executable's code, identifier and entitlements (what copying the daemon into MacOS/ amounts to
@@ -52,6 +62,32 @@ export interface BundleSpec {
   signedAt?: Date
   /** Applied last to the main executable's signing options, to build mismatches (team, identifier, flags…). */
   signOverrides?: Partial<SignOptions>
+}
+
+export interface NestedBundleSpec {
+  /** Under the parent's content directory, e.g. 'Frameworks/Kit.framework', 'Library/SystemExtensions/x.dext'. */
+  path: string
+  /** Executable name; default the bundle's base name. */
+  name?: string
+  /** Default `<parent bundleId>.<base name>`. */
+  bundleId?: string
+  /** Default none. */
+  entitlements?: PlistDict
+  /** Default none. */
+  profile?: Buffer
+  extraFiles?: Record<string, Buffer>
+  nestedBundles?: Array<string | NestedBundleSpec>
+  /** The requirement the parent seals for it; default the Developer ID designated requirement of its identifier. */
+  requirement?: string
+}
+
+export type BundleShapeKind = 'deep' | 'framework' | 'shallow'
+
+/** The shape codesign expects from a bundle's extension. */
+export function shapeForPath(path: string): BundleShapeKind {
+  if (path.endsWith('.framework')) return 'framework'
+  if (path.endsWith('.dext')) return 'shallow'
+  return 'deep'
 }
 
 const DAY_MS = 86_400_000
@@ -143,23 +179,37 @@ async function put(path: string, bytes: Buffer, mode = 0o644): Promise<void> {
 export async function buildBundle(spec: BundleSpec): Promise<string> {
   const app = join(spec.dir, `${spec.name}.app`)
   if (existsSync(app)) throw new Error(`${app} already exists; build each bundle into a fresh place`)
-  const contents = join(app, 'Contents')
+  await buildBundleAt(app, 'deep', spec)
+  return app
+}
+
+/** Where the parts of a bundle of each shape go, relative to the bundle directory. */
+function layoutOf(shape: BundleShapeKind): {content: string; info: string; exeDir: string} {
+  if (shape === 'deep') return {content: 'Contents', info: 'Info.plist', exeDir: 'MacOS/'}
+  if (shape === 'framework') return {content: 'Versions/A', info: 'Resources/Info.plist', exeDir: ''}
+  return {content: '', info: 'Info.plist', exeDir: ''}
+}
+
+/** Builds and signs a bundle of `shape` at `root`; returns the cdhash its parent's seal records and its identifier. */
+export async function buildBundleAt(root: string, shape: BundleShapeKind, spec: BundleSpec): Promise<{cdhash: Buffer; identifier: string}> {
+  const layout = layoutOf(shape)
+  const contents = join(root, layout.content)
   const signedAt = spec.signedAt ?? new Date()
   const identity = spec.identity ?? (await (await createTestPki()).developerId(spec.teamId))
   const entitlements = spec.entitlements ?? defaultBundleEntitlements(spec.teamId, spec.bundleId)
+  const hasEntitlements = Object.keys(entitlements).length > 0
   const cms = (codeDirectories: Buffer[]): Promise<Buffer> =>
     signCodeDirectories({codeDirectories, identity, signingTime: signedAt, ...(spec.timestamp ? {timestamp: {time: signedAt}} : {})})
   const baseSign: SignOptions = {
     identifier: spec.bundleId,
     teamId: spec.teamId,
     flags: spec.hardenedRuntime === false ? 0 : FLAG.runtime,
-    entitlements,
-    derEntitlements: true,
+    ...(hasEntitlements ? {entitlements, derEntitlements: true} : {}),
     cms,
   }
 
   const infoPlist = infoPlistFor(spec)
-  await put(join(contents, 'Info.plist'), infoPlist)
+  await put(join(contents, layout.info), infoPlist)
   for (const [path, bytes] of Object.entries(spec.extraFiles ?? {})) await put(join(contents, safeRelative(path)), bytes)
 
   if (spec.profile !== 'none') {
@@ -188,23 +238,53 @@ export async function buildBundle(spec: BundleSpec): Promise<string> {
       ? baseSign
       : {...baseSign, identifier, entitlements: extra.entitlements, derEntitlements: extra.entitlements !== undefined}
     const {bytes, cdhash} = await signedExecutable(spec, sign)
-    const path = `MacOS/${safeRelative(extra.name)}`
+    const path = `${layout.exeDir}${safeRelative(extra.name)}`
     await put(join(contents, path), bytes, 0o755)
     nested.set(path, {cdhash, requirement: developerIdRequirement(identifier, spec.teamId)})
   }
 
-  for (const dir of spec.nestedBundles ?? []) {
-    const path = safeRelative(dir)
-    await put(join(contents, path, 'Resources', 'Info.plist'), Buffer.from('<plist version="1.0"><dict/></plist>\n'))
-    nested.set(path, {cdhash: Buffer.alloc(20, 0xab), requirement: developerIdRequirement(path, spec.teamId)})
+  for (const given of spec.nestedBundles ?? []) {
+    const n: NestedBundleSpec = typeof given === 'string' ? {path: given} : given
+    const path = safeRelative(n.path)
+    const base = posix.basename(path).replace(/\.[^.]+$/, '')
+    const child: BundleSpec = {
+      dir: '',
+      name: n.name ?? base,
+      bundleId: n.bundleId ?? `${spec.bundleId}.${base}`,
+      teamId: spec.teamId,
+      version: spec.version ?? '1.0.0',
+      identity,
+      entitlements: n.entitlements ?? {},
+      profile: n.profile ?? 'none',
+      ...(n.extraFiles ? {extraFiles: n.extraFiles} : {}),
+      ...(n.nestedBundles ? {nestedBundles: n.nestedBundles} : {}),
+      codeSize: 16 * 1024,
+      ...(spec.arch ? {arch: spec.arch} : {}),
+      signedAt,
+    }
+    const built = await buildBundleAt(join(contents, path), shapeForPath(path), child)
+    nested.set(path, {cdhash: built.cdhash, requirement: n.requirement ?? developerIdRequirement(built.identifier, spec.teamId)})
   }
 
-  const mainPath = `MacOS/${spec.executableName ?? spec.name}`
-  const sealed = await collectSealed(contents, new Set([mainPath, 'Info.plist', '_CodeSignature']), nested)
+  for (const [given, bytes] of Object.entries(spec.xattrSignedFiles ?? {})) {
+    const path = safeRelative(given)
+    await put(join(contents, path), bytes, 0o755)
+    // What codesign records for a script signed in extended attributes: the cdhash of its detached CodeDirectory.
+    nested.set(path, {cdhash: createHash('sha256').update(bytes).digest().subarray(0, 20), requirement: developerIdRequirement(posix.basename(path), spec.teamId)})
+  }
+
+  const mainPath = `${layout.exeDir}${spec.executableName ?? spec.name}`
+  const sealed = await collectSealed(contents, new Set([mainPath, layout.info, '_CodeSignature']), nested)
   const codeResources = buildCodeResources(sealed)
   await put(join(contents, '_CodeSignature', 'CodeResources'), codeResources)
 
   const main = await signedExecutable(spec, {...baseSign, infoPlist, codeResources, ...spec.signOverrides})
   await put(join(contents, mainPath), main.bytes, 0o755)
-  return app
+  if (shape === 'framework') {
+    // The framework's top level: Versions/Current and links to the current version's parts.
+    await symlink('A', join(root, 'Versions', 'Current'))
+    await symlink(`Versions/Current/${spec.name}`, join(root, spec.name))
+    await symlink('Versions/Current/Resources', join(root, 'Resources'))
+  }
+  return {cdhash: main.cdhash, identifier: spec.signOverrides?.identifier ?? spec.bundleId}
 }

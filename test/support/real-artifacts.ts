@@ -44,19 +44,20 @@ function sri(bytes: Buffer, integrity: string): boolean {
 const inFlight = new Map<string, Promise<string>>()
 
 /** Returns the local path of the artifact's binary, fetching and checking it on first use. */
-export function realArtifact(a: RealArtifact): Promise<string> {
+export async function realArtifact(a: RealArtifact): Promise<string> {
+  // One fetch per package, however many of its files are asked for.
   let p = inFlight.get(a.spec)
   if (!p) {
     p = fetchArtifact(a)
     inFlight.set(a.spec, p)
   }
-  return p
+  return join(await p, a.entry)
 }
 
+/** Fetches and unpacks the package once; returns the directory holding its `package/` folder. */
 async function fetchArtifact(a: RealArtifact): Promise<string> {
   const dir = join(CACHE, a.spec.replace(/[^a-zA-Z0-9.@-]/g, '_'))
-  const out = join(dir, a.entry)
-  if (existsSync(out)) return out
+  if (existsSync(join(dir, a.entry))) return dir
   await mkdir(dir, {recursive: true})
   const {stdout} = await execa('npm', ['pack', a.spec, '--json', '--pack-destination', dir])
   const info = JSON.parse(stdout) as Array<{filename: string}>
@@ -73,13 +74,13 @@ async function fetchArtifact(a: RealArtifact): Promise<string> {
   await rm(tgz, {force: true})
   await rename(join(tmp, 'package'), join(dir, 'package'))
   await rm(tmp, {recursive: true, force: true})
-  return out
+  return dir
 }
 
 /** The real provisioning profiles in the shared fixtures folder, read in place. */
 export const REAL_PROFILES_DIR = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'real-profiles')
 
-export function realProfile(name: 'processmonitor-devid-es' | 'karabiner-daemon-devid' | 'credctl-development-expired'): string | undefined {
+export function realProfile(name: 'processmonitor-devid-es' | 'karabiner-daemon-devid' | 'credctl-development-expired' | 'translatium-5c695e9'): string | undefined {
   const p = join(REAL_PROFILES_DIR, `${name}.provisionprofile`)
   return existsSync(p) ? p : undefined
 }

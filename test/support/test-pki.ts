@@ -35,6 +35,8 @@ export interface TestPki {
   developerIdInstaller(teamId: string): Promise<TestIdentity>
   /** An Apple Development leaf: CN "Apple Development: <name> (<id>)", OU = team, Mac and iOS development markers. */
   appleDevelopment(teamId: string): Promise<TestIdentity>
+  /** Like Apple's own code signing: leaf "Software Signing" (no team OU) with Apple's software-signing marker, under a code-signing CA. */
+  appleSoftwareSigning(): Promise<TestIdentity>
   profileSigner: TestIdentity
   tsa: TestIdentity
 }
@@ -54,6 +56,7 @@ const OID = {
   timeStamping: '1.3.6.1.5.5.7.3.8',
   developerIdApplication: '1.2.840.113635.100.6.1.13',
   developerIdInstaller: '1.2.840.113635.100.6.1.14',
+  appleSoftwareSigning: '1.2.840.113635.100.6.22',
   macDevelopment: '1.2.840.113635.100.6.1.12',
   iosDevelopment: '1.2.840.113635.100.6.1.2',
   data: '1.2.840.113549.1.7.1',
@@ -178,6 +181,17 @@ async function buildTestPki(): Promise<TestPki> {
     async developerIdInstaller(teamId) {
       const org = 'esdctl Test Developer'
       return identity(await issue({subject: leaf(teamId, `Developer ID Installer: ${org} (${teamId})`, org), issuer: developerIdCa, appleMarkers: [OID.developerIdInstaller], rsa: true}))
+    },
+    async appleSoftwareSigning() {
+      const ca = await issue({subject: [[OID.commonName, 'esdctl Test Apple Code Signing Certification Authority'], ...ORG], issuer: root, ca: true})
+      return identity(
+        await issue({
+          subject: [[OID.commonName, 'Software Signing'], [OID.organizationalUnit, 'Apple Software'], [OID.organization, 'Apple Inc.'], [OID.country, 'US']],
+          issuer: ca,
+          extKeyUsage: [OID.codeSigning],
+          appleMarkers: [OID.appleSoftwareSigning],
+        }),
+      )
     },
     async appleDevelopment(teamId) {
       const org = 'esdctl Test Developer'

@@ -71,8 +71,20 @@ describe('esdctl verify (the command, as a process)', () => {
     assert.ok(out.findings.some((f: {id: string}) => f.id === 'profile.expired'))
   })
 
-  it('--warnings-as-errors turns the real sentry-cli warning into exit 3', async () => {
+  it('--warnings-as-errors passes the real sentry-cli, whose slices carry different identifiers', async () => {
     const r = await esdctl('verify', '--warnings-as-errors', await realArtifact(ARTIFACTS.sentryCli))
-    assert.equal(r.exitCode, 3)
+    assert.equal(r.exitCode, 0, r.stdout)
+    assert.doesNotMatch(r.stdout, /slices-disagree/)
+  })
+
+  it('a Java class file (also 0xcafebabe) is input.unknown-kind, exit 4, not a broken Mach-O', async () => {
+    const path = join(dir, 'Main.class')
+    // magic, minor 0, major 65 (Java 21), then a constant pool count
+    await writeFile(path, Buffer.from('cafebabe0000004100220a000200', 'hex'))
+    const r = await esdctl('verify', '--json', path)
+    assert.equal(r.exitCode, 4)
+    const out = JSON.parse(r.stdout)
+    assert.deepEqual(out.findings.map((f: {id: string}) => f.id), ['input.unknown-kind'])
+    assert.match(out.findings[0].message, /Java class file \(version 65\.0\)/)
   })
 })

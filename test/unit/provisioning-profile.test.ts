@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFile} from 'node:fs/promises'
 import fc from 'fast-check'
 import {FormatError} from '../../src/formats/format-error.js'
-import {readProvisioningProfile} from '../../src/formats/provisioning-profile.js'
+import {readProvisioningProfile} from '../../src/trust/provisioning-profile.js'
 import {TrustStore} from '../../src/trust/apple-roots.js'
 import {realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
@@ -83,6 +83,18 @@ describe('readProvisioningProfile on real Apple-signed profiles', function () {
     assert.equal(r.cms.signatureValid, true, r.cms.signatureError)
     assert.equal(r.cms.chain.trusted, true, r.cms.chain.error)
     assert.equal(r.derProfile?.matchesPlist, true)
+  })
+
+  it('translatium: a 2021 App Store profile whose DER-Encoded-Profile stores Version and TimeToLive as NumericString', async function () {
+    const r = await read(await loadOrSkip(this, 'translatium-5c695e9'))
+    assert.deepEqual(r.problems, [])
+    assert.equal(r.profile.kind, 'app-store')
+    assert.deepEqual(r.profile.teamIds, ['VKST52VQVP'])
+    assert.equal(r.profile.expirationDate?.toISOString().slice(0, 10), '2022-08-09')
+    assert.equal(r.cms.signatureValid, true, r.cms.signatureError)
+    assert.equal(r.derProfile?.cms.signatureValid, true, r.derProfile?.cms.signatureError)
+    assert.equal(r.derProfile?.cms.chain.trusted, true, r.derProfile?.cms.chain.error)
+    assert.deepEqual(r.derProfile?.mismatches, [])
   })
 
   it('a tampered plist byte invalidates the signature', async function () {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {verifyCms} from '../../src/formats/cms.js'
-import {readProvisioningProfile} from '../../src/formats/provisioning-profile.js'
+import {verifyCms} from '../../src/trust/cms.js'
+import {readProvisioningProfile} from '../../src/trust/provisioning-profile.js'
 import {TrustStore} from '../../src/trust/apple-roots.js'
 import {createTestPki, signCodeDirectories, signProfile} from '../support/test-pki.js'
 

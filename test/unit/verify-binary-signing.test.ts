@@ -1,11 +1,11 @@
 import {strict as assert} from 'node:assert'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ENDPOINT_SECURITY} from '../../src/verify/restricted-entitlements.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
-import {buildSignedMachO} from '../support/macho-writer.js'
+import {buildSignedMachO, buildSignedMachOSlice, buildUniversal} from '../support/macho-writer.js'
 import type {SignOptions} from '../support/signature-writer.js'
 import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
 
@@ -80,6 +80,84 @@ describe('verify: bare binaries signed in test code', () => {
     const ids = errorIds(await verifyPath(path, {trust: pki.trust, now: NOW}))
     assert.ok(ids.includes('entitlements.der-mismatch'), ids.join(','))
     assert.ok(ids.includes('signature.entitlements-modified'), ids.join(','))
+  })
+
+  it("Apple's own signing (Software Signing leaf, Apple's marker) is signer apple, not other", async () => {
+    const apple = await pki.appleSoftwareSigning()
+    const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 20_000}, {identifier: 'com.apple.ls', flags: 0, cms: cds => signCodeDirectories({codeDirectories: cds, identity: apple, signingTime: NOW})})
+    const path = join(dir, `bin${n++}`)
+    await writeFile(path, bytes)
+    const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+    assert.deepEqual(errorIds(r), [])
+    assert.equal(r.slices[0]!.signer, 'apple')
+    assert.equal(r.slices[0]!.signerName, 'Software Signing')
+  })
+
+  it('a changed page breaking both CodeDirectories is reported once, naming both', async () => {
+    const path = await binary({hashTypes: [1, 2]})
+    const bytes = await readFile(path)
+    bytes[12_345]! ^= 0x01
+    await writeFile(path, bytes)
+    const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+    assert.deepEqual(errorIds(r), ['signature.code-modified'])
+    assert.match(r.findings[0]!.message, /affects the SHA-1 CodeDirectory and the alternate SHA-256 CodeDirectory\)$/)
+  })
+
+  describe('slices of a universal file', () => {
+    async function universal(second: Partial<SignOptions>): Promise<VerifyReport> {
+      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})
+      const base: SignOptions = {identifier: 'tool-universal', teamId: TEAM, flags: 0x10000, cms, entitlements: {'com.apple.security.cs.allow-jit': true}}
+      const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, base)
+      const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, {...base, ...second})
+      const path = join(dir, `bin${n++}`)
+      await writeFile(path, buildUniversal([{arch: 'x86_64', bytes: x64.bytes}, {arch: 'arm64', bytes: arm.bytes}]))
+      return verifyPath(path, {trust: pki.trust, now: NOW})
+    }
+
+    it('a different identifier per slice (as sentry-cli ships) changes nothing macOS decides: no finding', async () => {
+      const r = await universal({identifier: 'tool-3047538001e811ea'})
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.slices.map(s => s.identifier), ['tool-universal', 'tool-3047538001e811ea'])
+    })
+
+    it('different entitlements per slice → binary.slices-disagree (the rights differ by CPU)', async () => {
+      const r = await universal({entitlements: {'com.apple.security.cs.disable-library-validation': true}})
+      assert.deepEqual(r.findings.map(f => f.id), ['binary.slices-disagree'])
+      assert.match(r.findings[0]!.message, /entitlements differ/)
+    })
+  })
+
+  describe('bytes no signature covers (binary.trailing-data)', () => {
+    it('after the signature of a thin file: an error that says why it matters', async () => {
+      const path = await binary({})
+      await writeFile(path, Buffer.concat([await readFile(path), Buffer.from('appended payload')]))
+      const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+      assert.deepEqual(errorIds(r), ['binary.trailing-data'])
+      const f = r.findings[0]!
+      assert.match(f.message, /16 bytes follow the code signature/)
+      assert.match(f.message, /no signature covers them/)
+      assert.match(f.message, /--strict refuses/)
+      assert.match(f.fix!, /re-sign the original build output/i)
+    })
+
+    it('after the last slice of a universal file, and inside a slice after its signature', async () => {
+      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})
+      const sign: SignOptions = {identifier: 'tool', teamId: TEAM, flags: 0x10000, cms}
+      const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, sign)
+      const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, sign)
+      const clean = buildUniversal([{arch: 'x86_64', bytes: x64.bytes}, {arch: 'arm64', bytes: arm.bytes}])
+      const tail = join(dir, `bin${n++}`)
+      await writeFile(tail, Buffer.concat([clean, Buffer.alloc(100, 0x41)]))
+      const r = await verifyPath(tail, {trust: pki.trust, now: NOW})
+      assert.deepEqual(errorIds(r), ['binary.trailing-data'])
+      assert.match(r.findings[0]!.message, /100 bytes follow the last slice of the universal file/)
+
+      const inside = join(dir, `bin${n++}`)
+      await writeFile(inside, buildUniversal([{arch: 'x86_64', bytes: Buffer.concat([x64.bytes, Buffer.alloc(32)])}, {arch: 'arm64', bytes: arm.bytes}]))
+      const r2 = await verifyPath(inside, {trust: pki.trust, now: NOW})
+      assert.deepEqual(errorIds(r2), ['binary.trailing-data'])
+      assert.match(r2.findings[0]!.message, /\[x86_64\]: 32 bytes follow the code signature/)
+    })
   })
 
   it('the production trust store rejects the test chain', async () => {

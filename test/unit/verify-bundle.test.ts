@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {copyFile, mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
+import {copyFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseFileLayout} from '../../src/formats/macho.js'
@@ -197,13 +197,18 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     })
   })
 
-  it('a nested bundle sealed as a whole is named as not verified in depth, never as modified', async () => {
-    const app = await bundle({profile: await profile(), nestedBundles: ['Frameworks/Kit.framework']})
-    const r = await verifyPath(app, opts)
+  it('a directory sealed as nested code that is no bundle is named as not verified in depth, never as modified', async () => {
+    // The seal names Kit.framework as nested code; on disk it becomes a plain folder.
+    const nested = await bundle({profile: await profile(), nestedBundles: ['Frameworks/Kit.framework']})
+    const kit = join(nested, 'Contents', 'Frameworks', 'Kit.framework')
+    await rm(kit, {recursive: true})
+    await mkdir(join(kit, 'Stuff'), {recursive: true})
+    await writeFile(join(kit, 'Stuff', 'a.txt'), 'a')
+    const r = await verifyPath(nested, opts)
     assert.deepEqual(errorIds(r), [])
     const f = r.findings.find(x => x.id === 'seal.nested-bundle-unchecked')
     assert.equal(f?.severity, 'warning')
-    assert.match(f!.message, /Kit\.framework is a nested bundle/)
+    assert.match(f!.message, /Kit\.framework is sealed as nested code .* not a recognisable bundle/)
   })
 
   it('a second executable sealed in the bundle still dies if it claims ES', async () => {
@@ -233,6 +238,15 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
       const r = await verifyPath(app, opts)
       assert.deepEqual(errorIds(r), ['profile.entitlement-not-allowed'])
       assert.match(r.findings.find(f => f.id === 'profile.entitlement-not-allowed')!.message, /endpoint-security/)
+    })
+
+    it('the code claims com.apple.developer.team-identifier but the profile does not list it → not allowed, naming it', async () => {
+      const app = await bundle({profile: await profile({entitlements: {'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`, [ENDPOINT_SECURITY]: true}})})
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['profile.entitlement-not-allowed'])
+      const f = r.findings.find(x => x.id === 'profile.entitlement-not-allowed')!
+      assert.match(f.message, /claims com\.apple\.developer\.team-identifier but the profile/)
+      assert.match(f.fix!, /team-identifier/)
     })
 
     it('another team\'s profile → profile.team-mismatch', async () => {

@@ -1,12 +1,12 @@
 import {createHash} from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import {buildChain} from '../trust/chain.js'
-import {DIGEST_ALGORITHMS} from '../trust/signature.js'
-import {checkFirstSigner, decodeSignedData} from '../trust/signed-data.js'
-import type {TrustStore} from '../trust/trust-store.js'
-import type {CertificateInfo} from './certificate.js'
-import {FormatError} from './format-error.js'
+import {buildChain} from './chain.js'
+import {DIGEST_ALGORITHMS} from './signature.js'
+import {checkFirstSigner, decodeSignedData} from './signed-data.js'
+import type {TrustStore} from './trust-store.js'
+import type {CertificateInfo} from '../formats/certificate.js'
+import {FormatError} from '../formats/format-error.js'
 
 /** Unsigned attribute carrying an RFC 3161 TimeStampToken over the signer's signature value. */
 export const OID_TIMESTAMP_TOKEN = '1.2.840.113549.1.9.16.2.14'

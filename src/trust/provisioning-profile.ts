@@ -1,11 +1,10 @@
-import {decodeOneDerValue} from './der.js'
 import {createHash} from 'node:crypto'
-import * as asn1js from 'asn1js'
-import type {TrustStore} from '../trust/trust-store.js'
-import {type CertificateInfo, describeCertificate} from './certificate.js'
+import {decodeDerPlistDict} from '../formats/der-plist.js'
+import type {TrustStore} from './trust-store.js'
+import {type CertificateInfo, describeCertificate} from '../formats/certificate.js'
 import {type CmsVerification, verifyCms} from './cms.js'
-import {FormatError} from './format-error.js'
-import {isDict, parsePropertyListDict, samePlistValue, type PlistDict, type PlistValue} from './property-list.js'
+import {FormatError} from '../formats/format-error.js'
+import {isDict, parsePropertyListDict, samePlistValue, type PlistDict, type PlistValue} from '../formats/property-list.js'
 
 export type ProfileKind = 'developer-id' | 'development' | 'ad-hoc' | 'app-store' | 'enterprise' | 'unknown'
 
@@ -191,7 +190,7 @@ const COMPARED_KEYS = [
 async function readDerProfile(der: Buffer, plist: PlistDict, opts: {trust: TrustStore; now: Date}): Promise<NonNullable<ProfileReading['derProfile']>> {
   const cms = await verifyCms(der, {trust: opts.trust, now: opts.now, validity: 'signing-time'})
   if (!cms.content) throw new FormatError('profile.der-no-content', `${DER_PROFILE_KEY}: the CMS has no attached content`)
-  const derDict = decodeDerDictionary(cms.content)
+  const derDict = decodeDerPlistDict(cms.content, DER_PROFILE_KEY)
   const mismatches: string[] = []
   for (const key of COMPARED_KEYS) {
     const fromPlist = key === 'DeveloperCertificates' ? certificateDigests(plist[key]) : plist[key]
@@ -206,53 +205,4 @@ async function readDerProfile(der: Buffer, plist: PlistDict, opts: {trust: Trust
 function certificateDigests(value: PlistValue | undefined): PlistValue | undefined {
   if (!Array.isArray(value)) return value
   return value.map(d => (d instanceof Uint8Array ? createHash('sha256').update(d).digest() : d))
-}
-
-
-type DerValue = string | number | boolean | Date | Buffer | DerValue[] | {[key: string]: DerValue}
-
-const MAX_DER_DEPTH = 16
-
-/**
- * Apple's DER form of a property list: a dictionary is a SET (or a `[CONTEXT 16]` inside the
- * entitlements' `[APPLICATION 16] {version, dict}` wrapper) of `SEQUENCE {UTF8String key, value}`;
- * arrays are SEQUENCEs; strings, integers, booleans, UTCTime and OCTET STRING map to their kinds.
- */
-export function decodeDerDictionary(der: Buffer): {[key: string]: DerValue} {
-  const value = derValue(decodeOneDerValue(der, 'profile.der-malformed', DER_PROFILE_KEY), 0)
-  if (!isDict(value)) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: content is not a dictionary`)
-  return value as {[key: string]: DerValue}
-}
-
-function derValue(block: asn1js.AsnType, depth: number): DerValue {
-  if (depth > MAX_DER_DEPTH) throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: nested more than ${MAX_DER_DEPTH} levels`)
-  const id = block.idBlock
-  if (block instanceof asn1js.Utf8String) return block.valueBlock.value
-  if (block instanceof asn1js.Boolean) return block.valueBlock.value
-  if (block instanceof asn1js.Integer) return Number(block.toBigInt())
-  if (block instanceof asn1js.UTCTime || block instanceof asn1js.GeneralizedTime) return block.toDate()
-  if (block instanceof asn1js.OctetString) return Buffer.from(block.getValue())
-  if (block instanceof asn1js.Set) return derDictionary(block.valueBlock.value, depth)
-  if (block instanceof asn1js.Sequence) return block.valueBlock.value.map(b => derValue(b, depth + 1))
-  if (block instanceof asn1js.Constructed && id.tagClass === 2 && id.tagNumber === 16) {
-    const [version, dict] = block.valueBlock.value
-    if (!(version instanceof asn1js.Integer) || !(dict instanceof asn1js.Constructed) || dict.idBlock.tagClass !== 3 || dict.idBlock.tagNumber !== 16) {
-      throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: entitlements wrapper is not {version, [16] dictionary}`)
-    }
-    return derDictionary(dict.valueBlock.value, depth)
-  }
-  throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: unexpected DER element (class ${id.tagClass}, tag ${id.tagNumber})`)
-}
-
-function derDictionary(entries: readonly asn1js.AsnType[], depth: number): {[key: string]: DerValue} {
-  const out: {[key: string]: DerValue} = {}
-  for (const entry of entries) {
-    const pair = entry instanceof asn1js.Sequence ? entry.valueBlock.value : []
-    const [key, value] = pair
-    if (pair.length !== 2 || !(key instanceof asn1js.Utf8String) || value === undefined) {
-      throw new FormatError('profile.der-malformed', `${DER_PROFILE_KEY}: dictionary entry is not SEQUENCE {UTF8String, value}`)
-    }
-    Object.defineProperty(out, key.valueBlock.value, {value: derValue(value, depth + 1), enumerable: true, writable: true, configurable: true})
-  }
-  return out
 }

@@ -1,14 +1,14 @@
 import * as asn1js from 'asn1js'
-import {buildChain, type ChainResult} from '../trust/chain.js'
-import {DIGEST_ALGORITHMS} from '../trust/signature.js'
-import {attributeValues, checkFirstSigner, decodeSignedData} from '../trust/signed-data.js'
-import type {TrustStore} from '../trust/trust-store.js'
-import type {CertificateInfo} from './certificate.js'
-import {FormatError} from './format-error.js'
-import {parsePropertyListDict} from './property-list.js'
+import {buildChain, type ChainResult} from './chain.js'
+import {DIGEST_ALGORITHMS} from './signature.js'
+import {attributeValues, checkFirstSigner, decodeSignedData} from './signed-data.js'
+import type {TrustStore} from './trust-store.js'
+import type {CertificateInfo} from '../formats/certificate.js'
+import {FormatError} from '../formats/format-error.js'
+import {parsePropertyListDict} from '../formats/property-list.js'
 import {OID_TIMESTAMP_TOKEN, type TimestampVerification, verifyTimestampToken} from './timestamp.js'
 
-export type {ChainResult} from '../trust/chain.js'
+export type {ChainResult} from './chain.js'
 export type {TimestampVerification} from './timestamp.js'
 
 /** Apple's signed attribute: a plist `{cdhashes: [data…]}`, one truncated cdhash per CodeDirectory. */

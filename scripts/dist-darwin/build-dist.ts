@@ -7,6 +7,7 @@ import {extractNode} from './darwin-node.js'
 import {NODE_PINS} from './node-pins.js'
 import {DEFAULT_PKG_IDENTIFIER, writePkgInputs, type PkgInputs} from './pkg-root.js'
 import {hasPlatformSpecificProductionPackages, installProductionDependencies, packEsdctl} from './stage-esdctl.js'
+import {checkNativeAddons} from './native-addons.js'
 import {normaliseModes} from './tree-modes.js'
 
 export interface DistRequest {
@@ -64,6 +65,7 @@ export async function buildDarwinDist(req: DistRequest): Promise<DistResult> {
       const tree = join(work, distDirName(version, arch))
       await cp(app, tree, {recursive: true, verbatimSymlinks: true})
       if (perArch) await installProductionDependencies(tree, arch)
+      await checkNativeAddons(tree, arch)
       const info = await addNode(tree, arch, req.cacheDir, version)
       await checkLauncher(tree)
       await normaliseModes(tree)

@@ -1,6 +1,6 @@
 import {constants, type Stats} from 'node:fs'
 import {lstat, open, unlink, type FileHandle} from 'node:fs/promises'
-import {lock as fcntlLock} from 'os-lock'
+import fsExt from 'fs-ext-extra-prebuilt'
 
 export type LockAttempt =
   | {acquired: true; lock: HeldLock; tookOverFrom?: number}
@@ -17,16 +17,21 @@ const MAX_LOCK_BYTES = 64
 const MAX_ATTEMPTS = 8
 
 /**
- * POSIX record locks belong to the process, and closing *any* descriptor of the file drops them
- * (fcntl(2), "F_SETLK"). So within one process a second attempt must neither lock again (it would
- * succeed) nor open and close the file: it is answered from this set.
+ * A second attempt from the same process would open the file again and be refused by its own lock
+ * (flock(2) locks belong to the open file description); it is answered from this set instead, with
+ * this process named as the holder.
  */
 const heldHere = new Set<string>()
 
-/** Returned by fcntl(F_SETLK) when another process holds a conflicting lock (POSIX allows either). */
+/** flock(LOCK_EX | LOCK_NB) answers EWOULDBLOCK (EAGAIN on Linux and macOS) when another open file description holds it. */
 function isHeldElsewhere(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code
-  return code === 'EAGAIN' || code === 'EACCES'
+  return code === 'EWOULDBLOCK' || code === 'EAGAIN'
+}
+
+/** flock(2) `LOCK_EX | LOCK_NB` on `fd`; rejects with the errno error. */
+function lockExclusiveNow(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsExt.flock(fd, 'exnb', (e) => (e ? reject(e) : resolve())))
 }
 
 function pidIn(text: string): number | undefined {
@@ -65,11 +70,13 @@ export class LockPathError extends Error {
 }
 
 /**
- * One esdctl run at a time: an exclusive POSIX advisory lock (fcntl F_SETLK, through `os-lock`) on
- * `path`, which also holds the holder's pid so a refused run can name it. The kernel drops the lock
- * when its holder exits however it exits (SIGKILL, power loss: the lock is not on disk), so an
- * empty file left by a power cut, or a pid a reboot handed to another process, never blocks, and
- * taking over a dead holder's lock is the same atomic fcntl call as taking a free one.
+ * One esdctl run at a time: an exclusive advisory lock (flock(2) `LOCK_EX | LOCK_NB`, through
+ * `fs-ext-extra-prebuilt`, whose package carries builds for darwin arm64 and x64, so the
+ * self-contained Mac build needs no compiler) on `path`, which also holds the holder's pid so a
+ * refused run can name it. The kernel drops the lock when its holder exits however it exits
+ * (SIGKILL, power loss: the lock is not on disk), so an empty file left by a power cut, or a pid a
+ * reboot handed to another process, never blocks, and taking over a dead holder's lock is the same
+ * atomic flock call as taking a free one.
  *
  * Returns `{acquired: false, holderPid}` when another process holds it (holderPid undefined while
  * the holder has not written its pid yet), `tookOverFrom` when the file still named a previous
@@ -98,7 +105,7 @@ export async function tryLock(path: string, pid: number): Promise<LockAttempt> {
       const opened = await handle.stat()
       if (!opened.isFile()) throw new LockPathError(path, `${path} is not a regular file; esdctl keeps its lock there: move it away and run again`)
       try {
-        await fcntlLock(handle.fd, {exclusive: true, immediate: true})
+        await lockExclusiveNow(handle.fd)
       } catch (e) {
         if (isHeldElsewhere(e)) return {acquired: false, holderPid: await readPid(handle)}
         throw e

@@ -85,6 +85,12 @@ describe('npm run dist:darwin (the self-contained esdctl for Macs)', function ()
         for (const k of dev) assert.ok(!entries.has(`${top()}/${k}`), `development dependency ${k} is shipped`)
       })
 
+      it('carries the lock\'s native addon built for this processor, and no other platform\'s native code', () => {
+        const addons = [...entries.keys()].filter(k => k.endsWith('.node'))
+        assert.ok(addons.some(k => k.startsWith(`${top()}/node_modules/fs-ext-extra-prebuilt/binaries/fs-ext-darwin-${arch}-node-`)), `no darwin-${arch} build of the lock's addon among ${addons.join(', ')}`)
+        assert.deepEqual(addons.filter(k => !k.includes(`-darwin-${arch}-`)), [], 'other platforms\' addons are shipped')
+      })
+
       it(`names the Node it carries: ${NODE_PINS[arch].package}@${NODE_PINS[arch].version}, with its pinned integrity`, async () => {
         const info = JSON.parse(await readFile(join(extracted, top(), DIST_PATHS.info), 'utf8'))
         const pin = NODE_PINS[arch]

@@ -76,12 +76,16 @@ export async function checkHealth(ctx: LifecycleContext, manifest: Manifest, lay
     return (expanded as {value: string}).value
   })
   const timeout = (manifest.healthCheck?.timeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_S) * 1000
-  const result = await execa(argv[0]!, argv.slice(1), {reject: false, timeout, stdin: 'ignore', maxBuffer: 1024 * 1024})
+  // As root, nothing of the caller's environment reaches the probe: a fixed system PATH, no NODE_*, DYLD_* or HOME.
+  const result = await execa(argv[0]!, argv.slice(1), {reject: false, timeout, stdin: 'ignore', maxBuffer: 1024 * 1024, env: PROBE_ENVIRONMENT, extendEnv: false, cwd: '/'})
   if (result.exitCode !== 0) {
     const output = `${String(result.stderr ?? '')}${String(result.stdout ?? '')}`.trim().slice(0, 2000)
     fail(`the probe ${argv.join(' ')} ${result.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`)
   }
 }
+
+/** The whole environment of the health probe (execa with extendEnv off). */
+export const PROBE_ENVIRONMENT: Readonly<Record<string, string>> = {PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'C'}
 
 /** Where to look next when launchd says the kernel killed the daemon for its code signature. */
 function hint(info: ServiceInfo): string {

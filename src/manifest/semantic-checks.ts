@@ -60,6 +60,11 @@ export function semanticErrors(file: string, m: Manifest): ManifestError[] {
   if (workingDirectory !== undefined && absoluteSegments(workingDirectory) === undefined) {
     errors.push(manifestError(file, '/WorkingDirectory', `${JSON.stringify(workingDirectory)} is not an absolute path without '..'`, 'Use an absolute path such as "{var}" or "/".'))
   }
+  // The probe runs as root: a bare name would be looked up on whatever PATH esdctl was started with.
+  const probe = expanded.get('/healthCheck/command/0')
+  if (probe !== undefined && absoluteSegments(probe) === undefined) {
+    errors.push(manifestError(file, '/healthCheck/command/0', `${JSON.stringify(probe)} is not an absolute path without '..'; esdctl runs the probe as root and never looks a program up on a PATH`, 'Name the probe by its full path, e.g. "{executable}", "{bin}/<tool>" or "/usr/bin/true".'))
+  }
   return errors
 }
 

@@ -121,6 +121,25 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.deepEqual(snapshotTree(w.root), before)
   })
 
+  it('runs the health probe with a fixed, minimal environment: nothing of the caller\'s reaches it', async () => {
+    const probe = (check: string) => ({manifest: {healthCheck: {runningSeconds: 1, command: ['/bin/sh', '-c', check]}}})
+    process.env['ESDCTL_PROBE_LEAK'] = 'leaked'
+    try {
+      const w0 = world()
+      const clean = await lifecycle.install(w0.ctx, await w0.payload('1.0.0', probe('test -z "$ESDCTL_PROBE_LEAK" && test "$PATH" = /usr/bin:/bin:/usr/sbin:/sbin && test -z "$NODE_OPTIONS"')))
+      assert.equal(clean.exitCode, ExitCode.ok, clean.message)
+      const w = world()
+      const leaked = await lifecycle.install(w.ctx, await w.payload('1.0.0', probe('test "$ESDCTL_PROBE_LEAK" != leaked')))
+      assert.equal(leaked.exitCode, ExitCode.ok, 'the control probe passes only without the variable')
+      const failing = world()
+      const failed = await lifecycle.install(failing.ctx, await failing.payload('1.0.0', probe('exit 7')))
+      assert.equal(failed.exitCode, ExitCode.launchdFailed, failed.message)
+      assert.match(failed.message, /exited with 7/)
+    } finally {
+      delete process.env['ESDCTL_PROBE_LEAK']
+    }
+  })
+
   it('stop, start and restart go through launchctl; stop of a stopped daemon is a no-op', async () => {
     const w = world()
     await lifecycle.install(w.ctx, await w.payload('1.0.0'))

@@ -125,6 +125,17 @@ describe('manifest', () => {
     assert.equal(only({...minimal(), healthCheck: {runningSeconds: 2, command: ['a}']}}).field, '/healthCheck/command/0')
   })
 
+  it('refuses a health probe that is not an absolute path: it runs as root and is never looked up on a PATH', () => {
+    const e = only({...minimal(), healthCheck: {runningSeconds: 2, command: ['mytool', '--ping']}})
+    assert.equal(e.field, '/healthCheck/command/0')
+    assert.match(e.message, /"mytool" is not an absolute path/)
+    assert.match(e.fix, /\{bin\}\/<tool>/)
+    assert.equal(only({...minimal(), healthCheck: {runningSeconds: 2, command: ['../bin/tool']}}).field, '/healthCheck/command/0')
+    for (const ok of ['{executable}', '{bin}/tool', '/usr/bin/true']) {
+      assert.ok('manifest' in validateManifest({...minimal(), healthCheck: {runningSeconds: 2, command: [ok]}}, FILE), ok)
+    }
+  })
+
   it('names unknown fields, including misspelled launchd keys', () => {
     const e = only({...minimal(), Keepalive: true})
     assert.equal(e.field, '/Keepalive')

@@ -29,7 +29,7 @@ Exit codes: 0 written; 4 bad input (nothing written).`
     'with-esdctl': Flags.string({description: 'an esdctl-<version>-darwin-<arch>.tar.gz (npm run dist:darwin) to ship inside the payload; the pkg scripts run that copy'}),
     'installer-identity': Flags.string({description: 'Developer ID Installer identity for pkgbuild/productbuild --sign'}),
     'notary-profile': Flags.string({description: 'notarytool keychain profile for the printed submit command'}),
-    force: Flags.boolean({description: 'replace an existing --out'}),
+    force: Flags.boolean({description: 'replace an earlier payload in --out (never a folder holding anything else)'}),
   }
 
   async run(): Promise<PayloadResult> {

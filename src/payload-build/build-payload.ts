@@ -1,4 +1,4 @@
-import {chmod, copyFile, lstat, mkdir, mkdtemp, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {PkgbuildAdapter, PkgbuildError} from '../adapters/pkgbuild.js'
 import {BuildRefusal} from '../bundle/bundle-error.js'
@@ -120,6 +120,21 @@ async function checkOut(out: string, force: boolean): Promise<void> {
   const existing = await lstat(out).catch(() => undefined)
   if (existing && !force) throw new BuildRefusal('payload.exists', out, '--out', 'already exists; esdctl does not overwrite it', 'Pass --force to replace it, or choose another --out.')
   if (existing && !existing.isDirectory()) throw new BuildRefusal('payload.exists', out, '--out', 'exists and is not a directory', 'Choose another --out.')
+  if (existing) await checkReplaceable(out)
+}
+
+/**
+ * --force replaces only what esdctl payload itself wrote (root/, scripts/, component.plist,
+ * PACKAGING.txt, the .pkg files) or an empty folder: never a folder holding anything else, which
+ * `--out /tmp --force` or `--out ~ --force` would otherwise delete as a whole.
+ */
+async function checkReplaceable(out: string): Promise<void> {
+  const ours = new Set<string>(Object.values(OUT_NAMES))
+  const foreign = (await readdir(out)).filter(entry => !ours.has(entry) && !entry.endsWith('.pkg'))
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} in all)` : '')
+    throw new BuildRefusal('payload.not-ours', out, '--out', `is not a folder esdctl payload wrote (it holds ${shown}); --force replaces only esdctl's own output, so nothing was changed`, 'Choose a new or empty --out folder, e.g. dist/payload.')
+  }
 }
 
 async function maybeBuildPkg(req: PayloadRequest, env: PayloadEnvironment, staging: string, out: string, o: {identifier: string; version: string; name: string; installerIdentity?: string}): Promise<PayloadResult['pkg']> {
@@ -153,6 +168,7 @@ async function replace(staging: string, out: string, force: boolean): Promise<vo
     return
   }
   if (!force) throw new BuildRefusal('payload.exists', out, '--out', 'appeared while the payload was built; nothing was replaced', 'Pass --force to replace it, or choose another --out.')
+  await checkReplaceable(out)
   const aside = `${staging}.replaced`
   await rename(out, aside)
   await rename(staging, out)

@@ -21,7 +21,8 @@ export default class Plist extends Command {
       process.exitCode = exit
       this.error((e as Error).message, {exit})
     }
-    this.log(`<!-- ${out.path} (root:wheel 0644) -->`)
+    // stdout is the plist alone, so `esdctl plist P > x.plist` writes a valid file; where it goes is said on stderr.
+    this.logToStderr(`${out.path} (root:wheel 0644)`)
     this.log(out.xml.trimEnd())
     return out
   }

@@ -77,8 +77,9 @@ describe('esdctl install/upgrade/uninstall/plist (the commands, as processes)', 
   it('plist prints what install would write: Program inside the bundle, root:wheel 0644', async () => {
     const r = await esdctl(['plist', payload])
     assert.equal(r.exitCode, 0, r.stderr)
-    assert.match(r.stdout, /\/Library\/LaunchDaemons\/com\.example\.esdd\.plist \(root:wheel 0644\)/)
-    const dict = parsePropertyListDict(Buffer.from(r.stdout.slice(r.stdout.indexOf('<?xml'))), 'plist')
+    assert.match(r.stderr, /\/Library\/LaunchDaemons\/com\.example\.esdd\.plist \(root:wheel 0644\)/)
+    assert.ok(r.stdout.startsWith('<?xml'), 'stdout is the plist alone, so a redirect writes a valid file')
+    const dict = parsePropertyListDict(Buffer.from(r.stdout), 'plist')
     assert.equal(dict.Program, '/opt/esdd/esdd.app/Contents/MacOS/esdd')
     assert.equal(dict.Label, 'com.example.esdd')
   })

@@ -27,7 +27,7 @@ if (mode === '--oclif') {
 } else {
   // The same two imports, in parallel, as bin/run.js.
   const [{statusWithoutOclif}, {LaunchctlAdapter}] = await Promise.all([import('../src/status/direct-status.js'), import('../src/adapters/launchctl.js')])
-  const exitCode = await statusWithoutOclif(argv, new LaunchctlAdapter({executable: launchctlPath}))
+  const exitCode = await statusWithoutOclif(argv, () => new LaunchctlAdapter({executable: launchctlPath}))
   if (exitCode === undefined) throw new Error(`the oclif-free path did not take ${argv.join(' ')}`)
   process.exitCode = exitCode
 }

@@ -53,8 +53,8 @@ if (exitCode !== undefined) {
 
 /** The exit code of `esdctl status <args>` run without oclif, or undefined when oclif is to run it. */
 async function statusWithoutOclif(args) {
-  const [direct, adapter] = await Promise.all([import('../dist/src/status/direct-status.js'), import('../dist/src/adapters/launchctl.js')])
-  return direct.statusWithoutOclif(args, new adapter.LaunchctlAdapter())
+  const [direct, host] = await Promise.all([import('../dist/src/status/direct-status.js'), import('../dist/src/status/host-launchd.js')])
+  return direct.statusWithoutOclif(args, host.hostLaunchctlFor)
 }
 
 /** Under root's own home (from the user database: sudo may keep the caller's HOME), if only root can write it. */

@@ -1,6 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import type {BooleanFlag, OptionFlag} from '@oclif/core/interfaces'
-import {LaunchctlAdapter} from '../adapters/launchctl.js'
+import type {LaunchctlAdapter} from '../adapters/launchctl.js'
+import {hostLaunchctlFor} from '../status/host-launchd.js'
 import {runStatus} from '../status/run-status.js'
 import {STATUS_FLAGS, STATUS_NAME_ARG, statusOptions, type StatusFlagName, type StatusFlagSpec} from '../status/status-flags.js'
 
@@ -10,7 +11,7 @@ export default class Status extends Command {
   static override summary = 'Show every daemon esdctl installed: state, pid, version, last exit, profile expiry.'
   static override description = `Reads esdctl's own registry and install records (never scans the disk) and asks launchd once per daemon. Never hashes or verifies anything: use \`esdctl doctor\` to find out why a daemon is not running.
 
-States: running, stopped, not loaded, disabled, crash-looping (launchd keeps respawning it), not installed (a NAME esdctl has no record of), unknown (launchctl could not be asked).
+States: running, stopped, not loaded, disabled, crash-looping (launchd keeps respawning it), not installed (a NAME esdctl has no record of), staged (installed in an image under --root: launchd is not asked), unknown (launchctl could not be asked).
 
 Formats: table (default); json (also --json: {changed, failed, rc, msg, daemons[]}); jamf (exactly one line <result>…</result> for an extension attribute; always exits 0); munki (an installcheck_script with --expect-version: exit 0 only when an install is needed, 1 otherwise, including on any error).
 
@@ -27,8 +28,9 @@ Exit codes: 0 the status of every daemon was read; 4 the registry or an install 
   static override flags = oclifFlags()
 
   /** The production launchctl; tests (and the benchmark's oclif reference case) substitute the test double here. */
-  protected launchctl(): LaunchctlAdapter {
-    return new LaunchctlAdapter()
+  /** The launchd to ask about `root`'s daemons (tests put a double here). */
+  protected launchctl(root: string): LaunchctlAdapter | undefined {
+    return hostLaunchctlFor(root)
   }
 
   async run(): Promise<void> {
@@ -36,7 +38,7 @@ Exit codes: 0 the status of every daemon was read; 4 the registry or an install 
     const options = statusOptions(flags, args[STATUS_NAME_ARG.name])
     // oclif has checked the flags against the same table, so this cannot happen.
     if (options === undefined) throw new Error(`esdctl status: flags do not match their definition: ${JSON.stringify(flags)}`)
-    process.exitCode = await runStatus(options, this.launchctl())
+    process.exitCode = await runStatus(options, this.launchctl(options.root))
   }
 }
 

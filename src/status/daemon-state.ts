@@ -5,8 +5,10 @@ import {exitReason} from '../adapters/launchd-exit-reasons.js'
  * What an admin needs to know about a daemon's launchd job, in one word. `not installed` is for a
  * NAME asked about that esdctl has no record of; `unknown` when launchctl could not be asked.
  * `stopping` is launchd's `SIGTERMed` (draining after a bootout), `starting` its `xpcproxy`.
+ * `staged` is a daemon installed into a system image under `--root`: launchd is not asked, since
+ * the launchd that will load it is the image's own, at its first boot.
  */
-export type KnownDaemonState = 'running' | 'stopped' | 'stopping' | 'starting' | 'not loaded' | 'disabled' | 'crash-looping' | 'not installed' | 'unknown'
+export type KnownDaemonState = 'running' | 'stopped' | 'stopping' | 'starting' | 'not loaded' | 'disabled' | 'crash-looping' | 'not installed' | 'staged' | 'unknown'
 
 /**
  * A state word launchd printed that esdctl does not know yet is shown verbatim, never mapped away.

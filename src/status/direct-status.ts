@@ -39,11 +39,11 @@ export function parseStatusArgv(argv: readonly string[]): StatusOptions | undefi
  * Runs `esdctl status <argv>` when the command line is one this path handles, and returns its exit
  * code; returns undefined, having written nothing, when oclif should handle it.
  */
-export async function statusWithoutOclif(argv: readonly string[], launchctl: LaunchctlAdapter): Promise<number | undefined> {
+export async function statusWithoutOclif(argv: readonly string[], launchctlFor: (root: string) => LaunchctlAdapter | undefined): Promise<number | undefined> {
   const options = parseStatusArgv(argv)
   if (options === undefined) return undefined
   try {
-    return await runStatus(options, launchctl)
+    return await runStatus(options, launchctlFor(options.root))
   } catch (e) {
     // Output may already be out, so no second try through oclif; its handler reports the error
     // exactly as it would have, and exits (1 as in oclif's). Only this rare path pays for loading it.

@@ -10,7 +10,7 @@ import type {StatusOptions} from './status-flags.js'
  * (the one registry error of the table format to stderr) and returns the exit code. Shared by the
  * oclif command and bin/run.js's oclif-free path, which therefore cannot differ.
  */
-export async function runStatus(options: StatusOptions, launchctl: LaunchctlAdapter): Promise<number> {
+export async function runStatus(options: StatusOptions, launchctl: LaunchctlAdapter | undefined): Promise<number> {
   const {format, root, name} = options
   if (format === 'munki') return munki(root, name, options.expectVersion)
   let report: StatusReport

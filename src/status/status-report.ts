@@ -51,7 +51,8 @@ export interface StatusReport {
 }
 
 export interface StatusContext {
-  launchctl: LaunchctlAdapter
+  /** The launchd to ask; undefined for an image under --root, whose daemons are reported `staged` (hostLaunchctlFor). */
+  launchctl: LaunchctlAdapter | undefined
   /** `--root`; default `/`. */
   root?: string
   /** One daemon; default every daemon in the registry. */
@@ -67,15 +68,17 @@ export interface StatusContext {
 export async function statusReport(ctx: StatusContext): Promise<StatusReport> {
   const now = ctx.now ?? new Date()
   const {daemons, notInstalled} = await installedDaemons(ctx.root ?? '/', ctx.name)
+  const {launchctl} = ctx
   // One print-disabled for everyone, asked alongside the per-daemon prints.
-  const disabled = daemons.length > 0 ? ctx.launchctl.disabledServices() : Promise.resolve(new Map<string, boolean>())
+  const disabled = daemons.length > 0 && launchctl ? launchctl.disabledServices() : Promise.resolve(new Map<string, boolean>())
   disabled.catch(() => undefined)
-  const rows = await Promise.all(daemons.map((d) => daemonStatus(d, ctx.launchctl, disabled, now)))
+  const rows = await Promise.all(daemons.map((d) => daemonStatus(d, launchctl, disabled, now)))
   for (const name of notInstalled) rows.push({name, state: 'not installed', warnings: []})
   return {daemons: rows, incomplete: rows.some((r) => r.error !== undefined)}
 }
 
-async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter, disabledTable: Promise<Map<string, boolean>>, now: Date): Promise<DaemonStatus> {
+/** One row; `launchctl` undefined for an image under --root, whose daemons are `staged`. */
+async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter | undefined, disabledTable: Promise<Map<string, boolean>>, now: Date): Promise<DaemonStatus> {
   const {entry, layout, record} = daemon
   const row: DaemonStatus = {name: entry.name, label: entry.label, state: 'unknown', bundlePath: layout.system.app, warnings: []}
   if (record) {
@@ -85,6 +88,10 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
     if (record.profile) row.profile = profileExpiry(record.profile, now)
   } else {
     row.error = `install record unreadable: ${daemon.recordProblem}`
+  }
+  if (launchctl === undefined) {
+    row.state = 'staged'
+    return withWarnings(row)
   }
   let info: ServiceInfo | undefined
   try {

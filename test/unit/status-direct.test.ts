@@ -78,7 +78,7 @@ describe('esdctl status without oclif (the bin/run.js fast path)', function () {
       it(`leaves ${what} to oclif, writing nothing`, async () => {
         assert.equal(parseStatusArgv(argv), undefined)
         const launchctl = new LaunchctlAdapter({executable: '/nonexistent/launchctl'})
-        const r = await captured(() => statusWithoutOclif(argv, launchctl))
+        const r = await captured(() => statusWithoutOclif(argv, () => launchctl))
         assert.deepEqual(r, {stdout: '', stderr: '', exitCode: 0, returned: undefined})
       })
     }
@@ -126,7 +126,7 @@ describe('esdctl status without oclif (the bin/run.js fast path)', function () {
     }
     /** As bin/run.js does it: the returned code becomes the exit code. */
     async function direct(argv: string[]): Promise<Outcome> {
-      const {stdout, stderr, returned} = await captured(() => statusWithoutOclif(argv, adapter()))
+      const {stdout, stderr, returned} = await captured(() => statusWithoutOclif(argv, () => adapter()))
       assert.equal(typeof returned, 'number', `the direct path should take ${JSON.stringify(argv)}`)
       return {stdout, stderr, exitCode: returned as number}
     }

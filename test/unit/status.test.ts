@@ -195,3 +195,28 @@ describe('esdctl status library against the fake launchd', function () {
     assert.equal(exitCodeOf(report), ExitCode.launchdFailed)
   })
 })
+
+describe('esdctl status on a system image under --root', function () {
+  this.timeout(60_000)
+  let root: string
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'esdctl-status-image-'))
+    await writeInstalledFixture({root, name: NAME, label: LABEL, record: {version: '1.2.3'}})
+  })
+  after(() => rm(root, {recursive: true, force: true}))
+
+  it('reports its daemons as staged, asking no launchd: exit 0, through both command paths', async () => {
+    const {execa} = await import('execa')
+    const {REPO_ROOT} = await import('../support/real-artifacts.js')
+    // PATH holds no launchctl here; a run that asked the host's launchd would say unknown and exit 5.
+    for (const argv of [['status', '--root', root, '--json'], ['status', '--root', root, '--json', '--format', 'json']]) {
+      const r = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {reject: false})
+      assert.equal(r.exitCode, ExitCode.ok, r.stdout + r.stderr)
+      const json = JSON.parse(r.stdout) as {daemons: DaemonStatus[]}
+      assert.equal(json.daemons[0]!.state, 'staged')
+      assert.equal(json.daemons[0]!.version, '1.2.3')
+    }
+    const report = await statusReport({launchctl: undefined, root, now: NOW})
+    assert.deepEqual(report.daemons.map((d) => [d.name, d.state, d.error]), [[NAME, 'staged', undefined]])
+  })
+})

@@ -1,4 +1,5 @@
 import {open, stat} from 'node:fs/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {formatLogEntry, predicateString, type UnifiedLogAdapter} from '../adapters/unified-log.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {outputFiles, readInstalledPlist, tailLines, type OutputFile} from './daemon-output.js'
@@ -78,13 +79,9 @@ async function followFile(file: OutputFile, signal: AbortSignal, onLine: (line: 
   let pending = ''
   const prefix = `[${file.key === 'StandardErrorPath' ? 'err' : 'out'}] `
   while (!signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, POLL_MS)
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer)
-        resolve()
-      }, {once: true})
-    })
+    // The timers API removes its abort listener when the wait ends; one added per poll by hand piled up
+    // (Node's MaxListenersExceededWarning after a few seconds of `logs -f`).
+    await sleep(POLL_MS, undefined, {signal}).catch(() => undefined)
     const now = await size(file.path)
     if (now < offset) offset = 0
     if (now === offset) continue

@@ -1,3 +1,4 @@
+import {getEventListeners} from 'node:events'
 import {strict as assert} from 'node:assert'
 import {appendFile, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -57,6 +58,9 @@ describe('esdctl logs', function () {
     await appendFile(join(root, 'var/log/thed.log'), 'four\n')
     await writeFile(join(root, 'var/log/thed.err'), 'oops\n')
     await waitFor('the new lines', async () => (seen.length >= 3 ? true : undefined))
+    // Several polls later, the signal holds no listener per poll (there were 11 after ~3 s of -f).
+    await new Promise((r) => setTimeout(r, 1200))
+    assert.ok(getEventListeners(abort.signal, 'abort').length <= 4, `${getEventListeners(abort.signal, 'abort').length} abort listeners`)
     abort.abort()
     await following
     assert.deepEqual(seen.sort(), ['[err] oops', '[log] 2026-03-01 10:00:00.000000+0000 thed[77]: es client up', '[out] four'])

@@ -9,6 +9,7 @@ import {checkCrashReports} from './check-crash-reports.js'
 import {checkBinLink, checkInstallAncestors, checkLaunchdPlist} from './check-install-files.js'
 import {checkLaunchdState} from './check-launchd-state.js'
 import {checkSigningIdentity} from './check-signing-identity.js'
+import {checkJournal} from './check-journal.js'
 import {checkSlotRecord} from './check-slot-record.js'
 import {recordRepairHint} from '../records/install-record.js'
 import {checkAmfiLog, daemonPredicate, esClientChecks} from './check-unified-log.js'
@@ -70,6 +71,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
     ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
     : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
+  checks.push(...(await checkJournal(layout)))
 
   const report = await verifyPath(layout.app, ctx.verify)
   const problems = report.findings.filter((f) => f.severity !== 'info')

@@ -131,6 +131,21 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.equal(byId(checks, 'es.client-ok'), undefined, 'killed at launch: the ES client is not called fine')
   })
 
+  it('names a pending transaction journal (warning) and a damaged one (error), with the command that resolves each', async () => {
+    await runningUnderLaunchd()
+    await mkdir(join(layout.prefix, '.esdctl'), {recursive: true})
+    await writeFile(layout.journal, JSON.stringify({schemaVersion: 1, transaction: 'tx-1', action: 'upgrade', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'stage', state: 'done'}], data: {}}))
+    let checks = await doctor()
+    const pending = byId(checks, 'journal.pending')
+    assert.equal(pending?.severity, 'warning', JSON.stringify(checks.map((c) => c.id)))
+    assert.match(pending!.message, /interrupted upgrade \(transaction tx-1, phase forward\)/)
+    assert.match(pending!.fix!, /undoes the transaction first/)
+    await writeFile(layout.journal, '{"schemaVersion": 1, "transac')
+    checks = await doctor()
+    assert.equal(byId(checks, 'journal.damaged')?.severity, 'error')
+    assert.ok(failedIds(checks).includes('journal.damaged'))
+  })
+
   it('reports a clean unified log as passed, and an unreadable one as a warning', async () => {
     await runningUnderLaunchd()
     assert.equal(byId(await doctor({platform: 'darwin'}), 'log.amfi')?.outcome, 'passed')

@@ -60,6 +60,12 @@ export function semanticErrors(file: string, m: Manifest): ManifestError[] {
   if (workingDirectory !== undefined && absoluteSegments(workingDirectory) === undefined) {
     errors.push(manifestError(file, '/WorkingDirectory', `${JSON.stringify(workingDirectory)} is not an absolute path without '..'`, 'Use an absolute path such as "{var}" or "/".'))
   }
+  // dyld's variables load code into the process before main(): a root daemon is no place for them.
+  for (const key of Object.keys(m.environment ?? {})) {
+    if (key.toUpperCase().startsWith('DYLD_')) {
+      errors.push(manifestError(file, `/environment/${pointerToken(key)}`, `${key} would make the dynamic loader change what code a root daemon loads; the hardened runtime ignores it anyway, so it only hides an injection path`, 'Remove it; link the libraries the daemon needs, or ship them in the bundle (Contents/Frameworks) and sign them.'))
+    }
+  }
   // The probe runs as root: a bare name would be looked up on whatever PATH esdctl was started with.
   const probe = expanded.get('/healthCheck/command/0')
   if (probe !== undefined && absoluteSegments(probe) === undefined) {

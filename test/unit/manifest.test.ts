@@ -136,6 +136,13 @@ describe('manifest', () => {
     }
   })
 
+  it('refuses dyld variables in a root daemon\'s environment, naming the key', () => {
+    const e = only({...minimal(), environment: {LANG: 'C', DYLD_INSERT_LIBRARIES: '/tmp/x.dylib'}})
+    assert.equal(e.field, '/environment/DYLD_INSERT_LIBRARIES')
+    assert.match(e.message, /dynamic loader/)
+    assert.equal(only({...minimal(), environment: {dyld_library_path: '/tmp'}}).field, '/environment/dyld_library_path')
+  })
+
   it('names unknown fields, including misspelled launchd keys', () => {
     const e = only({...minimal(), Keepalive: true})
     assert.equal(e.field, '/Keepalive')

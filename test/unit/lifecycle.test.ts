@@ -203,6 +203,26 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.equal(existsSync(w.layout.prefix), false)
   })
 
+  it('uninstalling what is not installed (twice, or never installed) is a no-op: exit 0, changed false, saying so', async () => {
+    const w = world()
+    const never = await lifecycle.uninstall(w.ctx, NAME)
+    assert.equal(never.exitCode, ExitCode.ok, never.message)
+    assert.equal(never.changed, false)
+    assert.match(never.message, /thed is not installed by esdctl .*; nothing to do/)
+    await lifecycle.install(w.ctx, await w.payload('1.0.0'))
+    assert.equal((await lifecycle.uninstall(w.ctx, NAME, {purge: true})).changed, true)
+    const before = snapshotTree(w.root)
+    for (const opts of [{}, {purge: true}, {dryRun: true}]) {
+      const again = await lifecycle.uninstall(w.ctx, NAME, opts)
+      assert.equal(again.exitCode, ExitCode.ok, again.message)
+      assert.equal(again.changed, false)
+      assert.match(again.message, /not installed .*nothing to do/)
+    }
+    assert.deepEqual(snapshotTree(w.root), before)
+    // A name that cannot be one is still bad input.
+    await assert.rejects(lifecycle.uninstall(w.ctx, '../etc'), (e: unknown) => lifecycle.isLifecycleError(e) && e.exitCode === ExitCode.badInput)
+  })
+
   it('dry run on every mutating verb returns a plan and leaves the tree byte-identical', async () => {
     const w = world()
     const v1 = await w.payload('1.0.0')

@@ -172,7 +172,13 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   if (opts.dryRun) return deployDryRun(ctx, session, sourceDir, base, data, current)
 
   // A new Mac has no /opt: it and the prefix are for others to traverse (0755); only esdctl's own records are 0700.
-  data.createdDirs = [...(await fs.ensureDir(layout.prefix, 0o755)), ...(await fs.ensureDir(layout.staging, 0o700))]
+  // A fresh --root image may lack /Library/LaunchDaemons too (DESIGN.md §11): root:wheel 0755 like /opt.
+  // Recorded with the rest, so a first install that fails leaves no directory it made behind.
+  data.createdDirs = [
+    ...(await fs.ensureDir(layout.prefix, 0o755)),
+    ...(await fs.ensureDir(layout.staging, 0o700)),
+    ...(await fs.ensureParentDir(layout.launchdPlist, 0o755)),
+  ]
   const tx = deployTransaction(ctx, fs, layout, tool, journalFor(txid, mode, layout, data), current)
   try {
     await runTransaction(ctx, tx)

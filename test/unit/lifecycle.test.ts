@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync, mkdirSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -221,6 +221,18 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.deepEqual(snapshotTree(w.root), before)
     // A name that cannot be one is still bad input.
     await assert.rejects(lifecycle.uninstall(w.ctx, '../etc'), (e: unknown) => lifecycle.isLifecycleError(e) && e.exitCode === ExitCode.badInput)
+  })
+
+  it('installs into a --root image without Library/LaunchDaemons: creates it 0755 (root-owned, like /opt)', async () => {
+    const w = world()
+    rmSync(join(w.root, 'Library', 'LaunchDaemons'), {recursive: true})
+    const result = await lifecycle.install(w.ctx, await w.payload('1.0.0'))
+    assert.equal(result.exitCode, ExitCode.ok, result.message)
+    const dir = lstatSync(join(w.root, 'Library', 'LaunchDaemons'))
+    assert.ok(dir.isDirectory())
+    assert.equal(dir.mode & 0o7777, 0o755)
+    assert.equal(dir.uid, process.getuid!())
+    assert.equal(lstatSync(w.layout.launchdPlist).mode & 0o7777, 0o644)
   })
 
   it('dry run on every mutating verb returns a plan and leaves the tree byte-identical', async () => {

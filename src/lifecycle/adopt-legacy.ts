@@ -1,6 +1,8 @@
-import {join} from 'node:path'
+import {join, posix} from 'node:path'
 import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
+import {isFormatError} from '../formats/format-error.js'
+import {MAX_PLIST_BYTES, parsePropertyListDict} from '../formats/property-list.js'
 import {isValidLabel} from '../layout/names.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {LifecycleContext} from './context.js'
@@ -54,7 +56,10 @@ export async function detectLegacy(ctx: LifecycleContext, fs: RootFs, layout: Pr
     const plist = jobPlist(layout, label)
     const hasPlist = (await fs.lstat(plist))?.isFile() === true
     const loaded = !ctx.offline && (await ctx.launchctl.print(label)) !== undefined
-    if (hasPlist || loaded) jobs.push({label, loaded, ...(hasPlist ? {plist} : {})})
+    if (!hasPlist && !loaded) continue
+    // A job `replaces` names is stopped and its plist moved away: only if it is this daemon's.
+    if (label !== layout.label) await checkReplacedJobRunsLegacy(ctx, fs, layout, label, hasPlist ? plist : undefined)
+    jobs.push({label, loaded, ...(hasPlist ? {plist} : {})})
   }
   if (jobs.length === 0) {
     throw new LifecycleError(ExitCode.unsafeEnvironment,
@@ -65,6 +70,46 @@ export async function detectLegacy(ctx: LifecycleContext, fs: RootFs, layout: Pr
       `${executable} (owner uid ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8)}) is not owned by root or is writable by others, so esdctl cannot tell it is the daemon that was installed; it is not adopted. Run: sudo chown root:wheel ${executable} && sudo chmod go-w ${executable}, then run again`)
   }
   return {executable, jobs}
+}
+
+/**
+ * Whether `program` (as launchd sees it on the booted Mac) is this daemon's legacy executable:
+ * `/opt/<name>/bin/<name>`, or any path inside `/opt/<name>/`.
+ */
+export function isLegacyProgram(layout: PrefixLayout, program: string): boolean {
+  if (!program.startsWith('/')) return false
+  const normal = posix.normalize(program)
+  const system = layout.system
+  return normal === join(system.bin, layout.name) || normal.startsWith(`${system.prefix}/`)
+}
+
+/**
+ * A job `replaces` names is adopted (booted out, its plist moved into the rollback slot) only if it
+ * runs the legacy executable: its plist's `Program`, or else `ProgramArguments[0]`, or, for a job
+ * loaded without a plist, the program launchd reports. Anything else is another vendor's job a
+ * mistyped or hostile `replaces` would take down; refused (badInput) naming the plist, its program
+ * and the manifest field.
+ */
+async function checkReplacedJobRunsLegacy(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, label: string, plist: string | undefined): Promise<void> {
+  let program: string | undefined
+  let where: string
+  if (plist !== undefined) {
+    where = plist
+    try {
+      const dict = parsePropertyListDict(await fs.readFile(plist, MAX_PLIST_BYTES), plist)
+      const args = dict['ProgramArguments']
+      program = typeof dict['Program'] === 'string' ? dict['Program'] : Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined
+    } catch (e) {
+      if (!isFormatError(e)) throw e
+      throw new LifecycleError(ExitCode.badInput, `the manifest's "replaces" lists ${label}, but ${plist} cannot be read as a launchd plist (${e.message}); esdctl stops and moves away only a job that runs ${join(layout.system.bin, layout.name)}. Remove ${label} from "replaces" in esdctl.json, or repair the plist, and run again`)
+    }
+  } else {
+    where = `the loaded job ${label}`
+    program = (await ctx.launchctl.print(label))?.program
+  }
+  if (program !== undefined && isLegacyProgram(layout, program)) return
+  throw new LifecycleError(ExitCode.badInput,
+    `the manifest's "replaces" lists ${label}, but ${where} runs ${program === undefined ? 'no Program or ProgramArguments' : `Program ${JSON.stringify(program)}`}, not this daemon's legacy ${join(layout.system.bin, layout.name)} (or anything under ${layout.system.prefix}/); esdctl does not stop or move another program's job. Remove ${label} from "replaces" in esdctl.json and run again; nothing was changed`)
 }
 
 /** The moves that put the legacy executable and the replaced jobs' plists into the rollback slot. */

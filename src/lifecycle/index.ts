@@ -22,7 +22,7 @@ import {isLifecycleError, LifecycleError, StepFailure} from './lifecycle-error.j
 import {openPayload} from './payload-source.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {rollbackTransaction, type RollbackData} from './rollback-tx.js'
-import {openSession, requireLayout, type Session} from './session.js'
+import {findLayout, notInstalledMessage, openSession, requireLayout, type Session} from './session.js'
 import {runTransaction, TransactionUndone, type Transaction} from './transaction.js'
 import {uninstallTransaction, type UninstallData} from './uninstall-tx.js'
 import {compareVersions} from './version-order.js'
@@ -172,7 +172,13 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   if (opts.dryRun) return deployDryRun(ctx, session, sourceDir, base, data, current)
 
   // A new Mac has no /opt: it and the prefix are for others to traverse (0755); only esdctl's own records are 0700.
-  data.createdDirs = [...(await fs.ensureDir(layout.prefix, 0o755)), ...(await fs.ensureDir(layout.staging, 0o700))]
+  // A fresh --root image may lack /Library/LaunchDaemons too (DESIGN.md §11): root:wheel 0755 like /opt.
+  // Recorded with the rest, so a first install that fails leaves no directory it made behind.
+  data.createdDirs = [
+    ...(await fs.ensureDir(layout.prefix, 0o755)),
+    ...(await fs.ensureDir(layout.staging, 0o700)),
+    ...(await fs.ensureParentDir(layout.launchdPlist, 0o755)),
+  ]
   const tx = deployTransaction(ctx, fs, layout, tool, journalFor(txid, mode, layout, data), current)
   try {
     await runTransaction(ctx, tx)
@@ -336,7 +342,15 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
 
 /** Stops and removes the daemon; etc/ and var/ stay unless `purge`. */
 export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean} = {}): Promise<LifecycleResult> {
-  const layout = await requireLayout(ctx, name)
+  const layout = await findLayout(ctx, name)
+  if (layout === undefined) {
+    // The wanted state is already there: a re-run (Ansible, Munki, a second uninstall) is a no-op, exit 0.
+    // Except --purge over a prefix esdctl no longer knows (etc/ and var/ an earlier uninstall kept, or a
+    // legacy install): removing that is a change esdctl cannot make safely without a record, so refused as before.
+    const prefix = new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root})
+    if (opts.purge && (await ctx.fs.lstat(prefix.prefix)) !== undefined) throw new LifecycleError(ExitCode.badInput, notInstalledMessage(ctx, name))
+    return {action: 'uninstall', name, changed: false, exitCode: ExitCode.ok, message: `${notInstalledMessage(ctx, name)}; nothing to do`}
+  }
   const session = await openSession(ctx, 'uninstall', layout, {...opts, links: await installedLinks(ctx, layout)})
   try {
     const {fs} = session

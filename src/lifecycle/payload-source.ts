@@ -6,7 +6,7 @@ import {ExitCode} from '../exit-codes.js'
 import {loadManifest} from '../manifest/load-manifest.js'
 import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
 import {extractPayloadArchive} from '../payload/extract-archive.js'
-import {findSetIdFile} from '../payload/set-id-bits.js'
+import {findRefusedPayloadEntry} from '../payload/set-id-bits.js'
 import {LifecycleError} from './lifecycle-error.js'
 
 export interface PayloadSource {
@@ -46,10 +46,12 @@ export async function openPayload(payload: string): Promise<PayloadSource> {
       throw e
     }
   }
-  const setId = await findSetIdFile(dir).catch((e: unknown) => (isFormatError(e) ? e : Promise.reject(e)))
-  if (setId !== undefined) {
+  // The same walk for both forms: an extracted archive already passed these checks entry by entry,
+  // a directory payload meets them here, before anything is staged.
+  const refused = await findRefusedPayloadEntry(dir).catch((e: unknown) => (isFormatError(e) ? e : Promise.reject(e)))
+  if (refused !== undefined) {
     await dispose()
-    throw new LifecycleError(ExitCode.badInput, setId.message)
+    throw new LifecycleError(ExitCode.badInput, refused.message)
   }
   const loaded = await loadManifest(join(dir, MANIFEST_FILE_NAME))
   if ('errors' in loaded) {

@@ -219,14 +219,24 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   }
 }
 
-/** The layout of an installed daemon by name; badInput when esdctl does not know it. */
-export async function requireLayout(ctx: LifecycleContext, name: string): Promise<PrefixLayout> {
+/** The layout of an installed daemon by name, undefined when esdctl does not know it; badInput for a name that is not one. */
+export async function findLayout(ctx: LifecycleContext, name: string): Promise<PrefixLayout | undefined> {
   try {
     new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root})
   } catch (e) {
     throw new LifecycleError(ExitCode.badInput, (e as Error).message)
   }
-  const layout = await layoutForName(ctx, name)
-  if (layout === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed by esdctl (not in the registry, no record under ${new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root}).prefix})`)
+  return layoutForName(ctx, name)
+}
+
+/** Why esdctl does not know `name`: the message of `requireLayout`'s refusal, and of uninstall's no-op. */
+export function notInstalledMessage(ctx: LifecycleContext, name: string): string {
+  return `${name} is not installed by esdctl (not in the registry, no record under ${new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root}).prefix})`
+}
+
+/** The layout of an installed daemon by name; badInput when esdctl does not know it. */
+export async function requireLayout(ctx: LifecycleContext, name: string): Promise<PrefixLayout> {
+  const layout = await findLayout(ctx, name)
+  if (layout === undefined) throw new LifecycleError(ExitCode.badInput, notInstalledMessage(ctx, name))
   return layout
 }

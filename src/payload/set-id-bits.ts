@@ -1,7 +1,8 @@
-import {lstat, readdir} from 'node:fs/promises'
+import {lstat, readdir, readlink, stat as statFollowing} from 'node:fs/promises'
 import {join, relative} from 'node:path'
-import {FormatError} from '../formats/format-error.js'
+import {FormatError, isFormatError} from '../formats/format-error.js'
 import {DEFAULT_ARCHIVE_LIMITS} from './archive-limits.js'
+import {checkSymlinkTarget, DIRECTORY_REFUSAL_TAIL} from './entry-paths.js'
 
 /** S_ISUID | S_ISGID (sys/stat.h). */
 export const SET_ID_BITS = 0o6000
@@ -24,24 +25,38 @@ export function setIdRefusal(where: string, entry: string, mode: number): Format
 }
 
 /**
- * Walks a payload directory without following links and returns the first regular file carrying a
- * set-id bit, as a FormatError `payload.set-id` naming it relative to `dir`; undefined when none.
- * Directories keep their setgid bit out of scope: it only chooses the group of new files and every
- * directory esdctl creates is 0755 anyway. Bounded by the archive entry limit (a directory payload
- * larger than an archive may be is refused by the same number).
+ * Walks a payload directory without following links and returns the first entry esdctl refuses,
+ * as a FormatError naming it relative to `dir`; undefined when none. Refused are:
+ * - a regular file carrying a set-id bit (`payload.set-id`). Directories keep their setgid bit out
+ *   of scope: it only chooses the group of new files and every directory esdctl creates is 0755;
+ * - a symbolic link whose target leaves the payload (`payload.link-escape`), by the same rule the
+ *   archive extractor applies to a `.tar.gz` (checkSymlinkTarget): a directory payload is copied
+ *   into the root-owned prefix links and all, so `lib -> /etc` would become `/opt/<name>/lib -> /etc`.
+ * Bounded by the archive entry limit (a directory payload larger than an archive may be is refused
+ * by the same number).
  */
-export async function findSetIdFile(dir: string, maxEntries = DEFAULT_ARCHIVE_LIMITS.maxEntries): Promise<FormatError | undefined> {
+export async function findRefusedPayloadEntry(dir: string, limits = DEFAULT_ARCHIVE_LIMITS): Promise<FormatError | undefined> {
   let seen = 0
-  const walk = async (path: string): Promise<FormatError | undefined> => {
-    if (++seen > maxEntries) throw new FormatError('payload.too-many-entries', `${dir}: the payload has more than ${maxEntries} entries`)
-    const stat = await lstat(path)
+  const walk = async (path: string, depth: number): Promise<FormatError | undefined> => {
+    if (++seen > limits.maxEntries) throw new FormatError('payload.too-many-entries', `${dir}: the payload has more than ${limits.maxEntries} entries`)
+    // The payload itself may be given through a link (a path under /tmp on macOS is one); its entries are not followed.
+    const stat = depth === 0 ? await statFollowing(path) : await lstat(path)
     if (stat.isFile() && (stat.mode & SET_ID_BITS) !== 0) return setIdRefusal(dir, relative(dir, path), stat.mode)
+    if (stat.isSymbolicLink()) {
+      try {
+        checkSymlinkTarget(await readlink(path), relative(dir, path), depth, dir, limits, DIRECTORY_REFUSAL_TAIL)
+      } catch (e) {
+        if (isFormatError(e)) return e
+        throw e
+      }
+      return undefined
+    }
     if (!stat.isDirectory()) return undefined
     for (const entry of (await readdir(path)).sort()) {
-      const found = await walk(join(path, entry))
+      const found = await walk(join(path, entry), depth + 1)
       if (found !== undefined) return found
     }
     return undefined
   }
-  return walk(dir)
+  return walk(dir, 0)
 }

@@ -66,12 +66,15 @@ describe('esdctl install/upgrade/uninstall/plist (the commands, as processes)', 
     assert.match(JSON.parse(r.stdout).msg, /nowhere/)
   })
 
-  it('upgrade and uninstall of a daemon that is not installed are bad input', async () => {
+  it('upgrade of a daemon that is not installed is bad input; uninstall of one is a no-op (exit 0, changed false) for re-runs', async () => {
     const up = await esdctl(['upgrade', '--root', root, '--json', payload])
     assert.equal(up.exitCode, 4, up.stdout)
     assert.match(JSON.parse(up.stdout).msg, /use esdctl install/)
     const un = await esdctl(['uninstall', '--root', root, '--json', 'esdd'])
-    assert.equal(un.exitCode, 4, un.stdout)
+    assert.equal(un.exitCode, 0, un.stdout)
+    const json = JSON.parse(un.stdout) as {changed: boolean; msg: string}
+    assert.equal(json.changed, false)
+    assert.match(json.msg, /esdd is not installed by esdctl .*nothing to do/)
   })
 
   it('plist prints what install would write: Program inside the bundle, root:wheel 0644', async () => {

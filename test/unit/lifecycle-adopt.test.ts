@@ -163,6 +163,38 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     await cleanUp(m)
   })
 
+  it("refuses a job \"replaces\" names that runs another vendor's program: badInput naming the plist, its Program and the field; nothing changes", async () => {
+    const m = await legacyMachine()
+    const other = `com.othervendor.agent${n}`
+    const otherPlist = join(m.root, 'Library', 'LaunchDaemons', `${other}.plist`)
+    const cases: [{[key: string]: plist.PlistValue}, string][] = [
+      [{Label: other, Program: '/usr/local/othervendor/agent', RunAtLoad: true}, '/usr/local/othervendor/agent'],
+      [{Label: other, ProgramArguments: ['/opt/thed/../othervendor/agent', '-d'], RunAtLoad: true}, '/opt/thed/../othervendor/agent'],
+      [{Label: other, ProgramArguments: ['/opt/thedx/bin/thed'], RunAtLoad: true}, '/opt/thedx/bin/thed'],
+    ]
+    for (const [job, program] of cases) {
+      writeFileSync(otherPlist, plist.build(job))
+      chmodSync(otherPlist, 0o644)
+      const before = machineState(m)
+      const e = await lifecycle.install(m.ctx, await m.payload({replaces: [m.oldLabel, other]})).then(() => undefined, (err: unknown) => err)
+      assert.ok(e instanceof lifecycle.LifecycleError, String(e))
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.ok(e.message.includes(`"replaces" lists ${other}, but ${otherPlist} runs Program ${JSON.stringify(program)}`), e.message)
+      assert.match(e.message, /Remove .* from "replaces" in esdctl\.json/)
+      assert.deepEqual(machineState(m), before)
+      assert.ok(await running(m, m.label), 'the legacy job still runs')
+      assert.ok(await running(m, m.oldLabel), 'the old helper job still runs')
+    }
+    // A replaced job run through ProgramArguments of the legacy executable is still adopted.
+    rmSync(otherPlist)
+    const helper = join(m.root, 'Library', 'LaunchDaemons', `${m.oldLabel}.plist`)
+    writeFileSync(helper, plist.build({Label: m.oldLabel, ProgramArguments: [LEGACY_PROGRAM, '--helper'], RunAtLoad: true, KeepAlive: true}))
+    const ok = await lifecycle.install(m.ctx, await m.payload())
+    assert.equal(ok.exitCode, ExitCode.ok, ok.message)
+    assert.ok(existsSync(join(m.layout.rollbackSlot, 'legacy', `${m.oldLabel}.plist`)))
+    await cleanUp(m)
+  })
+
   it('refuses what it cannot adopt safely: a legacy executable others may change, a plain file no job runs', async () => {
     const m = await legacyMachine()
     chmodSync(join(m.layout.bin, NAME), 0o777)

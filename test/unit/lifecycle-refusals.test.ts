@@ -59,6 +59,39 @@ describe('lifecycle refusals: each names the problem, has its exit code, and cha
     assert.deepEqual(snapshotTree(w.root), before)
   })
 
+  it('a directory payload with a link leaving it (lib -> /etc, lib/shadow -> /etc/shadow): badInput naming the entry, like the .tar.gz; nothing changes', async () => {
+    for (const plant of [
+      (payload: string) => symlinkSync('/etc', join(payload, 'lib')),
+      (payload: string) => {
+        mkdirSync(join(payload, 'lib'), {recursive: true})
+        symlinkSync('/etc/shadow', join(payload, 'lib', 'shadow'))
+      },
+      (payload: string) => {
+        mkdirSync(join(payload, 'share'), {recursive: true})
+        symlinkSync('../../etc', join(payload, 'share', 'up'))
+      },
+    ]) {
+      const w = world()
+      const payload = await w.payload('1.0.0')
+      plant(payload)
+      const before = snapshotTree(w.root)
+      const e = await refusal(() => lifecycle.install(w.ctx, payload))
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.match(e.message, /entry "(lib|lib\/shadow|share\/up)" is a symbolic link to .*(outside|leaves) the payload; replace the link .* nothing was installed/)
+      assert.deepEqual(snapshotTree(w.root), before)
+    }
+  })
+
+  it('a directory payload with a link that stays inside it installs', async () => {
+    const w = world()
+    const payload = await w.payload('1.0.0')
+    mkdirSync(join(payload, 'share', 'doc'), {recursive: true})
+    writeFileSync(join(payload, 'share', 'doc', 'README'), 'x\n')
+    symlinkSync('doc/README', join(payload, 'share', 'README'))
+    const result = await lifecycle.install(w.ctx, payload)
+    assert.equal(result.exitCode, ExitCode.ok, result.message)
+  })
+
   it('a group-writable parent: unsafeEnvironment naming the directory', async () => {
     const w = world()
     const payload = await w.payload('1.0.0')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync, mkdirSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -201,6 +201,38 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     const purged = await lifecycle.uninstall(w.ctx, NAME, {purge: true})
     assert.equal(purged.exitCode, ExitCode.ok, purged.message)
     assert.equal(existsSync(w.layout.prefix), false)
+  })
+
+  it('uninstalling what is not installed (twice, or never installed) is a no-op: exit 0, changed false, saying so', async () => {
+    const w = world()
+    const never = await lifecycle.uninstall(w.ctx, NAME)
+    assert.equal(never.exitCode, ExitCode.ok, never.message)
+    assert.equal(never.changed, false)
+    assert.match(never.message, /thed is not installed by esdctl .*; nothing to do/)
+    await lifecycle.install(w.ctx, await w.payload('1.0.0'))
+    assert.equal((await lifecycle.uninstall(w.ctx, NAME, {purge: true})).changed, true)
+    const before = snapshotTree(w.root)
+    for (const opts of [{}, {purge: true}, {dryRun: true}]) {
+      const again = await lifecycle.uninstall(w.ctx, NAME, opts)
+      assert.equal(again.exitCode, ExitCode.ok, again.message)
+      assert.equal(again.changed, false)
+      assert.match(again.message, /not installed .*nothing to do/)
+    }
+    assert.deepEqual(snapshotTree(w.root), before)
+    // A name that cannot be one is still bad input.
+    await assert.rejects(lifecycle.uninstall(w.ctx, '../etc'), (e: unknown) => lifecycle.isLifecycleError(e) && e.exitCode === ExitCode.badInput)
+  })
+
+  it('installs into a --root image without Library/LaunchDaemons: creates it 0755 (root-owned, like /opt)', async () => {
+    const w = world()
+    rmSync(join(w.root, 'Library', 'LaunchDaemons'), {recursive: true})
+    const result = await lifecycle.install(w.ctx, await w.payload('1.0.0'))
+    assert.equal(result.exitCode, ExitCode.ok, result.message)
+    const dir = lstatSync(join(w.root, 'Library', 'LaunchDaemons'))
+    assert.ok(dir.isDirectory())
+    assert.equal(dir.mode & 0o7777, 0o755)
+    assert.equal(dir.uid, process.getuid!())
+    assert.equal(lstatSync(w.layout.launchdPlist).mode & 0o7777, 0o644)
   })
 
   it('dry run on every mutating verb returns a plan and leaves the tree byte-identical', async () => {

@@ -21,7 +21,7 @@ const SECTIONS: Section[] = [
 ]
 
 /** The human checklist: one line per area, then each finding with its fix under it. */
-export function renderVerifyText(r: VerifyReport): string {
+export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: boolean} = {}): string {
   const lines: string[] = [`esdctl verify ${r.path} (${r.kind})`]
   for (const s of r.slices) {
     const who = s.signer === 'unsigned' ? 'unsigned' : `${s.signer}${s.signerName ? ` — ${s.signerName}` : ''}`
@@ -57,6 +57,11 @@ export function renderVerifyText(r: VerifyReport): string {
   }
   const errors = r.findings.filter(f => f.severity === 'error').length
   const warnings = r.findings.filter(f => f.severity === 'warning').length
+  const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
+  if (opts.failedByWarnings) {
+    lines.push('', `FAILED under --warnings-as-errors: ${counts} (macOS itself would accept it).`)
+    return lines.join('\n')
+  }
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
   return lines.join('\n')
 }

@@ -1,20 +1,25 @@
 import type {Finding} from '../verify/finding.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
 
-const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i'} as const
+const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'} as const
 
 interface Section {
   title: string
   prefixes: string[]
   applies: (r: VerifyReport) => boolean
+  /** Whether anything this area judges was reached; a ✔ over nothing checked would read as a pass. */
+  checked?: (r: VerifyReport) => boolean
 }
+
+/** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
+const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items?.length ?? 0) > 0 || (r.nested?.length ?? 0) > 0
 
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown'},
   {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle'},
   {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
-  {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
-  {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
+  {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
+  {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
   {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle'},
   {title: 'Notarization (stapled ticket)', prefixes: ['notarization.'], applies: r => r.notarization?.stapled === true},
   {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle'},
@@ -43,6 +48,10 @@ export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: bool
   for (const section of SECTIONS) {
     const mine = r.findings.filter(f => section.prefixes.some(p => f.id.startsWith(p)))
     if (!section.applies(r) && mine.length === 0) continue
+    if (mine.length === 0 && section.checked && !section.checked(r)) {
+      lines.push(`${MARK.unchecked} ${section.title}: not checked`)
+      continue
+    }
     const worst = mine.some(f => f.severity === 'error') ? MARK.error : mine.some(f => f.severity === 'warning') ? MARK.warning : MARK.ok
     lines.push(`${worst} ${section.title}`)
     for (const f of mine) {

@@ -82,7 +82,7 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   const exe = await verifyBinary(shown(mainRel), shown(mainRel), {
     infoPlist: {bytes: info.bytes!, path: shown(shape.infoPlist)},
     ...(sealBytes ? {codeResources: {bytes: sealBytes, path: sealPath}} : {}),
-  }, opts)
+  }, opts, 'in-bundle')
   findings.push(...exe.findings)
   findings.push(...checkIdentifier(shown(shape.infoPlist), info.dict, exe))
 
@@ -166,7 +166,7 @@ class NestedCodeLooker {
   async binary(rel: string): Promise<BinaryVerification> {
     let v = this.binaries.get(rel)
     if (!v) {
-      v = await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts)
+      v = await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts, 'in-bundle')
       this.binaries.set(rel, v)
     }
     return v

@@ -12,7 +12,7 @@ interface Section {
 }
 
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
-const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items?.length ?? 0) > 0 || (r.nested?.length ?? 0) > 0
+const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
 
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown'},
@@ -88,7 +88,8 @@ function itemLines(r: VerifyReport): string[] {
   for (const item of r.items ?? []) {
     const errors = item.findings.filter(f => f.severity === 'error').length
     const verdict = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'ok'
-    lines.push(`  contains ${item.path} (${item.kind}): ${item.slices.map(s => s.arch).join(', ') || 'no signed slice'} — ${verdict}`)
+    const what = item.kind === 'profile' ? (item.profile ? `"${item.profile.name}" ${item.profile.kind}` : 'unreadable') : item.slices.map(s => s.arch).join(', ') || 'no signed slice'
+    lines.push(`  contains ${item.path} (${item.kind}): ${what} — ${verdict}`)
   }
   return lines
 }

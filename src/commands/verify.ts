@@ -26,8 +26,13 @@ Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unr
   async run(): Promise<VerifyReport> {
     const {args, flags} = await this.parse(Verify)
     const report = await verifyPath(args.path)
-    if (!this.jsonEnabled()) this.log(renderVerifyText(report))
-    process.exitCode = exitCodeFor(report, flags['warnings-as-errors'])
+    const exitCode = exitCodeFor(report, flags['warnings-as-errors'])
+    // Failed only by the flag: the verdict printed and ok in --json follow the exit code, while the
+    // closing line still says macOS itself would accept it.
+    const failedByWarnings = report.ok && exitCode === ExitCode.verificationFailed
+    if (failedByWarnings) report.ok = false
+    if (!this.jsonEnabled()) this.log(renderVerifyText(report, {failedByWarnings}))
+    process.exitCode = exitCode
     return report
   }
 }

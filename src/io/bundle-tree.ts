@@ -1,6 +1,7 @@
 import {lstat, readdir, readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import {FormatError} from '../formats/format-error.js'
+import {kindInWords} from './regular-file.js'
 
 export interface TreeEntry {
   /** Relative to the walked root, with forward slashes. */
@@ -9,6 +10,8 @@ export interface TreeEntry {
   size: number
   mode: number
   linkTarget?: string
+  /** The kind in words with its article, for messages: "a file", "a named pipe", "a socket", "a device"… */
+  what: string
 }
 
 export const MAX_TREE_ENTRIES = 100_000
@@ -30,7 +33,7 @@ export async function walkTree(root: string, skip: (rel: string) => boolean = ()
       const abs = join(dir, name)
       const st = await lstat(abs)
       const kind = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other'
-      const entry: TreeEntry = {rel, kind, size: st.size, mode: st.mode}
+      const entry: TreeEntry = {rel, kind, size: st.size, mode: st.mode, what: kindInWords(st)}
       if (kind === 'symlink') entry.linkTarget = await readlink(abs)
       out.push(entry)
       if (kind === 'dir') await visit(abs, rel, depth + 1)

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import {readdirSync, statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
-import {open} from 'node:fs/promises'
+import {openRegularFile} from './regular-file.js'
 import {FormatError} from '../formats/format-error.js'
 import {shortReadError, type CodePages} from './code-pages.js'
 import {pageDigestOf} from './page-digest.js'
@@ -48,10 +48,9 @@ export async function hashPages(job: PageHashJob, opts: PageHashOptions = {}): P
   opts.signal?.throwIfAborted()
   const resolved = resolveJob(job)
   const workers = workerCountFor(resolved, opts.parallel ?? 'auto')
-  const file = await open(job.path, 'r')
+  const {handle: file, size} = await openRegularFile(job.path)
   try {
     const pages: CodePages = {...resolved, path: job.path, fd: file.fd}
-    const {size} = await file.stat()
     if (size < job.sliceOffset + job.codeLimit) throw shortReadError(pages, size)
     if (workers > 0) return await hashPagesInWorkers(pages, workers, opts.signal, undefined, opts.pool ?? PageHashPool.shared(workers))
     return await hashPagesSequentially(pages, opts.signal)

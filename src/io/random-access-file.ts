@@ -1,4 +1,5 @@
-import {open, type FileHandle} from 'node:fs/promises'
+import type {FileHandle} from 'node:fs/promises'
+import {NotRegularFileError, openRegularFile} from './regular-file.js'
 import {FormatError} from '../formats/format-error.js'
 
 /**
@@ -14,15 +15,14 @@ export class RandomAccessFile {
   ) {}
 
   static async open(path: string): Promise<RandomAccessFile> {
-    const handle = await open(path, 'r')
+    let opened
     try {
-      const st = await handle.stat()
-      if (!st.isFile()) throw new FormatError('io.not-a-file', `${path}: not a regular file`)
-      return new RandomAccessFile(path, handle, st.size)
+      opened = await openRegularFile(path)
     } catch (e) {
-      await handle.close()
+      if (e instanceof NotRegularFileError) throw new FormatError('io.not-a-file', e.message)
       throw e
     }
+    return new RandomAccessFile(path, opened.handle, opened.size)
   }
 
   async read(offset: number, length: number, what: string): Promise<Buffer> {

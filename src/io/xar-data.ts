@@ -1,5 +1,5 @@
 import {createHash, type Hash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
+import {openRegularFile} from './regular-file.js'
 import {pipeline} from 'node:stream'
 import {createInflate} from 'node:zlib'
 import {FormatError} from '../formats/format-error.js'
@@ -42,7 +42,7 @@ export async function* xarDataChunks(path: string, heapStart: number, archiveEnd
       throw new FormatError('xar.encoding', `${path}: a member is encoded as ${data.encoding}, which esdctl does not read`)
   }
   if (data.length === 0) return
-  const raw = createReadStream(path, {start, end: start + data.length - 1, highWaterMark: 1024 * 1024})
+  const raw = (await openRegularFile(path)).handle.createReadStream({start, end: start + data.length - 1, highWaterMark: 1024 * 1024})
   async function* archived(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
       digests.archived?.hash.update(chunk)

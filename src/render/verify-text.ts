@@ -1,27 +1,32 @@
 import type {Finding} from '../verify/finding.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
 
-const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i'} as const
+const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'} as const
 
 interface Section {
   title: string
   prefixes: string[]
   applies: (r: VerifyReport) => boolean
+  /** Whether anything this area judges was reached; a ✔ over nothing checked would read as a pass. */
+  checked?: (r: VerifyReport) => boolean
 }
+
+/** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
+const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
 
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown'},
   {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle'},
   {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
-  {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
-  {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown'},
+  {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
+  {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
   {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle'},
   {title: 'Notarization (stapled ticket)', prefixes: ['notarization.'], applies: r => r.notarization?.stapled === true},
   {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle'},
 ]
 
 /** The human checklist: one line per area, then each finding with its fix under it. */
-export function renderVerifyText(r: VerifyReport): string {
+export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: boolean} = {}): string {
   const lines: string[] = [`esdctl verify ${r.path} (${r.kind})`]
   for (const s of r.slices) {
     const who = s.signer === 'unsigned' ? 'unsigned' : `${s.signer}${s.signerName ? ` — ${s.signerName}` : ''}`
@@ -43,6 +48,10 @@ export function renderVerifyText(r: VerifyReport): string {
   for (const section of SECTIONS) {
     const mine = r.findings.filter(f => section.prefixes.some(p => f.id.startsWith(p)))
     if (!section.applies(r) && mine.length === 0) continue
+    if (mine.length === 0 && section.checked && !section.checked(r)) {
+      lines.push(`${MARK.unchecked} ${section.title}: not checked`)
+      continue
+    }
     const worst = mine.some(f => f.severity === 'error') ? MARK.error : mine.some(f => f.severity === 'warning') ? MARK.warning : MARK.ok
     lines.push(`${worst} ${section.title}`)
     for (const f of mine) {
@@ -57,6 +66,11 @@ export function renderVerifyText(r: VerifyReport): string {
   }
   const errors = r.findings.filter(f => f.severity === 'error').length
   const warnings = r.findings.filter(f => f.severity === 'warning').length
+  const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
+  if (opts.failedByWarnings) {
+    lines.push('', `FAILED under --warnings-as-errors: ${counts} (macOS itself would accept it).`)
+    return lines.join('\n')
+  }
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
   return lines.join('\n')
 }
@@ -74,7 +88,8 @@ function itemLines(r: VerifyReport): string[] {
   for (const item of r.items ?? []) {
     const errors = item.findings.filter(f => f.severity === 'error').length
     const verdict = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'ok'
-    lines.push(`  contains ${item.path} (${item.kind}): ${item.slices.map(s => s.arch).join(', ') || 'no signed slice'} — ${verdict}`)
+    const what = item.kind === 'profile' ? (item.profile ? `"${item.profile.name}" ${item.profile.kind}` : 'unreadable') : item.slices.map(s => s.arch).join(', ') || 'no signed slice'
+    lines.push(`  contains ${item.path} (${item.kind}): ${what} — ${verdict}`)
   }
   return lines
 }

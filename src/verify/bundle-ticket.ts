@@ -1,5 +1,5 @@
-import {open} from 'node:fs/promises'
 import {join} from 'node:path'
+import {NotRegularFileError, openRegularFile} from '../io/regular-file.js'
 import {looksLikeTicket, MAX_TICKET_BYTES} from '../formats/notarization-ticket.js'
 import type {TrustStore} from '../trust/trust-store.js'
 import {checkStapledTicket, type NotarizationReport} from './check-notarization.js'
@@ -20,19 +20,19 @@ export async function checkBundleTicket(contentsDir: string, display: (rel: stri
   const notStapled = {report: {stapled: false, verified: false, cdhashes: []}, findings: []}
   let bytes: Buffer
   try {
-    const fh = await open(join(contentsDir, STAPLED_TICKET_REL), 'r')
+    const {handle: fh, size} = await openRegularFile(join(contentsDir, STAPLED_TICKET_REL))
     try {
-      const st = await fh.stat()
-      if (!st.isFile()) return notStapled
       // One byte past the limit is enough for the parser to say it is too large.
-      const want = Math.min(st.size, MAX_TICKET_BYTES + 1)
+      const want = Math.min(size, MAX_TICKET_BYTES + 1)
       bytes = Buffer.alloc(want)
       const {bytesRead} = await fh.read(bytes, 0, want, 0)
       bytes = bytes.subarray(0, bytesRead)
     } finally {
       await fh.close()
     }
-  } catch {
+  } catch (e) {
+    // A pipe, socket or device in the ticket's slot is not a ticket: say so rather than pass it over.
+    if (e instanceof NotRegularFileError) return {report: notStapled.report, findings: [finding('notarization.malformed', path, `${path} is ${e.what}, not a stapled ticket or a file`, 'Remove it, then staple the ticket again (xcrun stapler staple).')]}
     return notStapled
   }
   if (!looksLikeTicket(bytes)) return notStapled

@@ -71,7 +71,7 @@ async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, dis
   const shown = ctx.display(rel)
   switch (entry.kind) {
     case 'symlink':
-      if (disk.kind !== 'symlink') return {id: 'seal.modified', message: `${shown} was a symbolic link when signed and is now a ${disk.kind}`}
+      if (disk.kind !== 'symlink') return {id: 'seal.modified', message: `${shown} was a symbolic link when signed and is now ${disk.what}`}
       if (disk.linkTarget !== entry.target) return {id: 'seal.modified', message: `${shown} points to "${disk.linkTarget}" but was sealed pointing to "${entry.target}"`}
       return undefined
     case 'nested':
@@ -79,7 +79,7 @@ async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, dis
       if (disk.kind === 'symlink') return {id: 'seal.modified', message: `${shown} was sealed as nested code but is now a symbolic link (to "${disk.linkTarget}")`}
       return compareNested(ctx, rel, entry, shown)
     case 'file': {
-      if (disk.kind !== 'file') return {id: 'seal.modified', message: `${shown} was a file when signed and is now a ${disk.kind}`}
+      if (disk.kind !== 'file') return {id: 'seal.modified', message: `${shown} was a file when signed and is now ${disk.what}`}
       const path = join(ctx.contentsDir, rel)
       const ok = entry.sha256 ? (await fileDigest(path, 'sha256')).equals(entry.sha256) : (await fileDigest(path, 'sha1')).equals(entry.sha1!)
       if (!ok) return {id: 'seal.modified', message: `${shown} was modified after the bundle was signed (its hash no longer matches the seal)`}

@@ -116,7 +116,7 @@ export const FINDING_CATALOGUE = {
   'notarization.untrusted': {severity: 'error', title: "the notarization ticket is not signed by Apple's ticket-signing certificate under Apple Root CA - G3"},
   'notarization.not-covered': {severity: 'warning', title: 'the stapled ticket does not list the signed code: it belongs to another build'},
 
-  'package.malformed': {severity: 'error', title: 'the installer package (xar) cannot be read: header, table of contents or a member is damaged'},
+  'package.malformed': {severity: 'error', title: 'the installer package (xar) cannot be read: header, table of contents or a member is damaged', fix: 'The package is damaged (a truncated download or a changed byte): download or build it again (productbuild/pkgbuild) and check it with pkgutil --check-signature.'},
   'package.toc-checksum-mismatch': {severity: 'error', title: 'the table of contents does not match its checksum: the package was altered'},
   'package.checksum-mismatch': {severity: 'error', title: "a member's archived or extracted checksum differs from the table of contents"},
   'package.unsigned': {severity: 'error', title: 'the package is not signed; Gatekeeper refuses it'},
@@ -125,7 +125,7 @@ export const FINDING_CATALOGUE = {
   'package.certificate-expired': {severity: 'error', title: "the package's certificate expired and no valid secure timestamp vouches for the signing time"},
   'package.signatures-disagree': {severity: 'error', title: 'the RSA and CMS signatures name different signers'},
   'package.signer-kind': {severity: 'error', title: 'the package is not signed with a Developer ID Installer certificate'},
-  'package.payload-unreadable': {severity: 'error', title: 'a Payload or Scripts archive cannot be decoded (not gzip/pbzx cpio, truncated, unsafe path)'},
+  'package.payload-unreadable': {severity: 'error', title: 'a Payload or Scripts archive cannot be decoded (not gzip/pbzx cpio, truncated, unsafe path)', fix: 'Build the package again with pkgbuild from a plain folder (no paths leaving it), and ship it unmodified.'},
   'package.too-large': {severity: 'error', title: "a member or payload inflates past esdctl's bound: treat it as hostile"},
   'package.item-unchecked': {severity: 'warning', title: 'code inside the payload could not be checked'},
 

@@ -37,3 +37,8 @@ export function finding(id: FindingId, path: string, message: string, fix?: stri
   if (field !== undefined) out.field = field
   return out
 }
+
+/** `message` led by `path` once: a FormatError's message already names its file, so it is not named twice. */
+export function namingPath(path: string, message: string): string {
+  return message.startsWith(`${path}:`) || message.startsWith(`${path} `) ? message : `${path}: ${message}`
+}

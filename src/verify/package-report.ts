@@ -36,7 +36,8 @@ export interface PackageReport {
 export interface ContainedItemReport {
   /** Where it is in the package: `<component>/Payload/<path>`. */
   path: string
-  kind: 'bundle' | 'macho'
+  /** `package` and `profile` only below a folder: a package's payload holds bundles and Mach-O files. */
+  kind: 'bundle' | 'macho' | 'package' | 'profile'
   slices: SliceReport[]
   profile?: ProfileReport
   notarization?: NotarizationReport

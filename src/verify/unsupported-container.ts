@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises'
+import {openRegularFile} from '../io/regular-file.js'
 
 /** UDIF disk images end with a 512-byte trailer starting `koly` (the apple-codesign crate's dmg.rs). */
 const UDIF_TRAILER_BYTES = 512
@@ -17,7 +17,7 @@ export async function unsupportedContainer(path: string, head: Buffer, size: num
   }
   if (size < UDIF_TRAILER_BYTES) return undefined
   try {
-    const fh = await open(path, 'r')
+    const {handle: fh} = await openRegularFile(path)
     try {
       const tail = Buffer.alloc(4)
       await fh.read(tail, 0, 4, size - UDIF_TRAILER_BYTES)

@@ -38,7 +38,7 @@ export interface BinaryVerification {
  * structure, code pages, special slots, CMS and chain, entitlements. `bound` carries the files a
  * bundle's signature binds.
  */
-export async function verifyBinary(path: string, displayPath: string, bound: BoundFiles, opts: ResolvedVerifyOptions): Promise<BinaryVerification> {
+export async function verifyBinary(path: string, displayPath: string, bound: BoundFiles, opts: ResolvedVerifyOptions, where: 'given' | 'in-bundle' = 'given'): Promise<BinaryVerification> {
   let file: RandomAccessFile
   try {
     file = await RandomAccessFile.open(path)
@@ -54,7 +54,11 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
       layout = parseFileLayout(await file.read(0, Math.min(file.size, FILE_HEAD_BYTES), 'file header'), file.size)
     } catch (e) {
       if (!isFormatError(e)) throw e
-      return {findings: [finding('macho.not-macho', displayPath, `${displayPath}: ${e.message}`, 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.')], slices: []}
+      // Inside a bundle the file is the bundle's code, damaged or truncated: pointing esdctl elsewhere would not help.
+      const fix = where === 'in-bundle'
+        ? 'The file is damaged or truncated, not a Mach-O executable: build it again, put it back in the bundle and sign the bundle again.'
+        : 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.'
+      return {findings: [finding('macho.not-macho', displayPath, `${displayPath}: ${e.message}`, fix)], slices: []}
     }
     const findings: Finding[] = []
     const slices: VerifiedSlice[] = []

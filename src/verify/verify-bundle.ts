@@ -1,4 +1,4 @@
-import {lstat, readFile} from 'node:fs/promises'
+import {lstat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {parseCodeResources} from '../formats/code-resources.js'
@@ -6,6 +6,7 @@ import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js
 import {readProvisioningProfile} from '../trust/provisioning-profile.js'
 import {walkTree, type TreeEntry} from '../io/bundle-tree.js'
 import {looksLikeMachO} from '../io/macho-sniff.js'
+import {NotRegularFileError, readRegularFile} from '../io/regular-file.js'
 import {checkProfileAuthorises, checkProfileItself, profileReport} from './check-profile.js'
 import {bundleShapeOf, type BundleShape} from './bundle-shape.js'
 import {checkBundleTicket} from './bundle-ticket.js'
@@ -71,21 +72,24 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   }
   const main = tree.find(e => e.rel === mainRel)
   if (!main || main.kind !== 'file') {
-    findings.push(finding('bundle.executable-missing', shown(mainRel), `${shown(mainRel)}: the main executable named by CFBundleExecutable is ${main ? `a ${main.kind}, not a file` : 'missing'}`, `Put the executable at ${mainRel}, or fix CFBundleExecutable in Info.plist.`))
+    findings.push(finding('bundle.executable-missing', shown(mainRel), `${shown(mainRel)}: the main executable named by CFBundleExecutable is ${main ? `${main.what}, not a file` : 'missing'}`, `Put the executable at ${mainRel}, or fix CFBundleExecutable in Info.plist.`))
     return {findings, slices: []}
   }
 
   const sealPath = shown('_CodeSignature/CodeResources')
-  const sealBytes = await readFile(sealPath).catch(() => undefined)
+  const sealRead = await readRegularFile(sealPath).then(bytes => ({bytes}), (e: unknown) => ({error: e}))
+  const sealBytes = 'bytes' in sealRead ? sealRead.bytes : undefined
   const exe = await verifyBinary(shown(mainRel), shown(mainRel), {
     infoPlist: {bytes: info.bytes!, path: shown(shape.infoPlist)},
     ...(sealBytes ? {codeResources: {bytes: sealBytes, path: sealPath}} : {}),
-  }, opts)
+  }, opts, 'in-bundle')
   findings.push(...exe.findings)
   findings.push(...checkIdentifier(shown(shape.infoPlist), info.dict, exe))
 
   const nestedCode = new NestedCodeLooker(shown, opts, depth)
-  if (!sealBytes) {
+  if ('error' in sealRead && sealRead.error instanceof NotRegularFileError) {
+    findings.push(finding('seal.malformed', sealPath, `${sealPath} is ${sealRead.error.what}, not a file: the bundle's resources are not sealed`, 'Sign the bundle again with codesign.'))
+  } else if (!sealBytes) {
     findings.push(finding('seal.absent', sealPath, `${sealPath} is missing: the bundle's resources are not sealed`, 'Sign the whole bundle with codesign (not only the executable inside it).'))
   } else {
     try {
@@ -101,10 +105,14 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
 
   let profile: ProfileReport | undefined
   const profilePath = shown('embedded.provisionprofile')
-  const profileBytes = await readFile(profilePath).catch(() => undefined)
+  const profileRead = await readRegularFile(profilePath).then(bytes => ({bytes}), (e: unknown) => ({error: e}))
+  const profileBytes = 'bytes' in profileRead ? profileRead.bytes : undefined
+  if ('error' in profileRead && profileRead.error instanceof NotRegularFileError) {
+    findings.push(finding('profile.malformed', profilePath, `${profilePath} is ${profileRead.error.what}, not a provisioning profile`, 'Download the profile again from the Apple Developer portal, copy it to embedded.provisionprofile, then sign the bundle again.'))
+  }
   const claimed = mostTelling(exe.slices.map(s => s.report.entitlements))
   if (!profileBytes) {
-    if (claimed.length > 0) {
+    if (claimed.length > 0 && !('error' in profileRead && profileRead.error instanceof NotRegularFileError)) {
       findings.push(finding('profile.missing', profilePath,
         `${shown(mainRel)} claims ${claimed.join(', ')} but the bundle has no embedded.provisionprofile; nothing authorises those entitlements, so macOS kills the daemon at launch (Killed: 9)`,
         `Download the Developer ID provisioning profile for this App ID, copy it to ${shape.kind === 'deep' ? 'Contents/' : ''}embedded.provisionprofile, then sign the bundle again.`))
@@ -158,7 +166,7 @@ class NestedCodeLooker {
   async binary(rel: string): Promise<BinaryVerification> {
     let v = this.binaries.get(rel)
     if (!v) {
-      v = await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts)
+      v = await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts, 'in-bundle')
       this.binaries.set(rel, v)
     }
     return v
@@ -221,8 +229,9 @@ async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: B
   const fix = 'Give the bundle a Contents/Info.plist with CFBundleExecutable, CFBundleIdentifier, CFBundleShortVersionString and CFBundleVersion (esdctl bundle writes one).'
   let bytes: Buffer
   try {
-    bytes = await readFile(path)
-  } catch {
+    bytes = await readRegularFile(path)
+  } catch (e) {
+    if (e instanceof NotRegularFileError) return {findings: [finding('bundle.info-plist-malformed', path, `${path} is ${e.what}, not a property list file`, fix)]}
     return {findings: [finding('bundle.info-plist-missing', path, `${path} is missing; without it macOS cannot tell which executable the bundle runs`, fix)]}
   }
   let dict: PlistDict

@@ -33,15 +33,20 @@ export async function verifyFolder(root: string, verifyItem: (path: string) => P
       items.push(await judge(root, bundle, 'bundle', verifyItem, findings))
     } else if (e.kind === 'file' && e.size >= 4 && (await looksLikeMachO(join(root, e.rel)).catch(() => false))) {
       items.push(await judge(root, e.rel, 'macho', verifyItem, findings))
+    } else if (e.kind === 'file' && /\.(pkg|mpkg)$/i.test(e.rel)) {
+      // A flat installer package ships code too; a bundle-style .pkg folder is not one (kind 'dir').
+      items.push(await judge(root, e.rel, 'package', verifyItem, findings))
+    } else if (e.kind === 'file' && /\.provisionprofile$/i.test(e.rel)) {
+      items.push(await judge(root, e.rel, 'profile', verifyItem, findings))
     }
   }
   if (items.length === 0) {
-    findings.push(finding('input.unknown-kind', root, `${root}: a folder with no app-like bundle (no Contents/) and no Mach-O file in it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, or a folder that holds them.'))
+    findings.push(finding('input.unknown-kind', root, `${root}: a folder with no app-like bundle (no Contents/), no Mach-O file, no .pkg and no .provisionprofile in it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, or a folder that holds them.'))
   }
   return {findings, items}
 }
 
-async function judge(root: string, rel: string, kind: 'bundle' | 'macho', verifyItem: (path: string) => Promise<VerifyReport>, all: Finding[]): Promise<ContainedItemReport> {
+async function judge(root: string, rel: string, kind: ContainedItemReport['kind'], verifyItem: (path: string) => Promise<VerifyReport>, all: Finding[]): Promise<ContainedItemReport> {
   const path = join(root, rel)
   const r = await verifyItem(path)
   if (r.kind === 'unknown') {
@@ -50,7 +55,7 @@ async function judge(root: string, rel: string, kind: 'bundle' | 'macho', verify
     return {path: rel, kind, slices: [], findings: [f]}
   }
   all.push(...r.findings)
-  const item: ContainedItemReport = {path: rel, kind: r.kind === 'macho' ? 'macho' : 'bundle', slices: r.slices, findings: r.findings}
+  const item: ContainedItemReport = {path: rel, kind, slices: [...r.slices, ...(r.items ?? []).flatMap(i => i.slices)], findings: r.findings}
   if (r.profile) item.profile = r.profile
   if (r.notarization) item.notarization = r.notarization
   return item

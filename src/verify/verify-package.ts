@@ -8,7 +8,7 @@ import {cpioBytes} from '../io/payload-stream.js'
 import {RandomAccessFile} from '../io/random-access-file.js'
 import {digestFor, xarDataChunks, type XarDataDigests} from '../io/xar-data.js'
 import {checkStapledTicket, type NotarizationReport} from './check-notarization.js'
-import {finding, type Finding} from './finding.js'
+import {finding, namingPath, type Finding} from './finding.js'
 import {scanPayload} from './package-payload.js'
 import type {ComponentReport, ContainedItemReport, PackageReport} from './package-report.js'
 import {checkPackageSignature} from './package-signature.js'
@@ -67,7 +67,7 @@ export async function verifyPackage(path: string, opts: ResolvedVerifyOptions, v
     return await verifyOpenPackage(path, file, opts, verifyItem, limits)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return {findings: [finding('package.malformed', path, `${path}: ${e.message}`)], items: []}
+    return {findings: [finding('package.malformed', path, namingPath(path, e.message))], items: []}
   } finally {
     await file.close()
   }
@@ -202,7 +202,7 @@ async function readMember(ctx: Ctx, entry: XarEntry, consume: (chunks: AsyncIter
   const keepOpen: AsyncIterable<Buffer> = {[Symbol.asyncIterator]: () => ({next: () => gen.next()})}
   const report = (e: FormatError) => {
     const id = e.code.endsWith('too-large') ? 'package.too-large' : e.code.startsWith('xar.') ? 'package.malformed' : 'package.payload-unreadable'
-    ctx.findings.push(finding(id, shown, e.message.startsWith(ctx.path) ? e.message : `${shown}: ${e.message}`))
+    ctx.findings.push(finding(id, shown, e.message.startsWith(ctx.path) ? e.message : namingPath(shown, e.message)))
   }
   let consumerError: FormatError | undefined
   try {

@@ -1,4 +1,4 @@
-import {open, readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import {basename, dirname} from 'node:path'
 import {bundleShapeOf, type BundleShape} from './bundle-shape.js'
 import {isFormatError} from '../formats/format-error.js'
@@ -12,6 +12,7 @@ import {verifyBinary} from './verify-binary.js'
 import {verifyBundle} from './verify-bundle.js'
 import {unsupportedContainer} from './unsupported-container.js'
 import {looksLikeXar} from '../formats/xar.js'
+import {kindInWords, NotRegularFileError, openRegularFile, readRegularFile} from '../io/regular-file.js'
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
@@ -54,12 +55,13 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
 
 async function verifyProfileFile(path: string, now: Date, report: VerifyReport, opts: ReturnType<typeof resolveVerifyOptions>): Promise<void> {
   try {
-    const st = await stat(path)
-    if (st.size > MAX_PROFILE_BYTES) {
-      report.findings.push(finding('profile.malformed', path, `${path}: ${st.size} bytes is far larger than any provisioning profile`, 'Point esdctl at the .provisionprofile downloaded from the Apple Developer portal.'))
+    const {handle, size} = await openRegularFile(path)
+    await handle.close()
+    if (size > MAX_PROFILE_BYTES) {
+      report.findings.push(finding('profile.malformed', path, `${path}: ${size} bytes is far larger than any provisioning profile`, 'Point esdctl at the .provisionprofile downloaded from the Apple Developer portal.'))
       return
     }
-    const reading = await readProvisioningProfile(await readFile(path), {trust: opts.trust, now})
+    const reading = await readProvisioningProfile(await readRegularFile(path), {trust: opts.trust, now})
     report.profile = profileReport(path, reading.profile)
     report.findings.push(...checkProfileItself(path, reading, now))
   } catch (e) {
@@ -95,17 +97,20 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
     // Any other folder (an npm package, a build output): each bundle and Mach-O file below it.
     return {kind: 'folder'}
   }
+  if (!st.isFile()) return notAFile(path, kindInWords(st))
   let head = Buffer.alloc(8)
   let size = 0
   try {
-    const fh = await open(path, 'r')
+    const {handle: fh, size: opened} = await openRegularFile(path)
     try {
       head = head.subarray(0, (await fh.read(head, 0, 8, 0)).bytesRead)
-      size = (await fh.stat()).size
+      size = opened
     } finally {
       await fh.close()
     }
   } catch (e) {
+    // Replaced by a pipe, socket or device since the stat above.
+    if (e instanceof NotRegularFileError) return notAFile(path, e.what)
     if (!isFsError(e)) throw e
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
@@ -119,6 +124,11 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
   const container = await unsupportedContainer(path, head, size)
   if (container) return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${container.what}, which esdctl does not open`, container.fix)}
   return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle, a provisioning profile nor an installer package`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
+}
+
+/** A named pipe, socket or device: never opened (reading a pipe would wait for a writer forever). */
+function notAFile(path: string, what: string): {kind: ArtifactKind; finding: Finding} {
+  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${what}, not a file esdctl can verify; esdctl does not read from it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
 }
 
 function isFsError(e: unknown): e is NodeJS.ErrnoException {

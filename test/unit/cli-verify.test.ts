@@ -87,4 +87,25 @@ describe('esdctl verify (the command, as a process)', () => {
     assert.deepEqual(out.findings.map((f: {id: string}) => f.id), ['input.unknown-kind'])
     assert.match(out.findings[0].message, /Java class file \(version 65\.0\)/)
   })
+
+  describe('--warnings-as-errors on a bundle with only warnings', () => {
+    // The real Opera installer: signed and sealed, but without the hardened runtime (2 warnings).
+    const OPERA = '/work/shared/fixtures/real-bundles/Opera Beta Installer.app'
+
+    it('exits 3 and its closing line says FAILED under the flag, yet that macOS would accept it', async () => {
+      const r = await esdctl('verify', '--warnings-as-errors', OPERA)
+      assert.equal(r.exitCode, 3, r.stdout)
+      assert.doesNotMatch(r.stdout, /^OK:/m)
+      assert.match(r.stdout, /^FAILED under --warnings-as-errors: 0 errors, 2 warnings \(macOS itself would accept it\)\.$/m)
+    })
+
+    it('--json says ok:false, agreeing with exit 3; without the flag ok:true and exit 0', async () => {
+      const gated = await esdctl('verify', '--json', '--warnings-as-errors', OPERA)
+      assert.equal(gated.exitCode, 3)
+      assert.equal(JSON.parse(gated.stdout).ok, false)
+      const plain = await esdctl('verify', '--json', OPERA)
+      assert.equal(plain.exitCode, 0)
+      assert.equal(JSON.parse(plain.stdout).ok, true)
+    })
+  })
 })

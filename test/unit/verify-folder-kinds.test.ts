@@ -1,0 +1,35 @@
+import {strict as assert} from 'node:assert'
+import {copyFile, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {renderVerifyText} from '../../src/render/verify-text.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+
+const PKG = '/work/shared/fixtures/real-packages/Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg'
+
+describe('verify <folder> judges the .pkg and .provisionprofile files in it too', function () {
+  this.timeout(60_000)
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-folder-kinds-'))
+  })
+  after(() => rm(dir, {recursive: true, force: true}))
+
+  it('a real package and a damaged profile below a folder are items of its one report', async () => {
+    const folder = join(dir, 'release')
+    await mkdir(join(folder, 'dist'), {recursive: true})
+    await copyFile(PKG, join(folder, 'dist', 'driver.pkg'))
+    await writeFile(join(folder, 'embedded.provisionprofile'), 'not a profile at all')
+    const r = await verifyPath(folder)
+    assert.equal(r.kind, 'folder')
+    const kinds = Object.fromEntries((r.items ?? []).map(i => [i.path, i.kind]))
+    assert.deepEqual(kinds, {'dist/driver.pkg': 'package', 'embedded.provisionprofile': 'profile'})
+    const pkg = r.items!.find(i => i.kind === 'package')!
+    assert.ok(pkg.slices.length > 0, 'the package payload code was verified')
+    assert.ok(r.findings.some(f => f.id === 'profile.malformed' && f.path === join(folder, 'embedded.provisionprofile')), JSON.stringify(r.findings))
+    assert.ok(!r.findings.some(f => f.id === 'input.unknown-kind'), 'the folder is not empty of things to verify')
+    const text = renderVerifyText(r)
+    assert.match(text, /contains dist\/driver\.pkg \(package\)/)
+    assert.match(text, /contains embedded\.provisionprofile \(profile\): unreadable — 1 error/)
+  })
+})

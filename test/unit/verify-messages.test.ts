@@ -1,0 +1,73 @@
+import {strict as assert} from 'node:assert'
+import {cp, mkdir, mkdtemp, readFile, rm, truncate, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {renderVerifyText} from '../../src/render/verify-text.js'
+import {FINDING_CATALOGUE} from '../../src/verify/finding-catalogue.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+
+const OPERA = '/work/shared/fixtures/real-bundles/Opera Beta Installer.app'
+const PKG = '/work/shared/fixtures/real-packages/Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg'
+const MAIN = 'Contents/MacOS/Opera Beta Installer'
+
+describe('verify messages: fixes, paths named once, areas not checked', function () {
+  this.timeout(20_000)
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-messages-'))
+  })
+  after(() => rm(dir, {recursive: true, force: true}))
+
+  for (const id of ['package.malformed', 'package.payload-unreadable', 'macho.malformed'] as const) {
+    it(`${id} has a default fix in the catalogue`, () => {
+      const def = FINDING_CATALOGUE[id]
+      assert.ok('fix' in def && typeof def.fix === 'string' && def.fix.length > 0, id)
+    })
+  }
+
+  it('a package whose TOC was changed: the path once, a fix, and no ✔ over code never read', async () => {
+    const bytes = await readFile(PKG)
+    bytes[40]! ^= 0xff
+    const path = join(dir, 'toc_flip.pkg')
+    await writeFile(path, bytes)
+    const r = await verifyPath(path)
+    const f = r.findings.find(x => x.id === 'package.malformed')
+    assert.ok(f, JSON.stringify(r.findings))
+    assert.ok(f.fix, 'a fix line')
+    assert.equal(f.message.split(`${path}:`).length - 1, 1, f.message)
+    const text = renderVerifyText(r)
+    assert.match(text, /^– Code signature \(every slice\): not checked$/m)
+    assert.match(text, /^– Entitlements: not checked$/m)
+    assert.doesNotMatch(text, /✔ (Code signature|Entitlements)/)
+  })
+
+  it('a truncated main executable in a bundle is told to rebuild and re-sign, not to point esdctl elsewhere', async () => {
+    const app = join(dir, 'truncated.app')
+    await cp(OPERA, app, {recursive: true})
+    await truncate(join(app, MAIN), 6)
+    const r = await verifyPath(app)
+    const f = r.findings.find(x => x.path === join(app, MAIN) && x.id.startsWith('macho.'))
+    assert.ok(f, JSON.stringify(r.findings))
+    assert.doesNotMatch(f.fix ?? '', /Point esdctl at/)
+    assert.match(f.fix ?? '', /sign the bundle again/)
+  })
+
+  it('a bundle without its main executable shows code signature and entitlements as not checked', async () => {
+    const app = join(dir, 'no-exe.app')
+    await cp(OPERA, app, {recursive: true})
+    await rm(join(app, MAIN))
+    const text = renderVerifyText(await verifyPath(app))
+    assert.match(text, /bundle\.executable-missing/)
+    assert.match(text, /^– Code signature \(every slice\): not checked$/m)
+    assert.match(text, /^– Entitlements: not checked$/m)
+  })
+
+  it('a folder with no code in it shows code signature and entitlements as not checked', async () => {
+    const folder = join(dir, 'empty-folder')
+    await mkdir(folder)
+    await writeFile(join(folder, 'README'), 'nothing to run\n')
+    const text = renderVerifyText(await verifyPath(folder))
+    assert.match(text, /^– Code signature \(every slice\): not checked$/m)
+    assert.doesNotMatch(text, /✔ Entitlements/)
+  })
+})

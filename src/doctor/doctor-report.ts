@@ -69,7 +69,9 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   const checks: DoctorCheck[] = []
   checks.push(record
     ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
-    : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name)}; until then esdctl cannot compare the bundle with what was installed.`))
+    : daemon.recordNeedsRoot
+      ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed`, `Run \`sudo esdctl doctor ${layout.name}\`.`)
+      : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
   checks.push(...(await checkJournal(layout)))
 

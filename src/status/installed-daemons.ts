@@ -8,8 +8,10 @@ export interface InstalledDaemon {
   entry: RegistryEntry
   layout: PrefixLayout
   record?: InstallRecord
-  /** Set when the record is missing or damaged. */
+  /** Set when the record is missing or damaged, or cannot be read without root. */
   recordProblem?: string
+  /** The record is there but only root may read it (esdctl keeps its records root-only): not damage. */
+  recordNeedsRoot?: boolean
 }
 
 export interface InstalledDaemons {
@@ -37,6 +39,9 @@ async function readOne(root: string, entry: RegistryEntry): Promise<InstalledDae
     if (record === undefined) return {entry, layout, recordProblem: `no install record at ${layout.receipt}`}
     return {entry, layout, record}
   } catch (e) {
+    if (isFsError(e) && (e.code === 'EACCES' || e.code === 'EPERM')) {
+      return {entry, layout, recordNeedsRoot: true, recordProblem: `${layout.receipt} is readable only by root (esdctl keeps its records root-only); run the command with sudo`}
+    }
     if (isFormatError(e) || isFsError(e)) return {entry, layout, recordProblem: e.message}
     throw e
   }

@@ -87,7 +87,7 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
     if (record.installedBy !== undefined) row.installedBy = record.installedBy
     if (record.profile) row.profile = profileExpiry(record.profile, now)
   } else {
-    row.error = `install record unreadable: ${daemon.recordProblem}`
+    row.error = daemon.recordNeedsRoot ? `install record: ${daemon.recordProblem}` : `install record unreadable: ${daemon.recordProblem}`
   }
   if (launchctl === undefined) {
     row.state = 'staged'

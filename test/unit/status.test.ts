@@ -10,6 +10,7 @@ import {writeInstalledFixture} from '../support/installed-fixture.js'
 import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
 import {waitUntilDaemonStarted, writeSampleDaemonPlist, type SampleDaemonJob} from '../doubles/fake-launchd/daemon-plist.js'
 import {waitFor} from '../doubles/wait-for.js'
+import {skipBecause} from '../support/skip.js'
 
 const NAME = 'thed'
 const LABEL = 'com.example.thed'
@@ -218,5 +219,21 @@ describe('esdctl status on a system image under --root', function () {
     }
     const report = await statusReport({launchctl: undefined, root, now: NOW})
     assert.deepEqual(report.daemons.map((d) => [d.name, d.state, d.error]), [[NAME, 'staged', undefined]])
+  })
+
+  it('run without root, status and doctor say the root-only record needs sudo, never that it is damaged', async function () {
+    if (process.getuid?.() !== 0) skipBecause(this, 'needs-root')
+    const {execa} = await import('execa')
+    const {REPO_ROOT} = await import('../support/real-artifacts.js')
+    const {chmod} = await import('node:fs/promises')
+    await chmod(root, 0o755) // mkdtemp's 0700 would hide everything; the records stay root-only inside
+    const asNobody = (argv: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {reject: false, uid: 65534, gid: 65534})
+    const status = await asNobody(['status', '--root', root])
+    assert.match(status.stdout, /receipt\.json is readable only by root .*run the command with sudo/)
+    assert.doesNotMatch(status.stdout, /damaged|unreadable/)
+    const doctor = await asNobody(['doctor', NAME, '--root', root])
+    assert.match(doctor.stdout, /\[warn\] record\.needs-root: .*readable only by root/)
+    assert.match(doctor.stdout, /fix: Run `sudo esdctl doctor thed`/)
+    assert.doesNotMatch(doctor.stdout, /record\.unreadable/)
   })
 })

@@ -5,6 +5,8 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
+import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
+import {existsSync} from 'node:fs'
 
 const RUN = join(REPO_ROOT, 'bin', 'run.js')
 
@@ -90,7 +92,11 @@ describe('esdctl verify (the command, as a process)', () => {
 
   describe('--warnings-as-errors on a bundle with only warnings', () => {
     // The real Opera installer: signed and sealed, but without the hardened runtime (2 warnings).
-    const OPERA = '/work/shared/fixtures/real-bundles/Opera Beta Installer.app'
+    const OPERA = join(REAL_BUNDLES_DIR, 'Opera Beta Installer.app')
+    before(function () {
+      // Real fixtures, read in place from ../shared beside the checkout.
+      if (![OPERA].every(p => existsSync(p))) skipBecause(this, 'fixtures-absent')
+    })
 
     it('exits 3 and its closing line says FAILED under the flag, yet that macOS would accept it', async () => {
       const r = await esdctl('verify', '--warnings-as-errors', OPERA)

@@ -4,10 +4,13 @@ import {cp, mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {verifyPath} from '../../src/verify/verify-path.js'
+import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
+import {skipBecause} from '../support/skip.js'
+import {existsSync} from 'node:fs'
 
 // Opening a named pipe for reading blocks until a writer comes, so a verify that opens one never
 // returns: each case here would time out (20 s) rather than fail, which is the point.
-const OPERA = '/work/shared/fixtures/real-bundles/Opera Beta Installer.app'
+const OPERA = join(REAL_BUNDLES_DIR, 'Opera Beta Installer.app')
 
 function mkfifo(path: string): void {
   execFileSync('mkfifo', [path])
@@ -15,6 +18,10 @@ function mkfifo(path: string): void {
 
 describe('verify never opens a named pipe', function () {
   this.timeout(20_000)
+  before(function () {
+    // Real fixtures, read in place from ../shared beside the checkout.
+    if (![OPERA].every(p => existsSync(p))) skipBecause(this, 'fixtures-absent')
+  })
   let dir: string
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'esdctl-fifo-'))

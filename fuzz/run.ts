@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- --seed S --count N [--from I] [--jobs J] [--hang-ms MS] [--json]`
+ * `npm run fuzz -- --seed S --count N [--from I] [--jobs J] [--hang-ms MS] [--stall-ms MS] [--json]`
  *
  * Mutation fuzzing of what esdctl reads from outside: `verify`'s inputs (Mach-O thin, universal
  * and linker-signed; real provisioning profiles; a real signed bundle), manifests (JSON) and
@@ -23,6 +23,8 @@ const {values} = parseArgs({
     count: {type: 'string', default: '1000'},
     from: {type: 'string', default: '0'},
     'hang-ms': {type: 'string', default: '10000'},
+    // For testing the watchdog itself: every case first blocks its worker this long, as a real hang would.
+    'stall-ms': {type: 'string', default: '0'},
     jobs: {type: 'string', default: '1'},
     json: {type: 'boolean', default: false},
   },
@@ -31,8 +33,9 @@ const seed = Number(values.seed)
 const from = Number(values.from)
 const count = Number(values.count)
 const hangMs = Number(values['hang-ms'])
+const stallMs = Number(values['stall-ms'])
 const jobs = Number(values.jobs)
-if (![seed, from, count, hangMs, jobs].every((n) => Number.isSafeInteger(n) && n >= 0) || jobs < 1) {
+if (![seed, from, count, hangMs, stallMs, jobs].every((n) => Number.isSafeInteger(n) && n >= 0) || jobs < 1) {
   process.stderr.write('fuzz: --seed, --count, --from, --hang-ms and --jobs take non-negative integers (--jobs at least 1)\n')
   process.exit(2)
 }
@@ -58,7 +61,7 @@ const MiB = 1024 * 1024
 /** Runs cases [start, end) in one worker; resolves with the index to resume at (end when done). */
 function runWorker(start: number, end: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'esdctl-fuzz-'))
-  const job: WorkerJob = {seed, from: start, to: end, dir}
+  const job: WorkerJob = {seed, from: start, to: end, dir, stallMs}
   const worker = new Worker(new URL('./worker.js', import.meta.url), {workerData: job})
   let current: {index: number; target: string} | undefined
   let lastBeat = Date.now()

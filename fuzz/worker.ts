@@ -13,6 +13,8 @@ export interface WorkerJob {
   to: number
   /** Scratch directory, made and removed by the main thread (a terminated worker cleans nothing). */
   dir: string
+  /** Milliseconds each case blocks the worker's thread before running (0: none); tests the watchdog. */
+  stallMs: number
 }
 
 export type WorkerMessage =
@@ -32,6 +34,7 @@ try {
     const target = chooseTarget(rng, targets)
     post({type: 'start', index, target: target.name})
     const started = performance.now()
+    if (job.stallMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.stallMs)
     let crash: string | undefined
     try {
       await target.run(rng)

@@ -32,8 +32,8 @@ describe('fuzz: a short slice of npm run fuzz', function () {
   })
 
   it('the watchdog reports a case that does not answer in time, and the run goes on', async () => {
-    // --hang-ms 1: any case still running at a watchdog tick counts as a hang.
-    const run = await execa(process.execPath, [join(REPO_ROOT, 'dist', 'fuzz', 'run.js'), '--seed', '1', '--count', '3', '--hang-ms', '1', '--json'], {reject: false, cwd: REPO_ROOT})
+    // Each case blocks its worker for 1.5 s (--stall-ms), far past --hang-ms 100 and the watchdog's 250 ms tick.
+    const run = await execa(process.execPath, [join(REPO_ROOT, 'dist', 'fuzz', 'run.js'), '--seed', '1', '--count', '2', '--hang-ms', '100', '--stall-ms', '1500', '--json'], {reject: false, cwd: REPO_ROOT})
     const summary = JSON.parse(run.stdout) as FuzzSummary & {hangCases: unknown[]}
     assert.equal(run.exitCode, 1)
     assert.ok(summary.hangs >= 1, JSON.stringify(summary))

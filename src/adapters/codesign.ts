@@ -2,6 +2,7 @@ import {accessSync, constants} from 'node:fs'
 import {isAbsolute} from 'node:path'
 import {execa} from 'execa'
 import {CODESIGN_NOT_RUN, CodesignError} from './codesign-error.js'
+import {CODESIGN_EXIT, readCodesignVerifyOutput, type CodesignProblem} from './codesign-verify-output.js'
 
 export {CodesignError, CODESIGN_NOT_RUN} from './codesign-error.js'
 
@@ -28,6 +29,8 @@ export interface CodesignVerification {
   ok: boolean
   /** stderr then stdout: codesign reports on stderr, even success. */
   output: string
+  /** Why it was rejected, read from the output (empty when ok, or when codesign gave no reason esdctl can read). */
+  problems: CodesignProblem[]
 }
 
 export const DEFAULT_CODESIGN = '/usr/bin/codesign'
@@ -84,7 +87,11 @@ export class CodesignAdapter {
 
   async verify(path: string): Promise<CodesignVerification> {
     const result = await this.run('verify', path, CodesignAdapter.verifyArguments(path))
-    return {ok: result.exitCode === 0, output: [result.stderr, result.stdout].filter(Boolean).join('\n').trim()}
+    // Exit 2 is codesign refusing its arguments: no verdict about the code, so not a rejection of it.
+    if (result.exitCode === CODESIGN_EXIT.invalidArguments) throw new CodesignError('verify', path, result.exitCode, result.stderr.trim())
+    const output = [result.stderr, result.stdout].filter(Boolean).join('\n').trim()
+    const ok = result.exitCode === CODESIGN_EXIT.verified
+    return {ok, output, problems: ok ? [] : readCodesignVerifyOutput(output, path)}
   }
 
   async sign(path: string, opts: CodesignSignOptions): Promise<void> {

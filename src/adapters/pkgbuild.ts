@@ -23,10 +23,27 @@ export interface ComponentPackage {
   output: string
 }
 
+/**
+ * pkgbuild failed. Its stderr mixes progress (`pkgbuild: Adding component at …`) with the error
+ * (`pkgbuild: error: …`); the message keeps the error lines. A missing signing identity is named
+ * (`missingIdentity`), read from the wording real pkgbuild/productsign print, typographic quotes
+ * included (../shared/fixtures/macos-transcripts/12, blocks A and D).
+ */
 export class PkgbuildError extends Error {
+  /** The identity pkgbuild could not find in the keychain, when that was the error. */
+  readonly missingIdentity?: string
+
   constructor(readonly code: number, readonly stderr: string) {
-    super(`pkgbuild failed (${code})${stderr ? `: ${stderr}` : ''}`)
+    const missing = /Could not find appropriate signing identity for \u201c([^\u201d\n]{1,512})\u201d/.exec(stderr)?.[1]
+    const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+    const errors = lines.filter((l) => /^[a-z]+: error: /.test(l))
+    const said = (errors.length > 0 ? errors : lines.filter((l) => !/^[a-z]+: Adding component at /.test(l))).join('; ')
+    const why = missing !== undefined
+      ? `no signing identity \u201c${missing}\u201d in the keychain; --sign needs a "Developer ID Installer: \u2026" identity (an installer signing identity, not an application one) in a keychain of the user running pkgbuild`
+      : said
+    super(`pkgbuild failed (${code})${why ? `: ${why}` : ''}`)
     this.name = 'PkgbuildError'
+    if (missing !== undefined) this.missingIdentity = missing
   }
 }
 

@@ -1,6 +1,7 @@
 import {chmod, lstat, mkdir, mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {CodesignAdapter, CodesignError} from '../adapters/codesign.js'
+import {describeCodesignProblems} from '../adapters/codesign-verify-output.js'
 import {ExitCode} from '../exit-codes.js'
 import {TrustStore} from '../trust/trust-store.js'
 import {hasErrors} from '../verify/finding.js'
@@ -57,7 +58,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
       const report = await verifyPath(tree.app, {trust, now})
       result.verify = report
       if (hasErrors(report.findings) || !second.ok) {
-        const problems = [...report.findings.filter(f => f.severity === 'error').map(f => f.message), ...(second.ok ? [] : [`codesign --verify: ${second.output}`])]
+        const problems = [...report.findings.filter(f => f.severity === 'error').map(f => f.message), ...(second.ok ? [] : [`codesign --verify: ${second.problems.length > 0 ? describeCodesignProblems(second.problems) : second.output}`])]
         throw new BuildRefusal('bundle.verify-failed', finalApp, '(signature)',
           `the signed bundle does not verify, so it was not written:\n  ${problems.join('\n  ')}`,
           'Fix what the findings name (identity, profile, entitlements) and run esdctl bundle again.', ExitCode.verificationFailed, report.findings)

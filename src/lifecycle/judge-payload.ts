@@ -1,4 +1,5 @@
 import {join} from 'node:path'
+import {describeCodesignProblems} from '../adapters/codesign-verify-output.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {isFormatError} from '../formats/format-error.js'
 import {MAX_PLIST_BYTES, parsePropertyListDict} from '../formats/property-list.js'
@@ -117,7 +118,10 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   const configHashes = await configDefaults(fs, join(dir, 'etc'), findings)
   if (ctx.codesign) {
     const second = await ctx.codesign.verify(app)
-    if (!second.ok) findings.push(finding('install.codesign-rejected', app, `codesign --verify --strict rejected ${app}: ${second.output}`, 'Re-sign the bundle; macOS would refuse to run it.'))
+    if (!second.ok) {
+      const why = second.problems.length > 0 ? describeCodesignProblems(second.problems) : second.output
+      findings.push(finding('install.codesign-rejected', app, `codesign --verify --strict rejected ${app}: ${why}`, 'Re-sign the bundle; macOS would refuse to run it.'))
+    }
   } else {
     notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
   }

@@ -162,7 +162,7 @@ describe('esdctl payload (library)', () => {
       await buildPayload(request({pkg: true, installerIdentity: 'Developer ID Installer: Nobody (ZZZZZ99999)'}), {trust: fx.trust, pkgbuild: new PkgbuildAdapter({executable: double.pkgbuildPath})}).catch(e => (caught = e))
       assert.ok(caught instanceof BuildRefusal)
       assert.equal(caught.code, 'payload.pkgbuild-failed')
-      assert.match(caught.message, /Could not find appropriate signing identity/)
+      assert.match(caught.message, /no signing identity “Developer ID Installer: Nobody \(ZZZZZ99999\)” in the keychain/)
       assert.deepEqual(await readdir(fx.dir), before, 'a failed pkgbuild leaves no output')
       assert.deepEqual(double.calls()[1]!.argv.slice(-4), ['--sign', 'Developer ID Installer: Nobody (ZZZZZ99999)', '--timestamp', double.calls()[1]!.argv.at(-1)])
     } finally {

@@ -64,7 +64,7 @@ function run(argv: string[]): void {
       throw new Failure(`Invalid component property list "${componentPlist}"`)
     }
   }
-  if (opts.has('--sign')) throw new Failure(`Could not find appropriate signing identity for "${opts.get('--sign')}"`)
+  if (opts.has('--sign')) throw new Failure(`Could not find appropriate signing identity for \u201c${opts.get("--sign")}\u201d.`)
   if (!existsSync(dirname(output))) throw new Failure(`Could not write package to "${output}"`)
   const description = {identifier: opts.get('--identifier'), version: opts.get('--version'), installLocation: opts.get('--install-location'), root, scripts, componentPlist}
   writeFileSync(output, Buffer.concat([Buffer.from('xar!'), Buffer.from(JSON.stringify(description))]))

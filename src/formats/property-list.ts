@@ -24,7 +24,7 @@ export function parsePropertyList(bytes: Buffer, what: string): PlistValue {
     const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
     if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
     assertWellFormed(text)
-    return withBuffers(plist.parse(text))
+    return withBuffers(parseWithoutConsole(text))
   } catch (e) {
     throw new FormatError('plist.malformed', `${what}: not a valid property list (${(e as Error).message})`)
   }
@@ -68,6 +68,24 @@ function assertWellFormed(xml: string): void {
     }).parseFromString(xml, 'text/xml')
   } catch (e) {
     throw new Error(problem ?? (e as Error).message)
+  }
+}
+
+/**
+ * plist.parse gives no way to pass xmldom an error handler, and xmldom's default one prints its
+ * warnings (a U+FFFD from bytes that were not UTF-8, an attribute without a value) on the console.
+ * assertWellFormed has already judged the same text, so those lines are only noise on a root
+ * tool's stderr; the call is synchronous, so nothing else runs while console.warn is silenced.
+ */
+function parseWithoutConsole(text: string): PlistValue {
+  const {warn, error} = console
+  console.warn = () => undefined
+  console.error = () => undefined
+  try {
+    return plist.parse(text)
+  } finally {
+    console.warn = warn
+    console.error = error
   }
 }
 

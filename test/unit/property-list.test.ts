@@ -12,6 +12,22 @@ describe('property lists', () => {
     assert.deepEqual(parsePropertyList(Buffer.from(bin), 'x'), value)
   })
 
+  it('prints nothing on the console for text xmldom only warns about (bytes that are not UTF-8, an attribute without a value)', () => {
+    const printed: unknown[] = []
+    const {warn, error, log} = console
+    console.warn = console.error = console.log = (...args: unknown[]) => printed.push(args)
+    try {
+      const notUtf8 = Buffer.concat([Buffer.from('<plist version="1.0"><dict><key>a</key><string>'), Buffer.from([0xff, 0xfe]), Buffer.from('</string></dict></plist>')])
+      assert.deepEqual(parsePropertyList(notUtf8, 'x'), {a: '\uFFFD\uFFFD'})
+      const bareAttribute = Buffer.from('<plist v><dict><key>a</key><integer>1</integer></dict></plist>')
+      assert.deepEqual(parsePropertyList(bareAttribute, 'x'), {a: 1})
+    } finally {
+      Object.assign(console, {warn, error, log})
+    }
+    assert.deepEqual(printed, [])
+    assert.equal(console.warn, warn, 'the console is given back')
+  })
+
   it('names the file when the bytes are not a plist', () => {
     assert.throws(() => parsePropertyList(Buffer.from('hello'), 'Info.plist'), (e: unknown) => e instanceof FormatError && /Info\.plist/.test(e.message))
     assert.throws(() => parsePropertyListDict(Buffer.from(plist.build(['a'])), 'Info.plist'), /not a dictionary/)

@@ -274,6 +274,12 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
       assert.match(f.message, /CFBundleIdentifier is com\.example\.esd but the executable is signed as com\.example\.esd-tool/)
     })
 
+    it('the executable inside a bundle given alone → entitlements.verify-the-bundle (information: its profile is in the bundle)', async () => {
+      const app = await bundle({profile: await profile()})
+      const f = expectFinding(await verifyPath(exe(app), opts), {id: 'entitlements.verify-the-bundle', severity: 'info', exitCode: ExitCode.ok})
+      assert.match(f.message, /verify the bundle \(.*esd\.app\) to check it/)
+    })
+
     it('no CFBundleShortVersionString nor CFBundleVersion → bundle.version-missing (a warning)', async () => {
       const app = await bundle({profile: await profile(), version: ''})
       expectFinding(await verifyPath(app, opts), {id: 'bundle.version-missing', severity: 'warning', exitCode: ExitCode.ok})

@@ -53,7 +53,9 @@ async function checkCodePages(target: {path: string; display: string}, where: st
     actual = await hashPages({path: target.path, sliceOffset: slice.location.offset, codeLimit: cd.codeLimit, pageSize: cd.pageSize, hashType: cd.hashType}, opts.pageHashing)
   } catch (e) {
     if (!isFormatError(e)) throw e
-    return [finding('signature.code-unreadable', filePath, `${where}: ${e.message}`, RESIGN)]
+    // The signature was read from this file and ends where the code does, so the pages can only
+    // fail to read when the file changed in between: a problem with the input, not the signature.
+    return [finding('input.unreadable', filePath, `${where}: the signed code pages could not be read, the file changed while esdctl read it (${e.message})`, 'Verify it again once nothing is writing to it.')]
   }
   const {count, first} = findMismatchedPages(actual, codeSlotHashes(cd), cd.hashSize, 5)
   if (count === 0) return []
@@ -64,14 +66,20 @@ async function checkCodePages(target: {path: string; display: string}, where: st
     RESIGN)]
 }
 
-interface SlotSubject {
+interface SlotSubjectBase {
   slot: number
   name: string
-  id: 'info-plist' | 'requirements' | 'code-resources' | 'entitlements' | 'der-entitlements'
   bytes?: Buffer
-  /** The subject exists only in some contexts (a bundle); absent there, a bound hash is not judged. */
-  contextual: boolean
 }
+
+/**
+ * What a special slot binds. A blob inside the signature is judged wherever the signature is; a
+ * file beside the executable (Info.plist, CodeResources) exists only in a bundle, so where it is
+ * absent a bound hash is not judged here (the bundle checks report the missing file itself).
+ */
+type SlotSubject =
+  | (SlotSubjectBase & {contextual: false; id: 'requirements' | 'entitlements' | 'der-entitlements'})
+  | (SlotSubjectBase & {contextual: true; id: 'info-plist' | 'code-resources'})
 
 function checkSpecialSlots(filePath: string, where: string, sig: SliceSignature, cd: CodeDirectory, bound: BoundFiles): Finding[] {
   const subjects: SlotSubject[] = [

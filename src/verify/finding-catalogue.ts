@@ -22,14 +22,18 @@ const NEW_PROFILE = 'Download the profile again from the Apple Developer portal;
 const RESIGN_DEVID = 'Sign again with your Developer ID Application certificate (codesign --force --options runtime --timestamp --sign "Developer ID Application: …").'
 const INPUT = 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.'
 
-type SlotFindingId<S extends string> = `signature.${S}-${'modified' | 'missing' | 'unbound'}`
+type SlotVariant = 'modified' | 'missing' | 'unbound'
+type SlotFindingId<S extends string, V extends SlotVariant> = `signature.${S}-${V}`
 
-function slotFamily<S extends string>(slot: S, name: string): Record<SlotFindingId<S>, FindingDefinition> {
-  return {
-    [`signature.${slot}-modified`]: {severity: 'error', title: `${name} differs from the hash the CodeDirectory binds`, fix: RESEAL},
-    [`signature.${slot}-missing`]: {severity: 'error', title: `the CodeDirectory binds ${name}, but it is absent`, fix: RESIGN},
-    [`signature.${slot}-unbound`]: {severity: 'error', title: `${name} is present but its special slot is empty`, fix: RESIGN},
-  } as Record<SlotFindingId<S>, FindingDefinition>
+const SLOT_TITLES: Record<SlotVariant, (name: string) => string> = {
+  modified: name => `${name} differs from the hash the CodeDirectory binds`,
+  missing: name => `the CodeDirectory binds ${name}, but it is absent`,
+  unbound: name => `${name} is present but its special slot is empty`,
+}
+
+function slotFamily<S extends string, V extends SlotVariant>(slot: S, name: string, variants: readonly V[]): Record<SlotFindingId<S, V>, FindingDefinition> {
+  const fixes: Record<SlotVariant, string> = {modified: RESEAL, missing: RESIGN, unbound: RESIGN}
+  return Object.fromEntries(variants.map(v => [`signature.${slot}-${v}`, {severity: 'error', title: SLOT_TITLES[v](name), fix: fixes[v]}])) as Record<SlotFindingId<S, V>, FindingDefinition>
 }
 
 export const FINDING_CATALOGUE = {
@@ -44,13 +48,14 @@ export const FINDING_CATALOGUE = {
   'signature.missing': {severity: 'error', title: 'a slice is not signed', fix: RESIGN_DEVID},
   'signature.malformed': {severity: 'error', title: 'the code signature cannot be read', fix: RESIGN},
   'signature.code-limit': {severity: 'error', title: 'the CodeDirectory does not cover exactly the bytes before the signature', fix: RESIGN},
-  'signature.code-unreadable': {severity: 'error', title: 'the signed code pages cannot be read', fix: RESIGN},
   'signature.code-modified': {severity: 'error', title: 'code pages differ from their signed hashes', fix: RESIGN},
-  ...slotFamily('info-plist', 'Info.plist'),
-  ...slotFamily('requirements', 'the requirements blob'),
-  ...slotFamily('code-resources', 'the resource seal (CodeResources)'),
-  ...slotFamily('entitlements', 'the entitlements blob'),
-  ...slotFamily('der-entitlements', 'the DER entitlements blob'),
+  // Info.plist and CodeResources are files beside the executable, not blobs in its signature: a
+  // bundle without them is bundle.info-plist-missing or seal.absent, so they have no "-missing".
+  ...slotFamily('info-plist', 'Info.plist', ['modified', 'unbound']),
+  ...slotFamily('requirements', 'the requirements blob', ['modified', 'missing', 'unbound']),
+  ...slotFamily('code-resources', 'the resource seal (CodeResources)', ['modified', 'unbound']),
+  ...slotFamily('entitlements', 'the entitlements blob', ['modified', 'missing', 'unbound']),
+  ...slotFamily('der-entitlements', 'the DER entitlements blob', ['modified', 'missing', 'unbound']),
   'signature.hardened-runtime-missing': {severity: 'warning', title: 'a Developer ID build without the hardened runtime, which notarization has required since February 2020', fix: 'Sign with --options runtime.'},
 
   'cms.malformed': {severity: 'error', title: 'the CMS signature cannot be decoded', fix: RESIGN_DEVID},

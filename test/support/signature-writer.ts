@@ -44,6 +44,10 @@ export interface SignOptions {
   linkerStyle?: boolean
   /** Bytes reserved for the CMS DER, since the space is fixed before the pages are hashed. Default 16384. */
   cmsReserve?: number
+  /** Special slots (SLOT.*) left zero although their subject is written: a blob or file present but not bound. */
+  unboundSlots?: number[]
+  /** Blobs (by SLOT.*) bound by the CodeDirectory but left out of the SuperBlob: bound but absent. */
+  omittedBlobs?: number[]
 }
 
 export const BLOB_MAGIC = {
@@ -347,7 +351,7 @@ export async function buildEmbeddedSignature(plan: SignaturePlan, pages: CodePag
   const codeDirectories = plan.hashTypes.map((hashType) => {
     const specialHashes: (Buffer | undefined)[] = new Array(specialCount).fill(undefined)
     const bind = (slot: number, bytes: Buffer | undefined): void => {
-      if (bytes) specialHashes[slot - 1] = codeHash(hashType, bytes)
+      if (bytes && !sign.unboundSlots?.includes(slot)) specialHashes[slot - 1] = codeHash(hashType, bytes)
     }
     bind(SLOT.infoPlist, sign.infoPlist)
     bind(SLOT.codeResources, sign.codeResources)
@@ -361,7 +365,7 @@ export async function buildEmbeddedSignature(plan: SignaturePlan, pages: CodePag
   }
   const entries: {slot: number; bytes: Buffer}[] = [
     {slot: SLOT.codeDirectory, bytes: codeDirectories[0]!},
-    ...plan.boundBlobs,
+    ...plan.boundBlobs.filter((b) => !sign.omittedBlobs?.includes(b.slot)),
     ...codeDirectories.slice(1).map((bytes, i) => ({slot: SLOT.firstAlternateCodeDirectory + i, bytes})),
     ...(sign.linkerStyle ? [] : [{slot: SLOT.cms, bytes: blob(BLOB_MAGIC.cmsWrapper, cmsPayload)}]),
   ]

@@ -41,11 +41,11 @@ export function assembleXar(parts: XarParts): Buffer {
  * Re-signs a package the way productsign does, with a test identity: KeyInfo names the identity's
  * chain, the `<x-signature>` is dropped, the SHA-1 TOC checksum goes to heap offset 0 and the RSA
  * signature (PKCS #1 v1.5 over the compressed TOC, i.e. a DigestInfo of the checksum) to offset 20.
+ * `keepCms` leaves the original `<x-signature>` in place (it then signs a checksum that changed).
  */
-export function resignXar(parts: XarParts, identity: TestIdentity): Buffer {
+export function resignXar(parts: XarParts, identity: TestIdentity, opts: {keepCms?: boolean} = {}): Buffer {
   const certs = [identity.certDer, ...identity.chainDer].map(d => `<X509Certificate>${d.toString('base64')}</X509Certificate>`).join('')
-  const tocXml = parts.tocXml
-    .replace(/<x-signature[\s\S]*?<\/x-signature>\s*/, '')
+  const tocXml = (opts.keepCms ? parts.tocXml : parts.tocXml.replace(/<x-signature[\s\S]*?<\/x-signature>\s*/, ''))
     .replace(/(<signature style="RSA">[\s\S]*?<X509Data>)[\s\S]*?(<\/X509Data>)/, `$1${certs}$2`)
   const compressed = deflateSync(Buffer.from(tocXml, 'utf8'))
   const heap = Buffer.from(parts.heap)

@@ -5,6 +5,7 @@ import {execa} from 'execa'
 import {parsePropertyListDict} from '../../src/formats/property-list.js'
 import {buildPayload, makeRoot, snapshotTree, testIdentity} from '../support/lifecycle-fixture.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
+import {cliRun, expectFinding} from '../support/expect-finding.js'
 
 const RUN = join(REPO_ROOT, 'bin', 'run.js')
 
@@ -40,8 +41,22 @@ describe('esdctl install/upgrade/uninstall/plist (the commands, as processes)', 
     assert.equal(out.failed, true)
     assert.equal(out.rc, 3)
     assert.equal(out.changed, false)
-    assert.ok(out.findings.some((f: {id: string}) => f.id === 'cms.untrusted'))
+    expectFinding(cliRun(r), {id: 'cms.untrusted', severity: 'error', exitCode: 3})
     assert.deepEqual(snapshotTree(root), before)
+  })
+
+  it("install names a manifest teamId the signature does not carry, in --json: install.team-mismatch, exit 3", async () => {
+    const {identity} = await testIdentity()
+    const other = await buildPayload({dir: `${root}-payload-team`, name: 'esdd', label: 'com.example.esdd', version: '1.0.0', identity, manifest: {teamId: 'OTHERTEAM1'}})
+    try {
+      const before = snapshotTree(root)
+      const r = await esdctl(['install', '--root', root, '--json', other])
+      const f = expectFinding(cliRun(r), {id: 'install.team-mismatch', severity: 'error', exitCode: 3})
+      assert.match(f.message, /the manifest says teamId OTHERTEAM1/)
+      assert.deepEqual(snapshotTree(root), before)
+    } finally {
+      rmSync(other, {recursive: true, force: true})
+    }
   })
 
   it('prints the findings and their fixes for people', async () => {

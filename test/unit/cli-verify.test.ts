@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
+import {cliRun, expectFinding} from '../support/expect-finding.js'
 import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
 import {existsSync} from 'node:fs'
 
@@ -70,7 +71,7 @@ describe('esdctl verify (the command, as a process)', () => {
     const out = JSON.parse(r.stdout)
     assert.equal(out.profile.kind, 'development')
     assert.equal(out.profile.teamId, 'JWR3NGC3Z6')
-    assert.ok(out.findings.some((f: {id: string}) => f.id === 'profile.expired'))
+    expectFinding(cliRun(r), {id: 'profile.expired', severity: 'error', exitCode: 3})
   })
 
   it('--warnings-as-errors passes the real sentry-cli, whose slices carry different identifiers', async () => {
@@ -87,6 +88,7 @@ describe('esdctl verify (the command, as a process)', () => {
     assert.equal(r.exitCode, 4)
     const out = JSON.parse(r.stdout)
     assert.deepEqual(out.findings.map((f: {id: string}) => f.id), ['input.unknown-kind'])
+    expectFinding(cliRun(r), {id: 'input.unknown-kind', severity: 'error', exitCode: 4})
     assert.match(out.findings[0].message, /Java class file \(version 65\.0\)/)
   })
 

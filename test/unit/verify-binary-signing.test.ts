@@ -6,7 +6,10 @@ import {ENDPOINT_SECURITY} from '../../src/verify/restricted-entitlements.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {buildSignedMachO, buildSignedMachOSlice, buildUniversal} from '../support/macho-writer.js'
-import type {SignOptions} from '../support/signature-writer.js'
+import {SLOT, type SignOptions} from '../support/signature-writer.js'
+import {ExitCode} from '../../src/exit-codes.js'
+import type {FindingId} from '../../src/verify/finding-catalogue.js'
+import {expectFinding} from '../support/expect-finding.js'
 import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
 
 const TEAM = 'ESDTEST001'
@@ -27,10 +30,10 @@ describe('verify: bare binaries signed in test code', () => {
   })
   after(() => rm(dir, {recursive: true, force: true}))
 
-  async function binary(sign: Partial<SignOptions>, cdhashAttributes: 'all' | 'none' | 'first-only' | 'adhoc' = 'all'): Promise<string> {
+  async function binary(sign: Partial<SignOptions>, cdhashAttributes: 'all' | 'none' | 'first-only' | 'adhoc' = 'all', identity?: TestIdentity): Promise<string> {
     const opts: SignOptions = {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, ...sign}
     if (cdhashAttributes !== 'adhoc') {
-      opts.cms = cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes})
+      opts.cms = cds => signCodeDirectories({codeDirectories: cds, identity: identity ?? leaf, signingTime: NOW, cdhashAttributes})
     }
     const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 40_000}, opts)
     const path = join(dir, `bin${n++}`)
@@ -47,17 +50,19 @@ describe('verify: bare binaries signed in test code', () => {
   it('alternate CodeDirectories without the signed cdhash list → cms.cdhashes-missing', async () => {
     const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'none'), {trust: pki.trust, now: NOW})
     assert.deepEqual(errorIds(r), ['cms.cdhashes-missing'])
+    expectFinding(r, {id: 'cms.cdhashes-missing', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   it('a cdhash list naming only the first CodeDirectory → cms.cdhashes-mismatch', async () => {
     const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'first-only'), {trust: pki.trust, now: NOW})
     assert.deepEqual(errorIds(r), ['cms.cdhashes-mismatch'])
+    expectFinding(r, {id: 'cms.cdhashes-mismatch', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   it('a bare executable claiming ES → entitlements.restricted-in-bare-binary with the bundle fix', async () => {
     const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, derEntitlements: true}), {trust: pki.trust, now: NOW})
     assert.deepEqual(errorIds(r), ['entitlements.restricted-in-bare-binary'])
-    const f = r.findings.find(x => x.id === 'entitlements.restricted-in-bare-binary')!
+    const f = expectFinding(r, {id: 'entitlements.restricted-in-bare-binary', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.match(f.message, /endpoint-security\.client/)
     assert.match(f.message, /Killed: 9/)
     assert.match(f.fix!, /app-like bundle/)
@@ -65,7 +70,7 @@ describe('verify: bare binaries signed in test code', () => {
 
   it('an ad-hoc signature claiming ES → entitlements.restricted-adhoc', async () => {
     const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, flags: 0x2}, 'adhoc'), {trust: pki.trust, now: NOW})
-    assert.ok(errorIds(r).includes('entitlements.restricted-adhoc'))
+    expectFinding(r, {id: 'entitlements.restricted-adhoc', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.equal(r.slices[0]!.signer, 'adhoc')
   })
 
@@ -77,9 +82,52 @@ describe('verify: bare binaries signed in test code', () => {
     const at = bytes.indexOf('<string>abc</string>')
     bytes.write('<string>abd</string>', at)
     await writeFile(path, bytes)
-    const ids = errorIds(await verifyPath(path, {trust: pki.trust, now: NOW}))
-    assert.ok(ids.includes('entitlements.der-mismatch'), ids.join(','))
-    assert.ok(ids.includes('signature.entitlements-modified'), ids.join(','))
+    const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+    expectFinding(r, {id: 'entitlements.der-mismatch', severity: 'error', exitCode: ExitCode.verificationFailed})
+    expectFinding(r, {id: 'signature.entitlements-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
+  })
+
+  it('a changed byte in the DER entitlements blob → signature.der-entitlements-modified', async () => {
+    const path = await binary({entitlements: {'com.example.flag': 'abc'}, derEntitlements: true})
+    const bytes = await readFile(path)
+    const der = bytes.indexOf(Buffer.from([0xfa, 0xde, 0x71, 0x72]))
+    const at = bytes.indexOf('abc', der)
+    bytes.write('abd', at)
+    await writeFile(path, bytes)
+    expectFinding(await verifyPath(path, {trust: pki.trust, now: NOW}), {id: 'signature.der-entitlements-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
+  })
+
+  describe('special slots and the blobs they bind (clean signatures otherwise: the CMS still verifies)', () => {
+    const entitlements = {'com.apple.security.cs.allow-jit': true}
+    const cases: Array<[string, Partial<SignOptions>, FindingId]> = [
+      ['the requirement set bound but left out', {omittedBlobs: [SLOT.requirements]}, 'signature.requirements-missing'],
+      ['the requirement set present but its slot empty', {unboundSlots: [SLOT.requirements]}, 'signature.requirements-unbound'],
+      ['the entitlements bound but left out', {entitlements, derEntitlements: true, omittedBlobs: [SLOT.entitlements]}, 'signature.entitlements-missing'],
+      ['the entitlements present but their slot empty', {entitlements, derEntitlements: true, unboundSlots: [SLOT.entitlements]}, 'signature.entitlements-unbound'],
+      ['the DER entitlements bound but left out', {entitlements, derEntitlements: true, omittedBlobs: [SLOT.derEntitlements]}, 'signature.der-entitlements-missing'],
+      ['the DER entitlements present but their slot empty', {entitlements, derEntitlements: true, unboundSlots: [SLOT.derEntitlements]}, 'signature.der-entitlements-unbound'],
+    ]
+    for (const [what, sign, id] of cases) {
+      it(`${what} → ${id}, and nothing else`, async () => {
+        const r = await verifyPath(await binary(sign), {trust: pki.trust, now: NOW})
+        expectFinding(r, {id, severity: 'error', exitCode: ExitCode.verificationFailed})
+        assert.deepEqual(errorIds(r), [id])
+      })
+    }
+  })
+
+  it('a signature neither ad hoc nor carrying a CMS → cms.missing', async () => {
+    const r = await verifyPath(await binary({flags: 0x10000}, 'adhoc'), {trust: pki.trust, now: NOW})
+    expectFinding(r, {id: 'cms.missing', severity: 'error', exitCode: ExitCode.verificationFailed})
+    assert.equal(r.slices[0]!.signer, 'other')
+  })
+
+  it("a certificate of another team than the CodeDirectory's → cms.team-mismatch naming both", async () => {
+    const other = await pki.developerId('OTHERTEAM9')
+    const r = await verifyPath(await binary({}, 'all', other), {trust: pki.trust, now: NOW})
+    const f = expectFinding(r, {id: 'cms.team-mismatch', severity: 'error', exitCode: ExitCode.verificationFailed})
+    assert.match(f.message, /team OTHERTEAM9 but the CodeDirectory names team ESDTEST001/)
+    assert.deepEqual(errorIds(r), ['cms.team-mismatch'])
   })
 
   it("Apple's own signing (Software Signing leaf, Apple's marker) is signer apple, not other", async () => {
@@ -123,6 +171,7 @@ describe('verify: bare binaries signed in test code', () => {
     it('different entitlements per slice → binary.slices-disagree (the rights differ by CPU)', async () => {
       const r = await universal({entitlements: {'com.apple.security.cs.disable-library-validation': true}})
       assert.deepEqual(r.findings.map(f => f.id), ['binary.slices-disagree'])
+      expectFinding(r, {id: 'binary.slices-disagree', severity: 'warning', exitCode: ExitCode.ok})
       assert.match(r.findings[0]!.message, /entitlements differ/)
     })
   })
@@ -133,7 +182,7 @@ describe('verify: bare binaries signed in test code', () => {
       await writeFile(path, Buffer.concat([await readFile(path), Buffer.from('appended payload')]))
       const r = await verifyPath(path, {trust: pki.trust, now: NOW})
       assert.deepEqual(errorIds(r), ['binary.trailing-data'])
-      const f = r.findings[0]!
+      const f = expectFinding(r, {id: 'binary.trailing-data', severity: 'error', exitCode: ExitCode.verificationFailed})
       assert.match(f.message, /16 bytes follow the code signature/)
       assert.match(f.message, /no signature covers them/)
       assert.match(f.message, /--strict refuses/)
@@ -163,5 +212,6 @@ describe('verify: bare binaries signed in test code', () => {
   it('the production trust store rejects the test chain', async () => {
     const r = await verifyPath(await binary({}), {now: NOW})
     assert.deepEqual(errorIds(r), ['cms.untrusted'])
+    expectFinding(r, {id: 'cms.untrusted', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 })

@@ -2,12 +2,15 @@ import {strict as assert} from 'node:assert'
 import {copyFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import * as plist from 'plist'
+import {ExitCode} from '../../src/exit-codes.js'
 import {parseFileLayout} from '../../src/formats/macho.js'
 import {ENDPOINT_SECURITY} from '../../src/verify/restricted-entitlements.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import type {VerifyOptions} from '../../src/verify/verify-options.js'
 import {buildBundle, type BundleSpec} from '../support/bundle-builder.js'
+import {expectFinding} from '../support/expect-finding.js'
 import {buildProfilePlist, type ProfileSpec} from '../support/profile-builder.js'
 import {createTestPki, signProfile, type TestIdentity, type TestPki} from '../support/test-pki.js'
 
@@ -16,13 +19,10 @@ const OTHER_TEAM = 'OTHERTEAM9'
 const BUNDLE_ID = 'com.example.esd'
 const NOW = new Date('2026-11-26T12:00:00Z')
 const IN_A_YEAR = new Date('2027-11-26T12:00:00Z')
+const FAILED = ExitCode.verificationFailed
 
 function errorIds(r: VerifyReport): string[] {
   return r.findings.filter(f => f.severity === 'error').map(f => f.id).sort()
-}
-
-function ids(r: VerifyReport): string[] {
-  return r.findings.map(f => f.id).sort()
 }
 
 describe('verify: app-like bundles (test PKI, full ES case and every mismatch)', function () {
@@ -83,8 +83,8 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
   it('does not trust the test root in production: the default store holds only Apple roots', async () => {
     const app = await bundle({profile: await profile()})
     const r = await verifyPath(app, {now: NOW})
-    assert.ok(errorIds(r).includes('cms.untrusted'))
-    assert.ok(errorIds(r).includes('profile.untrusted'))
+    expectFinding(r, {id: 'cms.untrusted', severity: 'error', exitCode: FAILED})
+    expectFinding(r, {id: 'profile.untrusted', severity: 'error', exitCode: FAILED})
   })
 
   it('checks every slice of a universal main executable', async () => {
@@ -127,21 +127,24 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     it('a byte in a code page → signature.code-modified', async () => {
       const app = await copyOf()
       await flip(exe(app), () => 5000)
-      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['signature.code-modified'])
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['signature.code-modified'])
+      expectFinding(r, {id: 'signature.code-modified', severity: 'error', exitCode: FAILED})
     })
 
     it('a byte in Info.plist → signature.info-plist-modified', async () => {
       const app = await copyOf()
       const p = join(app, 'Contents', 'Info.plist')
       await flip(p, b => b.indexOf('1.2.3') + 2)
-      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['signature.info-plist-modified'])
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['signature.info-plist-modified'])
+      expectFinding(r, {id: 'signature.info-plist-modified', severity: 'error', exitCode: FAILED})
     })
 
     it('a byte in the entitlements → signature.entitlements-modified', async () => {
       const app = await copyOf()
       await flip(exe(app), b => b.indexOf('endpoint-security') + 3)
-      const r = errorIds(await verifyPath(app, opts))
-      assert.ok(r.includes('signature.entitlements-modified'), r.join(','))
+      expectFinding(await verifyPath(app, opts), {id: 'signature.entitlements-modified', severity: 'error', exitCode: FAILED})
     })
 
     it('a byte in the CMS → cms.signature-invalid (or undecodable)', async () => {
@@ -157,34 +160,38 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     it('a byte in a sealed resource → seal.modified', async () => {
       const app = await copyOf()
       await flip(join(app, 'Contents', 'Resources', 'esd.conf'), () => 0)
-      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['seal.modified'])
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['seal.modified'])
+      expectFinding(r, {id: 'seal.modified', severity: 'error', exitCode: FAILED})
     })
 
     it('a byte in CodeResources → signature.code-resources-modified', async () => {
       const app = await copyOf()
       await flip(join(app, 'Contents', '_CodeSignature', 'CodeResources'), b => b.indexOf('<key>files2</key>') - 30)
-      const r = errorIds(await verifyPath(app, opts))
-      assert.ok(r.includes('signature.code-resources-modified'), r.join(','))
+      expectFinding(await verifyPath(app, opts), {id: 'signature.code-resources-modified', severity: 'error', exitCode: FAILED})
     })
 
     it('an added file → seal.added', async () => {
       const app = await copyOf()
       await writeFile(join(app, 'Contents', 'Resources', 'extra.txt'), 'x')
-      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['seal.added'])
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['seal.added'])
+      expectFinding(r, {id: 'seal.added', severity: 'error', exitCode: FAILED})
     })
 
     it('a removed file → seal.missing', async () => {
       const app = await copyOf()
       await unlink(join(app, 'Contents', 'Resources', 'esd.conf'))
-      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['seal.missing'])
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['seal.missing'])
+      expectFinding(r, {id: 'seal.missing', severity: 'error', exitCode: FAILED})
     })
 
     it('a copy of the daemon in Contents/MacOS → bundle.nested-restricted with the fix', async () => {
       const app = await copyOf()
       await copyFile(exe(app), join(app, 'Contents', 'MacOS', 'esd2'))
       const r = await verifyPath(app, opts)
-      assert.ok(errorIds(r).includes('bundle.nested-restricted'))
-      const f = r.findings.find(x => x.id === 'bundle.nested-restricted')!
+      const f = expectFinding(r, {id: 'bundle.nested-restricted', severity: 'error', exitCode: FAILED})
       assert.match(f.message, /MacOS\/esd2 claims com\.apple\.developer\.endpoint-security\.client but is not the bundle's main executable; macOS will kill it \(Killed: 9\)/)
       assert.match(f.fix!, /its own bundle, App ID and provisioning profile/)
     })
@@ -192,8 +199,90 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     it('a removed profile → profile.missing', async () => {
       const app = await copyOf()
       await unlink(join(app, 'Contents', 'embedded.provisionprofile'))
-      const r = errorIds(await verifyPath(app, opts))
-      assert.ok(r.includes('profile.missing'), r.join(','))
+      expectFinding(await verifyPath(app, opts), {id: 'profile.missing', severity: 'error', exitCode: FAILED})
+    })
+
+    /** Rewrites the copy's Info.plist through `edit` (the signature then no longer matches it, as after any hand edit). */
+    async function editInfo(app: string, edit: (info: Record<string, unknown>) => void): Promise<void> {
+      const path = join(app, 'Contents', 'Info.plist')
+      const info = plist.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+      edit(info)
+      await writeFile(path, plist.build(info as Parameters<typeof plist.build>[0]))
+    }
+
+    it('a removed Info.plist → bundle.info-plist-missing; one that is no plist → bundle.info-plist-malformed', async () => {
+      const gone = await copyOf()
+      await unlink(join(gone, 'Contents', 'Info.plist'))
+      expectFinding(await verifyPath(gone, opts), {id: 'bundle.info-plist-missing', severity: 'error', exitCode: FAILED})
+      const garbled = await copyOf()
+      await writeFile(join(garbled, 'Contents', 'Info.plist'), 'CFBundleExecutable = esd;\n')
+      expectFinding(await verifyPath(garbled, opts), {id: 'bundle.info-plist-malformed', severity: 'error', exitCode: FAILED})
+    })
+
+    it('Info.plist without CFBundleExecutable or CFBundleIdentifier → the missing key is named', async () => {
+      const noExe = await copyOf()
+      await editInfo(noExe, info => delete info['CFBundleExecutable'])
+      expectFinding(await verifyPath(noExe, opts), {id: 'bundle.executable-key-missing', severity: 'error', exitCode: FAILED})
+      const noId = await copyOf()
+      await editInfo(noId, info => delete info['CFBundleIdentifier'])
+      expectFinding(await verifyPath(noId, opts), {id: 'bundle.identifier-missing', severity: 'error', exitCode: FAILED})
+    })
+
+    it('CFBundleExecutable leading out of Contents/MacOS → bundle.bad-executable-name', async () => {
+      const app = await copyOf()
+      await editInfo(app, info => (info['CFBundleExecutable'] = '../Resources/esd.conf'))
+      expectFinding(await verifyPath(app, opts), {id: 'bundle.bad-executable-name', severity: 'error', exitCode: FAILED})
+    })
+
+    it('the main executable removed → bundle.executable-missing; replaced by a wrapper script → macho.not-macho', async () => {
+      const gone = await copyOf()
+      await unlink(exe(gone))
+      expectFinding(await verifyPath(gone, opts), {id: 'bundle.executable-missing', severity: 'error', exitCode: FAILED})
+      const script = await copyOf()
+      await writeFile(exe(script), '#!/bin/sh\nexec /opt/esd/libexec/esd "$@"\n')
+      const f = expectFinding(await verifyPath(script, opts), {id: 'macho.not-macho', severity: 'error', exitCode: FAILED})
+      assert.match(f.fix!, /put it back in the bundle and sign the bundle again/)
+    })
+
+    it('folders nested deeper than any real bundle → bundle.unreadable, without walking them all', async () => {
+      const app = await copyOf()
+      await mkdir(join(app, 'Contents', 'Resources', ...Array.from({length: 70}, (_, i) => `d${i}`)), {recursive: true})
+      expectFinding(await verifyPath(app, opts), {id: 'bundle.unreadable', severity: 'error', exitCode: FAILED})
+    })
+
+    it('the seal removed → seal.absent; replaced by something that is no seal → seal.malformed', async () => {
+      const gone = await copyOf()
+      await unlink(join(gone, 'Contents', '_CodeSignature', 'CodeResources'))
+      expectFinding(await verifyPath(gone, opts), {id: 'seal.absent', severity: 'error', exitCode: FAILED})
+      const garbled = await copyOf()
+      await writeFile(join(garbled, 'Contents', '_CodeSignature', 'CodeResources'), '<?xml version="1.0"?><plist version="1.0"><array/></plist>')
+      expectFinding(await verifyPath(garbled, opts), {id: 'seal.malformed', severity: 'error', exitCode: FAILED})
+    })
+  })
+
+  describe('how the main executable is signed against its bundle', () => {
+    it('signed without binding Info.plist or the seal → signature.info-plist-unbound, signature.code-resources-unbound', async () => {
+      const noInfo = await bundle({profile: await profile(), signOverrides: {infoPlist: undefined}})
+      expectFinding(await verifyPath(noInfo, opts), {id: 'signature.info-plist-unbound', severity: 'error', exitCode: FAILED})
+      const noSeal = await bundle({profile: await profile(), signOverrides: {codeResources: undefined}})
+      expectFinding(await verifyPath(noSeal, opts), {id: 'signature.code-resources-unbound', severity: 'error', exitCode: FAILED})
+    })
+
+    it("signed with an identifier other than CFBundleIdentifier → bundle.identifier-mismatch (a warning)", async () => {
+      const app = await bundle({profile: await profile(), signOverrides: {identifier: 'com.example.esd-tool'}})
+      const f = expectFinding(await verifyPath(app, opts), {id: 'bundle.identifier-mismatch', severity: 'warning', exitCode: ExitCode.ok})
+      assert.match(f.message, /CFBundleIdentifier is com\.example\.esd but the executable is signed as com\.example\.esd-tool/)
+    })
+
+    it('the executable inside a bundle given alone → entitlements.verify-the-bundle (information: its profile is in the bundle)', async () => {
+      const app = await bundle({profile: await profile()})
+      const f = expectFinding(await verifyPath(exe(app), opts), {id: 'entitlements.verify-the-bundle', severity: 'info', exitCode: ExitCode.ok})
+      assert.match(f.message, /verify the bundle \(.*esd\.app\) to check it/)
+    })
+
+    it('no CFBundleShortVersionString nor CFBundleVersion → bundle.version-missing (a warning)', async () => {
+      const app = await bundle({profile: await profile(), version: ''})
+      expectFinding(await verifyPath(app, opts), {id: 'bundle.version-missing', severity: 'warning', exitCode: ExitCode.ok})
     })
   })
 
@@ -206,9 +295,8 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     await writeFile(join(kit, 'Stuff', 'a.txt'), 'a')
     const r = await verifyPath(nested, opts)
     assert.deepEqual(errorIds(r), [])
-    const f = r.findings.find(x => x.id === 'seal.nested-bundle-unchecked')
-    assert.equal(f?.severity, 'warning')
-    assert.match(f!.message, /Kit\.framework is sealed as nested code .* not a recognisable bundle/)
+    const f = expectFinding(r, {id: 'seal.nested-bundle-unchecked', severity: 'warning', exitCode: ExitCode.ok})
+    assert.match(f.message, /Kit\.framework is sealed as nested code .* not a recognisable bundle/)
   })
 
   it('a second executable sealed in the bundle still dies if it claims ES', async () => {
@@ -219,25 +307,31 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
   describe('profile against the signed executable', () => {
     it('expired profile → profile.expired; within 30 days → warning', async () => {
       const app = await bundle({profile: await profile({expires: new Date('2026-11-01T00:00:00Z')})})
-      assert.ok(errorIds(await verifyPath(app, opts)).includes('profile.expired'))
+      expectFinding(await verifyPath(app, opts), {id: 'profile.expired', severity: 'error', exitCode: FAILED})
       const soon = await bundle({profile: await profile({expires: new Date('2026-12-10T00:00:00Z')})})
       const r = await verifyPath(soon, opts)
       assert.deepEqual(errorIds(r), [])
-      assert.ok(ids(r).includes('profile.expires-soon'))
+      expectFinding(r, {id: 'profile.expires-soon', severity: 'warning', exitCode: ExitCode.ok})
     })
 
     it('app id not covered → profile.app-id-mismatch; a TEAM.* wildcard covers it', async () => {
       const wrong = await bundle({profile: await profile({appId: `${TEAM}.com.example.other`, entitlements: {'com.apple.application-identifier': `${TEAM}.com.example.other`, [ENDPOINT_SECURITY]: true, 'com.apple.developer.team-identifier': TEAM}})})
-      assert.ok(errorIds(await verifyPath(wrong, opts)).includes('profile.app-id-mismatch'))
+      expectFinding(await verifyPath(wrong, opts), {id: 'profile.app-id-mismatch', severity: 'error', exitCode: FAILED})
       const wild = await bundle({profile: await profile({appId: `${TEAM}.*`, entitlements: {'com.apple.application-identifier': `${TEAM}.*`, [ENDPOINT_SECURITY]: true, 'com.apple.developer.team-identifier': TEAM}})})
       assert.deepEqual(errorIds(await verifyPath(wild, opts)), [])
+    })
+
+    it('entitlements without com.apple.application-identifier → profile.app-id-missing', async () => {
+      const app = await bundle({profile: await profile(), entitlements: {'com.apple.developer.team-identifier': TEAM, [ENDPOINT_SECURITY]: true}})
+      const f = expectFinding(await verifyPath(app, opts), {id: 'profile.app-id-missing', severity: 'error', exitCode: FAILED})
+      assert.match(f.fix!, new RegExp(`com\\.apple\\.application-identifier = ${TEAM}\\.${BUNDLE_ID.replace(/\./g, '\\.')}`))
     })
 
     it('ES not allowed by the profile → profile.entitlement-not-allowed naming ES', async () => {
       const app = await bundle({profile: await profile({entitlements: {'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`, 'com.apple.developer.team-identifier': TEAM}})})
       const r = await verifyPath(app, opts)
       assert.deepEqual(errorIds(r), ['profile.entitlement-not-allowed'])
-      assert.match(r.findings.find(f => f.id === 'profile.entitlement-not-allowed')!.message, /endpoint-security/)
+      assert.match(expectFinding(r, {id: 'profile.entitlement-not-allowed', severity: 'error', exitCode: FAILED}).message, /endpoint-security/)
     })
 
     it('the code claims com.apple.developer.team-identifier but the profile does not list it → not allowed, naming it', async () => {
@@ -252,13 +346,15 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
     it('another team\'s profile → profile.team-mismatch', async () => {
       const other = await pki.developerId(OTHER_TEAM)
       const app = await bundle({profile: await profile({teamId: OTHER_TEAM, developerCertificates: [other.certDer]})})
-      assert.ok(errorIds(await verifyPath(app, opts)).includes('profile.team-mismatch'))
+      expectFinding(await verifyPath(app, opts), {id: 'profile.team-mismatch', severity: 'error', exitCode: FAILED})
     })
 
     it('signing certificate not in DeveloperCertificates → profile.certificate-not-listed', async () => {
       const other = await pki.developerId(TEAM, {commonName: 'Developer ID Application: Someone Else (ESDTEST001)'})
       const app = await bundle({profile: await profile({developerCertificates: [other.certDer]})})
-      assert.deepEqual(errorIds(await verifyPath(app, opts)), ['profile.certificate-not-listed'])
+      const r = await verifyPath(app, opts)
+      assert.deepEqual(errorIds(r), ['profile.certificate-not-listed'])
+      expectFinding(r, {id: 'profile.certificate-not-listed', severity: 'error', exitCode: FAILED})
     })
 
     it('a development profile only warns that it runs on the listed Macs', async () => {
@@ -268,12 +364,12 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
       assert.equal(r.profile?.kind, 'development')
       assert.equal(r.slices[0]!.signer, 'apple-development')
       assert.deepEqual(errorIds(r), [])
-      assert.ok(ids(r).includes('profile.development'))
+      expectFinding(r, {id: 'profile.development', severity: 'warning', exitCode: ExitCode.ok})
     })
 
     it('an iOS profile → profile.platform', async () => {
       const app = await bundle({profile: await profile({platform: ['iOS']})})
-      assert.ok(errorIds(await verifyPath(app, opts)).includes('profile.platform'))
+      expectFinding(await verifyPath(app, opts), {id: 'profile.platform', severity: 'error', exitCode: FAILED})
     })
   })
 
@@ -286,15 +382,15 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
       })
       const r = await verifyPath(app, opts)
       assert.deepEqual(errorIds(r), [])
-      assert.ok(ids(r).includes('entitlements.get-task-allow'))
-      assert.ok(ids(r).includes('signature.hardened-runtime-missing'))
+      expectFinding(r, {id: 'entitlements.get-task-allow', severity: 'warning', exitCode: ExitCode.ok})
+      expectFinding(r, {id: 'signature.hardened-runtime-missing', severity: 'warning', exitCode: ExitCode.ok})
     })
 
     it('an expired signing certificate: fatal without a timestamp, fine with one made in time', async () => {
       const expired = await pki.developerId(TEAM, {notBefore: new Date('2024-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z')})
       const p = await profile({developerCertificates: [expired.certDer]})
       const bare = await bundle({identity: expired, profile: p, timestamp: false, signedAt: new Date('2025-06-01T00:00:00Z')})
-      assert.ok(errorIds(await verifyPath(bare, opts)).includes('cms.certificate-expired'))
+      expectFinding(await verifyPath(bare, opts), {id: 'cms.certificate-expired', severity: 'error', exitCode: FAILED})
       const stamped = await bundle({identity: expired, profile: p, timestamp: true, signedAt: new Date('2025-06-01T00:00:00Z')})
       assert.deepEqual(errorIds(await verifyPath(stamped, opts)), [])
     })

@@ -7,6 +7,8 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {REAL_PACKAGES_DIR} from '../support/real-shipped.js'
 import {skipBecause} from '../support/skip.js'
 import {existsSync} from 'node:fs'
+import {ExitCode} from '../../src/exit-codes.js'
+import {expectFinding} from '../support/expect-finding.js'
 
 const PKG = join(REAL_PACKAGES_DIR, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')
 
@@ -38,5 +40,17 @@ describe('verify <folder> judges the .pkg and .provisionprofile files in it too'
     const text = renderVerifyText(r)
     assert.match(text, /contains dist\/driver\.pkg \(package\)/)
     assert.match(text, /contains embedded\.provisionprofile \(profile\): unreadable — 1 error/)
+  })
+
+  it('a file named .pkg that is no installer package is an item esdctl cannot check → input.item-unchecked (a warning)', async () => {
+    const folder = join(dir, 'downloads')
+    await mkdir(folder, {recursive: true})
+    await copyFile(PKG, join(folder, 'driver.pkg'))
+    // What a failed download leaves behind: the server's error page under the package's name.
+    await writeFile(join(folder, 'driver-arm64.pkg'), '<html><body>404 Not Found</body></html>\n')
+    const r = await verifyPath(folder)
+    const f = expectFinding(r, {id: 'input.item-unchecked', severity: 'warning', exitCode: ExitCode.ok})
+    assert.equal(f.path, join(folder, 'driver-arm64.pkg'))
+    assert.match(f.fix!, /codesign --verify --deep --strict/)
   })
 })

@@ -10,6 +10,8 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import type {VerifyOptions} from '../../src/verify/verify-options.js'
 import {buildBundle, buildBundleAt, type BundleSpec} from '../support/bundle-builder.js'
 import {createTestPki, type TestIdentity, type TestPki} from '../support/test-pki.js'
+import {ExitCode} from '../../src/exit-codes.js'
+import {expectFinding} from '../support/expect-finding.js'
 
 const TEAM = 'ESDTEST001'
 const NOW = new Date('2026-11-26T12:00:00Z')
@@ -78,6 +80,7 @@ describe('verify: nested code in depth (signing kit)', function () {
     await buildBundleAt(svc, 'deep', {dir: '', name: 'svc', bundleId: 'com.example.esd.svc', teamId: TEAM, identity: leaf, entitlements: {}, profile: 'none', codeSize: 20_000, signedAt: NOW})
     const r = await verifyPath(app, opts)
     assert.deepEqual(errorIds(r), ['seal.nested-modified'])
+    expectFinding(r, {id: 'seal.nested-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.match(r.findings[0]!.message, /svc\.xpc is nested code sealed with cdhash [0-9a-f]{40} but its signature now has/)
   })
 
@@ -85,6 +88,7 @@ describe('verify: nested code in depth (signing kit)', function () {
     const app = await bundle({nestedBundles: [{path: 'Frameworks/Kit.framework', requirement: 'identifier "com.example.other" and anchor apple generic and certificate leaf[subject.OU] = OTHERTEAM9'}]})
     const r = await verifyPath(app, opts)
     assert.deepEqual(errorIds(r), ['seal.nested-requirement-unmet'])
+    expectFinding(r, {id: 'seal.nested-requirement-unmet', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.match(r.findings[0]!.message, /identifier "com\.example\.other"; certificate leaf\[subject\.OU\] = OTHERTEAM9/)
   })
 
@@ -99,6 +103,7 @@ describe('verify: nested code in depth (signing kit)', function () {
     const app = await bundle({extraFiles: {'MacOS/run.sh': Buffer.from('#!/bin/sh\nexec true\n'), 'Helpers/defaults.json': Buffer.from('{}')}})
     const r = await verifyPath(app, opts)
     assert.deepEqual(errorIds(r), ['seal.plain-file-in-nested-location', 'seal.plain-file-in-nested-location'])
+    expectFinding(r, {id: 'seal.plain-file-in-nested-location', severity: 'error', exitCode: ExitCode.verificationFailed})
     const f = r.findings.find(x => x.path.endsWith('MacOS/run.sh'))!
     assert.match(f.message, /sealed as a plain file \(by hash\) in a place the seal's rules reserve for nested code/)
     assert.match(f.message, /In subcomponent/)
@@ -109,8 +114,7 @@ describe('verify: nested code in depth (signing kit)', function () {
     const app = await bundle({xattrSignedFiles: {'MacOS/launch.sh': Buffer.from('#!/bin/sh\nexec "$0-real"\n')}})
     const r = await verifyPath(app, opts)
     assert.deepEqual(errorIds(r), [])
-    const f = r.findings.find(x => x.id === 'seal.nested-code-in-xattrs')!
-    assert.equal(f.severity, 'warning')
+    const f = expectFinding(r, {id: 'seal.nested-code-in-xattrs', severity: 'warning', exitCode: ExitCode.ok})
     assert.match(f.message, /extended attributes .*git, zip and tar drop/)
     assert.match(f.fix!, /keeps extended attributes/)
     assert.deepEqual(r.nested?.map(x => [x.path, x.kind]), [['MacOS/launch.sh', 'xattr-signed']])

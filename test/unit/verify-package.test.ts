@@ -17,6 +17,9 @@ import {REAL_BUNDLES_DIR, realPackage} from '../support/real-shipped.js'
 import {createTestPki} from '../support/test-pki.js'
 import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
 import {skipBecause} from '../support/skip.js'
+import {ExitCode} from '../../src/exit-codes.js'
+import {hasErrors} from '../../src/verify/finding.js'
+import {expectFinding} from '../support/expect-finding.js'
 
 const PKG_610 = 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg'
 const PKG_600 = 'Karabiner-DriverKit-VirtualHIDDevice-6.0.0.pkg'
@@ -24,6 +27,11 @@ const DAEMON = 'Payload/Library/Application Support/org.pqrs/Karabiner-DriverKit
 const MANAGER = 'Payload/Applications/.Karabiner-VirtualHIDDevice-Manager.app'
 /** Fixed so the real Developer ID Installer certificate (valid to 2027-02-01) is judged the same every year. */
 const NOW = new Date('2026-06-01T00:00:00Z')
+
+const FAILED = ExitCode.verificationFailed
+
+/** verifyPackage's answer as the report verifyPath would make of it. */
+const asReport = (path: string, v: Awaited<ReturnType<typeof verifyPackage>>): VerifyReport => ({ok: !hasErrors(v.findings), path, kind: 'package', findings: v.findings, slices: []})
 
 const ids = (r: {findings: Array<{id: string}>}, prefix = '') => [...new Set(r.findings.map(f => f.id).filter(i => i.startsWith(prefix)))].sort()
 
@@ -108,7 +116,7 @@ describe('esdctl verify on flat installer packages', function () {
       bytes[at] = bytes[at]! ^ 0xff
       const r = await verifyBytes(bytes, 'payload-byte.pkg')
       assert.equal(r.ok, false)
-      assert.ok(ids(r).includes('package.checksum-mismatch'), ids(r).join())
+      expectFinding(r, {id: 'package.checksum-mismatch', severity: 'error', exitCode: FAILED})
       assert.match(r.findings.find(f => f.id === 'package.checksum-mismatch')!.path, /:Payload$/)
     })
 
@@ -117,6 +125,7 @@ describe('esdctl verify on flat installer packages', function () {
       bytes[28 + 2000] = bytes[28 + 2000]! ^ 0xff
       const r = await verifyBytes(bytes, 'toc-byte.pkg')
       assert.deepEqual(ids(r), ['package.malformed'])
+      expectFinding(r, {id: 'package.malformed', severity: 'error', exitCode: FAILED})
     })
 
     it('a changed TOC, recompressed: the TOC checksum no longer matches', async function () {
@@ -124,7 +133,7 @@ describe('esdctl verify on flat installer packages', function () {
       const parts = splitXar(bytes)
       parts.tocXml = parts.tocXml.replace('<user>tekezo</user>', '<user>mallory</user>')
       const r = await verifyBytes(assembleXar(parts), 'toc-edit.pkg')
-      assert.ok(ids(r).includes('package.toc-checksum-mismatch'), ids(r).join())
+      expectFinding(r, {id: 'package.toc-checksum-mismatch', severity: 'error', exitCode: FAILED})
       assert.equal(r.ok, false)
     })
 
@@ -140,6 +149,7 @@ describe('esdctl verify on flat installer packages', function () {
       cms[attr + 11 + 4 + 3] = cms[attr + 11 + 4 + 3]! ^ 0x01
       const r = await verifyBytes(cms, 'cms-byte.pkg')
       assert.deepEqual(ids(r, 'package.'), ['package.signature-invalid'])
+      expectFinding(r, {id: 'package.signature-invalid', severity: 'error', exitCode: FAILED})
     })
 
     it('a truncated file: findings, never an exception', async function () {
@@ -161,6 +171,7 @@ describe('esdctl verify on flat installer packages', function () {
       const forged = resignXar(splitXar(bytes), await pki.developerIdInstaller('FORGED0001'))
       const r = await verifyBytes(forged, 'resigned.pkg')
       assert.deepEqual(ids(r, 'package.'), ['package.untrusted'])
+      expectFinding(r, {id: 'package.untrusted', severity: 'error', exitCode: FAILED})
       assert.equal(r.package?.teamId, 'FORGED0001')
       assert.equal(r.package?.notarization.stapled, false)
       const trusted = await verifyBytes(forged, 'resigned.pkg', pki.trust)
@@ -174,7 +185,51 @@ describe('esdctl verify on flat installer packages', function () {
       const app = await pki.developerId('FORGED0001')
       // An ECDSA Application leaf cannot make an RSA xar signature: both the kind and the signature are refused.
       const r = await verifyBytes(resignXar(splitXar(bytes), {...app, privateKey: (await pki.developerIdInstaller('FORGED0001')).privateKey}), 'app-signed.pkg', pki.trust)
-      assert.ok(ids(r).includes('package.signer-kind'), ids(r).join())
+      expectFinding(r, {id: 'package.signer-kind', severity: 'error', exitCode: FAILED})
+    })
+
+    it('the signatures taken out of the TOC (its checksum made right again): package.unsigned', async function () {
+      const {bytes} = await original(this)
+      const parts = splitXar(bytes)
+      parts.tocXml = parts.tocXml.replace(/<signature [\s\S]*?<\/signature>\s*/, '').replace(/<x-signature[\s\S]*?<\/x-signature>\s*/, '')
+      parts.stapled = Buffer.alloc(0)
+      const edited = assembleXar(parts)
+      createHash('sha1').update(edited.subarray(28, 28 + Number(edited.readBigUInt64BE(8)))).digest().copy(edited, 28 + Number(edited.readBigUInt64BE(8)))
+      const r = await verifyBytes(edited, 'unsigned.pkg')
+      expectFinding(r, {id: 'package.unsigned', severity: 'error', exitCode: FAILED})
+      assert.deepEqual(ids(r, 'package.'), ['package.unsigned'])
+    })
+
+    it("the RSA signature replaced by another signer's, Apple's CMS kept: package.signatures-disagree", async function () {
+      const {bytes} = await original(this)
+      const pki = await createTestPki()
+      const r = await verifyBytes(resignXar(splitXar(bytes), await pki.developerIdInstaller('FORGED0001'), {keepCms: true}), 'two-signers.pkg', pki.trust)
+      const f = expectFinding(r, {id: 'package.signatures-disagree', severity: 'error', exitCode: FAILED})
+      assert.match(f.message, /RSA signature is by "Developer ID Installer: esdctl Test Developer \(FORGED0001\)" but the CMS signature by "Developer ID Installer: Fumihiko Takayama \(G43BCU2T37\)"/)
+    })
+
+    it('judged after its certificate expired, with no secure timestamp: package.certificate-expired', async function () {
+      const {bytes} = await original(this)
+      const pki = await createTestPki()
+      const path = join(dir, 'expired.pkg')
+      await writeFile(path, resignXar(splitXar(bytes), await pki.developerIdInstaller('FORGED0001')))
+      // The test PKI's leaves are valid until 2049-12-31.
+      const r = await verifyPath(path, {trust: pki.trust, now: new Date('2050-06-01T00:00:00Z')})
+      expectFinding(r, {id: 'package.certificate-expired', severity: 'error', exitCode: FAILED})
+    })
+
+    it('a Payload that is no archive (its checksums made to match, re-signed): package.payload-unreadable', async function () {
+      const {bytes, heapStart} = await original(this)
+      const parts = splitXar(bytes)
+      const payload = {offset: 12580, length: 2023932}
+      const old = createHash('sha1').update(bytes.subarray(heapStart + payload.offset, heapStart + payload.offset + payload.length)).digest('hex')
+      const junk = Buffer.alloc(payload.length, 0x5a)
+      junk.copy(parts.heap, payload.offset)
+      parts.tocXml = parts.tocXml.replaceAll(old, createHash('sha1').update(junk).digest('hex'))
+      const pki = await createTestPki()
+      const r = await verifyBytes(resignXar(parts, await pki.developerIdInstaller('FORGED0001')), 'junk-payload.pkg', pki.trust)
+      expectFinding(r, {id: 'package.payload-unreadable', severity: 'error', exitCode: FAILED})
+      assert.deepEqual(ids(r, 'package.'), ['package.payload-unreadable'])
     })
 
     it('a product archive (Distribution + the real component in a folder), re-signed: components, product id, contained code', async function () {
@@ -214,14 +269,18 @@ describe('esdctl verify on flat installer packages', function () {
     })
 
     it('a payload that inflates past the bound is package.too-large, checked without inflating the rest', async function () {
-      const r = await verifyPackage(realPackage(this, PKG_610), resolveVerifyOptions({now: NOW}), p => verifyPath(p, {now: NOW}), {memberBytes: 64 * 1024 * 1024, payloadBytes: 1024 * 1024, itemBytes: 1024 * 1024 * 1024})
+      const path = realPackage(this, PKG_610)
+      const r = await verifyPackage(path, resolveVerifyOptions({now: NOW}), p => verifyPath(p, {now: NOW}), {memberBytes: 64 * 1024 * 1024, payloadBytes: 1024 * 1024, itemBytes: 1024 * 1024 * 1024})
       assert.deepEqual(ids(r, 'package.'), ['package.too-large'])
+      expectFinding(asReport(path, r), {id: 'package.too-large', severity: 'error', exitCode: FAILED})
       assert.match(r.findings.find(f => f.id === 'package.too-large')!.message, /Payload: inflates past 1048576 bytes/)
     })
 
     it('an item larger than the staging bound is reported unchecked, not staged in full', async function () {
-      const r = await verifyPackage(realPackage(this, PKG_610), resolveVerifyOptions({now: NOW}), p => verifyPath(p, {now: NOW}), {memberBytes: 64 * 1024 * 1024, payloadBytes: 64 * 1024 * 1024, itemBytes: 256 * 1024})
+      const path = realPackage(this, PKG_610)
+      const r = await verifyPackage(path, resolveVerifyOptions({now: NOW}), p => verifyPath(p, {now: NOW}), {memberBytes: 64 * 1024 * 1024, payloadBytes: 64 * 1024 * 1024, itemBytes: 256 * 1024})
       assert.deepEqual(ids(r, 'package.'), ['package.item-unchecked'])
+      expectFinding(asReport(path, r), {id: 'package.item-unchecked', severity: 'warning', exitCode: ExitCode.ok})
       assert.equal(r.items.length, 2)
     })
   })

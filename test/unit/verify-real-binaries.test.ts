@@ -6,6 +6,8 @@ import {parseFileLayout, parseMachO, machHeaderExtent} from '../../src/formats/m
 import {parseEmbeddedSignature, SlotType} from '../../src/formats/superblob.js'
 import * as pkijs from 'pkijs'
 import {verifyPath} from '../../src/verify/verify-path.js'
+import {ExitCode} from '../../src/exit-codes.js'
+import {expectFinding} from '../support/expect-finding.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
 
 /** Locates, in a real file, where one slice's signature blob for `slot` lives. */
@@ -73,6 +75,7 @@ describe('verify: real signed binaries from the registry', () => {
     })
     const r = await verifyPath(out)
     assert.equal(r.ok, false)
+    expectFinding(r, {id: 'signature.code-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
     const f = r.findings.filter(x => x.id === 'signature.code-modified')
     assert.equal(f.length, 1)
     assert.match(f[0]!.message, /\[arm64\]/)
@@ -94,6 +97,7 @@ describe('verify: real signed binaries from the registry', () => {
     const r = await verifyPath(out)
     assert.equal(r.ok, false)
     assert.deepEqual(r.findings.filter(x => x.severity === 'error').map(f => f.id), ['cms.signature-invalid'])
+    expectFinding(r, {id: 'cms.signature-invalid', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   it('a flipped byte in the secure timestamp only costs the timestamp', async () => {
@@ -102,8 +106,8 @@ describe('verify: real signed binaries from the registry', () => {
       b[start + length - 40]! ^= 0xff
     })
     const r = await verifyPath(out)
-    const ids = r.findings.map(f => f.id)
-    assert.ok(ids.includes('cms.timestamp-invalid'), ids.join(','))
+    // Without the timestamp, the signature is judged now, while sentry-cli's certificate is still valid.
+    expectFinding(r, {id: 'cms.timestamp-invalid', severity: 'warning', exitCode: ExitCode.ok})
   })
 
   it('finds a flipped byte in the requirements blob', async () => {
@@ -114,6 +118,64 @@ describe('verify: real signed binaries from the registry', () => {
     const r = await verifyPath(out)
     assert.ok(r.findings.some(x => x.id === 'signature.requirements-modified' || x.id === 'signature.malformed'), JSON.stringify(r.findings.map(f => f.id)))
     assert.equal(r.ok, false)
+    // The last byte of the designated requirement's text: the blob still parses, only its hash differs.
+    const last = await tampered(sentry, 'req-last', b => {
+      const {start, length} = blobOffset(b, 0, SlotType.requirements)
+      b[start + length - 1]! ^= 0x01
+    })
+    expectFinding(await verifyPath(last), {id: 'signature.requirements-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
+  })
+
+  describe('damage to the structure, each its own finding', () => {
+    /** esbuild's LC_CODE_SIGNATURE load command: its offset in the file and the signature's. */
+    function codeSignatureCommand(b: Buffer): {command: number; dataOffset: number} {
+      const image = parseMachO(b.subarray(0, machHeaderExtent(b, b.length)), b.length)
+      let at = 32
+      for (let i = 0; i < b.readUInt32LE(16); i++) {
+        if (b.readUInt32LE(at) === 0x1d) return {command: at, dataOffset: image.codeSignature!.dataOffset}
+        at += b.readUInt32LE(at + 4)
+      }
+      throw new Error('esbuild has no LC_CODE_SIGNATURE')
+    }
+
+    it('the signature load command turned into another one: signature.missing', async () => {
+      const out = await tampered(esbuild, 'unsigned', b => b.writeUInt32LE(0x2b, codeSignatureCommand(b).command))
+      const f = expectFinding(await verifyPath(out), {id: 'signature.missing', severity: 'error', exitCode: ExitCode.verificationFailed})
+      assert.match(f.message, /\[arm64\]: the slice is not signed/)
+    })
+
+    it('the SuperBlob magic changed: signature.malformed', async () => {
+      const out = await tampered(esbuild, 'superblob', b => {
+        b[codeSignatureCommand(b).dataOffset]! ^= 0xff
+      })
+      expectFinding(await verifyPath(out), {id: 'signature.malformed', severity: 'error', exitCode: ExitCode.verificationFailed})
+    })
+
+    it('a CodeDirectory whose codeLimit stops one byte short of the signature: signature.code-limit', async () => {
+      const out = await tampered(esbuild, 'code-limit', b => {
+        const {start, codeLimit} = blobOffset(b, 0, SlotType.codeDirectory)
+        b.writeUInt32BE(codeLimit - 1, start + 0x20)
+      })
+      const f = expectFinding(await verifyPath(out), {id: 'signature.code-limit', severity: 'error', exitCode: ExitCode.verificationFailed})
+      assert.match(f.message, /the bytes in between are not protected/)
+    })
+
+    it('a header claiming more load commands than fit: macho.malformed', async () => {
+      const out = await tampered(esbuild, 'ncmds', b => b.writeUInt32LE(0xffff, 16))
+      expectFinding(await verifyPath(out), {id: 'macho.malformed', severity: 'error', exitCode: ExitCode.verificationFailed})
+    })
+
+    it('a CMS blob that is no SignedData: cms.malformed in each slice', async () => {
+      const out = await tampered(sentry, 'cms-der', b => {
+        for (const slice of [0, 1]) {
+          const {start} = blobOffset(b, slice, SlotType.signature)
+          b[start + 8] = 0x04
+        }
+      })
+      const r = await verifyPath(out)
+      expectFinding(r, {id: 'cms.malformed', severity: 'error', exitCode: ExitCode.verificationFailed})
+      assert.equal(r.findings.filter(f => f.id === 'cms.malformed').length, 2)
+    })
   })
 
   it('finds a changed CodeDirectory (identifier byte) through the CMS, not the page hashes', async () => {
@@ -141,10 +203,12 @@ describe('verify: real signed binaries from the registry', () => {
   it('says what a missing path or a foreign file is', async () => {
     const missing = await verifyPath(join(dir, 'nope'))
     assert.equal(missing.findings[0]!.id, 'input.unreadable')
+    expectFinding(missing, {id: 'input.unreadable', severity: 'error', exitCode: ExitCode.badInput})
     const text = join(dir, 'text.txt')
     await writeFile(text, 'hello')
     const unknown = await verifyPath(text)
     assert.equal(unknown.findings[0]!.id, 'input.unknown-kind')
     assert.equal(unknown.ok, false)
+    expectFinding(unknown, {id: 'input.unknown-kind', severity: 'error', exitCode: ExitCode.badInput})
   })
 })

@@ -1,7 +1,7 @@
 import * as asn1js from 'asn1js'
 import {buildChain, type ChainResult} from './chain.js'
 import {DIGEST_ALGORITHMS} from './signature.js'
-import {attributeValues, checkFirstSigner, decodeSignedData} from './signed-data.js'
+import {attributeEncodings, attributeValues, checkFirstSigner, decodeSignedData} from './signed-data.js'
 import type {TrustStore} from './trust-store.js'
 import type {CertificateInfo} from '../formats/certificate.js'
 import {FormatError} from '../formats/format-error.js'
@@ -60,8 +60,8 @@ export async function verifyCms(der: Buffer, opts: CmsOptions): Promise<CmsVerif
   const signedAttrs = signer.signerInfo.signedAttrs?.attributes
 
   let timestamp: TimestampVerification | undefined
-  const token = attributeValues(signer.signerInfo.unsignedAttrs?.attributes, OID_TIMESTAMP_TOKEN)[0]
-  if (token !== undefined) timestamp = verifyTimestampToken(rawBytes(token), signer.signature, opts.trust)
+  const token = attributeEncodings(signer.signerInfo.unsignedAttrs?.attributes, OID_TIMESTAMP_TOKEN)[0]
+  if (token !== undefined) timestamp = verifyTimestampToken(token, signer.signature, opts.trust)
 
   let validatedAt = opts.now
   let validatedAtSource: CmsVerification['validatedAtSource'] = 'now'
@@ -112,11 +112,6 @@ export async function verifyCms(der: Buffer, opts: CmsOptions): Promise<CmsVerif
   }
   if (errors.length > 0) result.appleAttributeErrors = errors
   return result
-}
-
-function rawBytes(block: unknown): Uint8Array {
-  if (block instanceof asn1js.BaseBlock) return block.valueBeforeDecodeView
-  throw new FormatError('cms.malformed', 'CMS attribute value is not a DER value')
 }
 
 function cdHashesFromPlist(values: readonly unknown[]): Buffer[] {

@@ -1,8 +1,9 @@
 import {Args, Command, Flags} from '@oclif/core'
-import {ExitCode} from '../exit-codes.js'
+import {verifyOutcome} from '../cli/verify-outcome.js'
 import {renderVerifyText} from '../render/verify-text.js'
 import type {VerifyReport} from '../verify/report.js'
-import {verifyPath} from '../verify/verify-path.js'
+
+export {exitCodeFor} from '../cli/verify-outcome.js'
 
 export default class Verify extends Command {
   static override summary = 'Say, on any OS, whether macOS would run a daemon bundle, binary, profile or installer package, and why not.'
@@ -25,21 +26,11 @@ Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unr
 
   async run(): Promise<VerifyReport> {
     const {args, flags} = await this.parse(Verify)
-    const report = await verifyPath(args.path)
-    const exitCode = exitCodeFor(report, flags['warnings-as-errors'])
     // Failed only by the flag: the verdict printed and ok in --json follow the exit code, while the
     // closing line still says macOS itself would accept it.
-    const failedByWarnings = report.ok && exitCode === ExitCode.verificationFailed
-    if (failedByWarnings) report.ok = false
+    const {report, exitCode, failedByWarnings} = await verifyOutcome(args.path, flags['warnings-as-errors'])
     if (!this.jsonEnabled()) this.log(renderVerifyText(report, {failedByWarnings}))
     process.exitCode = exitCode
     return report
   }
-}
-
-export function exitCodeFor(report: VerifyReport, warningsAsErrors: boolean): ExitCode {
-  if (report.findings.some(f => f.id === 'input.unreadable' || f.id === 'input.unknown-kind')) return ExitCode.badInput
-  if (!report.ok) return ExitCode.verificationFailed
-  if (warningsAsErrors && report.findings.some(f => f.severity === 'warning')) return ExitCode.verificationFailed
-  return ExitCode.ok
 }

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
 import * as asn1js from 'asn1js'
-import * as pkijs from 'pkijs'
 import {type BerElement, berChildren, berContent, berRaw, isContext, isUniversal, octetStringValue, oidText, readBer} from '../formats/ber.js'
-import {type ParsedCertificate, parseCertificate} from '../formats/certificate.js'
+import {extensionValue, type ParsedCertificate, parseCertificate} from '../formats/certificate.js'
 import {decodeOneDerValue} from '../formats/der.js'
 import {FormatError} from '../formats/format-error.js'
+import {namesEqual, readName, type X501Name} from '../formats/x501-name.js'
 import {checkSignature, DIGEST_ALGORITHMS} from './signature.js'
 
 export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2'
@@ -198,20 +198,19 @@ export function checkFirstSigner(decoded: DecodedSignedData, content: Buffer | u
 function findSigner(signerInfo: SignerInfoFields, certificates: readonly ParsedCertificate[]): ParsedCertificate | undefined {
   const sid = signerInfo.sid
   if ('issuer' in sid) {
-    // Names compare as X.501 names (pkijs normalises string values), not as bytes.
-    let issuer: pkijs.RelativeDistinguishedNames
+    let issuer: X501Name
     try {
-      issuer = new pkijs.RelativeDistinguishedNames({schema: decodeOneDerValue(sid.issuer, MALFORMED, 'CMS signer issuer')})
+      issuer = readName(readBer(sid.issuer, 0, sid.issuer.length, MALFORMED, 'CMS signer issuer'), MALFORMED, 'CMS signer issuer')
     } catch {
       return undefined
     }
     const serial = Buffer.from(sid.serialNumber)
-    return certificates.find(c => c.cert.issuer.isEqual(issuer) && serial.equals(Buffer.from(c.cert.serialNumber.valueBlock.valueHexView)))
+    return certificates.find(c => namesEqual(c.cert.issuer, issuer) && serial.equals(c.cert.serialNumber))
   }
   const keyId = Buffer.from(sid.subjectKeyIdentifier)
   return certificates.find(c => {
-    const ski = c.cert.extensions?.find(e => e.extnID === '2.5.29.14')?.parsedValue as unknown
-    return ski instanceof asn1js.OctetString && Buffer.from(ski.valueBlock.valueHexView).equals(keyId)
+    const ski = extensionValue(c.cert, '2.5.29.14')
+    return isUniversal(ski, 4) && !ski.constructed && keyId.equals(berContent(ski))
   })
 }
 

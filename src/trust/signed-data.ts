@@ -1,8 +1,6 @@
 import {createHash} from 'node:crypto'
-import * as asn1js from 'asn1js'
 import {type BerElement, berChildren, berContent, berRaw, isContext, isUniversal, octetStringValue, oidText, readBer} from '../formats/ber.js'
-import {extensionValue, type ParsedCertificate, parseCertificate} from '../formats/certificate.js'
-import {decodeOneDerValue} from '../formats/der.js'
+import {extensionValue, type ParsedCertificate, parseCertificate, timeOf} from '../formats/certificate.js'
 import {FormatError} from '../formats/format-error.js'
 import {namesEqual, readName, type X501Name} from '../formats/x501-name.js'
 import {checkSignature, DIGEST_ALGORITHMS} from './signature.js'
@@ -180,13 +178,14 @@ export function checkFirstSigner(decoded: DecodedSignedData, content: Buffer | u
   const attrs = signerInfo.signedAttrs?.attributes
   if (attrs) {
     const contentType = singleValue(attrs, OID_CONTENT_TYPE)
-    if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== decoded.eContentType) {
+    if (!isUniversal(contentType, 6) || attempt(() => oidText(contentType, MALFORMED, 'content-type')) !== decoded.eContentType) {
       return fail('the signed content-type attribute is missing or does not match the content type')
     }
     const messageDigest = singleValue(attrs, OID_MESSAGE_DIGEST)
-    if (!(messageDigest instanceof asn1js.OctetString)) return fail('the signed message-digest attribute is missing')
+    const digest = isUniversal(messageDigest, 4) ? attempt(() => octetStringValue(messageDigest, MALFORMED, 'message-digest')) : undefined
+    if (digest === undefined) return fail('the signed message-digest attribute is missing')
     const actual = createHash(digestName).update(content).digest()
-    if (!actual.equals(Buffer.from(messageDigest.getValue()))) {
+    if (!actual.equals(digest)) {
       return fail(`the message digest does not match the ${digestName} of the content`)
     }
     signedBytes = signerInfo.signedAttrs!.encoded
@@ -214,8 +213,8 @@ function findSigner(signerInfo: SignerInfoFields, certificates: readonly ParsedC
   })
 }
 
-/** Each value of the attributes of type `oid`, decoded (an undecodable value is left out). */
-export function attributeValues(attrs: readonly CmsAttribute[] | undefined, oid: string): asn1js.AsnType[] {
+/** Each value of the attributes of type `oid`, located (a value that is not one BER element is left out). */
+export function attributeValues(attrs: readonly CmsAttribute[] | undefined, oid: string): BerElement[] {
   return attrs?.filter(a => a.type === oid).flatMap(a => a.values.flatMap(v => decodeValue(v) ?? [])) ?? []
 }
 
@@ -225,28 +224,27 @@ export function attributeEncodings(attrs: readonly CmsAttribute[] | undefined, o
 }
 
 /** The value of an attribute that must appear once with exactly one value; undefined otherwise. */
-export function singleValue(attrs: readonly CmsAttribute[] | undefined, oid: string): unknown {
+export function singleValue(attrs: readonly CmsAttribute[] | undefined, oid: string): BerElement | undefined {
   const matching = attrs?.filter(a => a.type === oid) ?? []
   return matching.length === 1 && matching[0]!.values.length === 1 ? decodeValue(matching[0]!.values[0]!) : undefined
 }
 
-function decodeValue(encoded: Uint8Array): asn1js.AsnType | undefined {
+function decodeValue(encoded: Uint8Array): BerElement | undefined {
+  const el = attempt(() => readBer(encoded, 0, encoded.length, MALFORMED, 'CMS attribute'))
+  return el?.end === encoded.length ? el : undefined
+}
+
+/** `read()`, or undefined when it finds the bytes malformed. */
+function attempt<T>(read: () => T): T | undefined {
   try {
-    return decodeOneDerValue(encoded, MALFORMED, 'CMS attribute')
-  } catch {
-    return undefined
+    return read()
+  } catch (e) {
+    if (e instanceof FormatError) return undefined
+    throw e
   }
 }
 
 function signingTimeOf(signerInfo: SignerInfoFields): Date | undefined {
   const value = singleValue(signerInfo.signedAttrs?.attributes, OID_SIGNING_TIME)
-  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime) {
-    try {
-      const date = value.toDate()
-      return Number.isNaN(date.getTime()) ? undefined : date
-    } catch {
-      return undefined
-    }
-  }
-  return undefined
+  return value !== undefined && (isUniversal(value, 23) || isUniversal(value, 24)) ? attempt(() => timeOf(value)) : undefined
 }

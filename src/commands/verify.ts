@@ -18,7 +18,7 @@ Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unr
   ]
   static override enableJsonFlag = true
   static override args = {
-    path: Args.string({description: 'a bundle (.app, .framework, .dext, …), a Mach-O executable, a .provisionprofile, a .pkg or a folder holding them', required: true}),
+    path: Args.string({description: 'a bundle (.app, .framework, .dext, …), a Mach-O executable, a .provisionprofile, a .pkg, or a folder, .zip or .tar.gz holding them', required: true}),
   }
   static override flags = {
     'warnings-as-errors': Flags.boolean({description: 'exit 3 on warnings too (for CI gates)'}),

@@ -124,6 +124,7 @@ export const FINDING_CATALOGUE = {
   'package.untrusted': {severity: 'error', title: "the package's signing chain does not reach a pinned Apple root"},
   'package.certificate-expired': {severity: 'error', title: "the package's certificate expired and no valid secure timestamp vouches for the signing time"},
   'package.signatures-disagree': {severity: 'error', title: 'the RSA and CMS signatures name different signers'},
+  'package.timestamp-invalid': {severity: 'warning', title: "the package CMS signature's secure timestamp does not verify; its signatures are judged at the current time"},
   'package.signer-kind': {severity: 'error', title: 'the package is not signed with a Developer ID Installer certificate'},
   'package.payload-unreadable': {severity: 'error', title: 'a Payload or Scripts archive cannot be decoded (not gzip/pbzx cpio, truncated, unsafe path)', fix: 'Build the package again with pkgbuild from a plain folder (no paths leaving it), and ship it unmodified.'},
   'package.too-large': {severity: 'error', title: "a member or payload inflates past esdctl's bound: treat it as hostile"},

@@ -142,6 +142,24 @@ describe('esdctl verify on flat installer packages', function () {
       assert.deepEqual(ids(r, 'package.'), ['package.signature-invalid'])
     })
 
+    it('a byte in the secure timestamp\'s own signature: package.timestamp-invalid, the signatures judged now and still valid', async function () {
+      const {bytes, heapStart} = await original(this)
+      const toc = readXarToc(parseXarHeader(bytes.subarray(0, 28), bytes.length, 'pkg'), bytes.subarray(28, heapStart), 'pkg')
+      const x = toc.xSignature!
+      const cms = bytes.subarray(heapStart + x.offset, heapStart + x.offset + x.size)
+      assert.ok(cms.indexOf(Buffer.from('060b2a864886f70d010910020e', 'hex')) > 0, 'the CMS carries a timestamp token (id-aa-timeStampToken)')
+      // The token closes the CMS, and the TSA's signature value closes the token: step back over end-of-contents zeros.
+      let end = cms.length
+      while (cms[end - 1] === 0) end--
+      const damaged = Buffer.from(bytes)
+      damaged[heapStart + x.offset + end - 8] = damaged[heapStart + x.offset + end - 8]! ^ 0x01
+      const r = await verifyBytes(damaged, 'timestamp-byte.pkg')
+      assert.deepEqual(ids(r, 'package.'), ['package.timestamp-invalid'])
+      assert.match(r.findings.find(f => f.id === 'package.timestamp-invalid')!.message, /timestamp's own signature is invalid/)
+      assert.equal(r.package?.timestamp, undefined)
+      assert.equal(r.ok, true, 'a warning: the signatures still verify at the current time')
+    })
+
     it('a truncated file: findings, never an exception', async function () {
       const {bytes} = await original(this)
       for (const keep of [10, 27, 28 + 100, 28 + 4207 + 10, 1_000_000]) {

@@ -6,8 +6,8 @@ import {verifyOutcome} from './verify-outcome.js'
  * `esdctl verify` without oclif: on an everyday input, loading oclif's command machinery cost about
  * as much as the verification. Only the plain text command lines are taken (`verify PATH`, with
  * `--warnings-as-errors` before or after it); everything else (--json, help, unknown or repeated
- * flags, `--`, extra or empty arguments) is left to oclif, so its output and errors stay exactly
- * oclif's.
+ * flags, `--`, extra or empty arguments, ESDCTL_CONTENT_TYPE set) is left to oclif, so its output
+ * and errors stay exactly oclif's.
  */
 
 export interface DirectVerifyArgs {
@@ -35,7 +35,9 @@ export function parseVerifyArgv(argv: readonly string[]): DirectVerifyArgs | und
  * report to stdout and returns the exit code. Returns undefined, having written nothing, when
  * oclif should handle it.
  */
-export async function verifyWithoutOclif(argv: readonly string[]): Promise<number | undefined> {
+export async function verifyWithoutOclif(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  // oclif prints JSON when ESDCTL_CONTENT_TYPE=json, as for --json: left to it too.
+  if ((env.ESDCTL_CONTENT_TYPE ?? '') !== '') return undefined
   const args = parseVerifyArgv(argv)
   if (args === undefined) return undefined
   try {

@@ -65,6 +65,15 @@ describe('esdctl verify without oclif (the bin/run.js fast path)', function () {
     }
   })
 
+  it('leaves ESDCTL_CONTENT_TYPE=json to oclif, which then prints the JSON report', async function () {
+    const path = profile(this, 'karabiner-daemon-devid')
+    const r = await execa(process.execPath, [RUN_JS, 'verify', path], {env: {...BASE_ENV, ESDCTL_CONTENT_TYPE: 'json'}, extendEnv: false, reject: false})
+    const json = await run(['verify', '--json', path])
+    assert.equal(r.exitCode, json.exitCode)
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(json.stdout))
+    assert.equal((JSON.parse(r.stdout) as {kind: string}).kind, 'profile')
+  })
+
   it('does not load oclif for a plain command line, and does for --json (the control)', async function () {
     const path = profile(this, 'karabiner-daemon-devid')
     const oclif = /\/node_modules\/@oclif\/core\//

@@ -34,16 +34,21 @@ if (process.geteuid?.() !== 0) {
   if (dir !== undefined) nodeModule.enableCompileCache?.(dir)
 }
 
-// `status` runs on fleet schedules: it skips oclif's start-up when its command line is a plain one,
-// and leaves anything else (help, bad flags) to oclif below.
-const exitCode = process.argv[2] === 'status' ? await statusWithoutOclif(process.argv.slice(3)) : undefined
+// Verifying a large file hashes its pages on worker threads too; booting them now hides their
+// start-up behind oclif's or the verifier's loading. Idle workers do not keep the process alive.
+// Only for inputs that large: idle workers cost an everyday verify more start-up and memory than it saves.
+if (process.argv[2] === 'verify') (await import('../dist/src/io/page-hasher.js')).warmPageHashingFor(process.argv.slice(3).find((a) => !a.startsWith('-')))
+
+// `status` runs on fleet schedules and `verify` in CI gates and on every artifact: each skips
+// oclif's start-up when its command line is a plain one, and leaves anything else (help, bad flags,
+// --json for verify) to oclif below.
+const exitCode =
+  process.argv[2] === 'status' ? await statusWithoutOclif(process.argv.slice(3))
+  : process.argv[2] === 'verify' ? await (await import('../dist/src/cli/direct-verify.js')).verifyWithoutOclif(process.argv.slice(3))
+  : undefined
 if (exitCode !== undefined) {
   process.exitCode = exitCode
 } else {
-  // Verifying a large file hashes its pages on worker threads too; booting them now hides their
-  // start-up behind oclif's. Idle workers do not keep the process alive.
-  // Only for inputs that large: idle workers cost an everyday verify more start-up and memory than it saves.
-  if (process.argv[2] === 'verify') (await import('../dist/src/io/page-hasher.js')).warmPageHashingFor(process.argv.slice(3).find((a) => !a.startsWith('-')))
   if (process.argv[2] === 'doctor') (await import('../dist/src/io/page-hasher.js')).warmPageHashing()
   const {execute} = await import('@oclif/core/execute')
   // Only esdctl's own plugins: oclif would otherwise load "user" and "linked" plugins from the

@@ -1,8 +1,9 @@
 import {Args, Command, Flags} from '@oclif/core'
-import {ExitCode} from '../exit-codes.js'
+import {verifyOutcome} from '../cli/verify-outcome.js'
 import {renderVerifyText} from '../render/verify-text.js'
 import type {VerifyReport} from '../verify/report.js'
-import {verifyPath} from '../verify/verify-path.js'
+
+export {exitCodeFor} from '../cli/verify-outcome.js'
 
 export default class Verify extends Command {
   static override summary = 'Say, on any OS, whether macOS would run a daemon bundle, binary, profile or installer package, and why not.'
@@ -17,7 +18,7 @@ Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unr
   ]
   static override enableJsonFlag = true
   static override args = {
-    path: Args.string({description: 'a bundle (.app, .framework, .dext, …), a Mach-O executable, a .provisionprofile, a .pkg or a folder holding them', required: true}),
+    path: Args.string({description: 'a bundle (.app, .framework, .dext, …), a Mach-O executable, a .provisionprofile, a .pkg, or a folder, .zip or .tar.gz holding them', required: true}),
   }
   static override flags = {
     'warnings-as-errors': Flags.boolean({description: 'exit 3 on warnings too (for CI gates)'}),
@@ -25,21 +26,11 @@ Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unr
 
   async run(): Promise<VerifyReport> {
     const {args, flags} = await this.parse(Verify)
-    const report = await verifyPath(args.path)
-    const exitCode = exitCodeFor(report, flags['warnings-as-errors'])
     // Failed only by the flag: the verdict printed and ok in --json follow the exit code, while the
     // closing line still says macOS itself would accept it.
-    const failedByWarnings = report.ok && exitCode === ExitCode.verificationFailed
-    if (failedByWarnings) report.ok = false
+    const {report, exitCode, failedByWarnings} = await verifyOutcome(args.path, flags['warnings-as-errors'])
     if (!this.jsonEnabled()) this.log(renderVerifyText(report, {failedByWarnings}))
     process.exitCode = exitCode
     return report
   }
-}
-
-export function exitCodeFor(report: VerifyReport, warningsAsErrors: boolean): ExitCode {
-  if (report.findings.some(f => f.id === 'input.unreadable' || f.id === 'input.unknown-kind')) return ExitCode.badInput
-  if (!report.ok) return ExitCode.verificationFailed
-  if (warningsAsErrors && report.findings.some(f => f.severity === 'warning')) return ExitCode.verificationFailed
-  return ExitCode.ok
 }

@@ -1,5 +1,6 @@
 import {type CertificateInfo, type ParsedCertificate, parseCertificate} from '../formats/certificate.js'
 import {FormatError} from '../formats/format-error.js'
+import {namesEqual} from '../formats/x501-name.js'
 import {certificateSignedBy} from './signature.js'
 import type {TrustAnchor, TrustStore} from './trust-store.js'
 
@@ -60,15 +61,15 @@ export function buildChain(leaf: ParsedCertificate, pool: readonly ParsedCertifi
     const identical = trust.anchorFor(current.info.der)
     if (identical) return judged(path, identical.name, at)
 
-    const issuingAnchor = anchors.find(a => current.cert.issuer.isEqual(a.parsed.cert.subject) && certificateSignedBy(current.cert, a.parsed.cert).valid)
+    const issuingAnchor = anchors.find(a => namesEqual(current.cert.issuer, a.parsed.cert.subject) && certificateSignedBy(current.cert, a.parsed.cert).valid)
     if (issuingAnchor) return judged([...path, issuingAnchor.parsed], issuingAnchor.name, at)
 
-    if (current.cert.issuer.isEqual(current.cert.subject) && certificateSignedBy(current.cert, current.cert).valid) {
+    if (namesEqual(current.cert.issuer, current.cert.subject) && certificateSignedBy(current.cert, current.cert).valid) {
       return untrusted(path, `the chain ends at the self-signed "${label(current.info)}", which is not a trusted root`)
     }
     const inPath = new Set(path.map(p => p.info.sha256))
     const candidates = pool
-      .filter(p => !inPath.has(p.info.sha256) && current.cert.issuer.isEqual(p.cert.subject))
+      .filter(p => !inPath.has(p.info.sha256) && namesEqual(current.cert.issuer, p.cert.subject))
       .sort((a, b) => Number(validAt(b.info, at)) - Number(validAt(a.info, at)))
     const issuer = candidates.find(c => certificateSignedBy(current.cert, c.cert).valid)
     if (!issuer) {

@@ -1,7 +1,7 @@
-import * as asn1js from 'asn1js'
+import {type BerElement, berChildren, isUniversal, octetStringValue, oidText} from '../formats/ber.js'
 import {buildChain, type ChainResult} from './chain.js'
 import {DIGEST_ALGORITHMS} from './signature.js'
-import {attributeValues, checkFirstSigner, decodeSignedData} from './signed-data.js'
+import {attributeEncodings, attributeValues, checkFirstSigner, decodeSignedData} from './signed-data.js'
 import type {TrustStore} from './trust-store.js'
 import type {CertificateInfo} from '../formats/certificate.js'
 import {FormatError} from '../formats/format-error.js'
@@ -60,8 +60,8 @@ export async function verifyCms(der: Buffer, opts: CmsOptions): Promise<CmsVerif
   const signedAttrs = signer.signerInfo.signedAttrs?.attributes
 
   let timestamp: TimestampVerification | undefined
-  const token = attributeValues(signer.signerInfo.unsignedAttrs?.attributes, OID_TIMESTAMP_TOKEN)[0]
-  if (token !== undefined) timestamp = verifyTimestampToken(rawBytes(token), signer.signature, opts.trust)
+  const token = attributeEncodings(signer.signerInfo.unsignedAttrs?.attributes, OID_TIMESTAMP_TOKEN)[0]
+  if (token !== undefined) timestamp = verifyTimestampToken(token, signer.signature, opts.trust)
 
   let validatedAt = opts.now
   let validatedAtSource: CmsVerification['validatedAtSource'] = 'now'
@@ -114,16 +114,11 @@ export async function verifyCms(der: Buffer, opts: CmsOptions): Promise<CmsVerif
   return result
 }
 
-function rawBytes(block: unknown): Uint8Array {
-  if (block instanceof asn1js.BaseBlock) return block.valueBeforeDecodeView
-  throw new FormatError('cms.malformed', 'CMS attribute value is not a DER value')
-}
-
-function cdHashesFromPlist(values: readonly unknown[]): Buffer[] {
+function cdHashesFromPlist(values: readonly BerElement[]): Buffer[] {
   const what = `attribute ${OID_APPLE_CDHASHES_PLIST}`
   const value = values[0]
-  if (values.length !== 1 || !(value instanceof asn1js.OctetString)) throw new FormatError('cms.apple-cdhashes', `${what}: expected one OCTET STRING holding a plist`)
-  const dict = parsePropertyListDict(Buffer.from(value.getValue()), what)
+  if (values.length !== 1 || !isUniversal(value, 4)) throw new FormatError('cms.apple-cdhashes', `${what}: expected one OCTET STRING holding a plist`)
+  const dict = parsePropertyListDict(octetStringValue(value, 'cms.apple-cdhashes', what), what)
   const list = dict.cdhashes
   if (!Array.isArray(list) || !list.every(h => h instanceof Uint8Array)) {
     throw new FormatError('cms.apple-cdhashes', `${what}: "cdhashes" is not an array of data`)
@@ -131,14 +126,14 @@ function cdHashesFromPlist(values: readonly unknown[]): Buffer[] {
   return list.map(h => Buffer.from(h as Uint8Array))
 }
 
-function cdHashDigest(value: unknown): {algorithm: string; digest: Buffer} {
+function cdHashDigest(value: BerElement): {algorithm: string; digest: Buffer} {
   const what = `attribute ${OID_APPLE_CDHASHES_DIGESTS}`
-  const items = value instanceof asn1js.Sequence ? value.valueBlock.value : []
+  const items = isUniversal(value, 16) && value.constructed ? berChildren(value, 'cms.apple-cdhashes', what) : []
   const [oid, digest] = items
-  if (items.length !== 2 || !(oid instanceof asn1js.ObjectIdentifier) || !(digest instanceof asn1js.OctetString)) {
+  if (items.length !== 2 || !isUniversal(oid, 6) || !isUniversal(digest, 4)) {
     throw new FormatError('cms.apple-cdhashes', `${what}: expected SEQUENCE {hash OID, OCTET STRING}`)
   }
-  const oidText = oid.valueBlock.toString()
-  return {algorithm: DIGEST_ALGORITHMS[oidText] ?? oidText, digest: Buffer.from(digest.getValue())}
+  const dotted = oidText(oid, 'cms.apple-cdhashes', what)
+  return {algorithm: DIGEST_ALGORITHMS[dotted] ?? dotted, digest: octetStringValue(digest, 'cms.apple-cdhashes', what)}
 }
 

@@ -1,5 +1,5 @@
 import {createPublicKey, verify, type KeyObject} from 'node:crypto'
-import type * as pkijs from 'pkijs'
+import type {X509Fields} from '../formats/certificate.js'
 
 /** Digest algorithm OIDs to the names node:crypto knows. */
 export const DIGEST_ALGORITHMS: Readonly<Record<string, string>> = {
@@ -32,8 +32,17 @@ export interface SignatureCheck {
   error?: string
 }
 
-export function publicKeyOf(spki: pkijs.PublicKeyInfo): KeyObject {
-  return createPublicKey({key: Buffer.from(spki.toSchema().toBER(false)), format: 'der', type: 'spki'})
+/** Keys already made, by the SubjectPublicKeyInfo buffer of a (cached, never mutated) parsed certificate. */
+const keys = new WeakMap<Uint8Array, KeyObject>()
+
+/** The key of a DER SubjectPublicKeyInfo; throws when node:crypto cannot read it. */
+export function publicKeyOf(spki: Uint8Array): KeyObject {
+  let key = keys.get(spki)
+  if (key === undefined) {
+    key = createPublicKey({key: Buffer.from(spki), format: 'der', type: 'spki'})
+    keys.set(spki, key)
+  }
+  return key
 }
 
 /**
@@ -41,7 +50,7 @@ export function publicKeyOf(spki: pkijs.PublicKeyInfo): KeyObject {
  * needed when `algorithmOid` names only the key type. Never throws: a key or algorithm node cannot
  * use is an invalid signature with the reason attached.
  */
-export function checkSignature(spki: pkijs.PublicKeyInfo, algorithmOid: string, digestOid: string | undefined, data: Uint8Array, signature: Uint8Array): SignatureCheck {
+export function checkSignature(spki: Uint8Array, algorithmOid: string, digestOid: string | undefined, data: Uint8Array, signature: Uint8Array): SignatureCheck {
   const digest = SIGNATURE_DIGESTS[algorithmOid] ?? (BARE_KEY_ALGORITHMS.has(algorithmOid) && digestOid ? DIGEST_ALGORITHMS[digestOid] : undefined)
   if (digest === undefined) return {valid: false, error: `unsupported signature algorithm ${algorithmOid}${digestOid ? ` with digest ${digestOid}` : ''}`}
   try {
@@ -53,6 +62,6 @@ export function checkSignature(spki: pkijs.PublicKeyInfo, algorithmOid: string, 
 }
 
 /** Verifies that `child` was signed by the key of `issuer`. */
-export function certificateSignedBy(child: pkijs.Certificate, issuer: pkijs.Certificate): SignatureCheck {
-  return checkSignature(issuer.subjectPublicKeyInfo, child.signatureAlgorithm.algorithmId, undefined, child.tbsView, child.signatureValue.valueBlock.valueHexView)
+export function certificateSignedBy(child: X509Fields, issuer: X509Fields): SignatureCheck {
+  return checkSignature(issuer.subjectPublicKeyInfo, child.signatureAlgorithm, undefined, child.tbs, child.signatureValue)
 }

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
-import * as asn1js from 'asn1js'
-import * as pkijs from 'pkijs'
-import {type ParsedCertificate, parseCertificate} from '../formats/certificate.js'
+import {type BerElement, berChildren, berContent, berRaw, isContext, isUniversal, octetStringValue, oidText, readBer} from '../formats/ber.js'
+import {extensionValue, type ParsedCertificate, parseCertificate, timeOf} from '../formats/certificate.js'
 import {FormatError} from '../formats/format-error.js'
+import {namesEqual, readName, type X501Name} from '../formats/x501-name.js'
 import {checkSignature, DIGEST_ALGORITHMS} from './signature.js'
 
 export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2'
@@ -12,61 +12,133 @@ export const OID_SIGNING_TIME = '1.2.840.113549.1.9.5'
 
 /** CMS blobs in signatures and profiles are tens of kilobytes; refuse to decode absurd sizes. */
 const MAX_CMS_BYTES = 8 * 1024 * 1024
+const MALFORMED = 'cms.malformed'
+
+/** A CMS Attribute (RFC 5652 §5.3): its type and the exact encoding of each value, decoded on demand. */
+export interface CmsAttribute {
+  type: string
+  values: Uint8Array[]
+}
+
+/** The SignerInfo fields of RFC 5652 §5.3 that verification reads. */
+export interface SignerInfoFields {
+  sid: {issuer: Uint8Array; serialNumber: Uint8Array} | {subjectKeyIdentifier: Uint8Array}
+  digestAlgorithm: string
+  signedAttrs?: {attributes: CmsAttribute[]; /** The DER the signature covers: the [0] field re-tagged as SET OF (§5.4). */ encoded: Uint8Array}
+  signatureAlgorithm: string
+  signature: Buffer
+  unsignedAttrs?: {attributes: CmsAttribute[]}
+}
 
 export interface DecodedSignedData {
-  signedData: pkijs.SignedData
   /** The certificate set, each with its exact DER. */
   certificates: ParsedCertificate[]
   eContentType: string
   /** The encapsulated content, when attached. */
   content?: Buffer
+  signerInfos: SignerInfoFields[]
 }
 
 /**
- * Decodes a ContentInfo holding SignedData. Trailing zero bytes are allowed because code signature
- * slots are padded; anything else that does not decode is a FormatError naming `what`.
+ * Decodes a ContentInfo holding SignedData (RFC 5652 §3, §5), BER or DER. Trailing zero bytes are
+ * allowed because code signature slots are padded; anything else that does not decode is a
+ * FormatError naming `what`. Only the fields verification reads are decoded: the certificates go
+ * to parseCertificate (which caches them), attribute values stay encoded until asked for. A full
+ * schema decode of the whole structure cost more than the rest of verifying a bundle.
  */
 export function decodeSignedData(der: Uint8Array, what: string): DecodedSignedData {
   if (der.length > MAX_CMS_BYTES) throw new FormatError('cms.too-large', `${what}: ${der.length} bytes exceeds the ${MAX_CMS_BYTES}-byte limit`)
-  let asn: ReturnType<typeof asn1js.fromBER>
-  try {
-    asn = asn1js.fromBER(der)
-  } catch (e) {
-    throw new FormatError('cms.malformed', `${what}: not DER (${(e as Error).message})`)
+  const top = readBer(der, 0, der.length, MALFORMED, what)
+  if (!der.subarray(top.end).every(b => b === 0)) throw new FormatError(MALFORMED, `${what}: non-zero bytes follow the CMS structure`)
+  const structure: (why: string) => never = (why) => {
+    throw new FormatError(MALFORMED, `${what}: not a CMS SignedData structure (${why})`)
   }
-  if (asn.offset === -1) throw new FormatError('cms.malformed', `${what}: not DER (${asn.result.error})`)
-  if (!der.subarray(asn.offset).every(b => b === 0)) throw new FormatError('cms.malformed', `${what}: non-zero bytes follow the CMS structure`)
-  try {
-    const contentInfo = new pkijs.ContentInfo({schema: asn.result})
-    if (contentInfo.contentType !== OID_SIGNED_DATA) {
-      throw new FormatError('cms.not-signed-data', `${what}: content type ${contentInfo.contentType} is not SignedData`)
-    }
-    const signedData = new pkijs.SignedData({schema: contentInfo.content})
-    const decoded: DecodedSignedData = {
-      signedData,
-      certificates: rawCertificates(contentInfo.content as asn1js.Sequence).map(parseCertificate),
-      eContentType: signedData.encapContentInfo.eContentType,
-    }
-    const eContent = signedData.encapContentInfo.eContent
-    if (eContent) decoded.content = Buffer.from(eContent.getValue())
-    return decoded
-  } catch (e) {
-    if (e instanceof FormatError) throw e
-    throw new FormatError('cms.malformed', `${what}: not a CMS SignedData structure (${(e as Error).message})`)
+  const kids = (el: BerElement) => berChildren(el, MALFORMED, what)
+  const oid = (el: BerElement | undefined, field: string) => (isUniversal(el, 6) ? oidText(el, MALFORMED, what) : structure(`${field} is not an OBJECT IDENTIFIER`))
+
+  if (!isUniversal(top, 16)) structure('ContentInfo is not a SEQUENCE')
+  const [contentTypeEl, contentEl] = kids(top)
+  const contentType = oid(contentTypeEl, 'ContentInfo contentType')
+  if (contentType !== OID_SIGNED_DATA) throw new FormatError('cms.not-signed-data', `${what}: content type ${contentType} is not SignedData`)
+  if (!isContext(contentEl, 0) || !contentEl.constructed) structure('ContentInfo has no [0] content')
+  const signedData = kids(contentEl)[0]
+  if (!isUniversal(signedData, 16)) structure('SignedData is not a SEQUENCE')
+
+  const fields = kids(signedData)
+  let i = 0
+  if (!isUniversal(fields[i++], 2)) structure('SignedData version is not an INTEGER')
+  if (!isUniversal(fields[i++], 17)) structure('SignedData digestAlgorithms is not a SET')
+  const encap = fields[i++]
+  if (!isUniversal(encap, 16)) structure('encapContentInfo is not a SEQUENCE')
+  const [eContentTypeEl, eContentWrapper] = kids(encap)
+  const decoded: DecodedSignedData = {certificates: [], eContentType: oid(eContentTypeEl, 'eContentType'), signerInfos: []}
+  if (eContentWrapper !== undefined) {
+    const eContent = isContext(eContentWrapper, 0) && eContentWrapper.constructed ? kids(eContentWrapper)[0] : undefined
+    if (!isUniversal(eContent, 4)) structure('eContent is not an [0] OCTET STRING')
+    decoded.content = octetStringValue(eContent, MALFORMED, what)
   }
+  let certificates: BerElement[] = []
+  if (isContext(fields[i], 0)) certificates = kids(fields[i++]!).filter(c => isUniversal(c, 16)) // other CertificateChoices are skipped
+  if (isContext(fields[i], 1)) i++ // revocation information is not consulted
+  const signerInfos = fields[i++]
+  if (!isUniversal(signerInfos, 17)) structure('signerInfos is not a SET')
+  if (i !== fields.length) structure('unexpected fields after signerInfos')
+  decoded.signerInfos = kids(signerInfos).map(s => signerInfoFields(s, what, structure))
+  decoded.certificates = certificates.map(c => parseCertificate(Buffer.from(berRaw(c))))
+  return decoded
 }
 
-/** The exact bytes of each X.509 certificate in the `certificates [0]` field (other choices skipped). */
-function rawCertificates(signedDataBlock: asn1js.Sequence): Buffer[] {
-  const field = signedDataBlock.valueBlock.value.find(b => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0)
-  if (!(field instanceof asn1js.Constructed)) return []
-  return field.valueBlock.value
-    .filter(b => b.idBlock.tagClass === 1 && b.idBlock.tagNumber === 16)
-    .map(b => Buffer.from(b.valueBeforeDecodeView))
+function signerInfoFields(el: BerElement, what: string, structure: (why: string) => never): SignerInfoFields {
+  const kids = (e: BerElement) => berChildren(e, MALFORMED, what)
+  const algorithm = (e: BerElement | undefined, field: string): string => {
+    const id = isUniversal(e, 16) ? kids(e)[0] : undefined
+    return isUniversal(id, 6) ? oidText(id, MALFORMED, what) : structure(`SignerInfo ${field} is not an AlgorithmIdentifier`)
+  }
+  if (!isUniversal(el, 16)) structure('SignerInfo is not a SEQUENCE')
+  const f = kids(el)
+  let i = 0
+  if (!isUniversal(f[i++], 2)) structure('SignerInfo version is not an INTEGER')
+  const sidEl = f[i++]
+  let sid: SignerInfoFields['sid']
+  const sidChoice: BerElement | undefined = sidEl
+  if (isUniversal(sidEl, 16)) {
+    const [issuer, serial] = kids(sidEl)
+    if (!isUniversal(issuer, 16) || !isUniversal(serial, 2) || serial.constructed) structure('issuerAndSerialNumber is not {Name, INTEGER}')
+    sid = {issuer: berRaw(issuer), serialNumber: berContent(serial)}
+  } else if (isContext(sidChoice, 0) && !sidChoice.constructed) {
+    sid = {subjectKeyIdentifier: berContent(sidChoice)}
+  } else {
+    return structure('SignerInfo sid is neither issuerAndSerialNumber nor subjectKeyIdentifier')
+  }
+  const digestAlgorithm = algorithm(f[i++], 'digestAlgorithm')
+  let signedAttrs: SignerInfoFields['signedAttrs']
+  if (isContext(f[i], 0)) {
+    const attrsEl = f[i++]!
+    const encoded = Uint8Array.from(berRaw(attrsEl))
+    encoded[0] = 0x31
+    signedAttrs = {attributes: attributes(attrsEl, what, structure), encoded}
+  }
+  const signatureAlgorithm = algorithm(f[i++], 'signatureAlgorithm')
+  const signatureEl = f[i++]
+  if (!isUniversal(signatureEl, 4)) structure('SignerInfo signature is not an OCTET STRING')
+  const info: SignerInfoFields = {sid, digestAlgorithm, signatureAlgorithm, signature: octetStringValue(signatureEl, MALFORMED, what)}
+  if (signedAttrs) info.signedAttrs = signedAttrs
+  if (isContext(f[i], 1)) info.unsignedAttrs = {attributes: attributes(f[i++]!, what, structure)}
+  if (i !== f.length) structure('unexpected fields in SignerInfo')
+  return info
+}
+
+function attributes(set: BerElement, what: string, structure: (why: string) => never): CmsAttribute[] {
+  if (!set.constructed) structure('attributes are not a constructed SET')
+  return berChildren(set, MALFORMED, what).map(a => {
+    const [type, values] = isUniversal(a, 16) ? berChildren(a, MALFORMED, what) : []
+    if (!isUniversal(type, 6) || !isUniversal(values, 17) || !values.constructed) structure('an Attribute is not {OID, SET}')
+    return {type: oidText(type, MALFORMED, what), values: berChildren(values, MALFORMED, what).map(berRaw)}
+  })
 }
 
 export interface SignerCheck {
-  signerInfo: pkijs.SignerInfo
+  signerInfo: SignerInfoFields
   signer?: ParsedCertificate
   digestAlgorithm: string
   signatureValid: boolean
@@ -82,15 +154,15 @@ export interface SignerCheck {
  * verifies with the signer certificate's key. Problems are reported in the result, never thrown.
  */
 export function checkFirstSigner(decoded: DecodedSignedData, content: Buffer | undefined): SignerCheck {
-  const signerInfo = decoded.signedData.signerInfos[0]
+  const signerInfo = decoded.signerInfos[0]
   if (!signerInfo) throw new FormatError('cms.no-signer', 'CMS SignedData has no SignerInfo')
-  const digestOid = signerInfo.digestAlgorithm.algorithmId
+  const digestOid = signerInfo.digestAlgorithm
   const digestName = DIGEST_ALGORITHMS[digestOid]
   const result: SignerCheck = {
     signerInfo,
     digestAlgorithm: digestName ?? digestOid,
     signatureValid: false,
-    signature: Buffer.from(signerInfo.signature.valueBlock.valueHexView),
+    signature: signerInfo.signature,
   }
   const signer = findSigner(signerInfo, decoded.certificates)
   if (signer) result.signer = signer
@@ -106,53 +178,73 @@ export function checkFirstSigner(decoded: DecodedSignedData, content: Buffer | u
   const attrs = signerInfo.signedAttrs?.attributes
   if (attrs) {
     const contentType = singleValue(attrs, OID_CONTENT_TYPE)
-    if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== decoded.eContentType) {
+    if (!isUniversal(contentType, 6) || attempt(() => oidText(contentType, MALFORMED, 'content-type')) !== decoded.eContentType) {
       return fail('the signed content-type attribute is missing or does not match the content type')
     }
     const messageDigest = singleValue(attrs, OID_MESSAGE_DIGEST)
-    if (!(messageDigest instanceof asn1js.OctetString)) return fail('the signed message-digest attribute is missing')
+    const digest = isUniversal(messageDigest, 4) ? attempt(() => octetStringValue(messageDigest, MALFORMED, 'message-digest')) : undefined
+    if (digest === undefined) return fail('the signed message-digest attribute is missing')
     const actual = createHash(digestName).update(content).digest()
-    if (!actual.equals(Buffer.from(messageDigest.valueBlock.valueHexView))) {
+    if (!actual.equals(digest)) {
       return fail(`the message digest does not match the ${digestName} of the content`)
     }
-    signedBytes = new Uint8Array(signerInfo.signedAttrs!.encodedValue)
+    signedBytes = signerInfo.signedAttrs!.encoded
   }
-  const check = checkSignature(signer.cert.subjectPublicKeyInfo, signerInfo.signatureAlgorithm.algorithmId, digestOid, signedBytes, result.signature)
+  const check = checkSignature(signer.cert.subjectPublicKeyInfo, signerInfo.signatureAlgorithm, digestOid, signedBytes, result.signature)
   return check.valid ? {...result, signatureValid: true} : fail(check.error ?? 'signature does not verify')
 }
 
-function findSigner(signerInfo: pkijs.SignerInfo, certificates: readonly ParsedCertificate[]): ParsedCertificate | undefined {
-  const sid: unknown = signerInfo.sid
-  if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    return certificates.find(c => c.cert.issuer.isEqual(sid.issuer) && c.cert.serialNumber.isEqual(sid.serialNumber))
+function findSigner(signerInfo: SignerInfoFields, certificates: readonly ParsedCertificate[]): ParsedCertificate | undefined {
+  const sid = signerInfo.sid
+  if ('issuer' in sid) {
+    let issuer: X501Name
+    try {
+      issuer = readName(readBer(sid.issuer, 0, sid.issuer.length, MALFORMED, 'CMS signer issuer'), MALFORMED, 'CMS signer issuer')
+    } catch {
+      return undefined
+    }
+    const serial = Buffer.from(sid.serialNumber)
+    return certificates.find(c => namesEqual(c.cert.issuer, issuer) && serial.equals(c.cert.serialNumber))
   }
-  const keyId = (sid as {valueBlock?: {valueHexView?: Uint8Array}}).valueBlock?.valueHexView
-  if (!keyId) return undefined
+  const keyId = Buffer.from(sid.subjectKeyIdentifier)
   return certificates.find(c => {
-    const ski = c.cert.extensions?.find(e => e.extnID === '2.5.29.14')?.parsedValue as unknown
-    return ski instanceof asn1js.OctetString && Buffer.from(ski.valueBlock.valueHexView).equals(Buffer.from(keyId))
+    const ski = extensionValue(c.cert, '2.5.29.14')
+    return isUniversal(ski, 4) && !ski.constructed && keyId.equals(berContent(ski))
   })
 }
 
-export function attributeValues(attrs: readonly pkijs.Attribute[] | undefined, oid: string): unknown[] {
+/** Each value of the attributes of type `oid`, located (a value that is not one BER element is left out). */
+export function attributeValues(attrs: readonly CmsAttribute[] | undefined, oid: string): BerElement[] {
+  return attrs?.filter(a => a.type === oid).flatMap(a => a.values.flatMap(v => decodeValue(v) ?? [])) ?? []
+}
+
+/** The exact encodings of the values of the attributes of type `oid`. */
+export function attributeEncodings(attrs: readonly CmsAttribute[] | undefined, oid: string): Uint8Array[] {
   return attrs?.filter(a => a.type === oid).flatMap(a => a.values) ?? []
 }
 
 /** The value of an attribute that must appear once with exactly one value; undefined otherwise. */
-export function singleValue(attrs: readonly pkijs.Attribute[] | undefined, oid: string): unknown {
+export function singleValue(attrs: readonly CmsAttribute[] | undefined, oid: string): BerElement | undefined {
   const matching = attrs?.filter(a => a.type === oid) ?? []
-  return matching.length === 1 && matching[0]!.values.length === 1 ? matching[0]!.values[0] : undefined
+  return matching.length === 1 && matching[0]!.values.length === 1 ? decodeValue(matching[0]!.values[0]!) : undefined
 }
 
-function signingTimeOf(signerInfo: pkijs.SignerInfo): Date | undefined {
-  const value = singleValue(signerInfo.signedAttrs?.attributes, OID_SIGNING_TIME)
-  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime) {
-    try {
-      const date = value.toDate()
-      return Number.isNaN(date.getTime()) ? undefined : date
-    } catch {
-      return undefined
-    }
+function decodeValue(encoded: Uint8Array): BerElement | undefined {
+  const el = attempt(() => readBer(encoded, 0, encoded.length, MALFORMED, 'CMS attribute'))
+  return el?.end === encoded.length ? el : undefined
+}
+
+/** `read()`, or undefined when it finds the bytes malformed. */
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read()
+  } catch (e) {
+    if (e instanceof FormatError) return undefined
+    throw e
   }
-  return undefined
+}
+
+function signingTimeOf(signerInfo: SignerInfoFields): Date | undefined {
+  const value = singleValue(signerInfo.signedAttrs?.attributes, OID_SIGNING_TIME)
+  return value !== undefined && (isUniversal(value, 23) || isUniversal(value, 24)) ? attempt(() => timeOf(value)) : undefined
 }

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
-import * as asn1js from 'asn1js'
-import * as pkijs from 'pkijs'
+import {berChildren, isUniversal, octetStringValue, oidText, readBer} from '../formats/ber.js'
+import {extensionValue, timeOf, type X509Fields} from '../formats/certificate.js'
 import {buildChain} from './chain.js'
 import {DIGEST_ALGORITHMS} from './signature.js'
 import {checkFirstSigner, decodeSignedData} from './signed-data.js'
@@ -41,11 +41,11 @@ export function verifyTimestampToken(tokenDer: Uint8Array, signatureValue: Buffe
   const fail = (error: string): TimestampVerification => ({...result, error})
 
   if (!signer.signatureValid) return fail(`the timestamp's own signature is invalid: ${signer.signatureError}`)
-  const imprintOid = tstInfo.messageImprint.hashAlgorithm.algorithmId
+  const imprintOid = tstInfo.imprintAlgorithm
   const imprintDigest = DIGEST_ALGORITHMS[imprintOid]
   if (!imprintDigest) return fail(`unsupported message imprint algorithm ${imprintOid}`)
   const expected = createHash(imprintDigest).update(signatureValue).digest()
-  if (!expected.equals(Buffer.from(tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView))) {
+  if (!expected.equals(tstInfo.hashedMessage)) {
     return fail('the timestamp does not cover this signature (message imprint mismatch)')
   }
   const tsa = signer.signer!
@@ -55,19 +55,43 @@ export function verifyTimestampToken(tokenDer: Uint8Array, signatureValue: Buffe
   return {...result, valid: true}
 }
 
-function decodeTstInfo(der: Buffer): pkijs.TSTInfo {
+interface TstInfoFields {
+  imprintAlgorithm: string
+  hashedMessage: Buffer
+  genTime: Date
+}
+
+/** TSTInfo (RFC 3161 §2.4.2): version, policy, messageImprint {AlgorithmIdentifier, OCTET STRING}, serialNumber, genTime, … */
+function decodeTstInfo(der: Buffer): TstInfoFields {
+  const code = 'timestamp.malformed'
+  const what = 'timestamp token: TSTInfo'
+  const fail = (why: string): never => {
+    throw new FormatError(code, `timestamp token: TSTInfo does not decode (${why})`)
+  }
   try {
-    const asn = asn1js.fromBER(der)
-    if (asn.offset === -1 || asn.offset !== der.length) throw new Error(asn.result.error || 'trailing bytes')
-    const info = new pkijs.TSTInfo({schema: asn.result})
-    if (!(info.genTime instanceof Date) || Number.isNaN(info.genTime.getTime())) throw new Error('genTime does not decode')
-    return info
+    const top = readBer(der, 0, der.length, code, what)
+    if (top.end !== der.length) fail('trailing bytes')
+    const [version, policy, imprint, serial, genTime] = isUniversal(top, 16) ? berChildren(top, code, what) : []
+    if (!isUniversal(version, 2) || !isUniversal(policy, 6) || !isUniversal(imprint, 16) || !isUniversal(serial, 2) || !isUniversal(genTime, 24)) {
+      return fail('not {version, policy, messageImprint, serialNumber, genTime, …}')
+    }
+    const [algorithm, hashed] = berChildren(imprint, code, what)
+    const algorithmId = isUniversal(algorithm, 16) ? berChildren(algorithm, code, what)[0] : undefined
+    if (!isUniversal(algorithmId, 6) || !isUniversal(hashed, 4)) return fail('messageImprint is not {AlgorithmIdentifier, OCTET STRING}')
+    return {imprintAlgorithm: oidText(algorithmId, code, what), hashedMessage: octetStringValue(hashed, code, what), genTime: timeOf(genTime)}
   } catch (e) {
-    throw new FormatError('timestamp.malformed', `timestamp token: TSTInfo does not decode (${(e as Error).message})`)
+    if (e instanceof FormatError && e.code === code) throw e
+    return fail((e as Error).message)
   }
 }
 
-function grantsTimeStamping(cert: pkijs.Certificate): boolean {
-  const eku = cert.extensions?.find(e => e.extnID === OID_EXTENDED_KEY_USAGE)?.parsedValue as unknown
-  return eku instanceof pkijs.ExtKeyUsage && eku.keyPurposes.includes(OID_TIME_STAMPING)
+/** extKeyUsage (RFC 5280 §4.2.1.12) lists id-kp-timeStamping. */
+function grantsTimeStamping(cert: X509Fields): boolean {
+  const eku = extensionValue(cert, OID_EXTENDED_KEY_USAGE)
+  if (!isUniversal(eku, 16) || !eku.constructed) return false
+  try {
+    return berChildren(eku, 'timestamp.malformed', 'extKeyUsage').some(p => isUniversal(p, 6) && oidText(p, 'timestamp.malformed', 'extKeyUsage') === OID_TIME_STAMPING)
+  } catch {
+    return false
+  }
 }

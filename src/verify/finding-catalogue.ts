@@ -129,10 +129,16 @@ export const FINDING_CATALOGUE = {
   'package.untrusted': {severity: 'error', title: "the package's signing chain does not reach a pinned Apple root"},
   'package.certificate-expired': {severity: 'error', title: "the package's certificate expired and no valid secure timestamp vouches for the signing time"},
   'package.signatures-disagree': {severity: 'error', title: 'the RSA and CMS signatures name different signers'},
+  'package.timestamp-invalid': {severity: 'warning', title: "the package CMS signature's secure timestamp does not verify; its signatures are judged at the current time"},
   'package.signer-kind': {severity: 'error', title: 'the package is not signed with a Developer ID Installer certificate'},
   'package.payload-unreadable': {severity: 'error', title: 'a Payload or Scripts archive cannot be decoded (not gzip/pbzx cpio, truncated, unsafe path)', fix: 'Build the package again with pkgbuild from a plain folder (no paths leaving it), and ship it unmodified.'},
   'package.too-large': {severity: 'error', title: "a member or payload inflates past esdctl's bound: treat it as hostile"},
   'package.item-unchecked': {severity: 'warning', title: 'code inside the payload could not be checked'},
+
+  'archive.malformed': {severity: 'error', title: 'the .zip or tarball cannot be read: a header, the directory or a member is damaged, or a member name leaves the archive', fix: 'The archive is damaged (a truncated download or a changed byte): download or build it again (ditto -c -k --keepParent <name>.app <name>.zip).'},
+  'archive.too-large': {severity: 'error', title: "the archive claims or inflates past esdctl's bound (members, sizes, total): treat it as hostile"},
+  'archive.item-unchecked': {severity: 'warning', title: 'code inside the archive could not be checked'},
+  'archive.apple-double': {severity: 'info', title: 'AppleDouble files under __MACOSX/ carry extended attributes; they are not code and are not checked'},
 
   'install.info-plist': {severity: 'error', title: "the payload bundle's Info.plist cannot be read"},
   'install.etc-not-a-file': {severity: 'error', title: "the payload's etc/ holds something other than files and directories"},

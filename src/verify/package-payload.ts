@@ -15,8 +15,10 @@ export const MAX_ITEM_BYTES = 2 * 1024 * 1024 * 1024
 export interface PayloadScanContext {
   /** How the package is named in findings. */
   pkgPath: string
-  /** `Payload` or `<component>.pkg/Payload`: prefixes the items' paths in the report. */
+  /** `Payload` or `<component>.pkg/Payload`: prefixes the items' paths in the report ('' for none: an archive's members). */
   prefix: string
+  /** The finding for an item that could not be taken out for checking. Default: package.item-unchecked. */
+  uncheckedId?: 'package.item-unchecked' | 'archive.item-unchecked'
   /** The on-disk verifier (`verifyPath`), passed in so this module does not import its caller. */
   verifyItem: (path: string) => Promise<VerifyReport>
   maxItemBytes?: number
@@ -68,7 +70,8 @@ export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: Payloa
       if (root) {
         if (!current) {
           if (finished.has(root)) {
-            findings.push(finding('package.item-unchecked', `${ctx.pkgPath}:${ctx.prefix}/${root}`, `${ctx.pkgPath}: the members of ${ctx.prefix}/${root} are not stored together, so esdctl checked the bundle without ${e.path}`))
+            const where = ctx.prefix ? `${ctx.prefix}/${root}` : root
+            findings.push(finding(ctx.uncheckedId ?? 'package.item-unchecked', `${ctx.pkgPath}:${where}`, `${ctx.pkgPath}: the members of ${where} are not stored together, so esdctl checked the bundle without ${e.path}`))
             continue
           }
           current = {root, stage: await StagedTree.create(max)}
@@ -149,10 +152,11 @@ async function bareExecutable(ctx: PayloadScanContext, e: CpioEntry, max: number
 }
 
 async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: 'bundle' | 'macho'): Promise<ContainedItemReport> {
-  const inPackage = `${ctx.prefix}/${c.root}`
+  const inPackage = ctx.prefix ? `${ctx.prefix}/${c.root}` : c.root
   const shown = `${ctx.pkgPath}:${inPackage}`
+  const unchecked = ctx.uncheckedId ?? 'package.item-unchecked'
   if (c.problem) {
-    const f = finding('package.item-unchecked', shown, `${shown}: could not be taken out of the payload for checking (${c.problem})`)
+    const f = finding(unchecked, shown, `${shown}: could not be taken out of the ${ctx.prefix ? 'payload' : 'archive'} for checking (${c.problem})`)
     return {path: inPackage, kind, slices: [], findings: [f]}
   }
   const staged = c.stage.path(name)
@@ -164,7 +168,7 @@ async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: 'b
     return out
   })
   if (r.kind === 'unknown') {
-    return {path: inPackage, kind, slices: [], findings: [finding('package.item-unchecked', shown, `${shown}: esdctl cannot verify this kind of item yet (${findings.map(f => f.message).join('; ')})`, 'Check it on a Mac: codesign --verify --deep --strict <path>.')]}
+    return {path: inPackage, kind, slices: [], findings: [finding(unchecked, shown, `${shown}: esdctl cannot verify this kind of item yet (${findings.map(f => f.message).join('; ')})`, 'Check it on a Mac: codesign --verify --deep --strict <path>.')]}
   }
   const item: ContainedItemReport = {path: inPackage, kind: r.kind === 'macho' ? 'macho' : 'bundle', slices: r.slices, findings}
   if (r.profile) item.profile = {...r.profile, path: rewrite(r.profile.path)}

@@ -93,6 +93,10 @@ export async function checkPackageSignature(input: PackageSignatureInput, opts: 
         cmsLeaf = cms.signer
         if (!cms.signatureValid) out.findings.push(finding('package.signature-invalid', path, `${path}: the CMS signature does not verify over the TOC checksum (${cms.signatureError ?? 'unknown reason'})`, RESIGN))
         if (cms.timestamp?.valid) out.timestamp = cms.timestamp.time
+        else if (cms.timestamp) {
+          // As for a code signature (cms.timestamp-invalid): the signature stands, judged at the current time instead.
+          out.findings.push(finding('package.timestamp-invalid', path, `${path}: the CMS signature's secure timestamp does not verify (${cms.timestamp.error ?? 'unknown reason'}); the package's signatures are judged at the current time instead`, RESIGN))
+        }
         if (!cms.chain.trusted) out.findings.push(chainFinding(path, 'CMS signature', cms.chain.error, cms.signer, opts.now, cms.validatedAtSource === 'now'))
       } catch (e) {
         if (!isFormatError(e)) throw e

@@ -49,7 +49,7 @@ export interface NestedCodeReport {
   nested?: NestedCodeReport[]
 }
 
-export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'package' | 'folder' | 'unknown'
+export type ArtifactKind = 'bundle' | 'macho' | 'profile' | 'package' | 'folder' | 'archive' | 'unknown'
 
 export interface VerifyReport {
   ok: boolean

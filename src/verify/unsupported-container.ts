@@ -4,17 +4,10 @@ import {openRegularFile} from '../io/regular-file.js'
 const UDIF_TRAILER_BYTES = 512
 
 /**
- * Names a container esdctl does not open yet (a disk image, a zip or a gzip'd tarball) from its
- * first bytes (`head`, at least 4) and its last 512, with the way to check what it holds; undefined
- * for anything else. Reads only the file's tail; never throws.
+ * Names a container esdctl does not open (a disk image) from its last 512 bytes, with the way to
+ * check what it holds; undefined for anything else. Reads only the file's tail; never throws.
  */
 export async function unsupportedContainer(path: string, head: Buffer, size: number): Promise<{what: string; fix: string} | undefined> {
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x504b0304) {
-    return {what: 'a zip archive', fix: `Unpack it (ditto -x -k ${path} <folder>, or unzip) and point esdctl at the .app or .pkg inside.`}
-  }
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    return {what: 'a gzip-compressed file (a .tar.gz?)', fix: `Unpack it (tar -xzf ${path} -C <folder>) and point esdctl at the .app or .pkg inside.`}
-  }
   if (size < UDIF_TRAILER_BYTES) return undefined
   try {
     const {handle: fh} = await openRegularFile(path)

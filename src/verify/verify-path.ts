@@ -16,6 +16,8 @@ import {kindInWords, NotRegularFileError, openRegularFile, readRegularFile} from
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
+/** `PK\x03\x04`, the first local file header of a zip (APPNOTE 4.3.7). A gzip'd file is taken as a tarball. */
+const ZIP_LOCAL_HEADER = 0x504b0304
 
 /**
  * The library's front door: judges a bundle (.app, .framework, .dext, …), a bare Mach-O, a
@@ -44,6 +46,11 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
   } else if (kind.kind === 'folder') {
     const {verifyFolder} = await import('./verify-folder.js')
     const v = await verifyFolder(path, item => verifyPath(item, opts))
+    report.findings.push(...v.findings)
+    report.items = v.items
+  } else if (kind.kind === 'archive') {
+    const {verifyArchive} = await import('./verify-archive.js')
+    const v = await verifyArchive(path, kind.archive!, item => verifyPath(item, opts))
     report.findings.push(...v.findings)
     report.items = v.items
   } else if (kind.kind === 'profile') {
@@ -82,7 +89,7 @@ function bareBinaryFindings(path: string, entitlementSets: Array<Record<string, 
     inBundle ? undefined : 'Wrap the daemon in an app-like bundle (<name>.app/Contents/MacOS/<name> with Info.plist and embedded.provisionprofile; esdctl bundle does it) and point launchd at the executable inside it.')]
 }
 
-async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: BundleShape; finding?: Finding}> {
+async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: BundleShape; archive?: 'zip' | 'tar'; finding?: Finding}> {
   let st
   try {
     st = await stat(path)
@@ -120,6 +127,8 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
     return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a Java class file (version ${javaClassVersion(head)}), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
   }
   if (looksLikeXar(head)) return {kind: 'package'}
+  if (head.length >= 4 && head.readUInt32BE(0) === ZIP_LOCAL_HEADER) return {kind: 'archive', archive: 'zip'}
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return {kind: 'archive', archive: 'tar'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   const container = await unsupportedContainer(path, head, size)
   if (container) return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${container.what}, which esdctl does not open`, container.fix)}

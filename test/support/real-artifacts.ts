@@ -77,6 +77,26 @@ async function fetchArtifact(a: RealArtifact): Promise<string> {
   return dir
 }
 
+/**
+ * The artifact's npm tarball itself (a .tgz of real signed binaries), fetched once with `npm pack`
+ * and checked against the pinned integrity every time it is handed out.
+ */
+export async function realTarball(a: RealArtifact): Promise<string> {
+  const dir = join(CACHE, 'tarballs')
+  const file = join(dir, `${a.spec.replace(/[^a-zA-Z0-9.@-]/g, '_')}.tgz`)
+  if (!existsSync(file)) {
+    await mkdir(dir, {recursive: true})
+    const {stdout} = await execa('npm', ['pack', a.spec, '--json', '--pack-destination', dir])
+    const info = JSON.parse(stdout) as Array<{filename: string}>
+    await rename(join(dir, info[0]!.filename), file)
+  }
+  if (!sri(await readFile(file), a.integrity)) {
+    await rm(file, {force: true})
+    throw new Error(`${a.spec}: the tarball does not match pinned integrity ${a.integrity}`)
+  }
+  return file
+}
+
 /** The real provisioning profiles in the shared fixtures folder, read in place. */
 export const REAL_PROFILES_DIR = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'real-profiles')
 

@@ -1,0 +1,159 @@
+import {strict as assert} from 'node:assert'
+import {createWriteStream, existsSync} from 'node:fs'
+import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+import {Header} from 'tar'
+import yazl from 'yazl'
+import {verifyArchive} from '../../src/verify/verify-archive.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
+import {ARTIFACTS, realArtifact, realTarball} from '../support/real-artifacts.js'
+import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
+import {skipBecause} from '../support/skip.js'
+
+const OPERA = 'Opera Beta Installer.app'
+const MAIN = `${OPERA}/Contents/MacOS/Opera Beta Installer`
+
+/** An AppleDouble header (magic 00 05 16 07, version 2) with one empty Finder-info entry: what ditto writes for a file's xattrs. */
+function appleDouble(): Buffer {
+  const b = Buffer.alloc(26 + 12 + 32)
+  b.writeUInt32BE(0x00051607, 0)
+  b.writeUInt32BE(0x00020000, 4)
+  b.write('Mac OS X        ', 8, 'latin1')
+  b.writeUInt16BE(1, 24)
+  b.writeUInt32BE(9, 26)
+  b.writeUInt32BE(38, 30)
+  b.writeUInt32BE(32, 34)
+  return b
+}
+
+/**
+ * Zips `bundle` as `ditto -c -k --sequesterRsrc --keepParent` lays it out: folders, files and links
+ * with their Unix modes, an AppleDouble file per regular file under `__MACOSX/`, plus one `._` file
+ * left beside its sibling inside the bundle (as a plain `zip` of a copied tree carries them).
+ * `stored` names members written uncompressed.
+ */
+async function dittoZip(bundle: string, out: string, stored: ReadonlySet<string> = new Set()): Promise<void> {
+  const zip = new yazl.ZipFile()
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    const st = await lstat(abs)
+    if (st.isSymbolicLink()) {
+      zip.addBuffer(Buffer.from(await readlink(abs)), rel, {mode: 0o120755})
+    } else if (st.isDirectory()) {
+      zip.addEmptyDirectory(rel, {mode: st.mode})
+      for (const name of (await readdir(abs)).sort()) await walk(join(abs, name), `${rel}/${name}`)
+    } else {
+      zip.addFile(abs, rel, {mode: st.mode, compress: !stored.has(rel)})
+      zip.addBuffer(appleDouble(), `__MACOSX/${dirname(rel)}/._${rel.split('/').pop()}`)
+    }
+  }
+  await walk(bundle, OPERA)
+  zip.addBuffer(appleDouble(), `${OPERA}/Contents/._Info.plist`)
+  zip.end()
+  await new Promise<void>((resolve, reject) => zip.outputStream.pipe(createWriteStream(out)).on('close', resolve).on('error', reject))
+}
+
+describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracted)', function () {
+  this.timeout(180_000)
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-archives-'))
+  })
+  after(async () => rm(dir, {recursive: true, force: true}))
+
+  function opera(ctx: Mocha.Context): string {
+    const p = join(REAL_BUNDLES_DIR, OPERA)
+    if (!existsSync(p)) skipBecause(ctx, 'fixtures-absent')
+    return p
+  }
+
+  it('a ditto-style zip of the real stapled bundle: the bundle judged as on disk, __MACOSX counted, not checked as code', async function () {
+    const bundle = opera(this)
+    const zip = join(dir, 'opera.zip')
+    await dittoZip(bundle, zip)
+    const [r, onDisk] = await Promise.all([verifyPath(zip), verifyPath(bundle)])
+    assert.equal(r.kind, 'archive')
+    assert.deepEqual(r.items!.map(i => [i.path, i.kind]), [[OPERA, 'bundle']])
+    const item = r.items![0]!
+    assert.deepEqual(item.slices, onDisk.slices)
+    assert.equal(item.notarization?.verified, true, 'the stapled ticket travels inside the bundle and is verified')
+    const shown = (s: string) => s.split(bundle).join(`${zip}:${OPERA}`)
+    assert.deepEqual(item.findings.map(f => [f.id, f.path, f.message]), onDisk.findings.map(f => [f.id, shown(f.path), shown(f.message)]))
+    const doubles = r.findings.filter(f => f.id === 'archive.apple-double')
+    assert.equal(doubles.length, 1)
+    assert.equal(doubles[0]!.severity, 'info')
+    assert.match(doubles[0]!.message, /\d+ AppleDouble files under __MACOSX\//)
+    assert.equal(r.ok, onDisk.ok)
+  })
+
+  it('a changed byte in a stored member: archive.malformed naming it (its CRC-32), never an exception', async function () {
+    const bundle = opera(this)
+    const zip = join(dir, 'opera-damaged.zip')
+    await dittoZip(bundle, zip, new Set([MAIN]))
+    const bytes = await readFile(zip)
+    const exe = await readFile(join(bundle, 'Contents', 'MacOS', 'Opera Beta Installer'))
+    const at = bytes.indexOf(exe.subarray(20_000, 20_064))
+    assert.ok(at > 0, 'the stored executable is in the zip as is')
+    bytes[at + 10] = bytes[at + 10]! ^ 0xff
+    await writeFile(zip, bytes)
+    const r = await verifyPath(zip)
+    assert.equal(r.ok, false)
+    assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
+    assert.match(r.findings[0]!.message, /Opera Beta Installer: its CRC-32/)
+  })
+
+  it('a zip whose members claim more than the bound: archive.too-large before anything is checked', async function () {
+    const bundle = opera(this)
+    const zip = join(dir, 'opera-bound.zip')
+    await dittoZip(bundle, zip)
+    const r = await verifyArchive(zip, 'zip', verifyPath, {...DEFAULT_ARCHIVE_LIMITS, maxTotalBytes: 64 * 1024})
+    assert.deepEqual(r.findings.map(f => f.id), ['archive.too-large'])
+    assert.deepEqual(r.items, [])
+  })
+
+  it('a real npm tarball (.tgz, integrity-checked): its Developer ID binary judged as when unpacked', async function () {
+    const tgz = await realTarball(ARTIFACTS.sentryCli)
+    const [r, unpacked] = await Promise.all([verifyPath(tgz), realArtifact(ARTIFACTS.sentryCli).then(p => verifyPath(p))])
+    assert.equal(r.kind, 'archive')
+    assert.equal(r.ok, true)
+    const code = r.items!.filter(i => i.kind === 'macho')
+    assert.deepEqual(code.map(i => i.path), ['package/bin/sentry-cli'])
+    assert.deepEqual(code[0]!.slices, unpacked.slices)
+    assert.deepEqual(code[0]!.slices.map(s => s.arch).sort(), ['arm64', 'x86_64'])
+  })
+
+  it('a gzip bomb (megabytes of zero blocks): archive.too-large once the inflated stream passes the bound', async () => {
+    const bomb = join(dir, 'bomb.tar.gz')
+    await writeFile(bomb, gzipSync(Buffer.alloc(8 * 1024 * 1024)))
+    const r = await verifyArchive(bomb, 'tar', verifyPath, {...DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes: 1024 * 1024})
+    assert.deepEqual(r.findings.map(f => f.id), ['archive.too-large'])
+  })
+
+  it('a tar member whose name leaves the archive: archive.malformed', async () => {
+    const evil = join(dir, 'evil.tgz')
+    const header = new Header({path: '../evil', type: 'File', size: 4, mode: 0o644, mtime: new Date(0)})
+    header.encode()
+    const data = Buffer.alloc(512)
+    data.write('evil')
+    await writeFile(evil, gzipSync(Buffer.concat([header.block!, data, Buffer.alloc(1024)])))
+    const r = await verifyPath(evil)
+    assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
+    assert.match(r.findings[0]!.message, /\.\.\/evil/)
+  })
+
+  for (const [name, bytes] of [
+    ['damaged.zip', Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(100)])],
+    ['damaged.tar.gz', Buffer.concat([Buffer.from('1f8b08', 'hex'), Buffer.alloc(100)])],
+  ] as const) {
+    it(`${name} (a header, then zeros): archive.malformed, exit 3, never an exception`, async () => {
+      const path = join(dir, name)
+      await writeFile(path, bytes)
+      const r = await verifyPath(path)
+      assert.equal(r.kind, 'archive')
+      assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
+      assert.ok(r.findings[0]!.message.startsWith(path))
+    })
+  }
+})

@@ -12,6 +12,8 @@ import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
 import {ARTIFACTS, realArtifact, realTarball} from '../support/real-artifacts.js'
 import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
 import {skipBecause} from '../support/skip.js'
+import {expectFinding} from '../support/expect-finding.js'
+import {ExitCode} from '../../src/exit-codes.js'
 
 const OPERA = 'Opera Beta Installer.app'
 const MAIN = `${OPERA}/Contents/MacOS/Opera Beta Installer`
@@ -35,7 +37,7 @@ function appleDouble(): Buffer {
  * left beside its sibling inside the bundle (as a plain `zip` of a copied tree carries them).
  * `stored` names members written uncompressed.
  */
-async function dittoZip(bundle: string, out: string, stored: ReadonlySet<string> = new Set()): Promise<void> {
+async function dittoZip(bundle: string, out: string, stored: ReadonlySet<string> = new Set(), after?: (zip: yazl.ZipFile) => void): Promise<void> {
   const zip = new yazl.ZipFile()
   const walk = async (abs: string, rel: string): Promise<void> => {
     const st = await lstat(abs)
@@ -51,6 +53,7 @@ async function dittoZip(bundle: string, out: string, stored: ReadonlySet<string>
   }
   await walk(bundle, OPERA)
   zip.addBuffer(appleDouble(), `${OPERA}/Contents/._Info.plist`)
+  after?.(zip)
   zip.end()
   await new Promise<void>((resolve, reject) => zip.outputStream.pipe(createWriteStream(out)).on('close', resolve).on('error', reject))
 }
@@ -83,6 +86,7 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     assert.deepEqual(item.findings.map(f => [f.id, f.path, f.message]), onDisk.findings.map(f => [f.id, shown(f.path), shown(f.message)]))
     const doubles = r.findings.filter(f => f.id === 'archive.apple-double')
     assert.equal(doubles.length, 1)
+    expectFinding(r, {id: 'archive.apple-double', severity: 'info', exitCode: ExitCode.ok})
     assert.equal(doubles[0]!.severity, 'info')
     assert.match(doubles[0]!.message, /\d+ AppleDouble files under __MACOSX\//)
     assert.equal(r.ok, onDisk.ok)
@@ -101,7 +105,21 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     const r = await verifyPath(zip)
     assert.equal(r.ok, false)
     assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
+    expectFinding(r, {id: 'archive.malformed', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.match(r.findings[0]!.message, /Opera Beta Installer: its CRC-32/)
+  })
+
+  it('a bundle whose members are not stored together: checked without the stray one, and archive.item-unchecked says so', async function () {
+    const bundle = opera(this)
+    const zip = join(dir, 'opera-split.zip')
+    await dittoZip(bundle, zip, new Set(), z => {
+      z.addBuffer(Buffer.from('read me\n'), 'README.txt')
+      z.addBuffer(Buffer.from('late\n'), `${OPERA}/Contents/Resources/late.txt`)
+    })
+    const r = await verifyPath(zip)
+    assert.deepEqual(r.items!.map(i => i.path), [OPERA])
+    const f = expectFinding(r, {id: 'archive.item-unchecked', severity: 'warning', exitCode: ExitCode.ok})
+    assert.match(f.message, /not stored together, so esdctl checked the bundle without .*late\.txt/)
   })
 
   it('a zip whose members claim more than the bound: archive.too-large before anything is checked', async function () {
@@ -129,6 +147,7 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     await writeFile(bomb, gzipSync(Buffer.alloc(8 * 1024 * 1024)))
     const r = await verifyArchive(bomb, 'tar', verifyPath, {...DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes: 1024 * 1024})
     assert.deepEqual(r.findings.map(f => f.id), ['archive.too-large'])
+    expectFinding({ok: false, path: bomb, kind: 'archive', slices: [], ...r}, {id: 'archive.too-large', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   it('a tar member whose name leaves the archive: archive.malformed', async () => {

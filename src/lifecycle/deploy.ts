@@ -1,5 +1,6 @@
 import {join, dirname} from 'node:path'
 import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
+import {isRootFsError} from '../adapters/root-fs-error.js'
 import {ExitCode} from '../exit-codes.js'
 import type {LinkSpec} from '../layout/daemon-links.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
@@ -71,6 +72,20 @@ export class AlreadyInstalled extends StepFailure {
   }
 }
 
+/**
+ * The one version rule, for the real run and the dry run alike: the same version and build is
+ * AlreadyInstalled (a no-op), an older one (by version, then build) a StepFailure (badInput) unless
+ * a downgrade is allowed.
+ */
+export function refuseByVersion(layout: PrefixLayout, next: {version: string; build?: string}, current: InstallRecord | undefined, allowDowngrade: boolean): void {
+  if (current === undefined) return
+  const order = compareVersions(next.version, current.version)
+  if (order === 0 && (next.build ?? '') === (current.build ?? '')) throw new AlreadyInstalled(next.version)
+  if ((order < 0 || (order === 0 && compareVersions(next.build ?? '', current.build ?? '') < 0)) && !allowDowngrade) {
+    throw new StepFailure(ExitCode.badInput, `refusing to downgrade ${layout.name} from ${current.version} to ${next.version}; pass --allow-downgrade to do it anyway (or use rollback)`)
+  }
+}
+
 /** launchd sends SIGKILL ExitTimeOut seconds after SIGTERM (default 20); after that the label is freed within moments. */
 export function stopWaitMs(exitTimeOutSeconds: number | undefined): number {
   return ((exitTimeOutSeconds ?? 20) + 5) * 1000
@@ -91,68 +106,72 @@ async function bytesOf(fs: RootFs, path: string): Promise<Buffer> {
   return fs.readFile(path, MAX_RECORD_BYTES)
 }
 
-function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): Step {
-  return {
-    id: 'stage',
-    title: 'Copy the payload into the staging area and verify it there',
-    do: async () => {
-      await fs.ensureDir(join(data.work, 'payload'), 0o700)
-      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...layout.versionEntries]) {
-        if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await fs.copyTree(join(data.source, entry), staged(data, entry), 0o755)
-      }
-      const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
-      if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
-      const manifest = loaded.manifest
-      if (manifest.name !== layout.name || manifest.label !== layout.label || (manifest.bundle ?? `${manifest.name}.app`) !== layout.bundle) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
-      const judgement = await judgePayload(ctx, fs, staged(data), manifest, layout)
-      data.notes = judgement.notes
-      if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
-        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
-      }
-      const placed = judgement.layout
-      const record = judgement.record
-      data.toVersion = record.version
-      if (current !== undefined) {
-        const order = compareVersions(record.version, current.version)
-        if (order === 0 && (record.build ?? '') === (current.build ?? '')) throw new AlreadyInstalled(record.version)
-        if ((order < 0 || (order === 0 && compareVersions(record.build ?? '', current.build ?? '') < 0)) && !data.allowDowngrade) {
-          throw new StepFailure(ExitCode.badInput, `refusing to downgrade ${layout.name} from ${current.version} to ${record.version}; pass --allow-downgrade to do it anyway (or use rollback)`)
-        }
-      }
-      const etcPlan: DeployData['etcPlan'] = []
-      for (const [file, hash] of Object.entries(record.configHashes)) {
-        const installed = join(layout.etc, file)
-        const link = await symlinkAlong(fs, layout.etc, dirname(file))
-        if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
-        const stat = await fs.lstat(installed)
-        if (stat === undefined) etcPlan.push({file, action: 'new'})
-        else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
-        else {
-          const actual = await fs.sha256(installed)
-          const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
-          etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
-        }
-      }
-      data.etcPlan = etcPlan
-      data.newEntries = []
-      for (const entry of layout.versionEntries) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
-      data.executableName = placed.executableName
-      data.links = placed.linkSpecs.map((l) => ({...l}))
-      data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
-      data.manifest = manifest
-      const full: InstallRecord = {
-        ...record,
-        installedAt: new Date(ctx.clock.now()).toISOString(),
-        ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
-        ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
-      }
-      await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
-      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, placed), 0o644)
-      // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
-      data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
-    },
-    undo: () => fs.removeTree(data.work),
+/** A device, socket or FIFO in the payload is the payload's fault (bad input), not a failed step. */
+async function copyPayloadEntry(fs: RootFs, from: string, to: string): Promise<void> {
+  try {
+    await fs.copyTree(from, to, 0o755)
+  } catch (e) {
+    if (isRootFsError(e) && e.code === 'root-fs.unsupported-entry') throw new StepFailure(ExitCode.badInput, `the payload was refused: ${e.message}; nothing was installed`)
+    throw e
   }
+}
+
+/**
+ * The prepare phase of install/upgrade, before any journal exists: copies the payload into this
+ * attempt's scratch directory (`data.work`), judges the copy (never the original, which could change
+ * between check and use), compares versions and decides everything the steps will do, filling in
+ * `data`. Throws StepFailure (badInput, verificationFailed with findings, unsafeEnvironment) or
+ * AlreadyInstalled; the caller then removes the scratch directory, so nothing else has changed.
+ */
+export async function stagePayload(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): Promise<void> {
+  await fs.ensureDir(join(data.work, 'payload'), 0o700)
+  for (const entry of [MANIFEST_FILE_NAME, 'etc', ...layout.versionEntries]) {
+    if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await copyPayloadEntry(fs, join(data.source, entry), staged(data, entry))
+  }
+  const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
+  if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
+  const manifest = loaded.manifest
+  if (manifest.name !== layout.name || manifest.label !== layout.label || (manifest.bundle ?? `${manifest.name}.app`) !== layout.bundle) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
+  const judgement = await judgePayload(ctx, fs, staged(data), manifest, layout)
+  data.notes = judgement.notes
+  if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
+    throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
+  }
+  const placed = judgement.layout
+  const record = judgement.record
+  data.toVersion = record.version
+  refuseByVersion(layout, record, current, data.allowDowngrade)
+  const etcPlan: DeployData['etcPlan'] = []
+  for (const [file, hash] of Object.entries(record.configHashes)) {
+    const installed = join(layout.etc, file)
+    const link = await symlinkAlong(fs, layout.etc, dirname(file))
+    if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
+    const stat = await fs.lstat(installed)
+    if (stat === undefined) etcPlan.push({file, action: 'new'})
+    else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
+    else {
+      const actual = await fs.sha256(installed)
+      const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
+      etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
+    }
+  }
+  data.etcPlan = etcPlan
+  data.newEntries = []
+  for (const entry of layout.versionEntries) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
+  data.executableName = placed.executableName
+  data.links = placed.linkSpecs.map((l) => ({...l}))
+  data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
+  data.manifest = manifest
+  const full: InstallRecord = {
+    ...record,
+    installedAt: new Date(ctx.clock.now()).toISOString(),
+    ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
+    ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+  }
+  await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
+  await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, placed), 0o644)
+  // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
+  data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
 }
 
 function retireSlotStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
@@ -329,6 +348,13 @@ export function healthStep(ctx: LifecycleContext, layout: PrefixLayout, manifest
   }
 }
 
+/** Removes what a first attempt created around its scratch directory: the prefix it made, then each directory it made if empty. */
+export async function removeCreatedDirs(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: DeployData): Promise<void> {
+  if (!data.prefixExisted) await fs.removeTree(layout.prefix)
+  const created = ctx.fs.restrictedTo(data.createdDirs)
+  for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
+}
+
 /** The install/upgrade transaction, rebuilt the same way from a journal after a crash. */
 export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
   const data = journal.data
@@ -337,7 +363,6 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: Pref
   const slotMoves = (): Move[] => data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)}))
   const placeMoves = (): Move[] => (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)}))
   const steps: Step[] = [
-    stageStep(ctx, fs, layout, data, current),
     retireSlotStep(fs, layout, data),
     enableStep(ctx, layout),
     // The old job keeps running from the inodes it opened while the new version is moved into
@@ -362,10 +387,6 @@ export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: Pref
     steps,
     finish: () => fs.removeTree(data.work),
     abandon: () => fs.removeTree(data.work),
-    afterAbandon: async () => {
-      if (!data.prefixExisted) await fs.removeTree(layout.prefix)
-      const created = ctx.fs.restrictedTo(data.createdDirs)
-      for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
-    },
+    afterAbandon: () => removeCreatedDirs(ctx, fs, layout, data),
   }
 }

@@ -10,7 +10,7 @@ import {layoutOptionsOf} from '../manifest/manifest.js'
 import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
 import {readRegistry} from '../records/registry.js'
 import type {LifecycleAction, LifecycleContext, LifecycleResult, PlannedStep} from './context.js'
-import {AlreadyInstalled, deployTransaction, stopWaitMs, type DeployData} from './deploy.js'
+import {AlreadyInstalled, deployTransaction, refuseByVersion, removeCreatedDirs, stagePayload, stopWaitMs, type DeployData} from './deploy.js'
 import {RootFs} from '../adapters/root-fs.js'
 import {esdctlVersion} from './esdctl-version.js'
 import {detectLegacy, jobPlist, legacySlot, replacedPlistPaths} from './adopt-legacy.js'
@@ -179,6 +179,16 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
     ...(await fs.ensureDir(layout.staging, 0o700)),
     ...(await fs.ensureParentDir(layout.launchdPlist, 0o755)),
   ]
+  try {
+    await stagePayload(ctx, fs, layout, data, current)
+  } catch (e) {
+    await fs.removeTree(data.work)
+    await removeCreatedDirs(ctx, fs, layout, data)
+    if (!(e instanceof StepFailure)) throw e
+    const notes = data.notes?.length ? {notes: data.notes} : {}
+    const to = data.toVersion ? {toVersion: data.toVersion} : {}
+    return {...base, ...to, exitCode: e.exitCode, message: e.message, ...(e.findings ? {findings: e.findings} : {}), ...notes}
+  }
   const tx = deployTransaction(ctx, fs, layout, tool, journalFor(txid, mode, layout, data), current)
   try {
     await runTransaction(ctx, tx)
@@ -211,10 +221,12 @@ async function deployDryRun(ctx: LifecycleContext, session: Session, sourceDir: 
   const notes = judgement.notes.length ? {notes: judgement.notes} : {}
   if (!judgement.ok) return {...base, exitCode: ExitCode.verificationFailed, message: `verification of ${layout.name}.app failed; nothing would be installed`, findings: judgement.findings, ...notes}
   const toVersion = judgement.version!
-  if (current) {
-    const order = compareVersions(toVersion, current.version)
-    if (order === 0 && (judgement.build ?? '') === (current.build ?? '')) return {...base, toVersion, message: `version ${toVersion} is already installed; nothing would be done`, plan: [], ...notes}
-    if (order < 0 && !data.allowDowngrade) return {...base, toVersion, exitCode: ExitCode.badInput, message: `refusing to downgrade ${layout.name} from ${current.version} to ${toVersion}; pass --allow-downgrade to do it anyway`, ...notes}
+  try {
+    refuseByVersion(layout, {version: toVersion, ...(judgement.build !== undefined ? {build: judgement.build} : {})}, current, data.allowDowngrade)
+  } catch (e) {
+    if (e instanceof AlreadyInstalled) return {...base, toVersion, message: `version ${toVersion} is already installed; nothing would be done`, plan: [], ...notes}
+    if (e instanceof StepFailure) return {...base, toVersion, exitCode: e.exitCode, message: e.message, ...notes}
+    throw e
   }
   const tx = deployTransaction(ctx, session.fs, layout, session.tool, journalFor('dry-run', base.action, layout, data), current)
   return {...base, toVersion, message: `dry run: ${current ? `would upgrade ${layout.name} from ${current.version} to ${toVersion}` : data.legacy ? `would adopt the legacy ${join(layout.system.bin, layout.name)} (${data.legacy.jobs.map((j) => j.label).join(', ')}) and install ${layout.name} ${toVersion}` : `would install ${layout.name} ${toVersion}`}; nothing was changed`, plan: planOf(tx as Transaction<unknown>, session), ...notes}

@@ -1,3 +1,4 @@
+import {join} from 'node:path'
 import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
@@ -163,6 +164,17 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
   }
 }
 
+/**
+ * With no transaction open (recovery has just finished or undone any), whatever the staging area
+ * holds is the scratch directory of a run that died while preparing, before its journal existed:
+ * nothing refers to it, so it goes.
+ */
+async function clearStaleStaging(fs: RootFs, layout: PrefixLayout): Promise<string | undefined> {
+  const stale = await fs.list(layout.staging)
+  for (const entry of stale) await fs.removeTree(join(layout.staging, entry))
+  return stale.length === 0 ? undefined : `removed ${stale.length} staging director${stale.length === 1 ? 'y' : 'ies'} an interrupted run left in ${layout.staging} before its journal opened`
+}
+
 async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
   const created = await fs.ensureDir(tool.dir, 0o755)
   let attempt
@@ -211,7 +223,7 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   }
   try {
     const repaired = await repairRecords(ctx, fs, layout, tool, action)
-    const recovered = [...repaired, await recoverInterrupted(ctx, fs, layout, tool)].filter((r) => r !== undefined).join('; ') || undefined
+    const recovered = [...repaired, await recoverInterrupted(ctx, fs, layout, tool), await clearStaleStaging(fs, layout)].filter((r) => r !== undefined).join('; ') || undefined
     return {layout, tool, fs, ...(recovered ? {recovered} : {}), release}
   } catch (e) {
     await release()

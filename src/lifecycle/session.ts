@@ -17,6 +17,7 @@ import {isLifecycleError, LifecycleError} from './lifecycle-error.js'
 import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
 import {esdctlVersion} from './esdctl-version.js'
 import {esdctlCommand} from '../render/esdctl-command.js'
+import {exitStatusOf} from '../exit-status.js'
 import {pathsOf} from './plan-shape.js'
 import {commitJournal, undoJournal, type PlanRun} from './run-plan.js'
 import {compareVersions} from './version-order.js'
@@ -162,7 +163,8 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
     await undoJournal(run, journal)
     return `${what} was undone; the state before it is restored`
   } catch (e) {
-    throw new LifecycleError(ExitCode.launchdFailed, `${what} could not be recovered: ${(e as Error).message}; the journal ${layout.journal} is kept and the next run tries again`)
+    // launchd refusing is 5; a file system that will not do what undo needs is the step's own status (a bug is 1).
+    throw new LifecycleError(exitStatusOf(e).code, `${what} could not be recovered: ${(e as Error).message}; the journal ${layout.journal} is kept and the next run tries again`)
   }
 }
 

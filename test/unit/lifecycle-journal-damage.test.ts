@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
 import {ExitCode} from '../../src/exit-codes.js'
@@ -123,6 +123,25 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
     assert.equal(readFileSync(victim, 'utf8'), 'keep me')
     assert.equal(asides().length, 1)
     rmSync(join(layout.stateDir, asides()[0]!))
+  })
+
+  it('a recovery that fails outside launchd is not reported as launchd failing (5): its own status, the journal kept', async () => {
+    // Undoing this move must rename back into a directory that is now a file: the file system refuses (ENOTDIR).
+    mkdirSync(layout.var, {recursive: true})
+    const blocked = join(layout.var, 'blocked')
+    writeFileSync(blocked, 'not a directory')
+    const parked = join(layout.staging, 't', 'parked-module')
+    mkdirSync(parked, {recursive: true})
+    const text = journalWith({steps: [{kind: 'move', id: 'park', title: 'Park', moves: [{from: join(blocked, 'm.so'), to: parked}], before: [], after: [], state: 'done'}]})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    const e = await refusal()
+    assert.notEqual(e.exitCode, ExitCode.launchdFailed, e.message)
+    assert.equal(e.exitCode, ExitCode.badInput, e.message)
+    assert.match(e.message, /could not be recovered: .*ENOTDIR.*the journal .* is kept/)
+    assert.ok(existsSync(layout.journal))
+    rmSync(layout.journal)
+    rmSync(blocked)
+    rmSync(join(layout.staging, 't'), {recursive: true, force: true})
   })
 
   it('journals this esdctl writes carry its version', async () => {

@@ -110,6 +110,10 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
     assert.equal(readFileSync(layout.journal, 'utf8'), text)
     assert.equal(asides().length, 0)
     assert.deepEqual(snapshotTree(join(root, 'opt', NAME, `${NAME}.app`)), before)
+    const {checkJournal} = await import('../../src/doctor/check-journal.js')
+    const [seen] = await checkJournal(layout)
+    assert.equal(seen?.id, 'journal.pending')
+    assert.match(seen?.message ?? '', /written by esdctl 0\.1\.0, which this esdctl cannot finish or undo: it is in journal format 1/)
     rmSync(layout.journal)
   })
 

@@ -1,12 +1,14 @@
 import type {Command} from '@oclif/core'
 import {isBuildRefusal} from '../bundle/bundle-error.js'
+import {exitStatusOf} from '../exit-status.js'
 
 /** Ends a build command on a refusal with its own exit code, message and fix; rethrows anything else. */
 export function endOnRefusal(command: Command, e: unknown): never {
   if (isBuildRefusal(e)) {
+    const status = exitStatusOf(e)
     // oclif's --json error path takes the exit status from process.exitCode, not from `exit`.
-    process.exitCode = e.exitCode
-    command.error(e.message, {exit: e.exitCode, code: e.code, suggestions: [e.fix]})
+    process.exitCode = status.code
+    command.error(status.message, {exit: status.code, code: status.reason, suggestions: status.fix ? [status.fix] : []})
   }
   throw e
 }

@@ -1,9 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {ExitCode} from '../exit-codes.js'
 import {productionContext, type LifecycleContext, type LifecycleResult} from '../lifecycle/context.js'
-import {LaunchctlError} from '../adapters/launchctl-error.js'
-import {isLifecycleError} from '../lifecycle/lifecycle-error.js'
-import {LayoutError} from '../layout/prefix-layout.js'
+import {exitStatusOf} from '../exit-status.js'
 import {renderLifecycleText} from '../render/lifecycle-text.js'
 import {LineProgress, TaskListProgress} from '../render/progress.js'
 
@@ -39,20 +37,10 @@ export abstract class LifecycleCommand extends Command {
   }
 }
 
-/** A refusal before anything changed, or launchd unreachable before the transaction began. */
+/** A refusal before anything changed, or launchd unreachable before the transaction began: its status from the one mapping. */
 function refusal(e: unknown): LifecycleJson {
-  if (isLifecycleError(e)) {
-    return {ok: false, failed: true, changed: false, rc: e.exitCode, exitCode: e.exitCode, msg: e.message, message: e.message, ...(e.details ? {details: e.details} : {})}
-  }
-  // A --root the layout refuses (relative, with '..') is bad input, not a crash.
-  if (e instanceof LayoutError) {
-    return {ok: false, failed: true, changed: false, rc: ExitCode.badInput, exitCode: ExitCode.badInput, msg: e.message, message: e.message}
-  }
-  if (e instanceof LaunchctlError) {
-    const msg = `launchd could not be asked (launchctl ${e.verb}: ${e.explanation}); nothing was changed`
-    return {ok: false, failed: true, changed: false, rc: ExitCode.launchdFailed, exitCode: ExitCode.launchdFailed, msg, message: msg}
-  }
-  throw e
+  const status = exitStatusOf(e)
+  return {ok: false, failed: true, changed: false, rc: status.code, exitCode: status.code, msg: status.message, message: status.message, ...(status.details ? {details: status.details} : {}), ...(status.findings ? {findings: status.findings} : {})}
 }
 
 type NameVerb = (ctx: LifecycleContext, name: string, opts: {dryRun?: boolean}) => Promise<LifecycleResult>

@@ -5,6 +5,7 @@ import {UnifiedLogAdapter} from '../adapters/unified-log.js'
 import {DEFAULT_LOG_MINUTES, doctorReport} from '../doctor/doctor-report.js'
 import {renderDoctorText} from '../doctor/render-doctor.js'
 import {ExitCode} from '../exit-codes.js'
+import {exitStatusOf} from '../exit-status.js'
 
 export default class Doctor extends Command {
   static override summary = 'Find out why an installed daemon does not run, and how to fix it.'
@@ -27,8 +28,10 @@ Exit codes: 0 no check failed with an error; 3 at least one did; 4 the daemon is
     try {
       report = await doctorReport({launchctl: new LaunchctlAdapter(), log: new UnifiedLogAdapter(), root: flags.root, offline: resolve(flags.root) !== '/', name: args.name, logMinutes: flags.minutes})
     } catch (e) {
-      process.exitCode = ExitCode.badInput
-      process.stderr.write(`esdctl doctor: ${(e as Error).message}\n`)
+      const status = exitStatusOf(e)
+      if (status.code === ExitCode.internalError) throw e
+      process.exitCode = status.code
+      process.stderr.write(`esdctl doctor: ${status.message}\n`)
       return
     }
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderDoctorText(report))

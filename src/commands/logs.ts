@@ -1,6 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {UnifiedLogAdapter} from '../adapters/unified-log.js'
 import {ExitCode} from '../exit-codes.js'
+import {exitStatusOf} from '../exit-status.js'
 import {daemonLogs, followLogs} from '../status/daemon-logs.js'
 import {installedDaemons} from '../status/installed-daemons.js'
 
@@ -26,7 +27,9 @@ Exit codes: 0 shown; 4 the daemon is not installed by esdctl (or, without NAME, 
     try {
       ;({daemons} = await installedDaemons(flags.root, args.name))
     } catch (e) {
-      return this.fail((e as Error).message)
+      const status = exitStatusOf(e)
+      if (status.code === ExitCode.internalError) throw e
+      return this.fail(status.message, status.code)
     }
     if (daemons.length !== 1) {
       return this.fail(args.name !== undefined ? `${args.name} is not installed by esdctl` : `${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one`)
@@ -42,8 +45,8 @@ Exit codes: 0 shown; 4 the daemon is not installed by esdctl (or, without NAME, 
     await followLogs({...ctx, signal: abort.signal, onLine: (line) => process.stdout.write(line + '\n')})
   }
 
-  private fail(message: string): void {
+  private fail(message: string, code: ExitCode = ExitCode.badInput): void {
     process.stderr.write(`esdctl logs: ${message}\n`)
-    process.exitCode = ExitCode.badInput
+    process.exitCode = code
   }
 }

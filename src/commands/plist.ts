@@ -1,7 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {ExitCode} from '../exit-codes.js'
-import {LayoutError} from '../layout/prefix-layout.js'
-import {isLifecycleError, renderPlistForPayload} from '../lifecycle/index.js'
+import {exitStatusOf} from '../exit-status.js'
+import {renderPlistForPayload} from '../lifecycle/index.js'
 
 export default class Plist extends Command {
   static override summary = 'Print the launchd plist that install would write for a payload, and where.'
@@ -16,10 +16,10 @@ export default class Plist extends Command {
       out = await renderPlistForPayload(args.payload, flags.root)
     } catch (e) {
       // An unreadable payload, a refused manifest or a bad --root is bad input (exit 4), not a crash.
-      const exit = isLifecycleError(e) ? e.exitCode : e instanceof LayoutError ? ExitCode.badInput : undefined
-      if (exit === undefined) throw e
-      process.exitCode = exit
-      this.error((e as Error).message, {exit})
+      const status = exitStatusOf(e)
+      if (status.code === ExitCode.internalError) throw e
+      process.exitCode = status.code
+      this.error(status.message, {exit: status.code})
     }
     // stdout is the plist alone, so `esdctl plist P > x.plist` writes a valid file; where it goes is said on stderr.
     this.logToStderr(`${out.path} (root:wheel 0644)`)

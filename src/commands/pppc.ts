@@ -2,7 +2,7 @@ import {writeFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {Args, Command, Flags} from '@oclif/core'
 import {ExitCode} from '../exit-codes.js'
-import {RequirementError} from '../pppc/code-requirement.js'
+import {exitStatusOf, InputError} from '../exit-status.js'
 import {buildPppcProfile} from '../pppc/pppc-profile.js'
 import {installedDaemons} from '../status/installed-daemons.js'
 import {verifyPath} from '../verify/verify-path.js'
@@ -39,14 +39,13 @@ Exit codes: 0 written; 4 the daemon or bundle was not found or its signature has
         process.stdout.write(profile.xml)
       }
     } catch (e) {
-      if (!(e instanceof RequirementError || e instanceof TargetError)) throw e
-      process.stderr.write(`esdctl pppc: ${e.message}\n`)
-      process.exitCode = ExitCode.badInput
+      const status = exitStatusOf(e)
+      if (status.code === ExitCode.internalError) throw e
+      process.stderr.write(`esdctl pppc: ${status.message}\n`)
+      process.exitCode = status.code
     }
   }
 }
-
-class TargetError extends Error {}
 
 async function bundlePath(target: string | undefined, root: string): Promise<string> {
   if (target !== undefined && (target.includes('/') || target.endsWith('.app'))) return resolve(target)
@@ -55,9 +54,9 @@ async function bundlePath(target: string | undefined, root: string): Promise<str
     ;({daemons} = await installedDaemons(root, target))
   } catch (e) {
     // A bad --root or a damaged registry is bad input, reported as logs and doctor report it.
-    throw new TargetError((e as Error).message)
+    throw new InputError((e as Error).message)
   }
-  if (target === undefined && daemons.length !== 1) throw new TargetError(`${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one, or give a bundle path`)
-  if (daemons.length === 0) throw new TargetError(`${target} is not installed by esdctl; give a bundle path instead`)
+  if (target === undefined && daemons.length !== 1) throw new InputError(`${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one, or give a bundle path`)
+  if (daemons.length === 0) throw new InputError(`${target} is not installed by esdctl; give a bundle path instead`)
   return daemons[0]!.layout.app
 }

@@ -1,3 +1,4 @@
+import {esdctlCommand} from '../render/esdctl-command.js'
 import {lstat, readlink} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
@@ -12,7 +13,7 @@ const ROOT_PLIST_MODE = 0o644
 /** The launchd plist: readable, the right Label and Program, root:wheel 0644. */
 export function checkLaunchdPlist(layout: PrefixLayout, plist: InstalledPlist, record: InstallRecord | undefined): DoctorCheck[] {
   const path = plist.path
-  const reinstall = `Reinstall with \`sudo esdctl install\` (it writes the plist from the manifest).`
+  const reinstall = `Reinstall with \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\` (it writes the plist from the manifest).`
   if (!plist.dict) return [failed('plist.unreadable', 'error', path, `launchd plist: ${plist.problem}`, reinstall)]
   const checks: DoctorCheck[] = []
   const system = layout.system

@@ -1,7 +1,8 @@
+import {esdctlCommand} from '../render/esdctl-command.js'
 import {RootFs} from '../adapters/root-fs.js'
 import {isFormatError} from '../formats/format-error.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
-import {readJournal} from '../lifecycle/journal.js'
+import {isForeignJournal, readJournal} from '../lifecycle/journal.js'
 import {failed, type DoctorCheck} from './doctor-check.js'
 
 /**
@@ -17,9 +18,13 @@ export async function checkJournal(layout: PrefixLayout): Promise<DoctorCheck[]>
   } catch (e) {
     if (!isFormatError(e) && (e as NodeJS.ErrnoException).code !== 'EACCES') throw e
     if (!isFormatError(e)) return []
-    return [failed('journal.damaged', 'error', layout.journal, `the transaction journal is damaged (${e.message}); an interrupted install, upgrade, rollback or uninstall cannot be finished or undone from it`, `Run \`sudo esdctl install\` with the payload you meant to install, or \`sudo esdctl uninstall ${layout.name}\`: either sets the journal aside (journal.json.damaged-<time>) and says what it finds.`)]
+    return [failed('journal.damaged', 'error', layout.journal, `the transaction journal is damaged (${e.message}); an interrupted install, upgrade, rollback or uninstall cannot be finished or undone from it`, `Run \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\` with the payload you meant to install, or \`${esdctlCommand('uninstall', layout.name, layout.root)}\`: either sets the journal aside (journal.json.damaged-<time>) and says what it finds.`)]
   }
   if (journal === undefined) return []
+  if (isForeignJournal(journal)) {
+    const writer = journal.esdctlVersion === undefined ? 'an earlier esdctl' : `esdctl ${journal.esdctlVersion}`
+    return [failed('journal.pending', 'warning', layout.journal, `an interrupted ${journal.action} (transaction ${journal.transaction}, phase ${journal.phase}) is pending, written by ${writer}, which this esdctl cannot finish or undo: ${journal.foreign}`, `Finish it with ${writer} (any of its commands that change ${layout.name} recovers it first); if that esdctl is gone, move the journal aside and run \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\`.`)]
+  }
   const fate = journal.phase === 'committed' ? 'finished' : 'undone'
-  return [failed('journal.pending', 'warning', layout.journal, `an interrupted ${journal.action} (transaction ${journal.transaction}, phase ${journal.phase}) is pending: the daemon may be half-changed until it is ${fate}, unless another esdctl run is in progress right now`, `Run any esdctl command that changes ${layout.name} as root, e.g. \`sudo esdctl start ${layout.name}\`: it ${fate === 'finished' ? 'finishes' : 'undoes'} the transaction first.`)]
+  return [failed('journal.pending', 'warning', layout.journal, `an interrupted ${journal.action} (transaction ${journal.transaction}, phase ${journal.phase}) is pending: the daemon may be half-changed until it is ${fate}, unless another esdctl run is in progress right now`, `Run any esdctl command that changes ${layout.name} as root, e.g. \`${esdctlCommand(layout.root === '/' ? 'start' : 'install', layout.root === '/' ? layout.name : 'PAYLOAD', layout.root)}\`: it ${fate === 'finished' ? 'finishes' : 'undoes'} the transaction first.`)]
 }

@@ -10,5 +10,5 @@ import {failed, type DoctorCheck} from './doctor-check.js'
 export async function checkSlotRecord(layout: PrefixLayout): Promise<DoctorCheck[]> {
   const read = await inspectInstallRecordAt(layout.slotReceipt).catch(() => undefined)
   if (read?.state !== 'damaged') return []
-  return [failed('record.slot-damaged', 'error', layout.slotReceipt, `rollback slot's install record: ${read.path}: ${read.problem}; rollback cannot use it as it is`, recordRepairHint(layout.name))]
+  return [failed('record.slot-damaged', 'error', layout.slotReceipt, `rollback slot's install record: ${read.path}: ${read.problem}; rollback cannot use it as it is`, recordRepairHint(layout.name, layout.root))]
 }

@@ -1,3 +1,4 @@
+import {esdctlCommand} from '../render/esdctl-command.js'
 import {CrashReportAdapter} from '../adapters/crash-reports.js'
 import type {LaunchctlAdapter} from '../adapters/launchctl.js'
 import {formatLogEntry, type UnifiedLogAdapter} from '../adapters/unified-log.js'
@@ -70,8 +71,8 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   checks.push(record
     ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
     : daemon.recordNeedsRoot
-      ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed`, `Run \`sudo esdctl doctor ${layout.name}\`.`)
-      : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name)}; until then esdctl cannot compare the bundle with what was installed.`))
+      ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed`, `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`.`)
+      : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
   checks.push(...(await checkJournal(layout)))
 

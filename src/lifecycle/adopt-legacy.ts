@@ -7,8 +7,7 @@ import {isValidLabel} from '../layout/names.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {LifecycleContext} from './context.js'
 import {LifecycleError} from './lifecycle-error.js'
-import {doMoves, undoMoves, type Move} from './moves.js'
-import type {Step} from './transaction.js'
+import type {Move} from './moves.js'
 
 /**
  * The layout every deployed Mac starts from (DESIGN.md §11): `/opt/<name>/bin/<name>` a plain
@@ -120,47 +119,4 @@ export function legacyMoves(layout: PrefixLayout, legacy: LegacyInstall): Move[]
     // The daemon's own plist is kept by the plist step (a copy in the slot, byte for byte); replaced jobs' plists move.
     ...legacy.jobs.filter((j) => j.plist !== undefined && j.label !== layout.label).map((j) => ({from: j.plist!, to: join(slot, `${j.label}.plist`)})),
   ]
-}
-
-/** Stops every loaded job of the legacy install other than the daemon's own label (which the ordinary bootout step stops). */
-export function bootoutReplacedStep(ctx: LifecycleContext, layout: PrefixLayout, legacy: () => LegacyInstall | undefined, waitMs: number): Step {
-  const replaced = (): LegacyInstall['jobs'] => (legacy()?.jobs ?? []).filter((j) => j.label !== layout.label && j.loaded)
-  return {
-    id: 'bootout-replaced',
-    title: 'Stop the legacy install\'s old jobs (launchctl bootout, waiting until gone)',
-    do: async () => {
-      for (const job of replaced()) await ctx.launchctl.bootout(job.label, {waitMs})
-    },
-    // Bootout again (idempotent), then load each old job from its plist, which earlier undos put back.
-    undo: async () => {
-      for (const job of replaced()) {
-        await ctx.launchctl.bootout(job.label, {waitMs})
-        if (job.plist === undefined) continue
-        await ctx.launchctl.enable(job.label)
-        await ctx.launchctl.bootstrap(job.plist)
-      }
-    },
-  }
-}
-
-/** Moves the legacy executable (and replaced plists) into the rollback slot; undo moves them back. */
-export function adoptLegacyStep(fs: RootFs, layout: PrefixLayout, legacy: () => LegacyInstall | undefined): Step {
-  const moves = (): Move[] => {
-    const found = legacy()
-    return found === undefined ? [] : legacyMoves(layout, found)
-  }
-  return {
-    id: 'adopt-legacy',
-    title: `Move the legacy ${join(layout.system.bin, layout.name)} (and old job plists) into the rollback slot; etc/ and var/ stay`,
-    do: async () => {
-      if (moves().length === 0) return
-      await fs.ensureDir(join(legacySlot(layout), 'bin'), 0o700)
-      await doMoves(fs, moves())
-    },
-    undo: async () => {
-      await undoMoves(fs, moves())
-      await fs.removeEmptyDir(join(legacySlot(layout), 'bin'))
-      await fs.removeEmptyDir(legacySlot(layout))
-    },
-  }
 }

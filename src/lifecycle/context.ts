@@ -47,8 +47,10 @@ export interface LifecycleContext {
 
 export type LifecycleAction = 'install' | 'upgrade' | 'rollback' | 'uninstall' | 'start' | 'stop' | 'restart'
 
+/** A step as the dry run and --json show it; `kind` names its executor (plan.ts) for lifecycle plans. */
 export interface PlannedStep {
   id: string
+  kind?: string
   title: string
 }
 

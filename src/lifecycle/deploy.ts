@@ -1,371 +1,169 @@
-import {join, dirname} from 'node:path'
-import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
+import {join} from 'node:path'
 import {ExitCode} from '../exit-codes.js'
-import type {LinkSpec} from '../layout/daemon-links.js'
-import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
-import {renderLaunchdPlist} from '../launchd/render-plist.js'
-import {loadManifest} from '../manifest/load-manifest.js'
-import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
-import {parseInstallRecord, readInstallRecordAt, RECORD_MODE, serializeInstallRecord, MAX_RECORD_BYTES, type InstallRecord} from '../records/install-record.js'
-import {readRegistry, REGISTRY_MODE, serializeRegistry, withEntry, withoutEntry} from '../records/registry.js'
-import type {LifecycleContext} from './context.js'
-import {checkHealth} from './health-check.js'
-import {judgePayload} from './judge-payload.js'
-import type {Journal} from './journal.js'
-import {StepFailure} from './lifecycle-error.js'
-import {adoptLegacyStep, bootoutReplacedStep, type LegacyInstall} from './adopt-legacy.js'
-import {currentLinkStates, linksStep, type LinkState} from './links-step.js'
-import {symlinkAlong} from './symlink-along.js'
-import {doMoves, undoMoves, type Move} from './moves.js'
-import type {Step, Transaction} from './transaction.js'
-import {compareVersions} from './version-order.js'
+import {sameName} from '../layout/names.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import {layoutOptionsOf, type Manifest} from '../manifest/manifest.js'
+import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
+import {readRegistry} from '../records/registry.js'
+import {detectLegacy, replacedPlistPaths} from './adopt-legacy.js'
+import type {LifecycleContext, LifecycleResult} from './context.js'
+import {deployPlan} from './deploy-plan.js'
+import {runningClause} from './health-check.js'
+import {installedLinks} from './installed-links.js'
+import {LifecycleError, StepFailure} from './lifecycle-error.js'
+import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
+import {openPayload} from './payload-source.js'
+import {decideDeploy, stagePayload, type DeployData} from './prepare-deploy.js'
+import {manifestOfInstalled} from './previous-manifest.js'
+import {openSession, type Session} from './session.js'
+import {runCleanup} from './steps/index.js'
+import {stopWaitMs} from './stop-wait.js'
 
-export type EtcAction = 'new' | 'replace' | 'keep'
-
-/** What install/upgrade knows before it starts, plus what staging learns; all of it journaled. */
-export interface DeployData {
-  mode: 'install' | 'upgrade'
-  allowDowngrade: boolean
-  /** Where the new version's bundle sits inside the prefix (manifest `bundle`). */
-  bundle: string
-  /** The payload directory staging copies from. */
-  source: string
-  /** This transaction's scratch directory under the staging area. */
-  work: string
-  prefixExisted: boolean
-  /** Directories this attempt created before the journal existed, outermost first. */
-  createdDirs: string[]
-  hadInstall: boolean
-  wasLoaded: boolean
-  hadSlot: boolean
-  hadPlist: boolean
-  inRegistry: boolean
-  /** How long the old job may take to exit after SIGTERM (its ExitTimeOut plus a margin). */
-  oldStopWaitMs: number
-  /** Prefix entries (bundle, lib, modules, share) of the installed version. */
-  currentEntries: string[]
-  /** The links the installed version maintains (none on a first install). */
-  currentLinks: LinkSpec[]
-  fromVersion?: string
-  fromBuild?: string
-  /** A first install over the legacy layout: what is adopted. */
-  legacy?: LegacyInstall
-  // Known once staging is done:
-  /** The new version's CFBundleExecutable. */
-  executableName?: string
-  /** The new version's links, targets explicit. */
-  links?: LinkSpec[]
-  /** What every link path of either version held before. */
-  linksBefore?: LinkState[]
-  newEntries?: string[]
-  etcPlan?: {file: string; action: EtcAction}[]
-  toVersion?: string
-  manifest?: Manifest
-  notes?: string[]
+export interface DeployOptions {
+  dryRun?: boolean
+  allowDowngrade?: boolean
 }
 
-/** Thrown by staging when the payload is the version already installed. */
-export class AlreadyInstalled extends StepFailure {
-  constructor(readonly version: string) {
-    super(ExitCode.ok, `version ${version} is already installed; nothing to do`)
+type Mode = 'install' | 'upgrade'
+
+async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOptions, mode: Mode): Promise<LifecycleResult> {
+  const source = await openPayload(payload)
+  try {
+    const {manifest} = source
+    const layout = new PrefixLayout({...layoutOptionsOf(manifest), root: ctx.root})
+    const replaces = manifest.replaces ?? []
+    const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))], paths: replacedPlistPaths(layout, replaces)})
+    try {
+      return await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+    } finally {
+      await session.release()
+    }
+  } finally {
+    await source.dispose()
   }
 }
 
-/** launchd sends SIGKILL ExitTimeOut seconds after SIGTERM (default 20); after that the label is freed within moments. */
-export function stopWaitMs(exitTimeOutSeconds: number | undefined): number {
-  return ((exitTimeOutSeconds ?? 20) + 5) * 1000
-}
-
-function staged(data: DeployData, ...parts: string[]): string {
-  return join(data.work, 'payload', ...parts)
-}
-
-async function copyFileInto(fs: RootFs, from: string, to: string): Promise<void> {
-  await fs.ensureDir(dirname(to), 0o755)
-  await fs.removeTree(to + TEMP_SUFFIX)
-  await fs.copyTree(from, to + TEMP_SUFFIX)
-  await fs.rename(to + TEMP_SUFFIX, to)
-}
-
-async function bytesOf(fs: RootFs, path: string): Promise<Buffer> {
-  return fs.readFile(path, MAX_RECORD_BYTES)
-}
-
-function stageStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): Step {
-  return {
-    id: 'stage',
-    title: 'Copy the payload into the staging area and verify it there',
-    do: async () => {
-      await fs.ensureDir(join(data.work, 'payload'), 0o700)
-      for (const entry of [MANIFEST_FILE_NAME, 'etc', ...layout.versionEntries]) {
-        if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await fs.copyTree(join(data.source, entry), staged(data, entry), 0o755)
-      }
-      const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
-      if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
-      const manifest = loaded.manifest
-      if (manifest.name !== layout.name || manifest.label !== layout.label || (manifest.bundle ?? `${manifest.name}.app`) !== layout.bundle) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
-      const judgement = await judgePayload(ctx, fs, staged(data), manifest, layout)
-      data.notes = judgement.notes
-      if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
-        throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
-      }
-      const placed = judgement.layout
-      const record = judgement.record
-      data.toVersion = record.version
-      if (current !== undefined) {
-        const order = compareVersions(record.version, current.version)
-        if (order === 0 && (record.build ?? '') === (current.build ?? '')) throw new AlreadyInstalled(record.version)
-        if ((order < 0 || (order === 0 && compareVersions(record.build ?? '', current.build ?? '') < 0)) && !data.allowDowngrade) {
-          throw new StepFailure(ExitCode.badInput, `refusing to downgrade ${layout.name} from ${current.version} to ${record.version}; pass --allow-downgrade to do it anyway (or use rollback)`)
-        }
-      }
-      const etcPlan: DeployData['etcPlan'] = []
-      for (const [file, hash] of Object.entries(record.configHashes)) {
-        const installed = join(layout.etc, file)
-        const link = await symlinkAlong(fs, layout.etc, dirname(file))
-        if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
-        const stat = await fs.lstat(installed)
-        if (stat === undefined) etcPlan.push({file, action: 'new'})
-        else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
-        else {
-          const actual = await fs.sha256(installed)
-          const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
-          etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
-        }
-      }
-      data.etcPlan = etcPlan
-      data.newEntries = []
-      for (const entry of layout.versionEntries) if ((await fs.lstat(staged(data, entry))) !== undefined) data.newEntries.push(entry)
-      data.executableName = placed.executableName
-      data.links = placed.linkSpecs.map((l) => ({...l}))
-      data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
-      data.manifest = manifest
-      const full: InstallRecord = {
-        ...record,
-        installedAt: new Date(ctx.clock.now()).toISOString(),
-        ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
-        ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
-      }
-      await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(full), RECORD_MODE)
-      await fs.writeFileAtomic(join(data.work, 'launchd.plist'), renderLaunchdPlist(manifest, placed), 0o644)
-      // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
-      data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
-    },
-    undo: () => fs.removeTree(data.work),
+/** Refusals that need no judging: upgrade of nothing, a changed label, a name or label another daemon has. */
+async function refuseConflicts(ctx: LifecycleContext, session: Session, mode: Mode, current: InstallRecord | undefined): Promise<void> {
+  const {layout, fs} = session
+  if (mode === 'upgrade' && current === undefined) {
+    throw new LifecycleError(ExitCode.badInput, `${layout.name} is not installed (no record at ${layout.receipt}); use esdctl install for a first installation`)
   }
-}
-
-function retireSlotStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
-  const retired = join(data.work, 'retired-slot')
-  return {
-    id: 'retire-slot',
-    title: 'Set the older rollback slot aside',
-    do: async () => {
-      if (data.hadSlot) await doMoves(fs, [{from: layout.rollbackSlot, to: retired}])
-      await fs.ensureDir(layout.rollbackSlot, 0o700)
-    },
-    undo: async () => {
-      await fs.removeEmptyDir(layout.rollbackSlot)
-      if (data.hadSlot) await undoMoves(fs, [{from: layout.rollbackSlot, to: retired}])
-    },
+  if (current !== undefined && current.label !== layout.label) {
+    throw new LifecycleError(ExitCode.badInput, `${layout.name} is installed with label ${current.label}, but the payload says ${layout.label}; uninstall it first to change the label`)
   }
+  const registry = await readRegistry(ctx.root, fs)
+  const caseTwin = registry.find((e) => e.name !== layout.name && sameName(e.name, layout.name))
+  if (caseTwin) throw new LifecycleError(ExitCode.badInput, `${layout.name} differs only in case from the installed daemon ${caseTwin.name}; on a case-insensitive volume (APFS's default) both would be ${layout.system.prefix}. Use the installed name, or another name`)
+  const clash = registry.find((e) => e.label === layout.label && e.name !== layout.name)
+  if (clash) throw new LifecycleError(ExitCode.badInput, `label ${layout.label} already belongs to the installed daemon ${clash.name}`)
 }
 
-export function bootoutStep(ctx: LifecycleContext, layout: PrefixLayout, loaded: () => boolean, waitMs: number, opts: {waitForExit?: boolean} = {}): Step {
-  const wait = opts.waitForExit !== false
-  return {
-    id: 'bootout-old',
-    title: wait ? `Stop ${layout.label} (launchctl bootout, waiting until it is gone)` : `Stop ${layout.label} (launchctl bootout; its exit is awaited later)`,
-    do: async () => {
-      if (loaded()) await ctx.launchctl.bootout(layout.label, {waitMs, wait})
-    },
-    // Whether or not the bootout happened (a crash may have come just before or after it), booting
-    // out again, waiting until gone and bootstrapping ends with the old job loaded exactly once.
-    undo: async () => {
-      if (!loaded()) return
-      await ctx.launchctl.bootout(layout.label, {waitMs})
-      await ctx.launchctl.enable(layout.label)
-      await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
-    },
+/** What is there now, read before deciding: the installed version, its entries and links, the slot, the plist, a legacy install. */
+async function readWhatIsThere(ctx: LifecycleContext, session: Session, sourceDir: string, manifest: Manifest, opts: DeployOptions, mode: Mode, current: InstallRecord | undefined, txid: string): Promise<DeployData> {
+  const {layout, fs} = session
+  const oldManifest = current ? await manifestOfInstalled(fs, current, layout.launchdPlist) : undefined
+  const currentLayout = current ? PrefixLayout.ofRecord(current, ctx.root) : undefined
+  const data: DeployData = {
+    mode,
+    allowDowngrade: opts.allowDowngrade === true,
+    bundle: layout.bundle,
+    source: sourceDir,
+    work: join(layout.staging, txid),
+    prefixExisted: (await fs.lstat(layout.prefix)) !== undefined,
+    createdDirs: [],
+    hadInstall: current !== undefined,
+    wasLoaded: false,
+    hadSlot: (await fs.lstat(layout.rollbackSlot)) !== undefined,
+    hadPlist: (await fs.lstat(layout.launchdPlist)) !== undefined,
+    inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
+    oldStopWaitMs: stopWaitMs(oldManifest?.ExitTimeOut),
+    currentEntries: [],
+    currentLinks: currentLayout ? currentLayout.linkSpecs.map((l) => ({...l})) : [],
+    ...(current ? {fromVersion: current.version, ...(current.build !== undefined ? {fromBuild: current.build} : {})} : {}),
   }
-}
-
-/** Waits for the job a no-wait bootout stopped; the file swaps before it overlap the old daemon's exit. */
-function awaitExitStep(ctx: LifecycleContext, layout: PrefixLayout, loaded: () => boolean, waitMs: number): Step {
-  return {
-    id: 'await-old-exit',
-    title: `Wait until the old ${layout.label} has exited`,
-    do: async () => {
-      if (loaded()) await ctx.launchctl.waitUntilGone(layout.label, waitMs)
-    },
-    undo: async () => undefined,
+  for (const entry of currentLayout?.versionEntries ?? layout.versionEntries) if ((await fs.lstat(join(layout.prefix, entry))) !== undefined) data.currentEntries.push(entry)
+  if (current === undefined) {
+    const legacy = await detectLegacy(ctx, fs, layout, manifest.replaces ?? [])
+    if (legacy) data.legacy = legacy
   }
+  return data
 }
 
-/** Enabling first is harmless while the old job runs, and keeps one launchctl call out of the downtime. */
-function enableStep(ctx: LifecycleContext, layout: PrefixLayout): Step {
-  return {id: 'enable', title: `Enable ${layout.label} (launchctl enable)`, do: () => ctx.launchctl.enable(layout.label), undo: async () => undefined}
+/** A prepare-phase refusal as the result: nothing changed, so no rollback and no audit entry. */
+function preparedRefusal(base: LifecycleResult, data: DeployData, e: StepFailure, dryRun: boolean): LifecycleResult {
+  const message = dryRun && e.exitCode === ExitCode.ok ? `version ${data.toVersion} is already installed; nothing would be done` : e.message
+  return {...base, ...(data.toVersion ? {toVersion: data.toVersion} : {}), exitCode: e.exitCode, message, ...(e.findings ? {findings: e.findings} : {}), ...(data.notes?.length ? {notes: data.notes} : {}), ...(dryRun && e.exitCode === ExitCode.ok ? {plan: []} : {})}
 }
 
-function movesStep(fs: RootFs, id: string, title: string, moves: () => Move[]): Step {
-  return {id, title, do: () => doMoves(fs, moves()), undo: () => undoMoves(fs, moves())}
+function successMessage(ctx: LifecycleContext, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): string {
+  if (current && data.repair) return `${layout.name} ${data.toVersion} reinstalled over a damaged install (${data.repair}); the damaged copy is kept in the rollback slot; ${runningClause(ctx)}`
+  if (current) return `${layout.name} upgraded from ${current.version} to ${data.toVersion}; ${runningClause(ctx)}`
+  if (data.legacy) return `${layout.name} ${data.toVersion} installed over the legacy ${join(layout.system.bin, layout.name)}, which is kept in the rollback slot (etc/ and var/ kept as they were); ${runningClause(ctx)}`
+  return `${layout.name} ${data.toVersion} installed; ${runningClause(ctx)}`
 }
 
-function configStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
-  const backup = (file: string): string => join(data.work, 'etc-backup', file)
-  return {
-    id: 'config',
-    title: 'Install config defaults (files the admin changed are kept; the new default goes beside them as .default)',
-    do: async () => {
-      for (const {file, action} of data.etcPlan ?? []) {
-        const installed = join(layout.etc, file)
-        const fresh = staged(data, 'etc', file)
-        if (action === 'new') {
-          await copyFileInto(fs, fresh, installed)
-        } else if (action === 'replace') {
-          await fs.ensureDir(dirname(backup(file)), 0o700)
-          await doMoves(fs, [{from: installed, to: backup(file)}])
-          await copyFileInto(fs, fresh, installed)
-        } else {
-          await fs.ensureDir(dirname(backup(file)), 0o700)
-          await doMoves(fs, [{from: installed + '.default', to: backup(file) + '.default'}])
-          await copyFileInto(fs, fresh, installed + '.default')
-        }
-      }
-    },
-    undo: async () => {
-      for (const {file, action} of [...(data.etcPlan ?? [])].reverse()) {
-        const installed = join(layout.etc, file)
-        const target = action === 'keep' ? installed + '.default' : installed
-        await fs.removeTree(target + TEMP_SUFFIX)
-        if (action === 'new') {
-          await fs.removeTree(installed)
-        } else if (action === 'replace') {
-          if ((await fs.lstat(backup(file))) !== undefined) await fs.rename(backup(file), installed)
-        } else {
-          await fs.removeTree(installed + '.default')
-          await undoMoves(fs, [{from: installed + '.default', to: backup(file) + '.default'}])
-        }
-      }
-    },
+function dryRunMessage(layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): string {
+  if (current && data.repair) return `would reinstall ${layout.name} ${data.toVersion} over a damaged install (${data.repair})`
+  if (current) return `would upgrade ${layout.name} from ${current.version} to ${data.toVersion}`
+  if (data.legacy) return `would adopt the legacy ${join(layout.system.bin, layout.name)} (${data.legacy.jobs.map((j) => j.label).join(', ')}) and install ${layout.name} ${data.toVersion}`
+  return `would install ${layout.name} ${data.toVersion}`
+}
+
+/**
+ * Prepare (read what is there, stage, judge, decide), then run the plan. The dry run decides on
+ * the payload in place, with no staging, and returns the same plan the real run journals.
+ */
+async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, manifest: Manifest, opts: DeployOptions, mode: Mode): Promise<LifecycleResult> {
+  const {layout, fs} = session
+  const current = await readInstallRecordAt(layout.receipt, fs)
+  const base: LifecycleResult = {action: mode, name: layout.name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+  if (current !== undefined) base.fromVersion = current.version
+  await refuseConflicts(ctx, session, mode, current)
+  const txid = newTransactionId(ctx)
+  const data = await readWhatIsThere(ctx, session, sourceDir, manifest, opts, mode, current, txid)
+  if (opts.dryRun) {
+    try {
+      await decideDeploy(ctx, ctx.fs, sourceDir, manifest, layout, data, current)
+    } catch (e) {
+      if (e instanceof StepFailure) return preparedRefusal(base, data, e, true)
+      throw e
+    }
+    const plan = deployPlan(ctx, layout, data, txid)
+    return {...dryRunResult({...base, toVersion: data.toVersion!}, plan, dryRunMessage(layout, data, current)), ...(data.notes?.length ? {notes: data.notes} : {})}
   }
-}
-
-function plistStep(fs: RootFs, layout: PrefixLayout, data: DeployData): Step {
-  const kept = layout.slotPlist
-  return {
-    id: 'plist',
-    title: `Write ${layout.launchdPlist} (root:wheel 0644, atomically)`,
-    do: async () => {
-      if (data.hadPlist) await fs.writeFileAtomic(kept, await bytesOf(fs, layout.launchdPlist), 0o644)
-      await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, join(data.work, 'launchd.plist')), 0o644)
-    },
-    undo: async () => {
-      await fs.removeTree(layout.launchdPlist + TEMP_SUFFIX)
-      if ((await fs.lstat(kept)) !== undefined) {
-        await fs.writeFileAtomic(layout.launchdPlist, await bytesOf(fs, kept), 0o644)
-        // The copy goes once restored, so the slot is empty again and the older slot can move back.
-        await fs.removeTree(kept)
-      } else if (!data.hadPlist) await fs.removeTree(layout.launchdPlist)
-    },
-  }
-}
-
-export async function writeRegistryChange(fs: RootFs, tool: ToolPaths, root: string, change: 'add' | 'remove', layout: PrefixLayout): Promise<void> {
-  const entries = await readRegistry(root, fs)
-  const next = change === 'add' ? withEntry(entries, {name: layout.name, label: layout.label, prefix: layout.system.prefix}) : withoutEntry(entries, layout.name)
-  // An empty registry is no registry: a first install that was undone leaves no file behind.
-  if (next.length === 0) return fs.removeTree(tool.registry)
-  await fs.ensureDir(tool.dir, 0o755)
-  await fs.writeFileAtomic(tool.registry, serializeRegistry(next), REGISTRY_MODE)
-}
-
-function recordsStep(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, data: DeployData): Step {
-  const kept = layout.slotReceipt
-  return {
-    id: 'records',
-    title: 'Record what is installed (receipt and registry)',
-    do: async () => {
-      if ((await fs.lstat(layout.receipt)) !== undefined) await fs.writeFileAtomic(kept, await bytesOf(fs, layout.receipt), RECORD_MODE)
-      const record = parseInstallRecord(await bytesOf(fs, join(data.work, 'receipt.json')), join(data.work, 'receipt.json'))
-      await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(record), RECORD_MODE)
-      if (!data.inRegistry) await writeRegistryChange(fs, tool, ctx.root, 'add', layout)
-    },
-    undo: async () => {
-      if (!data.inRegistry) await writeRegistryChange(fs, tool, ctx.root, 'remove', layout)
-      // The kept copy exists only once `do` has saved it; before that the old record was never touched.
-      const previous = await readInstallRecordAt(kept, fs)
-      if (previous !== undefined) {
-        await fs.writeFileAtomic(layout.receipt, serializeInstallRecord(previous), RECORD_MODE)
-        await fs.removeTree(kept)
-      } else if (!data.hadInstall) await fs.removeTree(layout.receipt)
-    },
-  }
-}
-
-export function bootstrapStep(ctx: LifecycleContext, layout: PrefixLayout, waitMs: () => number, opts: {enable?: boolean} = {}): Step {
-  const enable = opts.enable !== false
-  return {
-    id: 'bootstrap',
-    title: enable ? `Start ${layout.label} (launchctl enable, then bootstrap)` : `Start ${layout.label} (launchctl bootstrap)`,
-    do: async () => {
-      if (enable) await ctx.launchctl.enable(layout.label)
-      await ctx.launchctl.bootstrap(layout.launchdPlist, {label: layout.label})
-    },
-    undo: () => ctx.launchctl.bootout(layout.label, {waitMs: waitMs()}),
-  }
-}
-
-export function healthStep(ctx: LifecycleContext, layout: PrefixLayout, manifest: () => Manifest | undefined): Step {
-  return {
-    id: 'health-check',
-    title: `Check that ${layout.label} stays up`,
-    do: async () => {
-      const m = manifest()
-      if (m === undefined) throw new StepFailure(ExitCode.internalError, 'no manifest for the health check')
-      await checkHealth(ctx, m, layout)
-    },
-    undo: async () => undefined,
-  }
-}
-
-/** The install/upgrade transaction, rebuilt the same way from a journal after a crash. */
-export function deployTransaction(ctx: LifecycleContext, fs: RootFs, named: PrefixLayout, tool: ToolPaths, journal: Journal<DeployData>, current: InstallRecord | undefined): Transaction<DeployData> {
-  const data = journal.data
-  // Recovery knows only the name and label; the journal says where this version's bundle goes.
-  const layout = named.with({bundle: data.bundle})
-  const slotMoves = (): Move[] => data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)}))
-  const placeMoves = (): Move[] => (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)}))
-  const steps: Step[] = [
-    stageStep(ctx, fs, layout, data, current),
-    retireSlotStep(fs, layout, data),
-    enableStep(ctx, layout),
-    // The old job keeps running from the inodes it opened while the new version is moved into
-    // place, so its exit and the swaps overlap: downtime is bootout → exit → bootstrap, not the copy.
-    bootoutStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs, {waitForExit: false}),
-    ...(data.legacy ? [bootoutReplacedStep(ctx, layout, () => data.legacy, data.oldStopWaitMs)] : []),
-    movesStep(fs, 'slot-current', 'Move the installed version into the rollback slot', slotMoves),
-    ...(data.legacy ? [adoptLegacyStep(fs, layout, () => data.legacy)] : []),
-    movesStep(fs, 'place-new', 'Move the verified new version into place (rename, same volume)', placeMoves),
-    linksStep(fs, 'links', 'Point the links at the new bundle (and remove links the old version had and the new one does not)', () => data.linksBefore, () => (data.links ? layout.with({links: data.links}).links : [])),
-    configStep(fs, layout, data),
-    plistStep(fs, layout, data),
-    recordsStep(ctx, fs, layout, tool, data),
-    awaitExitStep(ctx, layout, () => data.wasLoaded, data.oldStopWaitMs),
-    bootstrapStep(ctx, layout, () => stopWaitMs(data.manifest?.ExitTimeOut), {enable: false}),
-    healthStep(ctx, layout, () => data.manifest),
+  // A new Mac has no /opt: it and the prefix are for others to traverse (0755); only esdctl's own records are 0700.
+  // A fresh --root image may lack /Library/LaunchDaemons too (DESIGN.md §11): root:wheel 0755 like /opt.
+  // Recorded in the plan, so a first install that fails leaves no directory it made behind.
+  data.createdDirs = [
+    ...(await fs.ensureDir(layout.prefix, 0o755)),
+    ...(await fs.ensureDir(layout.staging, 0o700)),
+    ...(await fs.ensureParentDir(layout.launchdPlist, 0o755)),
   ]
-  return {
-    journal,
-    journalPath: layout.journal,
-    fs,
-    steps,
-    finish: () => fs.removeTree(data.work),
-    abandon: () => fs.removeTree(data.work),
-    afterAbandon: async () => {
-      if (!data.prefixExisted) await fs.removeTree(layout.prefix)
-      const created = ctx.fs.restrictedTo(data.createdDirs)
-      for (const dir of [...data.createdDirs].reverse()) await created.removeEmptyDir(dir)
-    },
+  const plan = deployPlan(ctx, layout, data, txid)
+  try {
+    await stagePayload(ctx, fs, layout, data, current)
+  } catch (e) {
+    const env = {ctx, fs, tool: session.tool, layout}
+    for (const cleanup of [...plan.abandon, ...plan.afterAbandon]) await runCleanup(env, cleanup)
+    if (e instanceof StepFailure) return preparedRefusal(base, data, e, false)
+    throw e
   }
+  const decided = deployPlan(ctx, layout, data, txid)
+  const withVersion = {...base, toVersion: data.toVersion!, ...(data.notes?.length ? {notes: data.notes} : {})}
+  return runAndReport(ctx, session, decided, withVersion, data.legacy ? LEGACY : current?.version, successMessage(ctx, layout, data, current))
+}
+
+/**
+ * Installs the payload (a directory or .tar.gz); on a machine that already has this daemon it
+ * upgrades it (so a package's postinstall can always call install). The same version again is a
+ * no-op (changed: false); an older one is refused unless allowDowngrade.
+ */
+export function install(ctx: LifecycleContext, payload: string, opts: DeployOptions = {}): Promise<LifecycleResult> {
+  return deploy(ctx, payload, opts, 'install')
+}
+
+/** Like install, but refuses (badInput) when the daemon is not installed yet: an upgrade needs something to upgrade. */
+export function upgrade(ctx: LifecycleContext, payload: string, opts: DeployOptions = {}): Promise<LifecycleResult> {
+  return deploy(ctx, payload, opts, 'upgrade')
 }

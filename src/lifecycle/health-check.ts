@@ -1,4 +1,4 @@
-import {execa} from 'execa'
+import {runHealthProbe} from '../adapters/health-probe.js'
 import {ExitCode} from '../exit-codes.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {Manifest} from '../manifest/manifest.js'
@@ -76,16 +76,11 @@ export async function checkHealth(ctx: LifecycleContext, manifest: Manifest, lay
     return (expanded as {value: string}).value
   })
   const timeout = (manifest.healthCheck?.timeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_S) * 1000
-  // As root, nothing of the caller's environment reaches the probe: a fixed system PATH, no NODE_*, DYLD_* or HOME.
-  const result = await execa(argv[0]!, argv.slice(1), {reject: false, timeout, stdin: 'ignore', maxBuffer: 1024 * 1024, env: PROBE_ENVIRONMENT, extendEnv: false, cwd: '/'})
-  if (result.exitCode !== 0) {
-    const output = `${String(result.stderr ?? '')}${String(result.stdout ?? '')}`.trim().slice(0, 2000)
-    fail(`the probe ${argv.join(' ')} ${result.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${result.exitCode ?? result.signal}`}${output ? `: ${output}` : ''}`)
+  const probe = await runHealthProbe(argv, timeout)
+  if (probe.exitCode !== 0) {
+    fail(`the probe ${argv.join(' ')} ${probe.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${probe.exitCode ?? probe.signal}`}${probe.output ? `: ${probe.output}` : ''}`)
   }
 }
-
-/** The whole environment of the health probe (execa with extendEnv off). */
-export const PROBE_ENVIRONMENT: Readonly<Record<string, string>> = {PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'C'}
 
 /** Where to look next when launchd says the kernel killed the daemon for its code signature. */
 function hint(info: ServiceInfo): string {

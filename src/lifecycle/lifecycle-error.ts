@@ -28,4 +28,15 @@ export class StepFailure extends Error {
   }
 }
 
+/** Raised by `runPlan` (run-plan.ts) when a step failed and every started step was undone; `cause` is the step's error. */
+export class TransactionUndone extends Error {
+  constructor(
+    readonly failedStep: string,
+    override readonly cause: unknown,
+  ) {
+    super(`step ${failedStep} failed: ${(cause as Error)?.message ?? String(cause)}`)
+    this.name = 'TransactionUndone'
+  }
+}
+
 export {ExitCode}

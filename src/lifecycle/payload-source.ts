@@ -1,5 +1,5 @@
-import {mkdtemp, rm, stat} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {stat} from 'node:fs/promises'
+import {makeScratchDir} from '../adapters/scratch-dir.js'
 import {join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {ExitCode} from '../exit-codes.js'
@@ -35,9 +35,9 @@ export async function openPayload(payload: string): Promise<PayloadSource> {
   let dir = payload
   let dispose = async (): Promise<void> => undefined
   if (!info.isDirectory()) {
-    const scratch = await mkdtemp(join(tmpdir(), 'esdctl-payload-'))
-    dispose = () => rm(scratch, {recursive: true, force: true})
-    dir = join(scratch, 'payload')
+    const scratch = await makeScratchDir('esdctl-payload-')
+    dispose = scratch.dispose
+    dir = join(scratch.path, 'payload')
     try {
       await extractPayloadArchive(payload, dir)
     } catch (e) {

@@ -1,7 +1,7 @@
 import {ExitCode} from '../exit-codes.js'
 import {readInstallRecordAt} from '../records/install-record.js'
 import type {LifecycleContext, LifecycleResult} from './context.js'
-import {stopWaitMs} from './deploy.js'
+import {stopWaitMs} from './stop-wait.js'
 import {checkHealth} from './health-check.js'
 import {LifecycleError} from './lifecycle-error.js'
 import {manifestOfInstalled} from './previous-manifest.js'

@@ -1,3 +1,4 @@
+import {basename, dirname, join} from 'node:path'
 import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
@@ -10,16 +11,16 @@ import {labelFromLaunchDaemons} from '../records/rebuild-receipt.js'
 import {damagedRecords, repairRecords} from '../records/repair-records.js'
 import {inspectRegistry} from '../records/registry.js'
 import type {LifecycleContext} from './context.js'
-import {deployTransaction, type DeployData} from './deploy.js'
-import {readJournal, type Journal} from './journal.js'
+import {isForeignJournal, readJournal, type ForeignJournal, type Journal} from './journal.js'
 import {isFormatError} from '../formats/format-error.js'
 import {isLifecycleError, LifecycleError} from './lifecycle-error.js'
 import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
-import {rollbackTransaction, type RollbackData} from './rollback-tx.js'
 import {esdctlVersion} from './esdctl-version.js'
-import {commitTransaction, undoTransaction, type Transaction} from './transaction.js'
+import {esdctlCommand} from '../render/esdctl-command.js'
+import {exitStatusOf} from '../exit-status.js'
+import {pathsOf} from './plan-shape.js'
+import {commitJournal, undoJournal, type PlanRun} from './run-plan.js'
 import {compareVersions} from './version-order.js'
-import {uninstallTransaction, type UninstallData} from './uninstall-tx.js'
 
 /** Only finds the state directory: nothing under the prefix depends on the label. */
 const LOOKUP_LABEL = 'esdctl.lookup'
@@ -55,58 +56,63 @@ export async function layoutForName(ctx: LifecycleContext, name: string): Promis
   return undefined
 }
 
-export function transactionFor(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths, journal: Journal): Transaction<unknown> {
-  switch (journal.action) {
-    case 'install':
-    case 'upgrade':
-      return deployTransaction(ctx, fs, layout, tool, journal as Journal<DeployData>, undefined) as Transaction<unknown>
-    case 'rollback':
-      // Rolling back to the legacy install an adoption replaced is an uninstall that puts the legacy files back.
-      if ((journal.data as {legacy?: unknown}).legacy !== undefined) return uninstallTransaction(ctx, fs, layout, tool, journal as Journal<UninstallData>) as Transaction<unknown>
-      return rollbackTransaction(ctx, fs, layout, journal as Journal<RollbackData>) as Transaction<unknown>
-    case 'uninstall':
-      return uninstallTransaction(ctx, fs, layout, tool, journal as Journal<UninstallData>) as Transaction<unknown>
-    default:
-      throw new LifecycleError(ExitCode.internalError, `the journal ${layout.journal} names action ${journal.action}, which has no transaction`)
-  }
+/** A path a journal's step names, checked before recovery acts on any: one esdctl could have written for this daemon. */
+function untrusted(layout: PrefixLayout, what: string, path: string, why: string): LifecycleError {
+  return new LifecycleError(ExitCode.badInput, `${layout.journal} names the ${what} ${JSON.stringify(path)}, which is not ${why} for ${layout.name}; it is not acted on. Inspect the journal, move it aside and run again`)
 }
 
 /**
- * The link paths an interrupted transaction recorded, so recovery may put them back. Each must be
+ * The link paths an interrupted plan's link steps name, so recovery may put them back. Each must be
  * one esdctl could have written for this daemon: inside its prefix, or `/usr/local/(s)bin/<file>`
  * under the same root; anything else in a journal is not trusted to be acted on.
  */
 function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
-  const states = (journal.data as {linksBefore?: unknown}).linksBefore
-  if (!Array.isArray(states)) return []
-  const links: PlacedLink[] = []
-  for (const state of states) {
-    const path = (state as {path?: unknown} | null)?.path
-    if (typeof path !== 'string') continue
+  const paths = journal.steps.flatMap((s) => (s.kind === 'links' ? [...s.before, ...s.after].map((l) => l.path) : []))
+  return [...new Set(paths)].map((path) => {
     const systemPath = layout.root === '/' ? path : path.startsWith(layout.root + '/') ? path.slice(layout.root.length) : undefined
     const allowed = layout.isInsidePrefix(path) || (systemPath !== undefined && systemPath.startsWith('/') && isValidLinkPath(systemPath) && layout.rebase(systemPath) === path)
-    if (!allowed) {
-      throw new LifecycleError(ExitCode.badInput, `${layout.journal} names the link ${JSON.stringify(path)}, which is not a place esdctl writes links for ${layout.name}; it is not acted on. Inspect the journal, move it aside and run again`)
-    }
-    links.push({path, systemPath: systemPath ?? path, text: ''})
-  }
-  return links
+    if (!allowed) throw untrusted(layout, 'link', path, 'a place esdctl writes links')
+    return {path, systemPath: systemPath ?? path, text: ''}
+  })
 }
 
-/** The plists of replaced legacy jobs an interrupted adoption recorded: each must be /Library/LaunchDaemons/<label>.plist under the same root. */
+/** The plists of replaced legacy jobs an interrupted adoption (or its rollback) names: each must be /Library/LaunchDaemons/<label>.plist under the same root. */
 function journalPlists(layout: PrefixLayout, journal: Journal): string[] {
-  const jobs = (journal.data as {legacy?: {jobs?: unknown}}).legacy?.jobs
-  if (!Array.isArray(jobs)) return []
-  const paths: string[] = []
-  for (const job of jobs) {
-    const {label, plist} = (job ?? {}) as {label?: unknown; plist?: unknown}
-    if (plist === undefined) continue
-    if (typeof label !== 'string' || !isValidLabel(label) || plist !== jobPlist(layout, label)) {
-      throw new LifecycleError(ExitCode.badInput, `${layout.journal} names the plist ${JSON.stringify(plist)}, which is not a launchd job plist esdctl may move for ${layout.name}; it is not acted on. Inspect the journal, move it aside and run again`)
-    }
-    paths.push(...replacedPlistPaths(layout, [label]))
+  const named = journal.steps.flatMap((s) => {
+    if (s.kind === 'bootout-jobs' || s.kind === 'bootstrap-jobs') return s.jobs.flatMap((j) => (j.plist === undefined ? [] : [j.plist]))
+    if (s.kind === 'move') return s.moves.flatMap((m) => [m.from, m.to]).filter((p) => dirname(p) === layout.launchDaemonsDir && p !== layout.launchdPlist)
+    return []
+  })
+  return [...new Set(named)].flatMap((plist) => {
+    const label = basename(plist).replace(/\.plist$/, '')
+    if (!isValidLabel(label) || plist !== jobPlist(layout, label)) throw untrusted(layout, 'plist', plist, 'a launchd job plist esdctl may move')
+    return replacedPlistPaths(layout, [label])
+  })
+}
+
+/**
+ * Every path the journal names must be one the daemon's restricted file system allows (directories
+ * a first install created must hold the prefix or the plist), and every launchd call its own label:
+ * the journal is root's input, so recovery checks all of it before acting on any.
+ */
+function checkJournalPaths(layout: PrefixLayout, journal: Journal, fs: RootFs): void {
+  for (const step of journal.steps) {
+    for (const path of pathsOf(step)) if (!fs.isAllowed(path)) throw untrusted(layout, 'path', path, 'one esdctl may change')
+    if ('label' in step && step.label !== layout.label) throw untrusted(layout, 'launchd label', step.label, 'its label')
   }
-  return paths
+  for (const cleanup of [...journal.finish, ...journal.abandon, ...journal.afterAbandon]) {
+    if (cleanup.kind === 'remove-created-dirs') {
+      for (const dir of cleanup.dirs) if (!layout.prefix.startsWith(dir + '/') && !layout.launchdPlist.startsWith(dir + '/') && !layout.isInsidePrefix(dir)) throw untrusted(layout, 'directory', dir, 'one a first install creates')
+    } else for (const path of pathsOf(cleanup)) if (!fs.isAllowed(path)) throw untrusted(layout, 'path', path, 'one esdctl may change')
+  }
+}
+
+/** A journal this esdctl cannot act on (another format, unknown step kinds): refused and kept untouched for the esdctl that wrote it. */
+function foreignRefusal(layout: PrefixLayout, journal: ForeignJournal): LifecycleError {
+  const writer = journal.esdctlVersion === undefined ? 'an earlier esdctl' : journal.esdctlVersion === esdctlVersion() ? `an earlier build of esdctl ${journal.esdctlVersion}` : `esdctl ${journal.esdctlVersion}`
+  const newer = journal.esdctlVersion !== undefined && compareVersions(journal.esdctlVersion, esdctlVersion()) > 0
+  return new LifecycleError(ExitCode.badInput,
+    `${layout.journal} was written by ${writer}${newer ? `, newer than this esdctl ${esdctlVersion()},` : ''} for an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction}, phase ${journal.phase}), and this esdctl ${esdctlVersion()} cannot act on it: ${journal.foreign}. It is kept untouched. Finish it with ${writer} (any of its commands that change ${journal.name} recovers it first), then use this esdctl again; if that esdctl is gone, check the daemon with \`${esdctlCommand('doctor', journal.name, layout.root).replace(/^sudo /, '')}\`, move the journal aside and repair with \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\``)
 }
 
 /**
@@ -118,49 +124,59 @@ async function setDamagedJournalAside(ctx: LifecycleContext, fs: RootFs, layout:
   const aside = `${layout.journal}.damaged-${new Date(ctx.clock.now()).toISOString().replace(/[-:.]/g, '')}`
   await fs.rename(layout.journal, aside)
   return new LifecycleError(ExitCode.badInput,
-    `the transaction journal ${layout.journal} is damaged or untrusted (${why}); it was moved aside to ${aside} and not acted on, so the interrupted transaction it described was neither undone nor finished. Check the daemon with \`esdctl doctor ${layout.name}\`, then repair it with \`sudo esdctl install PAYLOAD\` (the version you want) or \`sudo esdctl uninstall ${layout.name}\``)
+    `the transaction journal ${layout.journal} is damaged or untrusted (${why}); it was moved aside to ${aside} and not acted on, so the interrupted transaction it described was neither undone nor finished. Check the daemon with \`${esdctlCommand('doctor', layout.name, layout.root).replace(/^sudo /, '')}\`, then repair it with \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\` (the version you want) or \`${esdctlCommand('uninstall', layout.name, layout.root)}\``)
 }
 
 /**
- * Recovery rule, the same for every action: a transaction interrupted before its commit is undone
- * (every step's undo is written to cope with a half-done step), one interrupted after it is
- * finished. Before the commit the old state is always complete somewhere (slot, parking area,
- * saved plist), so undoing is the direction that can never lose anything; after it, the new
- * state is complete and has passed its health check, so only cleanup remains.
+ * Recovery rule, the same for every action: a plan interrupted before its commit is undone (every
+ * executor's undo copes with a half-done step), one interrupted after it is finished. Before the
+ * commit the old state is always complete somewhere (slot, parking area, saved plist), so undoing
+ * is the direction that can never lose anything; after it, the new state is complete and has
+ * passed its health check, so only cleanup remains. Nothing is rebuilt from code: the journal
+ * holds the plan, and each step's kind names its executor.
  */
 export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths): Promise<string | undefined> {
-  let journal: Journal | undefined
-  let tx: Transaction<unknown>
+  let read: Journal | ForeignJournal | undefined
+  let run: PlanRun
   try {
-    journal = await readJournal(fs, layout.journal)
-    if (journal === undefined) return undefined
-    if (journal.name !== layout.name || journal.label !== layout.label) {
-      throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${journal.name} (${journal.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${journal.name}`)
+    read = await readJournal(fs, layout.journal)
+    if (read === undefined) return undefined
+    if (read.name !== layout.name || read.label !== layout.label) {
+      throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${read.name} (${read.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${read.name}`)
     }
-    tx = transactionFor(ctx, daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, journal)], journalPlists(layout, journal)), layout, tool, journal)
+    if (isForeignJournal(read)) throw foreignRefusal(layout, read)
+    const allowed = daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, read)], journalPlists(layout, read))
+    checkJournalPaths(layout, read, allowed)
+    run = {env: {ctx, fs: allowed, tool, layout}, journalPath: layout.journal}
   } catch (e) {
-    if (isFormatError(e) || (isLifecycleError(e) && e.exitCode === ExitCode.badInput && journal?.name === layout.name)) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
+    const foreign = read !== undefined && isForeignJournal(read)
+    if (isFormatError(e) || (!foreign && isLifecycleError(e) && e.exitCode === ExitCode.badInput && read?.name === layout.name)) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
     throw e
   }
-  const known = new Set(tx.steps.map((s) => s.id))
-  const unknown = journal.steps.map((s) => s.id).filter((id) => !known.has(id))
-  if (unknown.length > 0) {
-    const writer = journal.esdctlVersion === undefined ? 'another esdctl' : `esdctl ${journal.esdctlVersion}`
-    const newer = journal.esdctlVersion !== undefined && compareVersions(journal.esdctlVersion, esdctlVersion()) > 0
-    throw new LifecycleError(ExitCode.badInput,
-      `${layout.journal} was written by ${writer}${newer ? `, newer than this esdctl ${esdctlVersion()},` : ''} and names steps this esdctl does not have (${unknown.join(', ')}); it is kept untouched. Finish it with ${writer} or newer (its next run recovers it), then use this esdctl again`)
-  }
+  const journal = read
   const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
   try {
     if (journal.phase === 'committed') {
-      await commitTransaction(ctx, tx)
+      await commitJournal(run, journal)
       return `${what} had committed; its cleanup was finished`
     }
-    await undoTransaction(ctx, tx)
+    await undoJournal(run, journal)
     return `${what} was undone; the state before it is restored`
   } catch (e) {
-    throw new LifecycleError(ExitCode.launchdFailed, `${what} could not be recovered: ${(e as Error).message}; the journal ${layout.journal} is kept and the next run tries again`)
+    // launchd refusing is 5; a file system that will not do what undo needs is the step's own status (a bug is 1).
+    throw new LifecycleError(exitStatusOf(e).code, `${what} could not be recovered: ${(e as Error).message}; the journal ${layout.journal} is kept and the next run tries again`)
   }
+}
+
+/**
+ * With no transaction open (recovery has just finished or undone any), whatever the staging area
+ * holds is the scratch directory of a run that died while preparing, before its journal existed:
+ * nothing refers to it, so it goes.
+ */
+async function clearStaleStaging(fs: RootFs, layout: PrefixLayout): Promise<string | undefined> {
+  const stale = await fs.list(layout.staging)
+  for (const entry of stale) await fs.removeTree(join(layout.staging, entry))
+  return stale.length === 0 ? undefined : `removed ${stale.length} staging director${stale.length === 1 ? 'y' : 'ies'} an interrupted run left in ${layout.staging} before its journal opened`
 }
 
 async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
@@ -184,11 +200,14 @@ async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): 
  * Everything a mutating command does before its own work: root and environment checks, the
  * ancestor and planted-link checks, the one lock, and recovery of an interrupted transaction.
  */
-export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]; paths?: readonly string[]; legacyExecutable?: string} = {}): Promise<Session> {
+export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]; paths?: readonly string[]} = {}): Promise<Session> {
   requireRootProcess(ctx, action)
   const tool = new ToolPaths(ctx.root)
   const links = opts.links ?? layout.links
-  await checkTargets(ctx, layout, tool, links.filter((l) => l.path !== opts.legacyExecutable))
+  // Without a record, bin/<name> may be a legacy install's plain executable (before an adoption, or
+  // put back by undoing an interrupted one): adoption judges it, so the link check leaves it out.
+  const legacyExecutable = (await ctx.fs.lstat(layout.receipt)) === undefined ? join(layout.bin, layout.name) : undefined
+  await checkTargets(ctx, layout, tool, links.filter((l) => l.path !== legacyExecutable))
   const fs = daemonFs(ctx, layout, tool, links, opts.paths)
   if (opts.dryRun) {
     const damaged = await damagedRecords(fs, layout, ctx.root)
@@ -211,7 +230,7 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   }
   try {
     const repaired = await repairRecords(ctx, fs, layout, tool, action)
-    const recovered = [...repaired, await recoverInterrupted(ctx, fs, layout, tool)].filter((r) => r !== undefined).join('; ') || undefined
+    const recovered = [...repaired, await recoverInterrupted(ctx, fs, layout, tool), await clearStaleStaging(fs, layout)].filter((r) => r !== undefined).join('; ') || undefined
     return {layout, tool, fs, ...(recovered ? {recovered} : {}), release}
   } catch (e) {
     await release()

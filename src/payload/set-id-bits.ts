@@ -24,6 +24,10 @@ export function setIdRefusal(where: string, entry: string, mode: number): Format
   )
 }
 
+function specialFileRefusal(where: string, entry: string): FormatError {
+  return new FormatError('payload.special-file', `${where}: ${JSON.stringify(entry)} is neither a file, a directory nor a symbolic link (a FIFO, socket or device); a payload may hold only those three. Remove it and build the payload again; nothing was installed`)
+}
+
 /**
  * Walks a payload directory without following links and returns the first entry esdctl refuses,
  * as a FormatError naming it relative to `dir`; undefined when none. Refused are:
@@ -32,6 +36,8 @@ export function setIdRefusal(where: string, entry: string, mode: number): Format
  * - a symbolic link whose target leaves the payload (`payload.link-escape`), by the same rule the
  *   archive extractor applies to a `.tar.gz` (checkSymlinkTarget): a directory payload is copied
  *   into the root-owned prefix links and all, so `lib -> /etc` would become `/opt/<name>/lib -> /etc`.
+ * - a FIFO, socket or device (`payload.special-file`): the prefix holds files, directories and links
+ *   only, and copying a FIFO would block on it.
  * Bounded by the archive entry limit (a directory payload larger than an archive may be is refused
  * by the same number).
  */
@@ -51,6 +57,7 @@ export async function findRefusedPayloadEntry(dir: string, limits = DEFAULT_ARCH
       }
       return undefined
     }
+    if (!stat.isDirectory() && !stat.isFile()) return specialFileRefusal(dir, relative(dir, path))
     if (!stat.isDirectory()) return undefined
     for (const entry of (await readdir(path)).sort()) {
       const found = await walk(join(path, entry), depth + 1)

@@ -1,3 +1,4 @@
+import {anyChangingCommand} from '../render/esdctl-command.js'
 import {FormatError} from '../formats/format-error.js'
 import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
@@ -54,9 +55,9 @@ export const RECORD_MODE = 0o600
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 /** What to run when a record is damaged: any command that changes the daemon repairs it first. */
-export function recordRepairHint(name: string | undefined): string {
+export function recordRepairHint(name: string | undefined, root = '/'): string {
   const who = name ?? 'NAME'
-  return `Any esdctl command that changes ${who}, run as root (for example \`sudo esdctl start ${who}\`, which leaves a running daemon alone), moves it aside and rebuilds it from the installed bundle, launchd plist and links`
+  return `Any esdctl command that changes ${who}, run as root (${anyChangingCommand(who, root)}), moves it aside and rebuilds it from the installed bundle, launchd plist and links`
 }
 
 export function parseInstallRecord(bytes: Buffer, path: string): InstallRecord {
@@ -82,11 +83,17 @@ export function inspectInstallRecordAt(path: string, fs: RootFs = new RootFs()):
  */
 export async function readInstallRecordAt(path: string, fs: RootFs = new RootFs()): Promise<InstallRecord | undefined> {
   const read = await inspectInstallRecordAt(path, fs)
-  if (read.state === 'damaged') throw new RecordDamagedError('record', path, read.problem, recordRepairHint(nameFromReceiptPath(path)))
+  if (read.state === 'damaged') throw new RecordDamagedError('record', path, read.problem, recordRepairHint(nameFromReceiptPath(path), rootFromReceiptPath(path)))
   return read.state === 'ok' ? read.value : undefined
 }
 
 /** `/…/opt/<name>/.esdctl/receipt.json` (or `…/previous/receipt.json`) → name, for messages. */
+/** The --root a rebased receipt path lies under (`<root>/opt/<name>/.esdctl/…`); `/` for the live system. */
+function rootFromReceiptPath(path: string): string {
+  const at = path.search(/\/opt\/[^/]+\/\.esdctl\//)
+  return at > 0 ? path.slice(0, at) : '/'
+}
+
 function nameFromReceiptPath(path: string): string | undefined {
   const match = /\/opt\/([^/]+)\/\.esdctl\//.exec(path)
   return match?.[1]

@@ -1,3 +1,4 @@
+import {anyChangingCommand} from '../render/esdctl-command.js'
 import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
 import {ToolPaths} from '../layout/prefix-layout.js'
 import {RootFs} from '../adapters/root-fs.js'
@@ -20,8 +21,9 @@ interface RegistryFile {
 export const REGISTRY_MODE = 0o644
 const MAX_REGISTRY_BYTES = 4 * 1024 * 1024
 
-export const REGISTRY_REPAIR_HINT =
-  'Any esdctl command that changes a daemon, run as root (for example `sudo esdctl start NAME`, which leaves a running daemon alone), moves it aside and rebuilds it from the install records under /opt/*/.esdctl/'
+export function registryRepairHint(root = '/'): string {
+  return `Any esdctl command that changes a daemon, run as root (${anyChangingCommand('NAME', root)}), moves it aside and rebuilds it from the install records under ${root === '/' ? '' : root}/opt/*/.esdctl/`
+}
 
 function entriesOf(file: RegistryFile): RegistryEntry[] {
   return file.daemons.map((e) => ({name: e.name, label: e.label, prefix: e.prefix}))
@@ -61,6 +63,6 @@ export async function inspectRegistry(root = '/', fs: RootFs = new RootFs()): Pr
  */
 export async function readRegistry(root = '/', fs: RootFs = new RootFs()): Promise<RegistryEntry[]> {
   const read = await inspectRegistry(root, fs)
-  if (read.state === 'damaged') throw new RecordDamagedError('registry', read.path, read.problem, REGISTRY_REPAIR_HINT)
+  if (read.state === 'damaged') throw new RecordDamagedError('registry', read.path, read.problem, registryRepairHint(root))
   return read.state === 'ok' ? read.value : []
 }

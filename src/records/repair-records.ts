@@ -1,3 +1,4 @@
+import {esdctlCommand} from '../render/esdctl-command.js'
 import {join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
@@ -20,7 +21,7 @@ export async function damagedRecords(fs: RootFs, layout: PrefixLayout, root: str
 }
 
 function reinstallHint(layout: PrefixLayout): string {
-  return `recover with \`sudo esdctl install PAYLOAD\` (installs ${layout.name} again over what is there; etc/ and var/ are kept) or \`sudo esdctl uninstall ${layout.name}\``
+  return `recover with \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\` (installs ${layout.name} again over what is there; etc/ and var/ are kept) or \`${esdctlCommand('uninstall', layout.name, layout.root)}\``
 }
 
 /**
@@ -53,7 +54,7 @@ export async function repairRecords(ctx: LifecycleContext, fs: RootFs, layout: P
       throw new LifecycleError(ExitCode.badInput, `${what}, but it cannot be rebuilt from disk: ${rebuilt.why}; ${reinstallHint(layout)}`, [path, aside])
     }
     if (where === 'slot' && action === 'rollback') {
-      throw new LifecycleError(ExitCode.badInput, `${what}, but it cannot be rebuilt from disk: ${rebuilt.why}; there is no previous version to roll back to until the next \`sudo esdctl upgrade\` fills the slot again`, [path, aside])
+      throw new LifecycleError(ExitCode.badInput, `${what}, but it cannot be rebuilt from disk: ${rebuilt.why}; there is no previous version to roll back to until the next \`${esdctlCommand('upgrade', 'PAYLOAD', layout.root)}\` fills the slot again`, [path, aside])
     }
     notes.push(`${what}; it cannot be rebuilt from disk (${rebuilt.why}), so ${where === 'current' ? `this ${action} goes ahead as if ${layout.name} had no record` : 'the rollback slot is unusable until the next upgrade'}`)
   }

@@ -134,7 +134,8 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
   it('names a pending transaction journal (warning) and a damaged one (error), with the command that resolves each', async () => {
     await runningUnderLaunchd()
     await mkdir(join(layout.prefix, '.esdctl'), {recursive: true})
-    await writeFile(layout.journal, JSON.stringify({schemaVersion: 1, transaction: 'tx-1', action: 'upgrade', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'stage', state: 'done'}], data: {}}))
+    // A journal as this esdctl writes it (format 2: the plan, each step with its state).
+    await writeFile(layout.journal, JSON.stringify({schemaVersion: 2, esdctlVersion: '0.1.0', transaction: 'tx-1', action: 'upgrade', name: NAME, label: LABEL, phase: 'forward', steps: [{kind: 'enable', id: 'enable', title: 'Enable', label: LABEL, state: 'done'}], finish: [], abandon: [], afterAbandon: []}))
     let checks = await doctor()
     const pending = byId(checks, 'journal.pending')
     assert.equal(pending?.severity, 'warning', JSON.stringify(checks.map((c) => c.id)))

@@ -102,6 +102,19 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     await cleanUp(m)
   })
 
+  it('the adoption the dry run shows is the plan the real run journals, step for step', async () => {
+    const m = await legacyMachine()
+    const payload = await m.payload()
+    const dry = await lifecycle.install(m.ctx, payload, {dryRun: true})
+    let journal: {steps: {id: string; kind: string; title: string}[]} | undefined
+    const watching = {...m.ctx, faultHook: (point: string) => void (point === 'journal:opened' ? (journal = JSON.parse(readFileSync(m.layout.journal, 'utf8')) as typeof journal) : undefined)}
+    const r = await lifecycle.install(watching, payload)
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.deepEqual(dry.plan!.map((s) => [s.id, s.kind, s.title]), journal!.steps.map((s) => [s.id, s.kind, s.title]))
+    assert.ok(journal!.steps.some((s) => s.id === 'adopt-legacy' && s.kind === 'move'))
+    await cleanUp(m)
+  })
+
   it('install adopts: legacy jobs stopped, executable and plists kept in the slot, etc/ and var/ as they were, the bundle runs', async () => {
     const m = await legacyMachine()
     const legacyPlist = readFileSync(m.layout.launchdPlist)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
 import {ExitCode} from '../../src/exit-codes.js'
@@ -37,8 +37,15 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
     for (const p of paths) rmSync(p, {recursive: true, force: true})
   })
 
+  /** A journal in this esdctl's format (2): an uninstall interrupted after its first step. */
   function journalWith(over: Record<string, unknown>): string {
-    return JSON.stringify({schemaVersion: 1, esdctlVersion: '0.1.0', transaction: 't', action: 'uninstall', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'prepare', state: 'done'}], data: {work: join(layout.staging, 't'), wasLoaded: false, oldStopWaitMs: 1000, purge: false, inRegistry: true, entries: [], linksBefore: []}, ...over})
+    const work = join(layout.staging, 't')
+    return JSON.stringify({
+      schemaVersion: 2, esdctlVersion: '0.1.0', transaction: 't', action: 'uninstall', name: NAME, label: LABEL, phase: 'forward',
+      steps: [{kind: 'move', id: 'prepare', title: 'Prepare the parking area', moves: [], before: [{path: join(work, 'parked'), mode: 0o700, removeOnUndo: false}], after: [], state: 'done'}],
+      finish: [], abandon: [{kind: 'remove-tree', path: work}], afterAbandon: [],
+      ...over,
+    })
   }
 
   async function refusal(): Promise<lifecycle.LifecycleError> {
@@ -60,7 +67,7 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
       assert.equal(e.exitCode, ExitCode.badInput)
       assert.ok(e.message.includes(layout.journal), e.message)
       assert.match(e.message, /moved aside to .*journal\.json\.damaged-\d{8}T\d+Z/)
-      assert.match(e.message, /esdctl doctor thed.*sudo esdctl install PAYLOAD/)
+      assert.ok(e.message.includes(`esdctl doctor --root ${root} thed`) && e.message.includes(`sudo esdctl install --root ${root} PAYLOAD`), e.message)
       assert.ok(!existsSync(layout.journal))
       assert.equal(asides().length, 1)
       assert.equal(readFileSync(join(layout.stateDir, asides()[0]!), 'utf8'), text)
@@ -72,7 +79,7 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
   it('a journal naming a link outside what esdctl writes for this daemon is not acted on: set aside, exit 4', async () => {
     const victim = join(root, 'etc-victim')
     writeFileSync(victim, 'system file')
-    writeFileSync(layout.journal, journalWith({data: {work: join(layout.staging, 't'), wasLoaded: false, oldStopWaitMs: 1000, purge: false, inRegistry: true, entries: [], linksBefore: [{path: victim, text: null, dirExisted: true}]}, steps: [{id: 'remove-links', state: 'started'}]}), {mode: 0o600})
+    writeFileSync(layout.journal, journalWith({steps: [{kind: 'links', id: 'remove-links', title: 'Remove the links esdctl maintains', before: [{path: victim, text: null, dirExisted: true}], after: [], state: 'started'}]}), {mode: 0o600})
     const e = await refusal()
     assert.equal(e.exitCode, ExitCode.badInput)
     assert.match(e.message, /names the link .*etc-victim.*not a place esdctl writes links/)
@@ -82,13 +89,63 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
   })
 
   it('a journal from a newer esdctl with steps this one lacks is refused (exit 4) and kept for that esdctl', async () => {
-    const text = journalWith({esdctlVersion: '99.0.0', steps: [{id: 'prepare', state: 'done'}, {id: 'teleport-daemon', state: 'started'}]})
+    const text = journalWith({esdctlVersion: '99.0.0', steps: [{kind: 'teleport', id: 'teleport-daemon', title: 'Teleport', state: 'started'}]})
     writeFileSync(layout.journal, text, {mode: 0o600})
     const e = await refusal()
     assert.equal(e.exitCode, ExitCode.badInput)
-    assert.match(e.message, /written by esdctl 99\.0\.0, newer than this esdctl .* names steps this esdctl does not have \(teleport-daemon\)/)
+    assert.match(e.message, /written by esdctl 99\.0\.0, newer than this esdctl .* names step kinds this esdctl does not have \(teleport\)/)
     assert.equal(readFileSync(layout.journal, 'utf8'), text)
     rmSync(layout.journal)
+  })
+
+  it('a journal in the earlier format 1 (steps as bare ids, written by this very version before plans were data) is refused (exit 4) and kept, naming the file, its writer and what to do', async () => {
+    const text = JSON.stringify({schemaVersion: 1, esdctlVersion: '0.1.0', transaction: 't', action: 'uninstall', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'prepare', state: 'done'}, {id: 'bootout-old', state: 'started'}], data: {work: join(layout.staging, 't')}})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    const before = snapshotTree(join(root, 'opt', NAME, `${NAME}.app`))
+    const e = await refusal()
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.ok(e.message.includes(layout.journal), e.message)
+    assert.match(e.message, /written by an earlier build of esdctl 0\.1\.0 for an interrupted uninstall of thed .* journal format 1/)
+    assert.match(e.message, /kept untouched\. Finish it with an earlier build of esdctl 0\.1\.0 .*esdctl doctor --root .* thed.*sudo esdctl install --root .* PAYLOAD/)
+    assert.equal(readFileSync(layout.journal, 'utf8'), text)
+    assert.equal(asides().length, 0)
+    assert.deepEqual(snapshotTree(join(root, 'opt', NAME, `${NAME}.app`)), before)
+    const {checkJournal} = await import('../../src/doctor/check-journal.js')
+    const [seen] = await checkJournal(layout)
+    assert.equal(seen?.id, 'journal.pending')
+    assert.match(seen?.message ?? '', /written by esdctl 0\.1\.0, which this esdctl cannot finish or undo: it is in journal format 1/)
+    rmSync(layout.journal)
+  })
+
+  it('a journal whose step would move a file outside what esdctl may change is set aside (exit 4), the file untouched', async () => {
+    const victim = join(root, 'victim.conf')
+    writeFileSync(victim, 'keep me')
+    writeFileSync(layout.journal, journalWith({steps: [{kind: 'move', id: 'park', title: 'Park', moves: [{from: victim, to: join(layout.staging, 't', 'victim')}], before: [], after: [], state: 'done'}]}), {mode: 0o600})
+    const e = await refusal()
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.match(e.message, /names the path .*victim\.conf.*not one esdctl may change/)
+    assert.equal(readFileSync(victim, 'utf8'), 'keep me')
+    assert.equal(asides().length, 1)
+    rmSync(join(layout.stateDir, asides()[0]!))
+  })
+
+  it('a recovery that fails outside launchd is not reported as launchd failing (5): its own status, the journal kept', async () => {
+    // Undoing this move must rename back into a directory that is now a file: the file system refuses (ENOTDIR).
+    mkdirSync(layout.var, {recursive: true})
+    const blocked = join(layout.var, 'blocked')
+    writeFileSync(blocked, 'not a directory')
+    const parked = join(layout.staging, 't', 'parked-module')
+    mkdirSync(parked, {recursive: true})
+    const text = journalWith({steps: [{kind: 'move', id: 'park', title: 'Park', moves: [{from: join(blocked, 'm.so'), to: parked}], before: [], after: [], state: 'done'}]})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    const e = await refusal()
+    assert.notEqual(e.exitCode, ExitCode.launchdFailed, e.message)
+    assert.equal(e.exitCode, ExitCode.badInput, e.message)
+    assert.match(e.message, /could not be recovered: .*ENOTDIR.*the journal .* is kept/)
+    assert.ok(existsSync(layout.journal))
+    rmSync(layout.journal)
+    rmSync(blocked)
+    rmSync(join(layout.staging, 't'), {recursive: true, force: true})
   })
 
   it('journals this esdctl writes carry its version', async () => {

@@ -169,7 +169,9 @@ describe('damaged records: every record × every damage × every command, never 
               assert.equal(rc, id === 'slot receipt' ? ExitCode.ok : ExitCode.badInput, out)
               if (id !== 'slot receipt') {
                 assert.ok(out.includes(path), `status names ${path}: ${out}`)
-                assert.match(out, /damaged.*sudo esdctl start/)
+                // Under --root the advice acts on the same image, never on the Mac the admin sits at.
+                assert.ok(out.includes(`sudo esdctl install --root ${root} PAYLOAD`), out)
+                assert.doesNotMatch(out, /sudo esdctl start/)
               }
             } else {
               try {
@@ -183,7 +185,7 @@ describe('damaged records: every record × every damage × every command, never 
               } catch (e) {
                 if (!isRecordDamaged(e)) throw e
                 assert.equal(id, 'registry')
-                assert.ok(e.message.includes(path) && /sudo esdctl start/.test(e.message), e.message)
+                assert.ok(e.message.includes(path) && e.message.includes(`sudo esdctl install --root ${root} PAYLOAD`), e.message)
               }
             }
             assert.deepEqual(snapshotTree(root), before, 'status and doctor change nothing')
@@ -235,7 +237,7 @@ describe('damaged records: every record × every damage × every command, never 
           assert.equal(r.exitCode, ExitCode.badInput, r.message)
           assert.ok(r.message.includes(layout.receipt), r.message)
           assert.match(r.message, /cannot be rebuilt from disk: .*\.plist is missing/)
-          assert.match(r.message, /sudo esdctl install PAYLOAD/)
+          assert.ok(r.message.includes(`sudo esdctl install --root ${root} PAYLOAD`), r.message)
           const aside = asideOf(layout.receipt)!
           const after = snapshotTree(root)
           const rel = (p: string) => p.slice(root.length + 1)
@@ -262,7 +264,7 @@ describe('damaged records: every record × every damage × every command, never 
       const r = await outcome(() => lifecycle.rollback(offlineContext(root), NAME))
       assert.equal(r.exitCode, ExitCode.badInput, r.message)
       assert.ok(r.message.includes(layout.slotReceipt), r.message)
-      assert.match(r.message, /no previous version to roll back to until the next `sudo esdctl upgrade`/)
+      assert.ok(r.message.includes(`no previous version to roll back to until the next \`sudo esdctl upgrade --root ${root} PAYLOAD\``), r.message)
       assert.ok(asideOf(layout.slotReceipt))
       const up = await outcome(() => lifecycle.upgrade(offlineContext(root), payloads['1.2.0']!))
       assert.equal(up.exitCode, ExitCode.ok, up.message)

@@ -130,7 +130,7 @@ describe('esdctl status formats (jamf, munki, json, table)', function () {
       await writeFile(layout.receipt, '[]')
       const record = await status('thed', '--format', 'munki', '--expect-version', '9.0')
       assert.equal(record.exitCode, 1)
-      assert.match(record.stdout, /^thed: .*receipt.json: not a JSON object; .*damaged.*sudo esdctl start thed.*; not asking for a reinstall\n$/)
+      assert.match(record.stdout, /^thed: .*receipt.json: not a JSON object; .*damaged.*sudo esdctl install --root .* PAYLOAD.*; not asking for a reinstall\n$/)
       assert.deepEqual(await status('--format', 'munki', '--expect-version', '1.0'),
         {stdout: 'esdctl status --format munki needs NAME and --expect-version; reporting installed\n', exitCode: 1})
     })

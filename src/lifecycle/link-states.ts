@@ -3,7 +3,6 @@ import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import type {PlacedLink} from '../layout/daemon-links.js'
 import {StepFailure} from './lifecycle-error.js'
-import type {Step} from './transaction.js'
 
 /** What one link path held before a transaction touched it: the link's text, or null for nothing. */
 export interface LinkState {
@@ -35,7 +34,8 @@ export async function currentLinkStates(fs: RootFs, paths: readonly string[], op
   return states
 }
 
-async function setLink(fs: RootFs, path: string, text: string | null, dirMode: number): Promise<void> {
+/** Sets one link path to `text` (one rename), or removes it for null. */
+export async function setLink(fs: RootFs, path: string, text: string | null, dirMode: number): Promise<void> {
   await fs.removeTree(path + TEMP_SUFFIX)
   if (text === null) {
     await fs.removeTree(path)
@@ -43,29 +43,4 @@ async function setLink(fs: RootFs, path: string, text: string | null, dirMode: n
   }
   await fs.ensureParentDir(path, dirMode)
   await fs.symlinkAtomic(text, path)
-}
-
-/**
- * Moves every link from the state in `before()` to `after()`: links of the new state are written
- * (each in one rename), links only the old state had are removed. Undo writes `before` back exactly,
- * so it is right however far `do` got. Directories it creates for links (bin/, /usr/local/bin) are
- * root:wheel 0755, as others must traverse them; empty ones it created are removed on undo.
- */
-export function linksStep(fs: RootFs, id: string, title: string, before: () => LinkState[] | undefined, after: () => PlacedLink[]): Step {
-  return {
-    id,
-    title,
-    do: async () => {
-      const wanted = new Map(after().map((l) => [l.path, l.text]))
-      for (const state of before() ?? []) if (!wanted.has(state.path)) await setLink(fs, state.path, null, 0o755)
-      for (const [path, text] of wanted) await setLink(fs, path, text, 0o755)
-    },
-    undo: async () => {
-      const states = before()
-      if (states === undefined) return
-      for (const state of states) await setLink(fs, state.path, state.text, 0o755)
-      // Only inside what esdctl may change (the prefix's bin/); a /usr/local/bin it created is a standard place and stays.
-      for (const dir of new Set(states.filter((s) => !s.dirExisted).map((s) => dirname(s.path)))) if (fs.isAllowed(dir)) await fs.removeEmptyDir(dir)
-    },
-  }
 }

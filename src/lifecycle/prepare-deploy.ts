@@ -1,0 +1,211 @@
+import {dirname, join} from 'node:path'
+import type {RootFs} from '../adapters/root-fs.js'
+import {isRootFsError} from '../adapters/root-fs-error.js'
+import {ExitCode} from '../exit-codes.js'
+import type {LinkSpec} from '../layout/daemon-links.js'
+import type {PrefixLayout} from '../layout/prefix-layout.js'
+import {renderLaunchdPlist} from '../launchd/render-plist.js'
+import {loadManifest} from '../manifest/load-manifest.js'
+import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
+import {RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../records/install-record.js'
+import type {LegacyInstall} from './adopt-legacy.js'
+import type {LifecycleContext} from './context.js'
+import {judgePayload} from './judge-payload.js'
+import {StepFailure} from './lifecycle-error.js'
+import {currentLinkStates, type LinkState} from './link-states.js'
+import type {EtcAction} from './plan.js'
+import {installedDamage} from './installed-damage.js'
+import {symlinkAlong} from './symlink-along.js'
+import {expandPlaceholders} from '../manifest/placeholders.js'
+import {compareVersions} from './version-order.js'
+
+/** What install/upgrade learns while preparing, before anything changes; the plan is made from it. */
+export interface DeployData {
+  mode: 'install' | 'upgrade'
+  allowDowngrade: boolean
+  /** Where the new version's bundle sits inside the prefix (manifest `bundle`). */
+  bundle: string
+  /** The payload directory staging copies from. */
+  source: string
+  /** This transaction's scratch directory under the staging area. */
+  work: string
+  prefixExisted: boolean
+  /** Directories this attempt created before the journal existed, outermost first. */
+  createdDirs: string[]
+  hadInstall: boolean
+  wasLoaded: boolean
+  hadSlot: boolean
+  hadPlist: boolean
+  inRegistry: boolean
+  /** How long the old job may take to exit after SIGTERM (its ExitTimeOut plus a margin). */
+  oldStopWaitMs: number
+  /** Prefix entries (bundle, lib, modules, share) of the installed version. */
+  currentEntries: string[]
+  /** The links the installed version maintains (none on a first install). */
+  currentLinks: LinkSpec[]
+  fromVersion?: string
+  fromBuild?: string
+  /** A first install over the legacy layout: what is adopted. */
+  legacy?: LegacyInstall
+  // Decided by judging the payload:
+  executableName?: string
+  /** The new version's links, targets explicit. */
+  links?: LinkSpec[]
+  /** What every link path of either version held before. */
+  linksBefore?: LinkState[]
+  newEntries?: string[]
+  etcPlan?: {file: string; action: EtcAction}[]
+  toVersion?: string
+  manifest?: Manifest
+  notes?: string[]
+  /** The same version over an installed bundle that no longer matches its receipt: why, when this run repairs it. */
+  repair?: string
+  /** Directories of StandardOutPath/StandardErrorPath that do not exist yet, outermost first. */
+  logDirs?: string[]
+}
+
+/** The payload is the version already installed (and the install is intact): nothing to do. */
+export class AlreadyInstalled extends StepFailure {
+  constructor(readonly version: string) {
+    super(ExitCode.ok, `version ${version} is already installed; nothing to do`)
+  }
+}
+
+/**
+ * The one version rule, for the real run and the dry run alike: the same version and build is
+ * AlreadyInstalled (a no-op), an older one (by version, then build) a StepFailure (badInput) unless
+ * a downgrade is allowed.
+ */
+export function refuseByVersion(layout: PrefixLayout, next: {version: string; build?: string}, current: InstallRecord | undefined, allowDowngrade: boolean): void {
+  if (current === undefined) return
+  const order = compareVersions(next.version, current.version)
+  if (order === 0 && (next.build ?? '') === (current.build ?? '')) throw new AlreadyInstalled(next.version)
+  if ((order < 0 || (order === 0 && compareVersions(next.build ?? '', current.build ?? '') < 0)) && !allowDowngrade) {
+    throw new StepFailure(ExitCode.badInput, `refusing to downgrade ${layout.name} from ${current.version} to ${next.version}; pass --allow-downgrade to do it anyway (or use rollback)`)
+  }
+}
+
+/** Where the staged copy of a payload entry lies in the scratch directory. */
+export function staged(data: Pick<DeployData, 'work'>, ...parts: string[]): string {
+  return join(data.work, 'payload', ...parts)
+}
+
+/** A device, socket or FIFO in the payload is the payload's fault (bad input), not a failed step. */
+async function copyPayloadEntry(fs: RootFs, from: string, to: string): Promise<void> {
+  try {
+    await fs.copyTree(from, to, 0o755)
+  } catch (e) {
+    if (isRootFsError(e) && e.code === 'root-fs.unsupported-entry') throw new StepFailure(ExitCode.badInput, `the payload was refused: ${e.message}; nothing was installed`)
+    throw e
+  }
+}
+
+/** A file `config` names that the payload's etc/ lacks: the manifest promises what the payload does not ship. */
+function refuseMissingConfig(manifest: Manifest, record: InstallRecord | Omit<InstallRecord, 'installedAt'>): void {
+  const missing = (manifest.config ?? []).findIndex((file) => record.configHashes[file] === undefined)
+  if (missing < 0) return
+  const file = manifest.config![missing]!
+  throw new StepFailure(ExitCode.badInput, `${MANIFEST_FILE_NAME}: /config/${missing}: names ${JSON.stringify(file)}, but the payload has no etc/${file}; ship the file in the payload's etc/ or remove it from "config"; nothing was changed`)
+}
+
+/**
+ * The directories StandardOutPath and StandardErrorPath need that do not exist yet, outermost first:
+ * launchd opens those files as root but does not create their directories, so a missing one
+ * leaves the daemon's output nowhere. Both lie inside the prefix (the manifest checks it).
+ */
+async function missingLogDirs(fs: RootFs, manifest: Manifest, layout: PrefixLayout): Promise<string[]> {
+  const dirs: string[] = []
+  for (const key of ['StandardOutPath', 'StandardErrorPath'] as const) {
+    const template = manifest[key]
+    if (template === undefined) continue
+    const expanded = expandPlaceholders(template, layout.system)
+    if ('error' in expanded) continue
+    const chain: string[] = []
+    for (let dir = dirname(layout.rebase(expanded.value)); layout.isInsidePrefix(dir) && dir !== layout.prefix; dir = dirname(dir)) chain.unshift(dir)
+    for (const dir of chain) if (!dirs.includes(dir) && (await fs.lstat(dir)) === undefined) dirs.push(dir)
+  }
+  return dirs
+}
+
+/** What judging decided beyond `data`: the receipt and the plist the steps will put in place. */
+export interface DeployDecision {
+  record: InstallRecord
+  plistXml: string
+}
+
+/**
+ * Judges the payload in `dir` and decides everything the steps will do, filling in `data`: the
+ * verifier, the version rule, each config file's fate, the links before and after, whether launchd
+ * has the job. Reads only. Throws StepFailure (badInput, verificationFailed with findings,
+ * unsafeEnvironment) or AlreadyInstalled.
+ */
+export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): Promise<DeployDecision> {
+  const judgement = await judgePayload(ctx, fs, dir, manifest, layout)
+  data.notes = judgement.notes
+  if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
+    if (judgement.version !== undefined) data.toVersion = judgement.version
+    throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
+  }
+  const placed = judgement.layout
+  const record = judgement.record
+  data.toVersion = record.version
+  refuseMissingConfig(manifest, record)
+  try {
+    refuseByVersion(layout, record, current, data.allowDowngrade)
+  } catch (e) {
+    const damage = e instanceof AlreadyInstalled && current !== undefined ? await installedDamage(ctx, current) : undefined
+    if (damage === undefined) throw e
+    data.repair = damage
+  }
+  const etcPlan: NonNullable<DeployData['etcPlan']> = []
+  for (const [file, hash] of Object.entries(record.configHashes)) {
+    const installed = join(layout.etc, file)
+    const link = await symlinkAlong(fs, layout.etc, dirname(file))
+    if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
+    const stat = await fs.lstat(installed)
+    if (stat === undefined) etcPlan.push({file, action: 'new'})
+    else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
+    else {
+      const actual = await fs.sha256(installed)
+      const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
+      etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
+    }
+  }
+  data.etcPlan = etcPlan
+  data.newEntries = []
+  for (const entry of layout.versionEntries) if ((await fs.lstat(join(dir, entry))) !== undefined) data.newEntries.push(entry)
+  data.executableName = placed.executableName
+  data.links = placed.linkSpecs.map((l) => ({...l}))
+  data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
+  data.manifest = manifest
+  data.logDirs = await missingLogDirs(fs, manifest, placed)
+  // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
+  data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
+  const full: InstallRecord = {
+    ...record,
+    installedAt: new Date(ctx.clock.now()).toISOString(),
+    ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
+    ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+  }
+  return {record: full, plistXml: renderLaunchdPlist(manifest, placed)}
+}
+
+/**
+ * The prepare phase of install/upgrade, before any journal exists: copies the payload into this
+ * attempt's scratch directory (`data.work`), decides on the copy (never the original, which could
+ * change between check and use), and writes the receipt and plist the steps will move into place.
+ * Throws as decideDeploy; the caller then removes the scratch directory, so nothing else changed.
+ */
+export async function stagePayload(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): Promise<void> {
+  await fs.ensureDir(staged(data), 0o700)
+  for (const entry of [MANIFEST_FILE_NAME, 'etc', ...layout.versionEntries]) {
+    if ((await ctx.fs.lstat(join(data.source, entry))) !== undefined) await copyPayloadEntry(fs, join(data.source, entry), staged(data, entry))
+  }
+  const loaded = await loadManifest(staged(data, MANIFEST_FILE_NAME))
+  if ('errors' in loaded) throw new StepFailure(ExitCode.badInput, `the staged manifest was refused: ${loaded.errors[0]!.message}`)
+  const manifest = loaded.manifest
+  if (manifest.name !== layout.name || manifest.label !== layout.label || (manifest.bundle ?? `${manifest.name}.app`) !== layout.bundle) throw new StepFailure(ExitCode.badInput, `the payload changed while it was being copied (its manifest now names ${manifest.name}, ${manifest.label})`)
+  const decision = await decideDeploy(ctx, fs, staged(data), manifest, layout, data, current)
+  await fs.writeFileAtomic(join(data.work, 'receipt.json'), serializeInstallRecord(decision.record), RECORD_MODE)
+  await fs.writeFileAtomic(join(data.work, 'launchd.plist'), decision.plistXml, 0o644)
+}

@@ -1,0 +1,97 @@
+import {join} from 'node:path'
+import {ExitCode} from '../exit-codes.js'
+import {isValidLabel} from '../layout/names.js'
+import {PrefixLayout} from '../layout/prefix-layout.js'
+import {readInstallRecordAt, type InstallRecord} from '../records/install-record.js'
+import {readRegistry} from '../records/registry.js'
+import {jobPlist, legacySlot, replacedPlistPaths} from './adopt-legacy.js'
+import type {LifecycleContext, LifecycleResult} from './context.js'
+import {runningClause} from './health-check.js'
+import {installedLinks, linkStatesOrRefuse} from './installed-links.js'
+import {LifecycleError} from './lifecycle-error.js'
+import {dryRunResult, newTransactionId, runAndReport} from './outcome.js'
+import {manifestOfInstalled} from './previous-manifest.js'
+import {rollbackPlan, type RollbackData} from './rollback-plan.js'
+import {openSession, requireLayout, type Session} from './session.js'
+import {stopWaitMs} from './stop-wait.js'
+import {uninstallPlan, type UninstallData} from './uninstall-plan.js'
+
+/** Labels whose plists the rollback slot keeps from an adopted legacy install (file names `<label>.plist`, checked), with the daemon's own label first. */
+async function legacySlotLabels(ctx: LifecycleContext, layout: PrefixLayout): Promise<string[]> {
+  const dir = legacySlot(layout)
+  if ((await ctx.fs.lstat(dir))?.isDirectory() !== true) return []
+  const replaced = (await ctx.fs.list(dir)).filter((f) => f.endsWith('.plist')).map((f) => f.slice(0, -'.plist'.length)).filter((l) => isValidLabel(l) && l !== layout.label)
+  return [layout.label, ...replaced]
+}
+
+/**
+ * Rollback after an adoption: the bundled daemon goes as in uninstall (etc/ and var/ stay) and the
+ * legacy executable and job plists come back from the rollback slot, byte for byte, and run again.
+ */
+async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: LifecycleResult, current: InstallRecord, labels: readonly string[], opts: {dryRun?: boolean}): Promise<LifecycleResult> {
+  const {layout, fs} = session
+  const installed = PrefixLayout.ofRecord(current, ctx.root)
+  const jobs: {label: string; plist: string}[] = []
+  for (const label of labels) {
+    const kept = label === layout.label ? layout.slotPlist : join(legacySlot(layout), `${label}.plist`)
+    if ((await fs.lstat(kept))?.isFile()) jobs.push({label, plist: jobPlist(layout, label)})
+  }
+  const txid = newTransactionId(ctx)
+  const manifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
+  const data: UninstallData = {
+    work: join(layout.staging, txid), wasLoaded: (await ctx.launchctl.print(layout.label)) !== undefined, oldStopWaitMs: stopWaitMs(manifest.ExitTimeOut), purge: false,
+    inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
+    entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version, legacy: {jobs},
+  }
+  const result = {...base, fromVersion: current.version, toVersion: '(legacy)'}
+  const plan = uninstallPlan(ctx, layout, data, 'rollback', txid)
+  if (opts.dryRun) return dryRunResult(result, plan, `would roll ${layout.name} back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)} it replaced`)
+  await fs.ensureDir(layout.staging, 0o700)
+  return runAndReport(ctx, session, plan, result, current.version,
+    `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; its jobs (${jobs.map((j) => j.label).join(', ')}) run again and esdctl no longer manages it (etc/ and var/ kept)`)
+}
+
+/** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
+export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
+  const layout = await requireLayout(ctx, name)
+  const legacyLabels = await legacySlotLabels(ctx, layout)
+  const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})
+  try {
+    const {fs} = session
+    const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+    const current = await readInstallRecordAt(layout.receipt, fs)
+    const previous = await readInstallRecordAt(layout.slotReceipt, fs)
+    if (current !== undefined && previous === undefined && (await fs.lstat(join(legacySlot(layout), 'bin', layout.name)))?.isFile()) {
+      return await rollbackToLegacy(ctx, session, base, current, legacyLabels, opts)
+    }
+    const slotPlist = layout.slotPlist
+    if (current === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed; there is nothing to roll back`)
+    const currentLayout = PrefixLayout.ofRecord(current, ctx.root)
+    const previousLayout = previous === undefined ? undefined : PrefixLayout.ofRecord(previous, ctx.root)
+    if (previous === undefined || previousLayout === undefined || (await fs.lstat(join(layout.rollbackSlot, previousLayout.bundle))) === undefined || (await fs.lstat(slotPlist)) === undefined) {
+      throw new LifecycleError(ExitCode.badInput, `${name} has no previous version to roll back to (the rollback slot ${layout.rollbackSlot} is empty); only an upgrade fills it`)
+    }
+    base.fromVersion = current.version
+    base.toVersion = previous.version
+    const txid = newTransactionId(ctx)
+    const currentManifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
+    const data: RollbackData = {
+      work: join(layout.staging, txid),
+      wasLoaded: (await ctx.launchctl.print(layout.label)) !== undefined,
+      oldStopWaitMs: stopWaitMs(currentManifest.ExitTimeOut),
+      fromVersion: current.version,
+      toVersion: previous.version,
+      manifest: await manifestOfInstalled(fs, previous, slotPlist),
+      bundle: previousLayout.bundle,
+      entries: [...new Set([...currentLayout.versionEntries, ...previousLayout.versionEntries])],
+      previousLinks: previousLayout.linkSpecs.map((l) => ({...l})),
+      linksBefore: await linkStatesOrRefuse(fs, [...currentLayout.links, ...previousLayout.links]),
+    }
+    const plan = rollbackPlan(ctx, layout, data, txid)
+    if (opts.dryRun) return dryRunResult(base, plan, `would roll ${name} back from ${current.version} to ${previous.version}`)
+    await fs.ensureDir(layout.staging, 0o700)
+    return await runAndReport(ctx, session, plan, base, current.version, `${name} rolled back from ${current.version} to ${previous.version}; ${runningClause(ctx)} (${current.version} is now the rollback slot)`)
+  } finally {
+    await session.release()
+  }
+}

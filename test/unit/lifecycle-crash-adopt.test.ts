@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import {chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import * as plist from 'plist'
-import * as lifecycle from '../../src/lifecycle/index.js'
-import {isLifecycleError} from '../../src/lifecycle/lifecycle-error.js'
+import {recoverWithStart} from '../support/lifecycle-assertions.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import type {TrustStore} from '../../src/trust/trust-store.js'
@@ -110,13 +109,7 @@ describe('lifecycle crash safety: adoption killed at every step boundary, then t
     const run = await runRunner({root: s.root, launchctlPath: launchd.launchctlPath, trust, verb: 'install', target: payload, killAt: k})
     assert.equal(run.signal, 'SIGKILL', `adoption k=${k} was not killed: ${run.stderr} ${JSON.stringify(run.output)}`)
     // The next run (`start`) recovers first, then finds the daemon running or not installed.
-    try {
-      const result = await lifecycle.start(s.ctx, NAME)
-      assert.equal(result.changed, false, `after recovery the daemon must already be running: ${result.message}`)
-    } catch (e) {
-      if (!isLifecycleError(e)) throw e
-      assert.match(e.message, /not installed/)
-    }
+    await recoverWithStart(s.ctx, NAME)
     const outcome = await stateOf(s.ctx, s.layout, s.root, k)
     await freeLabels(s.ctx)
     rmSync(s.root, {recursive: true, force: true})

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync} from 'node:fs'
 import {join} from 'node:path'
 import * as lifecycle from '../../src/lifecycle/index.js'
-import {isLifecycleError} from '../../src/lifecycle/lifecycle-error.js'
+import {recoverWithStart} from '../support/lifecycle-assertions.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import type {TrustStore} from '../../src/trust/trust-store.js'
@@ -86,15 +86,7 @@ describe('lifecycle crash safety: SIGKILL at every step boundary, then the next 
   }
 
   /** The next run: `start` recovers first; it then finds the daemon running (no change) or not installed. */
-  async function nextRun(s: Scenario): Promise<void> {
-    try {
-      const result = await lifecycle.start(s.ctx, NAME)
-      assert.equal(result.changed, false, `after recovery the daemon must already be running: ${result.message}`)
-    } catch (e) {
-      if (!isLifecycleError(e)) throw e
-      assert.match(e.message, /not installed/)
-    }
-  }
+  const nextRun = (s: Scenario): Promise<void> => recoverWithStart(s.ctx, NAME)
 
   const expected: Record<Verb, {before: string | undefined; after: string | undefined}> = {
     install: {before: undefined, after: '1.0.0'},

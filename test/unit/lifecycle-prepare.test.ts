@@ -4,21 +4,11 @@ import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
-import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
+import {refusal} from '../support/lifecycle-assertions.js'
 import {lifecycleWorlds, snapshotTree, type LifecycleWorld} from '../support/lifecycle-fixture.js'
 import {createTestPki} from '../support/test-pki.js'
 
 const NAME = 'thed'
-
-async function refusal(run: () => Promise<unknown>): Promise<LifecycleError> {
-  try {
-    await run()
-  } catch (e) {
-    if (isLifecycleError(e)) return e
-    throw e
-  }
-  assert.fail('expected a refusal')
-}
 
 /**
  * Judging, staging and deciding happen before the journal opens, so a payload the run cannot use is

@@ -3,23 +3,13 @@ import {chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, re
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
-import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
+import {refusal} from '../support/lifecycle-assertions.js'
 import {lifecycleWorlds, snapshotTree} from '../support/lifecycle-fixture.js'
 import {runRunner} from '../support/lifecycle-runs.js'
 import {createTestPki} from '../support/test-pki.js'
 
 const NAME = 'thed'
 const NOBODY = 65534
-
-async function refusal(run: () => Promise<unknown>): Promise<LifecycleError> {
-  try {
-    await run()
-  } catch (e) {
-    if (isLifecycleError(e)) return e
-    throw e
-  }
-  assert.fail('expected a refusal')
-}
 
 describe('lifecycle refusals: each names the problem, has its exit code, and changes nothing', function () {
   const env = lifecycleWorlds(NAME, {labelPrefix: 'com.example.thed.r', defaultEtc: () => ({'thed.conf': 'x\n'})})

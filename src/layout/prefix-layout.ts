@@ -78,7 +78,11 @@ export class PrefixLayout {
     this.bundle = bundle
     this.executableName = executableName
     this.linkSpecs = links.map((l) => ({path: l.path, target: l.target}))
+    this.givenLinks = options.links
   }
+
+  /** The links as given; undefined means the default, which follows the executable's name. */
+  private readonly givenLinks: readonly LinkSpec[] | undefined
 
   /** Where the bundle sits inside the prefix, e.g. `thed.app` or `lib/osquery.app`. */
   readonly bundle: string
@@ -88,7 +92,8 @@ export class PrefixLayout {
   readonly linkSpecs: readonly LinkSpec[]
 
   private get options(): PrefixLayoutOptions {
-    return {name: this.name, label: this.label, root: this.root, bundle: this.bundle, executableName: this.executableName, links: this.linkSpecs}
+    // Default links are left out so that a layout `with` a new executable name links to that executable.
+    return {name: this.name, label: this.label, root: this.root, bundle: this.bundle, executableName: this.executableName, ...(this.givenLinks !== undefined ? {links: this.linkSpecs} : {})}
   }
 
   /** The same daemon with some layout facts replaced (e.g. the executable name once the bundle was read). */

@@ -46,8 +46,12 @@ describe('prefix layout: real daemons', () => {
     const layout = new PrefixLayout({name: 'thed', label: 'com.example.thed'}).with({executableName: 'TheDaemon'})
     assert.equal(layout.executable, '/opt/thed/thed.app/Contents/MacOS/TheDaemon')
     assert.deepEqual(layout.versionEntries, ['thed.app', 'lib', 'modules', 'share'])
-    // The default link was computed for the executable name the layout had when it was made.
+    // The default link follows the executable name, also when it is learnt later from the bundle.
+    assert.deepEqual(layout.links.map((l) => l.text), ['../thed.app/Contents/MacOS/TheDaemon'])
     assert.deepEqual(new PrefixLayout({name: 'thed', label: 'com.example.thed', executableName: 'TheDaemon'}).links.map((l) => l.text), ['../thed.app/Contents/MacOS/TheDaemon'])
+    // Links given explicitly stay as given.
+    const given = new PrefixLayout({name: 'thed', label: 'com.example.thed', links: [{path: 'bin/thed', target: 'Contents/Resources/tool'}]}).with({executableName: 'TheDaemon'})
+    assert.deepEqual(given.links.map((l) => l.text), ['../thed.app/Contents/Resources/tool'])
   })
 
   it('rebuilds a layout from an install record, old records meaning the defaults', () => {

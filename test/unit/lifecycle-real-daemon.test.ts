@@ -103,4 +103,18 @@ describe('lifecycle: a real daemon bundle (Karabiner-VirtualHIDDevice-Daemon) in
     delete before['opt/' + NAME.toLowerCase()]
     assert.deepEqual(Object.keys(after).filter((k) => !k.includes('esdctl.lock')), Object.keys(before).filter((k) => !k.includes('esdctl.lock')))
   })
+
+  it('under a short name of its own (`kd`) with no links given: bin/kd is a link to the executable CFBundleExecutable names', async () => {
+    const dir = `${root}-payload-short`
+    const image = makeRoot()
+    paths.push(dir, image)
+    await extractBundleFromPkg(realPackage('6.0.0')!, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
+    writeFileSync(join(dir, 'esdctl.json'), JSON.stringify({name: 'kd', bundle: `${NAME}.app`, label: LABEL, bundleId: LABEL, teamId: 'G43BCU2T37'}))
+    const shortCtx: LifecycleContext = {...ctx, ...testContext({root: image, launchctlPath: '/nonexistent/launchctl', trust: TrustStore.apple()}), launchctl: new OfflineLaunchctl(), offline: true}
+    const result = await lifecycle.install(shortCtx, dir)
+    assert.equal(result.exitCode, ExitCode.ok, `${result.message} ${JSON.stringify(result.findings ?? [])}`)
+    const placed = new PrefixLayout({name: 'kd', label: LABEL, root: image, bundle: `${NAME}.app`})
+    assert.equal(readlinkSync(join(placed.prefix, 'bin', 'kd')), `../${NAME}.app/Contents/MacOS/${NAME}`)
+    assert.equal((plist.parse(readFileSync(placed.launchdPlist, 'utf8')) as {Program: string}).Program, `/opt/kd/${NAME}.app/Contents/MacOS/${NAME}`)
+  })
 })

@@ -1,5 +1,6 @@
 import {dirname, join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
+import type {Finding} from '../verify/finding.js'
 import {isRootFsError} from '../adapters/root-fs-error.js'
 import {ExitCode} from '../exit-codes.js'
 import type {LinkSpec} from '../layout/daemon-links.js'
@@ -127,6 +128,12 @@ async function missingLogDirs(fs: RootFs, manifest: Manifest, layout: PrefixLayo
   return dirs
 }
 
+/** `f` with every mention of the directory `from` (path, message, fix) made one of `to`. */
+function findingAt(f: Finding, from: string, to: string): Finding {
+  const moved = (text: string): string => text.split(from).join(to)
+  return {...f, path: moved(f.path), message: moved(f.message), ...(f.fix !== undefined ? {fix: moved(f.fix)} : {})}
+}
+
 /** What judging decided beyond `data`: the receipt and the plist the steps will put in place. */
 export interface DeployDecision {
   record: InstallRecord
@@ -144,7 +151,9 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   data.notes = judgement.notes
   if (!judgement.ok || judgement.record === undefined || judgement.layout === undefined) {
     if (judgement.version !== undefined) data.toVersion = judgement.version
-    throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, judgement.findings)
+    // The staged copy is removed by the time anyone reads the findings: name the payload they gave instead.
+    const shown = dir === data.source ? judgement.findings : judgement.findings.map((f) => findingAt(f, dir, data.source))
+    throw new StepFailure(ExitCode.verificationFailed, `verification of ${layout.bundle} failed; nothing was changed`, shown)
   }
   const placed = judgement.layout
   const record = judgement.record

@@ -32,6 +32,8 @@ describe('install refuses a payload that disagrees with its manifest: each findi
     const result = await lifecycle.install(ctx, payload)
     assert.equal(result.changed, false, result.message)
     assert.deepEqual(snapshotTree(w.root), before)
+    // The staged copy is gone by the time the findings are read: they name the payload that was given.
+    for (const f of result.findings ?? []) assert.ok(!`${f.path} ${f.message} ${f.fix ?? ''}`.includes('/staging/'), `${f.id} names the removed staging copy: ${f.path}`)
     return result
   }
 
@@ -89,6 +91,7 @@ describe('install refuses a payload that disagrees with its manifest: each findi
     const payload = await w.payload('1.0.0', {manifest: {links: [{path: `bin/${NAME}`}, {path: 'bin/thedctl', target: 'Contents/Resources/thedctl'}]}})
     const f = expectFinding(await refused(w, payload), {id: 'install.link-target', severity: 'error', exitCode: FAILED})
     assert.match(f.message, /the link bin\/thedctl must point at a regular file inside the bundle/)
+    assert.equal(f.path, join(payload, `${NAME}.app`, 'Contents', 'Resources', 'thedctl'))
   })
 
   it("a symbolic link in the payload's etc/ → install.etc-not-a-file", async () => {

@@ -14,7 +14,9 @@ export function renderDoctorText(report: DoctorReport): string {
       out.push(`  [${mark}] ${c.id}: ${c.message}`)
       if (c.outcome === 'failed' && c.fix) out.push(`         fix: ${c.fix}`)
     }
-    out.push(d.ok ? '  → no problem found' : '  → problems found: see FAIL above', '')
+    const warnings = d.checks.filter((c) => c.outcome === 'failed' && c.severity === 'warning').length
+    const noted = warnings === 0 ? '' : `; ${warnings} warning${warnings === 1 ? '' : 's'} above (warn)`
+    out.push(d.ok ? `  → no error found${noted}` : `  → problems found: see FAIL above${noted}`, '')
   }
   return out.join('\n') + '\n'
 }

@@ -1,3 +1,4 @@
+import {lstat} from 'node:fs/promises'
 import type {LaunchctlAdapter, ServiceInfo} from '../adapters/launchctl.js'
 import {daemonState, lastExitOf, type DaemonState, type LastExit} from './daemon-state.js'
 import {installedDaemons, type InstalledDaemon} from './installed-daemons.js'
@@ -38,6 +39,8 @@ export interface DaemonStatus {
   processStartedAt?: string
   disabled?: boolean
   profile?: ProfileExpiry
+  /** An interrupted install, upgrade, rollback or uninstall left its journal: the daemon may be half-changed. */
+  transactionPending?: boolean
   /** Things an admin should act on, in words. */
   warnings: string[]
   /** Why the row is incomplete: unreadable record, launchctl not runnable. */
@@ -89,6 +92,8 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
   } else {
     row.error = daemon.recordNeedsRoot ? `install record: ${daemon.recordProblem}` : `install record unreadable: ${daemon.recordProblem}`
   }
+  // Only whether the journal exists: reading it is doctor's job, and status must stay cheap.
+  if (await exists(layout.journal)) row.transactionPending = true
   if (launchctl === undefined) {
     row.state = 'staged'
     return withWarnings(row)
@@ -120,8 +125,16 @@ function profileExpiry(profile: {name: string; uuid: string; expires: string}, n
   return {name: profile.name, uuid: profile.uuid, expires: profile.expires, daysLeft: Number.isFinite(daysLeft) ? daysLeft : -1, status}
 }
 
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  )
+}
+
 function withWarnings(row: DaemonStatus): DaemonStatus {
   const w = row.warnings
+  if (row.transactionPending) w.push(`an interrupted esdctl transaction is pending: the daemon may be half-changed until the next esdctl command that changes it finishes or undoes it; run \`esdctl doctor ${row.name}\` for what and how`)
   if (row.profile?.status === 'expired') w.push(`provisioning profile "${row.profile.name}" expired on ${row.profile.expires}: macOS will refuse the daemon's restricted entitlements at its next launch; ship a build with a renewed profile`)
   else if (row.profile?.status === 'expiring') w.push(`provisioning profile "${row.profile.name}" expires in ${row.profile.daysLeft} days (${row.profile.expires}); ship a build with a renewed profile before then`)
   if (row.lastExit?.codeSigning) {

@@ -144,6 +144,16 @@ describe('esdctl status library against the fake launchd', function () {
     assert.match(d.warnings.join('\n'), /killed by SIGKILL/)
   })
 
+  it('says when an interrupted transaction left its journal, and not otherwise', async () => {
+    const layout = await install()
+    await load()
+    assert.equal((await one()).transactionPending, undefined)
+    await writeFile(layout.journal, '{}')
+    const d = await one()
+    assert.equal(d.transactionPending, true)
+    assert.match(d.warnings.join('\n'), /interrupted esdctl transaction is pending.*esdctl doctor thed/)
+  })
+
   it('reports a stopped daemon that exited cleanly without a warning', async () => {
     await install()
     await load({daemonArgs: ['--exit-after', '30']})

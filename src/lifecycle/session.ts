@@ -1,3 +1,4 @@
+import {anyChangingCommand} from '../render/esdctl-command.js'
 import {basename, dirname, join} from 'node:path'
 import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
 import type {RootFs} from '../adapters/root-fs.js'
@@ -219,8 +220,14 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
       if (!isFormatError(e)) throw e
       throw new LifecycleError(ExitCode.badInput, `the transaction journal ${layout.journal} is damaged (${e.message}); a run without --dry-run moves it aside and says how to repair the daemon`)
     })
-    const recovered = pending ? `an interrupted ${pending.action} (transaction ${pending.transaction}) would be ${pending.phase === 'committed' ? 'finished' : 'undone'} first` : undefined
-    return {layout, tool, fs, ...(recovered ? {recovered} : {}), release: async () => undefined}
+    if (pending && isForeignJournal(pending)) throw foreignRefusal(layout, pending)
+    if (pending) {
+      // What the run would do depends on the state recovery leaves (the old version or the new one),
+      // which only doing the recovery settles: a plan made from today's half-changed disk would be wrong.
+      const fate = pending.phase === 'committed' ? 'finished' : 'undone'
+      throw new LifecycleError(ExitCode.badInput, `an interrupted ${pending.action} of ${pending.name} (transaction ${pending.transaction}) is pending in ${layout.journal}; a run first ${fate === 'finished' ? 'finishes' : 'undoes'} it, and what it then does depends on the state that leaves, so --dry-run cannot plan it yet. Let esdctl recover it (${anyChangingCommand(layout.name, ctx.root)}; \`esdctl doctor${ctx.root === '/' ? '' : ` --root ${ctx.root}`} ${layout.name}\` shows it first), then ask for the dry run again`)
+    }
+    return {layout, tool, fs, release: async () => undefined}
   }
   const {lock, created} = await acquireLock(ctx, fs, tool)
   const release = async (): Promise<void> => {

@@ -56,6 +56,21 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
 
   const asides = (): string[] => readdirSync(layout.stateDir).filter((f) => f.startsWith('journal.json.damaged-'))
 
+  it('a pending journal: --dry-run refuses to plan from the half-changed state and says how to recover; the journal is untouched', async () => {
+    const text = journalWith({})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    for (const dry of [() => lifecycle.uninstall(ctx, NAME, {dryRun: true}), () => lifecycle.rollback(ctx, NAME, {dryRun: true})]) {
+      const e = await dry().then(() => undefined, (err: unknown) => err)
+      assert.ok(e instanceof lifecycle.LifecycleError, `expected a refusal, got ${JSON.stringify(e)}`)
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.match(e.message, /an interrupted uninstall of thed \(transaction t\) is pending in .*journal\.json; a run first undoes it.*--dry-run cannot plan it yet/)
+      assert.ok(e.message.includes(`sudo esdctl install --root ${root} PAYLOAD`), e.message)
+    }
+    assert.equal(readFileSync(layout.journal, 'utf8'), text)
+    assert.equal(asides().length, 0)
+    rmSync(layout.journal)
+  })
+
   for (const [what, text] of [
     ['bytes that are not JSON', '{"schemaVersion": 1, "transac'],
     ['JSON that is not a journal', '{"schemaVersion": 1, "steps": "all of them"}'],

@@ -24,11 +24,11 @@ export function deployPlan(ctx: LifecycleContext, named: PrefixLayout, data: Dep
   const placed = data.links ? layout.with({links: data.links}).links : []
   const replacedJobs = (data.legacy?.jobs ?? []).filter((j) => j.label !== label && j.loaded).map((j) => ({label: j.label, ...(j.plist ? {plist: j.plist} : {})}))
   const steps: PlanStep[] = [
-    {kind: 'move', id: 'retire-slot', title: 'Set the older rollback slot aside', moves: data.hadSlot ? [{from: layout.rollbackSlot, to: join(data.work, 'retired-slot')}] : [], before: [], after: [{path: layout.rollbackSlot, mode: 0o700, removeOnUndo: true}]},
+    {kind: 'move', id: 'retire-slot', title: data.hadSlot ? 'Set the older rollback slot aside' : 'Create the rollback slot (there is no older one)', moves: data.hadSlot ? [{from: layout.rollbackSlot, to: join(data.work, 'retired-slot')}] : [], before: [], after: [{path: layout.rollbackSlot, mode: 0o700, removeOnUndo: true}]},
     {kind: 'enable', id: 'enable', title: `Enable ${label} (launchctl enable)`, label},
-    {kind: 'bootout', id: 'bootout-old', title: `Stop ${label} (launchctl bootout; its exit is awaited later)`, label, plist, loaded: data.wasLoaded, waitMs: wait, wait: false},
+    {kind: 'bootout', id: 'bootout-old', title: data.wasLoaded ? `Stop ${label} (launchctl bootout; its exit is awaited later)` : `Stop ${label}: not loaded, nothing to stop`, label, plist, loaded: data.wasLoaded, waitMs: wait, wait: false},
     ...when(data.legacy !== undefined, {kind: 'bootout-jobs', id: 'bootout-replaced', title: 'Stop the legacy install\'s old jobs (launchctl bootout, waiting until gone)', jobs: replacedJobs, waitMs: wait}),
-    {kind: 'move', id: 'slot-current', title: 'Move the installed version into the rollback slot', moves: data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)})), before: [], after: []},
+    {kind: 'move', id: 'slot-current', title: data.currentEntries.length > 0 ? 'Move the installed version into the rollback slot' : 'Move the installed version into the rollback slot: none is installed', moves: data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)})), before: [], after: []},
     ...when(data.legacy !== undefined, {kind: 'move', id: 'adopt-legacy', title: `Move the legacy ${join(layout.system.bin, layout.name)} (and old job plists) into the rollback slot; etc/ and var/ stay`, moves: data.legacy ? legacyMoves(layout, data.legacy) : [], before: [{path: legacySlot(layout), mode: 0o700, removeOnUndo: true}, {path: join(legacySlot(layout), 'bin'), mode: 0o700, removeOnUndo: true}], after: []}),
     {kind: 'move', id: 'place-new', title: 'Move the verified new version into place (rename, same volume)', moves: (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)})), before: [], after: []},
     {kind: 'links', id: 'links', title: 'Point the links at the new bundle (and remove links the old version had and the new one does not)', before: data.linksBefore ?? [], after: placed},
@@ -36,7 +36,7 @@ export function deployPlan(ctx: LifecycleContext, named: PrefixLayout, data: Dep
     ...when((data.logDirs ?? []).length > 0, {kind: 'move', id: 'log-dirs', title: 'Create the directories of StandardOutPath and StandardErrorPath (root:wheel 0755)', moves: [], before: (data.logDirs ?? []).map((path) => ({path, mode: 0o755, removeOnUndo: true})), after: []}),
     {kind: 'write-plist', id: 'plist', title: `Write ${plist} (root:wheel 0644, atomically)`, path: plist, from: join(data.work, 'launchd.plist'), keep: layout.slotPlist, hadPlist: data.hadPlist},
     {kind: 'write-records', id: 'records', title: 'Record what is installed (receipt and registry)', receipt: layout.receipt, kept: layout.slotReceipt, from: join(data.work, 'receipt.json'), hadInstall: data.hadInstall, addToRegistry: !data.inRegistry},
-    {kind: 'await-exit', id: 'await-old-exit', title: `Wait until the old ${label} has exited`, label, loaded: data.wasLoaded, waitMs: wait},
+    {kind: 'await-exit', id: 'await-old-exit', title: data.wasLoaded ? `Wait until the old ${label} has exited` : `Wait until the old ${label} has exited: it was not loaded`, label, loaded: data.wasLoaded, waitMs: wait},
     {kind: 'bootstrap', id: 'bootstrap', title: `Start ${label} (launchctl bootstrap)`, label, plist, enable: false, waitMs: stopWaitMs(data.manifest?.ExitTimeOut)},
     ...(data.manifest ? when(true, {kind: 'health-check', id: 'health-check', title: `Check that ${label} stays up`, manifest: data.manifest, bundle: layout.bundle}) : []),
   ]

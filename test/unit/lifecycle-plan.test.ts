@@ -53,6 +53,14 @@ describe('lifecycle plans: the dry run shows the plan the real run journals', fu
       assert.deepEqual(shown(dry.plan!), shown(journal.steps), verb)
       assert.ok(journal.steps.some((s) => s.kind === 'bootstrap' || s.kind === 'bootout'), `${verb} talks to launchd on a live system`)
       assert.equal(journal.schemaVersion, 2)
+      if (verb === 'install') {
+        // A first install has no slot, no installed version and no loaded job: the titles say so instead of promising moves.
+        const titles = dry.plan!.map((s) => s.title).join('\n')
+        assert.match(titles, /Create the rollback slot \(there is no older one\)/)
+        assert.match(titles, /into the rollback slot: none is installed/)
+        assert.match(titles, /not loaded, nothing to stop/)
+        assert.doesNotMatch(titles, /Set the older rollback slot aside/)
+      }
     }
   })
 

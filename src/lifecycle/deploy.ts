@@ -18,6 +18,7 @@ import {manifestOfInstalled} from './previous-manifest.js'
 import {openSession, type Session} from './session.js'
 import {runCleanup} from './steps/index.js'
 import {stopWaitMs} from './stop-wait.js'
+import {compareVersions} from './version-order.js'
 
 export interface DeployOptions {
   dryRun?: boolean
@@ -105,7 +106,7 @@ function successMessage(ctx: LifecycleContext, layout: PrefixLayout, data: Deplo
 
 function dryRunMessage(layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): string {
   if (current && data.repair) return `would reinstall ${layout.name} ${data.toVersion} over a damaged install (${data.repair})`
-  if (current) return `would upgrade ${layout.name} from ${current.version} to ${data.toVersion}`
+  if (current) return `would ${data.toVersion !== undefined && compareVersions(data.toVersion, current.version) < 0 ? 'downgrade' : 'upgrade'} ${layout.name} from ${current.version} to ${data.toVersion}`
   if (data.legacy) return `would adopt the legacy ${join(layout.system.bin, layout.name)} (${data.legacy.jobs.map((j) => j.label).join(', ')}) and install ${layout.name} ${data.toVersion}`
   return `would install ${layout.name} ${data.toVersion}`
 }

@@ -48,7 +48,7 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
   if (opts.dryRun) return dryRunResult(result, plan, `would roll ${layout.name} back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)} it replaced`)
   await fs.ensureDir(layout.staging, 0o700)
   return runAndReport(ctx, session, plan, result, current.version,
-    `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; its jobs (${jobs.map((j) => j.label).join(', ')}) run again and esdctl no longer manages it (etc/ and var/ kept)`)
+    `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; ${ctx.offline ? `its jobs' plists (${jobs.map((j) => j.label).join(', ')}) are back, for the image's launchd to load at its first boot,` : `its jobs (${jobs.map((j) => j.label).join(', ')}) run again`} and esdctl no longer manages it (etc/ and var/ kept)`)
 }
 
 /** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */

@@ -61,7 +61,7 @@ export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: bool
   }
   const rest = r.findings.filter(f => !shown.has(f))
   if (rest.length) {
-    lines.push(`${rest.some(f => f.severity === 'error') ? MARK.error : MARK.warning} Other`)
+    lines.push(`${rest.some(f => f.severity === 'error') ? MARK.error : rest.some(f => f.severity === 'warning') ? MARK.warning : MARK.info} Other`)
     for (const f of rest) lines.push(...renderFinding(f))
   }
   const errors = r.findings.filter(f => f.severity === 'error').length

@@ -114,7 +114,7 @@ async function verifyOpenPackage(path: string, file: RandomAccessFile, opts: Res
     ctx.findings.push(...judged.findings)
   } else if (await damagedTicketRegion(ctx, toc)) {
     pkg.notarization = {stapled: true, verified: false, cdhashes: []}
-    ctx.findings.push(finding('notarization.malformed', path, `${path}: a stapled-ticket region follows the archive but its closing trailer is missing (the file was cut short); macOS ignores it and asks Apple online`, 'Download the package again, or staple it again (xcrun stapler staple <pkg>).'))
+    ctx.findings.push(finding('notarization.malformed', path, `${path}: a stapled-ticket region follows the archive but its closing trailer is missing (the file was cut short, or bytes were appended after the ticket); macOS ignores it and asks Apple online`, 'Download the package again, or staple it again (xcrun stapler staple <pkg>).'))
   }
   for (const item of members.items) ctx.findings.push(...item.findings)
   return {findings: ctx.findings, package: pkg, items: members.items, notarization: pkg.notarization}

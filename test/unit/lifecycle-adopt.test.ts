@@ -151,6 +151,7 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     const back = await lifecycle.rollback(m.ctx, NAME)
     assert.equal(back.exitCode, ExitCode.ok, back.message)
     assert.match(back.message, /rolled back from 1\.0\.0 to the legacy/)
+    assert.match(back.message, /its jobs \(.*\) run again/, 'on a live Mac the jobs are started')
     const after = machineState(m)
     // esdctl's own directory keeps its audit log; etc/ and var/ stay as they are (with the new default
     // written beside the customer's config, and what the daemon wrote since); everything else is as before.

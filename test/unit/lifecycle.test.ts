@@ -56,6 +56,8 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.equal(older.exitCode, ExitCode.badInput)
     assert.match(older.message, /refusing to downgrade thed from 2\.0\.0 to 1\.0\.0/)
     assert.deepEqual(snapshotTree(w.root), before)
+    const dry = await lifecycle.upgrade(w.ctx, await w.payload('1.0.0'), {allowDowngrade: true, dryRun: true})
+    assert.match(dry.message, /would downgrade thed from 2\.0\.0 to 1\.0\.0/)
     const forced = await lifecycle.upgrade(w.ctx, await w.payload('1.0.0'), {allowDowngrade: true})
     assert.equal(forced.exitCode, ExitCode.ok, forced.message)
     assert.equal((await readInstallRecord(w.layout))?.version, '1.0.0')

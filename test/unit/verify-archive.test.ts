@@ -8,6 +8,7 @@ import {Header} from 'tar'
 import yazl from 'yazl'
 import {verifyArchive} from '../../src/verify/verify-archive.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
+import {renderVerifyText} from '../../src/render/verify-text.js'
 import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
 import {ARTIFACTS, realArtifact, realTarball} from '../support/real-artifacts.js'
 import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
@@ -87,6 +88,7 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     const doubles = r.findings.filter(f => f.id === 'archive.apple-double')
     assert.equal(doubles.length, 1)
     expectFinding(r, {id: 'archive.apple-double', severity: 'info', exitCode: ExitCode.ok})
+    assert.match(renderVerifyText(r), /^i Other$/m, 'an info finding alone is not shown with the warning mark')
     assert.equal(doubles[0]!.severity, 'info')
     assert.match(doubles[0]!.message, /\d+ AppleDouble files under __MACOSX\//)
     assert.equal(r.ok, onDisk.ok)

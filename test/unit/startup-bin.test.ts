@@ -8,8 +8,15 @@ import {skipBecause} from '../support/skip.js'
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js')
 const isRoot = process.geteuid?.() === 0
-/** Anything not set here is dropped, so the test machine's own NODE_OPTIONS cannot leak in. */
-const BASE_ENV = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}
+/**
+ * Anything not set here is dropped, so the test machine's own NODE_OPTIONS cannot leak in. Under
+ * `npm run mutate` the mutant being tested travels to the child in __STRYKER_ACTIVE_MUTANT__.
+ */
+const BASE_ENV: Record<string, string> = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? '/',
+  ...(process.env.__STRYKER_ACTIVE_MUTANT__ === undefined ? {} : {__STRYKER_ACTIVE_MUTANT__: process.env.__STRYKER_ACTIVE_MUTANT__}),
+}
 
 function run(args: string[], env: Record<string, string>, opts: {uid?: number} = {}) {
   return execa(process.execPath, [RUN_JS, ...args], {env: {...BASE_ENV, ...env}, extendEnv: false, reject: false, ...opts})

@@ -24,7 +24,7 @@ export const AREAS = {
   // bin/run.js's refusal of NODE_OPTIONS / NODE_PATH as root (its lines 15-26). It runs only in
   // child processes; the test passes the active mutant on to them.
   env: {mutate: ['bin/run.js:15-26'], tests: ['startup-bin']},
-  lock: {mutate: ['src/adapters/lock.ts'], tests: ['lock']},
+  lock: {mutate: ['src/adapters/lock.ts'], tests: ['lock-mutants', 'lock']},
   safety: {
     mutate: ['src/safety/**/*.ts', 'src/lifecycle/preflight.ts'],
     tests: ['safety-ancestors', 'lifecycle-refusals'],

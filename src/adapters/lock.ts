@@ -26,11 +26,9 @@ const heldHere = new Set<string>()
 /** flock(LOCK_EX | LOCK_NB) answers EWOULDBLOCK (EAGAIN on Linux and macOS) when another open file description holds it. */
 function isHeldElsewhere(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code
-  return (
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: EWOULDBLOCK and EAGAIN are one errno on Linux and macOS, which libuv names EAGAIN; the only other error flock(2) can give a fresh descriptor with LOCK_NB is ENOLCK (the kernel out of lock records)
-    code === 'EWOULDBLOCK' ||
-    code === 'EAGAIN'
-  )
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral,BooleanLiteral: EWOULDBLOCK and EAGAIN are one errno on Linux and macOS, which libuv names EAGAIN; the only other error flock(2) can give a fresh descriptor with LOCK_NB is ENOLCK (the kernel out of lock records)
+  if (code === 'EWOULDBLOCK') return true
+  return code === 'EAGAIN'
 }
 
 /** flock(2) `LOCK_EX | LOCK_NB` on `fd`; rejects with the errno error. */

@@ -1,6 +1,7 @@
 import {strict as assert} from 'node:assert'
 import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
+import {realProcessIdentity} from '../../src/adapters/process-identity.js'
 import {ExitCode} from '../../src/exit-codes.js'
 import {ToolPaths} from '../../src/layout/prefix-layout.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -79,6 +80,11 @@ describe('directory safety: the whole offender, / itself, and the cases between'
     assert.match(uncoded[0]!.message, /^\/opt cannot be inspected \(the disk went away\)/)
   })
 
+  it('a relative target, or one with .., is a programming error that says what it got', async () => {
+    await assert.rejects(checkAncestors('opt/thed', fakeFs({})), {message: `checkAncestors needs an absolute path without '..', got "opt/thed"`})
+    await assert.rejects(checkAncestors('/opt/../etc', fakeFs({})), {message: `checkAncestors needs an absolute path without '..', got "/opt/../etc"`})
+  })
+
   it('the checks go on above an unreadable or missing directory', async () => {
     const offenders = await checkAncestors('/a/b/c', fakeFs({'/': {uid: 0, mode: 0o40775}, '/a': ROOT_DIR, '/a/b': Object.assign(new Error('x'), {code: 'EIO'})}))
     assert.deepEqual(offenders.map((o) => [o.directory, o.problems]), [['/a/b', ['unreadable']], ['/', ['group-writable']]])
@@ -97,6 +103,24 @@ describe('preflight: every path esdctl owns must still be what it left there', f
     }
     assert.fail('expected a refusal')
   }
+
+  it('not root, or root with NODE_OPTIONS / NODE_PATH set: refused before anything is read or written, naming the uid or each variable', async () => {
+    const w = env.world()
+    const payload = await w.payload('1.0.0')
+    const before = snapshotTree(w.root)
+    const as = (euid: number, vars: Record<string, string>) => ({...w.ctx, identity: {...realProcessIdentity, euid: () => euid, env: (name: string) => vars[name]}})
+    const notRoot = await refusal(() => lifecycle.install(as(501, {}), payload))
+    assert.equal(notRoot.exitCode, ExitCode.notRoot)
+    assert.equal(notRoot.message, 'esdctl install changes system files and must run as root (effective uid is 501); run it again with sudo')
+    const one = await refusal(() => lifecycle.install(as(0, {NODE_PATH: '/tmp/x'}), payload))
+    assert.equal(one.exitCode, ExitCode.unsafeEnvironment)
+    assert.equal(one.message, 'refusing to run as root with NODE_PATH set: they make node load code chosen by whoever set them; unset them (sudo normally strips them) and run again')
+    assert.deepEqual(one.details, ['NODE_PATH is set'])
+    const both = await refusal(() => lifecycle.install(as(0, {NODE_OPTIONS: '--require=/tmp/x.js', NODE_PATH: '/tmp/x'}), payload))
+    assert.match(both.message, /^refusing to run as root with NODE_OPTIONS and NODE_PATH set:/)
+    assert.deepEqual(both.details, ['NODE_OPTIONS is set', 'NODE_PATH is set'])
+    assert.deepEqual(snapshotTree(w.root), before)
+  })
 
   it('a file where esdctl keeps a directory, or a directory where it keeps a file: unsafeEnvironment naming it; nothing changes', async () => {
     const cases: [(w: ReturnType<typeof env.world>) => string, 'directory' | 'file'][] = [

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
-import {existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {RootFs, TEMP_SUFFIX, isRootFsError} from '../../src/adapters/root-fs.js'
+import {RootFs, RootFsError, TEMP_SUFFIX, fsyncDir, isRootFsError} from '../../src/adapters/root-fs.js'
+import {skipBecause} from '../support/skip.js'
+
+/** Open descriptors of this process (/dev/fd lists them on Linux and macOS). */
+const openDescriptors = (): number => readdirSync('/dev/fd').length
+
+/** Names in an order no directory listing gives by itself. */
+const SHUFFLED = ['m', 'c', 'x', 'a', 'q', 'f', 'z', 'b', 'k', 'e', 'w', 'd', 'p', 'h', 'y', 'g']
 
 /** The behaviours of RootFs that the mutation run (npm run mutate -- root-fs) found undefended. */
 describe('RootFs: reads, bounds, and the rest of its refusals', () => {
@@ -38,6 +46,10 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     await assert.rejects(fs.removeTree(join(dir, 'x')), refusedAs('root-fs.outside-allowed', new RegExp(`refusing to remove ${join(dir, 'x')}: it is outside what esdctl may change \\(${prefix}\\)`)))
     await assert.rejects(new RootFs().removeTree(join(dir, 'x')), refusedAs('root-fs.outside-allowed', /\(nothing\)$/))
     await assert.rejects(fs.removeTree('relative'), refusedAs('root-fs.outside-allowed'))
+    const two = new RootFs([join(dir, 'a'), join(dir, 'b')])
+    await assert.rejects(two.ensureDir(join(dir, 'c'), 0o755), refusedAs('root-fs.outside-allowed', new RegExp(`^refusing to create ${join(dir, 'c')}: it is outside what esdctl may change \\(${join(dir, 'a')}, ${join(dir, 'b')}\\)$`)))
+    await assert.rejects(fs.rename(join(dir, 'x'), join(prefix, 'y')), refusedAs('root-fs.outside-allowed', /^refusing to move /))
+    await assert.rejects(fs.removeTree(join(dir, 'x')), (e: unknown) => e instanceof RootFsError && e.name === 'RootFsError' && e.path === join(dir, 'x'))
   })
 
   it('a link planted directly below the root is refused too, and a missing directory ends the walk', async () => {
@@ -48,6 +60,54 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     // Not there yet: nothing to be a link, the write creates nothing through one.
     await fs.ensureDir(join(prefix, 'new', 'deeper'), 0o755)
     assert.ok(lstatSync(join(prefix, 'new', 'deeper')).isDirectory())
+  })
+
+  it('an allowed root that is itself a link is not judged by the guard (checkAncestors judges it), but nothing is created through it', async () => {
+    mkdirSync(join(dir, 'real'))
+    symlinkSync(join(dir, 'real'), join(dir, 'linked'))
+    const linked = new RootFs([join(dir, 'linked')])
+    await linked.writeFileAtomic(join(dir, 'linked', 'f'), 'x', 0o644)
+    assert.equal(readFileSync(join(dir, 'real', 'f'), 'utf8'), 'x')
+    await assert.rejects(linked.ensureDir(join(dir, 'linked', 'sub'), 0o755), refusedAs('root-fs.symlink', /linked is a symbolic link; esdctl never creates anything through a link/))
+    assert.equal(existsSync(join(dir, 'real', 'sub')), false)
+  })
+
+  it('lstat answers undefined only for a missing path; any other error is passed on', async () => {
+    writeFileSync(join(prefix, 'file'), '')
+    assert.equal(await fs.lstat(join(prefix, 'missing')), undefined)
+    await assert.rejects(fs.lstat(join(prefix, 'file', 'x')), (e: NodeJS.ErrnoException) => e.code === 'ENOTDIR')
+  })
+
+  it('readFile allocates for the file, not for the limit: a limit far beyond memory still reads a small file', async () => {
+    writeFileSync(join(prefix, 'small'), 'abc')
+    assert.equal((await fs.readFile(join(prefix, 'small'), Number.MAX_SAFE_INTEGER)).toString(), 'abc')
+  })
+
+  it('readFile refuses a file that grows past the limit while being read (a /proc file: size 0, then content)', async function () {
+    if (!existsSync('/proc/self/status')) return skipBecause(this, 'not-on-macos')
+    await assert.rejects(fs.readFile('/proc/self/status', 0), refusedAs('root-fs.too-large', /^\/proc\/self\/status grew beyond 0 bytes while being read$/))
+  })
+
+  it('no descriptor is left open, after success or refusal', async () => {
+    const src = join(dir, 'src')
+    mkdirSync(src)
+    writeFileSync(join(src, 'f'), 'data')
+    writeFileSync(join(prefix, 'big'), 'more than ten bytes')
+    const before = openDescriptors()
+    for (let i = 0; i < 5; i++) {
+      await fs.readFile(join(src, 'f'), 100)
+      await assert.rejects(fs.readFile(join(prefix, 'big'), 10))
+      await fs.sha256(join(src, 'f'))
+      await fs.writeFileAtomic(join(prefix, 'w'), 'x', 0o644)
+      await fs.copyTree(src, join(prefix, `copy${i}`))
+      await fsyncDir(prefix)
+    }
+    assert.equal(openDescriptors(), before)
+  })
+
+  it('fsyncDir opens a directory only', async () => {
+    writeFileSync(join(prefix, 'f'), '')
+    await assert.rejects(fsyncDir(join(prefix, 'f')), (e: NodeJS.ErrnoException) => e.code === 'ENOTDIR')
   })
 
   it('readFile returns the bytes of a file up to the limit, and refuses a larger file or a directory', async () => {
@@ -72,8 +132,8 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
   })
 
   it('list gives a directory\'s names sorted, and nothing for a missing directory, a file or a link to a directory', async () => {
-    for (const name of ['b', 'a', 'c']) writeFileSync(join(prefix, name), '')
-    assert.deepEqual(await fs.list(prefix), ['a', 'b', 'c'])
+    for (const name of SHUFFLED) writeFileSync(join(prefix, name), '')
+    assert.deepEqual(await fs.list(prefix), [...SHUFFLED].sort())
     assert.deepEqual(await fs.list(join(prefix, 'missing')), [])
     assert.deepEqual(await fs.list(join(prefix, 'a')), [])
     symlinkSync(prefix, join(dir, 'link'))
@@ -88,6 +148,8 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     writeFileSync(join(prefix, 'sub', 'deeper', 'c'), '')
     symlinkSync('/etc', join(prefix, 'sub', 'link'))
     assert.deepEqual(await fs.listFiles(prefix), {files: ['sub/a', 'sub/b', 'sub/deeper/c', 'z'], others: ['sub/link']})
+    for (const name of SHUFFLED) writeFileSync(join(prefix, 'sub', 'deeper', `${name}1`), '')
+    assert.deepEqual((await fs.listFiles(join(prefix, 'sub', 'deeper'))).files, ['c', ...SHUFFLED.map((n) => `${n}1`)].sort())
     assert.deepEqual(await fs.listFiles(join(prefix, 'missing')), {files: [], others: []})
     assert.deepEqual(await fs.listFiles(join(prefix, 'sub', 'link')), {files: [], others: []})
   })
@@ -104,6 +166,7 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     assert.deepEqual(await fs.ensureDir(prefix, 0o755), [])
     writeFileSync(join(prefix, 'file'), '')
     await assert.rejects(fs.ensureDir(join(prefix, 'file', 'sub'), 0o755), refusedAs('root-fs.not-a-directory', /file is not a directory/))
+    await assert.rejects(fs.ensureDir(join(dir, 'outside'), 0o755), refusedAs('root-fs.outside-allowed', /^refusing to create /))
     assert.deepEqual(await fs.ensureDir(join(prefix, 'x'), 0o751), [join(prefix, 'x')])
     assert.equal(lstatSync(join(prefix, 'x')).mode & 0o777, 0o751)
   })
@@ -167,6 +230,8 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     assert.equal(await fs.removeEmptyDir(join(prefix, 'missing')), false)
     assert.equal(await fs.removeEmptyDir(join(prefix, 'file')), false)
     assert.equal(await fs.removeEmptyDir(join(prefix, 'full', 'f', 'x')), false)
+    // Any other failure is not "not empty": it is passed on.
+    await assert.rejects(fs.removeEmptyDir(join(prefix, 'n'.repeat(300))), (e: NodeJS.ErrnoException) => e.code === 'ENAMETOOLONG')
     await assert.rejects(fs.removeEmptyDir(join(dir, 'elsewhere')), refusedAs('root-fs.outside-allowed', /refusing to remove/))
   })
 
@@ -180,6 +245,7 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     await assert.rejects(fs.setOwnerAndMode(join(prefix, 'l'), 0o777), refusedAs('root-fs.symlink', /never changes anything through a link/))
     assert.equal(lstatSync(join(dir, 'victim')).mode & 0o777, 0o644)
     await assert.rejects(fs.setOwnerAndMode(join(dir, 'victim'), 0o777), refusedAs('root-fs.outside-allowed', /refusing to change/))
+    await assert.rejects(fs.setOwnerAndMode(join(prefix, 'missing'), 0o600), (e: NodeJS.ErrnoException) => e.code === 'ENOENT')
   })
 
   it('copyTree: the top directory gets topMode, those below 0755, files keep only their execute and read bits, large files whole', async () => {
@@ -198,5 +264,7 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     assert.equal(lstatSync(join(prefix, 'copy-default')).mode & 0o7777, 0o755)
     await assert.rejects(fs.copyTree(src, join(dir, 'outside')), refusedAs('root-fs.outside-allowed', /refusing to copy to/))
     await assert.rejects(fs.copyTree(join(src, 'tool'), join(prefix, 'copy', 'tool')), (e: NodeJS.ErrnoException) => e.code === 'EEXIST')
+    execFileSync('mkfifo', [join(src, 'pipe')])
+    await assert.rejects(fs.copyTree(src, join(prefix, 'copy3')), refusedAs('root-fs.unsupported-entry', new RegExp(`^${join(src, 'pipe')} is neither a file, a directory nor a symbolic link; a payload may not contain devices, sockets or FIFOs$`)))
   })
 })

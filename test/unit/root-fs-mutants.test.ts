@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {execFileSync} from 'node:child_process'
-import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {RootFs, RootFsError, TEMP_SUFFIX, fsyncDir, isRootFsError} from '../../src/adapters/root-fs.js'
 import {skipBecause} from '../support/skip.js'
+import {execa} from 'execa'
+
+const NOBODY = 65534
 
 /** Open descriptors of this process (/dev/fd lists them on Linux and macOS). */
 const openDescriptors = (): number => readdirSync('/dev/fd').length
@@ -103,6 +106,22 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
       await fsyncDir(prefix)
     }
     assert.equal(openDescriptors(), before)
+  })
+
+  it('run by an unprivileged user (its own tests), writes and mode changes go ahead without the chown to root', async function () {
+    if (process.geteuid?.() !== 0) return skipBecause(this, 'needs-root')
+    const own = join(dir, 'own')
+    chmodSync(dir, 0o755)
+    mkdirSync(own)
+    chownSync(own, NOBODY, NOBODY)
+    const module = new URL('../../src/adapters/root-fs.js', import.meta.url).href
+    const script = `const {RootFs} = await import(${JSON.stringify(module)}); const fs = new RootFs([${JSON.stringify(own)}]);` +
+      `await fs.writeFileAtomic(${JSON.stringify(join(own, 'f'))}, 'x', 0o640); await fs.setOwnerAndMode(${JSON.stringify(join(own, 'f'))}, 0o600)`
+    const run = await execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+    if (run.exitCode !== 0 && /EACCES|permission denied/i.test(run.stderr + (run.shortMessage ?? '')) && !existsSync(join(own, 'f'))) return skipBecause(this, 'uid-switch-refused')
+    assert.equal(run.exitCode, 0, run.stderr)
+    assert.equal(lstatSync(join(own, 'f')).uid, NOBODY)
+    assert.equal(lstatSync(join(own, 'f')).mode & 0o777, 0o600)
   })
 
   it('fsyncDir opens a directory only', async () => {

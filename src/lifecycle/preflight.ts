@@ -28,7 +28,6 @@ export function requireRootProcess(ctx: LifecycleContext, action: string): void 
  * legacy jobs an adoption replaces).
  */
 export function daemonFs(ctx: LifecycleContext, layout: PrefixLayout, tool: ToolPaths, links: readonly PlacedLink[] = layout.links, paths: readonly string[] = []): RootFs {
-  // Stryker disable next-line MethodExpression: a link inside the prefix (and its temporary sibling) is allowed through the prefix already
   const outside = links.filter((l) => !layout.isInsidePrefix(l.path)).flatMap((l) => [l.path, l.path + TEMP_SUFFIX])
   return ctx.fs.restrictedTo([layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir, ...outside, ...paths])
 }

@@ -1,9 +1,12 @@
 import {strict as assert} from 'node:assert'
-import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {realProcessIdentity} from '../../src/adapters/process-identity.js'
 import {ExitCode} from '../../src/exit-codes.js'
-import {ToolPaths} from '../../src/layout/prefix-layout.js'
+import {RootFs, TEMP_SUFFIX} from '../../src/adapters/root-fs.js'
+import {PrefixLayout, ToolPaths} from '../../src/layout/prefix-layout.js'
+import type {LifecycleContext} from '../../src/lifecycle/context.js'
+import {daemonFs} from '../../src/lifecycle/preflight.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
 import {checkAncestors, type LstatFs, type StatLike} from '../../src/safety/check-ancestors.js'
@@ -163,6 +166,35 @@ describe('preflight: every path esdctl owns must still be what it left there', f
       assert.equal(e.exitCode, ExitCode.unsafeEnvironment)
       assert.equal(e.message, `unsafe path: ${link.path} should be esdctl's link to ${link.text} but is a ${kind}; move it away and run again`)
     }
+  })
+
+  it('a bin link someone removed is no refusal: the upgrade puts it back', async () => {
+    const w = env.world()
+    assert.equal((await lifecycle.install(w.ctx, await w.payload('1.0.0'))).exitCode, ExitCode.ok)
+    const link = w.layout.links[0]!
+    rmSync(link.path)
+    const r = await lifecycle.upgrade(w.ctx, await w.payload('1.1.0'))
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.equal(readlinkSync(link.path), link.text)
+  })
+
+  it('daemonFs may change the prefix, the plist, esdctl\'s own directory, links outside the prefix and the paths given, each with its temporary sibling where it has one; nothing else', () => {
+    const root = '/r'
+    const layout = new PrefixLayout({name: 'thed', label: 'com.example.thed', root, links: [{path: 'bin/thed', target: 'Contents/MacOS/thed'}, {path: '/usr/local/bin/thed', target: 'Contents/MacOS/thed'}]})
+    const tool = new ToolPaths(root)
+    const ctx = {fs: new RootFs()} as unknown as LifecycleContext
+    const fs = daemonFs(ctx, layout, tool, layout.links, ['/r/Library/LaunchDaemons/com.example.old.plist'])
+    const outside = layout.links.find((l) => !layout.isInsidePrefix(l.path))!.path
+    for (const path of [join(layout.prefix, 'x'), layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, join(tool.dir, 'registry.json'), outside, outside + TEMP_SUFFIX, '/r/Library/LaunchDaemons/com.example.old.plist']) {
+      assert.equal(fs.isAllowed(path), true, path)
+    }
+    for (const path of ['/r/usr/local/bin/other', '/r/Library/LaunchDaemons/com.example.other.plist', '/r', '/Stryker was here', join(root, 'Stryker was here')]) {
+      assert.equal(fs.isAllowed(path), false, path)
+    }
+    const bare = daemonFs(ctx, layout, tool)
+    assert.equal(bare.isAllowed(outside), true)
+    assert.equal(bare.isAllowed('/r/Library/LaunchDaemons/com.example.old.plist'), false)
+    assert.deepEqual(bare.allowedRoots, [layout.prefix, layout.launchdPlist, layout.launchdPlist + TEMP_SUFFIX, tool.dir, outside, outside + TEMP_SUFFIX])
   })
 
   it('an unsafe directory: the refusal names the first and lists every one', async () => {

@@ -114,7 +114,6 @@ export async function tryLock(path: string, pid: number): Promise<LockAttempt> {
       try {
         await lockExclusiveNow(handle.fd)
       } catch (e) {
-        // Stryker disable next-line ConditionalExpression: flock(2) with LOCK_NB on a descriptor just opened read-write fails only with EWOULDBLOCK, or ENOLCK (the kernel out of lock records), which no test can cause
         if (isHeldElsewhere(e)) return {acquired: false, holderPid: await readPid(handle)}
         throw e
       }

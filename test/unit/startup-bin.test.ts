@@ -8,8 +8,15 @@ import {skipBecause} from '../support/skip.js'
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js')
 const isRoot = process.geteuid?.() === 0
-/** Anything not set here is dropped, so the test machine's own NODE_OPTIONS cannot leak in. */
-const BASE_ENV = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}
+/**
+ * Anything not set here is dropped, so the test machine's own NODE_OPTIONS cannot leak in. Under
+ * `npm run mutate` the mutant being tested travels to the child in __STRYKER_ACTIVE_MUTANT__.
+ */
+const BASE_ENV: Record<string, string> = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? '/',
+  ...(process.env.__STRYKER_ACTIVE_MUTANT__ === undefined ? {} : {__STRYKER_ACTIVE_MUTANT__: process.env.__STRYKER_ACTIVE_MUTANT__}),
+}
 
 function run(args: string[], env: Record<string, string>, opts: {uid?: number} = {}) {
   return execa(process.execPath, [RUN_JS, ...args], {env: {...BASE_ENV, ...env}, extendEnv: false, reject: false, ...opts})
@@ -30,7 +37,8 @@ describe('bin/run.js', function () {
       const r = await run(['--version'], {[variable]: variable === 'NODE_OPTIONS' ? '--no-warnings' : '/tmp'})
       assert.equal(r.exitCode, 9)
       assert.equal(r.stdout, '')
-      assert.match(r.stderr, new RegExp(`refusing to run as root with ${variable} set`))
+      assert.match(r.stderr, new RegExp(`refusing to run as root with ${variable} set: it lets whoever set the environment load code into a root process`))
+      assert.match(r.stderr, new RegExp(`^Unset ${variable} \\(for example`, 'm'))
       assert.match(r.stderr, new RegExp(`env -u NODE_OPTIONS -u NODE_PATH`))
     })
   }
@@ -39,7 +47,8 @@ describe('bin/run.js', function () {
     if (!isRoot) skipBecause(this, 'needs-root')
     const both = await run(['--version'], {NODE_OPTIONS: '--no-warnings', NODE_PATH: '/tmp'})
     assert.equal(both.exitCode, 9)
-    assert.match(both.stderr, /NODE_OPTIONS and NODE_PATH set/)
+    assert.match(both.stderr, /NODE_OPTIONS and NODE_PATH set: they let whoever set the environment/)
+    assert.match(both.stderr, /^Unset NODE_OPTIONS and NODE_PATH \(for example/m)
     const empty = await run(['--version'], {NODE_OPTIONS: ' ', NODE_PATH: ''})
     assert.equal(empty.exitCode, 0, empty.stderr)
   })
@@ -48,6 +57,13 @@ describe('bin/run.js', function () {
     if (!isRoot) skipBecause(this, 'needs-root')
     const r = await run(['--version'], {NODE_OPTIONS: '--no-warnings'}, {uid: 65534})
     if (r.exitCode !== 0 && /EACCES|permission denied/i.test(r.stderr + (r.shortMessage ?? ''))) skipBecause(this, 'uid-switch-refused')
+    assert.equal(r.exitCode, 0, r.stderr)
+    assert.match(r.stdout, /^esdctl\//)
+  })
+
+  it('starts where the platform has no process.geteuid (Windows), treating the user as not root', async () => {
+    // A flag, not NODE_OPTIONS: the preload only removes geteuid before bin/run.js runs.
+    const r = await execa(process.execPath, ['--import', 'data:text/javascript,delete process.geteuid', RUN_JS, '--version'], {env: BASE_ENV, extendEnv: false, reject: false})
     assert.equal(r.exitCode, 0, r.stderr)
     assert.match(r.stdout, /^esdctl\//)
   })

@@ -8,7 +8,7 @@ import {PrefixLayout, ToolPaths} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import {daemonFs} from '../../src/lifecycle/preflight.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
-import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
+import {refusal} from '../support/lifecycle-assertions.js'
 import {checkAncestors, type LstatFs, type StatLike} from '../../src/safety/check-ancestors.js'
 import {lifecycleWorlds, snapshotTree} from '../support/lifecycle-fixture.js'
 
@@ -97,15 +97,6 @@ describe('directory safety: the whole offender, / itself, and the cases between'
 describe('preflight: every path esdctl owns must still be what it left there', function () {
   const env = lifecycleWorlds('thed', {labelPrefix: 'com.example.thed.s', defaultEtc: () => ({'thed.conf': 'x\n'})})
 
-  async function refusal(run: () => Promise<unknown>): Promise<LifecycleError> {
-    try {
-      await run()
-    } catch (e) {
-      if (isLifecycleError(e)) return e
-      throw e
-    }
-    assert.fail('expected a refusal')
-  }
 
   it('not root, or root with NODE_OPTIONS / NODE_PATH set: refused before anything is read or written, naming the uid or each variable', async () => {
     const w = env.world()

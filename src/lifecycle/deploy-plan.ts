@@ -23,19 +23,24 @@ export function deployPlan(ctx: LifecycleContext, named: PrefixLayout, data: Dep
   const wait = data.oldStopWaitMs
   const placed = data.links ? layout.with({links: data.links}).links : []
   const replacedJobs = (data.legacy?.jobs ?? []).filter((j) => j.label !== label && j.loaded).map((j) => ({label: j.label, ...(j.plist ? {plist: j.plist} : {})}))
+  // A repair keeps the rollback slot (the good older version): the damaged copy goes to the scratch directory, dropped at the end.
+  const repair = data.repair !== undefined
+  const damaged = join(data.work, 'damaged')
   const steps: PlanStep[] = [
-    {kind: 'move', id: 'retire-slot', title: 'Set the older rollback slot aside', moves: data.hadSlot ? [{from: layout.rollbackSlot, to: join(data.work, 'retired-slot')}] : [], before: [], after: [{path: layout.rollbackSlot, mode: 0o700, removeOnUndo: true}]},
+    {kind: 'move', id: 'retire-slot', title: 'Set the older rollback slot aside', moves: data.hadSlot && !repair ? [{from: layout.rollbackSlot, to: join(data.work, 'retired-slot')}] : [], before: [], after: [{path: layout.rollbackSlot, mode: 0o700, removeOnUndo: true}]},
     {kind: 'enable', id: 'enable', title: `Enable ${label} (launchctl enable)`, label},
     {kind: 'bootout', id: 'bootout-old', title: `Stop ${label} (launchctl bootout; its exit is awaited later)`, label, plist, loaded: data.wasLoaded, waitMs: wait, wait: false},
     ...when(data.legacy !== undefined, {kind: 'bootout-jobs', id: 'bootout-replaced', title: 'Stop the legacy install\'s old jobs (launchctl bootout, waiting until gone)', jobs: replacedJobs, waitMs: wait}),
-    {kind: 'move', id: 'slot-current', title: 'Move the installed version into the rollback slot', moves: data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)})), before: [], after: []},
+    repair
+      ? {kind: 'move', id: 'slot-current', title: 'Set the damaged installed copy aside (discarded once the repair is done; the rollback slot is kept)', moves: data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(damaged, e)})), before: [{path: damaged, mode: 0o700, removeOnUndo: true}], after: []}
+      : {kind: 'move', id: 'slot-current', title: 'Move the installed version into the rollback slot', moves: data.currentEntries.map((e) => ({from: join(layout.prefix, e), to: join(layout.rollbackSlot, e)})), before: [], after: []},
     ...when(data.legacy !== undefined, {kind: 'move', id: 'adopt-legacy', title: `Move the legacy ${join(layout.system.bin, layout.name)} (and old job plists) into the rollback slot; etc/ and var/ stay`, moves: data.legacy ? legacyMoves(layout, data.legacy) : [], before: [{path: legacySlot(layout), mode: 0o700, removeOnUndo: true}, {path: join(legacySlot(layout), 'bin'), mode: 0o700, removeOnUndo: true}], after: []}),
     {kind: 'move', id: 'place-new', title: 'Move the verified new version into place (rename, same volume)', moves: (data.newEntries ?? []).map((e) => ({from: staged(data, e), to: join(layout.prefix, e)})), before: [], after: []},
     {kind: 'links', id: 'links', title: 'Point the links at the new bundle (and remove links the old version had and the new one does not)', before: data.linksBefore ?? [], after: placed},
     {kind: 'config', id: 'config', title: 'Install config defaults (files the admin changed are kept; the new default goes beside them as .default)', etcDir: layout.etc, stagedEtc: staged(data, 'etc'), backupDir: join(data.work, 'etc-backup'), files: data.etcPlan ?? []},
     ...when((data.logDirs ?? []).length > 0, {kind: 'move', id: 'log-dirs', title: 'Create the directories of StandardOutPath and StandardErrorPath (root:wheel 0755)', moves: [], before: (data.logDirs ?? []).map((path) => ({path, mode: 0o755, removeOnUndo: true})), after: []}),
-    {kind: 'write-plist', id: 'plist', title: `Write ${plist} (root:wheel 0644, atomically)`, path: plist, from: join(data.work, 'launchd.plist'), keep: layout.slotPlist, hadPlist: data.hadPlist},
-    {kind: 'write-records', id: 'records', title: 'Record what is installed (receipt and registry)', receipt: layout.receipt, kept: layout.slotReceipt, from: join(data.work, 'receipt.json'), hadInstall: data.hadInstall, addToRegistry: !data.inRegistry},
+    {kind: 'write-plist', id: 'plist', title: `Write ${plist} (root:wheel 0644, atomically)`, path: plist, from: join(data.work, 'launchd.plist'), keep: repair ? join(data.work, 'replaced.plist') : layout.slotPlist, hadPlist: data.hadPlist},
+    {kind: 'write-records', id: 'records', title: 'Record what is installed (receipt and registry)', receipt: layout.receipt, kept: repair ? join(data.work, 'replaced-receipt.json') : layout.slotReceipt, from: join(data.work, 'receipt.json'), hadInstall: data.hadInstall, addToRegistry: !data.inRegistry},
     {kind: 'await-exit', id: 'await-old-exit', title: `Wait until the old ${label} has exited`, label, loaded: data.wasLoaded, waitMs: wait},
     {kind: 'bootstrap', id: 'bootstrap', title: `Start ${label} (launchctl bootstrap)`, label, plist, enable: false, waitMs: stopWaitMs(data.manifest?.ExitTimeOut)},
     ...(data.manifest ? when(true, {kind: 'health-check', id: 'health-check', title: `Check that ${label} stays up`, manifest: data.manifest, bundle: layout.bundle}) : []),

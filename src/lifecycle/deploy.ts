@@ -97,7 +97,7 @@ function preparedRefusal(base: LifecycleResult, data: DeployData, e: StepFailure
 }
 
 function successMessage(ctx: LifecycleContext, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): string {
-  if (current && data.repair) return `${layout.name} ${data.toVersion} reinstalled over a damaged install (${data.repair}); the damaged copy is kept in the rollback slot; ${runningClause(ctx)}`
+  if (current && data.repair) return `${layout.name} ${data.toVersion} reinstalled over a damaged install (${data.repair}); the damaged copy was discarded and the rollback slot kept as it was; ${runningClause(ctx)}`
   if (current) return `${layout.name} upgraded from ${current.version} to ${data.toVersion}; ${runningClause(ctx)}`
   if (data.legacy) return `${layout.name} ${data.toVersion} installed over the legacy ${join(layout.system.bin, layout.name)}, which is kept in the rollback slot (etc/ and var/ kept as they were); ${runningClause(ctx)}`
   return `${layout.name} ${data.toVersion} installed; ${runningClause(ctx)}`

@@ -185,7 +185,9 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...record,
     installedAt: new Date(ctx.clock.now()).toISOString(),
     ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
-    ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+    // A repair leaves the rollback slot as it was, so the receipt keeps naming the version in it.
+    ...(current !== undefined && data.repair !== undefined ? (current.previous !== undefined ? {previous: current.previous} : {}) : {}),
+    ...(current !== undefined && data.repair === undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
   }
   return {record: full, plistXml: renderLaunchdPlist(manifest, placed)}
 }

@@ -16,6 +16,7 @@ import {openPayload} from './payload-source.js'
 import {decideDeploy, stagePayload, type DeployData} from './prepare-deploy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {openSession, type Session} from './session.js'
+import {refuseUnmanagedJob} from './unmanaged-job.js'
 import {runCleanup} from './steps/index.js'
 import {stopWaitMs} from './stop-wait.js'
 
@@ -86,6 +87,7 @@ async function readWhatIsThere(ctx: LifecycleContext, session: Session, sourceDi
   if (current === undefined) {
     const legacy = await detectLegacy(ctx, fs, layout, manifest.replaces ?? [])
     if (legacy) data.legacy = legacy
+    else await refuseUnmanagedJob(ctx, fs, layout)
   }
   return data
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {appendFileSync, cpSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {appendFileSync, cpSync, mkdirSync, symlinkSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -74,5 +74,45 @@ describe('lifecycle: review fixes (repair keeps the rollback slot, rollback judg
     expectFinding(back, {id: 'rollback.slot-not-recorded', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.deepEqual(snapshotTree(w.root), before)
     await stop(w)
+  })
+
+  describe('a plist or job under the label that esdctl did not install and does not recognise as legacy', () => {
+    function foreignPlist(w: LifecycleWorld): string {
+      mkdirSync(w.layout.launchDaemonsDir, {recursive: true})
+      const xml = `<?xml version="1.0"?><plist version="1.0"><dict><key>Label</key><string>${w.label}</string><key>Program</key><string>/usr/local/libexec/otherd</string></dict></plist>`
+      writeFileSync(w.layout.launchdPlist, xml)
+      return xml
+    }
+
+    it('install and its dry run refuse (exit 4) naming the plist, its Program and what to do; nothing changes', async () => {
+      const w = env.world()
+      const xml = foreignPlist(w)
+      const payload = await w.payload('1.0.0')
+      const before = snapshotTree(w.root)
+      for (const dryRun of [true, false]) {
+        const r = await lifecycle.install(w.ctx, payload, {dryRun}).catch((e: unknown) => e as {exitCode: number; message: string})
+        assert.equal(r.exitCode, ExitCode.badInput, r.message)
+        assert.ok(r.message.includes(w.layout.launchdPlist), r.message)
+        assert.match(r.message, /Program "\/usr\/local\/libexec\/otherd"/)
+        assert.match(r.message, /does not take over a job it did not install.*choose another label/)
+      }
+      assert.deepEqual(snapshotTree(w.root), before)
+      assert.equal(readFileSync(w.layout.launchdPlist, 'utf8'), xml)
+    })
+
+    it('a legacy bin/<name> that is a symbolic link (even inside the prefix) is not adopted: refused the same way', async () => {
+      const w = env.world()
+      foreignPlist(w)
+      mkdirSync(join(w.layout.prefix, 'libexec'), {recursive: true})
+      writeFileSync(join(w.layout.prefix, 'libexec', NAME), 'old daemon')
+      mkdirSync(w.layout.bin, {recursive: true})
+      symlinkSync(`../libexec/${NAME}`, join(w.layout.bin, NAME))
+      const payload = await w.payload('1.0.0')
+      const before = snapshotTree(w.root)
+      const r = await lifecycle.install(w.ctx, payload).catch((e: unknown) => e as {exitCode: number; message: string})
+      assert.equal(r.exitCode, ExitCode.badInput, r.message)
+      assert.match(r.message, /plain executable file that job runs \(not a symbolic link\) so esdctl adopts it/)
+      assert.deepEqual(snapshotTree(w.root), before)
+    })
   })
 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {appendFileSync, cpSync, mkdirSync, symlinkSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {appendFileSync, cpSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -113,6 +113,43 @@ describe('lifecycle: review fixes (repair keeps the rollback slot, rollback judg
       assert.equal(r.exitCode, ExitCode.badInput, r.message)
       assert.match(r.message, /plain executable file that job runs \(not a symbolic link\) so esdctl adopts it/)
       assert.deepEqual(snapshotTree(w.root), before)
+    })
+  })
+
+  describe('the same version again repairs the plist and links, and is a no-op only when all is intact', () => {
+    it('a missing plist is written again, said so; then the same version is a no-op', async () => {
+      const w = env.world()
+      const payload = await w.payload('1.0.0')
+      assert.equal((await lifecycle.install(w.ctx, payload)).exitCode, ExitCode.ok)
+      const plist = readFileSync(w.layout.launchdPlist)
+      unlinkSync(w.layout.launchdPlist)
+      const dry = await lifecycle.install(w.ctx, payload, {dryRun: true})
+      assert.match(dry.message, /would reinstall thed 1\.0\.0 over a damaged install \(.*plist is missing/)
+      const repaired = await lifecycle.install(w.ctx, payload)
+      assert.equal(repaired.exitCode, ExitCode.ok, repaired.message)
+      assert.equal(repaired.changed, true)
+      assert.match(repaired.message, /plist is missing/)
+      assert.deepEqual(readFileSync(w.layout.launchdPlist), plist)
+      const again = await lifecycle.install(w.ctx, payload)
+      assert.equal(again.changed, false, again.message)
+      await stop(w)
+    })
+
+    it('a bin link pointing elsewhere is pointed back at the bundle', async () => {
+      const w = env.world()
+      const payload = await w.payload('1.0.0')
+      assert.equal((await lifecycle.install(w.ctx, payload)).exitCode, ExitCode.ok)
+      const link = join(w.layout.bin, NAME)
+      const text = readlinkSync(link)
+      unlinkSync(link)
+      symlinkSync('/etc/passwd', link)
+      const repaired = await lifecycle.install(w.ctx, payload)
+      assert.equal(repaired.exitCode, ExitCode.ok, repaired.message)
+      assert.equal(repaired.changed, true)
+      assert.match(repaired.message, /points at \/etc\/passwd/)
+      assert.equal(readlinkSync(link), text)
+      assert.equal((await lifecycle.install(w.ctx, payload)).changed, false)
+      await stop(w)
     })
   })
 })

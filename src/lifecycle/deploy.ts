@@ -16,6 +16,7 @@ import {openPayload} from './payload-source.js'
 import {decideDeploy, stagePayload, type DeployData} from './prepare-deploy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {openSession, type Session} from './session.js'
+import {refuseUnmanagedJob} from './unmanaged-job.js'
 import {runCleanup} from './steps/index.js'
 import {stopWaitMs} from './stop-wait.js'
 import {compareVersions} from './version-order.js'
@@ -87,6 +88,7 @@ async function readWhatIsThere(ctx: LifecycleContext, session: Session, sourceDi
   if (current === undefined) {
     const legacy = await detectLegacy(ctx, fs, layout, manifest.replaces ?? [])
     if (legacy) data.legacy = legacy
+    else await refuseUnmanagedJob(ctx, fs, layout)
   }
   return data
 }
@@ -98,7 +100,7 @@ function preparedRefusal(base: LifecycleResult, data: DeployData, e: StepFailure
 }
 
 function successMessage(ctx: LifecycleContext, layout: PrefixLayout, data: DeployData, current: InstallRecord | undefined): string {
-  if (current && data.repair) return `${layout.name} ${data.toVersion} reinstalled over a damaged install (${data.repair}); the damaged copy is kept in the rollback slot; ${runningClause(ctx)}`
+  if (current && data.repair) return `${layout.name} ${data.toVersion} reinstalled over a damaged install (${data.repair}); the damaged copy was discarded and the rollback slot kept as it was; ${runningClause(ctx)}`
   if (current) return `${layout.name} upgraded from ${current.version} to ${data.toVersion}; ${runningClause(ctx)}`
   if (data.legacy) return `${layout.name} ${data.toVersion} installed over the legacy ${join(layout.system.bin, layout.name)}, which is kept in the rollback slot (etc/ and var/ kept as they were); ${runningClause(ctx)}`
   return `${layout.name} ${data.toVersion} installed; ${runningClause(ctx)}`

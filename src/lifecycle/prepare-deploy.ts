@@ -6,6 +6,7 @@ import {ExitCode} from '../exit-codes.js'
 import type {LinkSpec} from '../layout/daemon-links.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
+import {MAX_PLIST_BYTES} from '../formats/property-list.js'
 import {loadManifest} from '../manifest/load-manifest.js'
 import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
 import {RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../records/install-record.js'
@@ -159,12 +160,15 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   const record = judgement.record
   data.toVersion = record.version
   refuseMissingConfig(manifest, record)
+  // The same version again: a repair of the bundle (decided here) or of the plist and links (decided below, once rendered), else a no-op.
+  let sameVersion: AlreadyInstalled | undefined
   try {
     refuseByVersion(layout, record, current, data.allowDowngrade)
   } catch (e) {
-    const damage = e instanceof AlreadyInstalled && current !== undefined ? await installedDamage(ctx, current) : undefined
-    if (damage === undefined) throw e
-    data.repair = damage
+    if (!(e instanceof AlreadyInstalled) || current === undefined) throw e
+    const damage = await installedDamage(ctx, current)
+    if (damage === undefined) sameVersion = e
+    else data.repair = damage
   }
   const etcPlan: NonNullable<DeployData['etcPlan']> = []
   for (const [file, hash] of Object.entries(record.configHashes)) {
@@ -194,9 +198,35 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...record,
     installedAt: new Date(ctx.clock.now()).toISOString(),
     ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
-    ...(current !== undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+    // A repair leaves the rollback slot as it was, so the receipt keeps naming the version in it.
+    ...(current !== undefined && data.repair !== undefined ? (current.previous !== undefined ? {previous: current.previous} : {}) : {}),
+    ...(current !== undefined && data.repair === undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
   }
-  return {record: full, plistXml: renderLaunchdPlist(manifest, placed)}
+  const plistXml = renderLaunchdPlist(manifest, placed)
+  if (sameVersion !== undefined) {
+    const drift = await installDrift(fs, layout, plistXml, placed.links, data.linksBefore)
+    if (drift === undefined) throw sameVersion
+    data.repair = drift
+  }
+  return {record: full, plistXml}
+}
+
+/**
+ * What of an install whose bundle is intact is not as esdctl would make it again: the launchd plist
+ * missing or not the bytes esdctl renders, a link missing or pointing elsewhere. Undefined when all
+ * of it is as it should be. Reads only.
+ */
+async function installDrift(fs: RootFs, layout: PrefixLayout, plistXml: string, links: readonly {path: string; text: string}[], before: readonly LinkState[] | undefined): Promise<string | undefined> {
+  const plist = layout.launchdPlist
+  const problems: string[] = []
+  const stat = await fs.lstat(plist)
+  if (stat === undefined) problems.push(`${plist} is missing`)
+  else if (!stat.isFile() || (await fs.readFile(plist, MAX_PLIST_BYTES)).toString('utf8') !== plistXml) problems.push(`${plist} is not the plist esdctl renders for it`)
+  for (const link of links) {
+    const held = before?.find((s) => s.path === link.path)?.text ?? null
+    if (held !== link.text) problems.push(held === null ? `the link ${link.path} is missing` : `the link ${link.path} points at ${held}, not ${link.text}`)
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined
 }
 
 /**

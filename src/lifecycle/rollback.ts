@@ -9,6 +9,8 @@ import type {LifecycleContext, LifecycleResult} from './context.js'
 import {runningClause} from './health-check.js'
 import {installedLinks, linkStatesOrRefuse} from './installed-links.js'
 import {LifecycleError} from './lifecycle-error.js'
+import {judgeSlot} from './judge-slot.js'
+import {hasErrors} from '../verify/finding.js'
 import {dryRunResult, newTransactionId, runAndReport} from './outcome.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {rollbackPlan, type RollbackData} from './rollback-plan.js'
@@ -73,6 +75,11 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
     }
     base.fromVersion = current.version
     base.toVersion = previous.version
+    // Code esdctl will start as root: judged in the prepare phase as install judges a payload.
+    const slotFindings = await judgeSlot(ctx, fs, previousLayout, previous)
+    if (hasErrors(slotFindings)) {
+      return {...base, exitCode: ExitCode.verificationFailed, message: `the rollback slot's ${previousLayout.bundle} (version ${previous.version}) failed verification; nothing was changed. Reinstall the version you want with esdctl install --allow-downgrade <payload> instead`, findings: slotFindings}
+    }
     const txid = newTransactionId(ctx)
     const currentManifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
     const data: RollbackData = {

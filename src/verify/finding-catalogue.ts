@@ -151,6 +151,7 @@ export const FINDING_CATALOGUE = {
   'install.no-version': {severity: 'error', title: 'Info.plist has no usable CFBundleShortVersionString'},
   'install.link-target': {severity: 'error', title: 'a link the manifest asks for does not point at a regular file inside the bundle'},
   'install.codesign-rejected': {severity: 'error', title: 'codesign --verify --strict rejected the bundle', fix: 'Re-sign the bundle; macOS would refuse to run it.'},
+  'rollback.slot-not-recorded': {severity: 'error', title: "the rollback slot's bundle is not the code its receipt recorded", fix: 'Do not roll back to it: reinstall the version you want with esdctl install --allow-downgrade <payload>, which verifies the payload.'},
 } as const satisfies Record<string, FindingDefinition>
 
 export type FindingId = keyof typeof FINDING_CATALOGUE

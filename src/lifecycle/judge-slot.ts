@@ -1,0 +1,26 @@
+import type {RootFs} from '../adapters/root-fs.js'
+import type {PrefixLayout} from '../layout/prefix-layout.js'
+import type {Manifest} from '../manifest/manifest.js'
+import type {InstallRecord} from '../records/install-record.js'
+import {finding, type Finding} from '../verify/finding.js'
+import type {LifecycleContext} from './context.js'
+import {judgePayload} from './judge-payload.js'
+
+/**
+ * Whether the bundle in the rollback slot may run again, judged as install judges a payload: the
+ * verifier over every slice (seal, signature, profile), team and identifier against the slot's
+ * receipt, Info.plist, codesign's second opinion where available; then its cdhashes against the
+ * receipt, so code swapped for another validly signed build is refused too. The slot sits under a
+ * root-only directory, but it is code esdctl will start as root: it is checked, not trusted.
+ * Returns the findings (empty when it may run). Reads only.
+ */
+export async function judgeSlot(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, record: InstallRecord): Promise<Finding[]> {
+  const manifest: Manifest = {name: record.name, label: record.label, bundleId: record.bundleId, teamId: record.teamId}
+  const judgement = await judgePayload(ctx, fs, layout.rollbackSlot, manifest, layout)
+  if (!judgement.ok || judgement.record === undefined) return judgement.findings.length > 0 ? judgement.findings : [finding('rollback.slot-not-recorded', layout.rollbackSlot, `${layout.rollbackSlot}: the slot's bundle ${layout.bundle} could not be judged`)]
+  const found = judgement.record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
+  const recorded = record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
+  if (found === recorded) return []
+  return [finding('rollback.slot-not-recorded', layout.rollbackSlot,
+    `${layout.rollbackSlot}/${layout.bundle} is validly signed, but it is not the code the slot's receipt ${layout.slotReceipt} recorded (cdhashes ${found || 'none'}, recorded ${recorded || 'none'})`)]
+}

@@ -5,6 +5,7 @@ import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {expectFinding} from '../support/expect-finding.js'
 import {lifecycleWorlds, snapshotTree, type LifecycleWorld} from '../support/lifecycle-fixture.js'
+import {writeSampleDaemonPlist} from '../doubles/fake-launchd/daemon-plist.js'
 
 const NAME = 'thed'
 
@@ -98,6 +99,24 @@ describe('lifecycle: review fixes (repair keeps the rollback slot, rollback judg
       }
       assert.deepEqual(snapshotTree(w.root), before)
       assert.equal(readFileSync(w.layout.launchdPlist, 'utf8'), xml)
+    })
+
+    it('a job loaded in launchd under the label, with no plist in the image, is refused the same way, naming the program launchd reports', async () => {
+      const w = env.world()
+      const elsewhere = writeSampleDaemonPlist(env.launchd.stateDir, {label: w.label})
+      await w.ctx.launchctl.bootstrap(elsewhere)
+      try {
+        const payload = await w.payload('1.0.0')
+        const before = snapshotTree(w.root)
+        for (const dryRun of [true, false]) {
+          const r = await lifecycle.install(w.ctx, payload, {dryRun}).catch((e: unknown) => e as {exitCode: number; message: string})
+          assert.equal(r.exitCode, ExitCode.badInput, r.message)
+          assert.match(r.message, new RegExp(`the loaded launchd job ${w.label.replace(/\./g, '\\.')} \\(it runs "`))
+        }
+        assert.deepEqual(snapshotTree(w.root), before)
+      } finally {
+        await stop(w)
+      }
     })
 
     it('a legacy bin/<name> that is a symbolic link (even inside the prefix) is not adopted: refused the same way', async () => {

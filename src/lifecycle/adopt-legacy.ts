@@ -1,4 +1,5 @@
 import {join, posix} from 'node:path'
+import {jobProgram} from '../launchd/job-program.js'
 import {TEMP_SUFFIX, type RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import {isFormatError} from '../formats/format-error.js'
@@ -96,8 +97,7 @@ async function checkReplacedJobRunsLegacy(ctx: LifecycleContext, fs: RootFs, lay
     where = plist
     try {
       const dict = parsePropertyListDict(await fs.readFile(plist, MAX_PLIST_BYTES), plist)
-      const args = dict['ProgramArguments']
-      program = typeof dict['Program'] === 'string' ? dict['Program'] : Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined
+      program = jobProgram(dict)
     } catch (e) {
       if (!isFormatError(e)) throw e
       throw new LifecycleError(ExitCode.badInput, `the manifest's "replaces" lists ${label}, but ${plist} cannot be read as a launchd plist (${e.message}); esdctl stops and moves away only a job that runs ${join(layout.system.bin, layout.name)}. Remove ${label} from "replaces" in esdctl.json, or repair the plist, and run again`)

@@ -1,4 +1,5 @@
 import {join} from 'node:path'
+import {jobProgram} from '../launchd/job-program.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import {isFormatError} from '../formats/format-error.js'
@@ -11,10 +12,9 @@ import {LifecycleError} from './lifecycle-error.js'
 async function describeProgram(fs: RootFs, plist: string): Promise<string> {
   try {
     const dict = parsePropertyListDict(await fs.readFile(plist, MAX_PLIST_BYTES), plist)
-    const args = dict['ProgramArguments']
-    if (typeof dict['Program'] === 'string') return `Program ${JSON.stringify(dict['Program'])}`
-    if (Array.isArray(args) && typeof args[0] === 'string') return `ProgramArguments[0] ${JSON.stringify(args[0])}`
-    return 'no Program or ProgramArguments'
+    const program = jobProgram(dict)
+    if (program === undefined) return 'no Program or ProgramArguments'
+    return `${typeof dict['Program'] === 'string' ? 'Program' : 'ProgramArguments[0]'} ${JSON.stringify(program)}`
   } catch (e) {
     if (!isFormatError(e)) throw e
     return `a plist that cannot be read (${e.message})`

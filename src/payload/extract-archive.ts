@@ -173,10 +173,17 @@ class PayloadWriter {
   }
 
   private link(linkpath: string, target: string, name: string): void {
-    const source = entrySegments(linkpath, this.archive, this.limits)
-    if (this.seen.get(foldedKey(source)) !== 'file') {
-      throw entryRefusal('payload.link-escape', this.archive, name, `is a hard link to ${JSON.stringify(linkpath)}, which is not a file extracted earlier from this archive`)
+    const refusal = () => entryRefusal('payload.link-escape', this.archive, name, `is a hard link to ${JSON.stringify(linkpath)}, which is not a file extracted earlier from this archive`)
+    let source: string[]
+    try {
+      source = entrySegments(linkpath, this.archive, this.limits)
+    } catch (e) {
+      // A target that is no entry name at all (absolute, '..', too long) is refused as the link
+      // entry's own fault, naming the entry: the target is not an entry of the archive.
+      if (e instanceof FormatError) throw refusal()
+      throw e
     }
+    if (this.seen.get(foldedKey(source)) !== 'file') throw refusal()
     linkSync(join(this.root, ...source), target)
   }
 

@@ -125,7 +125,8 @@ describe('payload .tar.gz extraction', () => {
   it('refuses path traversal anywhere in the path', async () => {
     await refused([{path: '../evil', body: 'x'}], 'payload.path-traversal', '../evil')
     await refused([{path: 'etc/../../evil', body: 'x'}], 'payload.path-traversal', 'etc/../../evil')
-    await refused([{path: 'a/b', type: 'Link', linkpath: '../../etc/passwd'}], 'payload.path-traversal')
+    // A hard link whose target climbs out is the link entry's fault, as for symbolic links.
+    await refused([{path: 'a/b', type: 'Link', linkpath: '../../etc/passwd'}], 'payload.link-escape', 'a/b')
   })
 
   it('refuses symbolic links that leave the payload', async () => {
@@ -148,6 +149,10 @@ describe('payload .tar.gz extraction', () => {
   it('refuses a hard link to anything but a file extracted earlier', async () => {
     await refused([{path: 'link', type: 'SymbolicLink', linkpath: 'target'}, {path: 'hard', type: 'Link', linkpath: 'link'}], 'payload.link-escape', 'hard')
     await refused([{path: 'hard', type: 'Link', linkpath: 'not-yet'}], 'payload.link-escape', 'hard')
+    // The refusal names the link entry, not its target, whatever the target's fault.
+    const absolute = await refused([{path: 'hard', type: 'Link', linkpath: '/etc/passwd'}], 'payload.link-escape', 'hard')
+    assert.match(absolute.message, /"hard" is a hard link to "\/etc\/passwd"/)
+    await refused([{path: 'file', body: 'x'}, {path: 'hard', type: 'Link', linkpath: '../file'}], 'payload.link-escape', 'hard')
   })
 
   it('refuses devices and FIFOs', async () => {

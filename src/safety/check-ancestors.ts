@@ -104,6 +104,10 @@ export async function checkAncestors(target: string, fs: LstatFs = realLstatFs):
     const problems = problemsOf(stat)
     if (problems.length === 0) continue
     const what = problems.map(p => PROBLEM_TEXT[p]).join(', ')
+    // A root-owned file nobody else can write, where a directory belongs, is in the way, not a
+    // foothold for another user: say so rather than suggest an attack.
+    const onlyInTheWay = problems.length === 1 && problems[0] === 'not-a-directory'
+    const consequence = onlyInTheWay ? 'esdctl needs a directory there; move it away and run again' : 'a non-root user could redirect or replace what esdctl writes below it'
     offenders.push({
       id: 'safety.unsafe-ancestor',
       severity: 'error',
@@ -113,7 +117,7 @@ export async function checkAncestors(target: string, fs: LstatFs = realLstatFs):
       gid: stat.gid,
       mode: stat.mode,
       problems,
-      message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; a non-root user could redirect or replace what esdctl writes below it`,
+      message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; ${consequence}`,
       fix: fixFor(directory, problems),
     })
   }

@@ -66,6 +66,15 @@ describe('directory safety: the whole offender, / itself, and the cases between'
     assert.match(offenders[0]!.message, /is not a directory, is writable by its group, is writable by everyone;/)
   })
 
+  it('a root-owned file only root can write, where a directory belongs, is in the way: the message does not speak of another user', async () => {
+    const offenders = await checkAncestors('/opt/thed/var/log', fakeFs({'/': ROOT_DIR, '/opt': ROOT_DIR, '/opt/thed': ROOT_DIR, '/opt/thed/var': {uid: 0, mode: 0o100644, kind: 'file'}}))
+    assert.deepEqual(offenders.map((o) => [o.directory, o.problems]), [['/opt/thed/var', ['not-a-directory']]])
+    assert.equal(offenders[0]!.message, '/opt/thed/var (owner uid 0, group gid 0, mode 0644) is not a directory; esdctl needs a directory there; move it away and run again')
+    // Not root-owned as well: then another user could have put it there.
+    const foreign = await checkAncestors('/f/x', fakeFs({'/': ROOT_DIR, '/f': {uid: 501, mode: 0o100644, kind: 'file'}}))
+    assert.match(foreign[0]!.message, /is not a directory, is not owned by root; a non-root user could redirect/)
+  })
+
   it('a directory that cannot be inspected: the message gives the error code, or its message when it has none, and the fix says so', async () => {
     const coded = await checkAncestors('/opt/x', fakeFs({'/': ROOT_DIR, '/opt': Object.assign(new Error('denied'), {code: 'EACCES'})}))
     assert.deepEqual(coded, [

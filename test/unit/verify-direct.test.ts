@@ -4,7 +4,7 @@ import {execa} from 'execa'
 import {parseVerifyArgv} from '../../src/cli/direct-verify.js'
 import {moduleGraph} from '../support/module-graph.js'
 import {realProfile, REPO_ROOT} from '../support/real-artifacts.js'
-import {operaBundle} from '../support/real-shipped.js'
+import {operaBundle, realPackage} from '../support/real-shipped.js'
 import {skipBecause} from '../support/skip.js'
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js')
@@ -82,5 +82,25 @@ describe('esdctl verify without oclif (the bin/run.js fast path)', function () {
     assert.deepEqual(plain.filter(url => oclif.test(url)), [])
     const json = await moduleGraph(RUN_JS, ['verify', '--json', path])
     assert.ok(json.some(url => oclif.test(url)))
+  })
+
+  describe('does not load asn1js: DER plists, entitlements, tickets, CMS and certificates are read with the bounded BER reader', () => {
+    const asn1js = /\/node_modules\/(asn1js|@peculiar\/utils|pvtsutils|pvutils)\//
+    const cases: Array<[string, (ctx: Mocha.Context) => string]> = [
+      ['the real Karabiner package (profiles, DER entitlements, a stapled ticket inside)', ctx => realPackage(ctx, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')],
+      ['the real Opera bundle', ctx => operaBundle(ctx)],
+    ]
+    for (const [what, input] of cases) {
+      it(what, async function () {
+        const graph = await moduleGraph(RUN_JS, ['verify', input(this)])
+        for (const needed of ['/dist/src/verify/verify-path.js', '/dist/src/formats/der-tree.js']) assert.ok(graph.some(url => url.endsWith(needed)), `${needed} should be loaded`)
+        assert.deepEqual(graph.filter(url => asn1js.test(url)), [])
+      })
+    }
+
+    it('would notice asn1js (the DER entitlements encoder loads it)', async () => {
+      const graph = await moduleGraph(join(REPO_ROOT, 'dist', 'src', 'formats', 'der-entitlements-encode.js'))
+      assert.ok(graph.some(url => asn1js.test(url)))
+    })
   })
 })

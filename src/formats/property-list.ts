@@ -1,9 +1,20 @@
 import {isDeepStrictEqual} from 'node:util'
 import {DOMParser} from '@xmldom/xmldom'
-import * as plist from 'plist'
+import type * as Plist from 'plist'
 import {FormatError} from './format-error.js'
 
-export type PlistValue = plist.PlistValue
+export type PlistValue = Plist.PlistValue
+
+/**
+ * The plist package's entry point also loads its writers and, with them, xmlbuilder: 31 more modules
+ * on every `esdctl verify`, which only reads. The two readers are loaded by file from beside that
+ * entry point (a test holds the layout and checks xmlbuilder stays out of verify).
+ */
+const plistEntry = import.meta.resolve('plist')
+const plist = {
+  ...((await import(new URL('parse.js', plistEntry).href)) as Pick<typeof Plist, 'parse'>),
+  ...((await import(new URL('parse-binary.js', plistEntry).href)) as Pick<typeof Plist, 'parseBinary'>),
+}
 export type PlistDict = {[key: string]: PlistValue}
 
 /** Property lists larger than this are refused rather than handed to a parser. */

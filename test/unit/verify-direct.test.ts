@@ -84,8 +84,9 @@ describe('esdctl verify without oclif (the bin/run.js fast path)', function () {
     assert.ok(json.some(url => oclif.test(url)))
   })
 
-  describe('does not load asn1js: DER plists, entitlements, tickets, CMS and certificates are read with the bounded BER reader', () => {
+  describe('loads neither asn1js (DER is read with the bounded BER reader) nor the plist writers (xmlbuilder)', () => {
     const asn1js = /\/node_modules\/(asn1js|@peculiar\/utils|pvtsutils|pvutils)\//
+    const xmlbuilder = /\/node_modules\/xmlbuilder\//
     const cases: Array<[string, (ctx: Mocha.Context) => string]> = [
       ['the real Karabiner package (profiles, DER entitlements, a stapled ticket inside)', ctx => realPackage(ctx, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')],
       ['the real Opera bundle', ctx => operaBundle(ctx)],
@@ -93,14 +94,16 @@ describe('esdctl verify without oclif (the bin/run.js fast path)', function () {
     for (const [what, input] of cases) {
       it(what, async function () {
         const graph = await moduleGraph(RUN_JS, ['verify', input(this)])
-        for (const needed of ['/dist/src/verify/verify-path.js', '/dist/src/formats/der-tree.js']) assert.ok(graph.some(url => url.endsWith(needed)), `${needed} should be loaded`)
-        assert.deepEqual(graph.filter(url => asn1js.test(url)), [])
+        for (const needed of ['/dist/src/verify/verify-path.js', '/dist/src/formats/der-tree.js', '/dist/src/formats/property-list.js', '/node_modules/plist/dist/parse.js']) {
+          assert.ok(graph.some(url => url.endsWith(needed)), `${needed} should be loaded`)
+        }
+        assert.deepEqual(graph.filter(url => asn1js.test(url) || xmlbuilder.test(url)), [])
       })
     }
 
-    it('would notice asn1js (the DER entitlements encoder loads it)', async () => {
-      const graph = await moduleGraph(join(REPO_ROOT, 'dist', 'src', 'formats', 'der-entitlements-encode.js'))
-      assert.ok(graph.some(url => asn1js.test(url)))
+    it('would notice asn1js and xmlbuilder (the DER entitlements encoder and the launchd plist writer load them)', async () => {
+      assert.ok((await moduleGraph(join(REPO_ROOT, 'dist', 'src', 'formats', 'der-entitlements-encode.js'))).some(url => asn1js.test(url)))
+      assert.ok((await moduleGraph(join(REPO_ROOT, 'dist', 'src', 'launchd', 'render-plist.js'))).some(url => xmlbuilder.test(url)))
     })
   })
 })

@@ -92,7 +92,7 @@ function decodeDict(node: DerNode): PlistDict {
  * lengths that overrun their parent, and nesting deeper than MAX_DER_DEPTH (which would otherwise
  * drive the recursive walk).
  */
-function checkDerShape(der: Buffer): void {
+export function checkDerShape(der: Buffer): void {
   const ends: number[] = [der.length]
   let at = 0
   for (;;) {

@@ -8,9 +8,7 @@ import {decodeOneDerValue} from './asn1js-der.js'
 import {FormatError} from '../../src/formats/format-error.js'
 import {type PlistDict, type PlistValue, isDict} from '../../src/formats/property-list.js'
 import {BlobMagic, readBlob} from '../../src/formats/superblob.js'
-
-/** Deeper than any real entitlement value; bounds recursion in both our walk and asn1js's. */
-export const MAX_DER_DEPTH = 32
+import {checkDerShape} from '../../src/formats/entitlements.js'
 
 const TAG_CLASS_APPLICATION = 2
 const TAG_CLASS_CONTEXT = 3
@@ -73,48 +71,4 @@ function decodeDict(block: asn1js.Constructed): PlistDict {
     Object.defineProperty(dict, name, {value: decodeValue(value), enumerable: true, writable: true, configurable: true})
   }
   return dict
-}
-
-/**
- * Walks the TLV structure without recursion before asn1js sees it: rejects indefinite lengths (not DER),
- * lengths that overrun their parent, and nesting deeper than MAX_DER_DEPTH (which would otherwise
- * drive asn1js's recursive decoder).
- */
-function checkDerShape(der: Buffer): void {
-  const ends: number[] = [der.length]
-  let at = 0
-  for (;;) {
-    while (ends.length > 1 && at === ends[ends.length - 1]) ends.pop()
-    if (at >= der.length) return
-    const parentEnd = ends[ends.length - 1]!
-    if (at + 2 > parentEnd) throw new FormatError('der-entitlements.malformed', `DER element at ${at} is truncated`)
-    const tag = der[at]!
-    let cursor = at + 1
-    if ((tag & 0x1f) === 0x1f) {
-      // High tag numbers: base-128 continuation bytes; four is far more than entitlements use.
-      let n = 0
-      while (cursor < parentEnd && (der[cursor]! & 0x80) !== 0 && n < 4) cursor++, n++
-      if (n >= 4 || cursor >= parentEnd) throw new FormatError('der-entitlements.malformed', `DER tag at ${at} is malformed`)
-      cursor++
-    }
-    if (cursor >= parentEnd) throw new FormatError('der-entitlements.malformed', `DER element at ${at} is truncated`)
-    const first = der[cursor++]!
-    let length = first
-    if (first === 0x80) throw new FormatError('der-entitlements.malformed', `DER element at ${at} uses an indefinite length`)
-    if (first > 0x80) {
-      const count = first & 0x7f
-      if (count > 4 || cursor + count > parentEnd) throw new FormatError('der-entitlements.malformed', `DER length at ${at} is malformed`)
-      length = 0
-      for (let i = 0; i < count; i++) length = length * 256 + der[cursor++]!
-    }
-    const end = cursor + length
-    if (end > parentEnd) throw new FormatError('der-entitlements.malformed', `DER element at ${at} (${length} bytes) overruns its container`)
-    if ((tag & 0x20) !== 0) {
-      if (ends.length > MAX_DER_DEPTH) throw new FormatError('der-entitlements.too-deep', `DER entitlements nest deeper than ${MAX_DER_DEPTH} levels`)
-      ends.push(end)
-      at = cursor
-    } else {
-      at = end
-    }
-  }
 }

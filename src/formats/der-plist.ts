@@ -18,10 +18,13 @@
  *   otherwise an unordered collection read as an array).
  *
  * Everything is bounded: nesting depth, REAL exponent and mantissa lengths; any other element is a
- * FormatError naming its tag.
+ * FormatError naming its tag. Read with the bounded BER reader (`ber.ts`), as CMS and certificates
+ * are; `asn1-text.ts` and `asn1-time.ts` give each string and time type's decoding.
  */
-import * as asn1js from 'asn1js'
-import {decodeOneDerValue} from './der.js'
+import {generalizedTimeDate, utcTimeDate} from './asn1-time.js'
+import {asn1Text, isTextTag, TAG_GENERALIZED_TIME, TAG_NUMERIC_STRING, TAG_UTC_TIME} from './asn1-text.js'
+import type {BerElement} from './ber.js'
+import {content, contentText, isUniversalTag, readDerTree, signedInteger, type DerNode} from './der-tree.js'
 import {FormatError} from './format-error.js'
 
 export type DerPlistValue = string | number | boolean | Date | Buffer | DerPlistValue[] | DerPlistDict
@@ -30,23 +33,27 @@ export type DerPlistDict = {[key: string]: DerPlistValue}
 export const MAX_DER_PLIST_DEPTH = 16
 
 const CODE = 'der-plist.malformed'
+const UNIVERSAL = 0
+const APPLICATION = 1
+const CONTEXT = 2
+const TAG_BOOLEAN = 1
+const TAG_INTEGER = 2
+const TAG_BIT_STRING = 3
+const TAG_OCTET_STRING = 4
 const TAG_REAL = 9
+const TAG_ENUMERATED = 10
+const TAG_SEQUENCE = 16
+const TAG_SET = 17
+const TAG_DICTIONARY = 16
 const INT64_MIN = -(2n ** 63n)
 const UINT64_MAX = 2n ** 64n - 1n
-
-/** Character-string classes whose decoded `valueBlock.value` is the text. */
-const STRING_TYPES = [
-  asn1js.Utf8String, asn1js.PrintableString, asn1js.TeletexString, asn1js.VideotexString, asn1js.IA5String,
-  asn1js.GraphicString, asn1js.VisibleString, asn1js.GeneralString, asn1js.UniversalString, asn1js.CharacterString,
-  asn1js.BmpString,
-] as const
 
 /**
  * Decodes one DER plist value from `der` (exactly one element, nothing after it). `what` names the
  * source in error messages (`DER-Encoded-Profile`). Throws FormatError for anything else.
  */
 export function decodeDerPlist(der: Uint8Array, what: string): DerPlistValue {
-  return derPlistValue(decodeOneDerValue(der, CODE, what), what, 0)
+  return derPlistValue(readDerTree(der, CODE, what), what, 0)
 }
 
 /** Like decodeDerPlist, but the top level must be a dictionary. */
@@ -60,31 +67,36 @@ function isDerDict(v: DerPlistValue): v is DerPlistDict {
   return typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v)
 }
 
-/** Decodes an already-parsed asn1js element (the caller bounds its size). */
-export function derPlistValue(block: asn1js.AsnType, what: string, depth: number): DerPlistValue {
+function derPlistValue(node: DerNode, what: string, depth: number): DerPlistValue {
   if (depth > MAX_DER_PLIST_DEPTH) throw new FormatError(CODE, `${what}: nested more than ${MAX_DER_PLIST_DEPTH} levels`)
-  const id = block.idBlock
-  // NumericString before the other strings: Apple's servers used it for numbers.
-  if (block instanceof asn1js.NumericString) return numericString(block.valueBlock.value)
-  if (block instanceof asn1js.UTCTime || block instanceof asn1js.GeneralizedTime) return date(block, what)
-  if (STRING_TYPES.some(t => block instanceof t)) return (block as asn1js.Utf8String).valueBlock.value
-  if (block instanceof asn1js.Boolean) return block.valueBlock.value
-  if (block instanceof asn1js.Integer) return integer(block.toBigInt(), what)
-  if (block instanceof asn1js.OctetString) {
-    if (id.isConstructed) throw new FormatError(CODE, `${what}: constructed OCTET STRING (not DER)`)
-    return Buffer.from(block.valueBlock.valueHexView)
+  const el = node.el
+  if (el.tagClass === UNIVERSAL) {
+    switch (el.tagNumber) {
+      // NumericString apart from the other strings: Apple's servers used it for numbers.
+      case TAG_NUMERIC_STRING: return numericString(contentText(el))
+      case TAG_UTC_TIME: return utcTimeDate(contentText(el))
+      case TAG_GENERALIZED_TIME: return generalizedTimeDate(contentText(el))
+      case TAG_BOOLEAN: return content(el).some(b => b !== 0)
+      case TAG_INTEGER:
+      case TAG_ENUMERATED: return integer(signedInteger(content(el)), what)
+      case TAG_OCTET_STRING:
+        if (el.constructed) throw new FormatError(CODE, `${what}: constructed OCTET STRING (not DER)`)
+        return Buffer.from(content(el))
+      case TAG_BIT_STRING:
+        if (el.constructed || (el.contentEnd > el.contentStart && el.bytes[el.contentStart] !== 0)) throw new FormatError(CODE, `${what}: BIT STRING that is not whole octets`)
+        return Buffer.from(content(el).subarray(1))
+      case TAG_SEQUENCE: return node.children.map(c => derPlistValue(c, what, depth + 1))
+      case TAG_SET: return setValue(node.children, what, depth)
+      case TAG_REAL:
+        if (!el.constructed) return decodeReal(content(el), what)
+        break
+      default:
+        if (isTextTag(el.tagNumber)) return asn1Text(el.tagNumber, content(el))
+    }
   }
-  if (block instanceof asn1js.BitString) {
-    if (id.isConstructed || block.valueBlock.unusedBits !== 0) throw new FormatError(CODE, `${what}: BIT STRING that is not whole octets`)
-    return Buffer.from(block.valueBlock.valueHexView)
-  }
-  if (block instanceof asn1js.Sequence) return block.valueBlock.value.map(b => derPlistValue(b, what, depth + 1))
-  if (block instanceof asn1js.Set) return setValue(block.valueBlock.value, what, depth)
-  if (id.tagClass === 1 && id.tagNumber === TAG_REAL && !id.isConstructed && block instanceof asn1js.Primitive) {
-    return decodeReal(block.valueBlock.valueHexView, what)
-  }
-  if (block instanceof asn1js.Constructed && id.tagClass === 2 && id.tagNumber === 16) return entitlementsWrapper(block, what, depth)
-  throw new FormatError(CODE, `${what}: unexpected DER element (class ${id.tagClass}, tag ${id.tagNumber})`)
+  if (el.constructed && el.tagClass === APPLICATION && el.tagNumber === TAG_DICTIONARY) return entitlementsWrapper(node, what, depth)
+  // Classes counted from 1 (universal) in this message since the first release.
+  throw new FormatError(CODE, `${what}: unexpected DER element (class ${el.tagClass + 1}, tag ${el.tagNumber})`)
 }
 
 /** Digits only is a number (how Apple wrote `Version` and `TimeToLive` for a while); anything else stays text. */
@@ -93,53 +105,46 @@ function numericString(text: string): string | number {
   return Number(text)
 }
 
-function date(block: asn1js.UTCTime, what: string): Date {
-  let d: Date
-  try {
-    d = block.toDate()
-  } catch (e) {
-    throw new FormatError(CODE, `${what}: unreadable time (${(e as Error).message})`)
-  }
-  // asn1js builds the date with Date.UTC, which reads years 0–99 as 1900–1999; GeneralizedTime means them literally.
-  if (block instanceof asn1js.GeneralizedTime && block.year < 100) d.setUTCFullYear(block.year)
-  if (Number.isNaN(d.getTime())) throw new FormatError(CODE, `${what}: unreadable time "${block.toString()}"`)
-  return d
-}
-
 function integer(n: bigint, what: string): number {
   if (n < INT64_MIN || n > UINT64_MAX) throw new FormatError(CODE, `${what}: integer ${n} does not fit in 64 bits`)
   return Number(n)
 }
 
 /** A SET is a dictionary when every element is `SEQUENCE {string key, value}` (an empty SET is an empty dictionary). */
-function setValue(elements: readonly asn1js.AsnType[], what: string, depth: number): DerPlistValue {
+function setValue(elements: readonly DerNode[], what: string, depth: number): DerPlistValue {
   if (elements.every(isKeyValuePair)) return dictionary(elements, what, depth)
   return elements.map(b => derPlistValue(b, what, depth + 1))
 }
 
-function isKeyValuePair(e: asn1js.AsnType): boolean {
-  if (!(e instanceof asn1js.Sequence) || e.valueBlock.value.length !== 2) return false
-  const key = e.valueBlock.value[0]!
-  return STRING_TYPES.some(t => key instanceof t) || key instanceof asn1js.NumericString
+function isKeyValuePair(n: DerNode): boolean {
+  const key = n.children[0]?.el
+  return isUniversalTag(n.el, TAG_SEQUENCE) && n.children.length === 2 && key!.tagClass === UNIVERSAL && isTextTag(key!.tagNumber)
 }
 
-function dictionary(entries: readonly asn1js.AsnType[], what: string, depth: number): DerPlistDict {
+/** A key's text; a time element used as a key has always read as the empty string. */
+function keyText(el: BerElement): string {
+  if (el.tagNumber === TAG_UTC_TIME || el.tagNumber === TAG_GENERALIZED_TIME) return ''
+  return el.tagNumber === TAG_NUMERIC_STRING ? contentText(el) : asn1Text(el.tagNumber, content(el))
+}
+
+function dictionary(entries: readonly DerNode[], what: string, depth: number): DerPlistDict {
   const out: DerPlistDict = {}
   for (const entry of entries) {
     if (!isKeyValuePair(entry)) throw new FormatError(CODE, `${what}: dictionary entry is not SEQUENCE {string key, value}`)
-    const [key, value] = (entry as asn1js.Sequence).valueBlock.value as [asn1js.Utf8String, asn1js.AsnType]
+    const [key, value] = entry.children as [DerNode, DerNode]
     // defineProperty, not assignment: a key named __proto__ must stay data.
-    Object.defineProperty(out, key.valueBlock.value, {value: derPlistValue(value, what, depth + 1), enumerable: true, writable: true, configurable: true})
+    Object.defineProperty(out, keyText(key.el), {value: derPlistValue(value, what, depth + 1), enumerable: true, writable: true, configurable: true})
   }
   return out
 }
 
-function entitlementsWrapper(block: asn1js.Constructed, what: string, depth: number): DerPlistDict {
-  const [version, dict] = block.valueBlock.value
-  if (!(version instanceof asn1js.Integer) || !(dict instanceof asn1js.Constructed) || dict.idBlock.tagClass !== 3 || dict.idBlock.tagNumber !== 16) {
+function entitlementsWrapper(node: DerNode, what: string, depth: number): DerPlistDict {
+  const [version, dict] = node.children
+  const isInteger = isUniversalTag(version?.el, TAG_INTEGER) || isUniversalTag(version?.el, TAG_ENUMERATED)
+  if (!isInteger || dict === undefined || !dict.el.constructed || dict.el.tagClass !== CONTEXT || dict.el.tagNumber !== TAG_DICTIONARY) {
     throw new FormatError(CODE, `${what}: entitlements wrapper is not {version, [16] dictionary}`)
   }
-  return dictionary(dict.valueBlock.value, what, depth)
+  return dictionary(dict.children, what, depth)
 }
 
 const MAX_REAL_EXPONENT_OCTETS = 4

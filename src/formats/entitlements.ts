@@ -1,5 +1,5 @@
-import {decodeOneDerValue} from './der.js'
-import * as asn1js from 'asn1js'
+import {asn1Text, TAG_UTF8_STRING} from './asn1-text.js'
+import {content, isUniversalTag, readDerTree, signedInteger, type DerNode} from './der-tree.js'
 import {FormatError} from './format-error.js'
 import {parsePropertyListDict, type PlistDict, type PlistValue, isDict} from './property-list.js'
 import {BlobMagic, readBlob} from './superblob.js'
@@ -10,11 +10,12 @@ export function parseEntitlementsBlob(input: Buffer): PlistDict {
   return parsePropertyListDict(blob.subarray(8), 'entitlements blob')
 }
 
-/** Deeper than any real entitlement value; bounds recursion in both our walk and asn1js's. */
+/** Deeper than any real entitlement value; bounds recursion in the walk below. */
 export const MAX_DER_DEPTH = 32
 
-const TAG_CLASS_APPLICATION = 2
-const TAG_CLASS_CONTEXT = 3
+// Tag classes as X.690 numbers them (0 universal); messages count them from 1, as they always have.
+const TAG_CLASS_APPLICATION = 1
+const TAG_CLASS_CONTEXT = 2
 // Apple wraps the whole document in [APPLICATION 16] and marks every dictionary as [CONTEXT 16].
 const DICT_TAG = 16
 const DOCUMENT_VERSION = 1
@@ -28,12 +29,12 @@ export function parseDerEntitlementsBlob(input: Buffer): PlistDict {
   const blob = readBlob(input, BlobMagic.derEntitlements, 'DER entitlements blob', 'der-entitlements')
   const der = blob.subarray(8)
   checkDerShape(der)
-  const root = decodeOneDerValue(new Uint8Array(der), 'der-entitlements.malformed', 'DER entitlements')
-  if (!isTag(root, TAG_CLASS_APPLICATION, DICT_TAG) || !(root instanceof asn1js.Constructed)) {
+  const root = readDerTree(new Uint8Array(der.buffer, der.byteOffset, der.byteLength), 'der-entitlements.malformed', 'DER entitlements')
+  if (!isTag(root, TAG_CLASS_APPLICATION, DICT_TAG) || !root.el.constructed) {
     throw new FormatError('der-entitlements.malformed', 'DER entitlements do not start with [APPLICATION 16]')
   }
-  const [version, dict, ...rest] = root.valueBlock.value
-  if (!(version instanceof asn1js.Integer) || version.toBigInt() !== BigInt(DOCUMENT_VERSION) || dict === undefined || rest.length > 0) {
+  const [version, dict, ...rest] = root.children
+  if (!isInteger(version) || signedInteger(content(version!.el)) !== BigInt(DOCUMENT_VERSION) || dict === undefined || rest.length > 0) {
     throw new FormatError('der-entitlements.malformed', 'DER entitlements must hold exactly version INTEGER 1 and one dictionary')
   }
   const value = decodeValue(dict)
@@ -41,34 +42,44 @@ export function parseDerEntitlementsBlob(input: Buffer): PlistDict {
   return value
 }
 
-function isTag(block: asn1js.AsnType, tagClass: number, tagNumber: number): boolean {
-  return block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tagNumber
+function isTag(node: DerNode, tagClass: number, tagNumber: number): boolean {
+  return node.el.tagClass === tagClass && node.el.tagNumber === tagNumber
 }
 
-function decodeValue(block: asn1js.AsnType): PlistValue {
-  if (block instanceof asn1js.Boolean) return block.getValue()
-  if (block instanceof asn1js.Integer) {
-    const n = block.toBigInt()
+/** INTEGER or ENUMERATED (the same value types). */
+function isInteger(node: DerNode | undefined): boolean {
+  return isUniversalTag(node?.el, 2) || isUniversalTag(node?.el, 10)
+}
+
+/** UTF8String, and the time-of-day types that are UTF8String underneath (tags 14, 31–34). */
+function isUtf8Text(node: DerNode | undefined): boolean {
+  return node !== undefined && node.el.tagClass === 0 && [TAG_UTF8_STRING, 14, 31, 32, 33, 34].includes(node.el.tagNumber)
+}
+
+function decodeValue(node: DerNode): PlistValue {
+  if (isUniversalTag(node.el, 1)) return content(node.el).some(b => b !== 0)
+  if (isInteger(node)) {
+    const n = signedInteger(content(node.el))
     if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
       throw new FormatError('der-entitlements.integer-range', `DER entitlement integer ${n} is outside the safe integer range`)
     }
     return Number(n)
   }
-  if (block instanceof asn1js.Utf8String) return block.valueBlock.value
-  if (block instanceof asn1js.Sequence) return block.valueBlock.value.map(decodeValue)
-  if (block instanceof asn1js.Constructed && isTag(block, TAG_CLASS_CONTEXT, DICT_TAG)) return decodeDict(block)
-  throw new FormatError('der-entitlements.unsupported-type', `DER entitlement value with tag class ${block.idBlock.tagClass} number ${block.idBlock.tagNumber} is not a boolean, integer, string, array or dictionary`)
+  if (isUtf8Text(node)) return asn1Text(node.el.tagNumber, content(node.el))
+  if (isUniversalTag(node.el, 16)) return node.children.map(decodeValue)
+  if (node.el.constructed && isTag(node, TAG_CLASS_CONTEXT, DICT_TAG)) return decodeDict(node)
+  throw new FormatError('der-entitlements.unsupported-type', `DER entitlement value with tag class ${node.el.tagClass + 1} number ${node.el.tagNumber} is not a boolean, integer, string, array or dictionary`)
 }
 
-function decodeDict(block: asn1js.Constructed): PlistDict {
+function decodeDict(node: DerNode): PlistDict {
   const dict: PlistDict = {}
-  for (const entry of block.valueBlock.value) {
-    const pair = entry instanceof asn1js.Sequence ? entry.valueBlock.value : []
+  for (const entry of node.children) {
+    const pair = isUniversalTag(entry.el, 16) ? entry.children : []
     const [key, value] = pair
-    if (pair.length !== 2 || !(key instanceof asn1js.Utf8String) || value === undefined) {
+    if (pair.length !== 2 || !isUtf8Text(key) || value === undefined) {
       throw new FormatError('der-entitlements.malformed', 'DER entitlements dictionary entry is not SEQUENCE { UTF8String, value }')
     }
-    const name = key.valueBlock.value
+    const name = asn1Text(key!.el.tagNumber, content(key!.el))
     if (Object.hasOwn(dict, name)) throw new FormatError('der-entitlements.duplicate-key', `DER entitlements repeat the key "${name}"`)
     // defineProperty, not assignment, so a key named "__proto__" is data rather than a prototype change.
     Object.defineProperty(dict, name, {value: decodeValue(value), enumerable: true, writable: true, configurable: true})
@@ -77,11 +88,11 @@ function decodeDict(block: asn1js.Constructed): PlistDict {
 }
 
 /**
- * Walks the TLV structure without recursion before asn1js sees it: rejects indefinite lengths (not DER),
+ * Walks the TLV structure without recursion before the tree is read: rejects indefinite lengths (not DER),
  * lengths that overrun their parent, and nesting deeper than MAX_DER_DEPTH (which would otherwise
- * drive asn1js's recursive decoder).
+ * drive the recursive walk).
  */
-function checkDerShape(der: Buffer): void {
+export function checkDerShape(der: Buffer): void {
   const ends: number[] = [der.length]
   let at = 0
   for (;;) {
@@ -118,46 +129,4 @@ function checkDerShape(der: Buffer): void {
       at = end
     }
   }
-}
-
-/**
- * Encodes entitlements the way Apple's signer does (the payload of a 0xfade7172 blob, without its header).
- * Dictionary keys are sorted by their UTF-8 bytes. Only booleans, integers, strings, arrays and
- * dictionaries can be expressed; anything else is a FormatError, as is nesting the parser would refuse.
- */
-export function encodeDerEntitlements(dict: PlistDict): Buffer {
-  const document = new asn1js.Constructed({
-    idBlock: {tagClass: TAG_CLASS_APPLICATION, tagNumber: DICT_TAG},
-    value: [new asn1js.Integer({value: DOCUMENT_VERSION}), encodeDict(dict, 2, '')],
-  })
-  return Buffer.from(document.toBER(false))
-}
-
-// `depth` is the DER nesting level of the element being built (the document is 1), as checkDerShape counts it.
-function encodeDict(dict: PlistDict, depth: number, path: string): asn1js.Constructed {
-  const keys = Object.keys(dict).sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
-  checkEncodeDepth(keys.length > 0 ? depth + 1 : depth, path)
-  return new asn1js.Constructed({
-    idBlock: {tagClass: TAG_CLASS_CONTEXT, tagNumber: DICT_TAG},
-    value: keys.map(key => new asn1js.Sequence({value: [new asn1js.Utf8String({value: key}), encodeValue(dict[key]!, depth + 2, path ? `${path}.${key}` : key)]})),
-  })
-}
-
-function checkEncodeDepth(depth: number, path: string): void {
-  if (depth > MAX_DER_DEPTH) throw new FormatError('der-entitlements.too-deep', `entitlement "${path}" nests deeper than ${MAX_DER_DEPTH} DER levels`)
-}
-
-function encodeValue(value: PlistValue, depth: number, path: string): asn1js.AsnType {
-  if (typeof value === 'boolean') return new asn1js.Boolean({value})
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new FormatError('der-entitlements.unsupported-value', `entitlement "${path}" is the non-integer number ${value}`)
-    return asn1js.Integer.fromBigInt(BigInt(value))
-  }
-  if (typeof value === 'string') return new asn1js.Utf8String({value})
-  if (Array.isArray(value)) {
-    checkEncodeDepth(depth, path)
-    return new asn1js.Sequence({value: value.map(v => encodeValue(v, depth + 1, path))})
-  }
-  if (isDict(value)) return encodeDict(value, depth, path)
-  throw new FormatError('der-entitlements.unsupported-value', `entitlement "${path}" holds a ${value instanceof Date ? 'date' : 'data or other'} value, which DER entitlements cannot express`)
 }

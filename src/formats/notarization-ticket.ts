@@ -1,6 +1,6 @@
-import * as asn1js from 'asn1js'
+import {berChildren, berRaw, isUniversal, readBer} from './ber.js'
 import {BoundedBytes} from './bounded-bytes.js'
-import {FormatError} from './format-error.js'
+import {FormatError, isFormatError} from './format-error.js'
 import {hashAlgorithmOf, type HashAlgorithm} from './hash-type.js'
 
 /**
@@ -98,15 +98,26 @@ export function parseNotarizationTicket(bytes: Buffer, what: string): Notarizati
 }
 
 function derSequenceItems(der: Buffer, what: string): Buffer[] {
-  const asn = asn1js.fromBER(der)
-  if (asn.offset !== der.length || !(asn.result instanceof asn1js.Sequence)) throw new FormatError('ticket.certificates', `${what}: not one DER SEQUENCE of certificates`)
-  return asn.result.valueBlock.value.map(v => Buffer.from(v.valueBeforeDecodeView))
+  const seq = unlessMalformed(() => readBer(der, 0, der.length, 'ticket.certificates', what))
+  const items = seq?.end === der.length && isUniversal(seq, 16) ? unlessMalformed(() => berChildren(seq, 'ticket.certificates', what)) : undefined
+  if (!items) throw new FormatError('ticket.certificates', `${what}: not one DER SEQUENCE of certificates`)
+  return items.map(c => Buffer.from(berRaw(c)))
 }
 
 /** The DER value at the start of `field`; only zero padding may follow it. */
 function derPrefix(field: Buffer, what: string): Buffer {
-  const asn = asn1js.fromBER(field)
-  if (asn.offset === -1 || !(asn.result instanceof asn1js.Sequence)) throw new FormatError('ticket.signature', `${what}: not a DER signature`)
-  if (!field.subarray(asn.offset).every(x => x === 0)) throw new FormatError('ticket.signature', `${what}: non-zero bytes follow the signature`)
-  return field.subarray(0, asn.offset)
+  const seq = unlessMalformed(() => readBer(field, 0, field.length, 'ticket.signature', what))
+  if (!seq || !isUniversal(seq, 16)) throw new FormatError('ticket.signature', `${what}: not a DER signature`)
+  if (!field.subarray(seq.end).every(x => x === 0)) throw new FormatError('ticket.signature', `${what}: non-zero bytes follow the signature`)
+  return field.subarray(0, seq.end)
+}
+
+/** What `read` returns, or undefined when it finds the bytes malformed (the callers say how, in the ticket's terms). */
+function unlessMalformed<T>(read: () => T): T | undefined {
+  try {
+    return read()
+  } catch (e) {
+    if (isFormatError(e)) return undefined
+    throw e
+  }
 }

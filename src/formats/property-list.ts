@@ -1,9 +1,20 @@
 import {isDeepStrictEqual} from 'node:util'
 import {DOMParser} from '@xmldom/xmldom'
-import * as plist from 'plist'
+import type * as Plist from 'plist'
 import {FormatError} from './format-error.js'
 
-export type PlistValue = plist.PlistValue
+export type PlistValue = Plist.PlistValue
+
+/**
+ * The plist package's entry point also loads its writers and, with them, xmlbuilder: 31 more modules
+ * on every `esdctl verify`, which only reads. The two readers are loaded by file from beside that
+ * entry point (a test holds the layout and checks xmlbuilder stays out of verify).
+ */
+const plistEntry = import.meta.resolve('plist')
+const plist = {
+  ...((await import(new URL('parse.js', plistEntry).href)) as Pick<typeof Plist, 'parse'>),
+  ...((await import(new URL('parse-binary.js', plistEntry).href)) as Pick<typeof Plist, 'parseBinary'>),
+}
 export type PlistDict = {[key: string]: PlistValue}
 
 /** Property lists larger than this are refused rather than handed to a parser. */
@@ -23,8 +34,7 @@ export function parsePropertyList(bytes: Buffer, what: string): PlistValue {
     if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) return withBuffers(plist.parseBinary(bytes) as PlistValue)
     const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
     if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
-    assertWellFormed(text)
-    return withBuffers(parseWithoutConsole(text))
+    return withBuffers(parseXml(text))
   } catch (e) {
     throw new FormatError('plist.malformed', `${what}: not a valid property list (${(e as Error).message})`)
   }
@@ -52,10 +62,34 @@ function withBuffers(v: PlistValue): PlistValue {
 }
 
 /**
- * The plist package parses with xmldom's default handler, which prints every XML error on the
- * console before throwing; a user verifying a damaged Info.plist would see parser noise. A quiet
- * well-formedness pass first turns the same errors into our own message.
+ * The plist package parses with xmldom's default handler, which prints every XML problem on the
+ * console and throws only for some: a user verifying a damaged Info.plist would see parser noise, and
+ * an error-level problem could pass. So the parse runs with the console held, and when xmldom
+ * reported anything (or the parse threw), a quiet well-formedness pass judges the same text and turns
+ * its first error into our own message. Clean text, the everyday case, is parsed once.
  */
+function parseXml(text: string): PlistValue {
+  const {warn, error} = console
+  let reported = false
+  console.warn = console.error = () => {
+    reported = true
+  }
+  let parsed: {value: PlistValue} | {error: unknown}
+  try {
+    // The call is synchronous: nothing else runs while the console is held.
+    parsed = {value: plist.parse(text)}
+  } catch (e) {
+    parsed = {error: e}
+  } finally {
+    console.warn = warn
+    console.error = error
+  }
+  if (reported || 'error' in parsed) assertWellFormed(text)
+  if ('error' in parsed) throw parsed.error
+  return parsed.value
+}
+
+/** Throws the first error-level problem xmldom finds in `xml` (warnings pass), in its own words. */
 function assertWellFormed(xml: string): void {
   let problem: string | undefined
   try {
@@ -68,24 +102,6 @@ function assertWellFormed(xml: string): void {
     }).parseFromString(xml, 'text/xml')
   } catch (e) {
     throw new Error(problem ?? (e as Error).message)
-  }
-}
-
-/**
- * plist.parse gives no way to pass xmldom an error handler, and xmldom's default one prints its
- * warnings (a U+FFFD from bytes that were not UTF-8, an attribute without a value) on the console.
- * assertWellFormed has already judged the same text, so those lines are only noise on a root
- * tool's stderr; the call is synchronous, so nothing else runs while console.warn is silenced.
- */
-function parseWithoutConsole(text: string): PlistValue {
-  const {warn, error} = console
-  console.warn = () => undefined
-  console.error = () => undefined
-  try {
-    return plist.parse(text)
-  } finally {
-    console.warn = warn
-    console.error = error
   }
 }
 

@@ -2,6 +2,7 @@ import {pipeline} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 import {FormatError} from '../formats/format-error.js'
 import {decodePbzx, PBZX_MAGIC} from '../formats/pbzx.js'
+import {DECODED_CHUNK_BYTES} from './xar-data.js'
 
 /**
  * Turns an installer Payload or Scripts member (already decoded by xar) into cpio bytes: gzip
@@ -27,7 +28,7 @@ export async function* cpioBytes(source: AsyncIterable<Buffer>, what: string, ma
   }
   let decoded: AsyncIterable<Buffer>
   if (head[0] === 0x1f && head[1] === 0x8b) {
-    decoded = pipeline(rest(), createGunzip(), () => {})
+    decoded = pipeline(rest(), createGunzip({chunkSize: DECODED_CHUNK_BYTES}), () => {})
   } else if (head.subarray(0, 4).equals(PBZX_MAGIC)) {
     decoded = decodePbzx(rest(), what)
   } else if (head.toString('latin1', 0, 6) === '070707') {

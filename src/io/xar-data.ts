@@ -6,6 +6,12 @@ import {FormatError} from '../formats/format-error.js'
 import {xarDigestName} from '../formats/xar.js'
 import type {XarData} from '../formats/xar-toc.js'
 
+/**
+ * Output chunk of the decoders: zlib's 16 KiB default made a payload of a few MB hundreds of
+ * thread-pool round trips, each passed on through the cpio reader, the hashes and the staging.
+ */
+export const DECODED_CHUNK_BYTES = 256 * 1024
+
 /** The digests of one xar member's bytes, filled in as its chunks go by. */
 export interface XarDataDigests {
   archived?: {expected: string; hash: Hash}
@@ -36,7 +42,7 @@ export async function* xarDataChunks(path: string, heapStart: number, archiveEnd
     case 'application/octet-stream':
       break
     case 'application/x-gzip':
-      decoder = createInflate()
+      decoder = createInflate({chunkSize: DECODED_CHUNK_BYTES})
       break
     default:
       throw new FormatError('xar.encoding', `${path}: a member is encoded as ${data.encoding}, which esdctl does not read`)

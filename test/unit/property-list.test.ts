@@ -1,4 +1,6 @@
 import {strict as assert} from 'node:assert'
+import {DOMParser} from '@xmldom/xmldom'
+import fc from 'fast-check'
 import * as plist from 'plist'
 import {parsePropertyList, parsePropertyListDict} from '../../src/formats/property-list.js'
 import {FormatError} from '../../src/formats/format-error.js'
@@ -59,5 +61,75 @@ describe('malformed XML property lists', () => {
       console.warn = originalWarn
     }
     assert.deepEqual(written, [])
+  })
+})
+
+describe('XML property lists are parsed once when xmldom reports nothing', () => {
+  /** The reading before: a strict well-formedness pass on every text, then plist's parse with the console held. */
+  function twoPasses(bytes: Buffer): {value: unknown} | {message: string} {
+    const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
+    try {
+      if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
+      let problem: string | undefined
+      try {
+        new DOMParser({onError: (level, message) => {
+          if (level === 'warning') return
+          problem ??= message
+          throw new Error(message)
+        }}).parseFromString(text, 'text/xml')
+      } catch (e) {
+        throw new Error(problem ?? (e as Error).message)
+      }
+      const {warn, error} = console
+      console.warn = console.error = () => undefined
+      try {
+        return {value: plist.parse(text)}
+      } finally {
+        Object.assign(console, {warn, error})
+      }
+    } catch (e) {
+      return {message: `x: not a valid property list (${(e as Error).message})`}
+    }
+  }
+
+  /** JSON with data (Buffer or Uint8Array) as hex, so both readings compare. */
+  const canonical = (v: unknown) => JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
+    const raw = this[k]
+    return raw instanceof Uint8Array ? `hex:${Buffer.from(raw).toString('hex')}` : x
+  })
+
+  const pieces = ['<', '>', '&', '&amp;', '</', '/>', '"', '=', '<!--', '-->', '<![CDATA[', ']]>', '<!DOCTYPE plist>', '\u0000', '\uFFFF', 'key', 'dict', ' ']
+  const edit = fc.tuple(fc.nat(), fc.nat({max: 3}), fc.constantFrom(...pieces))
+
+  it('gives the same value or the same message as a strict pass before every parse, on damaged text too', () => {
+    const value = {CFBundleExecutable: 'thed', n: 3, ok: true, list: ['a', 'b'], data: Buffer.from('0011', 'hex'), d: {x: 1.5}}
+    const clean = plist.build(value)
+    const printed: unknown[] = []
+    const {warn, error, log} = console
+    try {
+      fc.assert(fc.property(fc.array(edit, {maxLength: 3}), edits => {
+        let text = clean
+        for (const [at, cut, piece] of edits) {
+          const i = at % (text.length + 1)
+          text = text.slice(0, i) + piece + text.slice(i + cut)
+        }
+        const bytes = Buffer.from(text)
+        const expected = twoPasses(bytes)
+        console.warn = console.error = console.log = (...args: unknown[]) => printed.push(args)
+        let actual: {value: unknown} | {message: string}
+        try {
+          actual = {value: parsePropertyList(bytes, 'x')}
+        } catch (e) {
+          assert.ok(e instanceof FormatError, String(e))
+          actual = {message: e.message}
+        } finally {
+          Object.assign(console, {warn, error, log})
+        }
+        assert.equal(canonical(actual), canonical(expected), text)
+      }), {numRuns: 1500})
+    } finally {
+      Object.assign(console, {warn, error, log})
+    }
+    assert.deepEqual(printed, [])
   })
 })

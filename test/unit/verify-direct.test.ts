@@ -4,7 +4,7 @@ import {execa} from 'execa'
 import {parseVerifyArgv} from '../../src/cli/direct-verify.js'
 import {moduleGraph} from '../support/module-graph.js'
 import {realProfile, REPO_ROOT} from '../support/real-artifacts.js'
-import {operaBundle} from '../support/real-shipped.js'
+import {operaBundle, realPackage} from '../support/real-shipped.js'
 import {skipBecause} from '../support/skip.js'
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js')
@@ -82,5 +82,28 @@ describe('esdctl verify without oclif (the bin/run.js fast path)', function () {
     assert.deepEqual(plain.filter(url => oclif.test(url)), [])
     const json = await moduleGraph(RUN_JS, ['verify', '--json', path])
     assert.ok(json.some(url => oclif.test(url)))
+  })
+
+  describe('loads neither asn1js (DER is read with the bounded BER reader) nor the plist writers (xmlbuilder)', () => {
+    const asn1js = /\/node_modules\/(asn1js|@peculiar\/utils|pvtsutils|pvutils)\//
+    const xmlbuilder = /\/node_modules\/xmlbuilder\//
+    const cases: Array<[string, (ctx: Mocha.Context) => string]> = [
+      ['the real Karabiner package (profiles, DER entitlements, a stapled ticket inside)', ctx => realPackage(ctx, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')],
+      ['the real Opera bundle', ctx => operaBundle(ctx)],
+    ]
+    for (const [what, input] of cases) {
+      it(what, async function () {
+        const graph = await moduleGraph(RUN_JS, ['verify', input(this)])
+        for (const needed of ['/dist/src/verify/verify-path.js', '/dist/src/formats/der-tree.js', '/dist/src/formats/property-list.js', '/node_modules/plist/dist/parse.js']) {
+          assert.ok(graph.some(url => url.endsWith(needed)), `${needed} should be loaded`)
+        }
+        assert.deepEqual(graph.filter(url => asn1js.test(url) || xmlbuilder.test(url)), [])
+      })
+    }
+
+    it('would notice asn1js and xmlbuilder (the DER entitlements encoder and the launchd plist writer load them)', async () => {
+      assert.ok((await moduleGraph(join(REPO_ROOT, 'dist', 'src', 'formats', 'der-entitlements-encode.js'))).some(url => asn1js.test(url)))
+      assert.ok((await moduleGraph(join(REPO_ROOT, 'dist', 'src', 'launchd', 'render-plist.js'))).some(url => xmlbuilder.test(url)))
+    })
   })
 })

@@ -1,5 +1,5 @@
 import * as asn1js from 'asn1js'
-import {FormatError} from './format-error.js'
+import {FormatError} from '../../src/formats/format-error.js'
 
 /**
  * Decodes exactly one DER value. asn1js reports most damage in its result but throws plain Errors

@@ -28,7 +28,7 @@ export const AREAS = {
   safety: {mutate: ['src/safety/**/*.ts'], tests: ['safety-ancestors', 'safety-mutants']},
   preflight: {mutate: ['src/lifecycle/preflight.ts'], tests: ['safety-mutants', 'lifecycle-refusals']},
   'root-fs': {mutate: ['src/adapters/root-fs.ts', 'src/adapters/root-fs-error.ts'], tests: ['root-fs', 'root-fs-mutants', 'journal']},
-  judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['lifecycle-refusals', 'lifecycle']},
+  judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['judge-mutants', 'findings-install']},
   trust: {
     mutate: ['src/trust/**/*.ts'],
     tests: ['trust', 'cms', 'provisioning-profile', 'notarization-ticket', 'verify-binary-signing', 'verify-profile', 'verify-package', 'test-pki'],

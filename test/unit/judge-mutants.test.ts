@@ -11,6 +11,7 @@ import {bundleExecutableName, judgePayload, type PayloadJudgement} from '../../s
 import {layoutOptionsOf, type Manifest} from '../../src/manifest/manifest.js'
 import type {Finding} from '../../src/verify/finding.js'
 import type {TrustStore} from '../../src/trust/trust-store.js'
+import {designatedRequirement} from '../doubles/codesign/requirement.js'
 import {buildBundle} from '../support/bundle-builder.js'
 import {buildPayload, testContext, testIdentity, TEAM} from '../support/lifecycle-fixture.js'
 import {replayTool} from '../support/replay-tool.js'
@@ -53,10 +54,15 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     return to
   }
   /** A payload whose bundle is signed (validly) from these Info.plist facts. */
-  const signedWith = async (spec: {version?: string; executableName?: string; bundleId?: string}): Promise<string> => {
+  const signedWith = async (spec: {version?: string; executableName?: string; bundleId?: string; arch?: string[]; requirementsBlob?: Buffer}): Promise<string> => {
     const to = join(dir, `p${n++}`)
     mkdirSync(to)
-    await buildBundle({dir: to, name: NAME, bundleId: spec.bundleId ?? BUNDLE_ID, teamId: TEAM, identity, version: spec.version ?? '1.2.3', ...(spec.executableName ? {executableName: spec.executableName} : {})})
+    await buildBundle({
+      dir: to, name: NAME, bundleId: spec.bundleId ?? BUNDLE_ID, teamId: TEAM, identity, version: spec.version ?? '1.2.3',
+      ...(spec.executableName ? {executableName: spec.executableName} : {}),
+      ...(spec.arch ? {arch: spec.arch} : {}),
+      ...(spec.requirementsBlob ? {signOverrides: {requirementsBlob: spec.requirementsBlob}} : {}),
+    })
     return to
   }
   const judge = (payload: string, edits: Partial<Manifest> = {}, context: Partial<LifecycleContext> = {}): Promise<PayloadJudgement> => {
@@ -125,6 +131,22 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     const bare = await judge(good, {healthCheck: {runningSeconds: 5}})
     assert.deepEqual(bare.record?.healthCheck, {runningSeconds: 5})
     assert.equal('healthCheck' in (await judge(good)).record!, false)
+  })
+
+  it('a designated requirement in the signature is recorded; every slice of a universal binary is judged and its cdhash recorded', async () => {
+    const dr = designatedRequirement(BUNDLE_ID, {kind: 'developer-id', teamId: TEAM})
+    const payload = await signedWith({requirementsBlob: dr.blob, arch: ['arm64', 'x86_64']})
+    const j = await judge(payload)
+    assert.equal(j.ok, true, ids(j).join(', '))
+    assert.equal(j.record?.designatedRequirement, dr.text)
+    assert.deepEqual(j.record?.cdhashes.map((c) => c.arch), ['arm64', 'x86_64'])
+    const other = await judge(payload, {teamId: 'ZYXWV98765', bundleId: 'com.example.other'})
+    assert.deepEqual(other.findings.filter((f) => f.id !== 'install.info-bundle-id').map((f) => f.message.slice(app(payload).length)), [
+      ' (arm64) is signed for team ABCDE12345, but the manifest says teamId ZYXWV98765',
+      ' (arm64) is signed with identifier com.example.thed, but the manifest says bundleId com.example.other',
+      ' (x86_64) is signed for team ABCDE12345, but the manifest says teamId ZYXWV98765',
+      ' (x86_64) is signed with identifier com.example.thed, but the manifest says bundleId com.example.other',
+    ])
   })
 
   it('a build number that is not a string is left out; the version must be one', async () => {

@@ -54,14 +54,18 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     return to
   }
   /** A payload whose bundle is signed (validly) from these Info.plist facts. */
-  const signedWith = async (spec: {version?: string; executableName?: string; bundleId?: string; arch?: string[]; requirementsBlob?: Buffer}): Promise<string> => {
+  const signedWith = async (spec: {version?: string; executableName?: string; bundleId?: string; arch?: string[]; requirementsBlob?: Buffer; infoPlist?: Record<string, string>; unentitled?: boolean}): Promise<string> => {
     const to = join(dir, `p${n++}`)
     mkdirSync(to)
+    // An Info.plist of our own is both the file and what the signature binds (slot 1), so it stays valid.
+    const info = spec.infoPlist === undefined ? undefined : Buffer.from(plist.build(spec.infoPlist))
     await buildBundle({
       dir: to, name: NAME, bundleId: spec.bundleId ?? BUNDLE_ID, teamId: TEAM, identity, version: spec.version ?? '1.2.3',
       ...(spec.executableName ? {executableName: spec.executableName} : {}),
       ...(spec.arch ? {arch: spec.arch} : {}),
-      ...(spec.requirementsBlob ? {signOverrides: {requirementsBlob: spec.requirementsBlob}} : {}),
+      ...(info ? {extraFiles: {'Info.plist': info}} : {}),
+      ...(spec.unentitled ? {entitlements: {}, profile: 'none' as const} : {}),
+      signOverrides: {...(spec.requirementsBlob ? {requirementsBlob: spec.requirementsBlob} : {}), ...(info ? {infoPlist: info} : {})},
     })
     return to
   }
@@ -147,6 +151,20 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
       ' (x86_64) is signed for team ABCDE12345, but the manifest says teamId ZYXWV98765',
       ' (x86_64) is signed with identifier com.example.thed, but the manifest says bundleId com.example.other',
     ])
+  })
+
+  it('a bundle whose Info.plist has no CFBundleVersion: no build, in the judgement or the record', async () => {
+    const j = await judge(await signedWith({infoPlist: {CFBundleExecutable: NAME, CFBundleIdentifier: BUNDLE_ID, CFBundlePackageType: 'APPL', CFBundleShortVersionString: '2.0'}}))
+    assert.equal(j.ok, true, j.findings.map((f) => `${f.id}: ${f.message}`).join('; '))
+    assert.equal(j.version, '2.0')
+    assert.equal(j.build, undefined)
+    assert.equal('build' in j.record!, false)
+  })
+
+  it('a bundle without entitlements or profile: installed with no profile in the record', async () => {
+    const j = await judge(await signedWith({unentitled: true}))
+    assert.equal(j.ok, true, j.findings.map((f) => `${f.id}: ${f.message}`).join('; '))
+    assert.equal('profile' in j.record!, false)
   })
 
   it('a build number that is not a string is left out; the version must be one', async () => {

@@ -108,6 +108,13 @@ describe('journal recovery: what a journal may name before recovery acts on it',
     })()})`)
   })
 
+  it('a journal too large to read is an error of its own, and stays where it is', async () => {
+    plant(JSON.stringify(journal({pad: 'x'.repeat(4 * 1024 * 1024)})))
+    await assert.rejects(recover(), (e: unknown) => !isLifecycleError(e) && /more than the 4194304 allowed/.test((e as Error).message))
+    assert.equal(existsSync(layout.journal), true)
+    assert.equal(existsSync(aside()), false)
+  })
+
   it("another daemon's journal is refused and kept where it is; one with this name but another label is set aside", async () => {
     plant(journal({name: 'other', label: 'com.example.other'}))
     const e = await refusal()

@@ -167,6 +167,30 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     assert.equal('profile' in j.record!, false)
   })
 
+  it("a CodeDirectory without a team id: install.team-mismatch says it is signed for team (none)", async () => {
+    const to = join(dir, `p${n++}`)
+    mkdirSync(to)
+    await buildBundle({dir: to, name: NAME, bundleId: BUNDLE_ID, teamId: TEAM, identity, signOverrides: {teamId: undefined}})
+    const j = await judge(to)
+    assert.equal(only(j, 'install.team-mismatch').message, `${app(to)} (arm64) is signed for team (none), but the manifest says teamId ${TEAM}`)
+    assert.equal(j.ok, false)
+  })
+
+  it('an Info.plist is read up to 1 MiB: one byte more is install.info-plist, refused unread', async () => {
+    const sized = (size: number): Record<string, string> => {
+      const info: Record<string, string> = {CFBundleExecutable: NAME, CFBundleIdentifier: BUNDLE_ID, CFBundleShortVersionString: '1.2.3', CFBundleVersion: '1.2.3', Padding: 'x'}
+      info['Padding'] = 'x'.repeat(size - Buffer.byteLength(plist.build(info)) + 1)
+      assert.equal(Buffer.byteLength(plist.build(info)), size)
+      return info
+    }
+    const fits = await judge(await signedWith({infoPlist: sized(1024 * 1024)}))
+    assert.equal(fits.ok, true, ids(fits).join(', '))
+    const over = await signedWith({infoPlist: sized(1024 * 1024 + 1)})
+    const j = await judge(over)
+    assert.match(only(j, 'install.info-plist').message, /cannot be read as a property list \(.*more than the 1048576 allowed\)$/)
+    assert.equal(j.version, undefined)
+  })
+
   it('a build number that is not a string is left out; the version must be one', async () => {
     const payload = copy()
     editInfo(payload, (info) => {
@@ -304,6 +328,13 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     assert.equal(g.message, `${app(absent)}/Contents/Info.plist: CFBundleExecutable is "thed-main", but Contents/MacOS/thed-main is not a regular file`)
     assert.equal(g.fix, 'Put the main executable at Contents/MacOS/<CFBundleExecutable>.')
     assert.equal(k.executableName, undefined)
+    // Without an executable there is no layout: the links (to the default bin/thed -> Contents/MacOS/thed, absent here) are not judged.
+    assert.equal(ids(k).includes('install.link-target'), false, ids(k).join(', '))
+    const gone = copy()
+    rmSync(join(app(gone), 'Contents', 'MacOS', NAME))
+    const m = await judge(gone)
+    assert.equal(only(m, 'install.info-executable').message, `${app(gone)}/Contents/Info.plist: CFBundleExecutable is "${NAME}", but Contents/MacOS/${NAME} is not a regular file`)
+    assert.equal(ids(m).includes('install.link-target'), false, ids(m).join(', '))
   })
 
   it('a CFBundleExecutable other than the name: the layout, links and record follow it', async () => {

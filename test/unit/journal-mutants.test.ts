@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {RootFs} from '../../src/adapters/root-fs.js'
@@ -122,6 +122,17 @@ describe('the transaction journal: what recovery accepts, what it refuses, and e
     assert.equal((parseJournal(bytes(journal({esdctlVersion: '1'.repeat(64)})), PATH) as Journal).esdctlVersion, '1'.repeat(64))
     refused(journal({esdctlVersion: undefined}), 'esdctlVersion is missing')
     for (const steps of [undefined, {}, [5], [validStep('enable'), null], Array(4097).fill({})]) refused(journal({steps}), 'steps is not a list')
+  })
+
+  it('bytes that are no JSON: journal.malformed, saying so', () => {
+    assert.throws(() => parseJournal(Buffer.from('{"schemaVersion": 2,'), PATH), (e: unknown) => isFormatError(e) && e.code === 'journal.malformed' && e.message.startsWith(`${PATH}: not valid JSON (`))
+  })
+
+  it('every step is checked, not only the first', () => {
+    const good = {...validStep('enable', 'e1'), state: 'done'}
+    refused(journal({steps: [good, {...validStep('enable', 'e2'), state: 'gone'}]}), 'step e2 has no valid state')
+    refused(journal({steps: [good, {...validStep('enable', 'e2'), label: 'bad label', state: 'done'}]}), 'step e2 (enable): label is missing or not a valid label')
+    refused(journal({finish: [validCleanup('remove-tree'), {kind: 'remove-tree', path: 'rel'}]}), 'cleanup remove-tree: path is missing or not a valid path')
   })
 
   it('up to 4096 steps are read (each still checked); an empty plan is fine', () => {
@@ -258,6 +269,12 @@ describe('the transaction journal: what recovery accepts, what it refuses, and e
       await clearJournal(fs, path)
       assert.equal(existsSync(path), false)
       assert.equal(await readJournal(fs, path), undefined)
+    })
+
+    it('a journal path that is not a regular file: journal.not-a-file, naming it', async () => {
+      const path = join(dir, 'journal.json')
+      mkdirSync(path)
+      await assert.rejects(readJournal(fs, path), (e: unknown) => isFormatError(e) && e.code === 'journal.not-a-file' && e.message === `${path}: expected the transaction journal, found something that is not a regular file`)
     })
 
     it('a journal over 4 MiB is refused unread; one just under is read', async () => {

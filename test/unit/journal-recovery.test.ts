@@ -122,6 +122,10 @@ describe('journal recovery: what a journal may name before recovery acts on it',
     assert.equal(e.message, `${layout.journal} belongs to other (com.example.other), not ${NAME} (${LABEL}); finish it with a command naming other`)
     assert.equal(existsSync(layout.journal), true)
     assert.equal(existsSync(aside()), false)
+    plant(journal({name: 'other'}))
+    const f = await refusal()
+    assert.equal(f.message, `${layout.journal} belongs to other (${LABEL}), not ${NAME} (${LABEL}); finish it with a command naming other`)
+    assert.equal(existsSync(layout.journal), true)
     plant(journal({label: 'com.example.other'}))
     await setAside(`${layout.journal} belongs to ${NAME} (com.example.other), not ${NAME} (${LABEL}); finish it with a command naming ${NAME}`)
   })
@@ -155,6 +159,8 @@ describe('journal recovery: what a journal may name before recovery acts on it',
       pending({kind: 'write-plist', path: layout.launchdPlist, from: join(layout.staging, 'p.plist'), keep: join(layout.stateDir, 'kept.plist'), hadPlist: false}),
       pending({kind: 'enable', label: LABEL}),
       pending({kind: 'bootout-jobs', jobs: [{label: 'com.example.legacy', plist: join(layout.launchDaemonsDir, 'com.example.legacy.plist')}, {label: 'com.example.bare'}], waitMs: 0}),
+      // A label with ".plist" inside it: only the suffix is the file name's extension.
+      pending({kind: 'bootstrap-jobs', jobs: [{label: 'com.example.plist.agent', plist: join(layout.launchDaemonsDir, 'com.example.plist.agent.plist')}], waitMs: 0}),
       pending({kind: 'move', id: 'mv', moves: [{from: join(layout.launchDaemonsDir, 'com.example.legacy.plist'), to: join(layout.stateDir, 'legacy.plist')}, {from: layout.launchdPlist, to: join(layout.stateDir, 'own.plist')}], before: [], after: []}),
       pending({kind: 'links', before: [{path: join(root, 'usr', 'local', 'bin', NAME), text: null, dirExisted: false}], after: [{path: join(layout.bin, NAME), systemPath: `/opt/${NAME}/bin/${NAME}`, text: 'x'}]}),
     ]
@@ -173,6 +179,7 @@ describe('journal recovery: what a journal may name before recovery acts on it',
       [{steps: [pending({kind: 'move', moves: [{from: join(layout.launchDaemonsDir, 'bad label.plist'), to: join(layout.stateDir, 'x')}], before: [], after: []})]}, untrusted('plist', join(layout.launchDaemonsDir, 'bad label.plist'), 'a launchd job plist esdctl may move')],
       [{steps: [pending({kind: 'move', moves: [{from: join(layout.stateDir, 'x'), to: join(root, 'Library', 'elsewhere.plist')}], before: [], after: []})]}, untrusted('path', join(root, 'Library', 'elsewhere.plist'), 'one esdctl may change')],
       [{finish: [{kind: 'remove-created-dirs', dirs: [join(root, 'var')]}]}, untrusted('directory', join(root, 'var'), 'one a first install creates')],
+      [{finish: [{kind: 'remove-created-dirs', dirs: [join(root, 'Library', 'Launch')]}]}, untrusted('directory', join(root, 'Library', 'Launch'), 'one a first install creates')],
       [{afterAbandon: [{kind: 'remove-created-dirs', dirs: [join(root, 'op')]}]}, untrusted('directory', join(root, 'op'), 'one a first install creates')],
       [{abandon: [{kind: 'remove-tree', path: join(root, 'etc')}]}, untrusted('path', join(root, 'etc'), 'one esdctl may change')],
       [{afterAbandon: [{kind: 'purge-prefix', prefix: layout.prefix, keep: join(root, 'keep')}]}, untrusted('path', join(root, 'keep'), 'one esdctl may change')],

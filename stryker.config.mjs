@@ -28,7 +28,7 @@ export const AREAS = {
   safety: {mutate: ['src/safety/**/*.ts'], tests: ['safety-ancestors', 'safety-mutants']},
   preflight: {mutate: ['src/lifecycle/preflight.ts'], tests: ['safety-mutants', 'lifecycle-refusals']},
   'root-fs': {mutate: ['src/adapters/root-fs.ts', 'src/adapters/root-fs-error.ts'], tests: ['root-fs', 'root-fs-mutants', 'journal']},
-  judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['lifecycle-refusals', 'lifecycle']},
+  judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['judge-mutants', 'findings-install']},
   trust: {
     mutate: ['src/trust/**/*.ts'],
     tests: ['trust', 'cms', 'provisioning-profile', 'notarization-ticket', 'verify-binary-signing', 'verify-profile', 'verify-package', 'test-pki'],
@@ -40,10 +40,16 @@ export const AREAS = {
       'verify-package', 'verify-profile', 'verify-robustness', 'cli-verify', 'finding-catalogue', 'sealed-requirement',
     ],
   },
-  journal: {
-    mutate: ['src/lifecycle/journal.ts'],
-    tests: ['journal', 'lifecycle-journal-damage', 'lifecycle-crash', 'lifecycle-crash-links'],
-  },
+  // The journal as recovery reads it: its header and format (journal.ts), and every step's and
+  // cleanup's shape and paths (plan-shape.ts, its own area: ~360 mutants, mostly its field table),
+  // checked before recovery acts on any of it. The crash matrices (lifecycle-crash*, minutes a
+  // mutant) are left out: journal-mutants covers what they would catch here in a fraction of a second.
+  journal: {mutate: ['src/lifecycle/journal.ts'], tests: ['journal-mutants', 'journal', 'lifecycle-journal-damage']},
+  'journal-shape': {mutate: ['src/lifecycle/plan-shape.ts'], tests: ['journal-mutants', 'journal', 'lifecycle-journal-damage']},
+  // Recovery's checks of a journal before it acts (session.ts, untrusted() to the end of
+  // recoverInterrupted(): the paths, links, plists and labels it names, foreign and damaged
+  // journals, the outcome texts). A line range: keep it in step when session.ts changes above it.
+  'journal-recovery': {mutate: ['src/lifecycle/session.ts:61-176'], tests: ['journal-recovery', 'lifecycle-journal-damage']},
 }
 
 const name = process.env.ESDCTL_MUTATE_AREA ?? 'env'

@@ -74,6 +74,7 @@ export function parseJournal(bytes: Buffer, path: string): Journal | ForeignJour
   const foreign = (why: string): ForeignJournal => ({...(j as unknown as ForeignJournal), foreign: why})
   if (j['schemaVersion'] !== JOURNAL_SCHEMA_VERSION) {
     if (j['schemaVersion'] === 1 && steps.every((s) => typeof s['id'] === 'string')) return foreign('it is in journal format 1, whose steps are names whose meaning lived in the code of the esdctl that wrote it')
+    // Stryker disable next-line EqualityOperator: schemaVersion is not JOURNAL_SCHEMA_VERSION here, so > and >= agree
     if ((j['schemaVersion'] as number) > JOURNAL_SCHEMA_VERSION) return foreign(`it is in journal format ${j['schemaVersion'] as number}, newer than this esdctl's ${JOURNAL_SCHEMA_VERSION}`)
     throw new FormatError('journal.malformed', `${path}: not an esdctl transaction journal (unknown schemaVersion ${String(j['schemaVersion'])})`)
   }

@@ -32,6 +32,7 @@ async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Pro
   try {
     return parsePropertyListDict(await fs.readFile(path, MAX_INFO_PLIST_BYTES), path)
   } catch (e) {
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: every error readFile and the plist reader raise carries a string code (an errno, RootFsError, FormatError); only a bug in them (a TypeError) reaches this throw, and no input makes one
     if (!isFormatError(e) && typeof (e as NodeJS.ErrnoException).code !== 'string') throw e
     findings.push(finding('install.info-plist', path, `${path}: cannot be read as a property list (${(e as Error).message})`, 'Rebuild the bundle; Info.plist must be a valid property list.'))
     return undefined
@@ -40,6 +41,7 @@ async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Pro
 
 /** The bundle's CFBundleExecutable when Info.plist can be read and names a valid file name; undefined otherwise (judgePayload says why). */
 export async function bundleExecutableName(fs: RootFs, app: string): Promise<string | undefined> {
+  // Stryker disable next-line ArrayDeclaration: the findings go into a list nobody reads; only the name matters here
   const info = await readInfoPlist(fs, join(app, 'Contents', 'Info.plist'), [])
   const named = info?.['CFBundleExecutable']
   return isValidExecutableName(named) ? named : undefined
@@ -126,7 +128,11 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
   }
   if (ctx.offline) notes.push(`staged into the image under ${ctx.root}: launchd was not asked and no health check ran; the image's launchd loads the plist at its first boot`)
+  // An undefined version or layout always comes with an error finding (install.info-plist, install.no-version,
+  // install.info-executable), so these two tests only tell the compiler what hasErrors already decided.
+  // Stryker disable next-line ConditionalExpression: see above
   const ok = !hasErrors(findings) && version !== undefined && placed !== undefined
+  // Stryker disable next-line ConditionalExpression: see above
   if (!ok || placed === undefined) return {ok: false, findings, notes, version, build}
   const first = report.slices[0]!
   const record: PayloadJudgement['record'] = {
@@ -137,9 +143,11 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     teamId: manifest.teamId,
     version: version!,
     ...(build !== undefined ? {build} : {}),
+    // Stryker disable next-line MethodExpression,ConditionalExpression: only an unsigned slice has no cdhash, and it is the error signature.missing: an ok judgement has none
     cdhashes: report.slices.filter((s) => s.cdhash !== undefined).map((s) => ({arch: s.arch, cdhash: s.cdhash!})),
     signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {}), ...(first.signerSha256 !== undefined ? {leafSha256: first.signerSha256} : {})},
     ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
+    // Stryker disable next-line StringLiteral: ExpirationDate is required by the profile reader, and a profile without one is the error profile.malformed: an ok judgement's profile always has expires
     ...(report.profile ? {profile: {uuid: report.profile.uuid, name: report.profile.name, expires: report.profile.expires ?? '', kind: report.profile.kind}} : {}),
     configHashes,
     plistPath: placed.system.launchdPlist,

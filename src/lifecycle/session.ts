@@ -70,9 +70,12 @@ function untrusted(layout: PrefixLayout, what: string, path: string, why: string
 function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
   const paths = journal.steps.flatMap((s) => (s.kind === 'links' ? [...s.before, ...s.after].map((l) => l.path) : []))
   return [...new Set(paths)].map((path) => {
+    // Stryker disable next-line StringLiteral: a journal path starts with '/' (plan-shape's isPath), so matching the root with or without its trailing '/' changes nothing: what follows a root without '/' fails the '/' test below
     const systemPath = layout.root === '/' ? path : path.startsWith(layout.root + '/') ? path.slice(layout.root.length) : undefined
+    // Stryker disable next-line StringLiteral: systemPath always starts with '/' (see above), so startsWith('') and startsWith('/') agree
     const allowed = layout.isInsidePrefix(path) || (systemPath !== undefined && systemPath.startsWith('/') && isValidLinkPath(systemPath) && layout.rebase(systemPath) === path)
     if (!allowed) throw untrusted(layout, 'link', path, 'a place esdctl writes links')
+    // Stryker disable next-line LogicalOperator,StringLiteral: daemonFs, the only reader of these links, uses each one's path alone
     return {path, systemPath: systemPath ?? path, text: ''}
   })
 }
@@ -113,6 +116,7 @@ function foreignRefusal(layout: PrefixLayout, journal: ForeignJournal): Lifecycl
   const writer = journal.esdctlVersion === undefined ? 'an earlier esdctl' : journal.esdctlVersion === esdctlVersion() ? `an earlier build of esdctl ${journal.esdctlVersion}` : `esdctl ${journal.esdctlVersion}`
   const newer = journal.esdctlVersion !== undefined && compareVersions(journal.esdctlVersion, esdctlVersion()) > 0
   return new LifecycleError(ExitCode.badInput,
+    // Stryker disable next-line Regex: esdctlCommand's text always begins with 'sudo ', so the first 'sudo ' is the leading one with or without the ^
     `${layout.journal} was written by ${writer}${newer ? `, newer than this esdctl ${esdctlVersion()},` : ''} for an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction}, phase ${journal.phase}), and this esdctl ${esdctlVersion()} cannot act on it: ${journal.foreign}. It is kept untouched. Finish it with ${writer} (any of its commands that change ${journal.name} recovers it first), then use this esdctl again; if that esdctl is gone, check the daemon with \`${esdctlCommand('doctor', journal.name, layout.root).replace(/^sudo /, '')}\`, move the journal aside and repair with \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\``)
 }
 
@@ -125,6 +129,7 @@ async function setDamagedJournalAside(ctx: LifecycleContext, fs: RootFs, layout:
   const aside = `${layout.journal}.damaged-${new Date(ctx.clock.now()).toISOString().replace(/[-:.]/g, '')}`
   await fs.rename(layout.journal, aside)
   return new LifecycleError(ExitCode.badInput,
+    // Stryker disable next-line Regex: esdctlCommand's text always begins with 'sudo ', so the first 'sudo ' is the leading one with or without the ^
     `the transaction journal ${layout.journal} is damaged or untrusted (${why}); it was moved aside to ${aside} and not acted on, so the interrupted transaction it described was neither undone nor finished. Check the daemon with \`${esdctlCommand('doctor', layout.name, layout.root).replace(/^sudo /, '')}\`, then repair it with \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\` (the version you want) or \`${esdctlCommand('uninstall', layout.name, layout.root)}\``)
 }
 
@@ -151,6 +156,7 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
     run = {env: {ctx, fs: allowed, tool, layout}, journalPath: layout.journal}
   } catch (e) {
     const foreign = read !== undefined && isForeignJournal(read)
+    // Stryker disable next-line OptionalChaining: read is undefined only when readJournal threw, and it throws no LifecycleError, so read?.name is never reached then
     if (isFormatError(e) || (!foreign && isLifecycleError(e) && e.exitCode === ExitCode.badInput && read?.name === layout.name)) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
     throw e
   }

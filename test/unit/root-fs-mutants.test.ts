@@ -127,6 +127,10 @@ describe('RootFs: reads, bounds, and the rest of its refusals', () => {
     assert.equal(lstatSync(join(own, 'f')).mode & 0o777, 0o600)
   })
 
+  it('only EPERM from the chown to root is passed over: any other chown error (a path that is gone: ENOENT) fails the change there', async () => {
+    await assert.rejects(fs.setOwnerAndMode(join(prefix, 'gone'), 0o644), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'chown')
+  })
+
   it('fsyncDir opens a directory only', async () => {
     writeFileSync(join(prefix, 'f'), '')
     await assert.rejects(fsyncDir(join(prefix, 'f')), (e: NodeJS.ErrnoException) => e.code === 'ENOTDIR')

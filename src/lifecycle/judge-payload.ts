@@ -77,6 +77,11 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   const report = await verifyPath(app, ctx.verifyOptions)
   findings.push(...report.findings)
   for (const slice of report.slices) {
+    // An ad-hoc CodeDirectory's team id is whatever its writer put there: only a certificate makes
+    // the comparison with the manifest's teamId mean that the vendor signed this code.
+    if (slice.signer === 'adhoc') {
+      findings.push(finding('install.team-unvouched', app, `${app} (${slice.arch}) is ad-hoc signed: no certificate vouches for its team ${slice.teamId ?? '(none)'}, so nothing shows that team ${manifest.teamId} signed it`, `Sign the daemon with team ${manifest.teamId}'s Developer ID Application certificate (codesign --sign "Developer ID Application: …" --options runtime).`))
+    }
     if (slice.teamId !== manifest.teamId) {
       findings.push(finding('install.team-mismatch', app, `${app} (${slice.arch}) is signed for team ${slice.teamId ?? '(none)'}, but the manifest says teamId ${manifest.teamId}`, 'Sign the daemon with the team the manifest names, or correct teamId in esdctl.json.'))
     }

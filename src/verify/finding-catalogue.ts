@@ -145,6 +145,7 @@ export const FINDING_CATALOGUE = {
   'install.no-bundle': {severity: 'error', title: 'the payload has no bundle where the manifest says'},
   'install.no-code': {severity: 'error', title: 'the verifier found no signed code to install'},
   'install.team-mismatch': {severity: 'error', title: "the bundle is signed for a team other than the manifest's teamId"},
+  'install.team-unvouched': {severity: 'error', title: "the bundle is ad-hoc signed: no certificate vouches for the team, so the manifest's teamId cannot be checked"},
   'install.identifier-mismatch': {severity: 'error', title: "the bundle is signed with an identifier other than the manifest's bundleId"},
   'install.info-bundle-id': {severity: 'error', title: "Info.plist's CFBundleIdentifier differs from the manifest's bundleId"},
   'install.info-executable': {severity: 'error', title: "Info.plist's CFBundleExecutable differs from what the manifest expects"},

@@ -9,7 +9,10 @@ import type {LifecycleResult} from '../../src/lifecycle/context.js'
 import type {FindingId} from '../../src/verify/finding-catalogue.js'
 import {expectFinding} from '../support/expect-finding.js'
 import {lifecycleWorlds, snapshotTree, TEAM, testIdentity, type LifecycleWorld} from '../support/lifecycle-fixture.js'
+import {buildBundle} from '../support/bundle-builder.js'
 import {buildSignedMachO} from '../support/macho-writer.js'
+import {FLAG} from '../support/signature-writer.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
 import {requireTranscript, transcriptBlocks} from '../support/macos-transcripts.js'
 import {replayTool} from '../support/replay-tool.js'
 import {signCodeDirectories} from '../support/test-pki.js'
@@ -56,6 +59,21 @@ describe('install refuses a payload that disagrees with its manifest: each findi
     const payload = await w.payload('1.0.0', {manifest: {teamId: 'OTHERTEAM1'}})
     const f = expectFinding(await refused(w, payload), {id: 'install.team-mismatch', severity: 'error', exitCode: FAILED})
     assert.match(f.message, new RegExp(`signed for team ${TEAM}, but the manifest says teamId OTHERTEAM1`))
+  })
+
+  it('ad-hoc signed, its CodeDirectory claiming the manifest\'s team → install.team-unvouched (no certificate vouches for the team)', async () => {
+    const w = env.world()
+    const payload = await w.payload('1.0.0')
+    const app = join(payload, `${NAME}.app`)
+    rmSync(app, {recursive: true})
+    // No CMS, the adhoc flag, no restricted entitlement, no profile: code macOS would run, whose
+    // team id anyone could have written.
+    await buildBundle({dir: payload, name: NAME, bundleId: `com.example.${NAME}`, teamId: TEAM, version: '1.0.0', entitlements: {}, profile: 'none', codeSize: 16 * 1024, signOverrides: {cms: undefined, flags: FLAG.adhoc}})
+    const verdict = await verifyPath(app, w.ctx.verifyOptions)
+    assert.deepEqual(verdict.findings.filter((f) => f.severity === 'error'), [], 'the verifier alone finds nothing to refuse')
+    assert.equal(verdict.slices[0]?.teamId, TEAM)
+    const f = expectFinding(await refused(w, payload), {id: 'install.team-unvouched', severity: 'error', exitCode: FAILED})
+    assert.match(f.message, new RegExp(`\\(arm64\\) is ad-hoc signed: no certificate vouches for its team ${TEAM}, so nothing shows that team ${TEAM} signed it`))
   })
 
   it("signed and described as another bundle than the manifest's bundleId → install.identifier-mismatch and install.info-bundle-id", async () => {

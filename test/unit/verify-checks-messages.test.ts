@@ -1,0 +1,137 @@
+// The exact texts of the signature findings a user reads: what failed, where, and what to do
+// (issue 14, area verify-checks). Each case builds a binary with one defect and pins its finding.
+import {strict as assert} from 'node:assert'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import type {Finding} from '../../src/verify/finding.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+import {buildSignedMachO} from '../support/macho-writer.js'
+import {SLOT, type SignOptions} from '../support/signature-writer.js'
+import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
+
+const TEAM = 'ESDTEST001'
+const NOW = new Date('2026-11-26T12:00:00Z')
+
+describe('verify checks: the texts of signature findings', () => {
+  let pki: TestPki
+  let leaf: TestIdentity
+  let dir: string
+  let n = 0
+  before(async () => {
+    pki = await createTestPki()
+    leaf = await pki.developerId(TEAM)
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-msg-'))
+  })
+  after(() => rm(dir, {recursive: true, force: true}))
+
+  async function binary(sign: Partial<SignOptions>, cms?: SignOptions['cms']): Promise<string> {
+    const opts: SignOptions = {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, ...sign}
+    opts.cms = cms ?? (cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW}))
+    const path = join(dir, `bin${n++}`)
+    await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 40_000}, opts))
+    return path
+  }
+
+  /** The file's findings with the scratch folder written `<dir>`; `production` judges with Apple's anchors. */
+  async function findings(path: string, trust: TestPki['trust'] | 'production'): Promise<Finding[]> {
+    const r = await verifyPath(path, trust === 'production' ? {now: NOW} : {trust, now: NOW})
+    return r.findings.map(f => ({...f, path: f.path.replace(dir, '<dir>'), message: f.message.split(dir).join('<dir>')}))
+  }
+
+  const DEVID_FIX = 'Sign again with your "Developer ID Application" identity and a secure timestamp: codesign --force --options runtime --timestamp --sign "Developer ID Application: … (TEAMID)" …'
+  const CDHASH_FIX = 'Sign again with a current codesign; the signature does not vouch for every CodeDirectory it carries.'
+  const RESIGN = 'Sign the file again (codesign --force --sign …) after the last change to it, and ship exactly the signed bytes.'
+
+  /** The one finding `id` of the file, with its message and fix exactly as printed. */
+  async function only(path: string, id: string, trust: TestPki['trust'] | 'production' = pki.trust): Promise<Finding> {
+    const all = await findings(path, trust)
+    const hits = all.filter(f => f.id === id)
+    assert.equal(hits.length, 1, `${id} once in ${JSON.stringify(all.map(f => f.id))}`)
+    return hits[0]!
+  }
+
+  const expect = (f: Finding, file: string, message: string, fix: string) =>
+    assert.deepEqual({path: f.path, message: f.message, fix: f.fix}, {path: `<dir>/${file}`, message: message.replace('$', `<dir>/${file} [arm64]`), fix})
+
+  it('cms.malformed quotes the decoder', async () => {
+    const path = await binary({}, async () => Buffer.from('30030201ff', 'hex'))
+    expect(await only(path, 'cms.malformed'), 'bin0',
+      '$: the CMS signature cannot be decoded: CMS signature: not a CMS SignedData structure (ContentInfo contentType is not an OBJECT IDENTIFIER)', DEVID_FIX)
+  })
+
+  it('cms.signature-invalid says why the signature does not verify', async () => {
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: [Buffer.concat([cds[0]!, Buffer.from([0])])], identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
+    expect(await only(path, 'cms.signature-invalid'), 'bin1',
+      '$: the CMS signature does not verify over the CodeDirectory (the message digest does not match the sha256 of the content); the signature was altered or belongs to other code', DEVID_FIX)
+  })
+
+  it('cms.certificate-expired names the certificate and its last day', async () => {
+    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: new Date('2024-06-01T00:00:00Z')}))
+    expect(await only(path, 'cms.certificate-expired'), 'bin2',
+      '$: the signing certificate "Developer ID Application: esdctl Test Developer (ESDTEST001)" expired on 2025-01-01 and the signature has no valid secure timestamp, so macOS no longer accepts it',
+      'Sign again with a current certificate and --timestamp, so the signature stays valid after the certificate expires.')
+  })
+
+  it('cms.untrusted names the signer and the chain error', async () => {
+    const f = await only(await binary({}), 'cms.untrusted', 'production')
+    assert.equal(f.fix, 'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).')
+    assert.match(f.message, /^<dir>\/bin3 \[arm64\]: the signing certificate does not chain to a trusted Apple root \(.+\); signer "Developer ID Application: esdctl Test Developer \(ESDTEST001\)"$/)
+  })
+
+  it('cms.team-mismatch names both teams', async () => {
+    const otherTeam = await pki.developerId('OTHERTEAM9')
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: otherTeam, signingTime: NOW}))
+    expect(await only(path, 'cms.team-mismatch'), 'bin4', '$: the signing certificate belongs to team OTHERTEAM9 but the CodeDirectory names team ESDTEST001', DEVID_FIX)
+  })
+
+  it('cms.cdhashes-missing and cms.cdhashes-mismatch count the CodeDirectories', async () => {
+    const missing = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
+    expect(await only(missing, 'cms.cdhashes-missing'), 'bin5', '$: the signature carries 2 CodeDirectories but no signed cdhash list, so the alternates are not protected', CDHASH_FIX)
+    const partial = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'first-only'}))
+    expect(await only(partial, 'cms.cdhashes-mismatch'), 'bin6', '$: the signed cdhash list (1 entries) does not match the 2 CodeDirectories present', CDHASH_FIX)
+  })
+
+  it('a blob bound but absent, present but unbound, and changed after signing', async () => {
+    expect(await only(await binary({omittedBlobs: [SLOT.requirements]}), 'signature.requirements-missing'), 'bin7',
+      '$: the signature binds requirements (special slot −2) but the blob is absent', RESIGN)
+    expect(await only(await binary({unboundSlots: [SLOT.requirements]}), 'signature.requirements-unbound'), 'bin8',
+      '$: requirements are present but not bound by the CodeDirectory (special slot −2 is empty)', RESIGN)
+    const changed = await binary({entitlements: {'com.example.flag': 'abc'}})
+    const bytes = await readFile(changed)
+    bytes.write('abd', bytes.indexOf('abc'))
+    await writeFile(changed, bytes)
+    expect(await only(changed, 'signature.entitlements-modified'), 'bin9',
+      '$: entitlements changed after signing (its hash no longer matches special slot −5); macOS rejects the signature', RESIGN)
+  })
+
+  it('signature.code-modified lists the first five changed pages with their byte ranges, the last one cut at the code limit', async () => {
+    const many = await binary({})
+    const bytes = await readFile(many)
+    for (const at of [100, 5000, 9000, 13000, 17000, 21000, 25000]) bytes[at]! ^= 1
+    await writeFile(many, bytes)
+    const why = '. The executable was changed after signing; macOS kills it at launch (Killed: 9).'
+    expect(await only(many, 'signature.code-modified'), 'bin10',
+      `$: 7 of 10 code pages do not match their signed hashes: page 0 (bytes 0–4095), page 1 (bytes 4096–8191), page 2 (bytes 8192–12287), page 3 (bytes 12288–16383), page 4 (bytes 16384–20479), …${why}`, RESIGN)
+    const last = await binary({})
+    const lastBytes = await readFile(last)
+    lastBytes[39_000]! ^= 1
+    await writeFile(last, lastBytes)
+    expect(await only(last, 'signature.code-modified'), 'bin11', `$: 1 of 10 code pages do not match their signed hashes: page 9 (bytes 36864–39999)${why}`, RESIGN)
+  })
+
+  it('signature.code-limit: a CodeDirectory ending before or after the signature', async () => {
+    for (const [delta, file, tail] of [[-16, 'bin12', 'the bytes in between are not protected'], [16, 'bin13', 'it claims to cover its own signature']] as const) {
+      const path = await binary({})
+      const bytes = await readFile(path)
+      const cd = bytes.indexOf(Buffer.from([0xfa, 0xde, 0x0c, 0x02]))
+      const limit = bytes.readUInt32BE(cd + 0x20)
+      bytes.writeUInt32BE(limit + delta, cd + 0x20)
+      // From version 0x20300 a non-zero codeLimit64 takes precedence.
+      if (bytes.readBigUInt64BE(cd + 0x38) !== 0n) bytes.writeBigUInt64BE(BigInt(limit + delta), cd + 0x38)
+      await writeFile(path, bytes)
+      expect(await only(path, 'signature.code-limit'), file, `$: the CodeDirectory covers ${limit + delta} bytes but the signature starts at ${limit}; ${tail}`, RESIGN)
+    }
+  })
+})

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Finding} from '../../src/verify/finding.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
-import {buildSignedMachO} from '../support/macho-writer.js'
+import {buildSignedMachO, buildSignedMachOSlice, buildUniversal} from '../support/macho-writer.js'
 import {SLOT, type SignOptions} from '../support/signature-writer.js'
 import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
 
@@ -25,9 +25,10 @@ describe('verify checks: the texts of signature findings', () => {
   })
   after(() => rm(dir, {recursive: true, force: true}))
 
-  async function binary(sign: Partial<SignOptions>, cms?: SignOptions['cms']): Promise<string> {
+  /** A thin arm64 executable signed by the test Developer ID leaf, by `cms`, or ad hoc (`null`). */
+  async function binary(sign: Partial<SignOptions>, cms?: SignOptions['cms'] | null): Promise<string> {
     const opts: SignOptions = {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, ...sign}
-    opts.cms = cms ?? (cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW}))
+    if (cms !== null) opts.cms = cms ?? (cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW}))
     const path = join(dir, `bin${n++}`)
     await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 40_000}, opts))
     return path
@@ -133,5 +134,85 @@ describe('verify checks: the texts of signature findings', () => {
       await writeFile(path, bytes)
       expect(await only(path, 'signature.code-limit'), file, `$: the CodeDirectory covers ${limit + delta} bytes but the signature starts at ${limit}; ${tail}`, RESIGN)
     }
+  })
+  it('a CodeDirectory naming no team is not compared with the certificate\'s team', async () => {
+    const apple = await pki.appleSoftwareSigning()
+    const appleSigned = await binary({teamId: undefined}, cds => signCodeDirectories({codeDirectories: cds, identity: apple, signingTime: NOW}))
+    assert.deepEqual((await findings(appleSigned, pki.trust)).map(f => f.id), [])
+    assert.deepEqual((await findings(await binary({teamId: undefined}), pki.trust)).map(f => f.id), [])
+  })
+
+  it('an expired certificate with a secure timestamp from its lifetime is no finding', async () => {
+    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const signedAt = new Date('2024-06-01T00:00:00Z')
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: signedAt, timestamp: {time: signedAt}}))
+    assert.deepEqual((await findings(path, pki.trust)).map(f => f.id), [])
+  })
+
+  it('a bare executable whose signature binds an Info.plist it cannot see is not judged on it', async () => {
+    const path = await binary({infoPlist: Buffer.from('<plist version="1.0"><dict/></plist>')})
+    assert.deepEqual((await findings(path, pki.trust)).map(f => f.id), [])
+  })
+  describe('entitlements and signing mode', () => {
+    const GTA = 'com.apple.security.get-task-allow'
+    it('entitlements.der-mismatch', async () => {
+      const path = await binary({entitlements: {'com.example.flag': 'abc'}, derEntitlements: true})
+      const bytes = await readFile(path)
+      bytes.write('<string>abd</string>', bytes.indexOf('<string>abc</string>'))
+      await writeFile(path, bytes)
+      expect(await only(path, 'entitlements.der-mismatch'), 'bin18', '$: the XML and DER entitlements differ; macOS enforces the DER form',
+        'Sign again with codesign so both forms are generated from the same entitlements file.')
+    })
+
+    it('entitlements.restricted-adhoc lists the restricted claims; an ad-hoc claim of nothing restricted is fine', async () => {
+      const claims = {'com.apple.developer.endpoint-security.client': true, 'keychain-access-groups': ['T.x'], 'com.apple.developer.off': false}
+      expect(await only(await binary({flags: 0x2, entitlements: claims}, null), 'entitlements.restricted-adhoc'), 'bin19',
+        '$: ad-hoc signed but claims com.apple.developer.endpoint-security.client, keychain-access-groups; restricted entitlements need an Apple-issued signing certificate and a provisioning profile, so macOS will kill it (Killed: 9)',
+        'Sign with your Developer ID Application certificate, inside an app-like bundle with an embedded.provisionprofile that allows these entitlements.')
+      assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {'com.apple.developer.off': false, [GTA]: true}}, null), pki.trust)).map(f => f.id), [])
+    })
+
+    it('entitlements.get-task-allow on Developer ID code, with notarization named unless library validation is off too', async () => {
+      const fix = `Remove ${GTA} from the release entitlements.`
+      expect(await only(await binary({entitlements: {[GTA]: true}}), 'entitlements.get-task-allow'), 'bin21',
+        `$: a Developer ID build claims ${GTA} (debugging); notarization refuses it, and it lets other processes of the same user attach to the daemon and inject code`, fix)
+      expect(await only(await binary({entitlements: {[GTA]: true, 'com.apple.security.cs.disable-library-validation': true}}), 'entitlements.get-task-allow'), 'bin22',
+        `$: a Developer ID build claims ${GTA} (debugging); it lets other processes of the same user attach to the daemon and inject code`, fix)
+      assert.deepEqual((await findings(await binary({entitlements: {[GTA]: false}}), pki.trust)).map(f => f.id), [])
+      // Ad-hoc code is for debugging: get-task-allow and no hardened runtime are its normal state.
+      assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {[GTA]: true}}, null), pki.trust)).map(f => f.id), [])
+    })
+
+    it('signature.hardened-runtime-missing on Developer ID code only', async () => {
+      expect(await only(await binary({flags: 0}), 'signature.hardened-runtime-missing'), 'bin25',
+        '$: signed without the hardened runtime: notarization has required it for new submissions since February 2020, and without it the code has no protection against injected libraries or debuggers',
+        'Sign with --options runtime.')
+    })
+  })
+  describe('binary.trailing-data', () => {
+    const WHY = 'no signature covers them: anyone can change or append them without breaking the signature (a place to hide a payload), and codesign --verify --strict refuses such a file ("main executable failed strict validation"), as Gatekeeper and notarization do'
+    const FIX = 'Ship the file exactly as the linker and codesign wrote it: re-sign the original build output, and keep extra data in a separate file (inside a bundle, under Contents/Resources, where the seal covers it).'
+
+    it('after the signature of a thin file, naming the byte range', async () => {
+      const path = await binary({})
+      const bytes = await readFile(path)
+      await writeFile(path, Buffer.concat([bytes, Buffer.alloc(7)]))
+      const f = await only(path, 'binary.trailing-data')
+      assert.deepEqual({message: f.message, fix: f.fix}, {message: `<dir>/bin26: 7 bytes follow the code signature (file bytes ${bytes.length}–${bytes.length + 6}); ${WHY}`, fix: FIX})
+    })
+
+    it('inside a slice of a universal file, and after its last slice, each with its range', async () => {
+      const sign: SignOptions = {identifier: 'tool', teamId: TEAM, flags: 0x10000, cms: cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})}
+      const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, sign)
+      const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, sign)
+      const fat = buildUniversal([{arch: 'x86_64', bytes: Buffer.concat([x64.bytes, Buffer.alloc(5)])}, {arch: 'arm64', bytes: arm.bytes}])
+      const path = join(dir, 'fat')
+      await writeFile(path, Buffer.concat([fat, Buffer.alloc(3)]))
+      const all = (await findings(path, pki.trust)).filter(f => f.id === 'binary.trailing-data')
+      assert.equal(all.length, 2)
+      const x64Offset = fat.readUInt32BE(8 + 8)
+      assert.equal(all[0]!.message, `<dir>/fat [x86_64]: 5 bytes follow the code signature (file bytes ${x64Offset + x64.bytes.length}–${x64Offset + x64.bytes.length + 4}); ${WHY}`)
+      assert.equal(all[1]!.message, `<dir>/fat: 3 bytes follow the last slice of the universal file (file bytes ${fat.length}–${fat.length + 2}); ${WHY}`)
+    })
   })
 })

@@ -2,7 +2,11 @@
 // constant of src/verify's checks makes one of them fail (issue 14, area verify-checks of
 // stryker.config.mjs). The slower end-to-end files of the area run after this one.
 import {strict as assert} from 'node:assert'
+import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import type {CertificateInfo} from '../../src/formats/certificate.js'
+import {bundleShapeOf} from '../../src/verify/bundle-shape.js'
 import {profileAllows, wildcardMatch} from '../../src/verify/entitlement-match.js'
 import {
   APPLICATION_IDENTIFIER, claimedCapabilities, claimedRestricted, ENDPOINT_SECURITY, isRestrictedEntitlement, TEAM_IDENTIFIER,
@@ -212,6 +216,60 @@ describe('verify checks: the rules behind a verdict', () => {
       assert.deepEqual(judge('certificate 2[field.1.2] exists'), {evaluated: false})
       assert.deepEqual(judge('xcertificate 1[field.1.2]'), {evaluated: false})
       assert.deepEqual(judge('certificate 1[field.1.2] existsx'), {evaluated: false})
+    })
+  })
+  describe('the shape of a bundle', () => {
+    let root: string
+    let n = 0
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'esdctl-shape-'))
+    })
+    after(() => rm(root, {recursive: true, force: true}))
+
+    /** A fresh directory holding `dirs`, `files` and `links` (path → target). */
+    async function bundle(layout: {dirs?: string[]; files?: string[]; links?: Record<string, string>}): Promise<string> {
+      const dir = join(root, `b${n++}`)
+      await mkdir(dir)
+      for (const d of layout.dirs ?? []) await mkdir(join(dir, d), {recursive: true})
+      for (const f of layout.files ?? []) await writeFile(join(dir, f), '')
+      for (const [at, target] of Object.entries(layout.links ?? {})) await symlink(target, join(dir, at))
+      return dir
+    }
+
+    it('deep: a Contents directory, never a link to one', async () => {
+      const deep = await bundle({dirs: ['Contents']})
+      assert.deepEqual(await bundleShapeOf(deep), {kind: 'deep', bundle: deep, contentDir: join(deep, 'Contents'), infoPlist: 'Info.plist', executableDir: 'MacOS/'})
+      assert.equal(await bundleShapeOf(await bundle({dirs: ['elsewhere'], links: {Contents: 'elsewhere'}})), undefined)
+      assert.equal((await bundleShapeOf(await bundle({files: ['Contents', 'Info.plist']})))?.kind, 'shallow')
+    })
+
+    it('framework: Versions/Current naming a sibling version directory', async () => {
+      const fw = await bundle({dirs: ['Versions/A', 'Versions/B'], links: {'Versions/Current': 'B'}})
+      assert.deepEqual(await bundleShapeOf(fw), {kind: 'framework', bundle: fw, contentDir: join(fw, 'Versions', 'B'), infoPlist: 'Resources/Info.plist', executableDir: ''})
+    })
+
+    it('framework: a Current link leading anywhere but a sibling directory chooses nothing', async () => {
+      for (const target of ['../A', '.', '..', 'missing', 'file']) {
+        const dir = await bundle({dirs: ['Versions/A', 'A'], files: ['Versions/file'], links: {'Versions/Current': target}})
+        assert.equal(await bundleShapeOf(dir), undefined, target)
+      }
+    })
+
+    it('framework: without Current, the one version directory there is; two or none choose nothing', async () => {
+      const one = await bundle({dirs: ['Versions/A'], files: ['Versions/notes']})
+      assert.equal((await bundleShapeOf(one))?.contentDir, join(one, 'Versions', 'A'))
+      assert.equal(await bundleShapeOf(await bundle({dirs: ['Versions/A', 'Versions/B']})), undefined)
+      assert.equal(await bundleShapeOf(await bundle({dirs: ['Versions']})), undefined)
+      assert.equal(await bundleShapeOf(await bundle({files: ['Versions']})), undefined)
+    })
+
+    it('shallow: an Info.plist file or a _CodeSignature directory at the top; else no bundle', async () => {
+      const plist = await bundle({files: ['Info.plist']})
+      assert.deepEqual(await bundleShapeOf(plist), {kind: 'shallow', bundle: plist, contentDir: plist, infoPlist: 'Info.plist', executableDir: ''})
+      assert.equal((await bundleShapeOf(await bundle({dirs: ['_CodeSignature']})))?.kind, 'shallow')
+      assert.equal(await bundleShapeOf(await bundle({dirs: ['Info.plist'], files: ['_CodeSignature']})), undefined)
+      assert.equal(await bundleShapeOf(await bundle({})), undefined)
+      assert.equal(await bundleShapeOf(join(root, 'absent')), undefined)
     })
   })
 })

@@ -215,4 +215,25 @@ describe('verify checks: the texts of signature findings', () => {
       assert.equal(all[1]!.message, `<dir>/fat: 3 bytes follow the last slice of the universal file (file bytes ${fat.length}–${fat.length + 2}); ${WHY}`)
     })
   })
+  describe('a slice that cannot be read', () => {
+    it('macho.malformed: load commands larger than the slice, quoting the parser', async () => {
+      const path = await binary({})
+      const bytes = await readFile(path)
+      bytes.writeUInt32LE(0x7fff_ffff, 20) // sizeofcmds of the 64-bit Mach-O header
+      await writeFile(path, bytes)
+      const f = await only(path, 'macho.malformed')
+      assert.match(f.message, /^<dir>\/bin\d+ \[arm64\]: \S.*$/)
+      assert.equal(f.fix, 'The file is damaged or not a macOS executable; rebuild it.')
+    })
+
+    it('signature.malformed: a damaged SuperBlob, quoting the parser', async () => {
+      const path = await binary({})
+      const bytes = await readFile(path)
+      bytes.writeUInt32BE(0xfade0bad, bytes.indexOf(Buffer.from([0xfa, 0xde, 0x0c, 0xc0])))
+      await writeFile(path, bytes)
+      const f = await only(path, 'signature.malformed')
+      assert.match(f.message, /^<dir>\/bin\d+ \[arm64\]: the code signature cannot be read: \S.*$/)
+      assert.equal(f.fix, 'Sign the file again with codesign; the signature is damaged.')
+    })
+  })
 })

@@ -41,7 +41,7 @@ export const AREAS = {
       'src/verify/signer-kind.ts', 'src/verify/signed-slice.ts', 'src/verify/bundle-shape.ts', 'src/verify/bundle-ticket.ts',
     ],
     tests: [
-      'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-checks-messages', 'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-profile',
+      'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages', 'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-profile',
       'verify-nested-code', 'verify-bundle', 'verify-messages',
     ],
   },

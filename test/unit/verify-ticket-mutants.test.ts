@@ -2,8 +2,15 @@
 // text is pinned (issue 14, area verify-checks); notarization-ticket and verify-package reach it
 // through real bundles and packages, more slowly.
 import {strict as assert} from 'node:assert'
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {APPLE_ROOT_ANCHORS, TrustStore} from '../../src/trust/apple-roots.js'
+import {MAX_TICKET_BYTES} from '../../src/formats/notarization-ticket.js'
+import {checkBundleTicket, STAPLED_TICKET_REL} from '../../src/verify/bundle-ticket.js'
 import {checkStapledTicket} from '../../src/verify/check-notarization.js'
+import type {VerifiedSlice} from '../../src/verify/verify-binary.js'
 import {createTestPki, type TestIdentity, type TestPki} from '../support/test-pki.js'
 import {writeTicket} from '../support/ticket-writer.js'
 
@@ -87,5 +94,66 @@ describe('verify checks: a stapled notarization ticket', () => {
     assert.equal(r.report.verified, false)
     assert.deepEqual(r.report.cdhashes, [])
     assert.equal(r.report.issuedAt, undefined)
+  })
+  describe('in a bundle, at Contents/CodeResources', () => {
+    let root: string
+    let n = 0
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'esdctl-ticket-'))
+    })
+    after(() => rm(root, {recursive: true, force: true}))
+    const display = (rel: string) => `B.app/Contents/${rel}`
+    const slice = (arch: string, cdhashes: string[]): VerifiedSlice => ({report: {arch, flags: [], signer: 'developer-id', entitlements: {}}, cdhashes, intact: true})
+
+    /** A Contents directory whose ticket slot holds `put` (bytes, or a FIFO / folder), or nothing. */
+    async function contents(put?: Buffer | 'fifo' | 'folder'): Promise<string> {
+      const dir = join(root, `c${n++}`)
+      await mkdir(dir)
+      const at = join(dir, STAPLED_TICKET_REL)
+      if (put === 'fifo') execFileSync('mkfifo', [at])
+      else if (put === 'folder') await mkdir(at)
+      else if (put) await writeFile(at, put)
+      return dir
+    }
+
+    it('the ticket is judged against one subject per slice of the main executable, each labelled with its arch', async () => {
+      const r = await checkBundleTicket(await contents(ticket), display, 'MacOS/esd', [slice('arm64', [H3, H1]), slice('x86_64', [H3])], pki.trust)
+      assert.equal(r.report.stapled, true)
+      assert.deepEqual(r.findings.map(f => [f.id, f.path]), [['notarization.not-covered', 'B.app/Contents/CodeResources']])
+      assert.match(r.findings[0]!.message, /does not list B\.app\/Contents\/MacOS\/esd \[x86_64\] \(its hashes 3{40};/)
+      const ok = await checkBundleTicket(await contents(ticket), display, 'MacOS/esd', [slice('arm64', [H1])], pki.trust)
+      assert.deepEqual(ok.findings, [])
+      assert.equal(ok.report.verified, true)
+    })
+
+    it('a ticket with no signed slice to cover is not covered', async () => {
+      assert.deepEqual(await checkBundleTicket(await contents(ticket), display, 'MacOS/esd', [], pki.trust), {
+        report: {stapled: true, verified: false, cdhashes: []},
+        findings: [{id: 'notarization.not-covered', severity: 'warning', path: 'B.app/Contents/CodeResources', message: 'B.app/Contents/CodeResources: a ticket is stapled but the main executable has no signed slice for it to cover'}],
+      })
+    })
+
+    it('no file there, or a file that is no ticket: not stapled, no finding', async () => {
+      const none = {report: {stapled: false, verified: false, cdhashes: []}, findings: []}
+      assert.deepEqual(await checkBundleTicket(await contents(), display, 'MacOS/esd', [slice('arm64', [H1])], pki.trust), none)
+      assert.deepEqual(await checkBundleTicket(await contents(Buffer.from('<plist/>')), display, 'MacOS/esd', [slice('arm64', [H1])], pki.trust), none)
+    })
+
+    it('a pipe or a folder in the ticket slot is named, never read', async () => {
+      for (const [put, what] of [['fifo', 'a named pipe'], ['folder', 'a folder']] as const) {
+        const r = await checkBundleTicket(await contents(put), display, 'MacOS/esd', [slice('arm64', [H1])], pki.trust)
+        assert.deepEqual(r, {
+          report: {stapled: false, verified: false, cdhashes: []},
+          findings: [{id: 'notarization.malformed', severity: 'warning', path: 'B.app/Contents/CodeResources', message: `B.app/Contents/CodeResources is ${what}, not a stapled ticket or a file`, fix: 'Remove it, then staple the ticket again (xcrun stapler staple).'}],
+        })
+      }
+    })
+
+    it('a ticket larger than the limit is read only one byte past it, and refused as too large', async () => {
+      const big = Buffer.concat([ticket, Buffer.alloc(MAX_TICKET_BYTES)])
+      const r = await checkBundleTicket(await contents(big), display, 'MacOS/esd', [slice('arm64', [H1])], pki.trust)
+      assert.deepEqual(r.findings.map(f => f.id), ['notarization.malformed'])
+      assert.match(r.findings[0]!.message, /cannot be read \(.*\b262145\b.*\)/)
+    })
   })
 })

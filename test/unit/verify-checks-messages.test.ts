@@ -37,7 +37,9 @@ describe('verify checks: the texts of signature findings', () => {
   /** The file's findings with the scratch folder written `<dir>`; `production` judges with Apple's anchors. */
   async function findings(path: string, trust: TestPki['trust'] | 'production'): Promise<Finding[]> {
     const r = await verifyPath(path, trust === 'production' ? {now: NOW} : {trust, now: NOW})
-    return r.findings.map(f => ({...f, path: f.path.replace(dir, '<dir>'), message: f.message.split(dir).join('<dir>')}))
+    // Each binary has a file of its own; the texts name it <file>.
+    const named = (text: string) => text.split(dir).join('<dir>').replace(/<dir>\/bin\d+/g, '<file>')
+    return r.findings.map(f => ({...f, path: named(f.path), message: named(f.message)}))
   }
 
   const DEVID_FIX = 'Sign again with your "Developer ID Application" identity and a secure timestamp: codesign --force --options runtime --timestamp --sign "Developer ID Application: … (TEAMID)" …'
@@ -52,25 +54,26 @@ describe('verify checks: the texts of signature findings', () => {
     return hits[0]!
   }
 
-  const expect = (f: Finding, file: string, message: string, fix: string) =>
-    assert.deepEqual({path: f.path, message: f.message, fix: f.fix}, {path: `<dir>/${file}`, message: message.replace('$', `<dir>/${file} [arm64]`), fix})
+  /** `message` with `$` for the file and its slice label. */
+  const expect = (f: Finding, message: string, fix: string) =>
+    assert.deepEqual({path: f.path, message: f.message, fix: f.fix}, {path: '<file>', message: message.replace('$', '<file> [arm64]'), fix})
 
   it('cms.malformed quotes the decoder', async () => {
     const path = await binary({}, async () => Buffer.from('30030201ff', 'hex'))
-    expect(await only(path, 'cms.malformed'), 'bin0',
+    expect(await only(path, 'cms.malformed'),
       '$: the CMS signature cannot be decoded: CMS signature: not a CMS SignedData structure (ContentInfo contentType is not an OBJECT IDENTIFIER)', DEVID_FIX)
   })
 
   it('cms.signature-invalid says why the signature does not verify', async () => {
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: [Buffer.concat([cds[0]!, Buffer.from([0])])], identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
-    expect(await only(path, 'cms.signature-invalid'), 'bin1',
+    expect(await only(path, 'cms.signature-invalid'),
       '$: the CMS signature does not verify over the CodeDirectory (the message digest does not match the sha256 of the content); the signature was altered or belongs to other code', DEVID_FIX)
   })
 
   it('cms.certificate-expired names the certificate and its last day', async () => {
     const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: new Date('2024-06-01T00:00:00Z')}))
-    expect(await only(path, 'cms.certificate-expired'), 'bin2',
+    expect(await only(path, 'cms.certificate-expired'),
       '$: the signing certificate "Developer ID Application: esdctl Test Developer (ESDTEST001)" expired on 2025-01-01 and the signature has no valid secure timestamp, so macOS no longer accepts it',
       'Sign again with a current certificate and --timestamp, so the signature stays valid after the certificate expires.')
   })
@@ -78,32 +81,32 @@ describe('verify checks: the texts of signature findings', () => {
   it('cms.untrusted names the signer and the chain error', async () => {
     const f = await only(await binary({}), 'cms.untrusted', 'production')
     assert.equal(f.fix, 'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).')
-    assert.match(f.message, /^<dir>\/bin3 \[arm64\]: the signing certificate does not chain to a trusted Apple root \(.+\); signer "Developer ID Application: esdctl Test Developer \(ESDTEST001\)"$/)
+    assert.match(f.message, /^<file> \[arm64\]: the signing certificate does not chain to a trusted Apple root \(.+\); signer "Developer ID Application: esdctl Test Developer \(ESDTEST001\)"$/)
   })
 
   it('cms.team-mismatch names both teams', async () => {
     const otherTeam = await pki.developerId('OTHERTEAM9')
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: otherTeam, signingTime: NOW}))
-    expect(await only(path, 'cms.team-mismatch'), 'bin4', '$: the signing certificate belongs to team OTHERTEAM9 but the CodeDirectory names team ESDTEST001', DEVID_FIX)
+    expect(await only(path, 'cms.team-mismatch'), '$: the signing certificate belongs to team OTHERTEAM9 but the CodeDirectory names team ESDTEST001', DEVID_FIX)
   })
 
   it('cms.cdhashes-missing and cms.cdhashes-mismatch count the CodeDirectories', async () => {
     const missing = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
-    expect(await only(missing, 'cms.cdhashes-missing'), 'bin5', '$: the signature carries 2 CodeDirectories but no signed cdhash list, so the alternates are not protected', CDHASH_FIX)
+    expect(await only(missing, 'cms.cdhashes-missing'), '$: the signature carries 2 CodeDirectories but no signed cdhash list, so the alternates are not protected', CDHASH_FIX)
     const partial = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'first-only'}))
-    expect(await only(partial, 'cms.cdhashes-mismatch'), 'bin6', '$: the signed cdhash list (1 entries) does not match the 2 CodeDirectories present', CDHASH_FIX)
+    expect(await only(partial, 'cms.cdhashes-mismatch'), '$: the signed cdhash list (1 entries) does not match the 2 CodeDirectories present', CDHASH_FIX)
   })
 
   it('a blob bound but absent, present but unbound, and changed after signing', async () => {
-    expect(await only(await binary({omittedBlobs: [SLOT.requirements]}), 'signature.requirements-missing'), 'bin7',
+    expect(await only(await binary({omittedBlobs: [SLOT.requirements]}), 'signature.requirements-missing'),
       '$: the signature binds requirements (special slot −2) but the blob is absent', RESIGN)
-    expect(await only(await binary({unboundSlots: [SLOT.requirements]}), 'signature.requirements-unbound'), 'bin8',
+    expect(await only(await binary({unboundSlots: [SLOT.requirements]}), 'signature.requirements-unbound'),
       '$: requirements are present but not bound by the CodeDirectory (special slot −2 is empty)', RESIGN)
     const changed = await binary({entitlements: {'com.example.flag': 'abc'}})
     const bytes = await readFile(changed)
     bytes.write('abd', bytes.indexOf('abc'))
     await writeFile(changed, bytes)
-    expect(await only(changed, 'signature.entitlements-modified'), 'bin9',
+    expect(await only(changed, 'signature.entitlements-modified'),
       '$: entitlements changed after signing (its hash no longer matches special slot −5); macOS rejects the signature', RESIGN)
   })
 
@@ -113,17 +116,17 @@ describe('verify checks: the texts of signature findings', () => {
     for (const at of [100, 5000, 9000, 13000, 17000, 21000, 25000]) bytes[at]! ^= 1
     await writeFile(many, bytes)
     const why = '. The executable was changed after signing; macOS kills it at launch (Killed: 9).'
-    expect(await only(many, 'signature.code-modified'), 'bin10',
+    expect(await only(many, 'signature.code-modified'),
       `$: 7 of 10 code pages do not match their signed hashes: page 0 (bytes 0–4095), page 1 (bytes 4096–8191), page 2 (bytes 8192–12287), page 3 (bytes 12288–16383), page 4 (bytes 16384–20479), …${why}`, RESIGN)
     const last = await binary({})
     const lastBytes = await readFile(last)
     lastBytes[39_000]! ^= 1
     await writeFile(last, lastBytes)
-    expect(await only(last, 'signature.code-modified'), 'bin11', `$: 1 of 10 code pages do not match their signed hashes: page 9 (bytes 36864–39999)${why}`, RESIGN)
+    expect(await only(last, 'signature.code-modified'), `$: 1 of 10 code pages do not match their signed hashes: page 9 (bytes 36864–39999)${why}`, RESIGN)
   })
 
   it('signature.code-limit: a CodeDirectory ending before or after the signature', async () => {
-    for (const [delta, file, tail] of [[-16, 'bin12', 'the bytes in between are not protected'], [16, 'bin13', 'it claims to cover its own signature']] as const) {
+    for (const [delta, tail] of [[-16, 'the bytes in between are not protected'], [16, 'it claims to cover its own signature']] as const) {
       const path = await binary({})
       const bytes = await readFile(path)
       const cd = bytes.indexOf(Buffer.from([0xfa, 0xde, 0x0c, 0x02]))
@@ -132,7 +135,7 @@ describe('verify checks: the texts of signature findings', () => {
       // From version 0x20300 a non-zero codeLimit64 takes precedence.
       if (bytes.readBigUInt64BE(cd + 0x38) !== 0n) bytes.writeBigUInt64BE(BigInt(limit + delta), cd + 0x38)
       await writeFile(path, bytes)
-      expect(await only(path, 'signature.code-limit'), file, `$: the CodeDirectory covers ${limit + delta} bytes but the signature starts at ${limit}; ${tail}`, RESIGN)
+      expect(await only(path, 'signature.code-limit'), `$: the CodeDirectory covers ${limit + delta} bytes but the signature starts at ${limit}; ${tail}`, RESIGN)
     }
   })
   it('a CodeDirectory naming no team is not compared with the certificate\'s team', async () => {
@@ -160,13 +163,13 @@ describe('verify checks: the texts of signature findings', () => {
       const bytes = await readFile(path)
       bytes.write('<string>abd</string>', bytes.indexOf('<string>abc</string>'))
       await writeFile(path, bytes)
-      expect(await only(path, 'entitlements.der-mismatch'), 'bin18', '$: the XML and DER entitlements differ; macOS enforces the DER form',
+      expect(await only(path, 'entitlements.der-mismatch'), '$: the XML and DER entitlements differ; macOS enforces the DER form',
         'Sign again with codesign so both forms are generated from the same entitlements file.')
     })
 
     it('entitlements.restricted-adhoc lists the restricted claims; an ad-hoc claim of nothing restricted is fine', async () => {
       const claims = {'com.apple.developer.endpoint-security.client': true, 'keychain-access-groups': ['T.x'], 'com.apple.developer.off': false}
-      expect(await only(await binary({flags: 0x2, entitlements: claims}, null), 'entitlements.restricted-adhoc'), 'bin19',
+      expect(await only(await binary({flags: 0x2, entitlements: claims}, null), 'entitlements.restricted-adhoc'),
         '$: ad-hoc signed but claims com.apple.developer.endpoint-security.client, keychain-access-groups; restricted entitlements need an Apple-issued signing certificate and a provisioning profile, so macOS will kill it (Killed: 9)',
         'Sign with your Developer ID Application certificate, inside an app-like bundle with an embedded.provisionprofile that allows these entitlements.')
       assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {'com.apple.developer.off': false, [GTA]: true}}, null), pki.trust)).map(f => f.id), [])
@@ -174,9 +177,9 @@ describe('verify checks: the texts of signature findings', () => {
 
     it('entitlements.get-task-allow on Developer ID code, with notarization named unless library validation is off too', async () => {
       const fix = `Remove ${GTA} from the release entitlements.`
-      expect(await only(await binary({entitlements: {[GTA]: true}}), 'entitlements.get-task-allow'), 'bin21',
+      expect(await only(await binary({entitlements: {[GTA]: true}}), 'entitlements.get-task-allow'),
         `$: a Developer ID build claims ${GTA} (debugging); notarization refuses it, and it lets other processes of the same user attach to the daemon and inject code`, fix)
-      expect(await only(await binary({entitlements: {[GTA]: true, 'com.apple.security.cs.disable-library-validation': true}}), 'entitlements.get-task-allow'), 'bin22',
+      expect(await only(await binary({entitlements: {[GTA]: true, 'com.apple.security.cs.disable-library-validation': true}}), 'entitlements.get-task-allow'),
         `$: a Developer ID build claims ${GTA} (debugging); it lets other processes of the same user attach to the daemon and inject code`, fix)
       assert.deepEqual((await findings(await binary({entitlements: {[GTA]: false}}), pki.trust)).map(f => f.id), [])
       // Ad-hoc code is for debugging: get-task-allow and no hardened runtime are its normal state.
@@ -184,7 +187,7 @@ describe('verify checks: the texts of signature findings', () => {
     })
 
     it('signature.hardened-runtime-missing on Developer ID code only', async () => {
-      expect(await only(await binary({flags: 0}), 'signature.hardened-runtime-missing'), 'bin25',
+      expect(await only(await binary({flags: 0}), 'signature.hardened-runtime-missing'),
         '$: signed without the hardened runtime: notarization has required it for new submissions since February 2020, and without it the code has no protection against injected libraries or debuggers',
         'Sign with --options runtime.')
     })
@@ -198,7 +201,7 @@ describe('verify checks: the texts of signature findings', () => {
       const bytes = await readFile(path)
       await writeFile(path, Buffer.concat([bytes, Buffer.alloc(7)]))
       const f = await only(path, 'binary.trailing-data')
-      assert.deepEqual({message: f.message, fix: f.fix}, {message: `<dir>/bin26: 7 bytes follow the code signature (file bytes ${bytes.length}–${bytes.length + 6}); ${WHY}`, fix: FIX})
+      assert.deepEqual({message: f.message, fix: f.fix}, {message: `<file>: 7 bytes follow the code signature (file bytes ${bytes.length}–${bytes.length + 6}); ${WHY}`, fix: FIX})
     })
 
     it('inside a slice of a universal file, and after its last slice, each with its range', async () => {
@@ -222,7 +225,7 @@ describe('verify checks: the texts of signature findings', () => {
       bytes.writeUInt32LE(0x7fff_ffff, 20) // sizeofcmds of the 64-bit Mach-O header
       await writeFile(path, bytes)
       const f = await only(path, 'macho.malformed')
-      assert.match(f.message, /^<dir>\/bin\d+ \[arm64\]: \S.*$/)
+      assert.match(f.message, /^<file> \[arm64\]: \S.*$/)
       assert.equal(f.fix, 'The file is damaged or not a macOS executable; rebuild it.')
     })
 
@@ -232,8 +235,12 @@ describe('verify checks: the texts of signature findings', () => {
       bytes.writeUInt32BE(0xfade0bad, bytes.indexOf(Buffer.from([0xfa, 0xde, 0x0c, 0xc0])))
       await writeFile(path, bytes)
       const f = await only(path, 'signature.malformed')
-      assert.match(f.message, /^<dir>\/bin\d+ \[arm64\]: the code signature cannot be read: \S.*$/)
+      assert.match(f.message, /^<file> \[arm64\]: the code signature cannot be read: \S.*$/)
       assert.equal(f.fix, 'Sign the file again with codesign; the signature is damaged.')
     })
+  })
+  it('hashing the pages stopped by the caller is the caller\'s abort, not a finding about the file', async () => {
+    const path = await binary({})
+    await assert.rejects(verifyPath(path, {trust: pki.trust, now: NOW, pageHashing: {signal: AbortSignal.abort()}}), {name: 'AbortError'})
   })
 })

@@ -40,9 +40,11 @@ export const AREAS = {
       'src/verify/check-*.ts', 'src/verify/entitlement-match.ts', 'src/verify/restricted-entitlements.ts', 'src/verify/sealed-requirement.ts',
       'src/verify/signer-kind.ts', 'src/verify/signed-slice.ts', 'src/verify/bundle-shape.ts', 'src/verify/bundle-ticket.ts',
     ],
+    // The direct tests first (about 1 s together); the end-to-end files catch what only a whole
+    // bundle shows (Info.plist and CodeResources bound by special slots, real nested code).
     tests: [
-      'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages', 'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-profile',
-      'verify-nested-code', 'verify-bundle', 'verify-messages',
+      'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages',
+      'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-nested-code', 'verify-bundle',
     ],
   },
   'verify-package': {

@@ -26,6 +26,9 @@ describe('verify checks: the rules behind a verdict', () => {
       assert.equal(wildcardMatch('TEAM.com', 'TEAM.com'), true)
       assert.equal(wildcardMatch('TEAM.com', 'TEAM.com.example'), false)
       assert.equal(wildcardMatch('*.example', 'TEAM.example'), false)
+      // Only the lone * matches everything: an empty pattern matches only the empty value.
+      assert.equal(wildcardMatch('', 'x'), false)
+      assert.equal(wildcardMatch('', ''), true)
     })
 
     it('an absent value allows nothing, not even false', () => {
@@ -124,6 +127,10 @@ describe('verify checks: the rules behind a verdict', () => {
     it('drops comments and the designated => prefix, with or without spaces', () => {
       assert.deepEqual(judge('designated => identifier "com.example.kit"'), met)
       assert.deepEqual(judge('designated=>identifier "com.example.kit"'), met)
+      assert.deepEqual(judge('  designated => identifier "com.example.kit"'), met)
+      assert.deepEqual(judge('/* c */ designated => identifier "com.example.kit"'), met)
+      // A comment counts as a space: it may be all that separates two words.
+      assert.deepEqual(judge('identifier "com.example.kit" and/* c */anchor apple generic'), met)
       assert.deepEqual(judge('  /* c */ identifier "com.example.kit" /* d */ and /* e */ anchor apple generic  '), met)
       // The prefix is removed only at the start; elsewhere the clause is not understood.
       assert.deepEqual(judge('identifier "com.example.kit" and designated => anchor apple generic'), {evaluated: false})
@@ -161,6 +168,9 @@ describe('verify checks: the rules behind a verdict', () => {
       assert.deepEqual(judge('identifier "com.example.kit'), {evaluated: true, unmet: ['identifier "com.example.kit']})
       assert.deepEqual(judge('identifier com.example.kitx'), {evaluated: true, unmet: ['identifier com.example.kitx']})
       assert.deepEqual(judge('identifier "a b"', {...id, identifier: 'a b'}), met)
+      // Quotes are removed only when they open and close the value.
+      assert.deepEqual(judge('identifier "com.example.kit', {...id, identifier: 'com.example.ki'}), {evaluated: true, unmet: ['identifier "com.example.kit']})
+      assert.deepEqual(judge('identifier com.example.kit"', {...id, identifier: 'om.example.kit'}), {evaluated: true, unmet: ['identifier com.example.kit"']})
       assert.deepEqual(judge('identifier a b', {...id, identifier: 'a'}), {evaluated: false})
       assert.deepEqual(judge('xidentifier com.example.kit'), {evaluated: false})
       assert.deepEqual(judge('identifier "com.example.kit"', {...id, identifier: undefined}), {evaluated: true, unmet: ['identifier "com.example.kit"']})
@@ -188,6 +198,8 @@ describe('verify checks: the rules behind a verdict', () => {
       assert.deepEqual(judge('certificate leaf[subject.OU] = ESDTEST001'), met)
       assert.deepEqual(judge('certificate  leaf [ subject.OU ] = "ESDTEST001"'), met)
       assert.deepEqual(judge('certificate leaf[subject.OU]=ESDTEST001'), met)
+      assert.deepEqual(judge('certificate leaf[subject.OU] = "Team With Spaces"', {...id, leafTeam: 'Team With Spaces'}), met)
+      assert.deepEqual(judge('certificate leaf[subject.OU] = "a\\"b"', {...id, leafTeam: 'a"b'}), met)
       assert.deepEqual(judge('certificate leaf[subject.OU] = OTHERTEAM9'), {evaluated: true, unmet: ['certificate leaf[subject.OU] = OTHERTEAM9']})
       assert.deepEqual(judge('certificate leaf[subject.OU] = ESDTEST001', {...id, leafTeam: undefined}), {evaluated: true, unmet: ['certificate leaf[subject.OU] = ESDTEST001']})
       assert.deepEqual(judge('certificate leaf[subject.OU] = '), {evaluated: false})
@@ -200,6 +212,7 @@ describe('verify checks: the rules behind a verdict', () => {
       assert.deepEqual(judge('certificate leaf[field.1.2.840.113635.100.6.1.13] exists'), met)
       assert.deepEqual(judge('certificate leaf [ field.1.2.840.113635.100.6.1.13 ]'), met)
       assert.deepEqual(judge('certificate leaf[field.1.2.840.113635.100.6.1.13]   exists'), met)
+      assert.deepEqual(judge('certificate  leaf[field.1.2.840.113635.100.6.1.13]'), met)
       assert.deepEqual(judge('certificate leaf[field.1.2.840.113635.100.6.1.12] exists'), {evaluated: true, unmet: ['certificate leaf[field.1.2.840.113635.100.6.1.12] exists']})
       assert.deepEqual(judge('certificate leaf[field.1.2.x]'), {evaluated: false})
       assert.deepEqual(judge('certificate leaf[field.] exists'), {evaluated: false})
@@ -210,6 +223,7 @@ describe('verify checks: the rules behind a verdict', () => {
     it('an intermediate marker rests on the chain to the pinned anchor', () => {
       assert.deepEqual(judge('certificate 1[field.1.2.840.113635.100.6.2.6] exists'), met)
       assert.deepEqual(judge('certificate  1 [ field.1.2.840.113635.100.6.2.6 ]'), met)
+      assert.deepEqual(judge('certificate 1[field.1.2.840.113635.100.6.2.6]   exists'), met)
       assert.deepEqual(judge('certificate 1[field.1.2.840.113635.100.6.2.6]', {...id, trusted: false}), {evaluated: true, unmet: ['certificate 1[field.1.2.840.113635.100.6.2.6]']})
       assert.deepEqual(judge('certificate 1[field.1.2.x]'), {evaluated: false})
       assert.deepEqual(judge('certificate 1[field.] exists'), {evaluated: false})

@@ -243,4 +243,10 @@ describe('verify checks: the texts of signature findings', () => {
     const path = await binary({})
     await assert.rejects(verifyPath(path, {trust: pki.trust, now: NOW, pageHashing: {signal: AbortSignal.abort()}}), {name: 'AbortError'})
   })
+  it('a fault in esdctl while judging the CMS is thrown, not reported as a damaged signature', async () => {
+    const path = await binary({})
+    // A trust store without anchors is no input esdctl can be given; it stands for a bug in the verifier.
+    const broken = Object.create(Object.getPrototypeOf(pki.trust)) as TestPki['trust']
+    await assert.rejects(verifyPath(path, {trust: broken, now: NOW}), TypeError)
+  })
 })

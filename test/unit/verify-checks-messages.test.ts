@@ -249,4 +249,13 @@ describe('verify checks: the texts of signature findings', () => {
     const broken = Object.create(Object.getPrototypeOf(pki.trust)) as TestPki['trust']
     await assert.rejects(verifyPath(path, {trust: broken, now: NOW}), TypeError)
   })
+  it('cms.timestamp-invalid says why the timestamp failed, and the signature is then judged now', async () => {
+    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const signedAt = new Date('2024-06-01T00:00:00Z')
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: signedAt, timestamp: {time: signedAt}}))
+    // Apple's anchors trust neither the test time-stamping authority nor the signer.
+    const all = await findings(path, 'production')
+    assert.deepEqual(all.map(f => f.id), ['cms.timestamp-invalid', 'cms.certificate-expired'])
+    expect(all[0]!, '$: the secure timestamp does not verify (the timestamp authority is not trusted: the chain ends at the self-signed "esdctl Test Root CA", which is not a trusted root); the signature is judged at the current time instead', DEVID_FIX)
+  })
 })

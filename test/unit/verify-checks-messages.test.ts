@@ -258,4 +258,35 @@ describe('verify checks: the texts of signature findings', () => {
     assert.deepEqual(all.map(f => f.id), ['cms.timestamp-invalid', 'cms.certificate-expired'])
     expect(all[0]!, '$: the secure timestamp does not verify (the timestamp authority is not trusted: the chain ends at the self-signed "esdctl Test Root CA", which is not a trusted root); the signature is judged at the current time instead', DEVID_FIX)
   })
+  describe("Apple's two cdhash attributes against the CodeDirectories", () => {
+    const signed = (attributes: {plist: number[]; digests: number[]}, hashTypes = [1, 2]) =>
+      binary({hashTypes}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: attributes}))
+
+    it('both lists naming every CodeDirectory, or only the plist list: no finding', async () => {
+      assert.deepEqual((await findings(await signed({plist: [0, 1], digests: [0, 1]}), pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await signed({plist: [0, 1], digests: []}), pki.trust)).map(f => f.id), [])
+    })
+
+    it('a plist list of the right length naming one CodeDirectory twice is a mismatch', async () => {
+      expect(await only(await signed({plist: [0, 0], digests: [0, 1]}), 'cms.cdhashes-mismatch'),
+        '$: the signed cdhash list (2 entries) does not match the 2 CodeDirectories present', CDHASH_FIX)
+    })
+
+    it('a digest list missing a CodeDirectory is a mismatch, whichever algorithm is left out', async () => {
+      expect(await only(await signed({plist: [0, 1], digests: [0]}), 'cms.cdhashes-mismatch'),
+        '$: the signed hash list (1.2.840.113635.100.9.2) does not include the sha256 CodeDirectory', CDHASH_FIX)
+      expect(await only(await signed({plist: [0, 1], digests: [1]}), 'cms.cdhashes-mismatch'),
+        '$: the signed hash list (1.2.840.113635.100.9.2) does not include the sha1 CodeDirectory', CDHASH_FIX)
+    })
+
+    it('one CodeDirectory needs no cdhash list', async () => {
+      assert.deepEqual((await findings(await signed({plist: [], digests: []}, [2]), pki.trust)).map(f => f.id), [])
+    })
+  })
+
+  it('a certificate expiring at the very moment of the check has not expired yet', async () => {
+    const ending = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: NOW})
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: ending, signingTime: NOW}))
+    assert.deepEqual((await findings(path, 'production')).map(f => f.id), ['cms.untrusted'])
+  })
 })

@@ -34,6 +34,7 @@ export async function checkCodeDirectory(
   // Which CodeDirectory a problem affects is added by the caller, which merges the same problem across them.
   const where = sliceLabel(filePath, slice.location.arch)
   const out: Finding[] = []
+  // Stryker disable next-line OptionalChaining: this runs only on a slice whose signature was read through its LC_CODE_SIGNATURE, so codeSignature is there
   const sigOffset = slice.image.codeSignature?.dataOffset ?? 0
   if (cd.codeLimit !== sigOffset) {
     out.push(finding('signature.code-limit', filePath,

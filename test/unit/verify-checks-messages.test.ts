@@ -106,6 +106,12 @@ describe('verify checks: the texts of signature findings', () => {
     const bytes = await readFile(changed)
     bytes.write('abd', bytes.indexOf('abc'))
     await writeFile(changed, bytes)
+    const der = await binary({entitlements: {'com.example.flag': 'abc'}, derEntitlements: true})
+    const derBytes = await readFile(der)
+    derBytes.write('abd', derBytes.indexOf('abc', derBytes.indexOf(Buffer.from([0xfa, 0xde, 0x71, 0x72]))))
+    await writeFile(der, derBytes)
+    expect(await only(der, 'signature.der-entitlements-modified'),
+      '$: DER entitlements changed after signing (its hash no longer matches special slot −7); macOS rejects the signature', RESIGN)
     expect(await only(changed, 'signature.entitlements-modified'),
       '$: entitlements changed after signing (its hash no longer matches special slot −5); macOS rejects the signature', RESIGN)
   })

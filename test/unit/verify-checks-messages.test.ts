@@ -295,4 +295,14 @@ describe('verify checks: the texts of signature findings', () => {
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: ending, signingTime: NOW}))
     assert.deepEqual((await findings(path, 'production')).map(f => f.id), ['cms.untrusted'])
   })
+  it('a timestamp made after the certificate expired: judged at the timestamp, the chain fails there, cms.untrusted', async () => {
+    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const late = new Date('2025-06-01T00:00:00Z')
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: late, timestamp: {time: late}}))
+    const name = 'Developer ID Application: esdctl Test Developer (ESDTEST001)'
+    expect(await only(path, 'cms.untrusted'),
+      `$: the signing certificate does not chain to a trusted Apple root ("${name}" is valid from 2020-01-01T00:00:00.000Z to 2025-01-01T00:00:00.000Z, not at 2025-06-01T00:00:00.000Z); signer "${name}"`,
+      'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).')
+    assert.deepEqual((await findings(path, pki.trust)).map(f => f.id), ['cms.untrusted'])
+  })
 })

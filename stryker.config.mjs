@@ -33,12 +33,30 @@ export const AREAS = {
     mutate: ['src/trust/**/*.ts'],
     tests: ['trust', 'cms', 'provisioning-profile', 'notarization-ticket', 'verify-binary-signing', 'verify-profile', 'verify-package', 'test-pki'],
   },
-  verify: {
-    mutate: ['src/verify/**/*.ts'],
-    tests: [
-      'verify-binary-signing', 'verify-bundle', 'verify-fifo', 'verify-folder-kinds', 'verify-messages', 'verify-nested-code',
-      'verify-package', 'verify-profile', 'verify-robustness', 'cli-verify', 'finding-catalogue', 'sealed-requirement',
+  // src/verify split by concern, the checks that decide a verdict first (issue 14); each part's
+  // list starts with its fast *-mutants file, where most mutants die.
+  'verify-checks': {
+    mutate: [
+      'src/verify/check-*.ts', 'src/verify/entitlement-match.ts', 'src/verify/restricted-entitlements.ts', 'src/verify/sealed-requirement.ts',
+      'src/verify/signer-kind.ts', 'src/verify/signed-slice.ts', 'src/verify/bundle-shape.ts', 'src/verify/bundle-ticket.ts',
     ],
+    // The direct tests first (about 1 s together); the end-to-end files catch what only a whole
+    // bundle shows (Info.plist and CodeResources bound by special slots, real nested code).
+    tests: [
+      'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages',
+      'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-nested-code', 'verify-bundle',
+    ],
+  },
+  'verify-package': {
+    mutate: ['src/verify/package-*.ts', 'src/verify/verify-package.ts', 'src/verify/verify-archive.ts'],
+    tests: ['verify-package', 'verify-archive', 'verify-fifo'],
+  },
+  'verify-report': {
+    mutate: [
+      'src/verify/report.ts', 'src/verify/finding*.ts', 'src/verify/verify-path.ts', 'src/verify/verify-folder.ts', 'src/verify/article.ts',
+      'src/verify/unsupported-container.ts', 'src/verify/verify-binary.ts', 'src/verify/verify-bundle.ts', 'src/verify/verify-options.ts',
+    ],
+    tests: ['finding-catalogue', 'verify-messages', 'verify-folder-kinds', 'verify-binary-signing', 'verify-bundle', 'verify-robustness', 'cli-verify'],
   },
   // The journal as recovery reads it: its header and format (journal.ts), and every step's and
   // cleanup's shape and paths (plan-shape.ts, its own area: ~360 mutants, mostly its field table),

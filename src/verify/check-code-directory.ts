@@ -34,9 +34,11 @@ export async function checkCodeDirectory(
   // Which CodeDirectory a problem affects is added by the caller, which merges the same problem across them.
   const where = sliceLabel(filePath, slice.location.arch)
   const out: Finding[] = []
+  // Stryker disable next-line OptionalChaining: this runs only on a slice whose signature was read through its LC_CODE_SIGNATURE, so codeSignature is there
   const sigOffset = slice.image.codeSignature?.dataOffset ?? 0
   if (cd.codeLimit !== sigOffset) {
     out.push(finding('signature.code-limit', filePath,
+      // Stryker disable next-line EqualityOperator: this text is chosen only when the two differ, where < and <= agree
       `${where}: the CodeDirectory covers ${cd.codeLimit} bytes but the signature starts at ${sigOffset}; ${cd.codeLimit < sigOffset ? 'the bytes in between are not protected' : 'it claims to cover its own signature'}`,
       RESIGN))
   } else {

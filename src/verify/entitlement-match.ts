@@ -6,6 +6,7 @@ import type {PlistValue} from '../formats/property-list.js'
  * each claimed element separately.
  */
 export function profileAllows(allowed: PlistValue | undefined, claimed: PlistValue): boolean {
+  // Stryker disable next-line ConditionalExpression: without it an absent value falls through to `allowed === claimed`, false for every claimed value (a PlistValue, never undefined)
   if (allowed === undefined) return false
   if (Array.isArray(allowed)) {
     const claims = Array.isArray(claimed) ? claimed : [claimed]
@@ -20,7 +21,7 @@ export function profileAllows(allowed: PlistValue | undefined, claimed: PlistVal
 
 /** `*` matches anything; `prefix*` matches by prefix; anything else matches exactly. */
 export function wildcardMatch(pattern: string, value: string): boolean {
-  if (pattern === '*') return true
+  // A lone `*` is the prefix rule with an empty prefix, which every value starts with.
   if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1))
   return pattern === value
 }

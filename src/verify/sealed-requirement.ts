@@ -28,8 +28,8 @@ export function judgeSealedRequirement(text: string, id: NestedIdentity): Requir
   const body = text.replace(/\/\*.*?\*\//g, ' ').trim().replace(/^designated\s*=>\s*/, '')
   if (/[()!]|\bor\b|\|\|/.test(body)) return {evaluated: false}
   const unmet: string[] = []
-  for (const raw of body.split(/\s+and\s+|\s*&&\s*/)) {
-    const clause = raw.trim()
+  // The body is trimmed and each separator takes all the whitespace around it: no clause has any at its ends.
+  for (const clause of body.split(/\s+and\s+|\s*&&\s*/)) {
     const met = judgeClause(clause, id)
     if (met === undefined) return {evaluated: false}
     if (!met) unmet.push(clause)

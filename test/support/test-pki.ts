@@ -296,23 +296,30 @@ export async function signCodeDirectories(opts: {
   codeDirectories: Buffer[]
   identity: TestIdentity
   signingTime?: Date
-  cdhashAttributes?: 'all' | 'none' | 'first-only'
+  /**
+   * Which CodeDirectories Apple's attributes list: all, none, the first only, or (to forge a
+   * signature whose two lists disagree) the indexes each list names, 100.9.1 `plist` and 100.9.2
+   * `digests`; an empty list leaves its attribute out.
+   */
+  cdhashAttributes?: 'all' | 'none' | 'first-only' | {plist: number[]; digests: number[]}
   timestamp?: {time: Date}
 }): Promise<Buffer> {
   const [slot0] = opts.codeDirectories
   if (!slot0) throw new Error('test-pki: signCodeDirectories needs at least the slot-0 CodeDirectory')
   const mode = opts.cdhashAttributes ?? 'all'
   const listed = mode === 'none' ? [] : mode === 'first-only' ? [slot0] : opts.codeDirectories
+  const pick = (indexes: number[]) => indexes.map(i => opts.codeDirectories[i]!)
+  const [plistCds, digestCds] = typeof mode === 'object' ? [pick(mode.plist), pick(mode.digests)] : [listed, listed]
+  const full = (cds: Buffer[]) => cds.map(cd => ({hash: codeDirectoryHash(cd), digest: createHash(codeDirectoryHash(cd).node).update(cd).digest()}))
   const extraAttributes: pkijs.Attribute[] = []
-  if (listed.length > 0) {
-    const full = listed.map(cd => ({hash: codeDirectoryHash(cd), digest: createHash(codeDirectoryHash(cd).node).update(cd).digest()}))
-    extraAttributes.push(
-      attribute(
-        OID.appleCdHashesDigests,
-        full.map(f => new asn1js.Sequence({value: [new asn1js.ObjectIdentifier({value: f.hash.oid}), new asn1js.OctetString({valueHex: f.digest})]})),
-      ),
-      attribute(OID.appleCdHashesPlist, [new asn1js.OctetString({valueHex: cdHashesPlist(full.map(f => f.digest.subarray(0, 20)))})]),
-    )
+  if (digestCds.length > 0) {
+    extraAttributes.push(attribute(
+      OID.appleCdHashesDigests,
+      full(digestCds).map(f => new asn1js.Sequence({value: [new asn1js.ObjectIdentifier({value: f.hash.oid}), new asn1js.OctetString({valueHex: f.digest})]})),
+    ))
+  }
+  if (plistCds.length > 0) {
+    extraAttributes.push(attribute(OID.appleCdHashesPlist, [new asn1js.OctetString({valueHex: cdHashesPlist(full(plistCds).map(f => f.digest.subarray(0, 20)))})]))
   }
   const signOptions: SignOptions = {identity: opts.identity, content: slot0, attached: false, eContentType: OID.data, extraAttributes}
   if (opts.signingTime) signOptions.signingTime = opts.signingTime

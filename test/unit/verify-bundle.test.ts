@@ -126,7 +126,11 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
       await flip(p, b => b.indexOf('1.2.3') + 2)
       const r = await verifyPath(app, suite.opts)
       assert.deepEqual(errorIds(r), ['signature.info-plist-modified'])
-      expectFinding(r, {id: 'signature.info-plist-modified', severity: 'error', exitCode: FAILED})
+      const f = expectFinding(r, {id: 'signature.info-plist-modified', severity: 'error', exitCode: FAILED})
+      // Named by the file that changed, not the executable whose signature binds it.
+      assert.equal(f.path, p)
+      assert.match(f.message, /MacOS\/esd \[\w+\]: Info\.plist changed after signing \(its hash no longer matches special slot −1\); macOS rejects the signature$/)
+      assert.equal(f.fix, 'Sign the file again (codesign --force --sign …) after the last change to it, and ship exactly the signed bytes.')
     })
 
     it('a byte in the entitlements → signature.entitlements-modified', async () => {
@@ -155,8 +159,11 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
 
     it('a byte in CodeResources → signature.code-resources-modified', async () => {
       const app = await copyOf()
-      await flip(join(app, 'Contents', '_CodeSignature', 'CodeResources'), b => b.indexOf('<key>files2</key>') - 30)
-      expectFinding(await verifyPath(app, suite.opts), {id: 'signature.code-resources-modified', severity: 'error', exitCode: FAILED})
+      const seal = join(app, 'Contents', '_CodeSignature', 'CodeResources')
+      await flip(seal, b => b.indexOf('<key>files2</key>') - 30)
+      const f = expectFinding(await verifyPath(app, suite.opts), {id: 'signature.code-resources-modified', severity: 'error', exitCode: FAILED})
+      assert.equal(f.path, seal)
+      assert.match(f.message, /\[\w+\]: CodeResources \(the bundle seal\) changed after signing \(its hash no longer matches special slot −3\); macOS rejects the signature$/)
     })
 
     it('an added file → seal.added', async () => {
@@ -251,9 +258,14 @@ describe('verify: app-like bundles (test PKI, full ES case and every mismatch)',
   describe('how the main executable is signed against its bundle', () => {
     it('signed without binding Info.plist or the seal → signature.info-plist-unbound, signature.code-resources-unbound', async () => {
       const noInfo = await bundle({profile: await profile(), signOverrides: {infoPlist: undefined}})
-      expectFinding(await verifyPath(noInfo, suite.opts), {id: 'signature.info-plist-unbound', severity: 'error', exitCode: FAILED})
+      const whole = 'Sign the whole bundle (codesign … path/to/<name>.app), not just the executable inside it.'
+      const info = expectFinding(await verifyPath(noInfo, suite.opts), {id: 'signature.info-plist-unbound', severity: 'error', exitCode: FAILED})
+      assert.match(info.message, /MacOS\/esd \[\w+\]: the signature does not bind Info\.plist \(special slot −1 is empty\), so the bundle is not sealed$/)
+      assert.equal(info.fix, whole)
       const noSeal = await bundle({profile: await profile(), signOverrides: {codeResources: undefined}})
-      expectFinding(await verifyPath(noSeal, suite.opts), {id: 'signature.code-resources-unbound', severity: 'error', exitCode: FAILED})
+      const seal = expectFinding(await verifyPath(noSeal, suite.opts), {id: 'signature.code-resources-unbound', severity: 'error', exitCode: FAILED})
+      assert.match(seal.message, /MacOS\/esd \[\w+\]: the signature does not bind CodeResources \(the bundle seal\) \(special slot −3 is empty\), so the bundle is not sealed$/)
+      assert.equal(seal.fix, whole)
     })
 
     it("signed with an identifier other than CFBundleIdentifier → bundle.identifier-mismatch (a warning)", async () => {

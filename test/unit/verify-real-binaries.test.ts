@@ -107,7 +107,9 @@ describe('verify: real signed binaries from the registry', () => {
     })
     const r = await verifyPath(out)
     // Without the timestamp, the signature is judged now, while sentry-cli's certificate is still valid.
-    expectFinding(r, {id: 'cms.timestamp-invalid', severity: 'warning', exitCode: ExitCode.ok})
+    const f = expectFinding(r, {id: 'cms.timestamp-invalid', severity: 'warning', exitCode: ExitCode.ok})
+    assert.match(f.message, /^\S+ \[\w+\]: the secure timestamp does not verify \((?!unknown reason).+\); the signature is judged at the current time instead$/)
+    assert.match(f.fix!, /^Sign again with your "Developer ID Application" identity and a secure timestamp: codesign --force/)
   })
 
   it('finds a flipped byte in the requirements blob', async () => {

@@ -71,7 +71,7 @@ function checkCdHashAttributes(filePath: string, where: string, cms: CmsVerifica
     const same = cms.appleCdHashes.length === truncated.length && cms.appleCdHashes.every((h, i) => h.equals(truncated[i]!))
     if (!same) {
       return [finding('cms.cdhashes-mismatch', filePath,
-        `${where}: the signed cdhash list (${cms.appleCdHashes.length} entries) does not match the ${cds.length} CodeDirectories present`, fix)]
+        `${where}: the signed cdhash list (${cms.appleCdHashes.length} ${cms.appleCdHashes.length === 1 ? 'entry' : 'entries'}) does not match the ${cds.length} CodeDirectories present`, fix)]
     }
   } else if (cds.length > 1) {
     return [finding('cms.cdhashes-missing', filePath,

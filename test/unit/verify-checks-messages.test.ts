@@ -94,7 +94,7 @@ describe('verify checks: the texts of signature findings', () => {
     const missing = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
     expect(await only(missing, 'cms.cdhashes-missing'), '$: the signature carries 2 CodeDirectories but no signed cdhash list, so the alternates are not protected', CDHASH_FIX)
     const partial = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'first-only'}))
-    expect(await only(partial, 'cms.cdhashes-mismatch'), '$: the signed cdhash list (1 entries) does not match the 2 CodeDirectories present', CDHASH_FIX)
+    expect(await only(partial, 'cms.cdhashes-mismatch'), '$: the signed cdhash list (1 entry) does not match the 2 CodeDirectories present', CDHASH_FIX)
   })
 
   it('a blob bound but absent, present but unbound, and changed after signing', async () => {

@@ -51,7 +51,9 @@ function checkChain(filePath: string, where: string, cms: CmsVerification, opts:
       `${where}: the secure timestamp does not verify (${cms.timestamp.error ?? 'unknown reason'}); the signature is judged at the current time instead`, RESIGN_DEVID))
   }
   if (cms.chain.trusted) return out
-  const expiredNow = leaf && leaf.notAfter.getTime() < opts.now.getTime() && cms.validatedAtSource === 'now'
+  // Expiry is the reason only when the chain reached a trusted root (an anchor) and failed on dates;
+  // an expired certificate that chains to no Apple root is first of all not Apple's.
+  const expiredNow = leaf && cms.chain.anchor !== undefined && leaf.notAfter.getTime() < opts.now.getTime() && cms.validatedAtSource === 'now'
   if (expiredNow) {
     out.push(finding('cms.certificate-expired', filePath,
       `${where}: the signing certificate "${leaf.commonName ?? leaf.sha256}" expired on ${leaf.notAfter.toISOString().slice(0, 10)} and the signature has no valid secure timestamp, so macOS no longer accepts it`,

@@ -78,6 +78,13 @@ describe('verify checks: the texts of signature findings', () => {
       'Sign again with a current certificate and --timestamp, so the signature stays valid after the certificate expires.')
   })
 
+  it('an expired certificate that chains to no trusted root is cms.untrusted, not cms.certificate-expired', async () => {
+    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: new Date('2024-06-01T00:00:00Z')}))
+    const all = await findings(path, 'production')
+    assert.deepEqual(all.filter(f => f.id.startsWith('cms.')).map(f => f.id), ['cms.untrusted'])
+  })
+
   it('cms.untrusted names the signer and the chain error', async () => {
     const f = await only(await binary({}), 'cms.untrusted', 'production')
     assert.equal(f.fix, 'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).')
@@ -261,7 +268,7 @@ describe('verify checks: the texts of signature findings', () => {
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: signedAt, timestamp: {time: signedAt}}))
     // Apple's anchors trust neither the test time-stamping authority nor the signer.
     const all = await findings(path, 'production')
-    assert.deepEqual(all.map(f => f.id), ['cms.timestamp-invalid', 'cms.certificate-expired'])
+    assert.deepEqual(all.map(f => f.id), ['cms.timestamp-invalid', 'cms.untrusted'])
     expect(all[0]!, '$: the secure timestamp does not verify (the timestamp authority is not trusted: the chain ends at the self-signed "esdctl Test Root CA", which is not a trusted root); the signature is judged at the current time instead', DEVID_FIX)
   })
   describe("Apple's two cdhash attributes against the CodeDirectories", () => {

@@ -3,7 +3,7 @@ import {parseCertificate, type CertificateInfo, type ParsedCertificate} from '..
 import {verifyCms} from '../trust/cms.js'
 import {isFormatError} from '../formats/format-error.js'
 import type {XarToc, XarSignatureRef} from '../formats/xar-toc.js'
-import {buildChain} from '../trust/chain.js'
+import {buildChain, type ChainResult} from '../trust/chain.js'
 import {checkXarRsaSignature} from '../trust/xar-signature.js'
 import {finding, type Finding} from './finding.js'
 import type {PackageSignerKind} from './package-report.js'
@@ -97,7 +97,7 @@ export async function checkPackageSignature(input: PackageSignatureInput, opts: 
           // As for a code signature (cms.timestamp-invalid): the signature stands, judged at the current time instead.
           out.findings.push(finding('package.timestamp-invalid', path, `${path}: the CMS signature's secure timestamp does not verify (${cms.timestamp.error ?? 'unknown reason'}); the package's signatures are judged at the current time instead`, RESIGN))
         }
-        if (!cms.chain.trusted) out.findings.push(chainFinding(path, 'CMS signature', cms.chain.error, cms.signer, opts.now, cms.validatedAtSource === 'now'))
+        if (!cms.chain.trusted) out.findings.push(chainFinding(path, 'CMS signature', cms.chain, cms.signer, opts.now, cms.validatedAtSource === 'now'))
       } catch (e) {
         if (!isFormatError(e)) throw e
         out.findings.push(finding('package.signature-invalid', path, `${path}: the CMS signature cannot be decoded (${e.message})`, RESIGN))
@@ -107,7 +107,7 @@ export async function checkPackageSignature(input: PackageSignatureInput, opts: 
   if (rsaLeaf) {
     const at = out.timestamp ?? opts.now
     const chain = buildChain(rsaLeaf, pool, opts.trust, at)
-    if (!chain.trusted) out.findings.push(chainFinding(path, 'RSA signature', chain.error, rsaLeaf.info, opts.now, out.timestamp === undefined))
+    if (!chain.trusted) out.findings.push(chainFinding(path, 'RSA signature', chain, rsaLeaf.info, opts.now, out.timestamp === undefined))
   }
   if (rsaLeaf && cmsLeaf && rsaLeaf.info.sha256 !== cmsLeaf.sha256) {
     out.findings.push(finding('package.signatures-disagree', path, `${path}: the RSA signature is by "${rsaLeaf.info.commonName}" but the CMS signature by "${cmsLeaf.commonName}"`, RESIGN))
@@ -150,8 +150,10 @@ async function readRegion(input: PackageSignatureInput, ref: XarSignatureRef, wh
   }
 }
 
-function chainFinding(path: string, which: string, error: string | undefined, leaf: CertificateInfo | undefined, now: Date, atNow: boolean): Finding {
-  if (leaf && atNow && leaf.notAfter.getTime() < now.getTime()) {
+function chainFinding(path: string, which: string, chain: Pick<ChainResult, 'anchor' | 'error'>, leaf: CertificateInfo | undefined, now: Date, atNow: boolean): Finding {
+  const error = chain.error
+  // Expiry is the reason only when the chain reached a pinned root and failed on dates.
+  if (leaf && atNow && chain.anchor !== undefined && leaf.notAfter.getTime() < now.getTime()) {
     return finding('package.certificate-expired', path, `${path}: the ${which}'s certificate "${leaf.commonName ?? leaf.sha256}" expired on ${leaf.notAfter.toISOString().slice(0, 10)} and no valid secure timestamp vouches for the signing time`, RESIGN)
   }
   return finding('package.untrusted', path, `${path}: the ${which} does not chain to a pinned Apple root (${error ?? 'unknown reason'})${leaf?.commonName ? `; signer "${leaf.commonName}"` : ''}`, RESIGN)

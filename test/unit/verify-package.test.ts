@@ -235,6 +235,9 @@ describe('esdctl verify on flat installer packages', function () {
       // The test PKI's leaves are valid until 2049-12-31.
       const r = await verifyPath(path, {trust: pki.trust, now: new Date('2050-06-01T00:00:00Z')})
       expectFinding(r, {id: 'package.certificate-expired', severity: 'error', exitCode: FAILED})
+      // Judged with Apple's roots, the same expired signer is first of all not Apple's.
+      const apple = await verifyPath(path, {now: new Date('2050-06-01T00:00:00Z')})
+      assert.deepEqual(ids(apple, 'package.').filter(id => id.endsWith('expired') || id.endsWith('untrusted')), ['package.untrusted'])
     })
 
     it('a Payload that is no archive (its checksums made to match, re-signed): package.payload-unreadable', async function () {

@@ -46,8 +46,11 @@ export async function verifyBinary(path: string, displayPath: string, bound: Bou
     return {findings: [unreadable(displayPath, e)], slices: []}
   }
   // The process-wide page-hashing workers: booted now at the latest, so their start-up overlaps the parsing below.
-  const pool = prewarmPageHashing(file.size, opts.pageHashing)
-  if (pool) opts = {...opts, pageHashing: {...opts.pageHashing, pool}}
+  // A pool the caller gave is used as given (hashPages falls back to the shared one itself).
+  if (opts.pageHashing?.pool === undefined) {
+    const pool = prewarmPageHashing(file.size, opts.pageHashing)
+    if (pool) opts = {...opts, pageHashing: {...opts.pageHashing, pool}}
+  }
   try {
     let layout: FileLayout
     try {

@@ -4,6 +4,8 @@ import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import {PARALLEL_THRESHOLD_BYTES, warmPageHashingFor} from '../../src/io/page-hasher.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+import {buildSignedMachO} from '../support/macho-writer.js'
 import {skipBecause} from '../support/skip.js'
 
 describe('warming the page-hashing workers before verify', function () {
@@ -33,5 +35,24 @@ describe('warming the page-hashing workers before verify', function () {
     await writeFile(exe, '')
     await truncate(exe, PARALLEL_THRESHOLD_BYTES + 1) // sparse: no real bytes written
     assert.equal(warmPageHashingFor(join(dir, 'big.app')), true)
+  })
+
+  it('verify hashes with the pool its caller gives, not the process-wide one', async () => {
+    const exe = join(dir, 'given-pool')
+    await writeFile(exe, await buildSignedMachO({arch: 'arm64', codeSize: 256 * 1024}, {identifier: 'com.example.pool'}))
+    const pool = PageHashPool.start(1)
+    let acquired = 0
+    const acquire = pool.acquire.bind(pool)
+    pool.acquire = () => {
+      acquired++
+      return acquire()
+    }
+    try {
+      const report = await verifyPath(exe, {pageHashing: {parallel: 1, pool}})
+      assert.deepEqual(report.findings.filter((f) => f.id.startsWith('signature.code')), [])
+      assert.equal(acquired, 1, 'the given pool hashed the pages')
+    } finally {
+      await pool.close()
+    }
   })
 })

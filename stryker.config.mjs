@@ -31,7 +31,7 @@ export const AREAS = {
   judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['lifecycle-refusals', 'lifecycle']},
   trust: {
     mutate: ['src/trust/**/*.ts'],
-    tests: ['trust', 'cms', 'provisioning-profile', 'notarization-ticket', 'verify-binary-signing', 'verify-profile', 'verify-package', 'test-pki'],
+    tests: ['trust', 'test-pki', 'verify-binary-signing', 'verify-profile', 'cms', 'provisioning-profile', 'notarization-ticket', 'verify-package'],
   },
   verify: {
     mutate: ['src/verify/**/*.ts'],

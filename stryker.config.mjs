@@ -40,7 +40,7 @@ export const AREAS = {
   },
   'trust-profile': {
     mutate: ['src/trust/provisioning-profile.ts'],
-    tests: ['trust-mutants', 'provisioning-profile', 'verify-profile'],
+    tests: ['trust-mutants-profile', 'provisioning-profile', 'verify-profile'],
   },
   verify: {
     mutate: ['src/verify/**/*.ts'],

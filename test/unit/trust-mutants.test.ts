@@ -228,7 +228,8 @@ describe('the first signer: each reason its signature is not valid', function ()
   })
 
   it('the signer is found only by the issuer and serial number of a certificate in the set', function () {
-    invalid(buildCms({signer, content: CONTENT, certificates: [other.der]}), 'the signer certificate is not in the CMS certificate set')
+    const missing = invalid(buildCms({signer, content: CONTENT, certificates: [other.der]}), 'the signer certificate is not in the CMS certificate set')
+    assert.equal('signer' in missing, false)
     const wrongSerial = seq(Buffer.from(signer.pkijs.issuer.toSchema().toBER(false)), Buffer.from(other.pkijs.serialNumber.toBER(false)))
     invalid(buildCms({signer, content: CONTENT, sid: wrongSerial, certificates: [other.der, signer.der]}), 'the signer certificate is not in the CMS certificate set')
     const wrongIssuer = seq(Buffer.from(other.pkijs.issuer.toSchema().toBER(false)), Buffer.from(signer.pkijs.serialNumber.toBER(false)))
@@ -587,6 +588,8 @@ describe('verifyTimestampToken: each reason a token is refused', function () {
     p.signer[5] = octets(cmsParts({signer: root, content: good(), eContentType: OIDS.tstInfo}).signature)
     const r = refused(assemble(p), "the timestamp's own signature is invalid: signature does not verify with the signer key")
     assert.equal(r.tsa?.commonName, 'ts authority')
+    const unsigned = refused(token(good(), tsa, {certificates: [root.der]}), "the timestamp's own signature is invalid: the signer certificate is not in the CMS certificate set")
+    assert.equal('tsa' in unsigned, false)
   })
 
   it('the imprint: a known algorithm, over this very signature value', function () {
@@ -602,6 +605,8 @@ describe('verifyTimestampToken: each reason a token is refused', function () {
     refused(token(good(), noEku), '"no eku" is not a time-stamping certificate')
     const odd = await makeCertificate({cn: 'odd eku', issuer: root, extensions: [['2.5.29.37', set(oid(OIDS.timeStamping))]]})
     refused(token(good(), odd), '"odd eku" is not a time-stamping certificate')
+    const octetEku = await makeCertificate({cn: 'octet eku', issuer: root, extensions: [['2.5.29.37', seq(octets(oid(OIDS.timeStamping).subarray(2)))]]})
+    refused(token(good(), octetEku), '"octet eku" is not a time-stamping certificate')
     const brokenEku = await makeCertificate({cn: 'broken eku', issuer: root, extensions: [['2.5.29.37', seq(tlv(0x06))]]})
     refused(token(good(), brokenEku), '"broken eku" is not a time-stamping certificate')
     const nameless = await makeCertificate({subject: [[OIDS.organization, 'no common name']], issuer: root, extKeyUsage: [OIDS.codeSigning]})

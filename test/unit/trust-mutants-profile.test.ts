@@ -137,6 +137,13 @@ describe('readProvisioningProfile: fields, problems, kind and the DER-Encoded-Pr
     assert.equal('appId' in notString.profile, false)
   })
 
+  it('a date that does not parse is not a date', async function () {
+    const xml = plist.build({...full(), CreationDate: 'DATE'}).replace('<string>DATE</string>', '<date>not a date</date>')
+    const r = await read(xml)
+    assert.deepEqual(r.problems, [{field: 'CreationDate', message: 'is not a date'}])
+    assert.equal('creationDate' in r.profile, false)
+  })
+
   it('a developer certificate that does not decode is a problem of its own; the others are kept', async function () {
     const r = await read({...full(), DeveloperCertificates: [Buffer.from('not a certificate'), developerId.der]})
     assert.equal(r.problems.length, 1)
@@ -210,6 +217,10 @@ describe('readProvisioningProfile: fields, problems, kind and the DER-Encoded-Pr
     const stringCertificates = {...full(), DeveloperCertificates: ['text']} as unknown as PlistDict
     const sameStrings = derProfile({...(full() as {[key: string]: PlistLike}), DeveloperCertificates: ['text']})
     assert.deepEqual((await read({...stringCertificates, 'DER-Encoded-Profile': sameStrings})).derProfile?.mismatches, [])
+    const notAList = derProfile({...(full() as {[key: string]: PlistLike}), DeveloperCertificates: 'text'})
+    const both = await read({...full(), DeveloperCertificates: 'text', 'DER-Encoded-Profile': notAList})
+    assert.deepEqual(both.derProfile?.mismatches, [])
+    assert.deepEqual(both.problems, [{field: 'DeveloperCertificates', message: 'is not an array of data'}])
   })
 
   it('a DER-Encoded-Profile that is not data, not a CMS, or has no content is a problem of that key', async function () {

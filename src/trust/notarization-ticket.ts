@@ -38,7 +38,7 @@ export function checkTicketTrust(ticket: NotarizationTicket, trust: TrustStore):
   const sig = checkSignature(leaf.cert.subjectPublicKeyInfo, ECDSA_WITH_SHA256, undefined, ticket.signedBytes, ticket.signature)
   const chain = buildChain(leaf, parsed.slice(1), trust, ticket.issuedAt)
   const out: TicketTrust = {signatureValid: sig.valid, chain, signer: leaf.info}
-  if (sig.error) out.signatureError = sig.error
+  if (!sig.valid) out.signatureError = sig.error
   if (leaf.info.commonName !== TICKET_SIGNER_CN) out.signerError = `the ticket is signed by "${leaf.info.commonName ?? leaf.info.sha256}", not Apple's "${TICKET_SIGNER_CN}"`
   return out
 }

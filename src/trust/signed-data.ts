@@ -71,11 +71,12 @@ export function decodeSignedData(der: Uint8Array, what: string): DecodedSignedDa
   const encap = fields[i++]
   if (!isUniversal(encap, 16)) structure('encapContentInfo is not a SEQUENCE')
   const [eContentTypeEl, eContentWrapper] = kids(encap)
-  const decoded: DecodedSignedData = {certificates: [], eContentType: oid(eContentTypeEl, 'eContentType'), signerInfos: []}
+  const eContentType = oid(eContentTypeEl, 'eContentType')
+  let content: Buffer | undefined
   if (eContentWrapper !== undefined) {
     const eContent = isContext(eContentWrapper, 0) && eContentWrapper.constructed ? kids(eContentWrapper)[0] : undefined
     if (!isUniversal(eContent, 4)) structure('eContent is not an [0] OCTET STRING')
-    decoded.content = octetStringValue(eContent, MALFORMED, what)
+    content = octetStringValue(eContent, MALFORMED, what)
   }
   let certificates: BerElement[] = []
   if (isContext(fields[i], 0)) certificates = kids(fields[i++]!).filter(c => isUniversal(c, 16)) // other CertificateChoices are skipped
@@ -83,8 +84,9 @@ export function decodeSignedData(der: Uint8Array, what: string): DecodedSignedDa
   const signerInfos = fields[i++]
   if (!isUniversal(signerInfos, 17)) structure('signerInfos is not a SET')
   if (i !== fields.length) structure('unexpected fields after signerInfos')
-  decoded.signerInfos = kids(signerInfos).map(s => signerInfoFields(s, what, structure))
-  decoded.certificates = certificates.map(c => parseCertificate(Buffer.from(berRaw(c))))
+  const parsedSignerInfos = kids(signerInfos).map(s => signerInfoFields(s, what, structure))
+  const decoded: DecodedSignedData = {certificates: certificates.map(c => parseCertificate(Buffer.from(berRaw(c)))), eContentType, signerInfos: parsedSignerInfos}
+  if (content) decoded.content = content
   return decoded
 }
 
@@ -191,7 +193,7 @@ export function checkFirstSigner(decoded: DecodedSignedData, content: Buffer | u
     signedBytes = signerInfo.signedAttrs!.encoded
   }
   const check = checkSignature(signer.cert.subjectPublicKeyInfo, signerInfo.signatureAlgorithm, digestOid, signedBytes, result.signature)
-  return check.valid ? {...result, signatureValid: true} : fail(check.error ?? 'signature does not verify')
+  return check.valid ? {...result, signatureValid: true} : fail(check.error)
 }
 
 function findSigner(signerInfo: SignerInfoFields, certificates: readonly ParsedCertificate[]): ParsedCertificate | undefined {

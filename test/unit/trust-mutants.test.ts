@@ -475,6 +475,13 @@ describe('verifyCms: which time the chain is judged at, and what the result carr
     assert.equal(orphan.signatureError, 'the signer certificate is not in the CMS certificate set')
   })
 
+  it('a signer without signed attributes: the signature over the content, no Apple attributes, no signing time', async function () {
+    const r = await verifyCms(buildCms({signer: leaf, content: CONTENT, signedAttrs: null, certificates: [leaf.der, root.der]}), {trust, now: NOW, validity: 'signing-time'})
+    assert.equal(r.signatureValid, true, r.signatureError)
+    assert.equal(r.validatedAtSource, 'now')
+    assert.equal('appleCdHashes' in r || 'appleCdHashes2' in r || 'signingTime' in r, false)
+  })
+
   it("Apple's cdhash attributes: read when well formed, each problem reported by itself", async function () {
     const h1 = Buffer.alloc(20, 1)
     const h2 = Buffer.alloc(32, 2)

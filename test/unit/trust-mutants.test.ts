@@ -171,6 +171,8 @@ describe('the CMS SignedData decoder: each field it refuses, with the reason', f
     assert.deepEqual(info.signedAttrs!.attributes.map(a => a.type), [OIDS.contentType, OIDS.messageDigest])
     assert.deepEqual(info.signature, p.signature)
     assert.deepEqual(info.unsignedAttrs?.attributes.map(a => [a.type, a.values.map(v => Buffer.from(v))]), [['1.2.3.4', [integer(5), integer(6)]]])
+    const bare = decodeSignedData(buildCms({signer, content: CONTENT, signedAttrs: null}), 'X').signerInfos[0]!
+    assert.equal('signedAttrs' in bare || 'unsignedAttrs' in bare, false)
     const ski = decodeSignedData(withSignerField(1, tlv(0x80, Buffer.from([9, 8]))), 'X').signerInfos[0]!
     assert.ok('subjectKeyIdentifier' in ski.sid)
     assert.deepEqual(Buffer.from(ski.sid.subjectKeyIdentifier), Buffer.from([9, 8]))
@@ -475,6 +477,10 @@ describe('verifyCms: which time the chain is judged at, and what the result carr
     assert.equal(orphan.signatureError, 'the signer certificate is not in the CMS certificate set')
   })
 
+  it('bytes that are no CMS are a FormatError naming the CMS signature', async function () {
+    await assert.rejects(verifyCms(Buffer.from('junk'), {trust, now: NOW, validity: 'timestamp-or-now'}), (e: unknown) => e instanceof FormatError && e.message.startsWith('CMS signature: '))
+  })
+
   it('a signer without signed attributes: the signature over the content, no Apple attributes, no signing time', async function () {
     const r = await verifyCms(buildCms({signer: leaf, content: CONTENT, signedAttrs: null, certificates: [leaf.der, root.der]}), {trust, now: NOW, validity: 'signing-time'})
     assert.equal(r.signatureValid, true, r.signatureError)
@@ -561,6 +567,10 @@ describe('verifyTimestampToken: each reason a token is refused', function () {
   it('a good token: valid, its genTime, its authority', function () {
     const r = verifyTimestampToken(token(good()), SIGNATURE, trust)
     assert.deepEqual({valid: r.valid, error: r.error, time: r.time.toISOString(), tsa: r.tsa?.commonName}, {valid: true, error: undefined, time: GEN.toISOString(), tsa: 'ts authority'})
+  })
+
+  it('a token that is no CMS is a FormatError naming the timestamp token', function () {
+    assert.throws(() => verifyTimestampToken(Buffer.from('junk'), SIGNATURE, trust), (e: unknown) => e instanceof FormatError && e.message.startsWith('timestamp token: '))
   })
 
   it('a token that is not an attached TSTInfo is timestamp.malformed', function () {

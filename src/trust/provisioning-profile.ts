@@ -189,6 +189,7 @@ const COMPARED_KEYS = [
 
 async function readDerProfile(der: Buffer, plist: PlistDict, opts: {trust: TrustStore; now: Date}): Promise<NonNullable<ProfileReading['derProfile']>> {
   const cms = await verifyCms(der, {trust: opts.trust, now: opts.now, validity: 'signing-time'})
+  // Stryker disable next-line StringLiteral: readProvisioningProfile keeps this error's message as a problem, never its code
   if (!cms.content) throw new FormatError('profile.der-no-content', `${DER_PROFILE_KEY}: the CMS has no attached content`)
   const derDict = decodeDerPlistDict(cms.content, DER_PROFILE_KEY)
   const mismatches: string[] = []

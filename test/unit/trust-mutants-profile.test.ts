@@ -182,7 +182,7 @@ describe('readProvisioningProfile: fields, problems, kind and the DER-Encoded-Pr
   it('refuses a CMS without content, or content that is not a plist dictionary, as FormatError', async function () {
     const detached = buildCms({signer, content: Buffer.from(plist.build(full())), attached: false, certificates: [signer.der]})
     await assert.rejects(readProvisioningProfile(detached, {trust, now: NOW}), {code: 'profile.no-content', message: 'provisioning profile: the CMS has no attached content'})
-    await assert.rejects(read('<?xml version="1.0"?><plist version="1.0"><array/></plist>'), FormatError)
+    await assert.rejects(read('<?xml version="1.0"?><plist version="1.0"><array/></plist>'), (e: unknown) => e instanceof FormatError && e.message.startsWith('provisioning profile'))
   })
 
   it('a DER-Encoded-Profile that matches: verified, every compared key equal', async function () {
@@ -217,6 +217,14 @@ describe('readProvisioningProfile: fields, problems, kind and the DER-Encoded-Pr
     const stringCertificates = {...full(), DeveloperCertificates: ['text']} as unknown as PlistDict
     const sameStrings = derProfile({...(full() as {[key: string]: PlistLike}), DeveloperCertificates: ['text']})
     assert.deepEqual((await read({...stringCertificates, 'DER-Encoded-Profile': sameStrings})).derProfile?.mismatches, [])
+    // Only DeveloperCertificates is compared by digest: data in another key is compared as it is.
+    const dataDevices = {...full(), ProvisionedDevices: [Buffer.from('device')]} as unknown as PlistDict
+    const sameDevices = derProfile({
+      ...(full() as {[key: string]: PlistLike}),
+      DeveloperCertificates: [createHash('sha256').update(developerId.der).digest()],
+      ProvisionedDevices: [Buffer.from('device')],
+    })
+    assert.deepEqual((await read({...dataDevices, 'DER-Encoded-Profile': sameDevices})).derProfile?.mismatches, [])
     const notAList = derProfile({...(full() as {[key: string]: PlistLike}), DeveloperCertificates: 'text'})
     const both = await read({...full(), DeveloperCertificates: 'text', 'DER-Encoded-Profile': notAList})
     assert.deepEqual(both.derProfile?.mismatches, [])

@@ -47,13 +47,17 @@ export const APPLE_ROOT_CA_G3_DER = Buffer.from(
   'base64',
 )
 
-function pinned(name: string, der: Buffer, sha256: string): TrustAnchor {
+/**
+ * The anchor `{name, der}` when the SHA-256 of `der` is `sha256` (upper-case hex); throws an Error
+ * naming both hashes otherwise, so an embedded root edited by mistake stops the program at load.
+ */
+export function pinnedAnchor(name: string, der: Buffer, sha256: string): TrustAnchor {
   const actual = createHash('sha256').update(der).digest('hex').toUpperCase()
   if (actual !== sha256) throw new Error(`${name}: embedded certificate hashes to ${actual}, not the pinned ${sha256}`)
   return {name, der}
 }
 
 export const APPLE_ROOT_ANCHORS: readonly TrustAnchor[] = Object.freeze([
-  pinned('Apple Root CA', APPLE_ROOT_CA_DER, APPLE_ROOT_CA_SHA256),
-  pinned('Apple Root CA - G3', APPLE_ROOT_CA_G3_DER, APPLE_ROOT_CA_G3_SHA256),
+  pinnedAnchor('Apple Root CA', APPLE_ROOT_CA_DER, APPLE_ROOT_CA_SHA256),
+  pinnedAnchor('Apple Root CA - G3', APPLE_ROOT_CA_G3_DER, APPLE_ROOT_CA_G3_SHA256),
 ])

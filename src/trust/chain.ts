@@ -2,7 +2,7 @@ import {type CertificateInfo, type ParsedCertificate, parseCertificate} from '..
 import {FormatError} from '../formats/format-error.js'
 import {namesEqual} from '../formats/x501-name.js'
 import {certificateSignedBy} from './signature.js'
-import type {TrustAnchor, TrustStore} from './trust-store.js'
+import type {TrustStore} from './trust-store.js'
 
 export interface ChainResult {
   trusted: boolean
@@ -20,24 +20,17 @@ interface ParsedAnchor {
   parsed: ParsedCertificate
 }
 
-const parsedAnchors = new WeakMap<TrustAnchor, ParsedAnchor | null>()
-
+/** The store's anchors that are certificates (parseCertificate caches them by digest). */
 function anchorsOf(trust: TrustStore): ParsedAnchor[] {
-  const out: ParsedAnchor[] = []
-  for (const anchor of trust.anchors) {
-    let parsed = parsedAnchors.get(anchor)
-    if (parsed === undefined) {
-      try {
-        parsed = {name: anchor.name, parsed: parseCertificate(anchor.der)}
-      } catch (e) {
-        if (!(e instanceof FormatError)) throw e
-        parsed = null // an anchor that is not a certificate can never end a chain
-      }
-      parsedAnchors.set(anchor, parsed)
+  return trust.anchors.flatMap(anchor => {
+    try {
+      return [{name: anchor.name, parsed: parseCertificate(anchor.der)}]
+    } catch (e) {
+      // Stryker disable next-line ConditionalExpression: parseCertificate throws only FormatError, whatever the bytes; the rethrow guards against a bug, not an input
+      if (!(e instanceof FormatError)) throw e
+      return [] // an anchor that is not a certificate can never end a chain
     }
-    if (parsed) out.push(parsed)
-  }
-  return out
+  })
 }
 
 function label(info: CertificateInfo): string {

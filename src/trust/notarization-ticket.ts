@@ -30,15 +30,16 @@ export function checkTicketTrust(ticket: NotarizationTicket, trust: TrustStore):
   try {
     parsed = ticket.certificates.map(der => parseCertificate(der))
   } catch (e) {
+    // Stryker disable next-line ConditionalExpression: parseCertificate throws only FormatError, whatever the bytes; the rethrow guards against a bug, not an input
     if (!isFormatError(e)) throw e
     return {signatureValid: false, signatureError: `a certificate in the ticket cannot be read (${e.message})`}
   }
-  const leaf = parsed[0]
+  const [leaf, ...issuers] = parsed
   if (!leaf) return {signatureValid: false, signatureError: 'the ticket carries no certificate'}
   const sig = checkSignature(leaf.cert.subjectPublicKeyInfo, ECDSA_WITH_SHA256, undefined, ticket.signedBytes, ticket.signature)
-  const chain = buildChain(leaf, parsed.slice(1), trust, ticket.issuedAt)
+  const chain = buildChain(leaf, issuers, trust, ticket.issuedAt)
   const out: TicketTrust = {signatureValid: sig.valid, chain, signer: leaf.info}
-  if (sig.error) out.signatureError = sig.error
+  if (!sig.valid) out.signatureError = sig.error
   if (leaf.info.commonName !== TICKET_SIGNER_CN) out.signerError = `the ticket is signed by "${leaf.info.commonName ?? leaf.info.sha256}", not Apple's "${TICKET_SIGNER_CN}"`
   return out
 }

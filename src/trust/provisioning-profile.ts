@@ -70,6 +70,7 @@ export async function readProvisioningProfile(bytes: Buffer, opts: {trust: Trust
       try {
         reading.derProfile = await readDerProfile(Buffer.from(derValue), plist, opts)
       } catch (e) {
+        // Stryker disable next-line ConditionalExpression: verifyCms and decodeDerPlistDict throw only FormatError, whatever the bytes; the rethrow guards against a bug, not an input
         if (!(e instanceof FormatError)) throw e
         problems.push({field: DER_PROFILE_KEY, message: e.message})
       }
@@ -86,11 +87,12 @@ function profileFromPlist(plist: PlistDict, problems: ProfileProblem[]): Provisi
     try {
       developerCertificates.push(describeCertificate(der))
     } catch (e) {
+      // Stryker disable next-line ConditionalExpression: describeCertificate throws only FormatError, whatever the bytes; the rethrow guards against a bug, not an input
       if (!(e instanceof FormatError)) throw e
       problems.push({field: 'DeveloperCertificates', message: `entry ${i}: ${e.message}`})
     }
   }
-  const profile: ProvisioningProfile = {
+  const profile: Omit<ProvisioningProfile, 'kind'> = {
     name: fields.string('Name', true) ?? '',
     uuid: fields.string('UUID', true) ?? '',
     teamIds: fields.stringArray('TeamIdentifier', true) ?? [],
@@ -101,7 +103,6 @@ function profileFromPlist(plist: PlistDict, problems: ProfileProblem[]): Provisi
     provisionedDevices: fields.stringArray('ProvisionedDevices', false) ?? [],
     developerCertificates,
     entitlements,
-    kind: 'unknown',
     plist,
   }
   const optional = {
@@ -114,8 +115,7 @@ function profileFromPlist(plist: PlistDict, problems: ProfileProblem[]): Provisi
   const appId = entitlements[APP_ID_ENTITLEMENT]
   if (typeof appId === 'string') profile.appId = appId
   else problems.push({field: 'Entitlements', message: `${APP_ID_ENTITLEMENT} is ${appId === undefined ? 'missing' : 'not a string'}`})
-  profile.kind = kindOf(profile)
-  return profile
+  return {...profile, kind: kindOf(profile)}
 }
 
 /**
@@ -123,7 +123,7 @@ function profileFromPlist(plist: PlistDict, problems: ProfileProblem[]): Provisi
  * certificates may sign: Developer ID and enterprise profiles cover all devices, development and
  * ad-hoc ones list devices, App Store ones do neither.
  */
-function kindOf(p: ProvisioningProfile): ProfileKind {
+function kindOf(p: Omit<ProvisioningProfile, 'kind'>): ProfileKind {
   const roles = new Set(p.developerCertificates.map(c => c.role))
   if (p.provisionsAllDevices) return roles.has('developer-id') ? 'developer-id' : roles.has('apple-distribution') ? 'enterprise' : 'unknown'
   if (p.provisionedDevices.length > 0) {
@@ -189,14 +189,14 @@ const COMPARED_KEYS = [
 
 async function readDerProfile(der: Buffer, plist: PlistDict, opts: {trust: TrustStore; now: Date}): Promise<NonNullable<ProfileReading['derProfile']>> {
   const cms = await verifyCms(der, {trust: opts.trust, now: opts.now, validity: 'signing-time'})
+  // Stryker disable next-line StringLiteral: readProvisioningProfile keeps this error's message as a problem, never its code
   if (!cms.content) throw new FormatError('profile.der-no-content', `${DER_PROFILE_KEY}: the CMS has no attached content`)
   const derDict = decodeDerPlistDict(cms.content, DER_PROFILE_KEY)
   const mismatches: string[] = []
   for (const key of COMPARED_KEYS) {
     const fromPlist = key === 'DeveloperCertificates' ? certificateDigests(plist[key]) : plist[key]
-    const fromDer = derDict[key]
-    if (fromPlist === undefined && fromDer === undefined) continue
-    if (!samePlistValue(fromPlist, fromDer)) mismatches.push(key)
+    // Absent on both sides compares equal.
+    if (!samePlistValue(fromPlist, derDict[key])) mismatches.push(key)
   }
   return {cms, matchesPlist: mismatches.length === 0, mismatches}
 }

@@ -2,7 +2,7 @@ import {createHash, KeyObject, sign, type webcrypto} from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import {parseCertificate, type ParsedCertificate} from '../../src/formats/certificate.js'
-import './test-pki.js' // sets pkijs's crypto engine
+import {OID} from './test-pki.js' // importing it also sets pkijs's crypto engine
 
 /**
  * DER written by hand, field by field, so a test can break exactly one field of a CMS SignedData
@@ -11,30 +11,13 @@ import './test-pki.js' // sets pkijs's crypto engine
  */
 
 export const OIDS = {
-  signedData: '1.2.840.113549.1.7.2',
-  data: '1.2.840.113549.1.7.1',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  tstInfo: '1.2.840.113549.1.9.16.1.4',
-  timestampToken: '1.2.840.113549.1.9.16.2.14',
-  appleCdHashesPlist: '1.2.840.113635.100.9.1',
-  appleCdHashesDigests: '1.2.840.113635.100.9.2',
-  sha1: '1.3.14.3.2.26',
+  ...OID,
   sha224: '2.16.840.1.101.3.4.2.4',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
   sha512: '2.16.840.1.101.3.4.2.3',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecPublicKey: '1.2.840.10045.2.1',
   rsaEncryption: '1.2.840.113549.1.1.1',
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
   subjectKeyIdentifier: '2.5.29.14',
-  basicConstraints: '2.5.29.19',
-  extKeyUsage: '2.5.29.37',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
 } as const
 
 // --- DER -----------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ export interface TestPki {
 
 pkijs.setEngine('node-webcrypto', new pkijs.CryptoEngine({name: 'node-webcrypto', crypto: globalThis.crypto}))
 
-const OID = {
+/** The object identifiers the test PKI writes (RFC 5652, RFC 3161, RFC 5280, Apple's code-signing OIDs). */
+export const OID = {
   commonName: '2.5.4.3',
   country: '2.5.4.6',
   organization: '2.5.4.10',

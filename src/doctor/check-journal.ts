@@ -2,7 +2,8 @@ import {esdctlCommand} from '../render/esdctl-command.js'
 import {RootFs} from '../adapters/root-fs.js'
 import {isFormatError} from '../formats/format-error.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
-import {isForeignJournal, readJournal} from '../lifecycle/journal.js'
+import {esdctlVersion} from '../lifecycle/esdctl-version.js'
+import {foreignJournalWriter, isForeignJournal, readJournal} from '../lifecycle/journal.js'
 import {failed, type DoctorCheck} from './doctor-check.js'
 
 /**
@@ -22,7 +23,7 @@ export async function checkJournal(layout: PrefixLayout): Promise<DoctorCheck[]>
   }
   if (journal === undefined) return []
   if (isForeignJournal(journal)) {
-    const writer = journal.esdctlVersion === undefined ? 'an earlier esdctl' : `esdctl ${journal.esdctlVersion}`
+    const writer = foreignJournalWriter(journal, esdctlVersion())
     // Every command that changes the daemon refuses (exit 4) until that journal is dealt with: an error, not a warning.
     return [failed('journal.foreign', 'error', layout.journal, `an interrupted ${journal.action} (transaction ${journal.transaction}, phase ${journal.phase}) is pending, written by ${writer}, which this esdctl cannot finish or undo: ${journal.foreign}; until it is, every esdctl command that changes ${layout.name} refuses`, `Finish it with ${writer} (any of its commands that change ${layout.name} recovers it first); if that esdctl is gone, move the journal aside and run \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\`.`)]
   }

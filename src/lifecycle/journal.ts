@@ -92,6 +92,17 @@ export function isForeignJournal(j: Journal | ForeignJournal): j is ForeignJourn
   return 'foreign' in j
 }
 
+/**
+ * Who wrote a journal this esdctl cannot act on, in words for a refusal: the esdctl version it
+ * names, else what its format says (a format above this esdctl's is a newer esdctl's, one below an
+ * earlier one's; the same format with step kinds this esdctl lacks, simply another esdctl's).
+ */
+export function foreignJournalWriter(j: ForeignJournal, current: string): string {
+  if (j.esdctlVersion !== undefined) return j.esdctlVersion === current ? `an earlier build of esdctl ${j.esdctlVersion}` : `esdctl ${j.esdctlVersion}`
+  if (j.schemaVersion > JOURNAL_SCHEMA_VERSION) return 'a newer esdctl'
+  return j.schemaVersion < JOURNAL_SCHEMA_VERSION ? 'an earlier esdctl' : 'another esdctl'
+}
+
 export async function readJournal(fs: RootFs, path: string): Promise<Journal | ForeignJournal | undefined> {
   const bytes = await readOwnFile(fs, path, MAX_JOURNAL_BYTES, 'journal', 'the transaction journal')
   return bytes === undefined ? undefined : parseJournal(bytes, path)

@@ -12,7 +12,7 @@ import {labelFromLaunchDaemons} from '../records/rebuild-receipt.js'
 import {damagedRecords, repairRecords} from '../records/repair-records.js'
 import {inspectRegistry} from '../records/registry.js'
 import type {LifecycleContext} from './context.js'
-import {isForeignJournal, readJournal, type ForeignJournal, type Journal} from './journal.js'
+import {foreignJournalWriter, isForeignJournal, readJournal, type ForeignJournal, type Journal} from './journal.js'
 import {isFormatError} from '../formats/format-error.js'
 import {isLifecycleError, LifecycleError} from './lifecycle-error.js'
 import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
@@ -113,7 +113,7 @@ function checkJournalPaths(layout: PrefixLayout, journal: Journal, fs: RootFs): 
 
 /** A journal this esdctl cannot act on (another format, unknown step kinds): refused and kept untouched for the esdctl that wrote it. */
 function foreignRefusal(layout: PrefixLayout, journal: ForeignJournal): LifecycleError {
-  const writer = journal.esdctlVersion === undefined ? 'an earlier esdctl' : journal.esdctlVersion === esdctlVersion() ? `an earlier build of esdctl ${journal.esdctlVersion}` : `esdctl ${journal.esdctlVersion}`
+  const writer = foreignJournalWriter(journal, esdctlVersion())
   const newer = journal.esdctlVersion !== undefined && compareVersions(journal.esdctlVersion, esdctlVersion()) > 0
   return new LifecycleError(ExitCode.badInput,
     // Stryker disable next-line Regex: esdctlCommand's text always begins with 'sudo ', so the first 'sudo ' is the leading one with or without the ^

@@ -3,6 +3,7 @@ import type {LaunchctlAdapter, ServiceInfo} from '../adapters/launchctl.js'
 import {daemonState, lastExitOf, type DaemonState, type LastExit} from './daemon-state.js'
 import {installedDaemons, type InstalledDaemon} from './installed-daemons.js'
 import {processStartTime} from './process-start.js'
+import {esdctlCommand} from '../render/esdctl-command.js'
 
 const DAY_MS = 86_400_000
 /** A profile that expires this soon needs renewing before the next upgrade ships. */
@@ -96,7 +97,7 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
   if (await exists(layout.journal)) row.transactionPending = true
   if (launchctl === undefined) {
     row.state = 'staged'
-    return withWarnings(row)
+    return withWarnings(row, layout.root)
   }
   let info: ServiceInfo | undefined
   try {
@@ -105,7 +106,7 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
     row.disabled = table.get(entry.label) ?? false
   } catch (e) {
     row.error = [row.error, `launchd could not be asked: ${(e as Error).message}`].filter(Boolean).join('; ')
-    return withWarnings(row)
+    return withWarnings(row, layout.root)
   }
   row.state = daemonState(info, row.disabled)
   if (info?.pid !== undefined) {
@@ -116,7 +117,7 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
   if (info?.runs !== undefined) row.runs = info.runs
   const lastExit = lastExitOf(info)
   if (lastExit) row.lastExit = lastExit
-  return withWarnings(row)
+  return withWarnings(row, layout.root)
 }
 
 function profileExpiry(profile: {name: string; uuid: string; expires: string}, now: Date): ProfileExpiry {
@@ -132,9 +133,11 @@ async function exists(path: string): Promise<boolean> {
   )
 }
 
-function withWarnings(row: DaemonStatus): DaemonStatus {
+function withWarnings(row: DaemonStatus, root: string): DaemonStatus {
   const w = row.warnings
-  if (row.transactionPending) w.push(`an interrupted esdctl transaction is pending: the daemon may be half-changed until the next esdctl command that changes it finishes or undoes it; run \`esdctl doctor ${row.name}\` for what and how`)
+  // Status only sees that a journal exists; whether this esdctl can act on it is doctor's reading.
+  const doctor = esdctlCommand('doctor', row.name, root).replace(/^sudo /, '')
+  if (row.transactionPending) w.push(`an interrupted esdctl transaction is pending: the daemon may be half-changed; the next esdctl command that changes it first finishes or undoes it, or refuses if the journal is one this esdctl cannot act on; run \`${doctor}\` for which, and what to do`)
   if (row.profile?.status === 'expired') w.push(`provisioning profile "${row.profile.name}" expired on ${row.profile.expires}: macOS will refuse the daemon's restricted entitlements at its next launch; ship a build with a renewed profile`)
   else if (row.profile?.status === 'expiring') w.push(`provisioning profile "${row.profile.name}" expires in ${row.profile.daysLeft} days (${row.profile.expires}); ship a build with a renewed profile before then`)
   if (row.lastExit?.codeSigning) {

@@ -148,6 +148,14 @@ describe('journal recovery: what a journal may name before recovery acts on it',
       assert.deepEqual(readFileSync(layout.journal), before)
       assert.equal(existsSync(aside()), false)
     }
+    // With no esdctl version, the format says who wrote it: a format above this esdctl's is a newer esdctl's.
+    plant({schemaVersion: 99, transaction: 'new-1', action: 'install', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'x', kind: 'teleport'}]})
+    const newer = await refusal()
+    assert.match(newer.message, /was written by a newer esdctl for an interrupted install .* it is in journal format 99, newer than this esdctl's 2\. It is kept untouched\. Finish it with a newer esdctl \(/)
+    assert.doesNotMatch(newer.message, /earlier/)
+    // The same format with a step kind this esdctl lacks: another esdctl's.
+    plant({schemaVersion: 2, transaction: 'new-2', action: 'install', name: NAME, label: LABEL, phase: 'forward', steps: [{id: 'x', kind: 'teleport'}]})
+    assert.match((await refusal()).message, /was written by another esdctl for an interrupted install/)
     // Another daemon's foreign journal is refused for belonging elsewhere, and kept too.
     plant({schemaVersion: 1, transaction: 'old-1', action: 'upgrade', name: 'other', label: 'com.example.other', phase: 'forward', steps: [{id: 'stage', state: 'done'}]})
     assert.match((await refusal()).message, /belongs to other/)

@@ -129,7 +129,7 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
     const [seen] = await checkJournal(layout)
     assert.equal(seen?.id, 'journal.foreign')
     assert.equal(seen?.severity, 'error', 'every mutating command refuses until it is dealt with')
-    assert.match(seen?.message ?? '', /written by esdctl 0\.1\.0, which this esdctl cannot finish or undo: it is in journal format 1/)
+    assert.match(seen?.message ?? '', /written by an earlier build of esdctl 0\.1\.0, which this esdctl cannot finish or undo: it is in journal format 1/)
     rmSync(layout.journal)
   })
 

@@ -151,7 +151,9 @@ describe('esdctl status library against the fake launchd', function () {
     await writeFile(layout.journal, '{}')
     const d = await one()
     assert.equal(d.transactionPending, true)
-    assert.match(d.warnings.join('\n'), /interrupted esdctl transaction is pending.*esdctl doctor thed/)
+    // The advice keeps --root: doctor must look at the same image, not the running Mac.
+    assert.ok(d.warnings.some((w) => w.includes('interrupted esdctl transaction is pending') && w.includes(`\`esdctl doctor --root ${root} thed\``)), d.warnings.join('\n'))
+    assert.match(d.warnings.join('\n'), /or refuses if the journal is one this esdctl cannot act on/)
   })
 
   it('reports a stopped daemon that exited cleanly without a warning', async () => {

@@ -15,6 +15,7 @@ import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js
 import {openPayload} from './payload-source.js'
 import {decideDeploy, stagePayload, type DeployData} from './prepare-deploy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
+import {requireRootProcess} from './preflight.js'
 import {openSession, type Session} from './session.js'
 import {refuseUnmanagedJob} from './unmanaged-job.js'
 import {runCleanup} from './steps/index.js'
@@ -29,6 +30,8 @@ export interface DeployOptions {
 type Mode = 'install' | 'upgrade'
 
 async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOptions, mode: Mode): Promise<LifecycleResult> {
+  // Before the payload is read: a payload only root can read must not turn "run it with sudo" into a read error.
+  requireRootProcess(ctx, mode)
   const source = await openPayload(payload)
   try {
     const {manifest} = source

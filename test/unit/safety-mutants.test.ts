@@ -115,6 +115,9 @@ describe('preflight: every path esdctl owns must still be what it left there', f
     const notRoot = await refusal(() => lifecycle.install(as(501, {}), payload))
     assert.equal(notRoot.exitCode, ExitCode.notRoot)
     assert.equal(notRoot.message, 'esdctl install changes system files and must run as root (effective uid is 501); run it again with sudo')
+    // Before the payload is read: one that does not exist (or only root can read) still gets "run it with sudo".
+    const unread = await refusal(() => lifecycle.upgrade(as(501, {}), `${payload}-absent`))
+    assert.equal(unread.exitCode, ExitCode.notRoot, unread.message)
     const one = await refusal(() => lifecycle.install(as(0, {NODE_PATH: '/tmp/x'}), payload))
     assert.equal(one.exitCode, ExitCode.unsafeEnvironment)
     assert.equal(one.message, 'refusing to run as root with NODE_PATH set: they make node load code chosen by whoever set them; unset them (sudo normally strips them) and run again')

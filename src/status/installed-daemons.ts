@@ -1,4 +1,5 @@
-import {isFormatError} from '../formats/format-error.js'
+import {stat} from 'node:fs/promises'
+import {FormatError, isFormatError} from '../formats/format-error.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {readInstallRecord, type InstallRecord} from '../records/install-record.js'
 import {readRegistry, type RegistryEntry} from '../records/registry.js'
@@ -26,6 +27,10 @@ export interface InstalledDaemons {
  * the registry itself is damaged.
  */
 export async function installedDaemons(root: string, name?: string): Promise<InstalledDaemons> {
+  // A mistyped --root would otherwise read as an image with nothing installed.
+  if (root !== '/' && !(await stat(root).then((s) => s.isDirectory(), () => false))) {
+    throw new FormatError('root.missing', `--root ${root}: no such directory; give the folder that stands for / of the image`)
+  }
   const entries = await readRegistry(root)
   const wanted = name === undefined ? entries : entries.filter((e) => e.name === name)
   const daemons = await Promise.all(wanted.map((entry) => readOne(root, entry)))

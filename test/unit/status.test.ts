@@ -233,6 +233,18 @@ describe('esdctl status on a system image under --root', function () {
     assert.deepEqual(report.daemons.map((d) => [d.name, d.state, d.error]), [[NAME, 'staged', undefined]])
   })
 
+  it('a --root that does not exist is bad input (exit 4) for status and doctor, never an empty machine', async () => {
+    const {execa} = await import('execa')
+    const {REPO_ROOT} = await import('../support/real-artifacts.js')
+    const missing = join(root, 'no-such-image')
+    for (const argv of [['status', '--root', missing], ['status', '--root', missing, '--json'], ['doctor', '--root', missing]]) {
+      const r = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {reject: false})
+      assert.equal(r.exitCode, ExitCode.badInput, `${argv.join(' ')}: ${r.stdout}${r.stderr}`)
+      assert.ok(`${r.stdout}${r.stderr}`.includes(`--root ${missing}: no such directory`), r.stdout + r.stderr)
+      assert.doesNotMatch(r.stdout, /No daemons installed/)
+    }
+  })
+
   it('run without root, status and doctor say the root-only record needs sudo, never that it is damaged', async function () {
     if (process.getuid?.() !== 0) skipBecause(this, 'needs-root')
     const {execa} = await import('execa')

@@ -58,6 +58,7 @@ export interface LifecycleResult {
   action: LifecycleAction
   name: string
   label?: string
+  /** Whether anything on disk or in launchd changed, a repair of esdctl's records or a recovery included. */
   changed: boolean
   exitCode: ExitCode
   message: string
@@ -66,7 +67,7 @@ export interface LifecycleResult {
   rolledBack?: boolean
   findings?: Finding[]
   plan?: PlannedStep[]
-  /** What was done first to an interrupted transaction found in the journal. */
+  /** What was done first: an interrupted transaction found in the journal, damaged records rebuilt. */
   recovered?: string
   /** Things the admin should know that did not change the outcome (e.g. no codesign second opinion here). */
   notes?: string[]

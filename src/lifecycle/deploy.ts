@@ -123,7 +123,7 @@ function dryRunMessage(layout: PrefixLayout, data: DeployData, current: InstallR
 async function deployInSession(ctx: LifecycleContext, session: Session, sourceDir: string, manifest: Manifest, opts: DeployOptions, mode: Mode): Promise<LifecycleResult> {
   const {layout, fs} = session
   const current = await readInstallRecordAt(layout.receipt, fs)
-  const base: LifecycleResult = {action: mode, name: layout.name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+  const base: LifecycleResult = {action: mode, name: layout.name, label: layout.label, changed: session.recovered !== undefined, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
   if (current !== undefined) base.fromVersion = current.version
   await refuseConflicts(ctx, session, mode, current)
   const txid = newTransactionId(ctx)

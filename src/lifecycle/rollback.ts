@@ -60,7 +60,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
   const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})
   try {
     const {fs} = session
-    const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+    const base: LifecycleResult = {action: 'rollback', name, label: layout.label, changed: session.recovered !== undefined, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
     const current = await readInstallRecordAt(layout.receipt, fs)
     const previous = await readInstallRecordAt(layout.slotReceipt, fs)
     if (current !== undefined && previous === undefined && (await fs.lstat(join(legacySlot(layout), 'bin', layout.name)))?.isFile()) {

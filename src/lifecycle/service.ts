@@ -16,7 +16,7 @@ async function withService(ctx: LifecycleContext, action: ServiceAction, name: s
   try {
     const record = await readInstallRecordAt(layout.receipt, session.fs)
     if (record === undefined) throw new LifecycleError(ExitCode.badInput, `${name} is not installed (no record at ${layout.receipt})`)
-    const base: LifecycleResult = {action, name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', fromVersion: record.version, ...(session.recovered ? {recovered: session.recovered} : {})}
+    const base: LifecycleResult = {action, name, label: layout.label, changed: session.recovered !== undefined, exitCode: ExitCode.ok, message: '', fromVersion: record.version, ...(session.recovered ? {recovered: session.recovered} : {})}
     const result = await body(session, base)
     if (result.changed || result.exitCode !== ExitCode.ok) {
       await ctx.audit.record(layout.auditLog, {transaction: '-', action, name, label: layout.label, who: ctx.identity.sudoUser(), uid: ctx.identity.euid(), fromVersion: record.version, outcome: result.exitCode === ExitCode.ok ? 'done' : 'failed', exitCode: result.exitCode, message: result.message})

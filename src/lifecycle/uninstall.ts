@@ -26,7 +26,7 @@ export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryR
   const session = await openSession(ctx, 'uninstall', layout, {...opts, links: await installedLinks(ctx, layout)})
   try {
     const {fs} = session
-    const base: LifecycleResult = {action: 'uninstall', name, label: layout.label, changed: false, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
+    const base: LifecycleResult = {action: 'uninstall', name, label: layout.label, changed: session.recovered !== undefined, exitCode: ExitCode.ok, message: '', ...(session.recovered ? {recovered: session.recovered} : {})}
     const current = await readInstallRecordAt(layout.receipt, fs)
     const loaded = (await ctx.launchctl.print(layout.label)) !== undefined
     const inRegistry = (await readRegistry(ctx.root, fs)).some((e) => e.name === name)

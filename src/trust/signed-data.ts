@@ -240,8 +240,10 @@ function decodeValue(encoded: Uint8Array): BerElement | undefined {
 function attempt<T>(read: () => T): T | undefined {
   try {
     return read()
-    // Stryker disable next-line BlockStatement: the readers attempted throw only FormatError, so swallowing every error is the same
-  } catch (e) {
+  }
+  // On the catch line itself: a directive inside the try block binds to its last statement, not to the catch.
+  // Stryker disable next-line BlockStatement: the readers attempted throw only FormatError, so swallowing every error is the same
+  catch (e) {
     // Stryker disable next-line ConditionalExpression: as above, no other error reaches here
     if (e instanceof FormatError) return undefined
     throw e

@@ -16,6 +16,7 @@ import {buildBundle} from '../support/bundle-builder.js'
 import {buildPayload, testContext, testIdentity, TEAM} from '../support/lifecycle-fixture.js'
 import {replayTool} from '../support/replay-tool.js'
 import {buildSignedMachO} from '../support/macho-writer.js'
+import {FLAG} from '../support/signature-writer.js'
 import {signCodeDirectories, type TestIdentity} from '../support/test-pki.js'
 
 const NAME = 'thed'
@@ -173,6 +174,32 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     await buildBundle({dir: to, name: NAME, bundleId: BUNDLE_ID, teamId: TEAM, identity, signOverrides: {teamId: undefined}})
     const j = await judge(to)
     assert.equal(only(j, 'install.team-mismatch').message, `${app(to)} (arm64) is signed for team (none), but the manifest says teamId ${TEAM}`)
+    assert.equal(j.ok, false)
+  })
+
+  it('ad-hoc signed without a team id: install.team-unvouched says team (none), and its fix names the certificate to sign with', async () => {
+    const to = join(dir, `p${n++}`)
+    mkdirSync(to)
+    await buildBundle({dir: to, name: NAME, bundleId: BUNDLE_ID, teamId: TEAM, identity, entitlements: {}, profile: 'none', signOverrides: {cms: undefined, flags: FLAG.adhoc, teamId: undefined}})
+    const j = await judge(to)
+    const f = only(j, 'install.team-unvouched')
+    assert.equal(f.message, `${app(to)} (arm64) is ad-hoc signed: no certificate vouches for its team (none), so nothing shows that team ${TEAM} signed it`)
+    assert.equal(f.fix, `Sign the daemon with team ${TEAM}'s Developer ID Application certificate (codesign --sign "Developer ID Application: …" --options runtime).`)
+    assert.equal(j.ok, false)
+  })
+
+  it('an unsigned main executable: install.identifier-mismatch says it is signed with identifier (none)', async () => {
+    const payload = copy()
+    const exe = join(app(payload), 'Contents', 'MacOS', NAME)
+    const b = readFileSync(exe)
+    // LC_CODE_SIGNATURE (0x1d) turned into LC_DYLIB_CODE_SIGN_DRS (0x2b): the slice keeps its bytes but has no signature.
+    let at = 32
+    for (let i = 0; i < b.readUInt32LE(16) && b.readUInt32LE(at) !== 0x1d; i++) at += b.readUInt32LE(at + 4)
+    assert.equal(b.readUInt32LE(at), 0x1d, 'the test bundle has an LC_CODE_SIGNATURE')
+    b.writeUInt32LE(0x2b, at)
+    writeFileSync(exe, b)
+    const j = await judge(payload)
+    assert.equal(only(j, 'install.identifier-mismatch').message, `${app(payload)} (arm64) is signed with identifier (none), but the manifest says bundleId ${BUNDLE_ID}`)
     assert.equal(j.ok, false)
   })
 

@@ -2,6 +2,7 @@ import {isDeepStrictEqual} from 'node:util'
 import {DOMParser} from '@xmldom/xmldom'
 import type * as Plist from 'plist'
 import {FormatError} from './format-error.js'
+import {assertBinaryNesting, assertXmlNesting} from './property-list-nesting.js'
 
 export type PlistValue = Plist.PlistValue
 
@@ -31,9 +32,13 @@ export function parsePropertyList(bytes: Buffer, what: string): PlistValue {
     throw new FormatError('plist.too-large', `${what}: property list of ${bytes.length} bytes exceeds the ${MAX_PLIST_BYTES}-byte limit`)
   }
   try {
-    if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) return withBuffers(plist.parseBinary(bytes) as PlistValue)
+    if (bytes.subarray(0, 8).equals(BINARY_MAGIC)) {
+      assertBinaryNesting(bytes)
+      return withBuffers(plist.parseBinary(bytes) as PlistValue)
+    }
     const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart()
     if (!text.startsWith('<')) throw new Error('neither XML nor binary (bplist00)')
+    assertXmlNesting(text)
     return withBuffers(parseXml(text))
   } catch (e) {
     throw new FormatError('plist.malformed', `${what}: not a valid property list (${(e as Error).message})`)

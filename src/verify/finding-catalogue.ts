@@ -20,7 +20,7 @@ const RESIGN = 'Sign the file again with codesign; the signature is damaged.'
 const RESEAL = 'Sign the bundle again after the last change to its contents (codesign --force … <name>.app), and ship it unmodified.'
 const NEW_PROFILE = 'Download the profile again from the Apple Developer portal; never edit a profile by hand.'
 const RESIGN_DEVID = 'Sign again with your Developer ID Application certificate (codesign --force --options runtime --timestamp --sign "Developer ID Application: …").'
-const INPUT = 'Point esdctl at <name>.app, a Mach-O executable or a .provisionprofile.'
+const INPUT = 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, a folder, a .zip or a .tar.gz/.tgz.'
 
 type SlotVariant = 'modified' | 'missing' | 'unbound'
 type SlotFindingId<S extends string, V extends SlotVariant> = `signature.${S}-${V}`
@@ -38,7 +38,7 @@ function slotFamily<S extends string, V extends SlotVariant>(slot: S, name: stri
 
 export const FINDING_CATALOGUE = {
   'input.unreadable': {severity: 'error', title: 'the path cannot be read', fix: 'Check the path and that you may read it.'},
-  'input.unknown-kind': {severity: 'error', title: 'neither a bundle, a Mach-O file nor a provisioning profile', fix: INPUT},
+  'input.unknown-kind': {severity: 'error', title: 'not a kind esdctl verifies (a Mach-O file, bundle, provisioning profile, .pkg, folder, .zip or .tar.gz/.tgz)', fix: INPUT},
 
   'input.item-unchecked': {severity: 'warning', title: 'a code item in a folder cannot be verified by esdctl yet'},
 

@@ -11,6 +11,9 @@ export type ArchiveFormat = 'zip' | 'tar'
 /** ditto -c -k --sequesterRsrc puts each file's extended attributes in an AppleDouble file under this folder. */
 const SEQUESTERED = '__MACOSX'
 
+/** archive.malformed's catalogue fix rebuilds a .zip with ditto; a damaged tarball is rebuilt as one. */
+const REBUILD_TARBALL = 'The archive is damaged (a truncated download or a changed byte): download or build it again (tar -czf <name>.tar.gz <name>.app).'
+
 /**
  * Verifies every code item inside a .zip or a (gzip'd) tarball, as `verifyFolder` does for a folder:
  * each outermost bundle and each Mach-O file outside a bundle, with the on-disk verifier
@@ -38,7 +41,8 @@ export async function verifyArchive(path: string, format: ArchiveFormat, verifyI
   } catch (e) {
     if (!isFormatError(e)) throw e
     const id = e.code.endsWith('too-large') ? 'archive.too-large' : 'archive.malformed'
-    return {findings: [finding(id, path, e.message.startsWith(path) ? e.message : `${path}: ${e.message}`)], items: []}
+    const message = e.message.startsWith(path) ? e.message : `${path}: ${e.message}`
+    return {findings: [finding(id, path, message, id === 'archive.malformed' && format === 'tar' ? REBUILD_TARBALL : undefined)], items: []}
   }
   const findings = [...scanned.items.flatMap(i => i.findings), ...scanned.findings]
   if (sequestered > 0) {

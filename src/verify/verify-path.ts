@@ -16,6 +16,10 @@ import {kindInWords, NotRegularFileError, openRegularFile, readRegularFile} from
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
+
+/** Every kind verify accepts (classified below); an input.unknown-kind message lists them all. */
+const NOT_VERIFIABLE = 'neither a Mach-O executable, an app bundle, a provisioning profile, an installer package (.pkg), a folder, a .zip nor a gzip\'d tarball (.tar.gz, .tgz)'
+const POINT_AT_VERIFIABLE = 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, a folder, a .zip or a .tar.gz/.tgz.'
 /** `PK\x03\x04`, the first local file header of a zip (APPNOTE 4.3.7). A gzip'd file is taken as a tarball. */
 const ZIP_LOCAL_HEADER = 0x504b0304
 
@@ -124,7 +128,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
   const magic = classifyMagic(head)
   if (magic === 'macho') return {kind: 'macho'}
   if (magic === 'java-class') {
-    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a Java class file (version ${javaClassVersion(head)}), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
+    return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: a Java class file (version ${javaClassVersion(head)}), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, POINT_AT_VERIFIABLE)}
   }
   if (looksLikeXar(head)) return {kind: 'package'}
   if (head.length >= 4 && head.readUInt32BE(0) === ZIP_LOCAL_HEADER) return {kind: 'archive', archive: 'zip'}
@@ -132,12 +136,12 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   const container = await unsupportedContainer(path, head, size)
   if (container) return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${container.what}, which esdctl does not open`, container.fix)}
-  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: neither a Mach-O executable, an app bundle, a provisioning profile nor an installer package`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
+  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${NOT_VERIFIABLE}`, POINT_AT_VERIFIABLE)}
 }
 
 /** A named pipe, socket or device: never opened (reading a pipe would wait for a writer forever). */
 function notAFile(path: string, what: string): {kind: ArtifactKind; finding: Finding} {
-  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${what}, not a file esdctl can verify; esdctl does not read from it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile or a .pkg.')}
+  return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${what}, not a file esdctl can verify; esdctl does not read from it`, POINT_AT_VERIFIABLE)}
 }
 
 function isFsError(e: unknown): e is NodeJS.ErrnoException {

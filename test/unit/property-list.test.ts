@@ -133,3 +133,80 @@ describe('XML property lists are parsed once when xmldom reports nothing', () =>
     assert.deepEqual(printed, [])
   })
 })
+
+/**
+ * A hand-built bplist00: `objects` are the encoded objects in order (object i at table index i),
+ * references 2 bytes wide, offsets 4, top object 0 (trailer layout per Apple's CFBinaryPList.c).
+ */
+function bplist(objects: Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from('bplist00', 'latin1')]
+  const offsets: number[] = []
+  let at = 8
+  for (const o of objects) {
+    offsets.push(at)
+    parts.push(o)
+    at += o.length
+  }
+  const table = Buffer.alloc(offsets.length * 4)
+  offsets.forEach((o, i) => table.writeUInt32BE(o, i * 4))
+  const trailer = Buffer.alloc(32)
+  trailer[6] = 4
+  trailer[7] = 2
+  trailer.writeBigUInt64BE(BigInt(objects.length), 8)
+  trailer.writeBigUInt64BE(0n, 16)
+  trailer.writeBigUInt64BE(BigInt(at), 24)
+  return Buffer.concat([...parts, table, trailer])
+}
+
+/** A bplist array object (marker 0xA, fewer than 15 members) referring to `refs`. */
+function bArray(...refs: number[]): Buffer {
+  const b = Buffer.alloc(1 + refs.length * 2)
+  b[0] = 0xa0 | refs.length
+  refs.forEach((r, i) => b.writeUInt16BE(r, 1 + i * 2))
+  return b
+}
+
+describe('property list nesting', () => {
+  function malformedMessage(bytes: Buffer): string {
+    try {
+      parsePropertyList(bytes, 'Info.plist')
+    } catch (e) {
+      assert.ok(e instanceof FormatError)
+      assert.equal(e.code, 'plist.malformed')
+      return e.message
+    }
+    assert.fail('parsed')
+  }
+
+  it('refuses XML arrays nested 10 000 and 100 000 deep with its own message, not a stack overflow', () => {
+    for (const depth of [10_000, 100_000]) {
+      const xml = Buffer.from(`<?xml version="1.0"?><plist version="1.0">${'<array>'.repeat(depth)}${'</array>'.repeat(depth)}</plist>`)
+      assert.equal(malformedMessage(xml), 'Info.plist: not a valid property list (nested more than 512 levels)')
+    }
+  })
+
+  it('parses 512 levels, and does not count tags inside comments or CDATA nor self-closing ones', () => {
+    const deep = `<plist version="1.0">${'<array>'.repeat(511)}<dict/><array/>${'</array>'.repeat(511)}</plist>`
+    assert.ok(Array.isArray(parsePropertyList(Buffer.from(deep), 'x')))
+    const hidden = `<plist version="1.0"><array><!-- ${'</array>'.repeat(600)} --><string><![CDATA[${'</dict>'.repeat(600)}]]></string>${'<array>'.repeat(600)}${'</array>'.repeat(600)}</array></plist>`
+    assert.match(malformedMessage(Buffer.from(hidden)), /nested more than 512 levels/)
+  })
+
+  it('refuses a binary plist whose array contains itself, without overflowing the stack', () => {
+    assert.match(malformedMessage(bplist([bArray(0)])), /\(object 0 contains itself\)$/)
+    assert.match(malformedMessage(bplist([bArray(1), bArray(2), bArray(0)])), /\(object 0 contains itself\)$/)
+  })
+
+  it('refuses binary arrays nested 10 000 deep, and one whose shared members expand past the bound', () => {
+    const chain = Array.from({length: 10_000}, (_, i) => (i === 9_999 ? bArray() : bArray(i + 1)))
+    assert.match(malformedMessage(bplist(chain)), /\(nested more than 512 levels\)$/)
+    // 40 levels, each array holding the next twice: 2^40 values once expanded.
+    const doubling = Array.from({length: 41}, (_, i) => (i === 40 ? Buffer.from([0x09]) : bArray(i + 1, i + 1)))
+    assert.match(malformedMessage(bplist(doubling)), /\(expands to more than 1000000 values\)$/)
+  })
+
+  it('parses a hand-built binary plist with shared members and a reference out of range is malformed', () => {
+    assert.deepEqual(parsePropertyList(bplist([bArray(1, 1), Buffer.from([0x09])]), 'x'), [true, true])
+    assert.match(malformedMessage(bplist([bArray(7)])), /refers to object 7 of 1/)
+  })
+})

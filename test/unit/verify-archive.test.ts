@@ -164,6 +164,46 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     assert.match(r.findings[0]!.message, /\.\.\/evil/)
   })
 
+  for (const name of ['/tmp/x', 'C:/x', 'C:\\x', '\\tmp\\x']) {
+    it(`a zip member named ${JSON.stringify(name)} (absolute, a drive or backslashes): archive.malformed naming it, exit 3`, async () => {
+      // yazl refuses such names, so the zip is written with a placeholder of the same length, then patched in both headers.
+      const placeholder = 'X'.repeat(Buffer.byteLength(name))
+      const zip = new yazl.ZipFile()
+      zip.addBuffer(Buffer.from('evil'), placeholder)
+      zip.end()
+      const chunks: Buffer[] = []
+      for await (const c of zip.outputStream) chunks.push(c as Buffer)
+      const path = join(dir, 'absolute.zip')
+      await writeFile(path, Buffer.from(Buffer.concat(chunks).toString('latin1').split(placeholder).join(name), 'latin1'))
+      const r = await verifyPath(path)
+      assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
+      assert.ok(r.findings[0]!.message.includes(name.replaceAll('\\', '/')), r.findings[0]!.message)
+      expectFinding(r, {id: 'archive.malformed', severity: 'error', exitCode: ExitCode.verificationFailed})
+    })
+  }
+
+  it('a file of no kind esdctl verifies: input.unknown-kind listing every kind it does, exit 4', async () => {
+    const path = join(dir, 'notes.txt')
+    await writeFile(path, 'just text\n')
+    const r = await verifyPath(path)
+    expectFinding(r, {id: 'input.unknown-kind', severity: 'error', exitCode: ExitCode.badInput})
+    assert.equal(r.findings[0]!.message, `${path}: neither a Mach-O executable, an app bundle, a provisioning profile, an installer package (.pkg), a folder, a .zip nor a gzip'd tarball (.tar.gz, .tgz)`)
+    assert.equal(r.findings[0]!.fix, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, a folder, a .zip or a .tar.gz/.tgz.')
+  })
+
+  for (const [name, rebuild] of [
+    ['damaged.zip', 'ditto -c -k --keepParent <name>.app <name>.zip'],
+    ['damaged.tgz', 'tar -czf <name>.tar.gz <name>.app'],
+  ] as const) {
+    it(`${name}: archive.malformed's fix rebuilds the same kind of archive (${rebuild})`, async () => {
+      const path = join(dir, name)
+      await writeFile(path, Buffer.concat([Buffer.from(name.endsWith('.zip') ? '504b0304' : '1f8b08', 'hex'), Buffer.alloc(100)]))
+      const r = await verifyPath(path)
+      assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
+      assert.equal(r.findings[0]!.fix, `The archive is damaged (a truncated download or a changed byte): download or build it again (${rebuild}).`)
+    })
+  }
+
   for (const [name, bytes] of [
     ['damaged.zip', Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(100)])],
     ['damaged.tar.gz', Buffer.concat([Buffer.from('1f8b08', 'hex'), Buffer.alloc(100)])],

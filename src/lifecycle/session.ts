@@ -67,13 +67,14 @@ function untrusted(layout: PrefixLayout, what: string, path: string, why: string
  * one esdctl could have written for this daemon: inside its prefix, or `/usr/local/(s)bin/<file>`
  * under the same root; anything else in a journal is not trusted to be acted on.
  */
-function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
+export function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
   const paths = journal.steps.flatMap((s) => (s.kind === 'links' ? [...s.before, ...s.after].map((l) => l.path) : []))
   return [...new Set(paths)].map((path) => {
-    // Stryker disable next-line StringLiteral: a journal path starts with '/' (plan-shape's isPath), so matching the root with or without its trailing '/' changes nothing: what follows a root without '/' fails the '/' test below
     const systemPath = layout.root === '/' ? path : path.startsWith(layout.root + '/') ? path.slice(layout.root.length) : undefined
-    // Stryker disable next-line StringLiteral: systemPath always starts with '/' (see above), so startsWith('') and startsWith('/') agree
-    const allowed = layout.isInsidePrefix(path) || (systemPath !== undefined && systemPath.startsWith('/') && isValidLinkPath(systemPath) && layout.rebase(systemPath) === path)
+    // Outside the prefix only /usr/local/(s)bin/<file> under the same root. isValidLinkPath refuses undefined, and a system
+    // path cut from below the root is absolute and maps back onto the same path (its pattern allows no '.' or '' segment
+    // for rebase to drop), so neither needs a test of its own.
+    const allowed = layout.isInsidePrefix(path) || isValidLinkPath(systemPath)
     if (!allowed) throw untrusted(layout, 'link', path, 'a place esdctl writes links')
     // Stryker disable next-line LogicalOperator,StringLiteral: daemonFs, the only reader of these links, uses each one's path alone
     return {path, systemPath: systemPath ?? path, text: ''}
@@ -84,7 +85,12 @@ function journalLinks(layout: PrefixLayout, journal: Journal): PlacedLink[] {
 function journalPlists(layout: PrefixLayout, journal: Journal): string[] {
   const named = journal.steps.flatMap((s) => {
     if (s.kind === 'bootout-jobs' || s.kind === 'bootstrap-jobs') return s.jobs.flatMap((j) => (j.plist === undefined ? [] : [j.plist]))
-    if (s.kind === 'move') return s.moves.flatMap((m) => [m.from, m.to]).filter((p) => dirname(p) === layout.launchDaemonsDir && p !== layout.launchdPlist)
+    if (s.kind === 'move') {
+      return s.moves.flatMap((m) => [m.from, m.to]).filter((p) =>
+        dirname(p) === layout.launchDaemonsDir &&
+        // Stryker disable next-line ConditionalExpression: the daemon's own plist would pass the label check below and add only the plist and its temporary, which daemonFs allows anyway; the EqualityOperator mutant on this line (=== keeps only the own plist) still runs
+        p !== layout.launchdPlist)
+    }
     return []
   })
   return [...new Set(named)].flatMap((plist) => {
@@ -156,8 +162,14 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
     run = {env: {ctx, fs: allowed, tool, layout}, journalPath: layout.journal}
   } catch (e) {
     const foreign = read !== undefined && isForeignJournal(read)
-    // Stryker disable next-line OptionalChaining: read is undefined only when readJournal threw, and it throws no LifecycleError, so read?.name is never reached then
-    if (isFormatError(e) || (!foreign && isLifecycleError(e) && e.exitCode === ExitCode.badInput && read?.name === layout.name)) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
+    const damaged = isFormatError(e) || (
+      !foreign && isLifecycleError(e) &&
+      // Stryker disable next-line ConditionalExpression: every LifecycleError the block above throws is bad input (another daemon's journal, an untrusted path, an invalid label); the EqualityOperator mutant on this line (!==) still runs
+      e.exitCode === ExitCode.badInput &&
+      // Stryker disable next-line OptionalChaining: read is undefined only when readJournal threw, and it throws no LifecycleError, so read?.name is never reached then
+      read?.name === layout.name
+    )
+    if (damaged) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
     throw e
   }
   const journal = read

@@ -11,7 +11,8 @@ import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import {esdctlVersion} from '../../src/lifecycle/esdctl-version.js'
 import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
 import {daemonFs} from '../../src/lifecycle/preflight.js'
-import {recoverInterrupted} from '../../src/lifecycle/session.js'
+import type {Journal} from '../../src/lifecycle/journal.js'
+import {journalLinks, recoverInterrupted} from '../../src/lifecycle/session.js'
 import {makeRoot} from '../support/lifecycle-fixture.js'
 
 const NAME = 'thed'
@@ -181,6 +182,8 @@ describe('journal recovery: what a journal may name before recovery acts on it',
       [{steps: [pending({kind: 'links', before: [{path: join(root, 'usr', 'local', 'lib', 'x'), text: null, dirExisted: true}], after: []})]}, untrusted('link', join(root, 'usr', 'local', 'lib', 'x'), 'a place esdctl writes links')],
       [{steps: [pending({kind: 'links', before: [], after: [{path: `/usr/local/bin/${NAME}`, systemPath: `/usr/local/bin/${NAME}`, text: 'x'}]})]}, untrusted('link', `/usr/local/bin/${NAME}`, 'a place esdctl writes links')],
       [{steps: [pending({kind: 'links', before: [{path: `${root}-x/usr/local/bin/${NAME}`, text: null, dirExisted: true}], after: []})]}, untrusted('link', `${root}-x/usr/local/bin/${NAME}`, 'a place esdctl writes links')],
+      // Beside the root, not under it: what follows the root's name would read as the prefix-relative link bin/<file>.
+      [{steps: [pending({kind: 'links', before: [{path: `${root}bin/${NAME}`, text: null, dirExisted: true}], after: []})]}, untrusted('link', `${root}bin/${NAME}`, 'a place esdctl writes links')],
       [{steps: [pending({kind: 'bootstrap-jobs', jobs: [{label: 'com.example.legacy', plist: join(root, 'etc', 'com.example.legacy.plist')}], waitMs: 0})]}, untrusted('plist', join(root, 'etc', 'com.example.legacy.plist'), 'a launchd job plist esdctl may move')],
       [{steps: [pending({kind: 'bootout-jobs', jobs: [{label: 'com.example.legacy', plist: join(layout.launchDaemonsDir, 'bad label.plist')}], waitMs: 0})]}, untrusted('plist', join(layout.launchDaemonsDir, 'bad label.plist'), 'a launchd job plist esdctl may move')],
       [{steps: [pending({kind: 'bootout-jobs', jobs: [{label: 'com.example.legacy', plist: join(layout.launchDaemonsDir, 'com.example.legacy.txt')}], waitMs: 0})]}, untrusted('plist', join(layout.launchDaemonsDir, 'com.example.legacy.txt'), 'a launchd job plist esdctl may move')],
@@ -197,6 +200,16 @@ describe('journal recovery: what a journal may name before recovery acts on it',
       await setAside(why)
       rmSync(aside())
     }
+  })
+
+  // Pure: recovering on the live system would write under /opt of this machine, so the link check is asked directly.
+  it('on the live system (root /) a journal may name /usr/local/bin/<file>, its own system path; /usr/bin/<file> is refused', () => {
+    const live = new PrefixLayout({name: NAME, label: LABEL})
+    const linksJournal = (path: string): Journal => journal({steps: [pending({kind: 'links', before: [{path, text: null, dirExisted: true}], after: []})]}) as unknown as Journal
+    assert.deepEqual(journalLinks(live, linksJournal(`/usr/local/bin/${NAME}`)), [{path: `/usr/local/bin/${NAME}`, systemPath: `/usr/local/bin/${NAME}`, text: ''}])
+    assert.deepEqual(journalLinks(live, linksJournal(`/opt/${NAME}/bin/${NAME}`)), [{path: `/opt/${NAME}/bin/${NAME}`, systemPath: `/opt/${NAME}/bin/${NAME}`, text: ''}])
+    assert.throws(() => journalLinks(live, linksJournal(`/usr/bin/${NAME}`)), (e: unknown) => isLifecycleError(e) && e.exitCode === ExitCode.badInput &&
+      e.message === `${live.journal} names the link "/usr/bin/${NAME}", which is not a place esdctl writes links for ${NAME}; it is not acted on. Inspect the journal, move it aside and run again`)
   })
 
   it('the directories a first install created may include the ancestors of the prefix and of the plist', async () => {

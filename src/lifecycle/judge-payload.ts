@@ -32,8 +32,11 @@ async function readInfoPlist(fs: RootFs, path: string, findings: Finding[]): Pro
   try {
     return parsePropertyListDict(await fs.readFile(path, MAX_INFO_PLIST_BYTES), path)
   } catch (e) {
-    // Stryker disable next-line ConditionalExpression,BooleanLiteral: every error readFile and the plist reader raise carries a string code (an errno, RootFsError, FormatError); only a bug in them (a TypeError) reaches this throw, and no input makes one
-    if (!isFormatError(e) && typeof (e as NodeJS.ErrnoException).code !== 'string') throw e
+    if (
+      // Stryker disable next-line ConditionalExpression,BooleanLiteral: every error readFile and the plist reader raise carries a string code (an errno, RootFsError, FormatError); only a bug in them (a TypeError) reaches this throw, and no input makes one. The always-throw mutant of the whole test starts here too; the one of the code test below still runs
+      !isFormatError(e) &&
+      typeof (e as NodeJS.ErrnoException).code !== 'string'
+    ) throw e
     findings.push(finding('install.info-plist', path, `${path}: cannot be read as a property list (${(e as Error).message})`, 'Rebuild the bundle; Info.plist must be a valid property list.'))
     return undefined
   }
@@ -135,10 +138,13 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   if (ctx.offline) notes.push(`staged into the image under ${ctx.root}: launchd was not asked and no health check ran; the image's launchd loads the plist at its first boot`)
   // An undefined version or layout always comes with an error finding (install.info-plist, install.no-version,
   // install.info-executable), so these two tests only tell the compiler what hasErrors already decided.
-  // Stryker disable next-line ConditionalExpression: see above
-  const ok = !hasErrors(findings) && version !== undefined && placed !== undefined
-  // Stryker disable next-line ConditionalExpression: see above
-  if (!ok || placed === undefined) return {ok: false, findings, notes, version, build}
+  const ok = !hasErrors(findings) && (
+    // Stryker disable next-line ConditionalExpression: see above
+    version !== undefined && placed !== undefined
+  )
+  if (!ok ||
+    // Stryker disable next-line ConditionalExpression: see above
+    placed === undefined) return {ok: false, findings, notes, version, build}
   const first = report.slices[0]!
   const record: PayloadJudgement['record'] = {
     schemaVersion: 1,

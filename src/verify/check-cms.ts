@@ -30,8 +30,12 @@ export async function checkCms(filePath: string, where: string, sig: SliceSignat
   }
   const out: Finding[] = []
   if (!cms.signatureValid) {
+    const why = cms.signatureError
+      ? ` (${cms.signatureError})`
+      // Stryker disable next-line StringLiteral: checkFirstSigner gives every invalid signature its reason (SignatureCheck's error is required when valid is false); the fallback only satisfies the optional type
+      : ''
     out.push(finding('cms.signature-invalid', filePath,
-      `${where}: the CMS signature does not verify over the CodeDirectory${cms.signatureError ? ` (${cms.signatureError})` : ''}; the signature was altered or belongs to other code`, RESIGN_DEVID))
+      `${where}: the CMS signature does not verify over the CodeDirectory${why}; the signature was altered or belongs to other code`, RESIGN_DEVID))
   }
   out.push(...checkChain(filePath, where, cms, opts))
   out.push(...checkCdHashAttributes(filePath, where, cms, cds))
@@ -47,8 +51,11 @@ function checkChain(filePath: string, where: string, cms: CmsVerification, opts:
   const out: Finding[] = []
   const leaf = cms.signer
   if (cms.timestamp && !cms.timestamp.valid) {
+    const why = cms.timestamp.error
+      // Stryker disable next-line StringLiteral: verifyTimestampToken gives every invalid timestamp its reason (its fail() takes one); the fallback only satisfies the optional type
+      ?? 'unknown reason'
     out.push(finding('cms.timestamp-invalid', filePath,
-      `${where}: the secure timestamp does not verify (${cms.timestamp.error ?? 'unknown reason'}); the signature is judged at the current time instead`, RESIGN_DEVID))
+      `${where}: the secure timestamp does not verify (${why}); the signature is judged at the current time instead`, RESIGN_DEVID))
   }
   if (cms.chain.trusted) return out
   // Expiry is the reason only when the chain reached a trusted root (an anchor) and failed on dates;
@@ -59,8 +66,12 @@ function checkChain(filePath: string, where: string, cms: CmsVerification, opts:
       `${where}: the signing certificate "${leaf.commonName ?? leaf.sha256}" expired on ${leaf.notAfter.toISOString().slice(0, 10)} and the signature has no valid secure timestamp, so macOS no longer accepts it`,
       'Sign again with a current certificate and --timestamp, so the signature stays valid after the certificate expires.'))
   } else {
+    const why = cms.chain.error
+      ? ` (${cms.chain.error})`
+      // Stryker disable next-line StringLiteral: every untrusted ChainResult carries its error (buildChain's untrusted() and judged() take one, as does verifyCms's for a missing signer); the fallback only satisfies the optional type
+      : ''
     out.push(finding('cms.untrusted', filePath,
-      `${where}: the signing certificate does not chain to a trusted Apple root${cms.chain.error ? ` (${cms.chain.error})` : ''}${leaf?.commonName ? `; signer "${leaf.commonName}"` : ''}`,
+      `${where}: the signing certificate does not chain to a trusted Apple root${why}${leaf?.commonName ? `; signer "${leaf.commonName}"` : ''}`,
       'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).'))
   }
   return out

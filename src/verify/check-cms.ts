@@ -8,6 +8,16 @@ import type {ResolvedVerifyOptions} from './verify-options.js'
 
 const RESIGN_DEVID = 'Sign again with your "Developer ID Application" identity and a secure timestamp: codesign --force --options runtime --timestamp --sign "Developer ID Application: … (TEAMID)" …'
 
+// The fallbacks when a failure carries no reason text, which none does: checkFirstSigner gives every
+// invalid signature its reason (SignatureCheck's error is required when valid is false),
+// verifyTimestampToken every invalid timestamp (its fail() takes one), and every untrusted
+// ChainResult has its error (buildChain's untrusted() and judged(), verifyCms's missing signer).
+// They only satisfy the optional types.
+// Stryker disable next-line StringLiteral: never used, see above
+const NO_REASON = ''
+// Stryker disable next-line StringLiteral: never used, see above
+const UNKNOWN_TIMESTAMP_REASON = 'unknown reason'
+
 export interface CmsJudgement {
   cms?: CmsVerification
   findings: Finding[]
@@ -30,10 +40,7 @@ export async function checkCms(filePath: string, where: string, sig: SliceSignat
   }
   const out: Finding[] = []
   if (!cms.signatureValid) {
-    const why = cms.signatureError
-      ? ` (${cms.signatureError})`
-      // Stryker disable next-line StringLiteral: checkFirstSigner gives every invalid signature its reason (SignatureCheck's error is required when valid is false); the fallback only satisfies the optional type
-      : ''
+    const why = cms.signatureError ? ` (${cms.signatureError})` : NO_REASON
     out.push(finding('cms.signature-invalid', filePath,
       `${where}: the CMS signature does not verify over the CodeDirectory${why}; the signature was altered or belongs to other code`, RESIGN_DEVID))
   }
@@ -51,9 +58,7 @@ function checkChain(filePath: string, where: string, cms: CmsVerification, opts:
   const out: Finding[] = []
   const leaf = cms.signer
   if (cms.timestamp && !cms.timestamp.valid) {
-    const why = cms.timestamp.error
-      // Stryker disable next-line StringLiteral: verifyTimestampToken gives every invalid timestamp its reason (its fail() takes one); the fallback only satisfies the optional type
-      ?? 'unknown reason'
+    const why = cms.timestamp.error ?? UNKNOWN_TIMESTAMP_REASON
     out.push(finding('cms.timestamp-invalid', filePath,
       `${where}: the secure timestamp does not verify (${why}); the signature is judged at the current time instead`, RESIGN_DEVID))
   }
@@ -66,10 +71,7 @@ function checkChain(filePath: string, where: string, cms: CmsVerification, opts:
       `${where}: the signing certificate "${leaf.commonName ?? leaf.sha256}" expired on ${leaf.notAfter.toISOString().slice(0, 10)} and the signature has no valid secure timestamp, so macOS no longer accepts it`,
       'Sign again with a current certificate and --timestamp, so the signature stays valid after the certificate expires.'))
   } else {
-    const why = cms.chain.error
-      ? ` (${cms.chain.error})`
-      // Stryker disable next-line StringLiteral: every untrusted ChainResult carries its error (buildChain's untrusted() and judged() take one, as does verifyCms's for a missing signer); the fallback only satisfies the optional type
-      : ''
+    const why = cms.chain.error ? ` (${cms.chain.error})` : NO_REASON
     out.push(finding('cms.untrusted', filePath,
       `${where}: the signing certificate does not chain to a trusted Apple root${why}${leaf?.commonName ? `; signer "${leaf.commonName}"` : ''}`,
       'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).'))

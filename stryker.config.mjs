@@ -52,7 +52,7 @@ export const AREAS = {
     // The direct tests first (about 1 s together); the end-to-end files catch what only a whole
     // bundle shows (Info.plist and CodeResources bound by special slots, real nested code).
     tests: [
-      'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages',
+      'verify-checks-mutants-slice', 'verify-checks-mutants-signature', 'verify-checks-mutants-bundle', 'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages',
       'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-nested-code', 'verify-bundle',
     ],
   },

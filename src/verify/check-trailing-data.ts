@@ -24,12 +24,12 @@ export function checkTrailingData(displayPath: string, fileSize: number, layout:
         `${displayPath}${layout.kind === 'universal' ? ` [${location.arch}]` : ''}: ${location.size - end} bytes follow the code signature (file bytes ${from}–${location.offset + location.size - 1}); ${WHY}`, FIX))
     }
   }
-  if (layout.kind === 'universal') {
-    const lastEnd = Math.max(...layout.slices.map(l => l.offset + l.size))
-    if (fileSize > lastEnd) {
-      out.push(finding('binary.trailing-data', displayPath,
-        `${displayPath}: ${fileSize - lastEnd} bytes follow the last slice of the universal file (file bytes ${lastEnd}–${fileSize - 1}); ${WHY}`, FIX))
-    }
+  // Only a universal file can have bytes after its last slice: a thin file's one slice spans the
+  // whole file (parseFileLayout), so there lastEnd is fileSize.
+  const lastEnd = Math.max(...layout.slices.map(l => l.offset + l.size))
+  if (fileSize > lastEnd) {
+    out.push(finding('binary.trailing-data', displayPath,
+      `${displayPath}: ${fileSize - lastEnd} bytes follow the last slice of the universal file (file bytes ${lastEnd}–${fileSize - 1}); ${WHY}`, FIX))
   }
   return out
 }

@@ -303,6 +303,11 @@ export async function signCodeDirectories(opts: {
    * `digests`; an empty list leaves its attribute out.
    */
   cdhashAttributes?: 'all' | 'none' | 'first-only' | {plist: number[]; digests: number[]}
+  /**
+   * Rewrites the 100.9.2 entries (hash OID, full CodeDirectory hash) before they are signed, to
+   * forge a list whose algorithm or digest is wrong for a CodeDirectory it names.
+   */
+  forgeDigests?: (entries: Array<{oid: string; digest: Buffer}>) => Array<{oid: string; digest: Buffer}>
   timestamp?: {time: Date}
 }): Promise<Buffer> {
   const [slot0] = opts.codeDirectories
@@ -314,9 +319,10 @@ export async function signCodeDirectories(opts: {
   const full = (cds: Buffer[]) => cds.map(cd => ({hash: codeDirectoryHash(cd), digest: createHash(codeDirectoryHash(cd).node).update(cd).digest()}))
   const extraAttributes: pkijs.Attribute[] = []
   if (digestCds.length > 0) {
+    const entries = full(digestCds).map(f => ({oid: f.hash.oid, digest: f.digest}))
     extraAttributes.push(attribute(
       OID.appleCdHashesDigests,
-      full(digestCds).map(f => new asn1js.Sequence({value: [new asn1js.ObjectIdentifier({value: f.hash.oid}), new asn1js.OctetString({valueHex: f.digest})]})),
+      (opts.forgeDigests?.(entries) ?? entries).map(e => new asn1js.Sequence({value: [new asn1js.ObjectIdentifier({value: e.oid}), new asn1js.OctetString({valueHex: e.digest})]})),
     ))
   }
   if (plistCds.length > 0) {

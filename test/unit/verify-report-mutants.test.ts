@@ -1,0 +1,491 @@
+// Fast tests of how verify assembles a report: which kind a path is, what a bundle's parts say when
+// missing or damaged, what each slice reports, and the nested-code tree (issue 14, area
+// verify-report of stryker.config.mjs). Each asserts whole findings (id, severity, path, message,
+// fix), so changing a condition or a text of those files fails one of them. The slower end-to-end
+// files of the area run after this one.
+import {strict as assert} from 'node:assert'
+import {execFileSync} from 'node:child_process'
+import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import * as plist from 'plist'
+import {FINDING_CATALOGUE} from '../../src/verify/finding-catalogue.js'
+import {finding, hasErrors, namingPath, type Finding} from '../../src/verify/finding.js'
+import {verifyBinary} from '../../src/verify/verify-binary.js'
+import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
+import {withArticle} from '../../src/verify/article.js'
+import {buildBundle, type BundleSpec} from '../support/bundle-builder.js'
+import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../support/macho-writer.js'
+import {signingKitSuite} from '../support/signing-kit-suite.js'
+import {signCodeDirectories} from '../support/test-pki.js'
+import {FLAG} from '../support/signature-writer.js'
+
+const TEAM = 'ESDTEST001'
+const BUNDLE_ID = 'com.example.esd'
+const NOW = new Date('2026-11-26T12:00:00Z')
+const INFO_FIX = 'Give the bundle a Contents/Info.plist with CFBundleExecutable, CFBundleIdentifier, CFBundleShortVersionString and CFBundleVersion (esdctl bundle writes one).'
+const POINT = 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, a folder, a .zip or a .tar.gz/.tgz.'
+
+function f(id: keyof typeof FINDING_CATALOGUE, path: string, message: string, fix?: string): Finding {
+  return finding(id, path, message, fix)
+}
+
+const info = (over: Record<string, unknown> = {}): string =>
+  plist.build(Object.fromEntries(Object.entries({CFBundleExecutable: 'esd', CFBundleIdentifier: BUNDLE_ID, CFBundleShortVersionString: '1.0', CFBundleVersion: '1', ...over}).filter(([, v]) => v !== undefined)) as Parameters<typeof plist.build>[0])
+
+describe('verify report assembly: kinds, bundle parts, slices and nested code', function () {
+  this.timeout(60_000)
+  const suite = signingKitSuite(TEAM, NOW, 'esdctl-vrep-')
+  let n = 0
+  const fresh = async (): Promise<string> => {
+    const dir = join(suite.work, `d${n++}`)
+    await mkdir(dir, {recursive: true})
+    return dir
+  }
+  /** An unsigned deep bundle by hand: Contents/Info.plist from `plistText` (undefined: none) and the given files under Contents/. */
+  async function handBundle(plistText: string | undefined, files: Record<string, string | Buffer> = {}): Promise<{app: string; contents: string}> {
+    const app = join(await fresh(), 'esd.app')
+    const contents = join(app, 'Contents')
+    await mkdir(contents, {recursive: true})
+    if (plistText !== undefined) await writeFile(join(contents, 'Info.plist'), plistText)
+    for (const [rel, bytes] of Object.entries(files)) {
+      await mkdir(join(contents, rel, '..'), {recursive: true})
+      await writeFile(join(contents, rel), bytes)
+    }
+    return {app, contents}
+  }
+  const bundle = async (spec: Partial<BundleSpec> = {}): Promise<string> =>
+    buildBundle({dir: await fresh(), name: 'esd', bundleId: BUNDLE_ID, teamId: TEAM, version: '1.2.3', codeSize: 16 * 1024, identity: suite.leaf, ...spec})
+
+  describe('a bundle\'s Info.plist and main executable', () => {
+    it('no Info.plist: bundle.info-plist-missing, and nothing else is judged', async () => {
+      const {app, contents} = await handBundle(undefined, {'MacOS/esd': 'x'})
+      const r = await verifyPath(app)
+      const path = join(contents, 'Info.plist')
+      assert.deepEqual(r.findings, [f('bundle.info-plist-missing', path, `${path} is missing; without it macOS cannot tell which executable the bundle runs`, INFO_FIX)])
+      assert.deepEqual(r.slices, [])
+      assert.equal(r.ok, false)
+      assert.equal(r.kind, 'bundle')
+    })
+
+    it('an Info.plist that is a folder or no property list: bundle.info-plist-malformed naming it', async () => {
+      const {app, contents} = await handBundle(undefined)
+      await mkdir(join(contents, 'Info.plist'))
+      const path = join(contents, 'Info.plist')
+      assert.deepEqual((await verifyPath(app)).findings, [f('bundle.info-plist-malformed', path, `${path} is a folder, not a property list file`, INFO_FIX)])
+      const bad = await handBundle('<plist><dict><key>a</key></plist')
+      const r = await verifyPath(bad.app)
+      assert.equal(r.findings.length, 1)
+      assert.equal(r.findings[0]!.id, 'bundle.info-plist-malformed')
+      assert.equal(r.findings[0]!.fix, INFO_FIX)
+      assert.ok(r.findings[0]!.message.startsWith(join(bad.contents, 'Info.plist')), r.findings[0]!.message)
+    })
+
+    it('each missing or empty key of Info.plist is its own finding, and without CFBundleExecutable nothing more is judged', async () => {
+      const {app, contents} = await handBundle(info({CFBundleExecutable: '', CFBundleIdentifier: undefined, CFBundleShortVersionString: 5, CFBundleVersion: ''}))
+      const path = join(contents, 'Info.plist')
+      const version = (key: string) => f('bundle.version-missing', path, `${path}: ${key} is missing; installers and status reports cannot tell versions apart`, INFO_FIX)
+      assert.deepEqual((await verifyPath(app)).findings, [
+        f('bundle.executable-key-missing', path, `${path}: CFBundleExecutable is missing or not a string`, INFO_FIX),
+        f('bundle.identifier-missing', path, `${path}: CFBundleIdentifier is missing or not a string`, INFO_FIX),
+        version('CFBundleShortVersionString'),
+        version('CFBundleVersion'),
+      ])
+      const other = await handBundle(info({CFBundleExecutable: 7, CFBundleIdentifier: ''}))
+      const otherPath = join(other.contents, 'Info.plist')
+      assert.deepEqual((await verifyPath(other.app)).findings.map(x => [x.id, x.message]), [
+        ['bundle.executable-key-missing', `${otherPath}: CFBundleExecutable is missing or not a string`],
+        ['bundle.identifier-missing', `${otherPath}: CFBundleIdentifier is missing or not a string`],
+      ])
+    })
+
+    it('a CFBundleExecutable that is a path, . or ..: bundle.bad-executable-name, told where the executable belongs', async () => {
+      for (const name of ['../esd', 'MacOS/esd', '..', '.']) {
+        const {app, contents} = await handBundle(info({CFBundleExecutable: name}))
+        const path = join(contents, 'Info.plist')
+        assert.deepEqual((await verifyPath(app)).findings, [f('bundle.bad-executable-name', path, `${path}: CFBundleExecutable "${name}" is not a plain file name`, 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.')], name)
+      }
+      // A shallow bundle (Info.plist at its top) keeps its executable beside it.
+      const dir = join(await fresh(), 'x.dext')
+      await mkdir(dir)
+      await writeFile(join(dir, 'Info.plist'), info({CFBundleExecutable: '..'}))
+      assert.deepEqual((await verifyPath(dir)).findings.map(x => x.fix), ['Set CFBundleExecutable to the name of the executable in the bundle.'])
+      // A name that merely contains dots is a plain name.
+      const dotted = await handBundle(info({CFBundleExecutable: '.esd..'}))
+      assert.equal((await verifyPath(dotted.app)).findings[0]!.id, 'bundle.executable-missing')
+    })
+
+    it('the main executable missing, or a folder: bundle.executable-missing saying which', async () => {
+      const {app, contents} = await handBundle(info(), {'MacOS/other': 'x'})
+      const exe = join(contents, 'MacOS', 'esd')
+      const fix = 'Put the executable at MacOS/esd, or fix CFBundleExecutable in Info.plist.'
+      assert.deepEqual((await verifyPath(app)).findings, [f('bundle.executable-missing', exe, `${exe}: the main executable named by CFBundleExecutable is missing`, fix)])
+      await mkdir(exe)
+      assert.deepEqual((await verifyPath(app)).findings, [f('bundle.executable-missing', exe, `${exe}: the main executable named by CFBundleExecutable is a folder, not a file`, fix)])
+    })
+
+    it('a main executable that is no Mach-O: macho.not-macho told to rebuild it, the seal judged too', async () => {
+      const {app, contents} = await handBundle(info(), {'MacOS/esd': 'not a mach-o file at all'})
+      const r = await verifyPath(app)
+      const exe = join(contents, 'MacOS', 'esd')
+      const seal = join(contents, '_CodeSignature', 'CodeResources')
+      assert.deepEqual(r.findings.map(x => [x.id, x.path]), [['macho.not-macho', exe], ['seal.absent', seal]])
+      assert.ok(r.findings[0]!.message.startsWith(`${exe}: `), r.findings[0]!.message)
+      assert.equal(r.findings[0]!.fix, 'The file is damaged or truncated, not a Mach-O executable: build it again, put it back in the bundle and sign the bundle again.')
+      assert.deepEqual(r.findings[1], f('seal.absent', seal, `${seal} is missing: the bundle's resources are not sealed`, 'Sign the whole bundle with codesign (not only the executable inside it).'))
+      assert.equal(r.notarization?.stapled, false)
+    })
+
+    it('a seal that is a folder or no plist, and a profile that is a folder or no profile: malformed, naming each', async () => {
+      const {app, contents} = await handBundle(info(), {'MacOS/esd': 'not a mach-o file at all', '_CodeSignature/CodeResources': 'garbage'})
+      const seal = join(contents, '_CodeSignature', 'CodeResources')
+      const profile = join(contents, 'embedded.provisionprofile')
+      await writeFile(profile, 'garbage')
+      let r = await verifyPath(app)
+      assert.deepEqual(r.findings.map(x => [x.id, x.path, x.fix]), [
+        ['macho.not-macho', join(contents, 'MacOS', 'esd'), r.findings[0]!.fix],
+        ['seal.malformed', seal, 'Sign the bundle again with codesign.'],
+        ['profile.malformed', profile, 'Download the profile again from the Apple Developer portal.'],
+      ])
+      assert.ok(r.findings[2]!.message.startsWith(`${profile}: not a provisioning profile (`), r.findings[2]!.message)
+      assert.equal(r.profile, undefined)
+      for (const p of [seal, profile]) {
+        await rm(p)
+        await mkdir(p)
+      }
+      r = await verifyPath(app)
+      assert.deepEqual(r.findings.slice(1), [
+        f('seal.malformed', seal, `${seal} is a folder, not a file: the bundle's resources are not sealed`, 'Sign the bundle again with codesign.'),
+        f('profile.malformed', profile, `${profile} is a folder, not a provisioning profile`, 'Download the profile again from the Apple Developer portal, copy it to embedded.provisionprofile, then sign the bundle again.'),
+      ])
+    })
+  })
+
+  describe('signed bundles', () => {
+    it('the full positive case: ok, its slice, profile and notarization reported, no nested tree', async () => {
+      const app = await bundle()
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.findings.filter(x => x.severity === 'error'), [])
+      assert.equal(r.ok, true)
+      assert.equal(r.kind, 'bundle')
+      assert.equal(r.path, app)
+      assert.equal(r.slices.length, 1)
+      const s = r.slices[0]!
+      assert.equal(s.arch, 'arm64')
+      assert.equal(s.identifier, BUNDLE_ID)
+      assert.equal(s.teamId, TEAM)
+      assert.match(s.cdhash!, /^[0-9a-f]{40}$/)
+      assert.deepEqual(s.flags, ['runtime'])
+      assert.equal(s.hashType, 'sha256')
+      assert.equal(s.signer, 'developer-id')
+      assert.equal(s.signerName, suite.leaf.info.commonName)
+      assert.equal(s.signerSha256, suite.leaf.info.sha256)
+      assert.equal(s.entitlements['com.apple.developer.endpoint-security.client'], true)
+      assert.equal(r.profile?.path, join(app, 'Contents', 'embedded.provisionprofile'))
+      assert.equal(r.profile?.teamId, TEAM)
+      assert.equal(r.notarization?.stapled, false)
+      assert.equal('nested' in r, false)
+    })
+
+    it('entitlements without a profile: profile.missing naming them and where the profile goes', async () => {
+      const app = await bundle({profile: 'none'})
+      const r = await verifyPath(app, suite.opts)
+      const contents = join(app, 'Contents')
+      const profile = join(contents, 'embedded.provisionprofile')
+      const claimed = 'com.apple.developer.endpoint-security.client'
+      assert.deepEqual(r.findings.filter(x => x.id === 'profile.missing'), [f('profile.missing', profile,
+        `${join(contents, 'MacOS', 'esd')} claims ${claimed} but the bundle has no embedded.provisionprofile; nothing authorises those entitlements, so macOS kills the daemon at launch (Killed: 9)`,
+        'Download the Developer ID provisioning profile for this App ID, copy it to Contents/embedded.provisionprofile, then sign the bundle again.')])
+      assert.equal(r.ok, false)
+      // Without restricted entitlements no profile is needed.
+      const plain = await verifyPath(await bundle({profile: 'none', entitlements: {}}), suite.opts)
+      assert.deepEqual(plain.findings.filter(x => x.severity === 'error'), [])
+      assert.equal(plain.profile, undefined)
+    })
+
+    it('signed under another identifier than CFBundleIdentifier: bundle.identifier-mismatch naming both', async () => {
+      const app = await bundle({signOverrides: {identifier: 'com.example.other'}})
+      const path = join(app, 'Contents', 'Info.plist')
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.findings.filter(x => x.id === 'bundle.identifier-mismatch'), [f('bundle.identifier-mismatch', path,
+        `${path}: CFBundleIdentifier is ${BUNDLE_ID} but the executable is signed as com.example.other`,
+        'Sign the bundle (not the bare executable) so the signing identifier is the bundle identifier.')])
+    })
+
+    it('a second executable in MacOS claiming a restricted entitlement: bundle.nested-restricted; one claiming none is fine', async () => {
+      const app = await bundle({extraExecutables: [{name: 'helper', entitlements: {[`com.apple.developer.endpoint-security.client`]: true}}, {name: 'tool', entitlements: {'com.apple.security.network.client': true}}]})
+      const r = await verifyPath(app, suite.opts)
+      const helper = join(app, 'Contents', 'MacOS', 'helper')
+      assert.deepEqual(r.findings.filter(x => x.id === 'bundle.nested-restricted'), [f('bundle.nested-restricted', helper,
+        'Contents/MacOS/helper claims com.apple.developer.endpoint-security.client but is not the bundle\'s main executable; macOS will kill it (Killed: 9) even though it is validly signed, because a provisioning profile covers only the main executable.',
+        'Give helper its own bundle, App ID and provisioning profile, or, if it is a copy of the daemon, remove it and point launchd and the bin/ symlink at Contents/MacOS/esd.')])
+      assert.deepEqual(r.nested?.map(x => [x.path, x.kind, x.ok, x.identifier, x.teamId, x.signer]), [
+        ['MacOS/helper', 'macho', false, 'helper', TEAM, 'developer-id'],
+        ['MacOS/tool', 'macho', true, 'tool', TEAM, 'developer-id'],
+      ])
+      assert.match(r.nested![0]!.cdhash!, /^[0-9a-f]{40}$/)
+    })
+
+    it('nested bundles and scripts: a sorted tree, each bundle verified in depth, ok unless an error is about it', async () => {
+      const app = await bundle({
+        nestedBundles: ['Library/LoginItems/Zed.app', {path: 'Frameworks/Kit.framework', nestedBundles: ['Helpers/Inner.app']}],
+        xattrSignedFiles: {'Resources/run.sh': Buffer.from('#!/bin/sh\necho hi\n')},
+      })
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.findings.filter(x => x.severity === 'error'), [])
+      const tree = r.nested!.map(x => ({path: x.path, kind: x.kind, ok: x.ok, identifier: x.identifier, nested: x.nested?.map(y => [y.path, y.kind, y.ok, y.identifier])}))
+      assert.deepEqual(tree, [
+        {path: 'Frameworks/Kit.framework', kind: 'bundle', ok: true, identifier: `${BUNDLE_ID}.Kit`, nested: [['Helpers/Inner.app', 'bundle', true, `${BUNDLE_ID}.Kit.Inner`]]},
+        {path: 'Library/LoginItems/Zed.app', kind: 'bundle', ok: true, identifier: `${BUNDLE_ID}.Zed`, nested: undefined},
+        {path: 'Resources/run.sh', kind: 'xattr-signed', ok: true, identifier: undefined, nested: undefined},
+      ])
+      assert.equal(r.nested![0]!.teamId, TEAM)
+      assert.equal(r.nested![0]!.signer, 'developer-id')
+      assert.match(r.nested![0]!.cdhash!, /^[0-9a-f]{40}$/)
+      assert.equal('teamId' in r.nested![2]!, false)
+      assert.equal('signer' in r.nested![2]!, false)
+
+      // Damage inside the inner one: its findings reach the report, and it and its parents are not ok.
+      const inner = join(app, 'Contents', 'Frameworks', 'Kit.framework', 'Versions', 'A', 'Helpers', 'Inner.app', 'Contents', 'Info.plist')
+      await writeFile(inner, (await readFile(inner, 'utf8')).replace('<key>CFBundleVersion</key>', '<key>CFBundleVersionX</key>'))
+      const damaged = await verifyPath(app, suite.opts)
+      assert.equal(damaged.ok, false)
+      assert.ok(damaged.findings.some(x => x.id === 'bundle.version-missing' && x.path === inner), JSON.stringify(damaged.findings))
+      const kit = damaged.nested!.find(x => x.path === 'Frameworks/Kit.framework')!
+      assert.equal(kit.ok, false)
+      assert.equal(kit.nested![0]!.ok, false)
+      assert.equal(damaged.nested!.find(x => x.path === 'Library/LoginItems/Zed.app')!.ok, true)
+    })
+
+    it('nested more than 8 bundles deep: that one is not verified, and says so', async () => {
+      type Spec = string | {path: string; nestedBundles: Spec[]}
+      let spec: Spec = 'Helpers/L9.app'
+      for (let level = 8; level >= 2; level--) spec = {path: `Helpers/L${level}.app`, nestedBundles: [spec]}
+      const app = await bundle({nestedBundles: [spec]})
+      const r = await verifyPath(app, suite.opts)
+      let node = r.nested![0]!
+      const depths = [node.path]
+      while (node.nested) {
+        node = node.nested[0]!
+        depths.push(node.path)
+      }
+      // Levels 2..8 below the top bundle (depths 1..7) are verified; L9 sits at depth 8, still verified; nothing deeper exists.
+      assert.deepEqual(depths, ['Helpers/L2.app', 'Helpers/L3.app', 'Helpers/L4.app', 'Helpers/L5.app', 'Helpers/L6.app', 'Helpers/L7.app', 'Helpers/L8.app', 'Helpers/L9.app'])
+      assert.equal(node.ok, true)
+      assert.equal(node.identifier !== undefined, true)
+    })
+  })
+
+  describe('bare executables', () => {
+    const sign = (over: Record<string, unknown> = {}) => ({identifier: 'com.example.tool', teamId: TEAM, flags: FLAG.runtime, cms: (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: suite.leaf, signingTime: NOW}), ...over})
+
+    it('a restricted entitlement in a bare executable, or one inside a bundle\'s MacOS: told why and what to verify', async () => {
+      const dir = await fresh()
+      const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.developer.endpoint-security.client': true}}))
+      const bare = join(dir, 'tool')
+      await writeFile(bare, bytes)
+      const r = await verifyPath(bare, suite.opts)
+      assert.equal(r.kind, 'macho')
+      assert.deepEqual(r.findings, [f('entitlements.restricted-in-bare-binary', bare,
+        `${bare} claims com.apple.developer.endpoint-security.client but is a bare executable: it cannot carry the provisioning profile that must authorise those entitlements, so macOS kills it at launch (Killed: 9)`,
+        'Wrap the daemon in an app-like bundle (<name>.app/Contents/MacOS/<name> with Info.plist and embedded.provisionprofile; esdctl bundle does it) and point launchd at the executable inside it.')])
+      assert.equal(r.ok, false)
+      assert.equal(r.slices[0]!.identifier, 'com.example.tool')
+      const inside = join(dir, 'x.app', 'Contents', 'MacOS', 'tool')
+      await mkdir(join(inside, '..'), {recursive: true})
+      await writeFile(inside, bytes)
+      assert.deepEqual((await verifyPath(inside, suite.opts)).findings, [f('entitlements.verify-the-bundle', inside,
+        `${inside} claims com.apple.developer.endpoint-security.client; whether macOS allows that depends on its bundle's provisioning profile — verify the bundle (${join(dir, 'x.app')}) to check it`)])
+      // Only Contents/MacOS counts as inside a bundle.
+      for (const where of [join(dir, 'y.app', 'Other', 'MacOS', 'tool'), join(dir, 'z.app', 'Contents', 'Other', 'tool')]) {
+        await mkdir(join(where, '..'), {recursive: true})
+        await writeFile(where, bytes)
+        assert.equal((await verifyPath(where, suite.opts)).findings[0]!.id, 'entitlements.restricted-in-bare-binary', where)
+      }
+      // Unrestricted entitlements alone: clean.
+      const free = join(dir, 'free')
+      await writeFile(free, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.security.network.client': true}})))
+      const clean = await verifyPath(free, suite.opts)
+      assert.deepEqual(clean.findings, [])
+      assert.equal(clean.ok, true)
+    })
+
+    it('a universal file whose slices claim different teams or entitlements: binary.slices-disagree naming what differs', async () => {
+      const a = await buildSignedMachOSlice({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.security.network.client': true}}))
+      const b = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 16 * 1024}, sign({teamId: 'OTHERTEAM9'}))
+      const same = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 16 * 1024}, sign({identifier: 'com.example.other', entitlements: {'com.apple.security.network.client': true}}))
+      const dir = await fresh()
+      const mixed = join(dir, 'mixed')
+      await writeFile(mixed, buildUniversal([{arch: 'arm64', ...a}, {arch: 'x86_64', ...b}]))
+      const fix = 'Sign the universal file once, after lipo, so every slice carries the same team and entitlements.'
+      const r = await verifyBinary(mixed, 'shown', {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings.filter(x => x.id === 'binary.slices-disagree'), [f('binary.slices-disagree', 'shown', `shown: slices arm64 and x86_64 are signed differently (team ${TEAM} vs OTHERTEAM9; entitlements differ)`, fix)])
+      // Different identifiers alone change nothing macOS decides.
+      const agree = join(dir, 'agree')
+      await writeFile(agree, buildUniversal([{arch: 'arm64', ...a}, {arch: 'x86_64', ...same}]))
+      const ok = await verifyBinary(agree, agree, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(ok.findings, [])
+      assert.deepEqual(ok.slices.map(s => [s.report.arch, s.report.identifier, s.intact, s.cdhashes.length]), [['arm64', 'com.example.tool', true, 1], ['x86_64', 'com.example.other', true, 1]])
+      assert.equal(ok.layout?.slices.length, 2)
+    })
+
+    it('ad-hoc, unsigned and unreadable files: each reported for what it is', async () => {
+      const dir = await fresh()
+      const adhoc = join(dir, 'adhoc')
+      await writeFile(adhoc, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'adhoc-tool'}))
+      const r = await verifyBinary(adhoc, adhoc, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.slices.map(s => [s.report.signer, s.report.flags, s.intact, s.signerCertificate, 'signerName' in s.report, 'teamId' in s.report]), [['adhoc', ['adhoc'], true, undefined, false, false]])
+      const missing = join(dir, 'none')
+      assert.deepEqual((await verifyBinary(missing, 'shown', {}, resolveVerifyOptions())).findings, [f('input.unreadable', 'shown', 'shown: cannot be read (ENOENT)', 'Check the path and that you may read the file.')])
+      const text = join(dir, 'text')
+      await writeFile(text, 'hello there, no mach-o')
+      const given = await verifyBinary(text, text, {}, resolveVerifyOptions())
+      assert.deepEqual(given.findings.map(x => [x.id, x.fix]), [['macho.not-macho', 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.']])
+      assert.ok(given.findings[0]!.message.startsWith(`${text}: `))
+      assert.equal(given.layout, undefined)
+    })
+  })
+
+  describe('what kind a path is', () => {
+    it('each kind by its bytes or name, and the unknown ones with what to point esdctl at', async () => {
+      const dir = await fresh()
+      const put = async (name: string, bytes: Buffer | string): Promise<string> => {
+        const p = join(dir, name)
+        await writeFile(p, bytes)
+        return p
+      }
+      const missing = join(dir, 'nothing')
+      assert.deepEqual(await verifyPath(missing), {ok: false, path: missing, kind: 'unknown', slices: [], findings: [f('input.unreadable', missing, `${missing}: cannot be read (ENOENT)`, 'Check the path and that you may read it.')]})
+      const text = await put('notes.txt', 'hello, nothing to verify here')
+      assert.deepEqual((await verifyPath(text)).findings, [f('input.unknown-kind', text, `${text}: neither a Mach-O executable, an app bundle, a provisioning profile, an installer package (.pkg), a folder, a .zip nor a gzip'd tarball (.tar.gz, .tgz)`, POINT)])
+      const java = await put('A.class', Buffer.from([0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]))
+      const jr = await verifyPath(java)
+      assert.equal(jr.kind, 'unknown')
+      assert.deepEqual(jr.findings, [f('input.unknown-kind', java, `${java}: a Java class file (version 52.0), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, POINT)])
+      assert.equal((await verifyPath(await put('a.zip', Buffer.from('PK\x03\x04rest of a zip', 'latin1')))).kind, 'archive')
+      assert.equal((await verifyPath(await put('a.tgz', Buffer.from([0x1f, 0x8b, 8, 0])))).kind, 'archive')
+      // Too short for their magic: not taken for archives.
+      for (const [name, bytes] of [['short.zip', Buffer.from('PK\x03', 'latin1')], ['short.gz', Buffer.from([0x1f])], ['half.gz', Buffer.from([0x1f, 0x00, 1, 2])], ['pk.zip', Buffer.from('PK\x03\x05', 'latin1')]] as const) {
+        assert.equal((await verifyPath(await put(name, bytes))).kind, 'unknown', name)
+      }
+      const empty = await put('empty', '')
+      assert.equal((await verifyPath(empty)).kind, 'unknown')
+      // DER (0x30…) or the name makes a profile; a bad one is profile.malformed.
+      for (const p of [await put('der', Buffer.from([0x30, 0x03, 1, 2, 3])), await put('x.provisionprofile', 'text')]) {
+        const pr = await verifyPath(p)
+        assert.equal(pr.kind, 'profile', p)
+        assert.deepEqual(pr.findings.map(x => [x.id, x.fix]), [['profile.malformed', 'Download the profile again from the Apple Developer portal.']])
+        assert.ok(pr.findings[0]!.message.startsWith(`${p}: not a readable provisioning profile (`), pr.findings[0]!.message)
+      }
+      const big = await put('big.provisionprofile', Buffer.alloc(1024 * 1024 + 1, 0x30))
+      assert.deepEqual((await verifyPath(big)).findings, [f('profile.malformed', big, `${big}: ${1024 * 1024 + 1} bytes is far larger than any provisioning profile`, 'Point esdctl at the .provisionprofile downloaded from the Apple Developer portal.')])
+      const limit = await put('limit.provisionprofile', Buffer.alloc(1024 * 1024, 0x30))
+      assert.ok((await verifyPath(limit)).findings[0]!.message.includes('not a readable provisioning profile'))
+      // A disk image by its koly trailer.
+      const dmgBytes = Buffer.alloc(2048)
+      dmgBytes.write('koly', 2048 - 512, 'latin1')
+      const dmg = await put('x.dmg', dmgBytes)
+      assert.deepEqual((await verifyPath(dmg)).findings, [f('input.unknown-kind', dmg, `${dmg}: a disk image (.dmg), which esdctl does not open`, `esdctl does not read disk images: mount it (hdiutil attach ${dmg}) and point esdctl at the .app or .pkg on the mounted volume.`)])
+      const tiny = await put('tiny.dmg', Buffer.from('koly'.padEnd(511, '\0'), 'latin1'))
+      assert.ok((await verifyPath(tiny)).findings[0]!.message.endsWith('(.tar.gz, .tgz)'))
+      const exact = Buffer.alloc(512)
+      exact.write('koly', 0, 'latin1')
+      assert.ok((await verifyPath(await put('exact.dmg', exact))).findings[0]!.message.includes('a disk image'))
+      const fifo = join(dir, 'pipe')
+      execFileSync('mkfifo', [fifo])
+      assert.deepEqual((await verifyPath(fifo)).findings, [f('input.unknown-kind', fifo, `${fifo}: a named pipe, not a file esdctl can verify; esdctl does not read from it`, POINT)])
+    })
+
+    it('a bundle\'s Contents folder is its bundle; any other folder is a folder of items', async () => {
+      const {app, contents} = await handBundle(info(), {'MacOS/esd': 'x'})
+      const r = await verifyPath(contents)
+      assert.equal(r.kind, 'bundle')
+      assert.deepEqual(r.findings.map(x => x.path), (await verifyPath(app)).findings.map(x => x.path))
+      const plain = join(await fresh(), 'stuff')
+      await mkdir(plain)
+      const pr = await verifyPath(plain)
+      assert.equal(pr.kind, 'folder')
+      assert.deepEqual(pr.findings, [f('input.unknown-kind', plain, `${plain}: a folder with no app-like bundle (no Contents/), no Mach-O file, no .pkg and no .provisionprofile in it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, or a folder that holds them.')])
+      assert.deepEqual(pr.items, [])
+    })
+  })
+
+  describe('a folder of items', () => {
+    it('each outermost bundle once, each Mach-O file, .pkg and profile below it; links not followed; unknown items flagged', async () => {
+      const root = await fresh()
+      await bundle({dir: join(root, 'apps'), profile: 'none', entitlements: {}})
+      await mkdir(join(root, 'bin'))
+      const tool = join(root, 'bin', 'tool')
+      await writeFile(tool, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'adhoc-tool'}))
+      await writeFile(join(root, 'bin', 'small'), Buffer.from([0xcf, 0xfa, 0xed]))
+      await writeFile(join(root, 'bin', 'fake.PKG'), 'not a xar')
+      await writeFile(join(root, 'bin', 'p.provisionprofile'), 'not a profile')
+      await writeFile(join(root, 'readme.txt'), 'text')
+      await symlink(tool, join(root, 'bin', 'link'))
+      await mkdir(join(root, 'bundle-style.pkg'))
+      const r = await verifyPath(root, suite.opts)
+      assert.equal(r.kind, 'folder')
+      assert.deepEqual(r.items!.map(i => [i.path, i.kind, i.slices.length, i.findings.map(x => x.id)]), [
+        ['apps/esd.app', 'bundle', 1, []],
+        ['bin/fake.PKG', 'package', 0, ['input.item-unchecked']],
+        ['bin/p.provisionprofile', 'profile', 0, ['profile.malformed']],
+        ['bin/tool', 'macho', 1, []],
+      ])
+      const unchecked = r.findings.find(x => x.id === 'input.item-unchecked')!
+      const fake = join(root, 'bin', 'fake.PKG')
+      assert.equal(unchecked.path, fake)
+      assert.ok(unchecked.message.startsWith(`${fake}: esdctl cannot verify this kind of item yet (${fake}: `), unchecked.message)
+      assert.equal(unchecked.fix, 'Check it on a Mac: codesign --verify --deep --strict <path>.')
+      assert.equal(unchecked.severity, 'warning')
+      assert.deepEqual(r.findings.map(x => x.id).sort(), ['input.item-unchecked', 'profile.malformed'])
+      assert.equal(r.ok, false)
+    })
+  })
+
+  describe('findings and words', () => {
+    it('a finding takes severity and default fix from the catalogue; a given fix or field wins; errors decide', () => {
+      assert.deepEqual(finding('seal.absent', '/p', 'm'), {id: 'seal.absent', severity: 'error', path: '/p', message: 'm', fix: FINDING_CATALOGUE['seal.absent'].fix})
+      assert.deepEqual(finding('seal.absent', '/p', 'm', 'do this', 'Key'), {id: 'seal.absent', severity: 'error', path: '/p', message: 'm', fix: 'do this', field: 'Key'})
+      const noFix = Object.entries(FINDING_CATALOGUE).find(([, d]) => !('fix' in d))
+      if (noFix) assert.equal('fix' in finding(noFix[0] as keyof typeof FINDING_CATALOGUE, '/p', 'm'), false)
+      assert.equal('field' in finding('seal.absent', '/p', 'm'), false)
+      const warning = finding('input.item-unchecked', '/p', 'm')
+      assert.equal(warning.severity, 'warning')
+      assert.equal(hasErrors([warning]), false)
+      assert.equal(hasErrors([warning, finding('seal.absent', '/p', 'm')]), true)
+      assert.equal(hasErrors([]), false)
+    })
+
+    it('a message names its path once', () => {
+      assert.equal(namingPath('/a/b', '/a/b: broken'), '/a/b: broken')
+      assert.equal(namingPath('/a/b', '/a/b is a directory'), '/a/b is a directory')
+      assert.equal(namingPath('/a/b', 'broken'), '/a/b: broken')
+      assert.equal(namingPath('/a/b', '/a/bc: broken'), '/a/b: /a/bc: broken')
+      assert.equal(namingPath('/a/b', '/a/bc broken'), '/a/b: /a/bc broken')
+    })
+
+    it('a or an by the first letter', () => {
+      assert.equal(withArticle('ad-hoc'), 'an ad-hoc')
+      assert.equal(withArticle('Enterprise'), 'an Enterprise')
+      assert.equal(withArticle('unknown'), 'an unknown')
+      assert.equal(withArticle('app-store'), 'an app-store')
+      assert.equal(withArticle('development'), 'a development')
+      assert.equal(withArticle('x-ray'), 'a x-ray')
+    })
+
+    it('options default to Apple\'s roots, now and automatic page hashing; given ones are kept', () => {
+      const before = Date.now()
+      const d = resolveVerifyOptions()
+      assert.ok(d.now.getTime() >= before && d.now.getTime() <= Date.now())
+      assert.deepEqual(d.pageHashing, {parallel: 'auto'})
+      assert.ok(d.trust.anchors.length > 0)
+      const given = resolveVerifyOptions({now: NOW, pageHashing: {parallel: 'off'}, trust: suite.pki.trust})
+      assert.equal(given.now, NOW)
+      assert.deepEqual(given.pageHashing, {parallel: 'off'})
+      assert.equal(given.trust, suite.pki.trust)
+    })
+  })
+
+})
+

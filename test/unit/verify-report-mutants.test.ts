@@ -259,20 +259,19 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
 
     it('nested more than 8 bundles deep: that one is not verified, and says so', async () => {
       type Spec = string | {path: string; nestedBundles: Spec[]}
-      let spec: Spec = 'Helpers/L9.app'
-      for (let level = 8; level >= 2; level--) spec = {path: `Helpers/L${level}.app`, nestedBundles: [spec]}
+      let spec: Spec = 'Helpers/L10.app'
+      for (let level = 9; level >= 2; level--) spec = {path: `Helpers/L${level}.app`, nestedBundles: [spec]}
       const app = await bundle({nestedBundles: [spec]})
       const r = await verifyPath(app, suite.opts)
-      let node = r.nested![0]!
-      const depths = [node.path]
-      while (node.nested) {
-        node = node.nested[0]!
-        depths.push(node.path)
-      }
-      // Levels 2..8 below the top bundle (depths 1..7) are verified; L9 sits at depth 8, still verified; nothing deeper exists.
-      assert.deepEqual(depths, ['Helpers/L2.app', 'Helpers/L3.app', 'Helpers/L4.app', 'Helpers/L5.app', 'Helpers/L6.app', 'Helpers/L7.app', 'Helpers/L8.app', 'Helpers/L9.app'])
-      assert.equal(node.ok, true)
-      assert.equal(node.identifier !== undefined, true)
+      const chain = [r.nested![0]!]
+      while (chain.at(-1)!.nested) chain.push(chain.at(-1)!.nested![0]!)
+      // L2 … L9 sit 1 … 8 bundles deep below the top one and are verified; L10, 9 deep, is not.
+      assert.deepEqual(chain.map(x => [x.path, x.identifier]), [2, 3, 4, 5, 6, 7, 8, 9, 10].map(l => [`Helpers/L${l}.app`, l === 10 ? undefined : [BUNDLE_ID, ...[2, 3, 4, 5, 6, 7, 8, 9].filter(k => k <= l).map(k => `L${k}`)].join('.')]))
+      const deepest = join(app, 'Contents', ...[2, 3, 4, 5, 6, 7, 8, 9].flatMap(l => ['Helpers', `L${l}.app`, 'Contents']), 'Helpers', 'L10.app')
+      const about = r.findings.filter(x => x.path === deepest)
+      assert.deepEqual(about.map(x => x.id), ['seal.nested-bundle-unchecked'])
+      assert.ok(about[0]!.message.includes('it is nested more than 8 bundles deep'), about[0]!.message)
+      assert.deepEqual(chain.map(x => x.ok), [true, true, true, true, true, true, true, true, false])
     })
   })
 

@@ -328,6 +328,51 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal(ok.layout?.slices.length, 2)
     })
 
+    it('damage every CodeDirectory sees: one finding per problem, naming each CodeDirectory by its hash; the slice is no longer intact', async () => {
+      const dir = await fresh()
+      const names: Array<[number[], string]> = [
+        [[2, 1], 'SHA-256 CodeDirectory and the alternate SHA-1 CodeDirectory'],
+        [[3, 4, 2], 'SHA-256/20 CodeDirectory and the alternate SHA-384 CodeDirectory and the alternate SHA-256 CodeDirectory'],
+      ]
+      for (const [hashTypes, named] of names) {
+        const path = join(dir, `multi-${hashTypes.join('')}`)
+        const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'multi', hashTypes, entitlements: {'com.apple.security.network.client': true}, unboundSlots: [5]})
+        bytes[9000]! ^= 0x01
+        await writeFile(path, bytes)
+        const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+        assert.deepEqual(r.findings.map(x => [x.id, x.message.endsWith(`(affects the ${named})`)]), [['signature.code-modified', true], ['signature.entitlements-unbound', true]], JSON.stringify(r.findings))
+        assert.equal(r.slices[0]!.intact, false)
+        assert.equal(r.slices[0]!.cdhashes.length, hashTypes.length)
+        assert.equal(r.slices[0]!.report.hashType, {2: 'sha256', 3: 'sha256-truncated'}[hashTypes[0]!])
+      }
+      // With one CodeDirectory the message stands alone.
+      const one = join(dir, 'one')
+      const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'one'})
+      bytes[9000]! ^= 0x01
+      await writeFile(one, bytes)
+      const r = await verifyBinary(one, one, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings.map(x => x.id), ['signature.code-modified'])
+      assert.ok(!r.findings[0]!.message.includes('affects'), r.findings[0]!.message)
+    })
+
+    it('a signature neither ad hoc nor with a CMS: cms.missing, signer other; slices of no team and a team disagree', async () => {
+      const dir = await fresh()
+      const path = join(dir, 'nocms')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'nocms', flags: FLAG.runtime}))
+      const r = await verifyBinary(path, 'shown', {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings, [f('cms.missing', 'shown', 'shown [arm64]: the signature is neither ad-hoc nor carries a CMS signature', 'Sign the file again with codesign.')])
+      assert.equal(r.slices[0]!.report.signer, 'other')
+      assert.equal(r.slices[0]!.intact, false)
+      const a = await buildSignedMachOSlice({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'x'})
+      const b = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 16 * 1024}, sign())
+      const mixed = join(dir, 'mixed')
+      await writeFile(mixed, buildUniversal([{arch: 'arm64', ...a}, {arch: 'x86_64', ...b}]))
+      assert.deepEqual((await verifyBinary(mixed, 'm', {}, resolveVerifyOptions(suite.opts))).findings.map(x => x.message), [`m: slices arm64 and x86_64 are signed differently (team none vs ${TEAM})`])
+      const reversed = join(dir, 'reversed')
+      await writeFile(reversed, buildUniversal([{arch: 'x86_64', ...b}, {arch: 'arm64', ...a}]))
+      assert.deepEqual((await verifyBinary(reversed, 'm', {}, resolveVerifyOptions(suite.opts))).findings.map(x => x.message), [`m: slices x86_64 and arm64 are signed differently (team ${TEAM} vs none)`])
+    })
+
     it('ad-hoc, unsigned and unreadable files: each reported for what it is', async () => {
       const dir = await fresh()
       const adhoc = join(dir, 'adhoc')

@@ -5,6 +5,7 @@
 // files of the area run after this one.
 import {strict as assert} from 'node:assert'
 import {execFileSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as plist from 'plist'
@@ -16,7 +17,9 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {withArticle} from '../../src/verify/article.js'
 import {buildBundle, type BundleSpec} from '../support/bundle-builder.js'
 import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../support/macho-writer.js'
+import {REAL_PACKAGES_DIR} from '../support/real-shipped.js'
 import {signingKitSuite} from '../support/signing-kit-suite.js'
+import {skipBecause} from '../support/skip.js'
 import {signCodeDirectories} from '../support/test-pki.js'
 import {FLAG} from '../support/signature-writer.js'
 
@@ -439,6 +442,19 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const fifo = join(dir, 'pipe')
       execFileSync('mkfifo', [fifo])
       assert.deepEqual((await verifyPath(fifo)).findings, [f('input.unknown-kind', fifo, `${fifo}: a named pipe, not a file esdctl can verify; esdctl does not read from it`, POINT)])
+    })
+
+    it('a real flat package: kind package, with what it installs, its stapled ticket and its code items', async function () {
+      const pkg = join(REAL_PACKAGES_DIR, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')
+      if (!existsSync(pkg)) skipBecause(this, 'fixtures-absent')
+      const r = await verifyPath(pkg, {now: NOW})
+      assert.equal(r.kind, 'package')
+      assert.equal(r.ok, true)
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.package?.teamId, 'G43BCU2T37')
+      assert.equal(r.notarization?.stapled, true)
+      assert.equal(r.notarization?.verified, true)
+      assert.equal(r.items?.length, 2)
     })
 
     it('a bundle\'s Contents folder is its bundle; any other folder is a folder of items', async () => {

@@ -15,7 +15,7 @@ import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {withArticle} from '../../src/verify/article.js'
-import {buildBundle, type BundleSpec} from '../support/bundle-builder.js'
+import {buildBundle, buildBundleAt, type BundleSpec} from '../support/bundle-builder.js'
 import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../support/macho-writer.js'
 import {REAL_PACKAGES_DIR} from '../support/real-shipped.js'
 import {signingKitSuite} from '../support/signing-kit-suite.js'
@@ -275,6 +275,70 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(about.map(x => x.id), ['seal.nested-bundle-unchecked'])
       assert.ok(about[0]!.message.includes('it is nested more than 8 bundles deep'), about[0]!.message)
       assert.deepEqual(chain.map(x => x.ok), [true, true, true, true, true, true, true, true, false])
+    })
+  })
+
+  describe('signed bundles: the less common parts', () => {
+    it('folders nested deeper than any real bundle: bundle.unreadable, and nothing more is judged', async () => {
+      const {app, contents} = await handBundle(info(), {'MacOS/esd': 'x'})
+      await mkdir(join(contents, 'Resources', ...Array.from({length: 70}, (_, i) => `d${i}`)), {recursive: true})
+      const r = await verifyPath(app)
+      assert.deepEqual(r.findings.map(x => [x.id, x.path, x.fix]), [['bundle.unreadable', app, 'Remove the runaway nesting or files from the bundle.']])
+      assert.match(r.findings[0]!.message, /nested more than 64 levels deep$/)
+    })
+
+    it('a profile that is a folder beside entitlements: profile.malformed only, not also profile.missing', async () => {
+      const app = await bundle({profile: 'none'})
+      await mkdir(join(app, 'Contents', 'embedded.provisionprofile'))
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.findings.filter(x => x.id.startsWith('profile.')).map(x => x.id), ['profile.malformed'])
+    })
+
+    it('only identity entitlements claimed without a profile: profile.missing names them; a shallow bundle\'s profile sits at its top', async () => {
+      const app = await bundle({profile: 'none', entitlements: {'com.apple.application-identifier': `${TEAM}.${BUNDLE_ID}`, 'com.apple.developer.team-identifier': TEAM}})
+      const missing = (await verifyPath(app, suite.opts)).findings.filter(x => x.id === 'profile.missing')
+      assert.equal(missing.length, 1)
+      assert.ok(missing[0]!.message.includes(' claims com.apple.application-identifier, com.apple.developer.team-identifier but '), missing[0]!.message)
+      const dext = join(await fresh(), 'esd.dext')
+      await buildBundleAt(dext, 'shallow', {dir: '', name: 'esd', bundleId: BUNDLE_ID, teamId: TEAM, identity: suite.leaf, codeSize: 16 * 1024, profile: 'none'})
+      const r = await verifyPath(dext, suite.opts)
+      const f = r.findings.find(x => x.id === 'profile.missing')!
+      assert.equal(f.path, join(dext, 'embedded.provisionprofile'))
+      assert.equal(f.fix, 'Download the Developer ID provisioning profile for this App ID, copy it to embedded.provisionprofile, then sign the bundle again.')
+      assert.ok(f.message.startsWith(`${join(dext, 'esd')} claims com.apple.developer.endpoint-security.client but`), f.message)
+    })
+
+    it('a universal bundle signed under another identifier names it once; a script in MacOS is no nested executable', async () => {
+      const app = await bundle({arch: ['arm64', 'x86_64'], signOverrides: {identifier: 'com.example.other'}, extraFiles: {'MacOS/run.sh': Buffer.from('#!/bin/sh\n')}})
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.findings.filter(x => x.id === 'bundle.identifier-mismatch').map(x => x.message), [`${join(app, 'Contents', 'Info.plist')}: CFBundleIdentifier is ${BUNDLE_ID} but the executable is signed as com.example.other`])
+      assert.equal(r.findings.some(x => x.id === 'macho.not-macho' || x.id === 'bundle.nested-restricted'), false, JSON.stringify(r.findings))
+      assert.equal(r.slices.length, 2)
+    })
+
+    it('nested code: sorted by name as people read it, a prefix sibling not blamed, damage and loss told apart', async () => {
+      const app = await bundle({nestedBundles: ['Frameworks/b.framework', 'Frameworks/C.framework', 'Helpers/A.app', 'Helpers/A.app.bak', 'Helpers/Gone.app', 'Helpers/Empty.app']})
+      const contents = join(app, 'Contents')
+      // Damage A.app.bak's code: its signature no longer holds, so it no longer meets the requirement its parent sealed.
+      const bakExe = join(contents, 'Helpers', 'A.app.bak', 'Contents', 'MacOS', 'A.app')
+      const bytes = await readFile(bakExe)
+      bytes[9000]! ^= 0x01
+      await writeFile(bakExe, bytes)
+      // Gone.app loses its executable; Empty.app everything but its folder.
+      await rm(join(contents, 'Helpers', 'Gone.app', 'Contents', 'MacOS'), {recursive: true})
+      await rm(join(contents, 'Helpers', 'Empty.app', 'Contents'), {recursive: true})
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.nested!.map(x => [x.path, x.ok]), [
+        ['Frameworks/b.framework', true], ['Frameworks/C.framework', true],
+        ['Helpers/A.app', true], ['Helpers/A.app.bak', false], ['Helpers/Empty.app', false], ['Helpers/Gone.app', false],
+      ])
+      const bak = join(contents, 'Helpers', 'A.app.bak')
+      assert.deepEqual(r.findings.filter(x => x.path === bak).map(x => x.id), ['seal.nested-requirement-unmet'])
+      const empty = r.findings.filter(x => x.path === join(contents, 'Helpers', 'Empty.app'))
+      assert.ok(empty.some(x => x.id === 'seal.nested-bundle-unchecked' && x.message.includes('but it is not a recognisable bundle (no Contents/, Versions/ or Info.plist), so')), JSON.stringify(empty))
+      assert.equal(r.nested!.find(x => x.path === 'Helpers/Empty.app')!.kind, 'bundle')
+      const gone = r.findings.filter(x => x.path === join(contents, 'Helpers', 'Gone.app'))
+      assert.ok(gone.some(x => x.id === 'seal.nested-modified' && x.message.endsWith('but its signature now has no readable cdhash')), JSON.stringify(gone))
     })
   })
 

@@ -20,7 +20,8 @@ import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../suppor
 import {REAL_PACKAGES_DIR} from '../support/real-shipped.js'
 import {signingKitSuite} from '../support/signing-kit-suite.js'
 import {skipBecause} from '../support/skip.js'
-import {signCodeDirectories} from '../support/test-pki.js'
+import {buildProfilePlist} from '../support/profile-builder.js'
+import {signCodeDirectories, signProfile} from '../support/test-pki.js'
 import {FLAG} from '../support/signature-writer.js'
 
 const TEAM = 'ESDTEST001'
@@ -543,27 +544,46 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const tool = join(root, 'bin', 'tool')
       await writeFile(tool, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'adhoc-tool'}))
       await writeFile(join(root, 'bin', 'small'), Buffer.from([0xcf, 0xfa, 0xed]))
+      await writeFile(join(root, 'bin', 'magic'), Buffer.from([0xcf, 0xfa, 0xed, 0xfe]))
       await writeFile(join(root, 'bin', 'fake.PKG'), 'not a xar')
+      await writeFile(join(root, 'bin', 'meta.mpkg'), 'not a xar')
       await writeFile(join(root, 'bin', 'p.provisionprofile'), 'not a profile')
+      const profile = await signProfile(buildProfilePlist({teamId: TEAM, appId: `${TEAM}.${BUNDLE_ID}`, kind: 'developer-id', expires: new Date('2027-11-26T12:00:00Z'), developerCertificates: [suite.leaf.certDer]}), suite.pki.profileSigner)
+      await writeFile(join(root, 'bin', 'good.PROVISIONPROFILE'), profile)
+      // Names that only look like packages, profiles or bundles.
+      for (const name of ['notes.pkg.txt', 'xpkg', 'p.provisionprofile.bak', 'xprovisionprofile', 'lone.app']) await writeFile(join(root, 'bin', name), 'text')
       await writeFile(join(root, 'readme.txt'), 'text')
       await symlink(tool, join(root, 'bin', 'link'))
       await mkdir(join(root, 'bundle-style.pkg'))
       const r = await verifyPath(root, suite.opts)
       assert.equal(r.kind, 'folder')
-      assert.deepEqual(r.items!.map(i => [i.path, i.kind, i.slices.length, i.findings.map(x => x.id)]), [
-        ['apps/esd.app', 'bundle', 1, []],
-        ['bin/fake.PKG', 'package', 0, ['input.item-unchecked']],
-        ['bin/p.provisionprofile', 'profile', 0, ['profile.malformed']],
-        ['bin/tool', 'macho', 1, []],
+      assert.deepEqual(r.items!.map(i => [i.path, i.kind, i.slices.length, i.findings.map(x => x.id), 'profile' in i, 'notarization' in i]), [
+        ['apps/esd.app', 'bundle', 1, [], false, true],
+        ['bin/fake.PKG', 'package', 0, ['input.item-unchecked'], false, false],
+        ['bin/good.PROVISIONPROFILE', 'profile', 0, [], true, false],
+        ['bin/magic', 'macho', 0, ['macho.not-macho'], false, false],
+        ['bin/meta.mpkg', 'package', 0, ['input.item-unchecked'], false, false],
+        ['bin/p.provisionprofile', 'profile', 0, ['profile.malformed'], false, false],
+        ['bin/tool', 'macho', 1, [], false, false],
       ])
       const unchecked = r.findings.find(x => x.id === 'input.item-unchecked')!
       const fake = join(root, 'bin', 'fake.PKG')
       assert.equal(unchecked.path, fake)
-      assert.ok(unchecked.message.startsWith(`${fake}: esdctl cannot verify this kind of item yet (${fake}: `), unchecked.message)
+      assert.equal(unchecked.message, `${fake}: esdctl cannot verify this kind of item yet (${(await verifyPath(fake)).findings.map(x => x.message).join('; ')})`)
       assert.equal(unchecked.fix, 'Check it on a Mac: codesign --verify --deep --strict <path>.')
       assert.equal(unchecked.severity, 'warning')
-      assert.deepEqual(r.findings.map(x => x.id).sort(), ['input.item-unchecked', 'profile.malformed'])
+      assert.deepEqual(r.findings.map(x => x.id).sort(), ['input.item-unchecked', 'input.item-unchecked', 'macho.not-macho', 'profile.malformed'])
       assert.equal(r.ok, false)
+    })
+
+    it('a folder nested too deep to walk: input.unreadable naming it', async () => {
+      const root = await fresh()
+      await mkdir(join(root, ...Array.from({length: 70}, (_, i) => `d${i}`)), {recursive: true})
+      const r = await verifyPath(root)
+      assert.equal(r.kind, 'folder')
+      assert.deepEqual(r.items, [])
+      assert.deepEqual(r.findings.map(x => [x.id, x.path, x.fix]), [['input.unreadable', root, 'Check the path and that you may read it.']])
+      assert.match(r.findings[0]!.message, new RegExp(`^${root}: the folder cannot be walked \\(.*nested more than 64 levels deep\\)$`))
     })
   })
 

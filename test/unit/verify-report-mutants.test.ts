@@ -527,6 +527,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const r = await verifyPath(contents)
       assert.equal(r.kind, 'bundle')
       assert.deepEqual(r.findings.map(x => x.path), (await verifyPath(app)).findings.map(x => x.path))
+      // Only a folder named Contents stands for its bundle: another one inside the bundle is a folder.
+      await mkdir(join(app, 'Sidecar'))
+      assert.equal((await verifyPath(join(app, 'Sidecar'))).kind, 'folder')
       const plain = join(await fresh(), 'stuff')
       await mkdir(plain)
       const pr = await verifyPath(plain)

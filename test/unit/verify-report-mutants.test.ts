@@ -23,6 +23,7 @@ import {skipBecause} from '../support/skip.js'
 import {buildProfilePlist} from '../support/profile-builder.js'
 import {signCodeDirectories, signProfile} from '../support/test-pki.js'
 import {FLAG} from '../support/signature-writer.js'
+import {designatedRequirement} from '../doubles/codesign/requirement.js'
 
 const TEAM = 'ESDTEST001'
 const BUNDLE_ID = 'com.example.esd'
@@ -439,6 +440,36 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const reversed = join(dir, 'reversed')
       await writeFile(reversed, buildUniversal([{arch: 'x86_64', ...b}, {arch: 'arm64', ...a}]))
       assert.deepEqual((await verifyBinary(reversed, 'm', {}, resolveVerifyOptions(suite.opts))).findings.map(x => x.message), [`m: slices x86_64 and arm64 are signed differently (team ${TEAM} vs none)`])
+    })
+
+    it('a slice reports its designated requirement, and entitlements from the DER blob when there is no XML one', async () => {
+      const dir = await fresh()
+      const dr = designatedRequirement('com.example.tool', {kind: 'developer-id', teamId: TEAM})
+      const path = join(dir, 'dr')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({requirementsBlob: dr.blob})))
+      const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.slices[0]!.report.designatedRequirement, dr.text)
+      const der = join(dir, 'der')
+      const xml = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>x.der</key><true/></dict></plist>')
+      await writeFile(der, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'der', entitlements: {'x.der': true}, derEntitlements: true, omittedBlobs: [5], unboundSlots: [5], entitlementsXml: xml}))
+      const d = await verifyBinary(der, der, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(d.slices[0]!.report.entitlements, {'x.der': true}, JSON.stringify(d.findings))
+      assert.equal('designatedRequirement' in d.slices[0]!.report, false)
+    })
+
+    it('a CMS that cannot be decoded: no signer named, and the slice is not intact', async () => {
+      const dir = await fresh()
+      const path = join(dir, 'badcms')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'bad', teamId: TEAM, flags: FLAG.runtime, cms: async () => Buffer.from([0x30, 0x03, 0x02, 0x01, 0x05])}))
+      const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings.map(x => x.id), ['cms.malformed'])
+      const s0 = r.slices[0]!
+      assert.equal(s0.intact, false)
+      assert.equal(s0.signerCertificate, undefined)
+      assert.equal('signerName' in s0.report, false)
+      assert.equal('signerSha256' in s0.report, false)
+      assert.equal(s0.report.teamId, TEAM)
     })
 
     it('ad-hoc, unsigned and unreadable files: each reported for what it is', async () => {

@@ -506,8 +506,13 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const jr = await verifyPath(java)
       assert.equal(jr.kind, 'unknown')
       assert.deepEqual(jr.findings, [f('input.unknown-kind', java, `${java}: a Java class file (version 52.0), not Mach-O: it shares the universal-binary magic 0xcafebabe but macOS does not run it as native code`, POINT)])
-      assert.equal((await verifyPath(await put('a.zip', Buffer.from('PK\x03\x04rest of a zip', 'latin1')))).kind, 'archive')
-      assert.equal((await verifyPath(await put('a.tgz', Buffer.from([0x1f, 0x8b, 8, 0])))).kind, 'archive')
+      // A zip or a gzip'd tarball, each opened as what it is (the fix says how to build one again).
+      const zip = await verifyPath(await put('a.zip', Buffer.from('PK\x03\x04rest of a zip', 'latin1')))
+      assert.deepEqual([zip.kind, zip.items, zip.findings.map(x => x.id)], ['archive', [], ['archive.malformed']])
+      assert.match(zip.findings[0]!.fix!, /ditto -c -k/)
+      const tgz = await verifyPath(await put('a.tgz', Buffer.from([0x1f, 0x8b, 8, 0])))
+      assert.deepEqual([tgz.kind, tgz.items, tgz.findings.map(x => x.id)], ['archive', [], ['archive.malformed']])
+      assert.match(tgz.findings[0]!.fix!, /tar -czf/)
       // Too short for their magic: not taken for archives.
       for (const [name, bytes] of [['short.zip', Buffer.from('PK\x03', 'latin1')], ['short.gz', Buffer.from([0x1f])], ['half.gz', Buffer.from([0x1f, 0x00, 1, 2])], ['pk.zip', Buffer.from('PK\x03\x05', 'latin1')]] as const) {
         assert.equal((await verifyPath(await put(name, bytes))).kind, 'unknown', name)

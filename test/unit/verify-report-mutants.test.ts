@@ -517,6 +517,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       for (const [name, bytes] of [['short.zip', Buffer.from('PK\x03', 'latin1')], ['short.gz', Buffer.from([0x1f])], ['half.gz', Buffer.from([0x1f, 0x00, 1, 2])], ['pk.zip', Buffer.from('PK\x03\x05', 'latin1')]] as const) {
         assert.equal((await verifyPath(await put(name, bytes))).kind, 'unknown', name)
       }
+      // A xar that is no package: package.malformed, and no package or ticket reported.
+      const xar = await verifyPath(await put('bad.pkg', Buffer.from('xar!\x00\x1c\x00\x01garbagegarbagegarbage', 'latin1')))
+      assert.deepEqual([xar.kind, xar.items, xar.findings.map(x => x.id), 'package' in xar, 'notarization' in xar], ['package', [], ['package.malformed'], false, false])
       const empty = await put('empty', '')
       assert.equal((await verifyPath(empty)).kind, 'unknown')
       // DER (0x30…) or the name makes a profile; a bad one is profile.malformed.

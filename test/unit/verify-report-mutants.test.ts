@@ -458,6 +458,45 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal('designatedRequirement' in d.slices[0]!.report, false)
     })
 
+    it('an unsigned slice: signature.missing, not intact, no cdhash; a damaged slice is only malformed; bytes after the signature are reported', async () => {
+      const dir = await fresh()
+      /** The slice with its LC_CODE_SIGNATURE turned into another load command (LC_DYLIB_CODE_SIGN_DRS): no signature is found. */
+      const unsigned = (b: Buffer): Buffer => {
+        let at = 32
+        for (let i = 0; i < b.readUInt32LE(16); i++) {
+          if (b.readUInt32LE(at) === 0x1d) b.writeUInt32LE(0x2b, at)
+          at += b.readUInt32LE(at + 4)
+        }
+        return b
+      }
+      const thin = join(dir, 'thin')
+      await writeFile(thin, unsigned(await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign())))
+      const r = await verifyBinary(thin, 'shown', {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings, [f('signature.missing', 'shown', 'shown [arm64]: the slice is not signed', 'Sign it: codesign --force --options runtime --timestamp --sign "Developer ID Application: … (TEAMID)" <file>.')])
+      assert.deepEqual(r.slices.map(x => [x.intact, x.cdhashes, x.report.signer]), [[false, [], 'unsigned']])
+      // A universal file of an unsigned and a signed slice: the unsigned one is not compared with the other.
+      const a = await buildSignedMachOSlice({arch: 'arm64', codeSize: 16 * 1024}, sign())
+      const b = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.security.network.client': true}}))
+      const half = join(dir, 'half')
+      await writeFile(half, buildUniversal([{arch: 'arm64', bytes: unsigned(a.bytes)}, {arch: 'x86_64', ...b}]))
+      assert.deepEqual((await verifyBinary(half, 'h', {}, resolveVerifyOptions(suite.opts))).findings.map(x => x.id), ['signature.missing'])
+      // A slice that is no Mach-O image: macho.malformed alone.
+      const broken = join(dir, 'broken')
+      await writeFile(broken, buildUniversal([{arch: 'arm64', bytes: Buffer.alloc(4096)}, {arch: 'x86_64', ...b}]))
+      const br = await verifyBinary(broken, 'b', {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(br.findings.map(x => x.id), ['macho.malformed'])
+      assert.deepEqual(br.slices.map(x => x.intact), [false, true])
+      // Bytes appended after a thin file's signature.
+      const tail = join(dir, 'tail')
+      await writeFile(tail, Buffer.concat([await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign()), Buffer.alloc(16, 0x41)]))
+      assert.deepEqual((await verifyBinary(tail, tail, {}, resolveVerifyOptions(suite.opts))).findings.map(x => x.id), ['binary.trailing-data'])
+      // A text file too short for a Mach-O header: its message is the header's problem.
+      const text = join(dir, 'text')
+      await writeFile(text, 'hi')
+      const t = await verifyBinary(text, text, {}, resolveVerifyOptions())
+      assert.deepEqual(t.findings.map(x => x.message), [`${text}: file of 2 bytes is too short to be Mach-O`])
+    })
+
     it('a CMS that cannot be decoded: no signer named, and the slice is not intact', async () => {
       const dir = await fresh()
       const path = join(dir, 'badcms')

@@ -9,6 +9,7 @@ import {existsSync} from 'node:fs'
 import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as plist from 'plist'
+import * as tar from 'tar'
 import {FINDING_CATALOGUE} from '../../src/verify/finding-catalogue.js'
 import {finding, hasErrors, namingPath, type Finding} from '../../src/verify/finding.js'
 import {verifyBinary} from '../../src/verify/verify-binary.js'
@@ -556,6 +557,12 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       for (const [name, bytes] of [['short.zip', Buffer.from('PK\x03', 'latin1')], ['short.gz', Buffer.from([0x1f])], ['half.gz', Buffer.from([0x1f, 0x00, 1, 2])], ['pk.zip', Buffer.from('PK\x03\x05', 'latin1')]] as const) {
         assert.equal((await verifyPath(await put(name, bytes))).kind, 'unknown', name)
       }
+      // A tarball's code is verified item by item.
+      await mkdir(join(dir, 'tree', 'bin'), {recursive: true})
+      await writeFile(join(dir, 'tree', 'bin', 'tool'), await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'adhoc-tool'}))
+      await tar.c({gzip: true, file: join(dir, 'tool.tgz'), cwd: join(dir, 'tree')}, ['bin'])
+      const packed = await verifyPath(join(dir, 'tool.tgz'))
+      assert.deepEqual([packed.kind, packed.ok, packed.findings, packed.items?.map(i => [i.path, i.kind, i.slices.map(x => x.identifier)])], ['archive', true, [], [['bin/tool', 'macho', ['adhoc-tool']]]])
       // A xar that is no package: package.malformed, and no package or ticket reported.
       const xar = await verifyPath(await put('bad.pkg', Buffer.from('xar!\x00\x1c\x00\x01garbagegarbagegarbage', 'latin1')))
       assert.deepEqual([xar.kind, xar.items, xar.findings.map(x => x.id), 'package' in xar, 'notarization' in xar], ['package', [], ['package.malformed'], false, false])

@@ -66,8 +66,11 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   try {
     tree = await walkTree(contents)
   } catch (e) {
-    if (!isFormatError(e)) throw e
-    findings.push(finding('bundle.unreadable', shape.bundle, e.message, 'Remove the runaway nesting or files from the bundle.'))
+    // A runaway tree (a FormatError), or a path longer than the system can name (ENAMETOOLONG): a
+    // finding like any other bad input, never an exception.
+    if (!isFormatError(e) && !(e instanceof Error && 'code' in e)) throw e
+    const message = isFormatError(e) ? e.message : `${shape.bundle}: the bundle cannot be walked (${e.message})`
+    findings.push(finding('bundle.unreadable', shape.bundle, message, 'Remove the runaway nesting or files from the bundle.'))
     return {findings, slices: []}
   }
   const main = tree.find(e => e.rel === mainRel)

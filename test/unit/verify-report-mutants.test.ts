@@ -5,7 +5,7 @@
 // files of the area run after this one.
 import {strict as assert} from 'node:assert'
 import {execFileSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
 import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as plist from 'plist'
@@ -38,6 +38,24 @@ function f(id: keyof typeof FINDING_CATALOGUE, path: string, message: string, fi
 
 const info = (over: Record<string, unknown> = {}): string =>
   plist.build(Object.fromEntries(Object.entries({CFBundleExecutable: 'esd', CFBundleIdentifier: BUNDLE_ID, CFBundleShortVersionString: '1.0', CFBundleVersion: '1', ...over}).filter(([, v]) => v !== undefined)) as Parameters<typeof plist.build>[0])
+
+/**
+ * Twenty folders of 250-character names below `dir` (a path of over 5000 bytes, beyond PATH_MAX),
+ * made one relative step at a time, since no call can name the whole path; the working folder is
+ * restored before anything else runs.
+ */
+function longPathBelow(dir: string): void {
+  const was = process.cwd()
+  try {
+    process.chdir(dir)
+    for (let i = 0; i < 20; i++) {
+      mkdirSync('n'.repeat(250))
+      process.chdir('n'.repeat(250))
+    }
+  } finally {
+    process.chdir(was)
+  }
+}
 
 describe('verify report assembly: kinds, bundle parts, slices and nested code', function () {
   this.timeout(60_000)
@@ -288,6 +306,26 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const r = await verifyPath(app)
       assert.deepEqual(r.findings.map(x => [x.id, x.path, x.fix]), [['bundle.unreadable', app, 'Remove the runaway nesting or files from the bundle.']])
       assert.match(r.findings[0]!.message, /nested more than 64 levels deep$/)
+    })
+
+    it('a path inside longer than the system can name (ENAMETOOLONG): bundle.unreadable, and a folder input.unreadable, never an exception', async () => {
+      const {app, contents} = await handBundle(info(), {'MacOS/esd': 'x'})
+      const folder = await fresh()
+      try {
+        for (const dir of [join(contents, 'Resources'), folder]) {
+          await mkdir(dir, {recursive: true})
+          longPathBelow(dir)
+        }
+        const r = await verifyPath(app)
+        assert.deepEqual(r.findings.map(x => [x.id, x.path, x.fix]), [['bundle.unreadable', app, 'Remove the runaway nesting or files from the bundle.']])
+        assert.ok(r.findings[0]!.message.startsWith(`${app}: the bundle cannot be walked (ENAMETOOLONG`), r.findings[0]!.message)
+        const fr = await verifyPath(folder)
+        assert.deepEqual(fr.findings.map(x => [x.id, x.path, x.fix]), [['input.unreadable', folder, 'Check the path and that you may read it.']])
+        assert.ok(fr.findings[0]!.message.startsWith(`${folder}: the folder cannot be walked (ENAMETOOLONG`), fr.findings[0]!.message)
+      } finally {
+        // Node's recursive removal names whole paths too; rm -rf walks relative to each folder.
+        execFileSync('rm', ['-rf', join(contents, 'Resources'), folder])
+      }
     })
 
     it('a profile that is a folder beside entitlements: profile.malformed only, not also profile.missing', async () => {

@@ -5,7 +5,7 @@
 // files of the area run after this one.
 import {strict as assert} from 'node:assert'
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync} from 'node:fs'
 import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as plist from 'plist'
@@ -548,6 +548,20 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal('signerName' in s0.report, false)
       assert.equal('signerSha256' in s0.report, false)
       assert.equal(s0.report.teamId, TEAM)
+    })
+
+    it('verifying files, readable or not, leaves no file descriptor open (/dev/fd: Linux and macOS)', async () => {
+      const dir = await fresh()
+      const good = join(dir, 'good')
+      await writeFile(good, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'fd'}))
+      const text = join(dir, 'text')
+      await writeFile(text, 'no mach-o here at all')
+      const open = (): number => readdirSync('/dev/fd').length
+      const before = open()
+      for (let i = 0; i < 5; i++) {
+        for (const p of [good, text]) await verifyBinary(p, p, {}, resolveVerifyOptions(suite.opts))
+      }
+      assert.equal(open(), before)
     })
 
     it('ad-hoc, unsigned and unreadable files: each reported for what it is', async () => {

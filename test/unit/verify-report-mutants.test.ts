@@ -558,8 +558,15 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       await writeFile(text, 'no mach-o here at all')
       const open = (): number => readdirSync('/dev/fd').length
       const before = open()
+      const dmg = join(dir, 'x.dmg')
+      const dmgBytes = Buffer.alloc(2048)
+      dmgBytes.write('koly', 2048 - 512, 'latin1')
+      await writeFile(dmg, dmgBytes)
+      const profile = join(dir, 'x.provisionprofile')
+      await writeFile(profile, 'not a profile')
       for (let i = 0; i < 5; i++) {
         for (const p of [good, text]) await verifyBinary(p, p, {}, resolveVerifyOptions(suite.opts))
+        for (const p of [good, text, dmg, profile]) await verifyPath(p, suite.opts)
       }
       assert.equal(open(), before)
     })

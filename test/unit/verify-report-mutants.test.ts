@@ -248,6 +248,14 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
         ['MacOS/tool', 'macho', true, 'tool', TEAM, 'developer-id'],
       ])
       assert.match(r.nested![0]!.cdhash!, /^[0-9a-f]{40}$/)
+      // A damaged second executable: its own finding reaches the bundle's report, once.
+      const tool = join(app, 'Contents', 'MacOS', 'tool')
+      const bytes = await readFile(tool)
+      bytes[9000]! ^= 0x01
+      await writeFile(tool, bytes)
+      const damaged = await verifyPath(app, suite.opts)
+      assert.equal(damaged.findings.filter(x => x.path === tool && x.id === 'signature.code-modified').length, 1)
+      assert.equal(damaged.nested!.find(x => x.path === 'MacOS/tool')!.ok, false)
     })
 
     it('nested bundles and scripts: a sorted tree, each bundle verified in depth, ok unless an error is about it', async () => {

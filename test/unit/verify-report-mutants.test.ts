@@ -127,7 +127,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       for (const name of ['../esd', 'MacOS/esd', '..', '.']) {
         const {app, contents} = await handBundle(info({CFBundleExecutable: name}))
         const path = join(contents, 'Info.plist')
-        assert.deepEqual((await verifyPath(app)).findings, [f('bundle.bad-executable-name', path, `${path}: CFBundleExecutable "${name}" is not a plain file name`, 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.')], name)
+        const r = await verifyPath(app)
+        assert.deepEqual(r.findings, [f('bundle.bad-executable-name', path, `${path}: CFBundleExecutable "${name}" is not a plain file name`, 'Set CFBundleExecutable to the name of the executable in Contents/MacOS.')], name)
+        assert.deepEqual(r.slices, [])
       }
       // A shallow bundle (Info.plist at its top) keeps its executable beside it.
       const dir = join(await fresh(), 'x.dext')
@@ -304,6 +306,8 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(about.map(x => x.id), ['seal.nested-bundle-unchecked'])
       assert.ok(about[0]!.message.includes('it is nested more than 8 bundles deep'), about[0]!.message)
       assert.deepEqual(chain.map(x => x.ok), [true, true, true, true, true, true, true, true, false])
+      assert.deepEqual(chain.map(x => x.kind), Array(9).fill('bundle'))
+      assert.ok(r.findings.every(x => typeof x.id === 'string' && typeof x.path === 'string'), JSON.stringify(r.findings))
     })
   })
 
@@ -327,6 +331,7 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
         const r = await verifyPath(app)
         assert.deepEqual(r.findings.map(x => [x.id, x.path, x.fix]), [['bundle.unreadable', app, 'Remove the runaway nesting or files from the bundle.']])
         assert.ok(r.findings[0]!.message.startsWith(`${app}: the bundle cannot be walked (ENAMETOOLONG`), r.findings[0]!.message)
+        assert.deepEqual(r.slices, [])
         const fr = await verifyPath(folder)
         assert.deepEqual(fr.findings.map(x => [x.id, x.path, x.fix]), [['input.unreadable', folder, 'Check the path and that you may read it.']])
         assert.ok(fr.findings[0]!.message.startsWith(`${folder}: the folder cannot be walked (ENAMETOOLONG`), fr.findings[0]!.message)
@@ -386,6 +391,7 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const empty = r.findings.filter(x => x.path === join(contents, 'Helpers', 'Empty.app'))
       assert.ok(empty.some(x => x.id === 'seal.nested-bundle-unchecked' && x.message.includes('but it is not a recognisable bundle (no Contents/, Versions/ or Info.plist), so')), JSON.stringify(empty))
       assert.equal(r.nested!.find(x => x.path === 'Helpers/Empty.app')!.kind, 'bundle')
+      assert.ok(r.findings.every(x => typeof x.id === 'string' && typeof x.path === 'string'), JSON.stringify(r.findings))
       const gone = r.findings.filter(x => x.path === join(contents, 'Helpers', 'Gone.app'))
       assert.ok(gone.some(x => x.id === 'seal.nested-modified' && x.message.endsWith('but its signature now has no readable cdhash')), JSON.stringify(gone))
     })

@@ -65,7 +65,9 @@ export const AREAS = {
       'src/verify/report.ts', 'src/verify/finding*.ts', 'src/verify/verify-path.ts', 'src/verify/verify-folder.ts', 'src/verify/article.ts',
       'src/verify/unsupported-container.ts', 'src/verify/verify-binary.ts', 'src/verify/verify-bundle.ts', 'src/verify/verify-options.ts',
     ],
-    tests: ['finding-catalogue', 'verify-messages', 'verify-folder-kinds', 'verify-binary-signing', 'verify-bundle', 'verify-robustness', 'cli-verify'],
+    // verify-report-mutants first (about 2 s, whole findings of every part of a report), the
+    // slowest (verify-robustness, 25 s of random damage) last.
+    tests: ['verify-report-mutants', 'finding-catalogue', 'verify-messages', 'verify-binary-signing', 'verify-bundle', 'verify-folder-kinds', 'cli-verify', 'verify-robustness'],
   },
   // The journal as recovery reads it: its header and format (journal.ts), and every step's and
   // cleanup's shape and paths (plan-shape.ts, its own area: ~360 mutants, mostly its field table),

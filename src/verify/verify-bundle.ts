@@ -66,8 +66,11 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   try {
     tree = await walkTree(contents)
   } catch (e) {
-    if (!isFormatError(e)) throw e
-    findings.push(finding('bundle.unreadable', shape.bundle, e.message, 'Remove the runaway nesting or files from the bundle.'))
+    // A runaway tree (a FormatError), or a path longer than the system can name (ENAMETOOLONG): a
+    // finding like any other bad input, never an exception.
+    if (!isFormatError(e) && !(e instanceof Error && 'code' in e)) throw e
+    const message = isFormatError(e) ? e.message : `${shape.bundle}: the bundle cannot be walked (${e.message})`
+    findings.push(finding('bundle.unreadable', shape.bundle, message, 'Remove the runaway nesting or files from the bundle.'))
     return {findings, slices: []}
   }
   const main = tree.find(e => e.rel === mainRel)
@@ -164,19 +167,24 @@ class NestedCodeLooker {
   ) {}
 
   async binary(rel: string): Promise<BinaryVerification> {
-    let v = this.binaries.get(rel)
-    if (!v) {
-      v = await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts, 'in-bundle')
-      this.binaries.set(rel, v)
-    }
+    const v = this.binaries.get(rel) ?? (await verifyBinary(this.shown(rel), this.shown(rel), {}, this.opts, 'in-bundle'))
+    this.binaries.set(rel, v)
     return v
   }
 
   async look(rel: string): Promise<NestedLook> {
-    const known = this.looks.get(rel)
-    if (known) return known.look
+    const entry = this.looks.get(rel) ?? (await this.lookAt(rel))
+    this.looks.set(rel, entry)
+    return entry.look
+  }
+
+  private async lookAt(rel: string): Promise<{look: NestedLook; findings: Finding[]; report: NestedCodeReport}> {
     const path = this.shown(rel)
-    const isDirectory = await lstat(path).then(s => s.isDirectory(), () => false)
+    const isDirectory = await lstat(path).then(
+      s => s.isDirectory(),
+      // Stryker disable next-line ArrowFunction,BooleanLiteral: the seal asks only about paths its tree walk just found, so lstat fails only when the bundle changes meanwhile.
+      () => false,
+    )
     let entry: {look: NestedLook; findings: Finding[]; report: NestedCodeReport}
     if (isDirectory) {
       const shape = await bundleShapeOf(path)
@@ -194,8 +202,7 @@ class NestedCodeLooker {
       const v = await this.binary(rel)
       entry = {look: {kind: 'code', identity: identityOf(v)}, findings: [], report: {path: rel, kind: 'macho', ...sliceSummary(v.slices.map(s => s.report)), ok: !hasErrors(v.findings)}}
     }
-    this.looks.set(rel, entry)
-    return entry.look
+    return entry
   }
 
   /** Every finding inside nested code, once each: nested bundles' own, and every nested binary's. */

@@ -5,6 +5,17 @@ import {FINDING_CATALOGUE, isFindingId} from '../../src/verify/finding-catalogue
 import {finding} from '../../src/verify/finding.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 
+/** The man page's FINDINGS section, as `id → line` from its `.B id` / `(severity) title.` pairs. */
+function manPageLines(): Map<string, string> {
+  const man = readFileSync(join(REPO_ROOT, 'man', 'esdctl.1'), 'utf8').replace(/\\-/g, '-')
+  const section = man.slice(man.indexOf('.SH FINDINGS'), man.indexOf('.SH EXIT STATUS'))
+  const lines = section.split('\n')
+  return new Map(lines.flatMap((line, i) => {
+    const id = /^\.B (\S+)$/.exec(line)?.[1]
+    return id ? [[id, lines[i + 1] ?? '']] : []
+  }))
+}
+
 /** The man page's FINDINGS section, as `id → severity` from its `.B id` / `(severity) …` pairs. */
 function manPageFindings(): Map<string, string> {
   const man = readFileSync(join(REPO_ROOT, 'man', 'esdctl.1'), 'utf8').replace(/\\-/g, '-')
@@ -23,6 +34,14 @@ describe('the finding catalogue', () => {
     const listed = manPageFindings()
     const catalogued = new Map(Object.entries(FINDING_CATALOGUE).map(([id, d]) => [id, d.severity as string]))
     assert.deepEqual([...listed].sort(), [...catalogued].sort())
+  })
+
+  it('titles each id as the man page does, and gives every default fix as a sentence to act on', () => {
+    const lines = manPageLines()
+    for (const [id, d] of Object.entries(FINDING_CATALOGUE)) {
+      assert.equal(lines.get(id), `(${d.severity}) ${d.title}.`, id)
+      if ('fix' in d) assert.match(d.fix ?? '', /^[A-Z].{10,}[.)]$/s, `${id}: ${d.fix}`)
+    }
   })
 
   it('gives every finding its severity and default fix, and lets a check be more specific', () => {

@@ -234,6 +234,16 @@ describe('the transaction journal: what recovery accepts, what it refuses, and e
     for (const kind of ['toString', 'constructor', 'remove-tree', '', 5, undefined]) assert.equal(isStepKind(kind), false, String(kind))
   })
 
+  it('a kind that is only named by a list (["enable"]) is no kind: the journal is foreign, never acted on; such a cleanup is refused', () => {
+    // Object.hasOwn turns a key into a string, and String(["enable"]) is "enable": only the type check keeps it out.
+    assert.equal(isStepKind(['enable']), false)
+    assert.equal(stepProblem({...validStep('enable', 'a'), kind: ['enable']}), 'step a has the unknown kind ["enable"]')
+    const j = journal({steps: [{...validStep('enable', 'a'), kind: ['enable'], state: 'done'}]})
+    assert.equal(isForeignJournal(parseJournal(bytes(j), PATH)), true)
+    assert.equal(cleanupProblem({kind: ['remove-tree'], path: '/a'}), 'a cleanup has the unknown kind ["remove-tree"]')
+    refused(journal({finish: [{kind: ['remove-tree'], path: '/a'}]}), 'a cleanup has the unknown kind ["remove-tree"]')
+  })
+
   it('pathsOf names every path a step or cleanup would touch, so recovery can check them all first', () => {
     const step = (kind: string): PlanStep => validStep(kind) as unknown as PlanStep
     assert.deepEqual(pathsOf(step('move')), ['/a/from', '/a/to', '/a/dir', '/a/dir'])

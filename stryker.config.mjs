@@ -58,7 +58,9 @@ export const AREAS = {
   },
   'verify-package': {
     mutate: ['src/verify/package-*.ts', 'src/verify/verify-package.ts', 'src/verify/verify-archive.ts'],
-    tests: ['verify-package', 'verify-archive', 'verify-fifo'],
+    // The direct tests first (about 2 s); the end-to-end files (about 30 s together) catch what only a
+    // whole package or archive shows.
+    tests: ['verify-package-mutants', 'verify-package', 'verify-archive', 'verify-fifo'],
   },
   'verify-report': {
     mutate: [

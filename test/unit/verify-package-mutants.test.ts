@@ -1,0 +1,332 @@
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {readFile, rm, mkdtemp, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {FormatError} from '../../src/formats/format-error.js'
+import {parseXarHeader, readXarToc} from '../../src/formats/xar.js'
+import type {XarToc} from '../../src/formats/xar-toc.js'
+import type {VerifyReport} from '../../src/verify/report.js'
+import {checkPackageSignature, type PackageSignatureInput} from '../../src/verify/package-signature.js'
+import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
+import {verifyPackage} from '../../src/verify/verify-package.js'
+import {realPackage} from '../support/real-shipped.js'
+import {createTestPki, type TestPki} from '../support/test-pki.js'
+import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
+
+// Quick, direct tests of the package checks (the mutation-testing list of area verify-package runs
+// this file first): the real Karabiner package read once, its parsed TOC handed to the signature
+// check with one thing changed, and copies written to a temporary folder for verifyPackage with a
+// verifier of contained items that only records what it was given.
+
+const PKG = 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg'
+const NOW = new Date('2026-06-01T00:00:00Z')
+const SIGNER = 'Developer ID Installer: Fumihiko Takayama (G43BCU2T37)'
+const TIMESTAMP = '2026-02-09T13:44:10.000Z'
+
+interface Real {
+  bytes: Buffer
+  heapStart: number
+  toc: XarToc
+  compressedToc: Buffer
+}
+
+const ids = (r: {findings: Array<{id: string}>}) => r.findings.map(f => f.id)
+
+describe('package checks, directly (verify-package mutants)', function () {
+  let real: Real
+  let pki: TestPki
+  let dir: string
+  before(async function () {
+    const bytes = await readFile(realPackage(this, PKG))
+    const header = parseXarHeader(bytes.subarray(0, 28), bytes.length, 'pkg')
+    const compressedToc = bytes.subarray(28, header.heapStart)
+    real = {bytes, heapStart: header.heapStart, toc: readXarToc(header, compressedToc, 'pkg'), compressedToc}
+    pki = await createTestPki()
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-pkg-mutants-'))
+  })
+  after(async () => {
+    if (dir) await rm(dir, {recursive: true, force: true})
+  })
+
+  /** The signature check's input for the real package, with `change` applied. */
+  function input(change: Partial<PackageSignatureInput> = {}): PackageSignatureInput {
+    return {
+      path: 'k.pkg',
+      toc: real.toc,
+      compressedToc: real.compressedToc,
+      checksumAlgorithm: 'sha1',
+      readHeap: async (offset, size) => real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size),
+      ...change,
+    }
+  }
+  const opts = (now = NOW, trust?: TestPki['trust']) => resolveVerifyOptions({now, ...(trust ? {trust} : {})})
+
+  describe('checkPackageSignature', function () {
+    it('the real package: no finding, its Developer ID Installer leaf, the secure timestamp and the stored checksum', async () => {
+      const s = await checkPackageSignature(input(), opts())
+      assert.deepEqual(s.findings, [])
+      assert.equal(s.signer, 'developer-id-installer')
+      assert.equal(s.leaf?.commonName, SIGNER)
+      assert.equal(s.timestamp?.toISOString(), TIMESTAMP)
+      assert.equal(s.checksum?.toString('hex'), createHash('sha1').update(real.compressedToc).digest('hex'))
+    })
+
+    it('judged in 2050, after the leaf expired: the secure timestamp still vouches for both chains', async () => {
+      const s = await checkPackageSignature(input(), opts(new Date('2050-06-01T00:00:00Z')))
+      assert.deepEqual(ids(s), [])
+    })
+
+    it('no TOC checksum, or the checksum algorithm none: unsigned, nothing else read', async () => {
+      let reads = 0
+      const readHeap = async () => {
+        reads++
+        return Buffer.alloc(0)
+      }
+      const {checksum: _, ...noChecksum} = real.toc
+      for (const s of [
+        await checkPackageSignature(input({toc: noChecksum, readHeap}), opts()),
+        await checkPackageSignature(input({checksumAlgorithm: 'none', readHeap}), opts()),
+      ]) {
+        assert.deepEqual(ids(s), ['package.unsigned'])
+        assert.equal(s.findings[0]!.message, 'k.pkg: the archive has no TOC checksum, so nothing can sign it')
+        assert.match(s.findings[0]!.fix!, /productsign --sign "Developer ID Installer/)
+        assert.equal(s.signer, 'unsigned')
+        assert.equal(s.checksum, undefined)
+      }
+      assert.equal(reads, 0)
+    })
+
+    it('the checksum region unreadable: package.malformed with the reader\'s message; other errors propagate', async () => {
+      const s = await checkPackageSignature(input({readHeap: async () => {
+        throw new FormatError('xar.truncated', 'k.pkg: the TOC checksum lies past the end')
+      }}), opts())
+      assert.deepEqual(s.findings.map(f => [f.id, f.message]), [['package.malformed', 'k.pkg: the TOC checksum lies past the end']])
+      assert.equal(s.checksum, undefined)
+      await assert.rejects(checkPackageSignature(input({readHeap: async () => {
+        throw new RangeError('disk')
+      }}), opts()), /disk/)
+    })
+
+    it('a TOC that does not match its stored checksum: both digests in the message, the signatures still judged', async () => {
+      const other = Buffer.from(real.compressedToc)
+      other[5] = other[5]! ^ 1
+      const s = await checkPackageSignature(input({compressedToc: other}), opts())
+      const computed = createHash('sha1').update(other).digest('hex')
+      const stored = createHash('sha1').update(real.compressedToc).digest('hex')
+      assert.deepEqual(ids(s), ['package.toc-checksum-mismatch'])
+      assert.equal(s.findings[0]!.message, `k.pkg: the table of contents does not match its sha1 checksum (stored ${stored}, computed ${computed}); the package was altered after it was built`)
+      assert.equal(s.checksum?.toString('hex'), stored)
+      assert.equal(s.signer, 'developer-id-installer')
+    })
+
+    it('no signature at all: unsigned, saying Gatekeeper refuses it', async () => {
+      const {signature: _a, xSignature: _b, ...bare} = real.toc
+      const s = await checkPackageSignature(input({toc: bare}), opts())
+      assert.deepEqual(ids(s), ['package.unsigned'])
+      assert.match(s.findings[0]!.message, /^k\.pkg: the package is not signed; Gatekeeper refuses/)
+      assert.equal(s.signer, 'unsigned')
+      assert.equal(s.leaf, undefined)
+    })
+
+    it('only the CMS signature: its leaf is the signer; only the RSA signature: the same', async () => {
+      const {signature: _a, ...cmsOnly} = real.toc
+      const c = await checkPackageSignature(input({toc: cmsOnly}), opts())
+      assert.deepEqual(ids(c), [])
+      assert.equal(c.leaf?.commonName, SIGNER)
+      assert.equal(c.signer, 'developer-id-installer')
+      assert.equal(c.timestamp?.toISOString(), TIMESTAMP)
+      const {xSignature: _b, ...rsaOnly} = real.toc
+      const r = await checkPackageSignature(input({toc: rsaOnly}), opts())
+      assert.deepEqual(ids(r), [])
+      assert.equal(r.leaf?.commonName, SIGNER)
+      assert.equal(r.timestamp, undefined)
+    })
+
+    it('RSA only, judged after the leaf expired (no timestamp): package.certificate-expired naming the date', async () => {
+      const {xSignature: _b, ...rsaOnly} = real.toc
+      const s = await checkPackageSignature(input({toc: rsaOnly}), opts(new Date('2050-06-01T00:00:00Z')))
+      assert.deepEqual(ids(s), ['package.certificate-expired'])
+      assert.match(s.findings[0]!.message, /^k\.pkg: the RSA signature's certificate "Developer ID Installer: Fumihiko Takayama \(G43BCU2T37\)" expired on 2027-\d\d-\d\d and no valid secure timestamp/)
+    })
+
+    it('a <signature> of another style: signature-invalid naming the style', async () => {
+      const s = await checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, style: 'DSA'}}}), opts())
+      assert.deepEqual(ids(s), ['package.signature-invalid'])
+      assert.equal(s.findings[0]!.message, 'k.pkg: the <signature> style is "DSA", not RSA')
+    })
+
+    it('an RSA signature with no certificate: signature-invalid; the CMS leaf is then the signer', async () => {
+      const s = await checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: []}}}), opts())
+      assert.deepEqual(ids(s), ['package.signature-invalid'])
+      assert.equal(s.findings[0]!.message, 'k.pkg: the RSA <signature> carries no certificate in KeyInfo')
+      assert.equal(s.leaf?.commonName, SIGNER)
+    })
+
+    it('an unreadable certificate in KeyInfo: signature-invalid saying so; the rest still read', async () => {
+      const certs = real.toc.signature!.certificates
+      const s = await checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: [...certs, Buffer.from('3003020101', 'hex')]}}}), opts())
+      assert.deepEqual(ids(s), ['package.signature-invalid'])
+      assert.match(s.findings[0]!.message, /^k\.pkg: a certificate in the signature's KeyInfo cannot be read \(/)
+      assert.equal(s.leaf?.commonName, SIGNER)
+    })
+
+    it('the RSA leaf is the first certificate and the rest its chain', async () => {
+      const [leaf, ...chain] = real.toc.signature!.certificates
+      const reordered = await checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: [...chain, leaf!]}}}), opts())
+      assert.ok(ids(reordered).includes('package.signature-invalid'))
+      assert.ok(ids(reordered).includes('package.signatures-disagree'))
+      const alone = await checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: [leaf!]}}}), opts())
+      assert.deepEqual(ids(alone), ['package.untrusted'])
+      assert.match(alone.findings[0]!.message, /^k\.pkg: the RSA signature does not chain to a pinned Apple root \(.+\); signer "Developer ID Installer: Fumihiko Takayama \(G43BCU2T37\)"$/)
+    })
+
+    it('a region of a signature unreadable: package.malformed with the reader\'s message', async () => {
+      for (const [at, what] of [[real.toc.signature!.offset, 'RSA'], [real.toc.xSignature!.offset, 'CMS']] as const) {
+        const s = await checkPackageSignature(input({readHeap: async (offset, size) => {
+          if (offset === at) throw new FormatError('xar.truncated', `k.pkg: the ${what} region is cut`)
+          return real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size)
+        }}), opts())
+        assert.deepEqual(s.findings.map(f => [f.id, f.message]), [['package.malformed', `k.pkg: the ${what} region is cut`]])
+        assert.equal(s.signer, 'developer-id-installer')
+      }
+      await assert.rejects(checkPackageSignature(input({readHeap: async (offset, size) => {
+        if (offset === real.toc.xSignature!.offset) throw new RangeError('disk')
+        return real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size)
+      }}), opts()), /disk/)
+    })
+
+    it('the RSA signature, then the CMS signature, over another checksum: each named as not verifying', async () => {
+      const flip = (region: {offset: number}, delta: number) => async (offset: number, size: number) => {
+        const b = Buffer.from(real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size))
+        if (offset === region.offset) b[delta] = b[delta]! ^ 1
+        return b
+      }
+      const rsa = await checkPackageSignature(input({readHeap: flip(real.toc.signature!, 100)}), opts())
+      assert.deepEqual(ids(rsa), ['package.signature-invalid'])
+      assert.match(rsa.findings[0]!.message, /^k\.pkg: the RSA signature does not verify over the TOC checksum \(.+\)$/)
+      const xs = real.toc.xSignature!
+      const der = real.bytes.subarray(real.heapStart + xs.offset, real.heapStart + xs.offset + xs.size)
+      const attr = der.indexOf(Buffer.from('06092a864886f70d010904', 'hex'))
+      const bad = await checkPackageSignature(input({readHeap: flip(xs, attr + 11 + 4 + 3)}), opts())
+      assert.deepEqual(ids(bad), ['package.signature-invalid'])
+      assert.match(bad.findings[0]!.message, /^k\.pkg: the CMS signature does not verify over the TOC checksum \(.+\)$/)
+    })
+
+    it('a CMS region that is no CMS: signature-invalid, cannot be decoded', async () => {
+      const xs = real.toc.xSignature!
+      const s = await checkPackageSignature(input({readHeap: async (offset, size) => offset === xs.offset ? Buffer.from('not a cms') : real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size)}), opts())
+      assert.deepEqual(ids(s), ['package.signature-invalid'])
+      assert.match(s.findings[0]!.message, /^k\.pkg: the CMS signature cannot be decoded \(/)
+      assert.equal(s.leaf?.commonName, SIGNER)
+    })
+
+    it('judged against a store without Apple\'s roots: both signatures untrusted, each named', async () => {
+      const s = await checkPackageSignature(input(), opts(NOW, pki.trust))
+      // Apple's timestamp authority is not in that store either.
+      assert.deepEqual(ids(s), ['package.timestamp-invalid', 'package.untrusted', 'package.untrusted'])
+      assert.match(s.findings[0]!.message, /^k\.pkg: the CMS signature's secure timestamp does not verify \(.+\); the package's signatures are judged at the current time instead$/)
+      assert.equal(s.timestamp, undefined)
+      s.findings.shift()
+      assert.match(s.findings[0]!.message, /^k\.pkg: the CMS signature does not chain to a pinned Apple root \(.+\); signer "Developer ID Installer: Fumihiko Takayama \(G43BCU2T37\)"$/)
+      assert.match(s.findings[1]!.message, /^k\.pkg: the RSA signature does not chain to a pinned Apple root/)
+      assert.match(s.findings[1]!.fix!, /productsign/)
+    })
+
+    it('the RSA signature by a test identity, Apple\'s CMS kept: signatures-disagree naming both signers', async () => {
+      const resigned = resignXar(splitXar(real.bytes), await pki.developerIdInstaller('FORGED0001'), {keepCms: true})
+      const header = parseXarHeader(resigned.subarray(0, 28), resigned.length, 'r')
+      const compressedToc = resigned.subarray(28, header.heapStart)
+      const s = await checkPackageSignature({
+        path: 'r.pkg', toc: readXarToc(header, compressedToc, 'r'), compressedToc, checksumAlgorithm: 'sha1',
+        readHeap: async (offset, size) => resigned.subarray(header.heapStart + offset, header.heapStart + offset + size),
+      }, opts(NOW, pki.trust))
+      assert.ok(ids(s).includes('package.signatures-disagree'), ids(s).join())
+      assert.equal(s.findings.find(f => f.id === 'package.signatures-disagree')!.message, 'r.pkg: the RSA signature is by "Developer ID Installer: esdctl Test Developer (FORGED0001)" but the CMS signature by "Developer ID Installer: Fumihiko Takayama (G43BCU2T37)"')
+      assert.equal(s.leaf?.teamId, 'FORGED0001', 'the RSA leaf is the one reported')
+    })
+
+    it('signed by a Developer ID Application or an Apple Development leaf: signer-kind other, named', async () => {
+      for (const identity of [await pki.developerId('FORGED0001'), await pki.appleDevelopment('FORGED0001')]) {
+        const s = await checkPackageSignature(input({toc: {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}}), opts(NOW, pki.trust))
+        assert.equal(s.signer, 'other')
+        const f = s.findings.find(x => x.id === 'package.signer-kind')
+        assert.equal(f?.message, `k.pkg: signed by "${identity.info.commonName}", which is not a Developer ID Installer certificate; Gatekeeper accepts only that for packages shipped outside the Mac App Store`)
+      }
+    })
+
+    it('a test Developer ID Installer chain judged after it expired: certificate-expired only where the chain reached its root', async () => {
+      const identity = await pki.developerIdInstaller('FORGED0001')
+      const toc = {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}
+      const late = new Date('2050-06-01T00:00:00Z')
+      const trusted = await checkPackageSignature(input({toc}), opts(late, pki.trust))
+      assert.ok(ids(trusted).includes('package.certificate-expired'), ids(trusted).join())
+      const apple = await checkPackageSignature(input({toc}), opts(late))
+      assert.ok(ids(apple).includes('package.untrusted'), ids(apple).join())
+      assert.ok(!ids(apple).includes('package.certificate-expired'))
+      const inTime = await checkPackageSignature(input({toc}), opts(NOW, pki.trust))
+      assert.ok(!ids(inTime).includes('package.certificate-expired'))
+      assert.ok(!ids(inTime).includes('package.untrusted'))
+    })
+  })
+
+  describe('verifyPackage', function () {
+    const seen: string[] = []
+    const record = async (p: string): Promise<VerifyReport> => {
+      seen.push(p)
+      return {ok: true, path: p, kind: 'bundle', findings: [], slices: []}
+    }
+    async function write(name: string, bytes: Buffer): Promise<string> {
+      const path = join(dir, name)
+      await writeFile(path, bytes)
+      return path
+    }
+
+    it('a path that cannot be opened: input.unreadable naming its error code', async () => {
+      const path = join(dir, 'absent.pkg')
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['input.unreadable', `${path}: cannot be read (ENOENT)`]])
+      assert.deepEqual(r.items, [])
+    })
+
+    it('a file that is no xar: package.malformed naming the file', async () => {
+      const path = await write('junk.pkg', Buffer.alloc(64, 0x41))
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(ids(r), ['package.malformed'])
+      assert.ok(r.findings[0]!.message.startsWith(`${path}: `), r.findings[0]!.message)
+    })
+
+    it('the real package, its items given to the verifier: report fields and the ticket', async () => {
+      seen.length = 0
+      const path = await write('real.pkg', real.bytes)
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(r.findings, [])
+      assert.equal(seen.length, 2)
+      assert.deepEqual(r.package, {
+        format: 'component-package', signer: 'developer-id-installer',
+        notarization: r.notarization, scripts: ['Scripts/postinstall', 'Scripts/preinstall'],
+        components: [{path: '', identifier: 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice', version: '6.10.0', installLocation: '/', scripts: ['Scripts/postinstall', 'Scripts/preinstall']}],
+        identifier: 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice', version: '6.10.0', installLocation: '/',
+        signerName: SIGNER, teamId: 'G43BCU2T37', timestamp: TIMESTAMP,
+      })
+      assert.equal(r.notarization?.stapled, true)
+      assert.equal(r.notarization?.verified, true)
+    })
+
+    it('without its stapled ticket: not stapled, no finding', async () => {
+      const path = await write('unstapled.pkg', real.bytes.subarray(0, real.bytes.length - splitXar(real.bytes).stapled.length))
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.notarization, {stapled: false, verified: false, cdhashes: []})
+    })
+
+    it('the ticket trailer cut off: notarization.malformed, the archive itself still whole', async () => {
+      const path = await write('cut.pkg', real.bytes.subarray(0, real.bytes.length - 5))
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(ids(r), ['notarization.malformed'])
+      assert.match(r.findings[0]!.message, /closing trailer is missing/)
+      assert.deepEqual(r.notarization, {stapled: true, verified: false, cdhashes: []})
+      assert.equal(r.package?.signer, 'developer-id-installer')
+    })
+  })
+})

@@ -313,11 +313,166 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.equal(r.notarization?.verified, true)
     })
 
+    /** The real package with `edit` applied to its TOC (and heap), re-signed by a test identity (no CMS, no ticket). */
+    async function edited(name: string, edit: (parts: ReturnType<typeof splitXar>) => void): Promise<string> {
+      const parts = splitXar(real.bytes)
+      edit(parts)
+      return write(name, resignXar(parts, await pki.developerIdInstaller('FORGED0001')))
+    }
+    /** Without the 2 MB Payload member, where a test is about the others: it keeps the test quick. */
+    const withoutPayload = (p: ReturnType<typeof splitXar>) => {
+      p.tocXml = p.tocXml.replace(/<file id="2">[\s\S]*?<\/file>/, '')
+    }
+    const verifyEdited = async (name: string, edit: (parts: ReturnType<typeof splitXar>) => void, payload = false) => {
+      const path = await edited(name, p => {
+        if (!payload) withoutPayload(p)
+        edit(p)
+      })
+      return {path, r: await verifyPackage(path, opts(NOW, pki.trust), record)}
+    }
+    const PACKAGE_INFO_EXTRACTED = '604965f93d6c612f7649b5363fe67435d6f678c0'
+    const PACKAGE_INFO_ARCHIVED = '99aab3a7b4a0f39653ca6c9a574a420bf0937848'
+    const SCRIPTS_SHA1 = 'c99cd9acffb50be870968fcc95a4778f5484ca10'
+
+    it('re-signed by a trusted test identity: no finding, that signer reported, not stapled', async () => {
+      const {r} = await verifyEdited('resigned.pkg', () => {})
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.package?.teamId, 'FORGED0001')
+      assert.equal(r.package?.timestamp, undefined)
+      assert.equal(r.package?.notarization.stapled, false)
+    })
+
+    it('a member checksum of an unknown style: named, the other checksum still checked', async () => {
+      const {path, r} = await verifyEdited('style.pkg', p => {
+        p.tocXml = p.tocXml.replace(`<extracted-checksum style="sha1">${PACKAGE_INFO_EXTRACTED}`, `<extracted-checksum style="md7">${PACKAGE_INFO_EXTRACTED}`)
+          .replace(`<archived-checksum style="sha1">${PACKAGE_INFO_ARCHIVED}`, `<archived-checksum style="sha1">${'0'.repeat(40)}`)
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [
+        ['package.checksum-mismatch', `${path}:PackageInfo`, `${path}:PackageInfo: the extracted checksum uses the unknown style "md7", so it cannot be checked`],
+        ['package.checksum-mismatch', `${path}:PackageInfo`, `${path}:PackageInfo: the archived checksum is ${PACKAGE_INFO_ARCHIVED} but the table of contents says ${'0'.repeat(40)}; the member was altered after the package was built`],
+      ])
+      assert.equal(r.findings[1]!.fix, 'Rebuild and sign the package again; ship it unmodified.')
+      assert.equal(r.package?.identifier, 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice')
+    })
+
+    it('members read in heap order: Scripts (offset 2036512) is judged before PackageInfo (2037091) whatever the TOC order', async () => {
+      const {path, r} = await verifyEdited('order.pkg', p => {
+        p.tocXml = p.tocXml.replace(`<extracted-checksum style="sha1">${PACKAGE_INFO_EXTRACTED}`, `<extracted-checksum style="sha1">${'1'.repeat(40)}`)
+          .replace(`<extracted-checksum style="sha1">${SCRIPTS_SHA1}`, `<extracted-checksum style="sha1">${'2'.repeat(40)}`)
+      })
+      assert.deepEqual(r.findings.map(f => f.message), [
+        `${path}:Scripts: the extracted checksum is ${SCRIPTS_SHA1} but the table of contents says ${'2'.repeat(40)}; the member was altered after the package was built`,
+        `${path}:PackageInfo: the extracted checksum is ${PACKAGE_INFO_EXTRACTED} but the table of contents says ${'1'.repeat(40)}; the member was altered after the package was built`,
+      ])
+    })
+
+    it('a member whose TOC size differs from what it decodes to: named with both sizes', async () => {
+      const {path, r} = await verifyEdited('size.pkg', p => {
+        p.tocXml = p.tocXml.replace('<size>914</size>', '<size>915</size>')
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.checksum-mismatch', `${path}:PackageInfo: decodes to 914 bytes but the table of contents says 915`]])
+    })
+
+    it('a member past the end of the archive: package.malformed for it, the rest read', async () => {
+      const {path, r} = await verifyEdited('past.pkg', p => {
+        p.tocXml = p.tocXml.replace('<offset>2036512</offset>', '<offset>2037500</offset>')
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.path]), [['package.malformed', `${path}:Scripts`]])
+      assert.equal(r.findings[0]!.message, `${path}: a member's data (heap offset 2037500, 579 bytes) lies past the end of the archive`)
+      assert.deepEqual(r.package?.scripts, [])
+      assert.equal(r.package?.identifier, 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice')
+    })
+
+    it('a member in an encoding esdctl does not read: package.malformed, named', async () => {
+      const {path, r} = await verifyEdited('encoding.pkg', p => {
+        p.tocXml = p.tocXml.replace('<encoding style="application/x-gzip"/>\n    <extracted-checksum style="sha1">604965', '<encoding style="application/x-lzma"/>\n    <extracted-checksum style="sha1">604965')
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.path]), [['package.malformed', `${path}:PackageInfo`]])
+      assert.match(r.findings[0]!.message, /application\/x-lzma/)
+      assert.equal(r.package?.identifier, undefined)
+    })
+
+    it('a PackageInfo that is not one: package.payload-unreadable after its checksums are checked', async () => {
+      const {path, r} = await verifyEdited('not-info.pkg', p => {
+        // Scripts' bytes named PackageInfo: a cpio archive, not XML; its own checksums still match.
+        p.tocXml = p.tocXml.replace('<name>Scripts</name>\n   <name>Scripts</name>', '<name>PackageInfo</name>').replace(/<name>PackageInfo<\/name>\n   <name>PackageInfo<\/name>/, '<name>Other</name>')
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.path]), [['package.payload-unreadable', `${path}:PackageInfo`]])
+      assert.ok(r.findings[0]!.message.startsWith(`${path}:PackageInfo: `), r.findings[0]!.message)
+      const bad = await verifyEdited('not-info-sum.pkg', p => {
+        p.tocXml = p.tocXml.replace(`<extracted-checksum style="sha1">${SCRIPTS_SHA1}`, `<extracted-checksum style="sha1">${'3'.repeat(40)}`)
+          .replace('<name>Scripts</name>\n   <name>Scripts</name>', '<name>PackageInfo</name>').replace(/<name>PackageInfo<\/name>\n   <name>PackageInfo<\/name>/, '<name>Other</name>')
+      })
+      assert.deepEqual(bad.r.findings.map(f => f.id), ['package.checksum-mismatch', 'package.payload-unreadable'])
+    })
+
+    it('a Distribution larger than 1 MiB: package.too-large, not read into memory', async () => {
+      const {path, r} = await verifyEdited('big-distribution.pkg', p => {
+        p.tocXml = p.tocXml.replace('<name>Payload</name>\n   <name>Payload</name>', '<name>Distribution</name>')
+      }, true)
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.too-large', `${path}:Distribution: larger than 1048576 bytes`]])
+      assert.deepEqual(seen.filter(s => s.includes('big-distribution')), [])
+    })
+
+    it('a product archive: the Distribution\'s product id and version, each component in its folder', async () => {
+      seen.length = 0
+      const distribution = Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<installer-gui-script minSpecVersion="2"><product id="org.pqrs.product" version="9.1"/></installer-gui-script>\n')
+      const sha1 = createHash('sha1').update(distribution).digest('hex')
+      const {r} = await verifyEdited('product.pkg', p => {
+        const first = p.tocXml.indexOf('<file ')
+        const last = p.tocXml.lastIndexOf('</file>') + '</file>'.length
+        p.tocXml = `${p.tocXml.slice(0, first)}<file id="98"><name>Empty</name><type>directory</type></file><file id="99"><name>Outer</name><type>directory</type><file id="100"><name>Inner.pkg</name><type>directory</type><file id="102"><name>PackageInfo</name><type>file</type></file></file></file>` +
+          `<file id="100"><name>K.pkg</name><type>directory</type>${p.tocXml.slice(first, last)}</file>` +
+          `<file id="101"><name>Distribution</name><type>file</type><data><offset>${p.heap.length}</offset><length>${distribution.length}</length><size>${distribution.length}</size>` +
+          `<encoding style="application/octet-stream"/><archived-checksum style="sha1">${sha1}</archived-checksum><extracted-checksum style="sha1">${sha1}</extracted-checksum></data></file>${p.tocXml.slice(last)}`
+        p.heap = Buffer.concat([p.heap, distribution])
+      }, true)
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.package?.format, 'product-archive')
+      assert.equal(r.package?.identifier, 'org.pqrs.product')
+      assert.equal(r.package?.version, '9.1')
+      assert.equal(r.package?.installLocation, '/')
+      assert.deepEqual(r.package?.components, [{path: 'K.pkg', identifier: 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice', version: '6.10.0', installLocation: '/', scripts: ['K.pkg/Scripts/postinstall', 'K.pkg/Scripts/preinstall']}])
+      assert.deepEqual(r.items.map(i => i.path), [
+        'K.pkg/Payload/Library/Application Support/org.pqrs/Karabiner-DriverKit-VirtualHIDDevice/Applications/Karabiner-VirtualHIDDevice-Daemon.app',
+        'K.pkg/Payload/Applications/.Karabiner-VirtualHIDDevice-Manager.app',
+      ])
+    })
+
+    it('a signature region ending exactly at the archive\'s end is read; one byte further is malformed', async () => {
+      const identity = await pki.developerIdInstaller('FORGED0001')
+      const build = (gap: number) => {
+        const parts = splitXar(real.bytes)
+        withoutPayload(parts)
+        const at = parts.heap.length
+        parts.tocXml = parts.tocXml.replace('<offset>20</offset>\n   <size>256</size>', `<offset>${at + gap}</offset>\n   <size>256</size>`)
+        parts.heap = Buffer.concat([parts.heap, Buffer.alloc(256)])
+        const out = resignXar(parts, identity)
+        const heapStart = 28 + Number(out.readBigUInt64BE(8))
+        out.copy(out, heapStart + at, heapStart + 20, heapStart + 276)
+        return out
+      }
+      const exact = await verifyPackage(await write('sig-at-end.pkg', build(0)), opts(NOW, pki.trust), record)
+      assert.deepEqual(exact.findings, [])
+      const path = await write('sig-past-end.pkg', build(1))
+      const past = await verifyPackage(path, opts(NOW, pki.trust), record)
+      assert.deepEqual(past.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: the RSA signature (heap offset 2037514, 256 bytes) lies past the end of the archive`]])
+    })
+
     it('without its stapled ticket: not stapled, no finding', async () => {
       const path = await write('unstapled.pkg', real.bytes.subarray(0, real.bytes.length - splitXar(real.bytes).stapled.length))
       const r = await verifyPackage(path, opts(), record)
       assert.deepEqual(r.findings, [])
       assert.deepEqual(r.notarization, {stapled: false, verified: false, cdhashes: []})
+    })
+
+    it('only the ticket region\'s opening trailer left: notarization.malformed; nothing after the archive: no ticket', async () => {
+      const archiveEnd = real.bytes.length - splitXar(real.bytes).stapled.length
+      const r = await verifyPackage(await write('opening.pkg', real.bytes.subarray(0, archiveEnd + 16)), opts(), record)
+      assert.deepEqual(ids(r), ['notarization.malformed'])
+      const short = await verifyPackage(await write('short.pkg', real.bytes.subarray(0, archiveEnd + 15)), opts(), record)
+      assert.deepEqual(ids(short), [])
+      assert.equal(short.notarization?.stapled, false)
     })
 
     it('the ticket trailer cut off: notarization.malformed, the archive itself still whole', async () => {

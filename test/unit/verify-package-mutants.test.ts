@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {readFile, rm, mkdtemp, writeFile} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {CpioEntry} from '../../src/formats/cpio-odc.js'
 import {FormatError} from '../../src/formats/format-error.js'
 import {parseXarHeader, readXarToc} from '../../src/formats/xar.js'
 import type {XarToc} from '../../src/formats/xar-toc.js'
 import type {VerifyReport} from '../../src/verify/report.js'
+import {bundleRootOf, scanPayload, type PayloadScanContext} from '../../src/verify/package-payload.js'
 import {checkPackageSignature, type PackageSignatureInput} from '../../src/verify/package-signature.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPackage} from '../../src/verify/verify-package.js'
@@ -483,5 +486,217 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.deepEqual(r.notarization, {stapled: true, verified: false, cdhashes: []})
       assert.equal(r.package?.signer, 'developer-id-installer')
     })
+  })
+})
+
+describe('payload scanning, directly (verify-package mutants)', function () {
+  const MACHO = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1])
+  const APPLE_DOUBLE = Buffer.from([0x00, 0x05, 0x16, 0x07, 0, 2, 0, 0])
+
+  /** A cpio member; a file's body comes in the chunks given (to test reads across chunk edges). */
+  function member(path: string, kind: CpioEntry['kind'], chunks: Buffer[] = [], linkTarget?: string): CpioEntry {
+    const size = chunks.reduce((n, c) => n + c.length, 0)
+    return {path, mode: kind === 'dir' ? 0o40755 : 0o100644, kind, size, ...(linkTarget === undefined ? {} : {linkTarget}), body: async function* () {
+      yield* chunks
+    }}
+  }
+  async function* stream(entries: CpioEntry[], then?: Error): AsyncGenerator<CpioEntry> {
+    yield* entries
+    if (then) throw then
+  }
+
+  interface Seen {
+    path: string
+    files: Record<string, string>
+  }
+  /** A verifier that records the staged tree (files as hex) and answers `answer` with the staged path in its texts. */
+  function recorder(answer: (staged: string) => Partial<VerifyReport> = () => ({})) {
+    const seen: Seen[] = []
+    const verifyItem = async (staged: string): Promise<VerifyReport> => {
+      const files: Record<string, string> = {}
+      const st = await lstat(staged)
+      if (st.isDirectory()) {
+        for (const rel of (await readdir(staged, {recursive: true})).map(String).sort()) {
+          const s = await lstat(join(staged, rel))
+          files[rel] = s.isSymbolicLink() ? `-> ${await readlink(join(staged, rel))}` : s.isDirectory() ? 'dir' : (await readFile(join(staged, rel))).toString('hex')
+        }
+      } else {
+        files['.'] = (await readFile(staged)).toString('hex')
+      }
+      seen.push({path: staged, files})
+      return {ok: true, path: staged, kind: st.isDirectory() ? 'bundle' : 'macho', findings: [], slices: [], ...answer(staged)}
+    }
+    return {seen, verifyItem}
+  }
+  const ctx = (verifyItem: (p: string) => Promise<VerifyReport>, more: Partial<PayloadScanContext> = {}): PayloadScanContext => ({pkgPath: 'k.pkg', prefix: 'Payload', verifyItem, ...more})
+
+  it('bundleRootOf: the outermost folder with a bundle extension, for each extension macOS treats as a bundle', () => {
+    for (const ext of ['app', 'appex', 'xpc', 'systemextension', 'dext', 'framework', 'bundle', 'plugin', 'kext']) {
+      assert.equal(bundleRootOf(`Library/X.${ext}/Contents/Info.plist`), `Library/X.${ext}`)
+      assert.equal(bundleRootOf(`Library/X.${ext}`), `Library/X.${ext}`)
+    }
+    assert.equal(bundleRootOf('A.app/Contents/PlugIns/B.appex/Contents/MacOS/B'), 'A.app')
+    for (const path of ['Library/X.apps/y', 'Library/Xapp/y', 'usr/local/bin/tool', 'Library/app', 'X.app.bak/y']) assert.equal(bundleRootOf(path), undefined, path)
+  })
+
+  it('a bundle: its members staged together under its own name, judged once, the copy removed', async () => {
+    const {seen, verifyItem} = recorder()
+    const r = await scanPayload(stream([
+      member('Applications', 'dir'),
+      member('Applications/X.app', 'dir'),
+      member('Applications/X.app/Contents', 'dir'),
+      member('Applications/X.app/Contents/Info.plist', 'file', [Buffer.from('ab', 'hex'), Buffer.from('cdef01', 'hex')]),
+      member('Applications/X.app/Contents/Current', 'symlink', [], 'Info.plist'),
+      member('Applications/readme', 'file', [Buffer.from('text')]),
+    ]), ctx(verifyItem))
+    assert.deepEqual(seen.map(s => s.files), [{'Contents': 'dir', 'Contents/Current': '-> Info.plist', 'Contents/Info.plist': 'abcdef01'}])
+    assert.ok(seen[0]!.path.endsWith('/X.app'))
+    assert.equal(existsSync(seen[0]!.path), false, 'the temporary copy is removed')
+    assert.deepEqual(r.findings, [])
+    assert.deepEqual(r.items.map(i => [i.path, i.kind]), [['Payload/Applications/X.app', 'bundle']])
+  })
+
+  it('a symlink without a target cannot be staged: the bundle is unchecked', async () => {
+    const {seen, verifyItem} = recorder()
+    const r = await scanPayload(stream([member('X.app/Contents/L', 'symlink')]), ctx(verifyItem))
+    assert.equal(seen.length, 0)
+    assert.deepEqual(r.items.map(i => i.findings.map(f => f.id)), [['package.item-unchecked']])
+  })
+
+  it('AppleDouble files (._name with its magic) in a bundle are left out; a ._ file without the magic, or the magic under another name, is kept', async () => {
+    const {seen, verifyItem} = recorder()
+    await scanPayload(stream([
+      member('X.app/Contents/._Info.plist', 'file', [APPLE_DOUBLE.subarray(0, 2), APPLE_DOUBLE.subarray(2)]),
+      member('X.app/Contents/._other', 'file', [Buffer.from('00051608', 'hex')]),
+      member('X.app/Contents/AD', 'file', [APPLE_DOUBLE]),
+      member('X.app/Contents/._short', 'file', [Buffer.from('0005', 'hex')]),
+    ]), ctx(verifyItem))
+    assert.deepEqual(Object.keys(seen[0]!.files), ['Contents', 'Contents/._other', 'Contents/._short', 'Contents/AD'])
+    assert.equal(seen[0]!.files['Contents/AD'], APPLE_DOUBLE.toString('hex'))
+  })
+
+  it('a Mach-O file outside a bundle, its magic split over chunks: staged whole and judged as macho; other files are not', async () => {
+    const {seen, verifyItem} = recorder()
+    const r = await scanPayload(stream([
+      member('usr/bin/tool', 'file', [MACHO.subarray(0, 1), MACHO.subarray(1, 3), MACHO.subarray(3)]),
+      member('usr/bin/script', 'file', [Buffer.from('#!/bin/sh\n')]),
+      member('usr/bin/tiny', 'file', [MACHO.subarray(0, 4)]),
+      member('usr/bin/three', 'file', [MACHO.subarray(0, 3)]),
+      member('usr/bin/empty', 'file', []),
+    ]), ctx(verifyItem))
+    assert.deepEqual(seen.map(s => s.files['.']), [MACHO.toString('hex'), MACHO.subarray(0, 4).toString('hex')])
+    assert.ok(seen[0]!.path.endsWith('/tool'))
+    assert.deepEqual(r.items.map(i => [i.path, i.kind]), [['Payload/usr/bin/tool', 'macho'], ['Payload/usr/bin/tiny', 'macho']])
+    assert.equal(existsSync(seen[0]!.path), false)
+  })
+
+  it('a bundle whose members are not stored together: checked without the late ones, each named (package or archive)', async () => {
+    for (const [more, id, where] of [[{}, 'package.item-unchecked', 'Payload/X.app'], [{prefix: '', uncheckedId: 'archive.item-unchecked'}, 'archive.item-unchecked', 'X.app']] as const) {
+      const {seen, verifyItem} = recorder()
+      const r = await scanPayload(stream([
+        member('X.app/Contents/a', 'file', [Buffer.from('01', 'hex')]),
+        member('other', 'file', [Buffer.from('02', 'hex')]),
+        member('X.app/Contents/b', 'file', [Buffer.from('03', 'hex')]),
+        member('X.app/Contents/c', 'file', [Buffer.from('04', 'hex')]),
+      ]), ctx(verifyItem, more))
+      assert.deepEqual(seen.map(s => Object.keys(s.files)), [['Contents', 'Contents/a']])
+      assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [
+        [id, `k.pkg:${where}`, `k.pkg: the members of ${where} are not stored together, so esdctl checked the bundle without X.app/Contents/b`],
+        [id, `k.pkg:${where}`, `k.pkg: the members of ${where} are not stored together, so esdctl checked the bundle without X.app/Contents/c`],
+      ])
+      assert.equal(r.items.length, 1)
+    }
+  })
+
+  it('two bundles one after the other: each judged on its own', async () => {
+    const {seen, verifyItem} = recorder()
+    const r = await scanPayload(stream([
+      member('A.app/x', 'file', [Buffer.from('01', 'hex')]),
+      member('B.app/y', 'file', [Buffer.from('02', 'hex')]),
+    ]), ctx(verifyItem))
+    assert.deepEqual(seen.map(s => s.files), [{x: '01'}, {y: '02'}])
+    assert.deepEqual(r.items.map(i => i.path), ['Payload/A.app', 'Payload/B.app'])
+  })
+
+  it('an item larger than the bound, or a member under a link, or one that cannot be written: unchecked, saying why', async () => {
+    const {seen, verifyItem} = recorder()
+    const r = await scanPayload(stream([
+      member('Big.app/a', 'file', [Buffer.alloc(6)]),
+      member('Link.app/L', 'symlink', [], '/etc'),
+      member('Link.app/L/passwd', 'file', [Buffer.from('01', 'hex')]),
+      member('Clash.app/f', 'file', [Buffer.from('01', 'hex')]),
+      member('Clash.app/f/g', 'dir'),
+      member('big-tool', 'file', [MACHO]),
+    ]), ctx(verifyItem, {maxItemBytes: 5}))
+    assert.deepEqual(seen, [])
+    assert.deepEqual(r.items.map(i => [i.path, i.kind, i.findings.map(f => f.id)]), [
+      ['Payload/Big.app', 'bundle', ['package.item-unchecked']],
+      ['Payload/Link.app', 'bundle', ['package.item-unchecked']],
+      ['Payload/Clash.app', 'bundle', ['package.item-unchecked']],
+      ['Payload/big-tool', 'macho', ['package.item-unchecked']],
+    ])
+    const messages = r.items.map(i => i.findings[0]!.message)
+    assert.match(messages[0]!, /^k\.pkg:Payload\/Big\.app: could not be taken out of the payload for checking \(.*larger than 5 bytes\)$/)
+    assert.match(messages[1]!, /lies under a symbolic link/)
+    assert.match(messages[2]!, /^k\.pkg:Payload\/Clash\.app: could not be taken out of the payload for checking \(.*E[A-Z]+/)
+    assert.match(messages[3]!, /larger than 5 bytes/)
+    const archive = await scanPayload(stream([member('Big.app/a', 'file', [Buffer.alloc(6)])]), ctx(verifyItem, {maxItemBytes: 5, prefix: '', uncheckedId: 'archive.item-unchecked'}))
+    assert.deepEqual(archive.items.map(i => [i.path, i.findings[0]!.id]), [['Big.app', 'archive.item-unchecked']])
+    assert.match(archive.items[0]!.findings[0]!.message, /^k\.pkg:Big\.app: could not be taken out of the archive for checking/)
+  })
+
+  it('the verifier\'s findings, fix and profile name the item inside the package, not the temporary copy', async () => {
+    const {verifyItem} = recorder(staged => ({
+      findings: [{id: 'seal.modified', severity: 'error', path: `${staged}/Contents/x`, message: `${staged}/Contents/x and ${staged}: changed`, fix: `re-sign ${staged}`}, {id: 'seal.added', severity: 'error', path: staged, message: 'no path'}],
+      profile: {path: `${staged}/Contents/embedded.provisionprofile`} as VerifyReport['profile'],
+      notarization: {stapled: true, verified: true, cdhashes: ['ab']},
+    }))
+    const r = await scanPayload(stream([member('X.app/Contents/x', 'file', [Buffer.from('01', 'hex')])]), ctx(verifyItem))
+    const item = r.items[0]!
+    assert.deepEqual(item.findings, [
+      {id: 'seal.modified', severity: 'error', path: 'k.pkg:Payload/X.app/Contents/x', message: 'k.pkg:Payload/X.app/Contents/x and k.pkg:Payload/X.app: changed', fix: 're-sign k.pkg:Payload/X.app'},
+      {id: 'seal.added', severity: 'error', path: 'k.pkg:Payload/X.app', message: 'no path'},
+    ])
+    assert.equal(item.profile?.path, 'k.pkg:Payload/X.app/Contents/embedded.provisionprofile')
+    assert.deepEqual(item.notarization, {stapled: true, verified: true, cdhashes: ['ab']})
+    assert.equal(item.kind, 'bundle')
+  })
+
+  it('an item the verifier cannot judge: unchecked, with its reasons joined and how to check it on a Mac', async () => {
+    const {verifyItem} = recorder(staged => ({kind: 'unknown', findings: [{id: 'input.unknown-kind', severity: 'error', path: staged, message: `${staged}: one`}, {id: 'input.unknown-kind', severity: 'error', path: staged, message: 'two'}]}))
+    const r = await scanPayload(stream([member('tool', 'file', [MACHO])]), ctx(verifyItem))
+    assert.deepEqual(r.items.map(i => [i.path, i.kind, i.slices, i.findings.map(f => [f.id, f.message, f.fix])]), [['Payload/tool', 'macho', [], [[
+      'package.item-unchecked', 'k.pkg:Payload/tool: esdctl cannot verify this kind of item yet (k.pkg:Payload/tool: one; two)', 'Check it on a Mac: codesign --verify --deep --strict <path>.',
+    ]]]])
+  })
+
+  it('a payload that breaks off mid-bundle: the bundle is still judged and removed, then the error propagates', async () => {
+    const {seen, verifyItem} = recorder()
+    await assert.rejects(scanPayload(stream([member('X.app/a', 'file', [Buffer.from('01', 'hex')])], new FormatError('cpio.truncated', 'cut')), ctx(verifyItem)), /cut/)
+    assert.deepEqual(seen.map(s => s.files), [{a: '01'}])
+    assert.equal(existsSync(seen[0]!.path), false)
+    // A verifier that fails, on the last item or one before: its error propagates, and the copy is still removed.
+    for (const entries of [[member('X.app/a', 'file', [Buffer.from('01', 'hex')])], [member('X.app/a', 'file', [Buffer.from('01', 'hex')]), member('other', 'file', [])]]) {
+      let staged = ''
+      await assert.rejects(scanPayload(stream(entries), ctx(async p => {
+        staged = p
+        throw new RangeError('verifier broke')
+      })), /verifier broke/)
+      assert.equal(existsSync(staged), false)
+    }
+  })
+
+  it('a body that fails with something other than a staging error: it propagates', async () => {
+    const failing: CpioEntry = {path: 'X.app/a', mode: 0o100644, kind: 'file', size: 8, body: async function* () {
+      yield Buffer.from('0102', 'hex')
+      throw new FormatError('cpio.truncated', 'body cut')
+    }}
+    const {verifyItem} = recorder()
+    await assert.rejects(scanPayload(stream([failing]), ctx(verifyItem)), /body cut/)
+    const bare: CpioEntry = {...failing, path: 'tool', body: async function* () {
+      yield MACHO
+      throw new FormatError('cpio.truncated', 'bare cut')
+    }}
+    await assert.rejects(scanPayload(stream([bare]), ctx(verifyItem)), /bare cut/)
   })
 })

@@ -4,6 +4,9 @@ import {existsSync} from 'node:fs'
 import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+import {Header} from 'tar'
+import yazl from 'yazl'
 import type {CpioEntry} from '../../src/formats/cpio-odc.js'
 import {FormatError} from '../../src/formats/format-error.js'
 import {parseXarHeader, readXarToc} from '../../src/formats/xar.js'
@@ -12,7 +15,9 @@ import type {VerifyReport} from '../../src/verify/report.js'
 import {bundleRootOf, scanPayload, type PayloadScanContext} from '../../src/verify/package-payload.js'
 import {checkPackageSignature, type PackageSignatureInput} from '../../src/verify/package-signature.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
+import {verifyArchive} from '../../src/verify/verify-archive.js'
 import {verifyPackage} from '../../src/verify/verify-package.js'
+import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
 import {realPackage} from '../support/real-shipped.js'
 import {createTestPki, type TestPki} from '../support/test-pki.js'
 import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
@@ -698,5 +703,102 @@ describe('payload scanning, directly (verify-package mutants)', function () {
       throw new FormatError('cpio.truncated', 'bare cut')
     }}
     await assert.rejects(scanPayload(stream([bare]), ctx(verifyItem)), /bare cut/)
+  })
+})
+
+describe('archives, directly (verify-package mutants)', function () {
+  const MACHO = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1])
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-archive-mutants-'))
+  })
+  after(async () => rm(dir, {recursive: true, force: true}))
+
+  const seen: string[] = []
+  const record = async (p: string): Promise<VerifyReport> => {
+    seen.push(p)
+    return {ok: true, path: p, kind: 'macho', findings: [{id: 'signature.missing', severity: 'error', path: p, message: `${p}: unsigned`}], slices: []}
+  }
+
+  /** A .zip of `files` (a name ending in / is a folder), written uncompressed. */
+  async function zip(name: string, files: Array<[string, Buffer?]>): Promise<string> {
+    const z = new yazl.ZipFile()
+    for (const [path, data] of files) {
+      if (path.endsWith('/')) z.addEmptyDirectory(path)
+      else z.addBuffer(data ?? Buffer.alloc(0), path, {compress: false})
+    }
+    z.end()
+    const parts: Buffer[] = []
+    for await (const c of z.outputStream) parts.push(c as Buffer)
+    const out = join(dir, name)
+    await writeFile(out, Buffer.concat(parts))
+    return out
+  }
+  /** A gzip'd tarball of `files`. */
+  async function tarball(name: string, files: Array<[string, Buffer]>): Promise<string> {
+    const blocks: Buffer[] = []
+    for (const [path, data] of files) {
+      const header = new Header({path, type: 'File', size: data.length, mode: 0o755, mtime: new Date(0)})
+      header.encode()
+      blocks.push(header.block!, data, Buffer.alloc((512 - (data.length % 512)) % 512))
+    }
+    const out = join(dir, name)
+    await writeFile(out, gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)])))
+    return out
+  }
+
+  it('a zip: code items checked, __MACOSX/ AppleDouble files counted (plural) and not checked, a lookalike folder checked', async () => {
+    seen.length = 0
+    const path = await zip('a.zip', [['__MACOSX/'], ['__MACOSX/._tool', MACHO], ['__MACOSX/sub/._x', MACHO], ['tool', MACHO], ['__MACOSXY/tool2', MACHO], ['notes.txt', Buffer.from('text')]])
+    const r = await verifyArchive(path, 'zip', record)
+    assert.deepEqual(r.items.map(i => i.path), ['tool', '__MACOSXY/tool2'])
+    assert.equal(seen.length, 2)
+    assert.deepEqual(r.findings.map(f => [f.id, f.path]), [['signature.missing', `${path}:tool`], ['signature.missing', `${path}:__MACOSXY/tool2`], ['archive.apple-double', path]])
+    assert.equal(r.findings[2]!.message, `${path}: 2 AppleDouble files under __MACOSX/ carry extended attributes and resource forks (ditto --sequesterRsrc); they are not code and esdctl does not check them`)
+  })
+
+  it('one AppleDouble file: said in the singular; the folder entry alone counts for nothing', async () => {
+    const one = await zip('one.zip', [['__MACOSX/'], ['__MACOSX/._tool', MACHO], ['tool', MACHO]])
+    const r = await verifyArchive(one, 'zip', record)
+    assert.match(r.findings.find(f => f.id === 'archive.apple-double')!.message, /: 1 AppleDouble file under __MACOSX\//)
+    const none = await zip('none.zip', [['__MACOSX/'], ['tool', MACHO]])
+    assert.deepEqual((await verifyArchive(none, 'zip', record)).findings.map(f => f.id), ['signature.missing'])
+  })
+
+  it('an archive without code: input.unknown-kind saying what to point esdctl at', async () => {
+    const path = await zip('text.zip', [['notes.txt', Buffer.from('text')], ['__MACOSX/._notes.txt', MACHO]])
+    const r = await verifyArchive(path, 'zip', record)
+    assert.deepEqual(r.findings.map(f => f.id), ['archive.apple-double', 'input.unknown-kind'])
+    assert.equal(r.findings[1]!.message, `${path}: an archive with no app-like bundle and no Mach-O file in it`)
+    assert.equal(r.findings[1]!.fix, 'Point esdctl at an archive, folder or package that holds the .app or executable.')
+  })
+
+  it('a tarball read as one; its damage is archive.malformed with the tarball\'s own fix, a zip\'s with ditto\'s', async () => {
+    const path = await tarball('t.tar.gz', [['bin/tool', MACHO]])
+    const r = await verifyArchive(path, 'tar', record)
+    assert.deepEqual(r.items.map(i => i.path), ['bin/tool'])
+    const gz = await readFile(path)
+    const cut = join(dir, 'cut.tar.gz')
+    await writeFile(cut, gz.subarray(0, gz.length - 12))
+    const bad = await verifyArchive(cut, 'tar', record)
+    assert.deepEqual(bad.findings.map(f => f.id), ['archive.malformed'])
+    assert.ok(bad.findings[0]!.message.startsWith(`${cut}: `), bad.findings[0]!.message)
+    assert.equal(bad.findings[0]!.fix, 'The archive is damaged (a truncated download or a changed byte): download or build it again (tar -czf <name>.tar.gz <name>.app).')
+    assert.deepEqual(bad.items, [])
+    const zipped = await readFile(await zip('z.zip', [['tool', MACHO]]))
+    const zcut = join(dir, 'cut.zip')
+    await writeFile(zcut, zipped.subarray(0, zipped.length - 30))
+    const zbad = await verifyArchive(zcut, 'zip', record)
+    assert.deepEqual(zbad.findings.map(f => f.id), ['archive.malformed'])
+    assert.match(zbad.findings[0]!.fix!, /ditto -c -k --keepParent/)
+  })
+
+  it('past a bound: archive.too-large, the message naming the archive once', async () => {
+    const path = await tarball('big.tar.gz', [['bin/tool', MACHO], ['bin/other', MACHO]])
+    const r = await verifyArchive(path, 'tar', record, {...DEFAULT_ARCHIVE_LIMITS, maxEntries: 1})
+    assert.deepEqual(r.findings.map(f => f.id), ['archive.too-large'])
+    assert.equal(r.findings[0]!.fix, undefined)
+    assert.ok(r.findings[0]!.message.startsWith(`${path}: `))
+    assert.ok(!r.findings[0]!.message.startsWith(`${path}: ${path}`), r.findings[0]!.message)
   })
 })

@@ -391,6 +391,31 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.equal(r.package?.identifier, 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice')
     })
 
+    it('a member nothing reads (Bom) past the end, or in an unknown encoding: package.malformed from its checksum pass', async () => {
+      const past = await verifyEdited('bom-past.pkg', p => {
+        p.tocXml = p.tocXml.replace('<offset>9492</offset>', '<offset>2037000</offset>')
+      })
+      assert.deepEqual(past.r.findings.map(f => [f.id, f.path, f.message]), [['package.malformed', `${past.path}:Bom`, `${past.path}: a member's data (heap offset 2037000, 3088 bytes) lies past the end of the archive`]])
+      const encoding = await verifyEdited('bom-encoding.pkg', p => {
+        p.tocXml = p.tocXml.replace('<encoding style="application/x-gzip"/>\n    <extracted-checksum style="sha1">5e4dfc', '<encoding style="application/x-lzma"/>\n    <extracted-checksum style="sha1">5e4dfc')
+      })
+      assert.deepEqual(encoding.r.findings.map(f => [f.id, f.path]), [['package.malformed', `${encoding.path}:Bom`]])
+    })
+
+    it('a Distribution of exactly 1 MiB is read', async () => {
+      const head = '<?xml version="1.0" encoding="utf-8"?>\n<installer-gui-script minSpecVersion="2"><product id="org.pqrs.big" version="1"/></installer-gui-script>\n<!--'
+      const distribution = Buffer.from(head + ' '.repeat(1024 * 1024 - head.length - 4) + '-->\n')
+      assert.equal(distribution.length, 1024 * 1024)
+      const sha1 = createHash('sha1').update(distribution).digest('hex')
+      const {r} = await verifyEdited('mib.pkg', p => {
+        p.tocXml = p.tocXml.replace('</toc>', `<file id="101"><name>Distribution</name><type>file</type><data><offset>${p.heap.length}</offset><length>${distribution.length}</length><size>${distribution.length}</size>` +
+          `<encoding style="application/octet-stream"/><archived-checksum style="sha1">${sha1}</archived-checksum><extracted-checksum style="sha1">${sha1}</extracted-checksum></data></file></toc>`)
+        p.heap = Buffer.concat([p.heap, distribution])
+      })
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.package?.identifier, 'org.pqrs.big')
+    })
+
     it('a member in an encoding esdctl does not read: package.malformed, named', async () => {
       const {path, r} = await verifyEdited('encoding.pkg', p => {
         p.tocXml = p.tocXml.replace('<encoding style="application/x-gzip"/>\n    <extracted-checksum style="sha1">604965', '<encoding style="application/x-lzma"/>\n    <extracted-checksum style="sha1">604965')

@@ -263,6 +263,29 @@ describe('package checks, directly (verify-package mutants)', function () {
       }
     })
 
+    it('signed by a Mac App Store installer certificate: signer mac-installer-distribution, refused for outside the store', async () => {
+      const identity = await pki.macInstallerDistribution('FORGED0001')
+      const s = await checkPackageSignature(input({toc: {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}}), opts(NOW, pki.trust))
+      assert.equal(s.signer, 'mac-installer-distribution')
+      assert.ok(ids(s).includes('package.signer-kind'), ids(s).join())
+    })
+
+    it('a damaged secure timestamp, judged in 2050: both signatures\' certificates expired, none vouched for', async () => {
+      const xs = real.toc.xSignature!
+      const der = real.bytes.subarray(real.heapStart + xs.offset, real.heapStart + xs.offset + xs.size)
+      // The token closes the CMS, and the TSA's signature value closes the token: step back over end-of-contents zeros.
+      let end = der.length
+      while (der[end - 1] === 0) end--
+      const s = await checkPackageSignature(input({readHeap: async (offset, size) => {
+        const b = Buffer.from(real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size))
+        if (offset === xs.offset) b[end - 8] = b[end - 8]! ^ 1
+        return b
+      }}), opts(new Date('2050-06-01T00:00:00Z')))
+      assert.deepEqual(ids(s), ['package.timestamp-invalid', 'package.certificate-expired', 'package.certificate-expired'])
+      assert.match(s.findings[1]!.message, /^k\.pkg: the CMS signature's certificate "Developer ID Installer: Fumihiko Takayama \(G43BCU2T37\)" expired on/)
+      assert.equal(s.timestamp, undefined)
+    })
+
     it('a test Developer ID Installer chain judged after it expired: certificate-expired only where the chain reached its root', async () => {
       const identity = await pki.developerIdInstaller('FORGED0001')
       const toc = {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}

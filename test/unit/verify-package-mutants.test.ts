@@ -470,29 +470,80 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.deepEqual(seen.filter(s => s.includes('big-distribution')), [])
     })
 
-    it('a product archive: the Distribution\'s product id and version, each component in its folder', async () => {
+    /** A member of the real package's heap region `from` (its <data> element) under another name, or fresh bytes at the heap's end. */
+    const dataOf = (p: ReturnType<typeof splitXar>, id: string) => p.tocXml.match(new RegExp(`<file id="${id}">\\s*(<data>[\\s\\S]*?</data>)`))![1]!
+    const appended = (p: ReturnType<typeof splitXar>, bytes: Buffer, sums: 'both' | 'extracted' = 'both') => {
+      const sha1 = createHash('sha1').update(bytes).digest('hex')
+      const data = `<data><offset>${p.heap.length}</offset><length>${bytes.length}</length><size>${bytes.length}</size><encoding style="application/octet-stream"/>` +
+        `${sums === 'both' ? `<archived-checksum style="sha1">${sha1}</archived-checksum>` : ''}<extracted-checksum style="sha1">${sha1}</extracted-checksum></data>`
+      p.heap = Buffer.concat([p.heap, bytes])
+      return data
+    }
+    /**
+     * A product archive: Distribution, the real component in K.pkg, a minimal component M.pkg (a
+     * PackageInfo with an identifier only and one checksum), and look-alikes that are no component:
+     * Outer/Inner.pkg (nested: its PackageInfo, Scripts and Payload are the real ones), Empty (no
+     * PackageInfo) and Stray (a file, not a folder, with a PackageInfo under it).
+     */
+    function productArchive(p: ReturnType<typeof splitXar>): void {
+      const first = p.tocXml.indexOf('<file ')
+      const last = p.tocXml.lastIndexOf('</file>') + '</file>'.length
+      const distribution = appended(p, Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<installer-gui-script minSpecVersion="2"><product id="org.pqrs.product" version="9.1"/></installer-gui-script>\n'))
+      const minimal = appended(p, Buffer.from('<pkg-info format-version="2" identifier="org.min"/>'), 'extracted')
+      const inner = `<file id="102"><name>PackageInfo</name><type>file</type>${dataOf(p, '4')}</file><file id="103"><name>Scripts</name><type>file</type>${dataOf(p, '3')}</file>${p.tocXml.includes('<file id="2">') ? `<file id="104"><name>Payload</name><type>file</type>${dataOf(p, '2')}</file>` : ''}`
+      p.tocXml = `${p.tocXml.slice(0, first)}<file id="98"><name>Empty</name><type>directory</type></file>` +
+        `<file id="97"><name>Stray</name><type>file</type><file id="96"><name>PackageInfo</name><type>file</type></file></file>` +
+        `<file id="99"><name>Outer</name><type>directory</type><file id="100"><name>Inner.pkg</name><type>directory</type>${inner}</file></file>` +
+        `<file id="105"><name>K.pkg</name><type>directory</type>${p.tocXml.slice(first, last)}</file>` +
+        `<file id="106"><name>M.pkg</name><type>directory</type><file id="107"><name>PackageInfo</name><type>file</type>${minimal}</file></file>` +
+        `<file id="101"><name>Distribution</name><type>file</type>${distribution}</file>${p.tocXml.slice(last)}`
+    }
+
+    it('a product archive: the Distribution\'s product id and version, each component in its folder, nothing from look-alikes', async () => {
       seen.length = 0
-      const distribution = Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<installer-gui-script minSpecVersion="2"><product id="org.pqrs.product" version="9.1"/></installer-gui-script>\n')
-      const sha1 = createHash('sha1').update(distribution).digest('hex')
-      const {r} = await verifyEdited('product.pkg', p => {
-        const first = p.tocXml.indexOf('<file ')
-        const last = p.tocXml.lastIndexOf('</file>') + '</file>'.length
-        p.tocXml = `${p.tocXml.slice(0, first)}<file id="98"><name>Empty</name><type>directory</type></file><file id="99"><name>Outer</name><type>directory</type><file id="100"><name>Inner.pkg</name><type>directory</type><file id="102"><name>PackageInfo</name><type>file</type></file></file></file>` +
-          `<file id="100"><name>K.pkg</name><type>directory</type>${p.tocXml.slice(first, last)}</file>` +
-          `<file id="101"><name>Distribution</name><type>file</type><data><offset>${p.heap.length}</offset><length>${distribution.length}</length><size>${distribution.length}</size>` +
-          `<encoding style="application/octet-stream"/><archived-checksum style="sha1">${sha1}</archived-checksum><extracted-checksum style="sha1">${sha1}</extracted-checksum></data></file>${p.tocXml.slice(last)}`
-        p.heap = Buffer.concat([p.heap, distribution])
-      }, true)
+      const {r} = await verifyEdited('product.pkg', productArchive, true)
       assert.deepEqual(r.findings, [])
       assert.equal(r.package?.format, 'product-archive')
       assert.equal(r.package?.identifier, 'org.pqrs.product')
       assert.equal(r.package?.version, '9.1')
       assert.equal(r.package?.installLocation, '/')
-      assert.deepEqual(r.package?.components, [{path: 'K.pkg', identifier: 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice', version: '6.10.0', installLocation: '/', scripts: ['K.pkg/Scripts/postinstall', 'K.pkg/Scripts/preinstall']}])
+      assert.deepEqual(r.package?.components, [
+        {path: 'K.pkg', identifier: 'org.pqrs.Karabiner-DriverKit-VirtualHIDDevice', version: '6.10.0', installLocation: '/', scripts: ['K.pkg/Scripts/postinstall', 'K.pkg/Scripts/preinstall']},
+        {path: 'M.pkg', identifier: 'org.min', scripts: []},
+      ])
+      assert.deepEqual(r.package?.scripts, ['K.pkg/Scripts/postinstall', 'K.pkg/Scripts/preinstall'])
       assert.deepEqual(r.items.map(i => i.path), [
         'K.pkg/Payload/Library/Application Support/org.pqrs/Karabiner-DriverKit-VirtualHIDDevice/Applications/Karabiner-VirtualHIDDevice-Daemon.app',
         'K.pkg/Payload/Applications/.Karabiner-VirtualHIDDevice-Manager.app',
       ])
+    })
+
+    it('a stapled ticket after a product archive (folders without data) or a package without a CMS, its trailer cut: notarization.malformed', async () => {
+      const stapled = splitXar(real.bytes).stapled
+      for (const [name, edit] of [['cut-product.pkg', productArchive], ['cut-rsa-only.pkg', () => {}]] as const) {
+        const path = await edited(name, p => {
+          withoutPayload(p)
+          edit(p)
+        })
+        await writeFile(path, Buffer.concat([await readFile(path), stapled.subarray(0, stapled.length - 5)]))
+        const r = await verifyPackage(path, opts(NOW, pki.trust), record)
+        assert.deepEqual(ids(r), ['notarization.malformed'], name)
+      }
+    })
+
+    it('the real ticket stapled to a re-signed package: it does not list the new TOC checksum, named as such', async () => {
+      const path = await edited('restapled.pkg', withoutPayload)
+      const bytes = await readFile(path)
+      await writeFile(path, Buffer.concat([bytes, splitXar(real.bytes).stapled]))
+      const heapStart = 28 + Number(bytes.readBigUInt64BE(8))
+      const checksum = bytes.subarray(heapStart, heapStart + 20).toString('hex')
+      // Apple's roots: the ticket is Apple's (the package's test signer is then untrusted, which is not the point here).
+      const r = await verifyPackage(path, opts(), record)
+      const f = r.findings.find(x => x.id.startsWith('notarization.'))
+      assert.ok(f, ids(r).join())
+      assert.equal(f.path, `${path} (stapled ticket)`)
+      assert.ok(f.message.startsWith(`${path} (stapled ticket): the stapled ticket does not list ${path} (its table-of-contents checksum) (its hashes ${checksum}; `), f.message)
+      assert.equal(r.notarization?.stapled, true)
     })
 
     it('a signature region ending exactly at the archive\'s end is read; one byte further is malformed', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {existsSync} from 'node:fs'
+import {existsSync, readdirSync} from 'node:fs'
 import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -565,6 +565,16 @@ describe('package checks, directly (verify-package mutants)', function () {
       const path = await write('sig-past-end.pkg', build(1))
       const past = await verifyPackage(path, opts(NOW, pki.trust), record)
       assert.deepEqual(past.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: the RSA signature (heap offset 2037514, 256 bytes) lies past the end of the archive`]])
+    })
+
+    it('a verifier of contained items that fails: its error propagates, nothing is left open', async () => {
+      const open = readdirSync('/dev/fd').length
+      const path = await write('verifier-fails.pkg', real.bytes)
+      await assert.rejects(verifyPackage(path, opts(), async () => {
+        throw new RangeError('verifier broke')
+      }), /verifier broke/)
+      await verifyPackage(await write('junk-again.pkg', Buffer.alloc(64, 0x41)), opts(), record)
+      assert.equal(readdirSync('/dev/fd').length, open, 'every package file is closed again')
     })
 
     it('without its stapled ticket: not stapled, no finding', async () => {

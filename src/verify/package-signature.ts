@@ -65,12 +65,12 @@ export async function checkPackageSignature(input: PackageSignatureInput, opts: 
     return out
   }
 
-  let rsaLeaf: ParsedCertificate | undefined
-  let pool: ParsedCertificate[] = []
+  // KeyInfo lists the leaf first, then the certificates that chain it.
+  const certs = toc.signature ? certificatesOf(path, toc.signature, out.findings) : []
+  const rsaLeaf: ParsedCertificate | undefined = certs[0]
+  // Stryker disable next-line MethodExpression: the leaf in its own pool changes nothing: buildChain looks there for its issuer, and a leaf that issued itself is a self-signed dead end either way
+  const pool = certs.slice(1)
   if (toc.signature) {
-    const certs = certificatesOf(path, toc.signature, out.findings)
-    rsaLeaf = certs[0]
-    pool = certs.slice(1)
     if (toc.signature.style !== 'RSA') {
       out.findings.push(finding('package.signature-invalid', path, `${path}: the <signature> style is "${toc.signature.style}", not RSA`, RESIGN))
     } else if (!rsaLeaf) {

@@ -171,6 +171,18 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.equal(s.leaf?.commonName, SIGNER)
     })
 
+    it('an RSA signature without certificates and no CMS: no signer at all, unsigned', async () => {
+      const s = await checkPackageSignature(input({toc: {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: []}}}), opts())
+      assert.deepEqual(ids(s), ['package.signature-invalid'])
+      assert.equal(s.signer, 'unsigned')
+      assert.equal(s.leaf, undefined)
+    })
+
+    it('a fault that is no format error (a broken trust store, a certificate that is not bytes) propagates rather than becoming a finding', async () => {
+      await assert.rejects(checkPackageSignature(input(), {...opts(), trust: {} as never}), TypeError)
+      await assert.rejects(checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: [undefined as never]}}}), opts()), TypeError)
+    })
+
     it('an unreadable certificate in KeyInfo: signature-invalid saying so; the rest still read', async () => {
       const certs = real.toc.signature!.certificates
       const s = await checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: [...certs, Buffer.from('3003020101', 'hex')]}}}), opts())
@@ -545,6 +557,19 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.equal(f.path, `${path} (stapled ticket)`)
       assert.ok(f.message.startsWith(`${path} (stapled ticket): the stapled ticket does not list ${path} (its table-of-contents checksum) (its hashes ${checksum}; `), f.message)
       assert.equal(r.notarization?.stapled, true)
+    })
+
+    it('the TOC checksum or the CMS past the end of the archive: package.malformed naming which region', async () => {
+      const {path, r} = await verifyEdited('checksum-past.pkg', p => {
+        p.tocXml = p.tocXml.replace('<offset>0</offset>\n   <size>20</size>', '<offset>99999999</offset>\n   <size>20</size>')
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: the TOC checksum (heap offset 99999999, 20 bytes) lies past the end of the archive`]])
+      const parts = splitXar(real.bytes)
+      parts.tocXml = parts.tocXml.replace('<offset>276</offset>', '<offset>99999999</offset>')
+      const cms = await write('cms-past.pkg', assembleXar({...parts, stapled: Buffer.alloc(0)}))
+      const c = await verifyPackage(cms, opts(), record)
+      assert.deepEqual(c.findings.map(f => f.id), ['package.toc-checksum-mismatch', 'package.malformed'])
+      assert.equal(c.findings[1]!.message, `${cms}: the CMS signature (heap offset 99999999, 9216 bytes) lies past the end of the archive`)
     })
 
     it('a signature region ending exactly at the archive\'s end is read; one byte further is malformed', async () => {

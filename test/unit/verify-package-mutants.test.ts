@@ -283,6 +283,26 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.ok(ids(s).includes('package.signer-kind'), ids(s).join())
     })
 
+    it('a CMS without its timestamp token (unsigned attributes, outside what is signed): valid, no timestamp; in 2050 both certificates expired', async () => {
+      const xs = real.toc.xSignature!
+      const der = Buffer.from(real.bytes.subarray(real.heapStart + xs.offset, real.heapStart + xs.offset + xs.size))
+      // The one SignerInfo (SEQUENCE at 3760, 4812 bytes) ends with unsignedAttrs [1] (at 4284, 4 + 4288 bytes), inside
+      // the SET of SignerInfos (at 3756, 4816 bytes); the containers around them have indefinite lengths.
+      assert.deepEqual([...der.subarray(3756, 3764)], [0x31, 0x82, 0x12, 0xd0, 0x30, 0x82, 0x12, 0xcc])
+      assert.deepEqual([...der.subarray(4284, 4288)], [0xa1, 0x82, 0x10, 0xc0])
+      const cut = 4 + 4288
+      const stripped = Buffer.concat([der.subarray(0, 4284), der.subarray(4284 + cut), Buffer.alloc(cut)])
+      stripped.writeUInt16BE(4816 - cut, 3758)
+      stripped.writeUInt16BE(4812 - cut, 3762)
+      const readHeap = async (offset: number, size: number) => offset === xs.offset ? stripped : real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size)
+      const now = await checkPackageSignature(input({readHeap}), opts())
+      assert.deepEqual(ids(now), [])
+      assert.equal(now.timestamp, undefined)
+      const late = await checkPackageSignature(input({readHeap}), opts(new Date('2050-06-01T00:00:00Z')))
+      assert.deepEqual(ids(late), ['package.certificate-expired', 'package.certificate-expired'])
+      assert.match(late.findings[0]!.message, /^k\.pkg: the CMS signature's certificate/)
+    })
+
     it('a damaged secure timestamp, judged in 2050: both signatures\' certificates expired, none vouched for', async () => {
       const xs = real.toc.xSignature!
       const der = real.bytes.subarray(real.heapStart + xs.offset, real.heapStart + xs.offset + xs.size)

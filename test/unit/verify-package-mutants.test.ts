@@ -180,6 +180,8 @@ describe('package checks, directly (verify-package mutants)', function () {
 
     it('a fault that is no format error (a broken trust store, a certificate that is not bytes) propagates rather than becoming a finding', async () => {
       await assert.rejects(checkPackageSignature(input(), {...opts(), trust: {} as never}), TypeError)
+      const {signature: _a, ...cmsOnly} = real.toc
+      await assert.rejects(checkPackageSignature(input({toc: cmsOnly}), {...opts(), trust: {} as never}), TypeError)
       await assert.rejects(checkPackageSignature(input({toc: {...real.toc, signature: {...real.toc.signature!, certificates: [undefined as never]}}}), opts()), TypeError)
     })
 
@@ -317,6 +319,13 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.deepEqual(ids(s), ['package.timestamp-invalid', 'package.certificate-expired', 'package.certificate-expired'])
       assert.match(s.findings[1]!.message, /^k\.pkg: the CMS signature's certificate "Developer ID Installer: Fumihiko Takayama \(G43BCU2T37\)" expired on/)
       assert.equal(s.timestamp, undefined)
+    })
+
+    it('a leaf not valid yet, under a trusted root: untrusted, not expired', async () => {
+      const identity = await pki.developerId('FORGED0001', {notBefore: new Date('2040-01-01T00:00:00Z'), notAfter: new Date('2045-01-01T00:00:00Z')})
+      const s = await checkPackageSignature(input({toc: {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}}), opts(NOW, pki.trust))
+      assert.ok(ids(s).includes('package.untrusted'), ids(s).join())
+      assert.ok(!ids(s).includes('package.certificate-expired'), ids(s).join())
     })
 
     it('a test Developer ID Installer chain judged after it expired: certificate-expired only where the chain reached its root', async () => {

@@ -82,10 +82,13 @@ export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: Payloa
         if (item) items.push(item)
       }
     }
+    // Outside the finally below: a verifier that fails on the last item must fail the scan, not drop the item.
+    await finish()
   } finally {
     if (current) {
-      // A payload that broke off mid-bundle: still judge what arrived, then clean up.
-      await finish().catch(async () => current?.stage.remove())
+      // A payload that broke off mid-bundle: still judge what arrived (finish removes the copy
+      // whatever happens); the payload's own error is the one to report.
+      await finish().catch(() => undefined)
     }
   }
   return {items, findings}

@@ -208,7 +208,11 @@ async function readMember(ctx: Ctx, entry: XarEntry, consume: (chunks: AsyncIter
   try {
     await consume(keepOpen)
   } catch (e) {
-    if (!isFormatError(e)) throw e
+    if (!isFormatError(e)) {
+      // `gen` holds the package open until it is closed (its finally): a failing verifier must not leak it.
+      await gen.return(undefined)
+      throw e
+    }
     consumerError = e
   }
   if (consumerError?.code.startsWith('xar.')) {

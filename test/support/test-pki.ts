@@ -33,6 +33,11 @@ export interface TestPki {
    * CN "Developer ID Installer: <name> (<team>)", OU = team, Apple's Developer ID Installer marker.
    */
   developerIdInstaller(teamId: string): Promise<TestIdentity>
+  /**
+   * A Mac App Store installer leaf with an RSA 2048 key: CN "3rd Party Mac Developer Installer: <name> (<team>)",
+   * OU = team, under the WWDR CA, with Apple's Mac Installer Distribution marker.
+   */
+  macInstallerDistribution(teamId: string): Promise<TestIdentity>
   /** An Apple Development leaf: CN "Apple Development: <name> (<id>)", OU = team, Mac and iOS development markers. */
   appleDevelopment(teamId: string): Promise<TestIdentity>
   /** Like Apple's own code signing: leaf "Software Signing" (no team OU) with Apple's software-signing marker, under a code-signing CA. */
@@ -57,6 +62,7 @@ export const OID = {
   timeStamping: '1.3.6.1.5.5.7.3.8',
   developerIdApplication: '1.2.840.113635.100.6.1.13',
   developerIdInstaller: '1.2.840.113635.100.6.1.14',
+  macInstallerDistribution: '1.2.840.113635.100.6.1.8',
   appleSoftwareSigning: '1.2.840.113635.100.6.22',
   macDevelopment: '1.2.840.113635.100.6.1.12',
   iosDevelopment: '1.2.840.113635.100.6.1.2',
@@ -182,6 +188,10 @@ async function buildTestPki(): Promise<TestPki> {
     async developerIdInstaller(teamId) {
       const org = 'esdctl Test Developer'
       return identity(await issue({subject: leaf(teamId, `Developer ID Installer: ${org} (${teamId})`, org), issuer: developerIdCa, appleMarkers: [OID.developerIdInstaller], rsa: true}))
+    },
+    async macInstallerDistribution(teamId) {
+      const org = 'esdctl Test Developer'
+      return identity(await issue({subject: leaf(teamId, `3rd Party Mac Developer Installer: ${org} (${teamId})`, org), issuer: wwdrCa, appleMarkers: [OID.macInstallerDistribution], rsa: true}))
     },
     async appleSoftwareSigning() {
       const ca = await issue({subject: [[OID.commonName, 'esdctl Test Apple Code Signing Certification Authority'], ...ORG], issuer: root, ca: true})

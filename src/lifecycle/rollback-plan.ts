@@ -45,9 +45,9 @@ export function rollbackPlan(ctx: LifecycleContext, layout: PrefixLayout, data: 
   const steps: PlanStep[] = [
     {kind: 'move', id: 'prepare', title: 'Prepare the swap area', moves: [], before: [{path: join(data.work, 'parked'), mode: 0o700, removeOnUndo: false}], after: []},
     {kind: 'bootout', id: 'bootout-old', title: `Stop ${label} (launchctl bootout, waiting until it is gone)`, label, plist, loaded: data.wasLoaded, waitMs: data.oldStopWaitMs, wait: true},
-    move('park-current', `Set version ${data.fromVersion} aside`, items.map((i) => ({from: i.current, to: parked(i.key)}))),
-    move('restore-previous', `Move version ${data.toVersion} back into place`, items.map((i) => ({from: i.slot, to: i.current}))),
-    move('slot-current', `Keep version ${data.fromVersion} as the rollback slot`, items.map((i) => ({from: parked(i.key), to: i.slot}))),
+    move('park-current', `Set version ${data.fromVersion} aside, its receipt with it`, items.map((i) => ({from: i.current, to: parked(i.key)}))),
+    move('restore-previous', `Move version ${data.toVersion} back into place, its receipt with it (the registry entry, name, label and prefix, stays as it is)`, items.map((i) => ({from: i.slot, to: i.current}))),
+    move('slot-current', `Keep version ${data.fromVersion} as the rollback slot, its receipt with it`, items.map((i) => ({from: parked(i.key), to: i.slot}))),
     {kind: 'swap-plist', id: 'plist', title: `Swap ${plist} with the rollback slot's`, path: plist, slotPath: layout.slotPlist, savedCurrent: join(data.work, 'current.plist'), savedSlot: join(data.work, 'slot.plist')},
     {kind: 'links', id: 'links', title: `Point the links at version ${data.toVersion}`, before: data.linksBefore, after: layout.with({links: data.previousLinks}).links},
     {kind: 'bootstrap', id: 'bootstrap', title: `Start ${label} (launchctl enable, then bootstrap)`, label, plist, enable: true, waitMs: stopWaitMs(data.manifest.ExitTimeOut)},

@@ -6,6 +6,8 @@ import {ExitCode} from '../../src/exit-codes.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
+import {cleanupTitle} from '../../src/lifecycle/cleanup-title.js'
+import type {Journal} from '../../src/lifecycle/journal.js'
 import type {TrustStore} from '../../src/trust/trust-store.js'
 import {SAMPLE_DAEMON} from '../doubles/fake-launchd/daemon-plist.js'
 import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
@@ -106,12 +108,21 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     const m = await legacyMachine()
     const payload = await m.payload()
     const dry = await lifecycle.install(m.ctx, payload, {dryRun: true})
-    let journal: {steps: {id: string; kind: string; title: string}[]} | undefined
-    const watching = {...m.ctx, faultHook: (point: string) => void (point === 'journal:opened' ? (journal = JSON.parse(readFileSync(m.layout.journal, 'utf8')) as typeof journal) : undefined)}
+    let journal: Journal | undefined
+    const watching = {...m.ctx, faultHook: (point: string) => void (point === 'journal:opened' ? (journal = JSON.parse(readFileSync(m.layout.journal, 'utf8')) as Journal) : undefined)}
     const r = await lifecycle.install(watching, payload)
     assert.equal(r.exitCode, ExitCode.ok, r.message)
     assert.deepEqual(dry.plan!.map((s) => [s.id, s.kind, s.title]), journal!.steps.map((s) => [s.id, s.kind, s.title]))
+    assert.deepEqual(dry.finish, journal!.finish.map((c) => ({kind: c.kind, title: cleanupTitle(c)})))
     assert.ok(journal!.steps.some((s) => s.id === 'adopt-legacy' && s.kind === 'move'))
+    // Rolling back to the legacy install: the dry run shows the steps and the finish its journal holds.
+    const dryBack = await lifecycle.rollback(m.ctx, NAME, {dryRun: true})
+    journal = undefined
+    const back = await lifecycle.rollback(watching, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.deepEqual(dryBack.plan!.map((s) => [s.id, s.kind, s.title]), journal!.steps.map((s) => [s.id, s.kind, s.title]))
+    assert.deepEqual(dryBack.finish, journal!.finish.map((c) => ({kind: c.kind, title: cleanupTitle(c)})))
+    assert.ok(journal!.steps.some((s) => s.kind === 'registry'), 'the registry change is a step')
     await cleanUp(m)
   })
 

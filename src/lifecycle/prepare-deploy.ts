@@ -13,6 +13,7 @@ import {RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../record
 import type {LegacyInstall} from './adopt-legacy.js'
 import type {LifecycleContext} from './context.js'
 import {judgePayload} from './judge-payload.js'
+import {adoptedFiles} from './judge-legacy.js'
 import {StepFailure} from './lifecycle-error.js'
 import {currentLinkStates, type LinkState} from './link-states.js'
 import type {EtcAction} from './plan.js'
@@ -201,6 +202,8 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     // A repair leaves the rollback slot as it was, so the receipt keeps naming the version in it.
     ...(current !== undefined && data.repair !== undefined ? (current.previous !== undefined ? {previous: current.previous} : {}) : {}),
     ...(current !== undefined && data.repair === undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+    // What a rollback to the legacy install checks before it starts that code again.
+    ...(data.legacy !== undefined ? {adopted: {files: await adoptedFiles(fs, layout, data.legacy)}} : {}),
   }
   const plistXml = renderLaunchdPlist(manifest, placed)
   if (sameVersion !== undefined) {

@@ -11,7 +11,8 @@ import {installedLinks, linkStatesOrRefuse} from './installed-links.js'
 import {LifecycleError} from './lifecycle-error.js'
 import {judgeSlot} from './judge-slot.js'
 import {hasErrors} from '../verify/finding.js'
-import {dryRunResult, newTransactionId, runAndReport} from './outcome.js'
+import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
+import {judgeLegacy, legacyRestorePaths} from './judge-legacy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {rollbackPlan, type RollbackData} from './rollback-plan.js'
 import {openSession, requireLayout, type Session} from './session.js'
@@ -38,6 +39,11 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
     const kept = label === layout.label ? layout.slotPlist : join(legacySlot(layout), `${label}.plist`)
     if ((await fs.lstat(kept))?.isFile()) jobs.push({label, plist: jobPlist(layout, label)})
   }
+  // Code esdctl will start as root again: judged before anything changes, as the slot's bundle is.
+  const legacyFindings = await judgeLegacy(ctx, fs, layout, current, legacyRestorePaths(layout, jobs.map((j) => j.label)))
+  if (hasErrors(legacyFindings)) {
+    return {...base, fromVersion: current.version, toVersion: LEGACY, exitCode: ExitCode.verificationFailed, message: `the legacy ${join(layout.system.bin, layout.name)} kept in the rollback slot ${layout.rollbackSlot} failed verification; nothing was changed and ${layout.name} ${current.version} stays installed`, findings: legacyFindings}
+  }
   const txid = newTransactionId(ctx)
   const manifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
   const data: UninstallData = {
@@ -45,7 +51,7 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
     inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
     entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version, legacy: {jobs},
   }
-  const result = {...base, fromVersion: current.version, toVersion: '(legacy)'}
+  const result = {...base, fromVersion: current.version, toVersion: LEGACY}
   const plan = uninstallPlan(ctx, layout, data, 'rollback', txid)
   if (opts.dryRun) return dryRunResult(result, plan, `would roll ${layout.name} back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)} it replaced`)
   await fs.ensureDir(layout.staging, 0o700)

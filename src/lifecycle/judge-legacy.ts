@@ -24,42 +24,46 @@ export async function adoptedFiles(fs: RootFs, layout: PrefixLayout, legacy: Leg
   return files
 }
 
+/** A legacy file to judge: its path relative to the rollback slot, as adoption recorded it, and where it is now. */
+export interface LegacyFileAt {
+  recorded: string
+  at: string
+}
+
 /**
- * Whether the legacy install in the rollback slot may run again (DESIGN.md §8: code esdctl starts as
- * root is checked, not trusted; never leave a broken daemon). Each file the rollback will put back
- * (`restore`, paths relative to the slot) must be one adoption recorded in the receipt, still a
- * regular file owned by root and writable only by root, with the recorded SHA-256; and a Mach-O
- * executable must pass the verifier as any bare binary does (every slice's signature; a restricted
- * entitlement without a profile is fatal). A script has no code signature: its recorded bytes are
- * what vouches for it. Returns the findings (empty when it may run). Reads only.
+ * Whether the legacy install may run again (DESIGN.md §8: code esdctl starts as root is checked,
+ * not trusted; never leave a broken daemon). Each file a rollback puts back (`files`) must be one
+ * adoption recorded in `record` (the receipt at `receipt`), still a regular file owned by root and
+ * writable only by root, with the recorded SHA-256; and a Mach-O executable must pass the verifier
+ * as any bare binary does (every slice's signature; a restricted entitlement without a profile is
+ * fatal). A script has no code signature: its recorded bytes are what vouches for it. Returns the
+ * findings (empty when it may run). Reads only.
  */
-export async function judgeLegacy(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, record: InstallRecord, restore: readonly string[]): Promise<Finding[]> {
-  const slot = layout.rollbackSlot
+export async function judgeLegacy(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, record: InstallRecord, files: readonly LegacyFileAt[], receipt = layout.receipt): Promise<Finding[]> {
   if (record.adopted === undefined) {
-    return [finding('rollback.legacy-not-recorded', layout.receipt, `${layout.receipt} records no files of the legacy install in ${slot} (the adoption was made by an esdctl that did not record them), so nothing shows they are still what was adopted`)]
+    return [finding('rollback.legacy-not-recorded', receipt, `${receipt} records no files of the legacy install kept in ${layout.rollbackSlot} (the adoption was made by an esdctl that did not record them), so nothing shows they are still what was adopted`)]
   }
   const findings: Finding[] = []
   const recorded = new Map(record.adopted.files.map((f) => [f.path, f.sha256]))
-  for (const path of restore) {
-    const full = join(slot, path)
+  for (const {recorded: path, at} of files) {
     const expected = recorded.get(path)
-    const stat = await fs.lstat(full)
-    const changed = (why: string): number => findings.push(finding('rollback.legacy-changed', full, `${full} ${why}, so it is not the legacy file adopted into the rollback slot`))
-    if (expected === undefined) changed(`was not recorded at adoption (${layout.receipt} lists ${[...recorded.keys()].join(', ')})`)
+    const stat = await fs.lstat(at)
+    const changed = (why: string): number => findings.push(finding('rollback.legacy-changed', at, `${at} ${why}, so it is not the legacy file adopted into the rollback slot`))
+    if (expected === undefined) changed(`was not recorded at adoption (${receipt} lists ${[...recorded.keys()].join(', ')})`)
     else if (stat === undefined || !stat.isFile()) changed(stat === undefined ? 'is missing' : 'is no longer a regular file')
     else if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) changed(`is now owned by uid ${stat.uid} with mode ${(stat.mode & 0o7777).toString(8)}, not root-owned and writable only by root as adopted`)
     else {
-      const actual = await fs.sha256(full)
+      const actual = await fs.sha256(at)
       if (actual !== expected) changed(`has SHA-256 ${actual}; adoption recorded ${expected}`)
     }
   }
-  const executable = join(slot, 'legacy', 'bin', layout.name)
-  if (findings.length > 0 || !restore.includes(join('legacy', 'bin', layout.name))) return findings
-  const report = await verifyPath(executable, ctx.verifyOptions)
+  const executable = files.find((f) => f.recorded === join('legacy', 'bin', layout.name))
+  if (findings.length > 0 || executable === undefined) return findings
+  const report = await verifyPath(executable.at, ctx.verifyOptions)
   return report.kind === 'macho' ? report.findings.filter((f) => f.severity === 'error') : []
 }
 
-/** The slot-relative paths a rollback to the legacy install puts back: the executable and each job's kept plist. */
-export function legacyRestorePaths(layout: PrefixLayout, labels: readonly string[]): string[] {
-  return [join('legacy', 'bin', layout.name), ...labels.map((l) => slotPath(layout, l))]
+/** The files a rollback to the legacy install puts back, as they sit in the rollback slot: the executable and each job's kept plist. */
+export function legacyFilesInSlot(layout: PrefixLayout, labels: readonly string[]): LegacyFileAt[] {
+  return [join('legacy', 'bin', layout.name), ...labels.map((l) => slotPath(layout, l))].map((recorded) => ({recorded, at: join(layout.rollbackSlot, recorded)}))
 }

@@ -12,7 +12,7 @@ import {LifecycleError} from './lifecycle-error.js'
 import {judgeSlot} from './judge-slot.js'
 import {hasErrors} from '../verify/finding.js'
 import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
-import {judgeLegacy, legacyRestorePaths} from './judge-legacy.js'
+import {judgeLegacy, legacyFilesInSlot} from './judge-legacy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {rollbackPlan, type RollbackData} from './rollback-plan.js'
 import {openSession, requireLayout, type Session} from './session.js'
@@ -40,7 +40,7 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
     if ((await fs.lstat(kept))?.isFile()) jobs.push({label, plist: jobPlist(layout, label)})
   }
   // Code esdctl will start as root again: judged before anything changes, as the slot's bundle is.
-  const legacyFindings = await judgeLegacy(ctx, fs, layout, current, legacyRestorePaths(layout, jobs.map((j) => j.label)))
+  const legacyFindings = await judgeLegacy(ctx, fs, layout, current, legacyFilesInSlot(layout, jobs.map((j) => j.label)))
   if (hasErrors(legacyFindings)) {
     return {...base, fromVersion: current.version, toVersion: LEGACY, exitCode: ExitCode.verificationFailed, message: `the legacy ${join(layout.system.bin, layout.name)} kept in the rollback slot ${layout.rollbackSlot} failed verification; nothing was changed and ${layout.name} ${current.version} stays installed`, findings: legacyFindings}
   }

@@ -18,7 +18,7 @@ import {StepFailure} from './lifecycle-error.js'
 import {currentLinkStates, type LinkState} from './link-states.js'
 import type {EtcAction} from './plan.js'
 import {installedDamage} from './installed-damage.js'
-import {symlinkAlong} from './symlink-along.js'
+import {etcPlan} from './etc-plan.js'
 import {expandPlaceholders} from '../manifest/placeholders.js'
 import {compareVersions} from './version-order.js'
 
@@ -171,21 +171,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     if (damage === undefined) sameVersion = e
     else data.repair = damage
   }
-  const etcPlan: NonNullable<DeployData['etcPlan']> = []
-  for (const [file, hash] of Object.entries(record.configHashes)) {
-    const installed = join(layout.etc, file)
-    const link = await symlinkAlong(fs, layout.etc, dirname(file))
-    if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
-    const stat = await fs.lstat(installed)
-    if (stat === undefined) etcPlan.push({file, action: 'new'})
-    else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
-    else {
-      const actual = await fs.sha256(installed)
-      const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
-      etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
-    }
-  }
-  data.etcPlan = etcPlan
+  data.etcPlan = await etcPlan(fs, layout, record.configHashes, current?.configHashes)
   data.newEntries = []
   for (const entry of layout.versionEntries) if ((await fs.lstat(join(dir, entry))) !== undefined) data.newEntries.push(entry)
   data.executableName = placed.executableName

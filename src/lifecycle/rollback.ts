@@ -1,4 +1,7 @@
 import {join} from 'node:path'
+import type {RootFs} from '../adapters/root-fs.js'
+import {etcPlan} from './etc-plan.js'
+import type {EtcAction} from './plan.js'
 import {ExitCode} from '../exit-codes.js'
 import {isValidLabel} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
@@ -59,6 +62,24 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
     `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; ${ctx.offline ? `its jobs' plists (${jobs.map((j) => j.label).join(', ')}) are back, for the image's launchd to load at its first boot,` : `its jobs (${jobs.map((j) => j.label).join(', ')}) run again`} and esdctl no longer manages it (etc/ and var/ kept)`)
 }
 
+/**
+ * The config defaults the restored version shipped, if the slot keeps them (an esdctl that did not
+ * keep them leaves etc/ as it is): each decided as install decides, with the defaults of the
+ * version installed now counting as untouched too. A kept default that is not the bytes the slot's
+ * receipt recorded is refused (exit 3): it is not what that version shipped.
+ */
+async function restoredEtcPlan(fs: RootFs, layout: PrefixLayout, previous: InstallRecord, current: InstallRecord): Promise<{file: string; action: EtcAction}[]> {
+  if ((await fs.lstat(layout.slotDefaults))?.isDirectory() !== true) return []
+  for (const [file, hash] of Object.entries(previous.configHashes)) {
+    const kept = join(layout.slotDefaults, file)
+    const stat = await fs.lstat(kept)
+    if (stat?.isFile() !== true || (await fs.sha256(kept)) !== hash) {
+      throw new LifecycleError(ExitCode.verificationFailed, `${kept}, the config default version ${previous.version} shipped, is ${stat === undefined ? 'missing' : 'not the file its receipt recorded'}; nothing was changed. Reinstall the version you want with esdctl install --allow-downgrade <payload> instead`)
+    }
+  }
+  return etcPlan(fs, layout, previous.configHashes, current.configHashes)
+}
+
 /** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
 export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
@@ -99,6 +120,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
       entries: [...new Set([...currentLayout.versionEntries, ...previousLayout.versionEntries])],
       previousLinks: previousLayout.linkSpecs.map((l) => ({...l})),
       linksBefore: await linkStatesOrRefuse(fs, [...currentLayout.links, ...previousLayout.links]),
+      etcPlan: await restoredEtcPlan(fs, layout, previous, current),
     }
     const plan = rollbackPlan(ctx, layout, data, txid)
     if (opts.dryRun) return dryRunResult(base, plan, `would roll ${name} back from ${current.version} to ${previous.version}`)

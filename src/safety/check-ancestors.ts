@@ -111,36 +111,16 @@ export async function checkAncestors(target: string, fs: LstatFs = realLstatFs):
     // foothold for another user: say so rather than suggest an attack.
     const onlyInTheWay = problems.length === 1 && problems[0] === 'not-a-directory'
     const consequence = onlyInTheWay ? 'esdctl needs a directory there; move it away and run again' : 'a non-root user could redirect or replace what esdctl writes below it'
+    const common = {id: 'safety.unsafe-ancestor', severity: 'error', path: directory, directory, uid: stat.uid, gid: stat.gid} as const
     if (stat.isSymbolicLink()) {
       // What matters of a link is that it is one, who owns it and where it leads; its mode is lchmod noise (0777 on Linux).
       const target = await fs.readlink?.(directory).catch(() => undefined)
       const rest = problems.filter(p => p !== 'symlink').map(p => PROBLEM_TEXT[p])
-      offenders.push({
-        id: 'safety.unsafe-ancestor',
-        severity: 'error',
-        path: directory,
-        directory,
-        uid: stat.uid,
-        gid: stat.gid,
-        ...(target !== undefined ? {target} : {}),
-        problems,
-        message: `${directory} is a symbolic link${target !== undefined ? ` to ${JSON.stringify(target)}` : ''} (owner uid ${stat.uid}, group gid ${stat.gid})${rest.length > 0 ? ` and ${rest.join(', ')}` : ''}; ${consequence}`,
-        fix: fixFor(directory, problems),
-      })
+      const link = `${directory} is a symbolic link${target !== undefined ? ` to ${JSON.stringify(target)}` : ''} (owner uid ${stat.uid}, group gid ${stat.gid})`
+      offenders.push({...common, ...(target !== undefined ? {target} : {}), problems, message: `${link}${rest.length > 0 ? ` and ${rest.join(', ')}` : ''}; ${consequence}`, fix: fixFor(directory, problems)})
       continue
     }
-    offenders.push({
-      id: 'safety.unsafe-ancestor',
-      severity: 'error',
-      path: directory,
-      directory,
-      uid: stat.uid,
-      gid: stat.gid,
-      mode: stat.mode,
-      problems,
-      message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; ${consequence}`,
-      fix: fixFor(directory, problems),
-    })
+    offenders.push({...common, mode: stat.mode, problems, message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; ${consequence}`, fix: fixFor(directory, problems)})
   }
   return offenders
 }

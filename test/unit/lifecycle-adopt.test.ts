@@ -250,7 +250,7 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     writeFileSync(keptHelper, readFileSync(keptHelper, 'utf8').replace('<true/>', '<false/>'))
     await refused(/has SHA-256/, keptHelper)
     const planted = join(m.layout.rollbackSlot, 'legacy', 'com.example.planted.plist')
-    writeFileSync(planted, plist.build({Label: 'com.example.planted', Program: '/tmp/payload'}))
+    writeFileSync(planted, plist.build({Label: 'com.example.planted', Program: '/Users/Shared/planted'}))
     writeFileSync(keptHelper, readFileSync(keptHelper, 'utf8').replace('<false/>', '<true/>'))
     await refused(/was not recorded at adoption/, planted)
     rmSync(planted)

@@ -225,6 +225,19 @@ export class PrefixLayout {
     return this.under(STATE_DIR_NAME, 'previous')
   }
 
+  /**
+   * The config defaults the installed version shipped (its payload's etc/, byte for byte): kept so a
+   * rollback to it can put them back after a newer version replaced them.
+   */
+  get shippedDefaults(): string {
+    return this.under(STATE_DIR_NAME, 'defaults')
+  }
+
+  /** The previous version's shipped config defaults, kept in the rollback slot. */
+  get slotDefaults(): string {
+    return this.under(STATE_DIR_NAME, 'previous', 'defaults')
+  }
+
   /** The previous version's receipt, kept in the rollback slot. */
   get slotReceipt(): string {
     return this.under(STATE_DIR_NAME, 'previous', 'receipt.json')

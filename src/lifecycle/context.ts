@@ -67,6 +67,8 @@ export interface LifecycleResult {
   rolledBack?: boolean
   findings?: Finding[]
   plan?: PlannedStep[]
+  /** Dry run: what the real run does after its last step (plan.finish), in order. */
+  finish?: {kind: string; title: string}[]
   /** What was done first: an interrupted transaction found in the journal, damaged records rebuilt. */
   recovered?: string
   /** Things the admin should know that did not change the outcome (e.g. no codesign second opinion here). */

@@ -12,15 +12,17 @@ import {judgePayload} from './judge-payload.js'
  * receipt, Info.plist, codesign's second opinion where available; then its cdhashes against the
  * receipt, so code swapped for another validly signed build is refused too. The slot sits under a
  * root-only directory, but it is code esdctl will start as root: it is checked, not trusted.
+ * `where` judges the bundle elsewhere (a rollback's target once moved into place) against the receipt there.
  * Returns the findings (empty when it may run). Reads only.
  */
-export async function judgeSlot(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, record: InstallRecord): Promise<Finding[]> {
+export async function judgeSlot(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, record: InstallRecord, where: {dir: string; receipt: string} = {dir: layout.rollbackSlot, receipt: layout.slotReceipt}): Promise<Finding[]> {
   const manifest: Manifest = {name: record.name, label: record.label, bundleId: record.bundleId, teamId: record.teamId}
-  const judgement = await judgePayload(ctx, fs, layout.rollbackSlot, manifest, layout)
-  if (!judgement.ok || judgement.record === undefined) return judgement.findings.length > 0 ? judgement.findings : [finding('rollback.slot-not-recorded', layout.rollbackSlot, `${layout.rollbackSlot}: the slot's bundle ${layout.bundle} could not be judged`)]
+  const {dir, receipt} = where
+  const judgement = await judgePayload(ctx, fs, dir, manifest, layout)
+  if (!judgement.ok || judgement.record === undefined) return judgement.findings.length > 0 ? judgement.findings : [finding('rollback.slot-not-recorded', dir, `${dir}: the bundle ${layout.bundle} could not be judged`)]
   const found = judgement.record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
   const recorded = record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
   if (found === recorded) return []
-  return [finding('rollback.slot-not-recorded', layout.rollbackSlot,
-    `${layout.rollbackSlot}/${layout.bundle} is validly signed, but it is not the code the slot's receipt ${layout.slotReceipt} recorded (cdhashes ${found || 'none'}, recorded ${recorded || 'none'})`)]
+  return [finding('rollback.slot-not-recorded', dir,
+    `${dir}/${layout.bundle} is validly signed, but it is not the code the receipt ${receipt} recorded (cdhashes ${found || 'none'}, recorded ${recorded || 'none'})`)]
 }

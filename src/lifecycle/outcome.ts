@@ -4,6 +4,7 @@ import {ExitCode} from '../exit-codes.js'
 import {exitStatusOf} from '../exit-status.js'
 import {StepFailure} from './lifecycle-error.js'
 import type {LifecycleContext, LifecycleResult} from './context.js'
+import {finishSummary} from './cleanup-title.js'
 import {planSummary, type Plan} from './plan.js'
 import {runPlan, TransactionUndone} from './run-plan.js'
 import type {Session} from './session.js'
@@ -58,9 +59,9 @@ function failureResult(base: LifecycleResult, error: unknown, previous: string |
   return {...base, changed: false, rolledBack: true, exitCode: code, message: `${base.action} of ${base.name} failed at step ${error.failedStep} (${why}); rolled back: ${restored}`}
 }
 
-/** A dry run's result: the plan the real run would journal, step for step. */
+/** A dry run's result: the plan the real run would journal, step for step, and the cleanups that finish it. */
 export function dryRunResult(base: LifecycleResult, plan: Plan, message: string): LifecycleResult {
-  return {...base, message: `dry run: ${message}; nothing was changed`, plan: planSummary(plan)}
+  return {...base, message: `dry run: ${message}; nothing was changed`, plan: planSummary(plan), finish: finishSummary(plan)}
 }
 
 /**

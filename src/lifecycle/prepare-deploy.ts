@@ -13,11 +13,12 @@ import {RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../record
 import type {LegacyInstall} from './adopt-legacy.js'
 import type {LifecycleContext} from './context.js'
 import {judgePayload} from './judge-payload.js'
+import {adoptedFiles} from './judge-legacy.js'
 import {StepFailure} from './lifecycle-error.js'
 import {currentLinkStates, type LinkState} from './link-states.js'
 import type {EtcAction} from './plan.js'
 import {installedDamage} from './installed-damage.js'
-import {symlinkAlong} from './symlink-along.js'
+import {etcPlan} from './etc-plan.js'
 import {expandPlaceholders} from '../manifest/placeholders.js'
 import {compareVersions} from './version-order.js'
 
@@ -170,21 +171,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     if (damage === undefined) sameVersion = e
     else data.repair = damage
   }
-  const etcPlan: NonNullable<DeployData['etcPlan']> = []
-  for (const [file, hash] of Object.entries(record.configHashes)) {
-    const installed = join(layout.etc, file)
-    const link = await symlinkAlong(fs, layout.etc, dirname(file))
-    if (link !== undefined) throw new StepFailure(ExitCode.unsafeEnvironment, `${link} is a symbolic link; esdctl will not write ${installed} through it (it could lead outside ${layout.prefix}). Remove the link and run again`)
-    const stat = await fs.lstat(installed)
-    if (stat === undefined) etcPlan.push({file, action: 'new'})
-    else if (!stat.isFile()) throw new StepFailure(ExitCode.unsafeEnvironment, `${installed} is not a regular file (a link or directory replaced it); esdctl will not write through or over it`)
-    else {
-      const actual = await fs.sha256(installed)
-      const untouched = actual === hash || (current !== undefined && current.configHashes[file] === actual)
-      etcPlan.push({file, action: untouched ? 'replace' : 'keep'})
-    }
-  }
-  data.etcPlan = etcPlan
+  data.etcPlan = await etcPlan(fs, layout, record.configHashes, current?.configHashes)
   data.newEntries = []
   for (const entry of layout.versionEntries) if ((await fs.lstat(join(dir, entry))) !== undefined) data.newEntries.push(entry)
   data.executableName = placed.executableName
@@ -201,6 +188,8 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     // A repair leaves the rollback slot as it was, so the receipt keeps naming the version in it.
     ...(current !== undefined && data.repair !== undefined ? (current.previous !== undefined ? {previous: current.previous} : {}) : {}),
     ...(current !== undefined && data.repair === undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
+    // What a rollback to the legacy install checks before it starts that code again.
+    ...(data.legacy !== undefined ? {adopted: {files: await adoptedFiles(fs, layout, data.legacy)}} : {}),
   }
   const plistXml = renderLaunchdPlist(manifest, placed)
   if (sameVersion !== undefined) {

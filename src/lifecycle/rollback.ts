@@ -1,4 +1,7 @@
 import {join} from 'node:path'
+import type {RootFs} from '../adapters/root-fs.js'
+import {etcPlan} from './etc-plan.js'
+import type {EtcAction} from './plan.js'
 import {ExitCode} from '../exit-codes.js'
 import {isValidLabel} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
@@ -11,7 +14,8 @@ import {installedLinks, linkStatesOrRefuse} from './installed-links.js'
 import {LifecycleError} from './lifecycle-error.js'
 import {judgeSlot} from './judge-slot.js'
 import {hasErrors} from '../verify/finding.js'
-import {dryRunResult, newTransactionId, runAndReport} from './outcome.js'
+import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
+import {judgeLegacy, legacyFilesInSlot} from './judge-legacy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {rollbackPlan, type RollbackData} from './rollback-plan.js'
 import {openSession, requireLayout, type Session} from './session.js'
@@ -38,6 +42,11 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
     const kept = label === layout.label ? layout.slotPlist : join(legacySlot(layout), `${label}.plist`)
     if ((await fs.lstat(kept))?.isFile()) jobs.push({label, plist: jobPlist(layout, label)})
   }
+  // Code esdctl will start as root again: judged before anything changes, as the slot's bundle is.
+  const legacyFindings = await judgeLegacy(ctx, fs, layout, current, legacyFilesInSlot(layout, jobs.map((j) => j.label)))
+  if (hasErrors(legacyFindings)) {
+    return {...base, fromVersion: current.version, toVersion: LEGACY, exitCode: ExitCode.verificationFailed, message: `the legacy ${join(layout.system.bin, layout.name)} kept in the rollback slot ${layout.rollbackSlot} failed verification; nothing was changed and ${layout.name} ${current.version} stays installed`, findings: legacyFindings}
+  }
   const txid = newTransactionId(ctx)
   const manifest = await manifestOfInstalled(fs, current, layout.launchdPlist)
   const data: UninstallData = {
@@ -45,12 +54,30 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
     inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
     entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version, legacy: {jobs},
   }
-  const result = {...base, fromVersion: current.version, toVersion: '(legacy)'}
+  const result = {...base, fromVersion: current.version, toVersion: LEGACY}
   const plan = uninstallPlan(ctx, layout, data, 'rollback', txid)
   if (opts.dryRun) return dryRunResult(result, plan, `would roll ${layout.name} back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)} it replaced`)
   await fs.ensureDir(layout.staging, 0o700)
   return runAndReport(ctx, session, plan, result, current.version,
     `${layout.name} rolled back from ${current.version} to the legacy ${join(layout.system.bin, layout.name)}; ${ctx.offline ? `its jobs' plists (${jobs.map((j) => j.label).join(', ')}) are back, for the image's launchd to load at its first boot,` : `its jobs (${jobs.map((j) => j.label).join(', ')}) run again`} and esdctl no longer manages it (etc/ and var/ kept)`)
+}
+
+/**
+ * The config defaults the restored version shipped, if the slot keeps them (an esdctl that did not
+ * keep them leaves etc/ as it is): each decided as install decides, with the defaults of the
+ * version installed now counting as untouched too. A kept default that is not the bytes the slot's
+ * receipt recorded is refused (exit 3): it is not what that version shipped.
+ */
+async function restoredEtcPlan(fs: RootFs, layout: PrefixLayout, previous: InstallRecord, current: InstallRecord): Promise<{file: string; action: EtcAction}[]> {
+  if ((await fs.lstat(layout.slotDefaults))?.isDirectory() !== true) return []
+  for (const [file, hash] of Object.entries(previous.configHashes)) {
+    const kept = join(layout.slotDefaults, file)
+    const stat = await fs.lstat(kept)
+    if (stat?.isFile() !== true || (await fs.sha256(kept)) !== hash) {
+      throw new LifecycleError(ExitCode.verificationFailed, `${kept}, the config default version ${previous.version} shipped, is ${stat === undefined ? 'missing' : 'not the file its receipt recorded'}; nothing was changed. Reinstall the version you want with esdctl install --allow-downgrade <payload> instead`)
+    }
+  }
+  return etcPlan(fs, layout, previous.configHashes, current.configHashes)
 }
 
 /** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
@@ -93,6 +120,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
       entries: [...new Set([...currentLayout.versionEntries, ...previousLayout.versionEntries])],
       previousLinks: previousLayout.linkSpecs.map((l) => ({...l})),
       linksBefore: await linkStatesOrRefuse(fs, [...currentLayout.links, ...previousLayout.links]),
+      etcPlan: await restoredEtcPlan(fs, layout, previous, current),
     }
     const plan = rollbackPlan(ctx, layout, data, txid)
     if (opts.dryRun) return dryRunResult(base, plan, `would roll ${name} back from ${current.version} to ${previous.version}`)

@@ -48,6 +48,7 @@ export function uninstallPlan(ctx: LifecycleContext, layout: PrefixLayout, data:
   const parkMoves: Move[] = [
     ...data.entries.map((e) => ({from: join(layout.prefix, e), to: join(data.work, 'parked', e)})),
     {from: layout.receipt, to: join(data.work, 'parked', 'receipt.json')},
+    {from: layout.shippedDefaults, to: join(data.work, 'parked', 'shipped-defaults')},
     {from: layout.rollbackSlot, to: join(data.work, 'parked', 'previous')},
   ]
   const {label, launchdPlist: plist} = layout

@@ -48,6 +48,18 @@ export interface InstallRecord {
    * (the shipped defaults are unknown, so every etc/ file counts as the admin's and is kept).
    */
   rebuiltAt?: string
+  /**
+   * Set by the install that adopted a legacy layout (DESIGN.md §11): every file it moved or copied
+   * into the rollback slot, by path relative to the slot, with its SHA-256, so a rollback to the
+   * legacy install can tell they are still what was adopted.
+   */
+  adopted?: {files: AdoptedFile[]}
+}
+
+/** A legacy file adoption keeps in the rollback slot: its path relative to the slot, and its SHA-256 (hex). */
+export interface AdoptedFile {
+  path: string
+  sha256: string
 }
 
 export const RECORD_MODE = 0o600

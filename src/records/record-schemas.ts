@@ -60,6 +60,11 @@ function nestedProblem(r: Json): string | undefined {
   if (links !== undefined && !(Array.isArray(links) && links.every((l) => isObject(l) && isValidLinkPath(l['path']) && isValidLinkTarget(l['target'])))) {
     return 'links is not a list of {path, target} inside the allowed places'
   }
+  const adopted = r['adopted']
+  const isSlotPath = (p: unknown): boolean => isString(p) && p.length > 0 && !p.startsWith('/') && !p.split('/').some((part) => part === '' || part === '.' || part === '..')
+  if (adopted !== undefined && !(isObject(adopted) && Array.isArray(adopted['files']) && adopted['files'].every((f) => isObject(f) && isSlotPath(f['path']) && isString(f['sha256']) && SHA256_HEX.test(f['sha256'])))) {
+    return 'adopted is not {files: [{path (inside the rollback slot), sha256}]}'
+  }
   return undefined
 }
 

@@ -10,6 +10,9 @@ export function renderLifecycleText(r: LifecycleJson): string {
   if (r.plan) {
     lines.push(`Plan (dry run, nothing changed):`)
     r.plan.forEach((s, i) => lines.push(`  ${i + 1}. ${s.title}`))
+    // The finish runs too once every step is done: the dry run shows all the real run does.
+    if ((r.finish ?? []).length > 0) lines.push('  Then, once every step is done:')
+    for (const f of r.finish ?? []) lines.push(`  - ${f.title}`)
   }
   for (const f of r.findings ?? []) lines.push(...renderFinding(f))
   // A one-problem refusal whose summary line already quotes it whole is not printed twice; with

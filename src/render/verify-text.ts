@@ -6,16 +6,28 @@ const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'
 interface Section {
   title: string
   prefixes: string[]
-  applies: (r: VerifyReport) => boolean
+  /** Of the input, or of a member (a member has its kind and stapled ticket, not the whole report). */
+  applies: (r: Pick<VerifyReport, 'kind' | 'notarization'>) => boolean
   /** Whether anything this area judges was reached; a ✔ over nothing checked would read as a pass. */
   checked?: (r: VerifyReport) => boolean
+  /** Judged of the input itself only, never of a member of a folder, archive or package. */
+  ownOnly?: boolean
+}
+
+/**
+ * Whether the area's checks ran on the input or on any member of it (a folder, archive or package
+ * holds bundles, profiles, packages): the checks that passed on members are shown as a single-file
+ * verify shows them, one line per area, not only the ones that failed.
+ */
+function applies(section: Section, r: VerifyReport): boolean {
+  return section.applies(r) || (!section.ownOnly && (r.items ?? []).some(i => section.applies(i) || (i.contains ?? []).some(kind => section.applies({kind}))))
 }
 
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
 const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
 
 const SECTIONS: Section[] = [
-  {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown'},
+  {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown', ownOnly: true},
   {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle'},
   {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
   {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
@@ -47,7 +59,7 @@ export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: bool
   const shown = new Set<Finding>()
   for (const section of SECTIONS) {
     const mine = r.findings.filter(f => section.prefixes.some(p => f.id.startsWith(p)))
-    if (!section.applies(r) && mine.length === 0) continue
+    if (!applies(section, r) && mine.length === 0) continue
     if (mine.length === 0 && section.checked && !section.checked(r)) {
       lines.push(`${MARK.unchecked} ${section.title}: not checked`)
       continue

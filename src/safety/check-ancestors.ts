@@ -1,4 +1,4 @@
-import {lstat} from 'node:fs/promises'
+import {lstat, readlink} from 'node:fs/promises'
 import {absoluteSegments, joinSegments} from '../layout/absolute-path.js'
 import type {Finding} from '../verify/finding.js'
 
@@ -11,12 +11,13 @@ export interface StatLike {
   isSymbolicLink(): boolean
 }
 
-/** The one file-system call the check makes, so tests can feed fake stats. It must not follow a final symlink. */
+/** The file-system calls the check makes, so tests can feed fake stats. lstat must not follow a final symlink; readlink names a link's target for the message. */
 export interface LstatFs {
   lstat(path: string): Promise<StatLike>
+  readlink?(path: string): Promise<string>
 }
 
-export const realLstatFs: LstatFs = {lstat: path => lstat(path)}
+export const realLstatFs: LstatFs = {lstat: path => lstat(path), readlink: path => readlink(path)}
 
 export type AncestorProblem = 'symlink' | 'not-a-directory' | 'not-root-owned' | 'group-writable' | 'world-writable' | 'unreadable'
 
@@ -27,8 +28,10 @@ export interface AncestorOffender extends Finding {
   directory: string
   uid?: number
   gid?: number
-  /** Permission bits and file type bits as lstat reported them. */
+  /** Permission bits and file type bits as lstat reported them; absent for a symbolic link, whose own bits mean nothing. */
   mode?: number
+  /** A symbolic link's target, as readlink gives it. */
+  target?: string
   problems: AncestorProblem[]
 }
 
@@ -108,18 +111,16 @@ export async function checkAncestors(target: string, fs: LstatFs = realLstatFs):
     // foothold for another user: say so rather than suggest an attack.
     const onlyInTheWay = problems.length === 1 && problems[0] === 'not-a-directory'
     const consequence = onlyInTheWay ? 'esdctl needs a directory there; move it away and run again' : 'a non-root user could redirect or replace what esdctl writes below it'
-    offenders.push({
-      id: 'safety.unsafe-ancestor',
-      severity: 'error',
-      path: directory,
-      directory,
-      uid: stat.uid,
-      gid: stat.gid,
-      mode: stat.mode,
-      problems,
-      message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; ${consequence}`,
-      fix: fixFor(directory, problems),
-    })
+    const common = {id: 'safety.unsafe-ancestor', severity: 'error', path: directory, directory, uid: stat.uid, gid: stat.gid} as const
+    if (stat.isSymbolicLink()) {
+      // What matters of a link is that it is one, who owns it and where it leads; its mode is lchmod noise (0777 on Linux).
+      const target = await fs.readlink?.(directory).catch(() => undefined)
+      const rest = problems.filter(p => p !== 'symlink').map(p => PROBLEM_TEXT[p])
+      const link = `${directory} is a symbolic link${target !== undefined ? ` to ${JSON.stringify(target)}` : ''} (owner uid ${stat.uid}, group gid ${stat.gid})`
+      offenders.push({...common, ...(target !== undefined ? {target} : {}), problems, message: `${link}${rest.length > 0 ? ` and ${rest.join(', ')}` : ''}; ${consequence}`, fix: fixFor(directory, problems)})
+      continue
+    }
+    offenders.push({...common, mode: stat.mode, problems, message: `${directory} (owner uid ${stat.uid}, group gid ${stat.gid}, mode ${octal(stat.mode)}) ${what}; ${consequence}`, fix: fixFor(directory, problems)})
   }
   return offenders
 }

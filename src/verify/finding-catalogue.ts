@@ -152,6 +152,8 @@ export const FINDING_CATALOGUE = {
   'install.no-version': {severity: 'error', title: 'Info.plist has no usable CFBundleShortVersionString'},
   'install.link-target': {severity: 'error', title: 'a link the manifest asks for does not point at a regular file inside the bundle'},
   'install.codesign-rejected': {severity: 'error', title: 'codesign --verify --strict rejected the bundle', fix: 'Re-sign the bundle; macOS would refuse to run it.'},
+  'rollback.legacy-changed': {severity: 'error', title: 'a legacy file in the rollback slot is not what the adoption recorded', fix: 'Do not roll back to it: find out who changed it. To run the legacy daemon again, reinstall it with its vendor\'s installer after esdctl uninstall.'},
+  'rollback.legacy-not-recorded': {severity: 'error', title: 'the receipt records no files of the adopted legacy install', fix: 'Nothing shows the kept legacy files are the adopted ones, so esdctl will not start them. To run the legacy daemon again, reinstall it with its vendor\'s installer after esdctl uninstall.'},
   'rollback.slot-not-recorded': {severity: 'error', title: "the rollback slot's bundle is not the code its receipt recorded", fix: 'Do not roll back to it: reinstall the version you want with esdctl install --allow-downgrade <payload>, which verifies the payload.'},
 } as const satisfies Record<string, FindingDefinition>
 

@@ -41,5 +41,7 @@ export interface ContainedItemReport {
   slices: SliceReport[]
   profile?: ProfileReport
   notarization?: NotarizationReport
+  /** A package below a folder: the kinds of code its payloads hold (so a reader knows which checks ran on it). */
+  contains?: ('bundle' | 'macho')[]
   findings: Finding[]
 }

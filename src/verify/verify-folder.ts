@@ -58,5 +58,6 @@ async function judge(root: string, rel: string, kind: ContainedItemReport['kind'
   const item: ContainedItemReport = {path: rel, kind, slices: [...r.slices, ...(r.items ?? []).flatMap(i => i.slices)], findings: r.findings}
   if (r.profile) item.profile = r.profile
   if (r.notarization) item.notarization = r.notarization
+  if (r.items?.length) item.contains = [...new Set(r.items.flatMap(i => (i.kind === 'bundle' || i.kind === 'macho' ? [i.kind] : [])))]
   return item
 }

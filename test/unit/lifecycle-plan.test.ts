@@ -8,6 +8,8 @@ import type {LifecycleContext, LifecycleResult} from '../../src/lifecycle/contex
 import * as lifecycle from '../../src/lifecycle/index.js'
 import type {Journal} from '../../src/lifecycle/journal.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
+import {cleanupTitle} from '../../src/lifecycle/cleanup-title.js'
+import {renderLifecycleText} from '../../src/render/lifecycle-text.js'
 import {buildPayload, lifecycleWorlds, makeRoot, testContext, testIdentity} from '../support/lifecycle-fixture.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 
@@ -26,6 +28,15 @@ async function journaled(ctx: LifecycleContext, layout: PrefixLayout, act: (ctx:
 }
 
 const shown = (steps: readonly Shown[]): Shown[] => steps.map((s) => ({id: s.id, kind: s.kind, title: s.title}))
+
+/** The lines a dry run prints for its plan: the numbered steps, then the finish. */
+function printedPlan(dry: LifecycleResult): string[] {
+  const text = renderLifecycleText({...dry, ok: true, failed: false, rc: 0, msg: dry.message})
+  return text.split('\n').filter((l) => /^ {2}(\d+\.|-) /.test(l)).map((l) => l.replace(/^ {2}(\d+\.|-) /, ''))
+}
+
+/** What the real run will do, read from its journal: every step's title, then every finish cleanup's. */
+const journaledPlan = (journal: Journal): string[] => [...journal.steps.map((s) => s.title), ...journal.finish.map(cleanupTitle)]
 
 /**
  * The plan is a value: the dry run returns exactly the steps (same kinds, order and titles) the
@@ -51,6 +62,17 @@ describe('lifecycle plans: the dry run shows the plan the real run journals', fu
       const {result, journal} = await journaled(w.ctx, w.layout, (ctx) => run(ctx, false))
       assert.equal(result.exitCode, ExitCode.ok, `${verb}: ${result.message}`)
       assert.deepEqual(shown(dry.plan!), shown(journal.steps), verb)
+      // The finish (deleting the scratch directory with what it set aside, the retired slot among it) is part of what the dry run prints.
+      assert.deepEqual(dry.finish, journal.finish.map((c) => ({kind: c.kind, title: cleanupTitle(c)})), `${verb} finish`)
+      assert.ok(journal.finish.length > 0, `${verb} has a finish`)
+      assert.deepEqual(printedPlan(dry), journaledPlan(journal), `${verb}: the printed plan is the journal's`)
+      if (verb === 'rollback') {
+        // The receipt goes back with its version (three renames); the registry entry (name, label, prefix) does not change.
+        const titles = dry.plan!.map((s) => s.title)
+        assert.equal(titles.filter((t) => /its receipt with it/.test(t)).length, 3, titles.join('\n'))
+        assert.ok(titles.some((t) => /registry entry.*stays/.test(t)), titles.join('\n'))
+        assert.match(dry.finish!.map((f) => f.title).join('\n'), new RegExp(`^Delete this run's scratch directory in ${w.layout.staging},`))
+      }
       assert.ok(journal.steps.some((s) => s.kind === 'bootstrap' || s.kind === 'bootout'), `${verb} talks to launchd on a live system`)
       assert.equal(journal.schemaVersion, 2)
       if (verb === 'install') {
@@ -91,8 +113,12 @@ describe('lifecycle plans: the dry run shows the plan the real run journals', fu
     assert.equal((await lifecycle.install(ctx, payload)).exitCode, ExitCode.ok)
     const r = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'uninstall', '--root', root, '--dry-run', '--json', 'esdd'], {reject: false, env: {NODE_OPTIONS: '', NODE_PATH: ''}})
     assert.equal(r.exitCode, 0, r.stdout + r.stderr)
-    const out = JSON.parse(r.stdout) as {plan: Shown[]}
+    const out = JSON.parse(r.stdout) as {plan: Shown[]; finish: {kind: string; title: string}[]}
     assert.deepEqual(out.plan.map((s) => s.kind), ['move', 'remove-plist', 'links', 'move', 'registry'])
+    assert.deepEqual(out.finish.map((s) => s.kind), ['remove-tree', 'remove-empty-dir'])
+    const text = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'uninstall', '--root', root, '--dry-run', '--purge', 'esdd'], {reject: false, env: {NODE_OPTIONS: '', NODE_PATH: ''}})
+    assert.equal(text.exitCode, 0, text.stdout + text.stderr)
+    assert.match(text.stdout, /Then, once every step is done:\n {2}- Delete everything in \S+\/opt\/esdd \(etc\/ and var\/ included\)/)
     assert.deepEqual(out.plan.map((s) => s.id), ['prepare', 'remove-plist', 'remove-links', 'park', 'registry'])
   })
 })

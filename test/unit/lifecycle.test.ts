@@ -91,9 +91,38 @@ describe('lifecycle: install, upgrade, rollback, uninstall, start, stop, restart
     assert.equal((await readInstallRecord(w.layout))?.version, '1.0.0')
     assert.ok((await runningPid(w)) !== undefined)
     assert.equal(readFileSync(join(w.layout.var, 'state.db'), 'utf8'), 'precious')
+    // The restored version's shipped defaults come back: an untouched file is 1.0.0's again, the admin's own file
+    // stays with 1.0.0's default beside it, never 1.1.0's.
+    assert.equal(readFileSync(join(w.layout.etc, 'thed.conf'), 'utf8'), 'a=admin\n')
+    assert.equal(readFileSync(join(w.layout.etc, 'thed.conf.default'), 'utf8'), 'a=1\n')
+    assert.equal(readFileSync(join(w.layout.etc, 'rules/base.rules'), 'utf8'), 'r=1\n')
+    assert.equal(existsSync(join(w.layout.etc, 'rules/base.rules.default')), false)
     const forth = await lifecycle.rollback(w.ctx, NAME)
     assert.equal(forth.exitCode, ExitCode.ok, forth.message)
     assert.equal((await readInstallRecord(w.layout))?.version, '1.1.0')
+    assert.equal(readFileSync(join(w.layout.etc, 'thed.conf'), 'utf8'), 'a=admin\n')
+    assert.equal(readFileSync(join(w.layout.etc, 'thed.conf.default'), 'utf8'), 'a=2\n')
+    assert.equal(readFileSync(join(w.layout.etc, 'rules/base.rules'), 'utf8'), 'r=2\n')
+  })
+
+  it('rollback puts back only shipped defaults it can vouch for: a kept default changed since is refused (exit 3, nothing changes); a slot that kept none leaves etc/ as it is', async () => {
+    const w = world()
+    await lifecycle.install(w.ctx, await w.payload('1.0.0', {etc: {'thed.conf': 'a=1\n'}}))
+    assert.equal((await lifecycle.upgrade(w.ctx, await w.payload('1.1.0', {etc: {'thed.conf': 'a=2\n'}}))).exitCode, ExitCode.ok)
+    const kept = join(w.layout.slotDefaults, 'thed.conf')
+    assert.equal(readFileSync(kept, 'utf8'), 'a=1\n')
+    writeFileSync(kept, 'a=planted\n')
+    const before = snapshotTree(w.root)
+    const refused = await lifecycle.rollback(w.ctx, NAME).then(() => undefined, (e: unknown) => e)
+    assert.ok(refused instanceof lifecycle.LifecycleError, String(refused))
+    assert.equal(refused.exitCode, ExitCode.verificationFailed)
+    assert.match(refused.message, /thed\.conf, the config default version 1\.0\.0 shipped, is not the file its receipt recorded; nothing was changed/)
+    assert.deepEqual(Object.fromEntries(Object.entries(snapshotTree(w.root)).filter(([k]) => !k.includes('audit'))), Object.fromEntries(Object.entries(before).filter(([k]) => !k.includes('audit'))))
+    rmSync(w.layout.slotDefaults, {recursive: true})
+    const back = await lifecycle.rollback(w.ctx, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.equal(readFileSync(join(w.layout.etc, 'thed.conf'), 'utf8'), 'a=2\n', 'nothing kept to put back: etc/ as it was')
+    assert.ok(existsSync(w.layout.slotDefaults), "1.1.0's defaults went into the slot with it")
   })
 
   it('a new version that fails its health check is rolled back automatically: exit rolledBack, the old version runs', async () => {

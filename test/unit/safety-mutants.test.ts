@@ -56,7 +56,17 @@ describe('directory safety: the whole offender, / itself, and the cases between'
   it('a link\'s own permission bits are not judged: a 0777 link is only a link', async () => {
     const offenders = await checkAncestors('/var/x', fakeFs({'/': ROOT_DIR, '/var': {uid: 0, mode: 0o120777, kind: 'link'}}))
     assert.deepEqual(offenders.map((o) => [o.directory, o.problems]), [['/var', ['symlink']]])
-    assert.match(offenders[0]!.message, /\/var \(owner uid 0, group gid 0, mode 0777\) is a symbolic link;/)
+    assert.match(offenders[0]!.message, /^\/var is a symbolic link \(owner uid 0, group gid 0\);/)
+    assert.doesNotMatch(offenders[0]!.message, /mode|0777/)
+    assert.equal(offenders[0]!.mode, undefined)
+  })
+
+  it('a link is shown as what matters: that it is one, its owner and its target, plus any other problem; never its mode', async () => {
+    const links = {...fakeFs({'/': ROOT_DIR, '/opt': {uid: 501, gid: 20, mode: 0o120777, kind: 'link'}}), readlink: async (path: string) => (path === '/opt' ? '/Users/alice/opt' : '')}
+    const [o] = await checkAncestors('/opt/thed', links)
+    assert.equal(o!.message, '/opt is a symbolic link to "/Users/alice/opt" (owner uid 501, group gid 20) and is not owned by root; a non-root user could redirect or replace what esdctl writes below it')
+    assert.equal(o!.target, '/Users/alice/opt')
+    assert.equal(o!.fix, 'Replace the symbolic link /opt with a real directory (or choose a path without links), so nobody can redirect what esdctl writes as root.')
   })
 
   it('the sticky exception is for directories only: a root-owned sticky world-writable file is flagged', async () => {

@@ -89,6 +89,10 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     assert.equal(doubles.length, 1)
     expectFinding(r, {id: 'archive.apple-double', severity: 'info', exitCode: ExitCode.ok})
     assert.match(renderVerifyText(r), /^i Other$/m, 'an info finding alone is not shown with the warning mark')
+    // Every group of checks the bundle on disk shows (passed or not) is shown for the archive too, with the same mark.
+    const groups = (text: string): string[] => text.split('\n').filter(l => /^[✔✖!–] /.test(l))
+    assert.deepEqual(groups(renderVerifyText(r)), groups(renderVerifyText(onDisk)))
+    assert.ok(groups(renderVerifyText(r)).includes('✔ Resource seal (CodeResources)'), renderVerifyText(r))
     assert.equal(doubles[0]!.severity, 'info')
     assert.match(doubles[0]!.message, /\d+ AppleDouble files under __MACOSX\//)
     assert.equal(r.ok, onDisk.ok)

@@ -40,6 +40,13 @@ describe('verify <folder> judges the .pkg and .provisionprofile files in it too'
     const text = renderVerifyText(r)
     assert.match(text, /contains dist\/driver\.pkg \(package\)/)
     assert.match(text, /contains embedded\.provisionprofile \(profile\): unreadable — 1 error/)
+    // The checks that passed on the package are shown as verifying the .pkg alone shows them, one line per group;
+    // only the profile group, where the damaged profile failed, differs.
+    const groups = (t: string): string[] => t.split('\n').filter(l => /^[✔✖!–] /.test(l))
+    const alone = groups(renderVerifyText(await verifyPath(PKG)))
+    assert.ok(alone.includes('✔ Installer package (signatures, checksums, payload)') && alone.includes('✔ Bundle layout and Info.plist'), alone.join('\n'))
+    assert.deepEqual(groups(text).filter(l => !l.endsWith('Provisioning profile')), alone.filter(l => !l.endsWith('Provisioning profile')))
+    assert.ok(groups(text).includes('✖ Provisioning profile'), text)
   })
 
   it('a file named .pkg that is no installer package is an item esdctl cannot check → input.item-unchecked (a warning)', async () => {

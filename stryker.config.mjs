@@ -85,7 +85,7 @@ export const AREAS = {
   // Recovery's checks of a journal before it acts (session.ts, untrusted() to the end of
   // recoverInterrupted(): the paths, links, plists and labels it names, foreign and damaged
   // journals, the outcome texts). A line range: keep it in step when session.ts changes above it.
-  'journal-recovery': {mutate: ['src/lifecycle/session.ts:61-188'], tests: ['journal-recovery', 'lifecycle-journal-damage']},
+  'journal-recovery': {mutate: ['src/lifecycle/session.ts:62-191'], tests: ['journal-recovery', 'lifecycle-journal-damage']},
 }
 
 const name = process.env.ESDCTL_MUTATE_AREA ?? 'env'

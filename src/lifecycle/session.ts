@@ -22,6 +22,7 @@ import {exitStatusOf} from '../exit-status.js'
 import {pathsOf} from './plan-shape.js'
 import {commitJournal, undoJournal, type PlanRun} from './run-plan.js'
 import {compareVersions} from './version-order.js'
+import {judgeRolledForward} from './judge-rolled-forward.js'
 
 /** Only finds the state directory: nothing under the prefix depends on the label. */
 const LOOKUP_LABEL = 'esdctl.lookup'
@@ -176,6 +177,8 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
   const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
   try {
     if (journal.phase === 'committed') {
+      // A rollback that committed puts back a version it judged before the crash; it may have changed since.
+      await judgeRolledForward(ctx, run.env.fs, layout, journal)
       await commitJournal(run, journal)
       return `${what} had committed; its cleanup was finished`
     }

@@ -119,4 +119,21 @@ describe('lifecycle crash safety: a rollback finished from its journal is judged
     await judgeRolledForward(killed.ctx, killed.ctx.fs, killed.layout, killed.journal)
     await free(killed.ctx)
   })
+
+  it('the next run finishes only what still passes: a changed restored bundle stops recovery (exit 3), the journal kept', async () => {
+    const countFile = `${template}-count2`
+    cleanup.push(countFile)
+    await free((await killedRollback(undefined, countFile)).ctx)
+    const boundaries = Number(readFileSync(countFile, 'utf8'))
+    let k = boundaries
+    let killed = await killedRollback(k)
+    while (killed.journal?.phase !== 'committed') { await free(killed.ctx); killed = await killedRollback(--k) }
+    tamper(killed.layout)
+    const e = await lifecycle.start(killed.ctx, NAME).then(() => undefined, (err: unknown) => err)
+    assert.ok(e instanceof lifecycle.LifecycleError, String(e))
+    assert.equal(e.exitCode, ExitCode.verificationFailed)
+    assert.match(e.message, /could not be recovered: the rollback had committed, but version 1\.0\.0 it put back no longer passes verification/)
+    assert.ok(existsSync(killed.layout.journal))
+    await free(killed.ctx)
+  })
 })

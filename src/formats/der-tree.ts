@@ -22,7 +22,7 @@ const PRIMITIVE_ONLY_TAGS = new Set([1, 2, 5, 6, 9, 13, 14, 23, 24, 31, 32, 33, 
  * structure before any caller judges a value, so a damaged document is refused as damaged: lengths
  * within their parents (via `ber.ts`), the reserved universal tags (0 constructed, 15, 37 and up),
  * the constructed form of a type that is primitive only, a
- * BIT STRING's unused-bit count, BMPString and UniversalString lengths, GeneralizedTime texts.
+ * BIT STRING's unused-bit count, the segments of a constructed BIT or OCTET STRING, BMPString and UniversalString lengths, GeneralizedTime texts.
  * SEQUENCE and SET contents are read as elements whatever their constructed bit says. Throws
  * FormatError(`code`) naming `what`; nothing is copied.
  */
@@ -57,8 +57,39 @@ function readNode(bytes: Uint8Array, offset: number, limit: number, code: string
       node.children.push(child)
       p = child.el.end
     }
+    const problem = segmentsProblem(node)
+    if (problem) refuse(problem)
   }
   return node
+}
+
+/**
+ * A constructed BIT STRING or OCTET STRING is its segments, each of the same type (X.690 §8.6.4,
+ * §8.7.3), and only the last BIT STRING segment may leave bits unused (§8.6.4.1).
+ */
+function segmentsProblem(node: DerNode): string | undefined {
+  const {el} = node
+  if (el.tagClass !== UNIVERSAL || (el.tagNumber !== 3 && el.tagNumber !== 4)) return undefined
+  const type = el.tagNumber === 3 ? 'BIT STRING' : 'OCTET STRING'
+  let unusedBefore = 0
+  for (const child of node.children) {
+    const c = child.el
+    if (c.tagClass === UNIVERSAL && c.tagNumber === 0 && !c.constructed) return `EndOfContent is unexpected, ${type} may consists of ${type}s only`
+    if (c.tagClass !== UNIVERSAL || c.tagNumber !== el.tagNumber) return `${type} may consists of ${type}s only`
+    if (el.tagNumber === 3) {
+      const unused = unusedBitsOf(child)
+      if (unusedBefore > 0 && unused > 0) return 'Using of "unused bits" inside constructive BIT STRING allowed for least one only'
+      unusedBefore = unused
+    }
+  }
+  return undefined
+}
+
+/** A BIT STRING's unused-bit count: its first contents octet, or its last segment's count when constructed. */
+function unusedBitsOf(node: DerNode): number {
+  if (!node.el.constructed) return node.el.contentEnd > node.el.contentStart ? node.el.bytes[node.el.contentStart]! : 0
+  const last = node.children.at(-1)
+  return last ? unusedBitsOf(last) : 0
 }
 
 /**

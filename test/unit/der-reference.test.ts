@@ -152,4 +152,19 @@ describe('DER plists and entitlements read without asn1js agree with asn1js', ()
       {numRuns: 1500},
     )
   })
+
+  it('constructed BIT and OCTET STRINGs hold only their own segments, and only the last BIT STRING segment leaves bits unused: the same refusal', () => {
+    const cases = [
+      // Found by the damaged-entitlements property: a constructed BIT STRING holding a UTF8String, after a GeneralString.
+      Buffer.from('fade71720000001f7015020101b01030050c01201b0023070c001b03203b20', 'hex'),
+      blob(BlobMagic.derEntitlements, element(0x30, element(0x24, element(0x0c, Buffer.from('a'))))),
+      blob(BlobMagic.derEntitlements, element(0x30, element(0x23, Buffer.concat([element(0x03, Buffer.from([3, 0xf8])), element(0x03, Buffer.from([2, 0xfc]))])))),
+      blob(BlobMagic.derEntitlements, element(0x30, element(0x23, Buffer.concat([element(0x03, Buffer.from([0, 1])), Buffer.from([0, 0])])))),
+    ]
+    for (const bytes of cases) {
+      const ours = outcome(() => parseDerEntitlementsBlob(bytes))
+      assert.equal((ours as {code?: string}).code, 'der-entitlements.malformed', Buffer.from(bytes).toString('hex'))
+      assertSameOutcome(ours, outcome(() => referenceParseDerEntitlementsBlob(bytes)), bytes)
+    }
+  })
 })

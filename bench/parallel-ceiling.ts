@@ -11,7 +11,7 @@ const WORKER_URL = new URL('./parallel-ceiling-worker.js', import.meta.url)
  * and `availableParallelism() − 1` warm workers, with no reading, no claiming and no slots
  * written. No implementation that reads the file can beat it, so the parallel rows are reported
  * against it as well as against the one-core limit: the share of what the cores give that the
- * page hasher gets, which a shared machine's noise moves far less than the ratio to one core.
+ * page hasher gets.
  */
 export class ParallelCeiling {
   private constructor(private readonly workers: Worker[]) {}

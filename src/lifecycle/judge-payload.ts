@@ -139,7 +139,7 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
   // An undefined version or layout always comes with an error finding (install.info-plist, install.no-version,
   // install.info-executable), so these two tests only tell the compiler what hasErrors already decided.
   const ok = !hasErrors(findings) && (
-    // Stryker disable next-line ConditionalExpression: see above
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: see above (|| differs only when exactly one is undefined, which always comes with an error)
     version !== undefined && placed !== undefined
   )
   if (!ok ||

@@ -1,6 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {ENDPOINT_SECURITY} from '../../src/verify/restricted-entitlements.js'
 import type {VerifyReport} from '../../src/verify/report.js'
@@ -10,7 +9,8 @@ import {SLOT, type SignOptions} from '../support/signature-writer.js'
 import {ExitCode} from '../../src/exit-codes.js'
 import type {FindingId} from '../../src/verify/finding-catalogue.js'
 import {expectFinding} from '../support/expect-finding.js'
-import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
+import {signCodeDirectories, type TestIdentity} from '../support/test-pki.js'
+import {signingKitSuite} from '../support/signing-kit-suite.js'
 
 const TEAM = 'ESDTEST001'
 const NOW = new Date('2026-11-26T12:00:00Z')
@@ -19,48 +19,40 @@ const ES_ENTITLEMENTS = {'com.apple.application-identifier': `${TEAM}.com.exampl
 const errorIds = (r: VerifyReport) => r.findings.filter(f => f.severity === 'error').map(f => f.id).sort()
 
 describe('verify: bare binaries signed in test code', () => {
-  let pki: TestPki
-  let leaf: TestIdentity
-  let dir: string
+  const kit = signingKitSuite(TEAM, NOW, 'esdctl-bin-')
   let n = 0
-  before(async () => {
-    pki = await createTestPki()
-    leaf = await pki.developerId(TEAM)
-    dir = await mkdtemp(join(tmpdir(), 'esdctl-bin-'))
-  })
-  after(() => rm(dir, {recursive: true, force: true}))
 
   async function binary(sign: Partial<SignOptions>, cdhashAttributes: 'all' | 'none' | 'first-only' | 'adhoc' = 'all', identity?: TestIdentity): Promise<string> {
     const opts: SignOptions = {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, ...sign}
     if (cdhashAttributes !== 'adhoc') {
-      opts.cms = cds => signCodeDirectories({codeDirectories: cds, identity: identity ?? leaf, signingTime: NOW, cdhashAttributes})
+      opts.cms = cds => signCodeDirectories({codeDirectories: cds, identity: identity ?? kit.leaf, signingTime: NOW, cdhashAttributes})
     }
     const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 40_000}, opts)
-    const path = join(dir, `bin${n++}`)
+    const path = join(kit.work, `bin${n++}`)
     await writeFile(path, bytes)
     return path
   }
 
   it('accepts a Developer ID binary with SHA-1 and SHA-256 CodeDirectories bound by the cdhash list', async () => {
-    const r = await verifyPath(await binary({hashTypes: [1, 2]}), {trust: pki.trust, now: NOW})
+    const r = await verifyPath(await binary({hashTypes: [1, 2]}), kit.opts)
     assert.deepEqual(errorIds(r), [])
     assert.equal(r.slices[0]!.hashType, 'sha1')
   })
 
   it('alternate CodeDirectories without the signed cdhash list → cms.cdhashes-missing', async () => {
-    const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'none'), {trust: pki.trust, now: NOW})
+    const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'none'), kit.opts)
     assert.deepEqual(errorIds(r), ['cms.cdhashes-missing'])
     expectFinding(r, {id: 'cms.cdhashes-missing', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   it('a cdhash list naming only the first CodeDirectory → cms.cdhashes-mismatch', async () => {
-    const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'first-only'), {trust: pki.trust, now: NOW})
+    const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'first-only'), kit.opts)
     assert.deepEqual(errorIds(r), ['cms.cdhashes-mismatch'])
     expectFinding(r, {id: 'cms.cdhashes-mismatch', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   it('a bare executable claiming ES → entitlements.restricted-in-bare-binary with the bundle fix', async () => {
-    const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, derEntitlements: true}), {trust: pki.trust, now: NOW})
+    const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, derEntitlements: true}), kit.opts)
     assert.deepEqual(errorIds(r), ['entitlements.restricted-in-bare-binary'])
     const f = expectFinding(r, {id: 'entitlements.restricted-in-bare-binary', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.match(f.message, /endpoint-security\.client/)
@@ -69,7 +61,7 @@ describe('verify: bare binaries signed in test code', () => {
   })
 
   it('an ad-hoc signature claiming ES → entitlements.restricted-adhoc', async () => {
-    const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, flags: 0x2}, 'adhoc'), {trust: pki.trust, now: NOW})
+    const r = await verifyPath(await binary({entitlements: ES_ENTITLEMENTS, flags: 0x2}, 'adhoc'), kit.opts)
     expectFinding(r, {id: 'entitlements.restricted-adhoc', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.equal(r.slices[0]!.signer, 'adhoc')
   })
@@ -82,7 +74,7 @@ describe('verify: bare binaries signed in test code', () => {
     const at = bytes.indexOf('<string>abc</string>')
     bytes.write('<string>abd</string>', at)
     await writeFile(path, bytes)
-    const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+    const r = await verifyPath(path, kit.opts)
     expectFinding(r, {id: 'entitlements.der-mismatch', severity: 'error', exitCode: ExitCode.verificationFailed})
     expectFinding(r, {id: 'signature.entitlements-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
@@ -94,7 +86,7 @@ describe('verify: bare binaries signed in test code', () => {
     const at = bytes.indexOf('abc', der)
     bytes.write('abd', at)
     await writeFile(path, bytes)
-    expectFinding(await verifyPath(path, {trust: pki.trust, now: NOW}), {id: 'signature.der-entitlements-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
+    expectFinding(await verifyPath(path, kit.opts), {id: 'signature.der-entitlements-modified', severity: 'error', exitCode: ExitCode.verificationFailed})
   })
 
   describe('special slots and the blobs they bind (clean signatures otherwise: the CMS still verifies)', () => {
@@ -109,7 +101,7 @@ describe('verify: bare binaries signed in test code', () => {
     ]
     for (const [what, sign, id] of cases) {
       it(`${what} → ${id}, and nothing else`, async () => {
-        const r = await verifyPath(await binary(sign), {trust: pki.trust, now: NOW})
+        const r = await verifyPath(await binary(sign), kit.opts)
         expectFinding(r, {id, severity: 'error', exitCode: ExitCode.verificationFailed})
         assert.deepEqual(errorIds(r), [id])
       })
@@ -117,25 +109,25 @@ describe('verify: bare binaries signed in test code', () => {
   })
 
   it('a signature neither ad hoc nor carrying a CMS → cms.missing', async () => {
-    const r = await verifyPath(await binary({flags: 0x10000}, 'adhoc'), {trust: pki.trust, now: NOW})
+    const r = await verifyPath(await binary({flags: 0x10000}, 'adhoc'), kit.opts)
     expectFinding(r, {id: 'cms.missing', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.equal(r.slices[0]!.signer, 'other')
   })
 
   it("a certificate of another team than the CodeDirectory's → cms.team-mismatch naming both", async () => {
-    const other = await pki.developerId('OTHERTEAM9')
-    const r = await verifyPath(await binary({}, 'all', other), {trust: pki.trust, now: NOW})
+    const other = await kit.pki.developerId('OTHERTEAM9')
+    const r = await verifyPath(await binary({}, 'all', other), kit.opts)
     const f = expectFinding(r, {id: 'cms.team-mismatch', severity: 'error', exitCode: ExitCode.verificationFailed})
     assert.match(f.message, /team OTHERTEAM9 but the CodeDirectory names team ESDTEST001/)
     assert.deepEqual(errorIds(r), ['cms.team-mismatch'])
   })
 
-  it("Apple's own signing (Software Signing leaf, Apple's marker) is signer apple, not other", async () => {
-    const apple = await pki.appleSoftwareSigning()
+  it("Apple's own signing (Software Signing kit.leaf, Apple's marker) is signer apple, not other", async () => {
+    const apple = await kit.pki.appleSoftwareSigning()
     const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 20_000}, {identifier: 'com.apple.ls', flags: 0, cms: cds => signCodeDirectories({codeDirectories: cds, identity: apple, signingTime: NOW})})
-    const path = join(dir, `bin${n++}`)
+    const path = join(kit.work, `bin${n++}`)
     await writeFile(path, bytes)
-    const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+    const r = await verifyPath(path, kit.opts)
     assert.deepEqual(errorIds(r), [])
     assert.equal(r.slices[0]!.signer, 'apple')
     assert.equal(r.slices[0]!.signerName, 'Software Signing')
@@ -146,20 +138,20 @@ describe('verify: bare binaries signed in test code', () => {
     const bytes = await readFile(path)
     bytes[12_345]! ^= 0x01
     await writeFile(path, bytes)
-    const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+    const r = await verifyPath(path, kit.opts)
     assert.deepEqual(errorIds(r), ['signature.code-modified'])
     assert.match(r.findings[0]!.message, /affects the SHA-1 CodeDirectory and the alternate SHA-256 CodeDirectory\)$/)
   })
 
   describe('slices of a universal file', () => {
     async function universal(second: Partial<SignOptions>): Promise<VerifyReport> {
-      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})
+      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW})
       const base: SignOptions = {identifier: 'tool-universal', teamId: TEAM, flags: 0x10000, cms, entitlements: {'com.apple.security.cs.allow-jit': true}}
       const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, base)
       const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, {...base, ...second})
-      const path = join(dir, `bin${n++}`)
+      const path = join(kit.work, `bin${n++}`)
       await writeFile(path, buildUniversal([{arch: 'x86_64', bytes: x64.bytes}, {arch: 'arm64', bytes: arm.bytes}]))
-      return verifyPath(path, {trust: pki.trust, now: NOW})
+      return verifyPath(path, kit.opts)
     }
 
     it('a different identifier per slice (as sentry-cli ships) changes nothing macOS decides: no finding', async () => {
@@ -180,7 +172,7 @@ describe('verify: bare binaries signed in test code', () => {
     it('after the signature of a thin file: an error that says why it matters', async () => {
       const path = await binary({})
       await writeFile(path, Buffer.concat([await readFile(path), Buffer.from('appended payload')]))
-      const r = await verifyPath(path, {trust: pki.trust, now: NOW})
+      const r = await verifyPath(path, kit.opts)
       assert.deepEqual(errorIds(r), ['binary.trailing-data'])
       const f = expectFinding(r, {id: 'binary.trailing-data', severity: 'error', exitCode: ExitCode.verificationFailed})
       assert.match(f.message, /16 bytes follow the code signature/)
@@ -190,20 +182,20 @@ describe('verify: bare binaries signed in test code', () => {
     })
 
     it('after the last slice of a universal file, and inside a slice after its signature', async () => {
-      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})
+      const cms = (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW})
       const sign: SignOptions = {identifier: 'tool', teamId: TEAM, flags: 0x10000, cms}
       const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, sign)
       const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, sign)
       const clean = buildUniversal([{arch: 'x86_64', bytes: x64.bytes}, {arch: 'arm64', bytes: arm.bytes}])
-      const tail = join(dir, `bin${n++}`)
+      const tail = join(kit.work, `bin${n++}`)
       await writeFile(tail, Buffer.concat([clean, Buffer.alloc(100, 0x41)]))
-      const r = await verifyPath(tail, {trust: pki.trust, now: NOW})
+      const r = await verifyPath(tail, kit.opts)
       assert.deepEqual(errorIds(r), ['binary.trailing-data'])
       assert.match(r.findings[0]!.message, /100 bytes follow the last slice of the universal file/)
 
-      const inside = join(dir, `bin${n++}`)
+      const inside = join(kit.work, `bin${n++}`)
       await writeFile(inside, buildUniversal([{arch: 'x86_64', bytes: Buffer.concat([x64.bytes, Buffer.alloc(32)])}, {arch: 'arm64', bytes: arm.bytes}]))
-      const r2 = await verifyPath(inside, {trust: pki.trust, now: NOW})
+      const r2 = await verifyPath(inside, kit.opts)
       assert.deepEqual(errorIds(r2), ['binary.trailing-data'])
       assert.match(r2.findings[0]!.message, /\[x86_64\]: 32 bytes follow the code signature/)
     })

@@ -1,44 +1,36 @@
 // The exact texts of the signature findings a user reads: what failed, where, and what to do
 // (issue 14, area verify-checks). Each case builds a binary with one defect and pins its finding.
 import {strict as assert} from 'node:assert'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Finding} from '../../src/verify/finding.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {buildSignedMachO, buildSignedMachOSlice, buildUniversal} from '../support/macho-writer.js'
 import {SLOT, type SignOptions} from '../support/signature-writer.js'
-import {createTestPki, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
+import {signCodeDirectories, type TestPki} from '../support/test-pki.js'
+import {signingKitSuite} from '../support/signing-kit-suite.js'
 
 const TEAM = 'ESDTEST001'
 const NOW = new Date('2026-11-26T12:00:00Z')
 
 describe('verify checks: the texts of signature findings', () => {
-  let pki: TestPki
-  let leaf: TestIdentity
-  let dir: string
+  const kit = signingKitSuite(TEAM, NOW, 'esdctl-msg-')
   let n = 0
-  before(async () => {
-    pki = await createTestPki()
-    leaf = await pki.developerId(TEAM)
-    dir = await mkdtemp(join(tmpdir(), 'esdctl-msg-'))
-  })
-  after(() => rm(dir, {recursive: true, force: true}))
 
-  /** A thin arm64 executable signed by the test Developer ID leaf, by `cms`, or ad hoc (`null`). */
+  /** A thin arm64 executable signed by the test Developer ID kit.leaf, by `cms`, or ad hoc (`null`). */
   async function binary(sign: Partial<SignOptions>, cms?: SignOptions['cms'] | null): Promise<string> {
     const opts: SignOptions = {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, ...sign}
-    if (cms !== null) opts.cms = cms ?? (cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW}))
-    const path = join(dir, `bin${n++}`)
+    if (cms !== null) opts.cms = cms ?? (cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW}))
+    const path = join(kit.work, `bin${n++}`)
     await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 40_000}, opts))
     return path
   }
 
-  /** The file's findings with the scratch folder written `<dir>`; `production` judges with Apple's anchors. */
+  /** The file's findings with the scratch folder written `<kit.work>`; `production` judges with Apple's anchors. */
   async function findings(path: string, trust: TestPki['trust'] | 'production'): Promise<Finding[]> {
     const r = await verifyPath(path, trust === 'production' ? {now: NOW} : {trust, now: NOW})
     // Each binary has a file of its own; the texts name it <file>.
-    const named = (text: string) => text.split(dir).join('<dir>').replace(/<dir>\/bin\d+/g, '<file>')
+    const named = (text: string) => text.split(kit.work).join('<kit.work>').replace(/<kit.work>\/bin\d+/g, '<file>')
     return r.findings.map(f => ({...f, path: named(f.path), message: named(f.message)}))
   }
 
@@ -47,7 +39,7 @@ describe('verify checks: the texts of signature findings', () => {
   const RESIGN = 'Sign the file again (codesign --force --sign …) after the last change to it, and ship exactly the signed bytes.'
 
   /** The one finding `id` of the file, with its message and fix exactly as printed. */
-  async function only(path: string, id: string, trust: TestPki['trust'] | 'production' = pki.trust): Promise<Finding> {
+  async function only(path: string, id: string, trust: TestPki['trust'] | 'production' = kit.pki.trust): Promise<Finding> {
     const all = await findings(path, trust)
     const hits = all.filter(f => f.id === id)
     assert.equal(hits.length, 1, `${id} once in ${JSON.stringify(all.map(f => f.id))}`)
@@ -65,13 +57,13 @@ describe('verify checks: the texts of signature findings', () => {
   })
 
   it('cms.signature-invalid says why the signature does not verify', async () => {
-    const path = await binary({}, cds => signCodeDirectories({codeDirectories: [Buffer.concat([cds[0]!, Buffer.from([0])])], identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
+    const path = await binary({}, cds => signCodeDirectories({codeDirectories: [Buffer.concat([cds[0]!, Buffer.from([0])])], identity: kit.leaf, signingTime: NOW, cdhashAttributes: 'none'}))
     expect(await only(path, 'cms.signature-invalid'),
       '$: the CMS signature does not verify over the CodeDirectory (the message digest does not match the sha256 of the content); the signature was altered or belongs to other code', DEVID_FIX)
   })
 
   it('cms.certificate-expired names the certificate and its last day', async () => {
-    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const expired = await kit.pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: new Date('2024-06-01T00:00:00Z')}))
     expect(await only(path, 'cms.certificate-expired'),
       '$: the signing certificate "Developer ID Application: esdctl Test Developer (ESDTEST001)" expired on 2025-01-01 and the signature has no valid secure timestamp, so macOS no longer accepts it',
@@ -79,7 +71,7 @@ describe('verify checks: the texts of signature findings', () => {
   })
 
   it('an expired certificate that chains to no trusted root is cms.untrusted, not cms.certificate-expired', async () => {
-    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const expired = await kit.pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: new Date('2024-06-01T00:00:00Z')}))
     const all = await findings(path, 'production')
     assert.deepEqual(all.filter(f => f.id.startsWith('cms.')).map(f => f.id), ['cms.untrusted'])
@@ -92,15 +84,15 @@ describe('verify checks: the texts of signature findings', () => {
   })
 
   it('cms.team-mismatch names both teams', async () => {
-    const otherTeam = await pki.developerId('OTHERTEAM9')
+    const otherTeam = await kit.pki.developerId('OTHERTEAM9')
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: otherTeam, signingTime: NOW}))
     expect(await only(path, 'cms.team-mismatch'), '$: the signing certificate belongs to team OTHERTEAM9 but the CodeDirectory names team ESDTEST001', DEVID_FIX)
   })
 
   it('cms.cdhashes-missing and cms.cdhashes-mismatch count the CodeDirectories', async () => {
-    const missing = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'none'}))
+    const missing = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW, cdhashAttributes: 'none'}))
     expect(await only(missing, 'cms.cdhashes-missing'), '$: the signature carries 2 CodeDirectories but no signed cdhash list, so the alternates are not protected', CDHASH_FIX)
-    const partial = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: 'first-only'}))
+    const partial = await binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW, cdhashAttributes: 'first-only'}))
     expect(await only(partial, 'cms.cdhashes-mismatch'), '$: the signed cdhash list (1 entry) does not match the 2 CodeDirectories present', CDHASH_FIX)
   })
 
@@ -152,22 +144,22 @@ describe('verify checks: the texts of signature findings', () => {
     }
   })
   it('a CodeDirectory naming no team is not compared with the certificate\'s team', async () => {
-    const apple = await pki.appleSoftwareSigning()
+    const apple = await kit.pki.appleSoftwareSigning()
     const appleSigned = await binary({teamId: undefined}, cds => signCodeDirectories({codeDirectories: cds, identity: apple, signingTime: NOW}))
-    assert.deepEqual((await findings(appleSigned, pki.trust)).map(f => f.id), [])
-    assert.deepEqual((await findings(await binary({teamId: undefined}), pki.trust)).map(f => f.id), [])
+    assert.deepEqual((await findings(appleSigned, kit.pki.trust)).map(f => f.id), [])
+    assert.deepEqual((await findings(await binary({teamId: undefined}), kit.pki.trust)).map(f => f.id), [])
   })
 
   it('an expired certificate with a secure timestamp from its lifetime is no finding', async () => {
-    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const expired = await kit.pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
     const signedAt = new Date('2024-06-01T00:00:00Z')
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: signedAt, timestamp: {time: signedAt}}))
-    assert.deepEqual((await findings(path, pki.trust)).map(f => f.id), [])
+    assert.deepEqual((await findings(path, kit.pki.trust)).map(f => f.id), [])
   })
 
   it('a bare executable whose signature binds an Info.plist it cannot see is not judged on it', async () => {
     const path = await binary({infoPlist: Buffer.from('<plist version="1.0"><dict/></plist>')})
-    assert.deepEqual((await findings(path, pki.trust)).map(f => f.id), [])
+    assert.deepEqual((await findings(path, kit.pki.trust)).map(f => f.id), [])
   })
   describe('entitlements and signing mode', () => {
     const GTA = 'com.apple.security.get-task-allow'
@@ -185,7 +177,7 @@ describe('verify checks: the texts of signature findings', () => {
       expect(await only(await binary({flags: 0x2, entitlements: claims}, null), 'entitlements.restricted-adhoc'),
         '$: ad-hoc signed but claims com.apple.developer.endpoint-security.client, keychain-access-groups; restricted entitlements need an Apple-issued signing certificate and a provisioning profile, so macOS will kill it (Killed: 9)',
         'Sign with your Developer ID Application certificate, inside an app-like bundle with an embedded.provisionprofile that allows these entitlements.')
-      assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {'com.apple.developer.off': false, [GTA]: true}}, null), pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {'com.apple.developer.off': false, [GTA]: true}}, null), kit.pki.trust)).map(f => f.id), [])
     })
 
     it('entitlements.get-task-allow on Developer ID code, with notarization named unless library validation is off too', async () => {
@@ -194,9 +186,9 @@ describe('verify checks: the texts of signature findings', () => {
         `$: a Developer ID build claims ${GTA} (debugging); notarization refuses it, and it lets other processes of the same user attach to the daemon and inject code`, fix)
       expect(await only(await binary({entitlements: {[GTA]: true, 'com.apple.security.cs.disable-library-validation': true}}), 'entitlements.get-task-allow'),
         `$: a Developer ID build claims ${GTA} (debugging); it lets other processes of the same user attach to the daemon and inject code`, fix)
-      assert.deepEqual((await findings(await binary({entitlements: {[GTA]: false}}), pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await binary({entitlements: {[GTA]: false}}), kit.pki.trust)).map(f => f.id), [])
       // Ad-hoc code is for debugging: get-task-allow and no hardened runtime are its normal state.
-      assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {[GTA]: true}}, null), pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await binary({flags: 0x2, entitlements: {[GTA]: true}}, null), kit.pki.trust)).map(f => f.id), [])
     })
 
     it('signature.hardened-runtime-missing on Developer ID code only', async () => {
@@ -218,17 +210,17 @@ describe('verify checks: the texts of signature findings', () => {
     })
 
     it('inside a slice of a universal file, and after its last slice, each with its range', async () => {
-      const sign: SignOptions = {identifier: 'tool', teamId: TEAM, flags: 0x10000, cms: cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW})}
+      const sign: SignOptions = {identifier: 'tool', teamId: TEAM, flags: 0x10000, cms: cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW})}
       const x64 = await buildSignedMachOSlice({arch: 'x86_64', codeSize: 20_000}, sign)
       const arm = await buildSignedMachOSlice({arch: 'arm64', codeSize: 20_000}, sign)
       const fat = buildUniversal([{arch: 'x86_64', bytes: Buffer.concat([x64.bytes, Buffer.alloc(5)])}, {arch: 'arm64', bytes: arm.bytes}])
-      const path = join(dir, 'fat')
+      const path = join(kit.work, 'fat')
       await writeFile(path, Buffer.concat([fat, Buffer.alloc(3)]))
-      const all = (await findings(path, pki.trust)).filter(f => f.id === 'binary.trailing-data')
+      const all = (await findings(path, kit.pki.trust)).filter(f => f.id === 'binary.trailing-data')
       assert.equal(all.length, 2)
       const x64Offset = fat.readUInt32BE(8 + 8)
-      assert.equal(all[0]!.message, `<dir>/fat [x86_64]: 5 bytes follow the code signature (file bytes ${x64Offset + x64.bytes.length}–${x64Offset + x64.bytes.length + 4}); ${WHY}`)
-      assert.equal(all[1]!.message, `<dir>/fat: 3 bytes follow the last slice of the universal file (file bytes ${fat.length}–${fat.length + 2}); ${WHY}`)
+      assert.equal(all[0]!.message, `<kit.work>/fat [x86_64]: 5 bytes follow the code signature (file bytes ${x64Offset + x64.bytes.length}–${x64Offset + x64.bytes.length + 4}); ${WHY}`)
+      assert.equal(all[1]!.message, `<kit.work>/fat: 3 bytes follow the last slice of the universal file (file bytes ${fat.length}–${fat.length + 2}); ${WHY}`)
     })
   })
   describe('a slice that cannot be read', () => {
@@ -254,16 +246,16 @@ describe('verify checks: the texts of signature findings', () => {
   })
   it('hashing the pages stopped by the caller is the caller\'s abort, not a finding about the file', async () => {
     const path = await binary({})
-    await assert.rejects(verifyPath(path, {trust: pki.trust, now: NOW, pageHashing: {signal: AbortSignal.abort()}}), {name: 'AbortError'})
+    await assert.rejects(verifyPath(path, {trust: kit.pki.trust, now: NOW, pageHashing: {signal: AbortSignal.abort()}}), {name: 'AbortError'})
   })
   it('a fault in esdctl while judging the CMS is thrown, not reported as a damaged signature', async () => {
     const path = await binary({})
     // A trust store without anchors is no input esdctl can be given; it stands for a bug in the verifier.
-    const broken = Object.create(Object.getPrototypeOf(pki.trust)) as TestPki['trust']
+    const broken = Object.create(Object.getPrototypeOf(kit.pki.trust)) as TestPki['trust']
     await assert.rejects(verifyPath(path, {trust: broken, now: NOW}), TypeError)
   })
   it('cms.timestamp-invalid says why the timestamp failed, and the signature is then judged now', async () => {
-    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const expired = await kit.pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
     const signedAt = new Date('2024-06-01T00:00:00Z')
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: signedAt, timestamp: {time: signedAt}}))
     // Apple's anchors trust neither the test time-stamping authority nor the signer.
@@ -273,11 +265,11 @@ describe('verify checks: the texts of signature findings', () => {
   })
   describe("Apple's two cdhash attributes against the CodeDirectories", () => {
     const signed = (attributes: {plist: number[]; digests: number[]}, hashTypes = [1, 2]) =>
-      binary({hashTypes}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, cdhashAttributes: attributes}))
+      binary({hashTypes}, cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW, cdhashAttributes: attributes}))
 
     it('both lists naming every CodeDirectory, or only the plist list: no finding', async () => {
-      assert.deepEqual((await findings(await signed({plist: [0, 1], digests: [0, 1]}), pki.trust)).map(f => f.id), [])
-      assert.deepEqual((await findings(await signed({plist: [0, 1], digests: []}), pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await signed({plist: [0, 1], digests: [0, 1]}), kit.pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await signed({plist: [0, 1], digests: []}), kit.pki.trust)).map(f => f.id), [])
     })
 
     it('a plist list of the right length naming one CodeDirectory twice is a mismatch', async () => {
@@ -293,23 +285,23 @@ describe('verify checks: the texts of signature findings', () => {
     })
 
     it('one CodeDirectory needs no cdhash list', async () => {
-      assert.deepEqual((await findings(await signed({plist: [], digests: []}, [2]), pki.trust)).map(f => f.id), [])
+      assert.deepEqual((await findings(await signed({plist: [], digests: []}, [2]), kit.pki.trust)).map(f => f.id), [])
     })
   })
 
   it('a certificate expiring at the very moment of the check has not expired yet', async () => {
-    const ending = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: NOW})
+    const ending = await kit.pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: NOW})
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: ending, signingTime: NOW}))
     assert.deepEqual((await findings(path, 'production')).map(f => f.id), ['cms.untrusted'])
   })
   it('a timestamp made after the certificate expired: judged at the timestamp, the chain fails there, cms.untrusted', async () => {
-    const expired = await pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
+    const expired = await kit.pki.developerId(TEAM, {notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z')})
     const late = new Date('2025-06-01T00:00:00Z')
     const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: expired, signingTime: late, timestamp: {time: late}}))
     const name = 'Developer ID Application: esdctl Test Developer (ESDTEST001)'
     expect(await only(path, 'cms.untrusted'),
       `$: the signing certificate does not chain to a trusted Apple root ("${name}" is valid from 2020-01-01T00:00:00.000Z to 2025-01-01T00:00:00.000Z, not at 2025-06-01T00:00:00.000Z); signer "${name}"`,
       'Sign with a certificate issued by Apple (Developer ID Application for software shipped outside the App Store).')
-    assert.deepEqual((await findings(path, pki.trust)).map(f => f.id), ['cms.untrusted'])
+    assert.deepEqual((await findings(path, kit.pki.trust)).map(f => f.id), ['cms.untrusted'])
   })
 })

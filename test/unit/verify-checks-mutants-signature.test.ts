@@ -3,9 +3,8 @@
 // Apple's 100.9.2 hash list naming the wrong algorithm or digest, and a file that changes between
 // the read of its signature and the hashing of its pages.
 import {strict as assert} from 'node:assert'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {writeFile} from 'node:fs/promises'
 import {truncateSync, writeSync, openSync, closeSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import type {Finding} from '../../src/verify/finding.js'
@@ -13,34 +12,27 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {buildCms, makeCertificate} from '../support/cms-builder.js'
 import {buildSignedMachO} from '../support/macho-writer.js'
 import type {SignOptions} from '../support/signature-writer.js'
-import {createTestPki, OID, signCodeDirectories, type TestIdentity, type TestPki} from '../support/test-pki.js'
+import {OID, signCodeDirectories} from '../support/test-pki.js'
+import {signingKitSuite} from '../support/signing-kit-suite.js'
 
 const TEAM = 'ESDTEST001'
 const NOW = new Date('2026-11-26T12:00:00Z')
 const CODE_SIZE = 40_000
 
 describe('verify checks: rare signatures and files that change while read', () => {
-  let pki: TestPki
-  let leaf: TestIdentity
-  let dir: string
+  const kit = signingKitSuite(TEAM, NOW, 'esdctl-sigmut-')
   let n = 0
-  before(async () => {
-    pki = await createTestPki()
-    leaf = await pki.developerId(TEAM)
-    dir = await mkdtemp(join(tmpdir(), 'esdctl-sigmut-'))
-  })
-  after(() => rm(dir, {recursive: true, force: true}))
 
   /** A thin arm64 Developer ID executable of CODE_SIZE bytes of code (10 pages), its CMS made by `cms`. */
   async function binary(sign: Partial<SignOptions>, cms: SignOptions['cms']): Promise<string> {
-    const path = join(dir, `bin${n++}`)
+    const path = join(kit.work, `bin${n++}`)
     await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: CODE_SIZE}, {identifier: 'com.example.esd', teamId: TEAM, flags: 0x10000, cms, ...sign}))
     return path
   }
 
   /** The findings with the file written `<file>`. */
   async function findings(path: string, opts: Parameters<typeof verifyPath>[1] = {}): Promise<Finding[]> {
-    const r = await verifyPath(path, {trust: pki.trust, now: NOW, ...opts})
+    const r = await verifyPath(path, {trust: kit.pki.trust, now: NOW, ...opts})
     return r.findings.map(f => ({...f, path: f.path.split(path).join('<file>'), message: f.message.split(path).join('<file>')}))
   }
 
@@ -60,24 +52,24 @@ describe('verify checks: rare signatures and files that change while read', () =
       assert.equal(cms[1]!.fix, UNTRUSTED_FIX)
     })
 
-    it('a chain that reaches the anchor but fails on a leaf not yet valid is untrusted, not expired', async () => {
-      const early = await pki.developerId(TEAM, {notBefore: new Date(NOW.getTime() + 86_400_000), notAfter: new Date('2030-01-01T00:00:00Z')})
+    it('a chain that reaches the anchor but fails on a kit.leaf not yet valid is untrusted, not expired', async () => {
+      const early = await kit.pki.developerId(TEAM, {notBefore: new Date(NOW.getTime() + 86_400_000), notAfter: new Date('2030-01-01T00:00:00Z')})
       const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: early, signingTime: NOW}))
       const cms = (await findings(path)).filter(f => f.id.startsWith('cms.'))
       assert.deepEqual(cms.map(f => f.id), ['cms.untrusted'])
       assert.match(cms[0]!.message, /is valid from 2026-11-27T12:00:00\.000Z to 2030-01-01T00:00:00\.000Z, not at 2026-11-26T12:00:00\.000Z\); signer "Developer ID Application: /)
     })
 
-    it('a leaf whose validity ends at this very moment has not expired, even when its chain fails on another date', async () => {
+    it('a kit.leaf whose validity ends at this very moment has not expired, even when its chain fails on another date', async () => {
       // A window that ends now but opens a second later: the chain fails on notBefore, never on notAfter.
-      const odd = await pki.developerId(TEAM, {notBefore: new Date(NOW.getTime() + 1000), notAfter: NOW})
+      const odd = await kit.pki.developerId(TEAM, {notBefore: new Date(NOW.getTime() + 1000), notAfter: NOW})
       const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: odd, signingTime: NOW}))
       assert.deepEqual((await findings(path)).filter(f => f.id.startsWith('cms.')).map(f => f.id), ['cms.untrusted'])
     })
 
     describe("Apple's 100.9.2 list must name each CodeDirectory with its own algorithm and its full hash", () => {
       const forged = (forge: (e: Array<{oid: string; digest: Buffer}>) => Array<{oid: string; digest: Buffer}>) =>
-        binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW, forgeDigests: forge}))
+        binary({hashTypes: [1, 2]}, cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW, forgeDigests: forge}))
       const mismatch = async (path: string) => (await findings(path)).filter(f => f.id.startsWith('cms.'))
 
       it('the list as codesign writes it passes', async () => {
@@ -125,7 +117,7 @@ describe('verify checks: rare signatures and files that change while read', () =
     }
 
     it('cut short: input.unreadable, saying the file changed while read, and nothing about the signature', async () => {
-      const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW}))
+      const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW}))
       const found = await verifyChangingAt(path, () => truncateSync(path, 5000))
       assert.deepEqual(found.map(f => f.id), ['input.unreadable'])
       const [f] = found
@@ -135,7 +127,7 @@ describe('verify checks: rare signatures and files that change while read', () =
     })
 
     it('rewritten in place: the changed page is found, the file does not pass', async () => {
-      const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: leaf, signingTime: NOW}))
+      const path = await binary({}, cds => signCodeDirectories({codeDirectories: cds, identity: kit.leaf, signingTime: NOW}))
       const found = await verifyChangingAt(path, () => {
         const fd = openSync(path, 'r+')
         try {

@@ -10,7 +10,7 @@ import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {measureGroup, type BenchGroup, type Measured} from './harness.js'
 import {writeDeterministicFile} from './input-file.js'
-import {coldStreamingHashPages, createHashPerPage, oneShotPerPage, streamingHashPages} from './page-hash-cases.js'
+import {coldStreamingHashPages, createHashPerPage, oneShotPerPage, readOnly, streamingHashPages} from './page-hash-cases.js'
 import {ParallelCeiling} from './parallel-ceiling.js'
 import {peakMemoryOfHashing, peakMemoryOfVerify, type PeakMemoryCheck} from './peak-memory.js'
 import {isMet, memoryLine, throughputTable} from './report.js'
@@ -35,6 +35,7 @@ function pageHashingGroup(path: string, code: Buffer, codeLimit: number, pageSiz
       createHashPerPage(inMemory, pageSize),
       oneShotPerPage(inMemory, pageSize),
       ceiling.benchCase(inMemory, pageSize),
+      readOnly(path, codeLimit, pageSize),
       streamingHashPages(path, codeLimit, pageSize, 'off', SEQUENTIAL_TARGET),
       streamingHashPages(path, codeLimit, pageSize, 'auto', codeLimit > PARALLEL_ABOVE ? PARALLEL_TARGET : undefined),
       coldStreamingHashPages(path, codeLimit, pageSize),
@@ -54,7 +55,22 @@ function againstReferences(rows: Measured[]): string {
     if (!reference) continue
     lines.push(`  vs ${label}: ${measured.map((m) => `${withoutLastPart(m.bench.name)} ${(m.gibPerSecond / reference.gibPerSecond).toFixed(3)}`).join('; ')}`)
   }
+  const bound = readerBound(rows)
+  if (bound !== undefined) lines.push(bound)
   return lines.join('\n')
+}
+
+/**
+ * The most a hasher that reads the file can reach on this machine, in the same run: every thread
+ * copies its share out of the page cache before digesting it, so the ceiling's time grows by
+ * read/(one-shot digest) on every core at once. Printed with the share of it the parallel row gets.
+ */
+function readerBound(rows: Measured[]): string | undefined {
+  const find = (prefix: string) => rows.find((m) => m.bench.name.startsWith(prefix))
+  const [reference, ceiling, read, parallel] = [find('ref:'), find('ceiling:'), find('read only:'), find('hashPages parallel:auto')]
+  if (!reference || !ceiling || !read || !parallel) return undefined
+  const bound = ceiling.ratio * (reference.medianSeconds / (reference.medianSeconds + read.medianSeconds))
+  return `  reading costs ${(read.medianSeconds / reference.medianSeconds).toFixed(3)} of the one-shot digest's time, so a reader can reach at most ${bound.toFixed(3)} × limit here; hashPages parallel:auto reaches ${(parallel.ratio / bound).toFixed(3)} of that`
 }
 
 /** 'hashPages parallel:auto, 256 MiB from disk' → 'hashPages parallel:auto': what differs between a group's rows. */

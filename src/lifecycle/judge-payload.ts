@@ -61,13 +61,22 @@ export async function configDefaults(fs: RootFs, etcDir: string, findings: Findi
   return hashes
 }
 
+export interface JudgeOptions {
+  /**
+   * Check and hash `<dir>/etc` as shipped config defaults (default true). Off where `dir` is code
+   * already in place (judgeSlot): its etc/ is then the admin's live configuration, which may hold
+   * links and sockets of the admin's own, and which no rollback decision rests on.
+   */
+  config?: boolean
+}
+
 /**
  * The judgement install and upgrade act on, made on the copy they will move into place (never on
  * the original, which someone could change between check and use): the verifier over every slice,
  * the signature's team and identifier against the manifest, Info.plist against the manifest, and
  * on macOS codesign's second opinion.
  */
-export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout): Promise<PayloadJudgement> {
+export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout, opts: JudgeOptions = {}): Promise<PayloadJudgement> {
   const app = join(dir, layout.bundle)
   const findings: Finding[] = []
   const notes: string[] = []
@@ -125,7 +134,7 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
       findings.push(finding('install.link-target', target, `${target}: the link ${link.path} must point at a regular file inside the bundle, but ${link.target} is not one`, 'Correct links[].target in esdctl.json, or ship the file in the bundle.'))
     }
   }
-  const configHashes = await configDefaults(fs, join(dir, 'etc'), findings)
+  const configHashes = opts.config === false ? {} : await configDefaults(fs, join(dir, 'etc'), findings)
   if (ctx.codesign) {
     const second = await ctx.codesign.verify(app)
     if (!second.ok) {

@@ -18,7 +18,9 @@ import {judgePayload} from './judge-payload.js'
 export async function judgeSlot(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, record: InstallRecord, where: {dir: string; receipt: string} = {dir: layout.rollbackSlot, receipt: layout.slotReceipt}): Promise<Finding[]> {
   const manifest: Manifest = {name: record.name, label: record.label, bundleId: record.bundleId, teamId: record.teamId}
   const {dir, receipt} = where
-  const judgement = await judgePayload(ctx, fs, dir, manifest, layout)
+  // Only the code is judged: the slot's config defaults are checked against the receipt by the rollback itself (restoredEtcPlan),
+  // and once rolled forward, dir/etc is the admin's live configuration.
+  const judgement = await judgePayload(ctx, fs, dir, manifest, layout, {config: false})
   if (!judgement.ok || judgement.record === undefined) return judgement.findings.length > 0 ? judgement.findings : [finding('rollback.slot-not-recorded', dir, `${dir}: the bundle ${layout.bundle} could not be judged`)]
   const found = judgement.record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
   const recorded = record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')

@@ -7,7 +7,7 @@ import {CodesignAdapter} from '../../src/adapters/codesign.js'
 import {RootFs} from '../../src/adapters/root-fs.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
-import {bundleExecutableName, judgePayload, type PayloadJudgement} from '../../src/lifecycle/judge-payload.js'
+import {bundleExecutableName, judgePayload, type JudgeOptions, type PayloadJudgement} from '../../src/lifecycle/judge-payload.js'
 import {layoutOptionsOf, type Manifest} from '../../src/manifest/manifest.js'
 import type {Finding} from '../../src/verify/finding.js'
 import type {TrustStore} from '../../src/trust/trust-store.js'
@@ -70,9 +70,9 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     })
     return to
   }
-  const judge = (payload: string, edits: Partial<Manifest> = {}, context: Partial<LifecycleContext> = {}): Promise<PayloadJudgement> => {
+  const judge = (payload: string, edits: Partial<Manifest> = {}, context: Partial<LifecycleContext> = {}, opts: JudgeOptions = {}): Promise<PayloadJudgement> => {
     const m = {...manifest, ...edits}
-    return judgePayload({...ctx, ...context}, new RootFs(), payload, m, new PrefixLayout({...layoutOptionsOf(m), root: ctx.root}))
+    return judgePayload({...ctx, ...context}, new RootFs(), payload, m, new PrefixLayout({...layoutOptionsOf(m), root: ctx.root}), opts)
   }
   const app = (payload: string): string => join(payload, `${NAME}.app`)
   const ids = (j: PayloadJudgement): string[] => j.findings.map((f) => f.id)
@@ -425,6 +425,16 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
     const none = copy()
     rmSync(join(none, 'etc'), {recursive: true})
     assert.deepEqual((await judge(none)).record?.configHashes, {})
+  })
+
+  it('code already in place is judged without its etc/ (config: false): the admin\'s links there refuse nothing, and nothing is hashed', async () => {
+    const payload = copy()
+    symlinkSync('/etc/passwd', join(payload, 'etc', 'sub', 'link.conf'))
+    const j = await judge(payload, {}, {}, {config: false})
+    assert.deepEqual(ids(j), [])
+    assert.equal(j.ok, true)
+    assert.deepEqual(j.record?.configHashes, {})
+    assert.deepEqual(Object.keys((await judge(good, {}, {}, {config: true})).record?.configHashes ?? {}).sort(), ['sub/a.conf', 'thed.conf'])
   })
 
   it("codesign's second opinion: asked with the bundle; a rejection is install.codesign-rejected with its reasons or its output; no note then", async () => {

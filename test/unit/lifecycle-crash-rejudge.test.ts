@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -117,6 +117,21 @@ describe('lifecycle crash safety: a rollback finished from its journal is judged
     assert.ok(killed.journal !== undefined && killed.journal.phase !== 'committed', `k=8 is before the commit: ${killed.journal?.phase}`)
     tamper(new PrefixLayout({name: NAME, label: LABEL, root: killed.ctx.root}))
     await judgeRolledForward(killed.ctx, killed.ctx.fs, killed.layout, killed.journal)
+    await free(killed.ctx)
+  })
+
+  it("the admin's live etc/ is not judged again: a link the admin put there does not stop finishing a committed rollback", async () => {
+    const countFile = `${template}-count3`
+    cleanup.push(countFile)
+    await free((await killedRollback(undefined, countFile)).ctx)
+    let k = Number(readFileSync(countFile, 'utf8'))
+    let killed = await killedRollback(k)
+    while (killed.journal?.phase !== 'committed') { await free(killed.ctx); killed = await killedRollback(--k) }
+    mkdirSync(join(killed.layout.prefix, 'etc'), {recursive: true})
+    symlinkSync('/etc/hosts', join(killed.layout.prefix, 'etc', 'admin-link.conf'))
+    await judgeRolledForward(killed.ctx, killed.ctx.fs, killed.layout, killed.journal)
+    await recoverWithStart(killed.ctx, NAME)
+    assert.equal((await inspectInstalled(killed.ctx, killed.layout)).version, '1.0.0')
     await free(killed.ctx)
   })
 

@@ -29,6 +29,13 @@ export const AREAS = {
   preflight: {mutate: ['src/lifecycle/preflight.ts'], tests: ['safety-mutants', 'lifecycle-refusals']},
   'root-fs': {mutate: ['src/adapters/root-fs.ts', 'src/adapters/root-fs-error.ts'], tests: ['root-fs', 'root-fs-mutants', 'journal']},
   judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['judge-mutants', 'findings-install']},
+  // Code already on the Mac that a rollback puts back and esdctl starts as root: the adopted legacy
+  // files, the rollback slot, a committed rollback finished by the next run. The lifecycle suites
+  // reach them only through whole runs (seconds a mutant); judge-installed-mutants calls them directly.
+  'judge-installed': {
+    mutate: ['src/lifecycle/judge-legacy.ts', 'src/lifecycle/judge-slot.ts', 'src/lifecycle/judge-rolled-forward.ts'],
+    tests: ['judge-installed-mutants'],
+  },
   // src/trust/**/*.ts in three parts (about 1000 mutants in all), each with the tests of its modules.
   'trust-cms': {
     mutate: ['src/trust/signed-data.ts', 'src/trust/cms.ts', 'src/trust/timestamp.ts', 'src/trust/signature.ts'],

@@ -5,19 +5,21 @@ import {PrefixLayout} from '../layout/prefix-layout.js'
 import {readInstallRecordAt} from '../records/install-record.js'
 import {hasErrors, type Finding} from '../verify/finding.js'
 import type {LifecycleContext} from './context.js'
-import type {Journal} from './journal.js'
+import type {Journal, JournalStep} from './journal.js'
 import {judgeLegacy} from './judge-legacy.js'
 import {judgeSlot} from './judge-slot.js'
 import {StepFailure} from './lifecycle-error.js'
 
-/** What the committed legacy rollback put back, and the receipt (parked in its scratch directory) that recorded it. */
-async function legacyFindings(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, journal: Journal): Promise<Finding[]> {
+/**
+ * What the committed legacy rollback put back (`restore`, its step that moved the files back), judged
+ * against the receipt parked in its scratch directory; undefined when there is nothing to judge.
+ */
+async function legacyFindings(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, journal: Journal, restore: JournalStep): Promise<Finding[] | undefined> {
   const parkedReceipt = journal.steps.flatMap((s) => (s.kind === 'move' ? s.moves : [])).find((m) => m.from === layout.receipt)?.to
-  const restore = journal.steps.find((s) => s.id === 'restore-legacy')
-  if (parkedReceipt === undefined || restore?.kind !== 'move') return []
+  if (parkedReceipt === undefined || restore.kind !== 'move') return undefined
   // Once the finish has run the scratch directory (and the receipt in it) is gone: it judged nothing new, and there is nothing left to judge against.
   const record = await readInstallRecordAt(parkedReceipt, fs)
-  if (record === undefined) return []
+  if (record === undefined) return undefined
   const parkedSlot = join(dirname(parkedReceipt), 'previous')
   return judgeLegacy(ctx, fs, layout, record, restore.moves.map((m) => ({recorded: relative(parkedSlot, m.from), at: m.to})), parkedReceipt)
 }
@@ -35,10 +37,11 @@ async function legacyFindings(ctx: LifecycleContext, fs: RootFs, layout: PrefixL
  */
 export async function judgeRolledForward(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, journal: Journal): Promise<void> {
   if (journal.action !== 'rollback' || journal.phase !== 'committed') return
-  let findings: Finding[]
+  let findings: Finding[] | undefined
   let what: string
-  if (journal.steps.some((s) => s.id === 'restore-legacy')) {
-    findings = await legacyFindings(ctx, fs, layout, journal)
+  const restore = journal.steps.find((s) => s.id === 'restore-legacy')
+  if (restore !== undefined) {
+    findings = await legacyFindings(ctx, fs, layout, journal, restore)
     what = `the legacy ${join(layout.system.bin, layout.name)} it put back`
   } else {
     const record = await readInstallRecordAt(layout.receipt, fs)
@@ -46,7 +49,7 @@ export async function judgeRolledForward(ctx: LifecycleContext, fs: RootFs, layo
     findings = await judgeSlot(ctx, fs, PrefixLayout.ofRecord(record, ctx.root), record, {dir: layout.prefix, receipt: layout.receipt})
     what = `version ${record.version} it put back`
   }
-  if (!hasErrors(findings)) return
+  if (findings === undefined || !hasErrors(findings)) return
   const first = findings.find((f) => f.severity === 'error')!
   throw new StepFailure(ExitCode.verificationFailed, `the rollback had committed, but ${what} no longer passes verification (${first.message} [${first.id}]), so esdctl will not finish putting it in place. Stop it with \`launchctl bootout system/${layout.label}\`, then move the journal aside and reinstall the version you want with esdctl install --allow-downgrade <payload>`, findings)
 }

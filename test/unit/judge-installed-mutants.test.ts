@@ -6,7 +6,8 @@ import {ExitCode} from '../../src/exit-codes.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import type {Journal} from '../../src/lifecycle/journal.js'
-import {judgeLegacy, legacyFilesInSlot, type LegacyFileAt} from '../../src/lifecycle/judge-legacy.js'
+import type {LegacyInstall} from '../../src/lifecycle/adopt-legacy.js'
+import {adoptedFiles, judgeLegacy, legacyFilesInSlot, type LegacyFileAt} from '../../src/lifecycle/judge-legacy.js'
 import {judgePayload} from '../../src/lifecycle/judge-payload.js'
 import {judgeRolledForward} from '../../src/lifecycle/judge-rolled-forward.js'
 import {judgeSlot} from '../../src/lifecycle/judge-slot.js'
@@ -14,6 +15,8 @@ import {StepFailure} from '../../src/lifecycle/lifecycle-error.js'
 import {layoutOptionsOf, type Manifest} from '../../src/manifest/manifest.js'
 import type {InstallRecord} from '../../src/records/install-record.js'
 import type {Finding} from '../../src/verify/finding.js'
+import * as plist from 'plist'
+import {buildBundle} from '../support/bundle-builder.js'
 import {buildSignedMachO} from '../support/macho-writer.js'
 import {buildPayload, makeRoot, testContext, testIdentity, TEAM} from '../support/lifecycle-fixture.js'
 import {signCodeDirectories, type TestIdentity} from '../support/test-pki.js'
@@ -85,6 +88,19 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       ])
     })
 
+    it('adoptedFiles records the executable and every job\'s plist by their place in the slot, with their SHA-256; a job without a plist adds nothing', async () => {
+      const layout = freshLayout()
+      const exe = put(join(root, `legacy${n++}`, 'thed'), '#!/bin/sh\n')
+      const own = put(join(root, `legacy${n++}`, 'own.plist'), '<plist>own</plist>')
+      const helper = put(join(root, `legacy${n++}`, 'helper.plist'), '<plist>helper</plist>')
+      const legacy: LegacyInstall = {executable: exe, jobs: [{label: layout.label, loaded: true, plist: own}, {label: 'com.example.unloaded', loaded: false}, {label: 'com.example.helper', loaded: false, plist: helper}]}
+      assert.deepEqual(await adoptedFiles(fs, layout, legacy), [
+        {path: `legacy/bin/${layout.name}`, sha256: await sha256(exe)},
+        {path: `${layout.label}.plist`, sha256: await sha256(own)},
+        {path: 'legacy/com.example.helper.plist', sha256: await sha256(helper)},
+      ])
+    })
+
     it('files as adopted, with a script executable: nothing found (a script has no signature to verify)', async () => {
       const layout = freshLayout()
       const {files, record: adoptedRecord} = await adopted(layout)
@@ -148,6 +164,8 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       const bad = await adopted(badLayout, broken)
       const refused = await judgeLegacy(ctx, fs, badLayout, bad.record, bad.files)
       assert.deepEqual(refused.map((f) => [f.id, f.severity]), [['signature.code-modified', 'error']], 'the errors alone, without the warning')
+      assert.deepEqual(await judgeLegacy(ctx, fs, badLayout, bad.record, [bad.files[1]!]), [], 'without the executable among the files, nothing is verified')
+      assert.deepEqual((await judgeLegacy(ctx, fs, badLayout, bad.record, [bad.files[1]!, bad.files[0]!])).map((f) => f.id), ['signature.code-modified'], 'the executable is found wherever it is in the list')
       writeFileSync(bad.files[1]!.at, '<plist>changed</plist>')
       assert.deepEqual((await judgeLegacy(ctx, fs, badLayout, bad.record, bad.files)).map((f) => f.id), ['rollback.legacy-changed'], 'the broken signature is not looked at once a file differs')
     })
@@ -184,6 +202,25 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       assert.match(none[0]!.message, /, recorded none\)$/)
     })
 
+    it('a universal bundle: the cdhashes are compared as sets, in any order, and shown sorted, one per slice', async () => {
+      const dir = join(root, `slot${n++}`)
+      mkdirSync(dir)
+      // Slices in the file as x86_64 then arm64: the judgement lists them in that order.
+      await buildBundle({dir, name: NAME, bundleId: `com.example.${NAME}`, teamId: TEAM, identity, version: '1.0.0', arch: ['x86_64', 'arm64']})
+      const manifest: Manifest = {name: NAME, label: LABEL, bundleId: `com.example.${NAME}`, teamId: TEAM}
+      const judged = await judgePayload(ctx, fs, dir, manifest, new PrefixLayout({...layoutOptionsOf(manifest), root}))
+      const cdhashes = judged.record!.cdhashes
+      assert.deepEqual(cdhashes.map((c) => c.arch), ['x86_64', 'arm64'])
+      const universal = {...record, cdhashes}
+      const layout = layoutOf(universal)
+      const where = {dir, receipt: '/r.json'}
+      assert.deepEqual(await judgeSlot(ctx, fs, layout, universal, where), [])
+      assert.deepEqual(await judgeSlot(ctx, fs, layout, {...universal, cdhashes: [...cdhashes].reverse()}, where), [])
+      const sorted = [...cdhashes].reverse().map((c) => `${c.arch}:${c.cdhash}`).join(' ')
+      const other = {...universal, cdhashes: [{arch: 'x86_64', cdhash: '11'.repeat(20)}, {arch: 'arm64', cdhash: '00'.repeat(20)}]}
+      assert.match((await judgeSlot(ctx, fs, layout, other, where))[0]!.message, new RegExp(`\\(cdhashes ${sorted}, recorded arm64:${'00'.repeat(20)} x86_64:${'11'.repeat(20)}\\)$`))
+    })
+
     it('by default the rollback slot against the slot receipt; a slot without the bundle: the judgement\'s own findings', async () => {
       const layout = layoutOf(record)
       rmSync(layout.rollbackSlot, {recursive: true, force: true})
@@ -202,12 +239,12 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
     const refusal = (p: Promise<void>) => p.then(() => undefined, (e: unknown) => e)
 
     /** A root of its own with the bundle in place at the prefix and the live receipt `rec` (or none). */
-    function installed(rec: InstallRecord | undefined, tamper = false): {c: LifecycleContext; layout: PrefixLayout} {
+    function installed(rec: InstallRecord | undefined, tamper = false, bundle = join(payload, `${NAME}.app`)): {c: LifecycleContext; layout: PrefixLayout} {
       const r = makeRoot()
       const c = {...ctx, root: r}
       const layout = PrefixLayout.ofRecord(record, r)
       mkdirSync(layout.prefix, {recursive: true})
-      cpSync(join(payload, `${NAME}.app`), join(layout.prefix, layout.bundle), {recursive: true, verbatimSymlinks: true})
+      cpSync(bundle, join(layout.prefix, layout.bundle), {recursive: true, verbatimSymlinks: true})
       if (tamper) {
         const exe = join(layout.prefix, layout.bundle, 'Contents', 'MacOS', NAME)
         const bytes = readFileSync(exe)
@@ -242,6 +279,21 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       assert.equal(e.message, `the rollback had committed, but version 1.0.0 it put back no longer passes verification (${first.message} [${first.id}]), so esdctl will not finish putting it in place. Stop it with \`launchctl bootout system/${LABEL}\`, then move the journal aside and reinstall the version you want with esdctl install --allow-downgrade <payload>`)
     })
 
+    it('the refusal names the first error, not a warning before it; a journal\'s other steps do not make it a legacy rollback', async () => {
+      // Info.plist without CFBundleVersion: the warning bundle.version-missing comes before the slice's error.
+      const dir = join(root, `warned${n++}`)
+      mkdirSync(dir)
+      const info = Buffer.from(plist.build({CFBundleIdentifier: `com.example.${NAME}`, CFBundleExecutable: NAME, CFBundleShortVersionString: '1.0.0', CFBundlePackageType: 'APPL'}))
+      await buildBundle({dir, name: NAME, bundleId: `com.example.${NAME}`, teamId: TEAM, identity, version: '1.0.0', extraFiles: {'Info.plist': info}, signOverrides: {infoPlist: info}})
+      const {c, layout} = installed(record, true, join(dir, `${NAME}.app`))
+      const steps = [{id: 'move-bundle', kind: 'move', moves: []}, {id: 'links', kind: 'links'}] as unknown as Journal['steps']
+      const e = await refusal(judgeRolledForward(c, fs, layout, journal({steps})))
+      assert.ok(e instanceof StepFailure, String(e))
+      assert.deepEqual(e.findings!.map((f) => f.severity).slice(0, 2), ['warning', 'error'])
+      const first = e.findings!.find((f) => f.severity === 'error')!
+      assert.ok(e.message.includes(`(${first.message} [${first.id}])`), e.message)
+    })
+
     it('no live receipt: nothing to judge against, nothing refused', async () => {
       const {c, layout} = installed(undefined, true)
       await judgeRolledForward(c, fs, layout, journal({}))
@@ -260,6 +312,7 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       const recordedSha = await fs.sha256(restoredExe)
       const parked = {...record, adopted: {files: [{path: `legacy/bin/${layout.name}`, sha256: recordedSha}]}}
       const steps = [
+        {id: 'stop', kind: 'bootout', label: LABEL},
         {id: 'park', kind: 'move', moves: [{from: '/elsewhere', to: '/x'}, {from: layout.receipt, to: parkedReceipt}]},
         {id: 'restore-legacy', kind: 'move', moves: [{from: exe, to: restoredExe}]},
       ] as unknown as Journal['steps']

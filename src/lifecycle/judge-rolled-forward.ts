@@ -10,12 +10,14 @@ import {judgeLegacy} from './judge-legacy.js'
 import {judgeSlot} from './judge-slot.js'
 import {StepFailure} from './lifecycle-error.js'
 
+const isMove = (s: JournalStep): s is Extract<JournalStep, {kind: 'move'}> => s.kind === 'move'
+
 /**
  * What the committed legacy rollback put back (`restore`, its step that moved the files back), judged
  * against the receipt parked in its scratch directory; undefined when there is nothing to judge.
  */
 async function legacyFindings(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, journal: Journal, restore: JournalStep): Promise<Finding[] | undefined> {
-  const parkedReceipt = journal.steps.flatMap((s) => (s.kind === 'move' ? s.moves : [])).find((m) => m.from === layout.receipt)?.to
+  const parkedReceipt = journal.steps.filter(isMove).flatMap((s) => s.moves).find((m) => m.from === layout.receipt)?.to
   if (parkedReceipt === undefined || restore.kind !== 'move') return undefined
   // Once the finish has run the scratch directory (and the receipt in it) is gone: it judged nothing new, and there is nothing left to judge against.
   const record = await readInstallRecordAt(parkedReceipt, fs)

@@ -197,7 +197,7 @@ async function readMember(ctx: Ctx, entry: XarEntry, consume: (chunks: AsyncIter
     if (hash) digests[which] = {expected: sum.hex, hash}
     else ctx.findings.push(finding('package.checksum-mismatch', shown, `${shown}: the ${which} checksum uses the unknown style "${sum.style}", so it cannot be checked`))
   }
-  const gen = xarDataChunks(ctx.path, ctx.header.heapStart, ctx.archiveEnd, data, digests, ctx.limits.memberBytes)
+  const gen = xarDataChunks(ctx.file, ctx.header.heapStart, ctx.archiveEnd, data, digests, ctx.limits.memberBytes)
   // The consumer may stop early (a cpio trailer); an iterator without return() keeps `gen` open for the drain below.
   const keepOpen: AsyncIterable<Buffer> = {[Symbol.asyncIterator]: () => ({next: () => gen.next()})}
   const report = (e: FormatError) => {
@@ -209,7 +209,7 @@ async function readMember(ctx: Ctx, entry: XarEntry, consume: (chunks: AsyncIter
     await consume(keepOpen)
   } catch (e) {
     if (!isFormatError(e)) {
-      // `gen` holds the package open until it is closed (its finally): a failing verifier must not leak it.
+      // `gen` holds a decoder and pending reads until it is closed (its finally): a failing verifier must not leak them.
       await gen.return(undefined)
       throw e
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import {existsSync, readdirSync} from 'node:fs'
-import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
+import {lstat, mkdtemp, readdir, readFile, readlink, rename, rm, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -629,6 +629,37 @@ describe('package checks, directly (verify-package mutants)', function () {
       }), /verifier broke/)
       await verifyPackage(await write('junk-again.pkg', Buffer.alloc(64, 0x41)), opts(), record)
       assert.equal(readdirSync('/dev/fd').length, open, 'every package file is closed again')
+    })
+
+    it('another package put at the path while the Payload is judged: the members after it are still read from the package opened', async function () {
+      const path = await write('swapped.pkg', real.bytes)
+      const other = await write('other.pkg', await readFile(realPackage(this, 'Karabiner-DriverKit-VirtualHIDDevice-6.0.0.pkg')))
+      let swapped = false
+      const r = await verifyPackage(path, opts(), async p => {
+        if (!swapped) await rename(other, path)
+        swapped = true
+        return record(p)
+      })
+      assert.ok(swapped)
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.package?.scripts, ['Scripts/postinstall', 'Scripts/preinstall'])
+      assert.equal(r.package?.version, '6.10.0')
+      assert.equal(r.notarization?.verified, true)
+    })
+
+    it('the package cut short while the Payload is judged: each member after the cut is package.malformed, it cannot be read', async () => {
+      const archiveEnd = real.bytes.length - splitXar(real.bytes).stapled.length
+      const path = await write('shrinks.pkg', real.bytes.subarray(0, archiveEnd))
+      const scriptsAt = real.heapStart + 2036512
+      const r = await verifyPackage(path, opts(), async p => {
+        await truncate(path, scriptsAt)
+        return record(p)
+      })
+      const cut = (member: string) => [
+        'package.malformed', `${path}:${member}`,
+        `${path}: a member's data cannot be read (${path}: file shrank while reading a member's data)`,
+      ]
+      assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [cut('Scripts'), cut('PackageInfo')])
     })
 
     it('without its stapled ticket: not stapled, no finding', async () => {

@@ -4,7 +4,7 @@ import {existsSync, readdirSync} from 'node:fs'
 import {lstat, mkdtemp, readdir, readFile, readlink, rename, rm, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {gzipSync} from 'node:zlib'
+import {deflateSync, gzipSync} from 'node:zlib'
 import {Header} from 'tar'
 import yazl from 'yazl'
 import type {CpioEntry} from '../../src/formats/cpio-odc.js'
@@ -16,7 +16,7 @@ import {bundleRootOf, scanPayload, type PayloadScanContext} from '../../src/veri
 import {checkPackageSignature, type PackageSignatureInput} from '../../src/verify/package-signature.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyArchive} from '../../src/verify/verify-archive.js'
-import {verifyPackage} from '../../src/verify/verify-package.js'
+import {DEFAULT_PACKAGE_LIMITS, verifyPackage} from '../../src/verify/verify-package.js'
 import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
 import {realPackage} from '../support/real-shipped.js'
 import {createTestPki, type TestPki} from '../support/test-pki.js'
@@ -365,8 +365,8 @@ describe('package checks, directly (verify-package mutants)', function () {
     it('a file that is no xar: package.malformed naming the file', async () => {
       const path = await write('junk.pkg', Buffer.alloc(64, 0x41))
       const r = await verifyPackage(path, opts(), record)
-      assert.deepEqual(ids(r), ['package.malformed'])
-      assert.ok(r.findings[0]!.message.startsWith(`${path}: `), r.findings[0]!.message)
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: does not start with "xar!"`]])
+      assert.deepEqual(r.items, [])
     })
 
     it('the real package, its items given to the verifier: report fields and the ticket', async () => {
@@ -444,6 +444,7 @@ describe('package checks, directly (verify-package mutants)', function () {
         p.tocXml = p.tocXml.replace('<size>914</size>', '<size>915</size>')
       })
       assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.checksum-mismatch', `${path}:PackageInfo: decodes to 914 bytes but the table of contents says 915`]])
+      assert.equal(r.findings[0]!.fix, 'Rebuild and sign the package again; ship it unmodified.')
     })
 
     it('a member past the end of the archive: package.malformed for it, the rest read', async () => {
@@ -662,6 +663,18 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [cut('Scripts'), cut('PackageInfo')])
     })
 
+    it('an unsigned package with no PackageInfo: package.unsigned, and a report with nothing it does not have', async () => {
+      const parts = splitXar(real.bytes)
+      withoutPayload(parts)
+      parts.tocXml = parts.tocXml.replace(/<signature style="RSA">[\s\S]*?<\/signature>\s*/, '').replace(/<x-signature[\s\S]*?<\/x-signature>\s*/, '')
+        .replace(/<file id="4">[\s\S]*?<\/file>/, '')
+      createHash('sha1').update(deflateSync(Buffer.from(parts.tocXml, 'utf8'))).digest().copy(parts.heap, 0)
+      const path = await write('unsigned.pkg', assembleXar({...parts, stapled: Buffer.alloc(0)}))
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(ids(r), ['package.unsigned'])
+      assert.deepEqual(r.package, {format: 'component-package', signer: 'unsigned', notarization: {stapled: false, verified: false, cdhashes: []}, scripts: [], components: []})
+    })
+
     it('without its stapled ticket: not stapled, no finding', async () => {
       const path = await write('unstapled.pkg', real.bytes.subarray(0, real.bytes.length - splitXar(real.bytes).stapled.length))
       const r = await verifyPackage(path, opts(), record)
@@ -683,8 +696,152 @@ describe('package checks, directly (verify-package mutants)', function () {
       const r = await verifyPackage(path, opts(), record)
       assert.deepEqual(ids(r), ['notarization.malformed'])
       assert.match(r.findings[0]!.message, /closing trailer is missing/)
+      assert.equal(r.findings[0]!.fix, 'Download the package again, or staple it again (xcrun stapler staple <pkg>).')
       assert.deepEqual(r.notarization, {stapled: true, verified: false, cdhashes: []})
       assert.equal(r.package?.signer, 'developer-id-installer')
+    })
+
+    it('the default bounds: 16 GiB for a member and for a payload, 2 GiB for one item', () => {
+      assert.deepEqual(DEFAULT_PACKAGE_LIMITS, {memberBytes: 16 * 2 ** 30, payloadBytes: 16 * 2 ** 30, itemBytes: 2 * 2 ** 30})
+    })
+
+    it('a Payload and Scripts past the payload bound: package.too-large, each named by its member', async () => {
+      const path = await write('bounded.pkg', real.bytes)
+      const r = await verifyPackage(path, opts(), record, {...DEFAULT_PACKAGE_LIMITS, payloadBytes: 100})
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [
+        ['package.too-large', `${path}:Payload: inflates past 100 bytes`],
+        ['package.too-large', `${path}:Scripts: inflates past 100 bytes`],
+      ])
+    })
+
+    it('a Scripts member that starts like a cpio archive but is not one: payload-unreadable, named by its member', async () => {
+      const bad = Buffer.concat([Buffer.from('070707zzzzzz', 'latin1'), Buffer.alloc(80, 0x30)])
+      const {path, r} = await verifyEdited('bad-scripts.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '3'), appended(p, bad))
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.payload-unreadable', `${path}:Scripts: member 0 has a name of 0 bytes`]])
+    })
+
+    it('a PackageInfo or a Distribution whose root element is another: payload-unreadable naming the member and the element', async () => {
+      const {path, r} = await verifyEdited('wrong-roots.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '4'), appended(p, Buffer.from('<pkg-inf/>')))
+          .replace('<file id="4">', `<file id="90"><name>Distribution</name><type>file</type>${appended(p, Buffer.from('<foo/>'))}</file><file id="4">`)
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [
+        ['package.payload-unreadable', `${path}:PackageInfo: the root element is <pkg-inf>, not <pkg-info>`],
+        ['package.payload-unreadable', `${path}:Distribution: the root element is <foo>, not <installer-gui-script>`],
+      ])
+    })
+
+    it('a PackageInfo with a version and no identifier: the component carries only what it says', async () => {
+      const {r} = await verifyEdited('no-identifier.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '4'), appended(p, Buffer.from('<pkg-info format-version="2" version="1.0" install-location="/opt/x"/>')))
+      })
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.package?.components, [{path: '', version: '1.0', installLocation: '/opt/x', scripts: ['Scripts/postinstall', 'Scripts/preinstall']}])
+      assert.equal(r.package?.identifier, undefined)
+    })
+
+    it('a Payload whose bundle is not stored together: the scan\'s finding is in the package\'s findings', async () => {
+      const cpio = (name: string, body: Buffer) => {
+        const octal = (n: number, width: number) => n.toString(8).padStart(width, '0')
+        const header = `070707${octal(1, 6)}${octal(1, 6)}${octal(0o100644, 6)}${octal(0, 6)}${octal(0, 6)}${octal(1, 6)}${octal(0, 6)}${octal(0, 11)}${octal(name.length + 1, 6)}${octal(body.length, 11)}`
+        return Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from(`${name}\0`, 'latin1'), body])
+      }
+      const payload = Buffer.concat([cpio('A.app/x', Buffer.from('x')), cpio('B', Buffer.from('b')), cpio('A.app/y', Buffer.from('y')), cpio('TRAILER!!!', Buffer.alloc(0))])
+      const {path, r} = await verifyEdited('split.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '2'), appended(p, payload))
+      }, true)
+      assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [
+        ['package.item-unchecked', `${path}:Payload/A.app`, `${path}: the members of Payload/A.app are not stored together, so esdctl checked the bundle without A.app/y`],
+      ])
+      assert.deepEqual(r.items.map(i => i.path), ['Payload/A.app'])
+    })
+
+    it('16 bytes or more after an unstapled archive that are no trailer: no ticket, no finding', async () => {
+      const archiveEnd = real.bytes.length - splitXar(real.bytes).stapled.length
+      const r = await verifyPackage(await write('padded.pkg', Buffer.concat([real.bytes.subarray(0, archiveEnd), Buffer.alloc(32)])), opts(), record)
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.notarization?.stapled, false)
+    })
+
+    it('the file cut short under the stapled ticket, or under the bytes after the heap: package.malformed naming what was being read', async () => {
+      const stapled = splitXar(real.bytes).stapled
+      const archiveEnd = real.bytes.length - stapled.length
+      const cases = [
+        ['ticket-shrinks.pkg', real.bytes, archiveEnd + 20, 'the stapled ticket'],
+        ['tail-shrinks.pkg', real.bytes.subarray(0, real.bytes.length - 5), archiveEnd + 2, 'the bytes after the heap'],
+      ] as const
+      for (const [name, bytes, keep, what] of cases) {
+        const path = await write(name, bytes)
+        const r = await verifyPackage(path, opts(), async p => {
+          await truncate(path, keep)
+          return record(p)
+        })
+        assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: file shrank while reading ${what}`]], name)
+      }
+    })
+
+    describe('small archives: where the heap ends, the trailers and the archive\'s end', function () {
+      /** A 16-byte stapler trailer: `t8lr`, version 1, `type` (1 terminator, 2 ticket), `length`. */
+      const trailer = (type: number, length: number) => {
+        const b = Buffer.alloc(16)
+        b.write('t8lr', 0, 'latin1')
+        b.writeUInt16LE(1, 4)
+        b.writeUInt16LE(type, 6)
+        b.writeUInt32LE(length, 8)
+        return b
+      }
+      const CHECKSUM = '<checksum style="sha1"><offset>0</offset><size>20</size></checksum>'
+      const tocXml = (inner: string, comment = '') => `<?xml version="1.0" encoding="UTF-8"?>\n<xar>\n <toc>${inner}</toc>${comment ? `<!--${comment}-->` : ''}\n</xar>\n`
+      /** An unsigned xar with no members; with `CHECKSUM`, its heap starts with the TOC's SHA-1. */
+      const small = (inner: string, after: Buffer, stapled: Buffer = Buffer.alloc(0)) => {
+        const xml = tocXml(inner)
+        const heap: Buffer = inner.includes('<checksum') ? Buffer.concat([createHash('sha1').update(deflateSync(Buffer.from(xml, 'utf8'))).digest(), after]) : after
+        return assembleXar({tocXml: xml, heap, stapled})
+      }
+      const run = async (name: string, bytes: Buffer) => {
+        const path = await write(name, bytes)
+        return {path, r: await verifyPackage(path, opts(), record)}
+      }
+
+      it('a heap of 15 bytes that end like a ticket trailer: too short to hold one, no ticket read', async () => {
+        // The trailer's first byte is the compressed TOC's last (the low byte of its Adler-32): this comment makes it "t".
+        const bytes = assembleXar({tocXml: tocXml('', 'zzzzzzzc'), heap: trailer(2, 1).subarray(1), stapled: Buffer.alloc(0)})
+        assert.equal(bytes.subarray(-16, -12).toString('latin1'), 't8lr')
+        const {r} = await run('heap15.pkg', bytes)
+        assert.deepEqual(ids(r), ['package.unsigned'])
+        assert.equal(r.notarization?.stapled, false)
+      })
+
+      it('a heap of exactly one ticket trailer: read as a stapled ticket (here one that cannot be read)', async () => {
+        const {path, r} = await run('heap16.pkg', small('', trailer(2, 1)))
+        assert.deepEqual(ids(r), ['package.unsigned', 'notarization.malformed'])
+        assert.match(r.findings[1]!.message, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(stapled ticket\\): a stapled notarization ticket that cannot be read`))
+      })
+
+      it('a ticket trailer claiming bytes inside the TOC: the archive runs to the file\'s end, its checksum is read', async () => {
+        const {r} = await run('inside-toc.pkg', small(CHECKSUM, trailer(2, 30)))
+        assert.deepEqual(ids(r), ['package.unsigned', 'notarization.malformed'])
+      })
+
+      it('a ticket whose archive ends exactly where the heap starts: the TOC checksum lies past the archive\'s end', async () => {
+        const {path, r} = await run('at-heap.pkg', small(CHECKSUM, trailer(2, 4)))
+        assert.deepEqual(r.findings.map(f => [f.id, f.message]).slice(0, 1), [['package.malformed', `${path}: the TOC checksum (heap offset 0, 20 bytes) lies past the end of the archive`]])
+      })
+
+      it('no TOC checksum and the real ticket stapled: the ticket is read, but covers nothing here', async () => {
+        const {r} = await run('no-checksum-stapled.pkg', small('', Buffer.alloc(0), splitXar(real.bytes).stapled))
+        assert.deepEqual(ids(r), ['package.unsigned'])
+        assert.equal(r.notarization?.stapled, true)
+        assert.equal(r.notarization?.verified, false)
+        assert.ok(r.notarization?.cdhashes.length, 'the ticket was read')
+      })
+
+      it('the heap ends with its TOC checksum, then a terminator and a ticket without its closing trailer: notarization.malformed', async () => {
+        const {r} = await run('checksum-last.pkg', small(CHECKSUM, Buffer.concat([trailer(1, 0), Buffer.alloc(100, 0x41)])))
+        assert.deepEqual(ids(r), ['package.unsigned', 'notarization.malformed'])
+      })
     })
   })
 })

@@ -19,7 +19,7 @@ import {verifyArchive} from '../../src/verify/verify-archive.js'
 import {DEFAULT_PACKAGE_LIMITS, verifyPackage} from '../../src/verify/verify-package.js'
 import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
 import {realPackage} from '../support/real-shipped.js'
-import {createTestPki, type TestPki} from '../support/test-pki.js'
+import {createTestPki, signPackageChecksum, type TestPki} from '../support/test-pki.js'
 import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
 
 // Quick, direct tests of the package checks (the mutation-testing list of area verify-package runs
@@ -340,6 +340,59 @@ describe('package checks, directly (verify-package mutants)', function () {
       const inTime = await checkPackageSignature(input({toc}), opts(NOW, pki.trust))
       assert.ok(!ids(inTime).includes('package.certificate-expired'))
       assert.ok(!ids(inTime).includes('package.untrusted'))
+    })
+  })
+
+  describe('checkPackageSignature, with CMS signatures of the test PKI', function () {
+    const LATE = new Date('2050-06-01T00:00:00Z')
+    /** The real TOC with only its `<x-signature>` (or both, with `rsa`), the CMS region holding `cms`. */
+    function withCms(cms: Buffer, rsa = false): PackageSignatureInput {
+      const xs = real.toc.xSignature!
+      const toc = rsa ? real.toc : {...real.toc, signature: undefined}
+      return input({toc, readHeap: async (offset, size) => offset === xs.offset ? cms : real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size)})
+    }
+    const stored = () => real.bytes.subarray(real.heapStart, real.heapStart + 20)
+
+    it('timestamped by the test TSA: the timestamp is the package\'s; a leaf not valid at that time is untrusted, not expired', async () => {
+      const installer = await pki.developerIdInstaller('FORGED0001')
+      const at = new Date('2026-01-01T00:00:00Z')
+      const s = await checkPackageSignature(withCms(await signPackageChecksum(stored(), installer, {timestamp: at})), opts(NOW, pki.trust))
+      assert.deepEqual(s.findings, [])
+      assert.equal(s.timestamp?.toISOString(), at.toISOString())
+      assert.equal(s.signer, 'developer-id-installer')
+      const future = await pki.developerId('FORGED0001', {notBefore: new Date('2030-01-01T00:00:00Z'), notAfter: new Date('2031-01-01T00:00:00Z')})
+      const early = await checkPackageSignature(withCms(await signPackageChecksum(stored(), future, {timestamp: at})), opts(new Date('2040-01-01T00:00:00Z'), pki.trust))
+      assert.deepEqual(ids(early), ['package.untrusted', 'package.signer-kind'])
+      assert.match(early.findings[0]!.message, /^k\.pkg: the CMS signature does not chain to a pinned Apple root \(.*\); signer "Developer ID Application: esdctl Test Developer \(FORGED0001\)"$/)
+    })
+
+    it('a CMS without certificates: its signature cannot be checked and it has no signer; with Apple\'s RSA signature beside it, that one is the signer', async () => {
+      const cms = await signPackageChecksum(stored(), await pki.developerIdInstaller('FORGED0001'), {withoutCertificates: true})
+      const alone = await checkPackageSignature(withCms(cms), opts(NOW, pki.trust))
+      assert.deepEqual(ids(alone), ['package.signature-invalid', 'package.untrusted'])
+      assert.equal(alone.findings[1]!.message, 'k.pkg: the CMS signature does not chain to a pinned Apple root (the signer certificate is not in the CMS certificate set)')
+      assert.equal(alone.leaf, undefined)
+      assert.equal(alone.signer, 'unsigned')
+      const both = await checkPackageSignature(withCms(cms, true), opts())
+      assert.deepEqual(ids(both), ['package.signature-invalid', 'package.untrusted'])
+      assert.equal(both.leaf?.commonName, SIGNER)
+      assert.equal(both.signer, 'developer-id-installer')
+    })
+
+    it('a signer without a common name is named by its SHA-256: wrong kind, expired, untrusted', async () => {
+      const nameless = await pki.developerId('FORGED0001', {withoutCommonName: true})
+      assert.equal(nameless.info.commonName, undefined)
+      const cms = await signPackageChecksum(stored(), nameless)
+      const s = await checkPackageSignature(withCms(cms), opts(NOW, pki.trust))
+      assert.deepEqual(s.findings.map(f => [f.id, f.message]), [
+        ['package.signer-kind', `k.pkg: signed by "${nameless.info.sha256}", which is not a Developer ID Installer certificate; Gatekeeper accepts only that for packages shipped outside the Mac App Store`],
+      ])
+      const late = await checkPackageSignature(withCms(cms), opts(LATE, pki.trust))
+      assert.equal(late.findings[0]!.id, 'package.certificate-expired')
+      assert.match(late.findings[0]!.message, new RegExp(`^k\\.pkg: the CMS signature's certificate "${nameless.info.sha256}" expired on 2049-12-31 `))
+      const apple = await checkPackageSignature(withCms(cms), opts())
+      assert.equal(apple.findings[0]!.id, 'package.untrusted')
+      assert.match(apple.findings[0]!.message, /^k\.pkg: the CMS signature does not chain to a pinned Apple root \([^)]*\)$/)
     })
   })
 

@@ -963,7 +963,7 @@ describe('payload scanning, directly (verify-package mutants)', function () {
     assert.ok(seen[0]!.path.endsWith('/X.app'))
     assert.equal(existsSync(seen[0]!.path), false, 'the temporary copy is removed')
     assert.deepEqual(r.findings, [])
-    assert.deepEqual(r.items.map(i => [i.path, i.kind]), [['Payload/Applications/X.app', 'bundle']])
+    assert.deepEqual(r.items, [{path: 'Payload/Applications/X.app', kind: 'bundle', slices: [], findings: []}])
   })
 
   it('a symlink without a target cannot be staged: the bundle is unchecked', async () => {
@@ -1028,6 +1028,37 @@ describe('payload scanning, directly (verify-package mutants)', function () {
     assert.deepEqual(r.items.map(i => i.path), ['Payload/A.app', 'Payload/B.app'])
   })
 
+  it('members that are not files: outside a bundle never judged as executables, inside one not staged', async () => {
+    const {seen, verifyItem} = recorder()
+    const outside = await scanPayload(stream([member('dev', 'other', [MACHO]), member('folder', 'dir', [MACHO]), member('link', 'symlink', [MACHO], 'x')]), ctx(verifyItem))
+    assert.deepEqual(outside, {items: [], findings: []})
+    assert.equal(seen.length, 0)
+    await scanPayload(stream([member('A.app', 'dir'), member('A.app/fifo', 'other', [Buffer.from('zz')]), member('A.app/f', 'file', [Buffer.from('01', 'hex')])]), ctx(verifyItem))
+    assert.deepEqual(seen.map(x => x.files), [{f: '01'}])
+  })
+
+  it('a body that fails with an error that is no staging error (no code): it propagates, in a bundle and for a bare executable', async () => {
+    const {verifyItem} = recorder()
+    const failing = (path: string, first: Buffer): CpioEntry => ({...member(path, 'file', [first]), body: async function* () {
+      yield first
+      throw new RangeError(`body of ${path} broke`)
+    }})
+    await assert.rejects(scanPayload(stream([failing('A.app/f', Buffer.from('0102', 'hex'))]), ctx(verifyItem)), /body of A\.app\/f broke/)
+    await assert.rejects(scanPayload(stream([failing('tool', MACHO)]), ctx(verifyItem)), /body of tool broke/)
+  })
+
+  it('a bundle keeps the first reason it could not be taken out, whatever follows', async () => {
+    const {verifyItem} = recorder()
+    const r = await scanPayload(stream([
+      member('L.app/L', 'symlink', [], '/etc'),
+      member('L.app/L/x', 'file', [Buffer.from('01', 'hex')]),
+      member('L.app/big', 'file', [Buffer.alloc(6)]),
+    ]), ctx(verifyItem, {maxItemBytes: 5}))
+    assert.equal(r.items.length, 1)
+    assert.match(r.items[0]!.findings[0]!.message, /lies under a symbolic link/)
+    assert.doesNotMatch(r.items[0]!.findings[0]!.message, /larger than/)
+  })
+
   it('an item larger than the bound, or a member under a link, or one that cannot be written: unchecked, saying why', async () => {
     const {seen, verifyItem} = recorder()
     const r = await scanPayload(stream([
@@ -1050,6 +1081,7 @@ describe('payload scanning, directly (verify-package mutants)', function () {
     assert.match(messages[1]!, /lies under a symbolic link/)
     assert.match(messages[2]!, /^k\.pkg:Payload\/Clash\.app: could not be taken out of the payload for checking \(.*E[A-Z]+/)
     assert.match(messages[3]!, /larger than 5 bytes/)
+    assert.deepEqual(r.items.map(i => i.slices), [[], [], [], []])
     const archive = await scanPayload(stream([member('Big.app/a', 'file', [Buffer.alloc(6)])]), ctx(verifyItem, {maxItemBytes: 5, prefix: '', uncheckedId: 'archive.item-unchecked'}))
     assert.deepEqual(archive.items.map(i => [i.path, i.findings[0]!.id]), [['Big.app', 'archive.item-unchecked']])
     assert.match(archive.items[0]!.findings[0]!.message, /^k\.pkg:Big\.app: could not be taken out of the archive for checking/)

@@ -30,7 +30,7 @@ async function extractDaemon(into: string): Promise<string> {
     const header = parseXarHeader(await file.read(0, 28, 'header'), file.size, PKG)
     const toc = readXarToc(header, await file.read(28, header.tocCompressedLength, 'toc'), PKG)
     const payload = toc.entries.find(e => e.path === 'Payload')!.data!
-    const chunks = xarDataChunks(PKG, header.heapStart, file.size, payload, {extractedBytes: 0}, 2 ** 30)
+    const chunks = xarDataChunks(file, header.heapStart, file.size, payload, {extractedBytes: 0}, 2 ** 30)
     for await (const e of readCpioOdc(cpioBytes(chunks, 'Payload', 2 ** 30), 'Payload')) {
       const i = e.path.indexOf(DAEMON)
       if (i < 0 || e.path.split('/').pop()!.startsWith('._')) continue

@@ -25,9 +25,9 @@ export interface TestPki {
   trust: TrustStore
   /**
    * A Developer ID Application leaf: CN "Developer ID Application: <name> (<team>)" (or `commonName`
-   * verbatim), OU = team, with Apple's Developer ID marker extension.
+   * verbatim; none at all with `withoutCommonName`), OU = team, with Apple's Developer ID marker extension.
    */
-  developerId(teamId: string, opts?: {commonName?: string; name?: string; notBefore?: Date; notAfter?: Date}): Promise<TestIdentity>
+  developerId(teamId: string, opts?: {commonName?: string; withoutCommonName?: boolean; name?: string; notBefore?: Date; notAfter?: Date}): Promise<TestIdentity>
   /**
    * A Developer ID Installer leaf with an RSA 2048 key (a xar `<signature style="RSA">` needs one):
    * CN "Developer ID Installer: <name> (<team>)", OU = team, Apple's Developer ID Installer marker.
@@ -176,7 +176,7 @@ async function buildTestPki(): Promise<TestPki> {
     async developerId(teamId, opts = {}) {
       const org = opts.name ?? 'esdctl Test Developer'
       const spec: CertificateSpec = {
-        subject: leaf(teamId, opts.commonName ?? `Developer ID Application: ${org} (${teamId})`, org),
+        subject: leaf(teamId, opts.commonName ?? `Developer ID Application: ${org} (${teamId})`, org).filter(([type]) => !(opts.withoutCommonName && type === OID.commonName)),
         issuer: developerIdCa,
         extKeyUsage: [OID.codeSigning],
         appleMarkers: [OID.developerIdApplication],
@@ -364,6 +364,22 @@ async function timestampToken(signature: Buffer, genTime: Date): Promise<asn1js.
   const content = Buffer.from(tstInfo.toSchema().toBER(false))
   const sd = await signedData({identity: pki.tsa, content, attached: true, eContentType: OID.tstInfo, signingTime: genTime})
   return new pkijs.ContentInfo({contentType: OID.signedData, content: sd.toSchema(true)}).toSchema() as asn1js.Sequence
+}
+
+/**
+ * A detached CMS over a flat package's TOC checksum, as productsign writes for `<x-signature>`:
+ * the identity's certificate and chain (none with `withoutCertificates`), and, when asked, an
+ * RFC 3161 token from the test TSA with genTime `timestamp`.
+ */
+export async function signPackageChecksum(checksum: Buffer, identity: TestIdentity, opts: {timestamp?: Date; withoutCertificates?: boolean} = {}): Promise<Buffer> {
+  const sd = await signedData({identity, content: checksum, attached: false, eContentType: OID.data, signingTime: opts.timestamp ?? new Date()})
+  if (opts.timestamp) {
+    const signerInfo = sd.signerInfos[0]!
+    const token = await timestampToken(Buffer.from(signerInfo.signature.valueBlock.valueHexView), opts.timestamp)
+    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({type: 1, attributes: [attribute(OID.timestampToken, [token])]})
+  }
+  if (opts.withoutCertificates) delete sd.certificates
+  return contentInfoDer(sd)
 }
 
 /** An attached-content CMS over a profile plist, like Apple's (signing time included). */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import {existsSync, readdirSync} from 'node:fs'
-import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
+import {lstat, mkdtemp, readdir, readFile, readlink, rename, rm, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {gzipSync} from 'node:zlib'
+import {deflateSync, gzipSync} from 'node:zlib'
 import {Header} from 'tar'
 import yazl from 'yazl'
 import type {CpioEntry} from '../../src/formats/cpio-odc.js'
@@ -16,10 +16,10 @@ import {bundleRootOf, scanPayload, type PayloadScanContext} from '../../src/veri
 import {checkPackageSignature, type PackageSignatureInput} from '../../src/verify/package-signature.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyArchive} from '../../src/verify/verify-archive.js'
-import {verifyPackage} from '../../src/verify/verify-package.js'
+import {DEFAULT_PACKAGE_LIMITS, verifyPackage} from '../../src/verify/verify-package.js'
 import {DEFAULT_ARCHIVE_LIMITS} from '../../src/payload/archive-limits.js'
 import {realPackage} from '../support/real-shipped.js'
-import {createTestPki, type TestPki} from '../support/test-pki.js'
+import {createTestPki, signPackageChecksum, type TestPki} from '../support/test-pki.js'
 import {assembleXar, resignXar, splitXar} from '../support/xar-writer.js'
 
 // Quick, direct tests of the package checks (the mutation-testing list of area verify-package runs
@@ -343,6 +343,59 @@ describe('package checks, directly (verify-package mutants)', function () {
     })
   })
 
+  describe('checkPackageSignature, with CMS signatures of the test PKI', function () {
+    const LATE = new Date('2050-06-01T00:00:00Z')
+    /** The real TOC with only its `<x-signature>` (or both, with `rsa`), the CMS region holding `cms`. */
+    function withCms(cms: Buffer, rsa = false): PackageSignatureInput {
+      const xs = real.toc.xSignature!
+      const toc = rsa ? real.toc : {...real.toc, signature: undefined}
+      return input({toc, readHeap: async (offset, size) => offset === xs.offset ? cms : real.bytes.subarray(real.heapStart + offset, real.heapStart + offset + size)})
+    }
+    const stored = () => real.bytes.subarray(real.heapStart, real.heapStart + 20)
+
+    it('timestamped by the test TSA: the timestamp is the package\'s; a leaf not valid at that time is untrusted, not expired', async () => {
+      const installer = await pki.developerIdInstaller('FORGED0001')
+      const at = new Date('2026-01-01T00:00:00Z')
+      const s = await checkPackageSignature(withCms(await signPackageChecksum(stored(), installer, {timestamp: at})), opts(NOW, pki.trust))
+      assert.deepEqual(s.findings, [])
+      assert.equal(s.timestamp?.toISOString(), at.toISOString())
+      assert.equal(s.signer, 'developer-id-installer')
+      const future = await pki.developerId('FORGED0001', {notBefore: new Date('2030-01-01T00:00:00Z'), notAfter: new Date('2031-01-01T00:00:00Z')})
+      const early = await checkPackageSignature(withCms(await signPackageChecksum(stored(), future, {timestamp: at})), opts(new Date('2040-01-01T00:00:00Z'), pki.trust))
+      assert.deepEqual(ids(early), ['package.untrusted', 'package.signer-kind'])
+      assert.match(early.findings[0]!.message, /^k\.pkg: the CMS signature does not chain to a pinned Apple root \(.*\); signer "Developer ID Application: esdctl Test Developer \(FORGED0001\)"$/)
+    })
+
+    it('a CMS without certificates: its signature cannot be checked and it has no signer; with Apple\'s RSA signature beside it, that one is the signer', async () => {
+      const cms = await signPackageChecksum(stored(), await pki.developerIdInstaller('FORGED0001'), {withoutCertificates: true})
+      const alone = await checkPackageSignature(withCms(cms), opts(NOW, pki.trust))
+      assert.deepEqual(ids(alone), ['package.signature-invalid', 'package.untrusted'])
+      assert.equal(alone.findings[1]!.message, 'k.pkg: the CMS signature does not chain to a pinned Apple root (the signer certificate is not in the CMS certificate set)')
+      assert.equal(alone.leaf, undefined)
+      assert.equal(alone.signer, 'unsigned')
+      const both = await checkPackageSignature(withCms(cms, true), opts())
+      assert.deepEqual(ids(both), ['package.signature-invalid', 'package.untrusted'])
+      assert.equal(both.leaf?.commonName, SIGNER)
+      assert.equal(both.signer, 'developer-id-installer')
+    })
+
+    it('a signer without a common name is named by its SHA-256: wrong kind, expired, untrusted', async () => {
+      const nameless = await pki.developerId('FORGED0001', {withoutCommonName: true})
+      assert.equal(nameless.info.commonName, undefined)
+      const cms = await signPackageChecksum(stored(), nameless)
+      const s = await checkPackageSignature(withCms(cms), opts(NOW, pki.trust))
+      assert.deepEqual(s.findings.map(f => [f.id, f.message]), [
+        ['package.signer-kind', `k.pkg: signed by "${nameless.info.sha256}", which is not a Developer ID Installer certificate; Gatekeeper accepts only that for packages shipped outside the Mac App Store`],
+      ])
+      const late = await checkPackageSignature(withCms(cms), opts(LATE, pki.trust))
+      assert.equal(late.findings[0]!.id, 'package.certificate-expired')
+      assert.match(late.findings[0]!.message, new RegExp(`^k\\.pkg: the CMS signature's certificate "${nameless.info.sha256}" expired on 2049-12-31 `))
+      const apple = await checkPackageSignature(withCms(cms), opts())
+      assert.equal(apple.findings[0]!.id, 'package.untrusted')
+      assert.match(apple.findings[0]!.message, /^k\.pkg: the CMS signature does not chain to a pinned Apple root \([^)]*\)$/)
+    })
+  })
+
   describe('verifyPackage', function () {
     const seen: string[] = []
     const record = async (p: string): Promise<VerifyReport> => {
@@ -365,8 +418,8 @@ describe('package checks, directly (verify-package mutants)', function () {
     it('a file that is no xar: package.malformed naming the file', async () => {
       const path = await write('junk.pkg', Buffer.alloc(64, 0x41))
       const r = await verifyPackage(path, opts(), record)
-      assert.deepEqual(ids(r), ['package.malformed'])
-      assert.ok(r.findings[0]!.message.startsWith(`${path}: `), r.findings[0]!.message)
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: does not start with "xar!"`]])
+      assert.deepEqual(r.items, [])
     })
 
     it('the real package, its items given to the verifier: report fields and the ticket', async () => {
@@ -444,6 +497,7 @@ describe('package checks, directly (verify-package mutants)', function () {
         p.tocXml = p.tocXml.replace('<size>914</size>', '<size>915</size>')
       })
       assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.checksum-mismatch', `${path}:PackageInfo: decodes to 914 bytes but the table of contents says 915`]])
+      assert.equal(r.findings[0]!.fix, 'Rebuild and sign the package again; ship it unmodified.')
     })
 
     it('a member past the end of the archive: package.malformed for it, the rest read', async () => {
@@ -631,6 +685,49 @@ describe('package checks, directly (verify-package mutants)', function () {
       assert.equal(readdirSync('/dev/fd').length, open, 'every package file is closed again')
     })
 
+    it('another package put at the path while the Payload is judged: the members after it are still read from the package opened', async function () {
+      const path = await write('swapped.pkg', real.bytes)
+      const other = await write('other.pkg', await readFile(realPackage(this, 'Karabiner-DriverKit-VirtualHIDDevice-6.0.0.pkg')))
+      let swapped = false
+      const r = await verifyPackage(path, opts(), async p => {
+        if (!swapped) await rename(other, path)
+        swapped = true
+        return record(p)
+      })
+      assert.ok(swapped)
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.package?.scripts, ['Scripts/postinstall', 'Scripts/preinstall'])
+      assert.equal(r.package?.version, '6.10.0')
+      assert.equal(r.notarization?.verified, true)
+    })
+
+    it('the package cut short while the Payload is judged: each member after the cut is package.malformed, it cannot be read', async () => {
+      const archiveEnd = real.bytes.length - splitXar(real.bytes).stapled.length
+      const path = await write('shrinks.pkg', real.bytes.subarray(0, archiveEnd))
+      const scriptsAt = real.heapStart + 2036512
+      const r = await verifyPackage(path, opts(), async p => {
+        await truncate(path, scriptsAt)
+        return record(p)
+      })
+      const cut = (member: string) => [
+        'package.malformed', `${path}:${member}`,
+        `${path}: a member's data cannot be read (${path}: file shrank while reading a member's data)`,
+      ]
+      assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [cut('Scripts'), cut('PackageInfo')])
+    })
+
+    it('an unsigned package with no PackageInfo: package.unsigned, and a report with nothing it does not have', async () => {
+      const parts = splitXar(real.bytes)
+      withoutPayload(parts)
+      parts.tocXml = parts.tocXml.replace(/<signature style="RSA">[\s\S]*?<\/signature>\s*/, '').replace(/<x-signature[\s\S]*?<\/x-signature>\s*/, '')
+        .replace(/<file id="4">[\s\S]*?<\/file>/, '')
+      createHash('sha1').update(deflateSync(Buffer.from(parts.tocXml, 'utf8'))).digest().copy(parts.heap, 0)
+      const path = await write('unsigned.pkg', assembleXar({...parts, stapled: Buffer.alloc(0)}))
+      const r = await verifyPackage(path, opts(), record)
+      assert.deepEqual(ids(r), ['package.unsigned'])
+      assert.deepEqual(r.package, {format: 'component-package', signer: 'unsigned', notarization: {stapled: false, verified: false, cdhashes: []}, scripts: [], components: []})
+    })
+
     it('without its stapled ticket: not stapled, no finding', async () => {
       const path = await write('unstapled.pkg', real.bytes.subarray(0, real.bytes.length - splitXar(real.bytes).stapled.length))
       const r = await verifyPackage(path, opts(), record)
@@ -652,8 +749,152 @@ describe('package checks, directly (verify-package mutants)', function () {
       const r = await verifyPackage(path, opts(), record)
       assert.deepEqual(ids(r), ['notarization.malformed'])
       assert.match(r.findings[0]!.message, /closing trailer is missing/)
+      assert.equal(r.findings[0]!.fix, 'Download the package again, or staple it again (xcrun stapler staple <pkg>).')
       assert.deepEqual(r.notarization, {stapled: true, verified: false, cdhashes: []})
       assert.equal(r.package?.signer, 'developer-id-installer')
+    })
+
+    it('the default bounds: 16 GiB for a member and for a payload, 2 GiB for one item', () => {
+      assert.deepEqual(DEFAULT_PACKAGE_LIMITS, {memberBytes: 16 * 2 ** 30, payloadBytes: 16 * 2 ** 30, itemBytes: 2 * 2 ** 30})
+    })
+
+    it('a Payload and Scripts past the payload bound: package.too-large, each named by its member', async () => {
+      const path = await write('bounded.pkg', real.bytes)
+      const r = await verifyPackage(path, opts(), record, {...DEFAULT_PACKAGE_LIMITS, payloadBytes: 100})
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [
+        ['package.too-large', `${path}:Payload: inflates past 100 bytes`],
+        ['package.too-large', `${path}:Scripts: inflates past 100 bytes`],
+      ])
+    })
+
+    it('a Scripts member that starts like a cpio archive but is not one: payload-unreadable, named by its member', async () => {
+      const bad = Buffer.concat([Buffer.from('070707zzzzzz', 'latin1'), Buffer.alloc(80, 0x30)])
+      const {path, r} = await verifyEdited('bad-scripts.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '3'), appended(p, bad))
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.payload-unreadable', `${path}:Scripts: member 0 has a name of 0 bytes`]])
+    })
+
+    it('a PackageInfo or a Distribution whose root element is another: payload-unreadable naming the member and the element', async () => {
+      const {path, r} = await verifyEdited('wrong-roots.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '4'), appended(p, Buffer.from('<pkg-inf/>')))
+          .replace('<file id="4">', `<file id="90"><name>Distribution</name><type>file</type>${appended(p, Buffer.from('<foo/>'))}</file><file id="4">`)
+      })
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [
+        ['package.payload-unreadable', `${path}:PackageInfo: the root element is <pkg-inf>, not <pkg-info>`],
+        ['package.payload-unreadable', `${path}:Distribution: the root element is <foo>, not <installer-gui-script>`],
+      ])
+    })
+
+    it('a PackageInfo with a version and no identifier: the component carries only what it says', async () => {
+      const {r} = await verifyEdited('no-identifier.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '4'), appended(p, Buffer.from('<pkg-info format-version="2" version="1.0" install-location="/opt/x"/>')))
+      })
+      assert.deepEqual(r.findings, [])
+      assert.deepEqual(r.package?.components, [{path: '', version: '1.0', installLocation: '/opt/x', scripts: ['Scripts/postinstall', 'Scripts/preinstall']}])
+      assert.equal(r.package?.identifier, undefined)
+    })
+
+    it('a Payload whose bundle is not stored together: the scan\'s finding is in the package\'s findings', async () => {
+      const cpio = (name: string, body: Buffer) => {
+        const octal = (n: number, width: number) => n.toString(8).padStart(width, '0')
+        const header = `070707${octal(1, 6)}${octal(1, 6)}${octal(0o100644, 6)}${octal(0, 6)}${octal(0, 6)}${octal(1, 6)}${octal(0, 6)}${octal(0, 11)}${octal(name.length + 1, 6)}${octal(body.length, 11)}`
+        return Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from(`${name}\0`, 'latin1'), body])
+      }
+      const payload = Buffer.concat([cpio('A.app/x', Buffer.from('x')), cpio('B', Buffer.from('b')), cpio('A.app/y', Buffer.from('y')), cpio('TRAILER!!!', Buffer.alloc(0))])
+      const {path, r} = await verifyEdited('split.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '2'), appended(p, payload))
+      }, true)
+      assert.deepEqual(r.findings.map(f => [f.id, f.path, f.message]), [
+        ['package.item-unchecked', `${path}:Payload/A.app`, `${path}: the members of Payload/A.app are not stored together, so esdctl checked the bundle without A.app/y`],
+      ])
+      assert.deepEqual(r.items.map(i => i.path), ['Payload/A.app'])
+    })
+
+    it('16 bytes or more after an unstapled archive that are no trailer: no ticket, no finding', async () => {
+      const archiveEnd = real.bytes.length - splitXar(real.bytes).stapled.length
+      const r = await verifyPackage(await write('padded.pkg', Buffer.concat([real.bytes.subarray(0, archiveEnd), Buffer.alloc(32)])), opts(), record)
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.notarization?.stapled, false)
+    })
+
+    it('the file cut short under the stapled ticket, or under the bytes after the heap: package.malformed naming what was being read', async () => {
+      const stapled = splitXar(real.bytes).stapled
+      const archiveEnd = real.bytes.length - stapled.length
+      const cases = [
+        ['ticket-shrinks.pkg', real.bytes, archiveEnd + 20, 'the stapled ticket'],
+        ['tail-shrinks.pkg', real.bytes.subarray(0, real.bytes.length - 5), archiveEnd + 2, 'the bytes after the heap'],
+      ] as const
+      for (const [name, bytes, keep, what] of cases) {
+        const path = await write(name, bytes)
+        const r = await verifyPackage(path, opts(), async p => {
+          await truncate(path, keep)
+          return record(p)
+        })
+        assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.malformed', `${path}: file shrank while reading ${what}`]], name)
+      }
+    })
+
+    describe('small archives: where the heap ends, the trailers and the archive\'s end', function () {
+      /** A 16-byte stapler trailer: `t8lr`, version 1, `type` (1 terminator, 2 ticket), `length`. */
+      const trailer = (type: number, length: number) => {
+        const b = Buffer.alloc(16)
+        b.write('t8lr', 0, 'latin1')
+        b.writeUInt16LE(1, 4)
+        b.writeUInt16LE(type, 6)
+        b.writeUInt32LE(length, 8)
+        return b
+      }
+      const CHECKSUM = '<checksum style="sha1"><offset>0</offset><size>20</size></checksum>'
+      const tocXml = (inner: string, comment = '') => `<?xml version="1.0" encoding="UTF-8"?>\n<xar>\n <toc>${inner}</toc>${comment ? `<!--${comment}-->` : ''}\n</xar>\n`
+      /** An unsigned xar with no members; with `CHECKSUM`, its heap starts with the TOC's SHA-1. */
+      const small = (inner: string, after: Buffer, stapled: Buffer = Buffer.alloc(0)) => {
+        const xml = tocXml(inner)
+        const heap: Buffer = inner.includes('<checksum') ? Buffer.concat([createHash('sha1').update(deflateSync(Buffer.from(xml, 'utf8'))).digest(), after]) : after
+        return assembleXar({tocXml: xml, heap, stapled})
+      }
+      const run = async (name: string, bytes: Buffer) => {
+        const path = await write(name, bytes)
+        return {path, r: await verifyPackage(path, opts(), record)}
+      }
+
+      it('a heap of 15 bytes that end like a ticket trailer: too short to hold one, no ticket read', async () => {
+        // The trailer's first byte is the compressed TOC's last (the low byte of its Adler-32): this comment makes it "t".
+        const bytes = assembleXar({tocXml: tocXml('', 'zzzzzzzc'), heap: trailer(2, 1).subarray(1), stapled: Buffer.alloc(0)})
+        assert.equal(bytes.subarray(-16, -12).toString('latin1'), 't8lr')
+        const {r} = await run('heap15.pkg', bytes)
+        assert.deepEqual(ids(r), ['package.unsigned'])
+        assert.equal(r.notarization?.stapled, false)
+      })
+
+      it('a heap of exactly one ticket trailer: read as a stapled ticket (here one that cannot be read)', async () => {
+        const {path, r} = await run('heap16.pkg', small('', trailer(2, 1)))
+        assert.deepEqual(ids(r), ['package.unsigned', 'notarization.malformed'])
+        assert.match(r.findings[1]!.message, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(stapled ticket\\): a stapled notarization ticket that cannot be read`))
+      })
+
+      it('a ticket trailer claiming bytes inside the TOC: the archive runs to the file\'s end, its checksum is read', async () => {
+        const {r} = await run('inside-toc.pkg', small(CHECKSUM, trailer(2, 30)))
+        assert.deepEqual(ids(r), ['package.unsigned', 'notarization.malformed'])
+      })
+
+      it('a ticket whose archive ends exactly where the heap starts: the TOC checksum lies past the archive\'s end', async () => {
+        const {path, r} = await run('at-heap.pkg', small(CHECKSUM, trailer(2, 4)))
+        assert.deepEqual(r.findings.map(f => [f.id, f.message]).slice(0, 1), [['package.malformed', `${path}: the TOC checksum (heap offset 0, 20 bytes) lies past the end of the archive`]])
+      })
+
+      it('no TOC checksum and the real ticket stapled: the ticket is read, but covers nothing here', async () => {
+        const {r} = await run('no-checksum-stapled.pkg', small('', Buffer.alloc(0), splitXar(real.bytes).stapled))
+        assert.deepEqual(ids(r), ['package.unsigned'])
+        assert.equal(r.notarization?.stapled, true)
+        assert.equal(r.notarization?.verified, false)
+        assert.ok(r.notarization?.cdhashes.length, 'the ticket was read')
+      })
+
+      it('the heap ends with its TOC checksum, then a terminator and a ticket without its closing trailer: notarization.malformed', async () => {
+        const {r} = await run('checksum-last.pkg', small(CHECKSUM, Buffer.concat([trailer(1, 0), Buffer.alloc(100, 0x41)])))
+        assert.deepEqual(ids(r), ['package.unsigned', 'notarization.malformed'])
+      })
     })
   })
 })
@@ -722,7 +963,7 @@ describe('payload scanning, directly (verify-package mutants)', function () {
     assert.ok(seen[0]!.path.endsWith('/X.app'))
     assert.equal(existsSync(seen[0]!.path), false, 'the temporary copy is removed')
     assert.deepEqual(r.findings, [])
-    assert.deepEqual(r.items.map(i => [i.path, i.kind]), [['Payload/Applications/X.app', 'bundle']])
+    assert.deepEqual(r.items, [{path: 'Payload/Applications/X.app', kind: 'bundle', slices: [], findings: []}])
   })
 
   it('a symlink without a target cannot be staged: the bundle is unchecked', async () => {
@@ -787,6 +1028,37 @@ describe('payload scanning, directly (verify-package mutants)', function () {
     assert.deepEqual(r.items.map(i => i.path), ['Payload/A.app', 'Payload/B.app'])
   })
 
+  it('members that are not files: outside a bundle never judged as executables, inside one not staged', async () => {
+    const {seen, verifyItem} = recorder()
+    const outside = await scanPayload(stream([member('dev', 'other', [MACHO]), member('folder', 'dir', [MACHO]), member('link', 'symlink', [MACHO], 'x')]), ctx(verifyItem))
+    assert.deepEqual(outside, {items: [], findings: []})
+    assert.equal(seen.length, 0)
+    await scanPayload(stream([member('A.app', 'dir'), member('A.app/fifo', 'other', [Buffer.from('zz')]), member('A.app/f', 'file', [Buffer.from('01', 'hex')])]), ctx(verifyItem))
+    assert.deepEqual(seen.map(x => x.files), [{f: '01'}])
+  })
+
+  it('a body that fails with an error that is no staging error (no code): it propagates, in a bundle and for a bare executable', async () => {
+    const {verifyItem} = recorder()
+    const failing = (path: string, first: Buffer): CpioEntry => ({...member(path, 'file', [first]), body: async function* () {
+      yield first
+      throw new RangeError(`body of ${path} broke`)
+    }})
+    await assert.rejects(scanPayload(stream([failing('A.app/f', Buffer.from('0102', 'hex'))]), ctx(verifyItem)), /body of A\.app\/f broke/)
+    await assert.rejects(scanPayload(stream([failing('tool', MACHO)]), ctx(verifyItem)), /body of tool broke/)
+  })
+
+  it('a bundle keeps the first reason it could not be taken out, whatever follows', async () => {
+    const {verifyItem} = recorder()
+    const r = await scanPayload(stream([
+      member('L.app/L', 'symlink', [], '/etc'),
+      member('L.app/L/x', 'file', [Buffer.from('01', 'hex')]),
+      member('L.app/big', 'file', [Buffer.alloc(6)]),
+    ]), ctx(verifyItem, {maxItemBytes: 5}))
+    assert.equal(r.items.length, 1)
+    assert.match(r.items[0]!.findings[0]!.message, /lies under a symbolic link/)
+    assert.doesNotMatch(r.items[0]!.findings[0]!.message, /larger than/)
+  })
+
   it('an item larger than the bound, or a member under a link, or one that cannot be written: unchecked, saying why', async () => {
     const {seen, verifyItem} = recorder()
     const r = await scanPayload(stream([
@@ -809,6 +1081,7 @@ describe('payload scanning, directly (verify-package mutants)', function () {
     assert.match(messages[1]!, /lies under a symbolic link/)
     assert.match(messages[2]!, /^k\.pkg:Payload\/Clash\.app: could not be taken out of the payload for checking \(.*E[A-Z]+/)
     assert.match(messages[3]!, /larger than 5 bytes/)
+    assert.deepEqual(r.items.map(i => i.slices), [[], [], [], []])
     const archive = await scanPayload(stream([member('Big.app/a', 'file', [Buffer.alloc(6)])]), ctx(verifyItem, {maxItemBytes: 5, prefix: '', uncheckedId: 'archive.item-unchecked'}))
     assert.deepEqual(archive.items.map(i => [i.path, i.findings[0]!.id]), [['Big.app', 'archive.item-unchecked']])
     assert.match(archive.items[0]!.findings[0]!.message, /^k\.pkg:Big\.app: could not be taken out of the archive for checking/)

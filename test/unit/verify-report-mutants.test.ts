@@ -16,6 +16,7 @@ import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {withArticle} from '../../src/verify/article.js'
+import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import {buildBundle, buildBundleAt, type BundleSpec} from '../support/bundle-builder.js'
 import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../support/macho-writer.js'
 import {REAL_PACKAGES_DIR} from '../support/real-shipped.js'
@@ -600,6 +601,75 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(given.findings.map(x => [x.id, x.fix]), [['macho.not-macho', 'Point esdctl at the daemon executable, its .app bundle or a .provisionprofile.']])
       assert.ok(given.findings[0]!.message.startsWith(`${text}: `))
       assert.equal(given.layout, undefined)
+    })
+  })
+
+  describe('bare executables: the rarer paths through a slice', () => {
+    const sign = (over: Record<string, unknown> = {}) => ({identifier: 'com.example.tool', teamId: TEAM, flags: FLAG.runtime, cms: (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: suite.leaf, signingTime: NOW}), ...over})
+    /** The file offset of a thin Mach-O's code signature (LC_CODE_SIGNATURE's dataoff). */
+    const signatureOffset = (b: Buffer): number => {
+      let at = 32
+      for (let i = 0; i < b.readUInt32LE(16); i++) {
+        if (b.readUInt32LE(at) === 0x1d) return b.readUInt32LE(at + 8)
+        at += b.readUInt32LE(at + 4)
+      }
+      throw new Error('no LC_CODE_SIGNATURE')
+    }
+
+    it('a file that cannot be read reports no slices and no layout', async () => {
+      const missing = join(await fresh(), 'none')
+      assert.deepEqual(await verifyBinary(missing, 'shown', {}, resolveVerifyOptions()), {findings: [f('input.unreadable', 'shown', 'shown: cannot be read (ENOENT)', 'Check the path and that you may read the file.')], slices: []})
+    })
+
+    it('a signature that cannot be read: signature.malformed alone, and a slice reporting no flags, signer or entitlements', async () => {
+      const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign())
+      bytes.writeUInt32BE(0x12345678, signatureOffset(bytes))
+      const path = join(await fresh(), 'broken-signature')
+      await writeFile(path, bytes)
+      const r = await verifyBinary(path, 'shown', {}, resolveVerifyOptions(suite.opts))
+      // A signature that cannot be read is that finding alone: the slice is not also called unsigned.
+      assert.deepEqual(r.findings.map(x => x.id), ['signature.malformed'])
+      assert.ok(r.findings[0]!.message.startsWith('shown [arm64]: the code signature cannot be read: '), r.findings[0]!.message)
+      assert.deepEqual(r.slices.map(s => [s.report, s.intact, s.cdhashes]), [[{arch: 'arm64', flags: [], signer: 'unsigned', entitlements: {}}, false, []]])
+    })
+
+    it('the designated requirement is the one of type designated, whatever else the set holds', async () => {
+      const dr = designatedRequirement('com.example.tool', {kind: 'developer-id', teamId: TEAM})
+      const host = designatedRequirement('com.example.host', {kind: 'other', commonName: 'Host'})
+      // Requirement sets hold blobs after a 20-byte header with one index entry; join the two as host (1), designated (3).
+      const hostReq = host.blob.subarray(20)
+      const drReq = dr.blob.subarray(20)
+      const u32 = (n: number): Buffer => {
+        const b = Buffer.alloc(4)
+        b.writeUInt32BE(n)
+        return b
+      }
+      const set = Buffer.concat([u32(0xfade0c01), u32(28 + hostReq.length + drReq.length), u32(2), u32(1), u32(28), u32(3), u32(28 + hostReq.length), hostReq, drReq])
+      const path = join(await fresh(), 'two-requirements')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({requirementsBlob: set})))
+      const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.slices[0]!.report.designatedRequirement, dr.text)
+    })
+
+    it('a slice with warnings only stays intact', async () => {
+      const path = join(await fresh(), 'warned')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({flags: 0})))
+      const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+      assert.ok(r.findings.length > 0 && r.findings.every(x => x.severity !== 'error'), JSON.stringify(r.findings))
+      assert.equal(r.slices[0]!.intact, true)
+    })
+
+    it('hashing pages with workers keeps the caller\'s trust anchors and clock', async () => {
+      const path = join(await fresh(), 'pooled')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 64 * 1024}, sign()))
+      try {
+        const r = await verifyBinary(path, path, {}, resolveVerifyOptions({...suite.opts, pageHashing: {parallel: 1}}))
+        assert.deepEqual(r.findings, [])
+        assert.deepEqual(r.slices.map(s => [s.report.signer, s.report.signerSha256, s.intact]), [['developer-id', suite.leaf.info.sha256, true]])
+      } finally {
+        PageHashPool.releaseShared()
+      }
     })
   })
 

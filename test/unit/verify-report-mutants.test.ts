@@ -16,6 +16,11 @@ import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {withArticle} from '../../src/verify/article.js'
+import {createServer} from 'node:net'
+import {createWriteStream} from 'node:fs'
+import {chmod} from 'node:fs/promises'
+import {execa} from 'execa'
+import yazl from 'yazl'
 import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import {buildBundle, buildBundleAt, type BundleSpec} from '../support/bundle-builder.js'
 import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../support/macho-writer.js'
@@ -29,6 +34,7 @@ import {designatedRequirement} from '../doubles/codesign/requirement.js'
 
 const TEAM = 'ESDTEST001'
 const BUNDLE_ID = 'com.example.esd'
+const NOBODY = 65534
 const NOW = new Date('2026-11-26T12:00:00Z')
 const INFO_FIX = 'Give the bundle a Contents/Info.plist with CFBundleExecutable, CFBundleIdentifier, CFBundleShortVersionString and CFBundleVersion (esdctl bundle writes one).'
 const POINT = 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, a folder, a .zip or a .tar.gz/.tgz.'
@@ -404,6 +410,14 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
     it('a restricted entitlement in a bare executable, or one inside a bundle\'s MacOS: told why and what to verify', async () => {
       const dir = await fresh()
       const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.developer.endpoint-security.client': true}}))
+      // Two claimed: both named, comma-separated.
+      const two = join(dir, 'two')
+      await writeFile(two, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.developer.endpoint-security.client': true, 'com.apple.application-identifier': `${TEAM}.x`}})))
+      assert.ok((await verifyPath(two, suite.opts)).findings[0]!.message.startsWith(`${two} claims com.apple.developer.endpoint-security.client, com.apple.application-identifier but `))
+      const twoInside = join(dir, 'w.app', 'Contents', 'MacOS', 'two')
+      await mkdir(join(twoInside, '..'), {recursive: true})
+      await writeFile(twoInside, await readFile(two))
+      assert.ok((await verifyPath(twoInside, suite.opts)).findings[0]!.message.startsWith(`${twoInside} claims com.apple.developer.endpoint-security.client, com.apple.application-identifier; `))
       const bare = join(dir, 'tool')
       await writeFile(bare, bytes)
       const r = await verifyPath(bare, suite.opts)
@@ -758,12 +772,89 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       // Only a folder named Contents stands for its bundle: another one inside the bundle is a folder.
       await mkdir(join(app, 'Sidecar'))
       assert.equal((await verifyPath(join(app, 'Sidecar'))).kind, 'folder')
+      // A Contents that is a link is no deep bundle's part (bundles are read without following links):
+      // it is judged as what it holds.
+      const shallow = join(await fresh(), 'x.dext')
+      await mkdir(shallow)
+      await writeFile(join(shallow, 'Info.plist'), info({CFBundleExecutable: '..'}))
+      const held = join(shallow, '..', 'held')
+      await mkdir(held)
+      await writeFile(join(held, 'Info.plist'), info({CFBundleExecutable: '.'}))
+      await symlink(held, join(shallow, 'Contents'))
+      const linked = await verifyPath(join(shallow, 'Contents'))
+      assert.equal(linked.kind, 'bundle')
+      assert.deepEqual(linked.findings.map(x => [x.id, x.path]), [['bundle.bad-executable-name', join(shallow, 'Contents', 'Info.plist')]])
+      const loose = join(await fresh(), 'loose')
+      await mkdir(loose)
+      await symlink(held, join(loose, 'Contents'))
+      await writeFile(join(held, 'Info.plist'), 'not a plist')
+      assert.deepEqual((await verifyPath(join(loose, 'Contents'))).findings.map(x => [x.id, x.path]), [['bundle.info-plist-malformed', join(loose, 'Contents', 'Info.plist')]])
+      await rm(join(held, 'Info.plist'))
+      assert.equal((await verifyPath(join(loose, 'Contents'))).kind, 'folder')
       const plain = join(await fresh(), 'stuff')
       await mkdir(plain)
       const pr = await verifyPath(plain)
       assert.equal(pr.kind, 'folder')
       assert.deepEqual(pr.findings, [f('input.unknown-kind', plain, `${plain}: a folder with no app-like bundle (no Contents/), no Mach-O file, no .pkg and no .provisionprofile in it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, or a folder that holds them.')])
       assert.deepEqual(pr.items, [])
+    })
+  })
+
+  describe('what kind a path is: the rarer inputs', () => {
+    it('a socket is not opened but named; a device too; the kind of each is unknown', async () => {
+      const dir = await fresh()
+      const socket = join(dir, 'sock')
+      const server = createServer()
+      await new Promise<void>(done => server.listen(socket, done))
+      try {
+        assert.deepEqual(await verifyPath(socket), {ok: false, path: socket, kind: 'unknown', slices: [], findings: [f('input.unknown-kind', socket, `${socket}: a socket, not a file esdctl can verify; esdctl does not read from it`, POINT)]})
+      } finally {
+        await new Promise(done => server.close(done))
+      }
+      assert.deepEqual((await verifyPath('/dev/null')).findings.map(x => x.message), ['/dev/null: a device, not a file esdctl can verify; esdctl does not read from it'])
+      const fifo = join(dir, 'pipe')
+      execFileSync('mkfifo', [fifo])
+      assert.equal((await verifyPath(fifo)).kind, 'unknown')
+    })
+
+    it('a disk image is of unknown kind; gzip needs both magic bytes, two are enough', async () => {
+      const dir = await fresh()
+      const dmgBytes = Buffer.alloc(2048)
+      dmgBytes.write('koly', 2048 - 512, 'latin1')
+      await writeFile(join(dir, 'x.dmg'), dmgBytes)
+      const dmg = await verifyPath(join(dir, 'x.dmg'))
+      assert.deepEqual([dmg.kind, dmg.findings.map(x => x.id)], ['unknown', ['input.unknown-kind']])
+      for (const [name, bytes, kind] of [['second.gz', [0x00, 0x8b, 1, 2], 'unknown'], ['first.gz', [0x1f, 0x00], 'unknown'], ['two.gz', [0x1f, 0x8b], 'archive']] as const) {
+        await writeFile(join(dir, name), Buffer.from(bytes))
+        assert.equal((await verifyPath(join(dir, name))).kind, kind, name)
+      }
+    })
+
+    it('a zip is opened as a zip: its code is verified item by item', async () => {
+      const dir = await fresh()
+      const zip = new yazl.ZipFile()
+      zip.addBuffer(await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'zipped-tool'}), 'bin/tool', {mode: 0o100755})
+      zip.end()
+      const out = join(dir, 'tool.zip')
+      await new Promise<void>((done, fail) => zip.outputStream.pipe(createWriteStream(out)).on('close', done).on('error', fail))
+      const r = await verifyPath(out)
+      assert.deepEqual([r.kind, r.ok, r.findings, r.items?.map(i => [i.path, i.kind, i.slices.map(x => x.identifier)])], ['archive', true, [], [['bin/tool', 'macho', ['zipped-tool']]]])
+    })
+
+    it('a file it may see but not open (an unprivileged user, mode 000): input.unreadable, the code named', async function () {
+      if (process.geteuid?.() !== 0) return skipBecause(this, 'needs-root')
+      const dir = await fresh()
+      for (let d = dir; d !== suite.work && d.length > suite.work.length; d = join(d, '..')) await chmod(d, 0o755)
+      await chmod(suite.work, 0o755)
+      const locked = join(dir, 'locked')
+      await writeFile(locked, 'secret')
+      await chmod(locked, 0o000)
+      const module = new URL('../../src/verify/verify-path.js', import.meta.url).href
+      const script = `const {verifyPath} = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify(await verifyPath(${JSON.stringify(locked)})))`
+      const run = await execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+      if (run.exitCode !== 0 && /EACCES|permission denied/i.test(run.stderr + (run.shortMessage ?? '')) && run.stdout === '') return skipBecause(this, 'uid-switch-refused')
+      assert.equal(run.exitCode, 0, run.stderr)
+      assert.deepEqual(JSON.parse(run.stdout), {ok: false, path: locked, kind: 'unknown', slices: [], findings: [f('input.unreadable', locked, `${locked}: cannot be read (EACCES)`, 'Check the path and that you may read it.')]})
     })
   })
 

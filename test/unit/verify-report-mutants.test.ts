@@ -15,10 +15,11 @@ import {finding, hasErrors, namingPath, type Finding} from '../../src/verify/fin
 import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
+import type {VerifyReport} from '../../src/verify/report.js'
 import {withArticle} from '../../src/verify/article.js'
 import {createServer} from 'node:net'
 import {createWriteStream} from 'node:fs'
-import {chmod} from 'node:fs/promises'
+import {chmod, copyFile} from 'node:fs/promises'
 import {execa} from 'execa'
 import yazl from 'yazl'
 import {PageHashPool} from '../../src/io/page-hash-pool.js'
@@ -841,7 +842,7 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual([r.kind, r.ok, r.findings, r.items?.map(i => [i.path, i.kind, i.slices.map(x => x.identifier)])], ['archive', true, [], [['bin/tool', 'macho', ['zipped-tool']]]])
     })
 
-    it('a file it may see but not open (an unprivileged user, mode 000): input.unreadable, the code named', async function () {
+    it('a file it may see but not open (an unprivileged user, mode 000): input.unreadable, the code named; in a folder, not judged', async function () {
       if (process.geteuid?.() !== 0) return skipBecause(this, 'needs-root')
       const dir = await fresh()
       for (let d = dir; d !== suite.work && d.length > suite.work.length; d = join(d, '..')) await chmod(d, 0o755)
@@ -850,11 +851,14 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       await writeFile(locked, 'secret')
       await chmod(locked, 0o000)
       const module = new URL('../../src/verify/verify-path.js', import.meta.url).href
-      const script = `const {verifyPath} = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify(await verifyPath(${JSON.stringify(locked)})))`
+      const script = `const {verifyPath} = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify([await verifyPath(${JSON.stringify(locked)}), await verifyPath(${JSON.stringify(dir)})]))`
       const run = await execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
       if (run.exitCode !== 0 && /EACCES|permission denied/i.test(run.stderr + (run.shortMessage ?? '')) && run.stdout === '') return skipBecause(this, 'uid-switch-refused')
       assert.equal(run.exitCode, 0, run.stderr)
-      assert.deepEqual(JSON.parse(run.stdout), {ok: false, path: locked, kind: 'unknown', slices: [], findings: [f('input.unreadable', locked, `${locked}: cannot be read (EACCES)`, 'Check the path and that you may read it.')]})
+      const [file, folder] = JSON.parse(run.stdout) as VerifyReport[]
+      assert.deepEqual(file, {ok: false, path: locked, kind: 'unknown', slices: [], findings: [f('input.unreadable', locked, `${locked}: cannot be read (EACCES)`, 'Check the path and that you may read it.')]})
+      // In a folder, a file that cannot be read is no Mach-O file to judge.
+      assert.deepEqual([folder!.kind, folder!.items, folder!.findings.map(x => x.id)], ['folder', [], ['input.unknown-kind']])
     })
   })
 
@@ -896,6 +900,23 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal(unchecked.severity, 'warning')
       assert.deepEqual(r.findings.map(x => x.id).sort(), ['input.item-unchecked', 'input.item-unchecked', 'macho.not-macho', 'profile.malformed'])
       assert.equal(r.ok, false)
+    })
+
+    it('a package below a folder: its contained code\'s slices, what kinds it contains, and its ticket', async function () {
+      const pkg = join(REAL_PACKAGES_DIR, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')
+      if (!existsSync(pkg)) return skipBecause(this, 'fixtures-absent')
+      const root = await fresh()
+      await copyFile(pkg, join(root, 'driver.pkg'))
+      const alone = await verifyPath(pkg, {now: NOW})
+      const r = await verifyPath(root, {now: NOW})
+      assert.equal(r.items!.length, 1)
+      const item = r.items![0]!
+      assert.deepEqual([item.path, item.kind, item.findings], ['driver.pkg', 'package', []])
+      assert.deepEqual(item.slices, alone.items!.flatMap(i => i.slices))
+      assert.ok(item.slices.length > 0)
+      assert.deepEqual(item.contains, [...new Set(alone.items!.map(i => i.kind))])
+      assert.deepEqual(item.notarization, alone.notarization)
+      assert.equal('profile' in item, false)
     })
 
     it('a folder nested too deep to walk: input.unreadable naming it', async () => {

@@ -818,14 +818,14 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal((await verifyPath(fifo)).kind, 'unknown')
     })
 
-    it('a disk image is of unknown kind; gzip needs both magic bytes, two are enough', async () => {
+    it('a disk image is of unknown kind; gzip needs both magic bytes, two are enough, and a zip\'s four', async () => {
       const dir = await fresh()
       const dmgBytes = Buffer.alloc(2048)
       dmgBytes.write('koly', 2048 - 512, 'latin1')
       await writeFile(join(dir, 'x.dmg'), dmgBytes)
       const dmg = await verifyPath(join(dir, 'x.dmg'))
       assert.deepEqual([dmg.kind, dmg.findings.map(x => x.id)], ['unknown', ['input.unknown-kind']])
-      for (const [name, bytes, kind] of [['second.gz', [0x00, 0x8b, 1, 2], 'unknown'], ['first.gz', [0x1f, 0x00], 'unknown'], ['two.gz', [0x1f, 0x8b], 'archive']] as const) {
+      for (const [name, bytes, kind] of [['second.gz', [0x00, 0x8b, 1, 2], 'unknown'], ['first.gz', [0x1f, 0x00], 'unknown'], ['two.gz', [0x1f, 0x8b], 'archive'], ['four.zip', [0x50, 0x4b, 0x03, 0x04], 'archive']] as const) {
         await writeFile(join(dir, name), Buffer.from(bytes))
         assert.equal((await verifyPath(join(dir, name))).kind, kind, name)
       }

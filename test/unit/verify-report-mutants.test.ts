@@ -15,7 +15,14 @@ import {finding, hasErrors, namingPath, type Finding} from '../../src/verify/fin
 import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
+import type {VerifyReport} from '../../src/verify/report.js'
 import {withArticle} from '../../src/verify/article.js'
+import {createServer} from 'node:net'
+import {createWriteStream} from 'node:fs'
+import {chmod, copyFile} from 'node:fs/promises'
+import {execa} from 'execa'
+import yazl from 'yazl'
+import {PageHashPool} from '../../src/io/page-hash-pool.js'
 import {buildBundle, buildBundleAt, type BundleSpec} from '../support/bundle-builder.js'
 import {buildSignedMachO, buildUniversal, buildSignedMachOSlice} from '../support/macho-writer.js'
 import {REAL_PACKAGES_DIR} from '../support/real-shipped.js'
@@ -28,6 +35,7 @@ import {designatedRequirement} from '../doubles/codesign/requirement.js'
 
 const TEAM = 'ESDTEST001'
 const BUNDLE_ID = 'com.example.esd'
+const NOBODY = 65534
 const NOW = new Date('2026-11-26T12:00:00Z')
 const INFO_FIX = 'Give the bundle a Contents/Info.plist with CFBundleExecutable, CFBundleIdentifier, CFBundleShortVersionString and CFBundleVersion (esdctl bundle writes one).'
 const POINT = 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, a folder, a .zip or a .tar.gz/.tgz.'
@@ -403,6 +411,14 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
     it('a restricted entitlement in a bare executable, or one inside a bundle\'s MacOS: told why and what to verify', async () => {
       const dir = await fresh()
       const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.developer.endpoint-security.client': true}}))
+      // Two claimed: both named, comma-separated.
+      const two = join(dir, 'two')
+      await writeFile(two, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({entitlements: {'com.apple.developer.endpoint-security.client': true, 'com.apple.application-identifier': `${TEAM}.x`}})))
+      assert.ok((await verifyPath(two, suite.opts)).findings[0]!.message.startsWith(`${two} claims com.apple.developer.endpoint-security.client, com.apple.application-identifier but `))
+      const twoInside = join(dir, 'w.app', 'Contents', 'MacOS', 'two')
+      await mkdir(join(twoInside, '..'), {recursive: true})
+      await writeFile(twoInside, await readFile(two))
+      assert.ok((await verifyPath(twoInside, suite.opts)).findings[0]!.message.startsWith(`${twoInside} claims com.apple.developer.endpoint-security.client, com.apple.application-identifier; `))
       const bare = join(dir, 'tool')
       await writeFile(bare, bytes)
       const r = await verifyPath(bare, suite.opts)
@@ -603,6 +619,75 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
     })
   })
 
+  describe('bare executables: the rarer paths through a slice', () => {
+    const sign = (over: Record<string, unknown> = {}) => ({identifier: 'com.example.tool', teamId: TEAM, flags: FLAG.runtime, cms: (cds: Buffer[]) => signCodeDirectories({codeDirectories: cds, identity: suite.leaf, signingTime: NOW}), ...over})
+    /** The file offset of a thin Mach-O's code signature (LC_CODE_SIGNATURE's dataoff). */
+    const signatureOffset = (b: Buffer): number => {
+      let at = 32
+      for (let i = 0; i < b.readUInt32LE(16); i++) {
+        if (b.readUInt32LE(at) === 0x1d) return b.readUInt32LE(at + 8)
+        at += b.readUInt32LE(at + 4)
+      }
+      throw new Error('no LC_CODE_SIGNATURE')
+    }
+
+    it('a file that cannot be read reports no slices and no layout', async () => {
+      const missing = join(await fresh(), 'none')
+      assert.deepEqual(await verifyBinary(missing, 'shown', {}, resolveVerifyOptions()), {findings: [f('input.unreadable', 'shown', 'shown: cannot be read (ENOENT)', 'Check the path and that you may read the file.')], slices: []})
+    })
+
+    it('a signature that cannot be read: signature.malformed alone, and a slice reporting no flags, signer or entitlements', async () => {
+      const bytes = await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign())
+      bytes.writeUInt32BE(0x12345678, signatureOffset(bytes))
+      const path = join(await fresh(), 'broken-signature')
+      await writeFile(path, bytes)
+      const r = await verifyBinary(path, 'shown', {}, resolveVerifyOptions(suite.opts))
+      // A signature that cannot be read is that finding alone: the slice is not also called unsigned.
+      assert.deepEqual(r.findings.map(x => x.id), ['signature.malformed'])
+      assert.ok(r.findings[0]!.message.startsWith('shown [arm64]: the code signature cannot be read: '), r.findings[0]!.message)
+      assert.deepEqual(r.slices.map(s => [s.report, s.intact, s.cdhashes]), [[{arch: 'arm64', flags: [], signer: 'unsigned', entitlements: {}}, false, []]])
+    })
+
+    it('the designated requirement is the one of type designated, whatever else the set holds', async () => {
+      const dr = designatedRequirement('com.example.tool', {kind: 'developer-id', teamId: TEAM})
+      const host = designatedRequirement('com.example.host', {kind: 'other', commonName: 'Host'})
+      // Requirement sets hold blobs after a 20-byte header with one index entry; join the two as host (1), designated (3).
+      const hostReq = host.blob.subarray(20)
+      const drReq = dr.blob.subarray(20)
+      const u32 = (n: number): Buffer => {
+        const b = Buffer.alloc(4)
+        b.writeUInt32BE(n)
+        return b
+      }
+      const set = Buffer.concat([u32(0xfade0c01), u32(28 + hostReq.length + drReq.length), u32(2), u32(1), u32(28), u32(3), u32(28 + hostReq.length), hostReq, drReq])
+      const path = join(await fresh(), 'two-requirements')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({requirementsBlob: set})))
+      const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+      assert.deepEqual(r.findings, [])
+      assert.equal(r.slices[0]!.report.designatedRequirement, dr.text)
+    })
+
+    it('a slice with warnings only stays intact', async () => {
+      const path = join(await fresh(), 'warned')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, sign({flags: 0})))
+      const r = await verifyBinary(path, path, {}, resolveVerifyOptions(suite.opts))
+      assert.ok(r.findings.length > 0 && r.findings.every(x => x.severity !== 'error'), JSON.stringify(r.findings))
+      assert.equal(r.slices[0]!.intact, true)
+    })
+
+    it('hashing pages with workers keeps the caller\'s trust anchors and clock', async () => {
+      const path = join(await fresh(), 'pooled')
+      await writeFile(path, await buildSignedMachO({arch: 'arm64', codeSize: 64 * 1024}, sign()))
+      try {
+        const r = await verifyBinary(path, path, {}, resolveVerifyOptions({...suite.opts, pageHashing: {parallel: 1}}))
+        assert.deepEqual(r.findings, [])
+        assert.deepEqual(r.slices.map(s => [s.report.signer, s.report.signerSha256, s.intact]), [['developer-id', suite.leaf.info.sha256, true]])
+      } finally {
+        PageHashPool.releaseShared()
+      }
+    })
+  })
+
   describe('what kind a path is', () => {
     it('each kind by its bytes or name, and the unknown ones with what to point esdctl at', async () => {
       const dir = await fresh()
@@ -688,12 +773,94 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       // Only a folder named Contents stands for its bundle: another one inside the bundle is a folder.
       await mkdir(join(app, 'Sidecar'))
       assert.equal((await verifyPath(join(app, 'Sidecar'))).kind, 'folder')
+      // A Contents that is a link is no deep bundle's part (bundles are read without following links):
+      // it is judged as what it holds.
+      const shallow = join(await fresh(), 'x.dext')
+      await mkdir(shallow)
+      await writeFile(join(shallow, 'Info.plist'), info({CFBundleExecutable: '..'}))
+      const held = join(shallow, '..', 'held')
+      await mkdir(held)
+      await writeFile(join(held, 'Info.plist'), info({CFBundleExecutable: '.'}))
+      await symlink(held, join(shallow, 'Contents'))
+      const linked = await verifyPath(join(shallow, 'Contents'))
+      assert.equal(linked.kind, 'bundle')
+      assert.deepEqual(linked.findings.map(x => [x.id, x.path]), [['bundle.bad-executable-name', join(shallow, 'Contents', 'Info.plist')]])
+      const loose = join(await fresh(), 'loose')
+      await mkdir(loose)
+      await symlink(held, join(loose, 'Contents'))
+      await writeFile(join(held, 'Info.plist'), 'not a plist')
+      assert.deepEqual((await verifyPath(join(loose, 'Contents'))).findings.map(x => [x.id, x.path]), [['bundle.info-plist-malformed', join(loose, 'Contents', 'Info.plist')]])
+      await rm(join(held, 'Info.plist'))
+      assert.equal((await verifyPath(join(loose, 'Contents'))).kind, 'folder')
       const plain = join(await fresh(), 'stuff')
       await mkdir(plain)
       const pr = await verifyPath(plain)
       assert.equal(pr.kind, 'folder')
       assert.deepEqual(pr.findings, [f('input.unknown-kind', plain, `${plain}: a folder with no app-like bundle (no Contents/), no Mach-O file, no .pkg and no .provisionprofile in it`, 'Point esdctl at <name>.app, a Mach-O executable, a .provisionprofile, a .pkg, or a folder that holds them.')])
       assert.deepEqual(pr.items, [])
+    })
+  })
+
+  describe('what kind a path is: the rarer inputs', () => {
+    it('a socket is not opened but named; a device too; the kind of each is unknown', async () => {
+      const dir = await fresh()
+      const socket = join(dir, 'sock')
+      const server = createServer()
+      await new Promise<void>(done => server.listen(socket, done))
+      try {
+        assert.deepEqual(await verifyPath(socket), {ok: false, path: socket, kind: 'unknown', slices: [], findings: [f('input.unknown-kind', socket, `${socket}: a socket, not a file esdctl can verify; esdctl does not read from it`, POINT)]})
+      } finally {
+        await new Promise(done => server.close(done))
+      }
+      assert.deepEqual((await verifyPath('/dev/null')).findings.map(x => x.message), ['/dev/null: a device, not a file esdctl can verify; esdctl does not read from it'])
+      const fifo = join(dir, 'pipe')
+      execFileSync('mkfifo', [fifo])
+      assert.equal((await verifyPath(fifo)).kind, 'unknown')
+    })
+
+    it('a disk image is of unknown kind; gzip needs both magic bytes, two are enough, and a zip\'s four', async () => {
+      const dir = await fresh()
+      const dmgBytes = Buffer.alloc(2048)
+      dmgBytes.write('koly', 2048 - 512, 'latin1')
+      await writeFile(join(dir, 'x.dmg'), dmgBytes)
+      const dmg = await verifyPath(join(dir, 'x.dmg'))
+      assert.deepEqual([dmg.kind, dmg.findings.map(x => x.id)], ['unknown', ['input.unknown-kind']])
+      for (const [name, bytes, kind] of [['second.gz', [0x00, 0x8b, 1, 2], 'unknown'], ['first.gz', [0x1f, 0x00], 'unknown'], ['two.gz', [0x1f, 0x8b], 'archive'], ['four.zip', [0x50, 0x4b, 0x03, 0x04], 'archive']] as const) {
+        await writeFile(join(dir, name), Buffer.from(bytes))
+        assert.equal((await verifyPath(join(dir, name))).kind, kind, name)
+      }
+    })
+
+    it('a zip is opened as a zip: its code is verified item by item', async () => {
+      const dir = await fresh()
+      const zip = new yazl.ZipFile()
+      zip.addBuffer(await buildSignedMachO({arch: 'arm64', codeSize: 16 * 1024}, {identifier: 'zipped-tool'}), 'bin/tool', {mode: 0o100755})
+      zip.end()
+      const out = join(dir, 'tool.zip')
+      await new Promise<void>((done, fail) => zip.outputStream.pipe(createWriteStream(out)).on('close', done).on('error', fail))
+      const r = await verifyPath(out)
+      assert.deepEqual([r.kind, r.ok, r.findings, r.items?.map(i => [i.path, i.kind, i.slices.map(x => x.identifier)])], ['archive', true, [], [['bin/tool', 'macho', ['zipped-tool']]]])
+    })
+
+    it('a file it may see but not open (an unprivileged user, mode 000): input.unreadable, the code named; in a folder, not judged', async function () {
+      if (process.geteuid?.() !== 0) return skipBecause(this, 'needs-root')
+      const dir = await fresh()
+      for (let d = dir; d !== suite.work && d.length > suite.work.length; d = join(d, '..')) await chmod(d, 0o755)
+      await chmod(suite.work, 0o755)
+      const locked = join(dir, 'locked')
+      await writeFile(locked, 'secret')
+      await chmod(locked, 0o000)
+      const module = new URL('../../src/verify/verify-path.js', import.meta.url).href
+      const script = `const {verifyPath} = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify([await verifyPath(${JSON.stringify(locked)}), await verifyPath(${JSON.stringify(dir)})]))`
+      // Whether a child may run as nobody at all is asked apart: an EACCES of verifyPath's own must fail the test, not skip it.
+      const probe = await execa(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(module)})`], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+      if (probe.exitCode !== 0) return skipBecause(this, 'uid-switch-refused')
+      const run = await execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+      assert.equal(run.exitCode, 0, run.stderr)
+      const [file, folder] = JSON.parse(run.stdout) as VerifyReport[]
+      assert.deepEqual(file, {ok: false, path: locked, kind: 'unknown', slices: [], findings: [f('input.unreadable', locked, `${locked}: cannot be read (EACCES)`, 'Check the path and that you may read it.')]})
+      // In a folder, a file that cannot be read is no Mach-O file to judge.
+      assert.deepEqual([folder!.kind, folder!.items, folder!.findings.map(x => x.id)], ['folder', [], ['input.unknown-kind']])
     })
   })
 
@@ -735,6 +902,23 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal(unchecked.severity, 'warning')
       assert.deepEqual(r.findings.map(x => x.id).sort(), ['input.item-unchecked', 'input.item-unchecked', 'macho.not-macho', 'profile.malformed'])
       assert.equal(r.ok, false)
+    })
+
+    it('a package below a folder: its contained code\'s slices, what kinds it contains, and its ticket', async function () {
+      const pkg = join(REAL_PACKAGES_DIR, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')
+      if (!existsSync(pkg)) return skipBecause(this, 'fixtures-absent')
+      const root = await fresh()
+      await copyFile(pkg, join(root, 'driver.pkg'))
+      const alone = await verifyPath(pkg, {now: NOW})
+      const r = await verifyPath(root, {now: NOW})
+      assert.equal(r.items!.length, 1)
+      const item = r.items![0]!
+      assert.deepEqual([item.path, item.kind, item.findings], ['driver.pkg', 'package', []])
+      assert.deepEqual(item.slices, alone.items!.flatMap(i => i.slices))
+      assert.ok(item.slices.length > 0)
+      assert.deepEqual(item.contains, [...new Set(alone.items!.map(i => i.kind))])
+      assert.deepEqual(item.notarization, alone.notarization)
+      assert.equal('profile' in item, false)
     })
 
     it('a folder nested too deep to walk: input.unreadable naming it', async () => {

@@ -22,7 +22,7 @@ const PRIMITIVE_ONLY_TAGS = new Set([1, 2, 5, 6, 9, 13, 14, 23, 24, 31, 32, 33, 
  * structure before any caller judges a value, so a damaged document is refused as damaged: lengths
  * within their parents (via `ber.ts`), the reserved universal tags (0 constructed, 15, 37 and up),
  * the constructed form of a type that is primitive only, a
- * BIT STRING's unused-bit count, the segments of a constructed BIT or OCTET STRING, BMPString and UniversalString lengths, GeneralizedTime texts.
+ * BIT STRING's unused-bit count, an unterminated OBJECT IDENTIFIER, the segments of a constructed BIT or OCTET STRING, BMPString and UniversalString lengths, GeneralizedTime texts.
  * SEQUENCE and SET contents are read as elements whatever their constructed bit says. Throws
  * FormatError(`code`) naming `what`; nothing is copied.
  */
@@ -40,7 +40,7 @@ function readNode(bytes: Uint8Array, offset: number, limit: number, code: string
   const el = bytes[offset] === 0 && offset < limit ? endOfContents(bytes, offset, limit, code, what) : readBer(bytes, offset, limit, code, what)
   const node: DerNode = {el, children: []}
   if (el.tagClass === UNIVERSAL) {
-    const problem = reservedTagProblem(el) ?? textLengthProblem(el.tagNumber, el.contentEnd - el.contentStart) ?? bitStringProblem(el)
+    const problem = reservedTagProblem(el) ?? textLengthProblem(el.tagNumber, el.contentEnd - el.contentStart) ?? bitStringProblem(el) ?? identifierProblem(el)
     if (problem) refuse(problem)
     if (el.tagNumber === TAG_GENERALIZED_TIME) {
       try {
@@ -124,6 +124,15 @@ function reservedTagProblem(el: BerElement): string | undefined {
 function bitStringProblem(el: BerElement): string | undefined {
   if (el.tagNumber !== 3 || el.constructed || el.contentEnd === el.contentStart) return undefined
   return el.bytes[el.contentStart]! > 7 ? 'Unused bits for BitString must be in range 0-7' : undefined
+}
+
+/**
+ * An OBJECT IDENTIFIER's or RELATIVE-OID's last subidentifier must end (its last octet's top bit
+ * clear): each subidentifier is base-128 digits, every one but the last with bit 8 set (X.690 §8.19.2).
+ */
+function identifierProblem(el: BerElement): string | undefined {
+  if ((el.tagNumber !== 6 && el.tagNumber !== 13) || el.constructed || el.contentEnd === el.contentStart) return undefined
+  return (el.bytes[el.contentEnd - 1]! & 0x80) !== 0 ? 'End of input reached before message was fully decoded' : undefined
 }
 
 /** The contents octets (no copy). */

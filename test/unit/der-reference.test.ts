@@ -167,4 +167,21 @@ describe('DER plists and entitlements read without asn1js agree with asn1js', ()
       assertSameOutcome(ours, outcome(() => referenceParseDerEntitlementsBlob(bytes)), bytes)
     }
   })
+
+  it('an OBJECT IDENTIFIER whose last subidentifier never ends is malformed, before its type is judged: the same refusal; a terminated one is only unsupported', () => {
+    const cases = [
+      // Found by the damaged-entitlements property: a key's UTF8String tag turned into OBJECT IDENTIFIER over bytes ending in 0x80.
+      Buffer.from('fade7172000000227018020101b01330110c00310d300b0606e0a080e0a080010100', 'hex'),
+      blob(BlobMagic.derEntitlements, element(0x70, Buffer.concat([element(0x02, Buffer.from([1])), element(0xb0, element(0x30, Buffer.concat([element(0x0c, Buffer.alloc(0)), element(0x0d, Buffer.from([0x81, 0xff]))])))]))),
+    ]
+    for (const bytes of cases) {
+      const ours = outcome(() => parseDerEntitlementsBlob(bytes))
+      assert.equal((ours as {code?: string}).code, 'der-entitlements.malformed', Buffer.from(bytes).toString('hex'))
+      assertSameOutcome(ours, outcome(() => referenceParseDerEntitlementsBlob(bytes)), bytes)
+    }
+    const ended = blob(BlobMagic.derEntitlements, element(0x70, Buffer.concat([element(0x02, Buffer.from([1])), element(0xb0, element(0x30, Buffer.concat([element(0x0c, Buffer.alloc(0)), element(0x06, Buffer.from([0x81, 0x01]))])))])))
+    const oursEnded = outcome(() => parseDerEntitlementsBlob(ended))
+    assert.notEqual((oursEnded as {code?: string}).code, 'der-entitlements.malformed')
+    assertSameOutcome(oursEnded, outcome(() => referenceParseDerEntitlementsBlob(ended)), ended)
+  })
 })

@@ -73,16 +73,19 @@ export async function verifyPackage(path: string, opts: ResolvedVerifyOptions, v
   }
 }
 
+// IN_SIZE_READS: the header, trailer and TOC reads lie inside the size taken when the file was opened,
+// so their descriptions show only in a short read, which needs the file to shrink before verify has
+// read a member; nothing of esdctl runs in that window.
 async function verifyOpenPackage(path: string, file: RandomAccessFile, opts: ResolvedVerifyOptions, verifyItem: Ctx['verifyItem'], limits: PackageLimits): Promise<PackageVerification> {
-  // Stryker disable next-line StringLiteral: the read lies inside the size taken when the file was opened, so this description shows only in a short read, which needs the file to shrink before verify has read a member; nothing of esdctl runs in that window
+  // Stryker disable next-line StringLiteral: an in-size read, see IN_SIZE_READS
   const header = parseXarHeader(await file.read(0, Math.min(file.size, MAX_HEADER_BYTES), 'the xar header'), file.size, path)
   let stapled: StapledRegion | undefined
   if (file.size >= header.heapStart + TRAILER_BYTES) {
-    // Stryker disable next-line StringLiteral: the read lies inside the size taken when the file was opened, so this description shows only in a short read, which needs the file to shrink before verify has read a member; nothing of esdctl runs in that window
+    // Stryker disable next-line StringLiteral: an in-size read, see IN_SIZE_READS
     stapled = parseTicketTrailer(await file.read(file.size - TRAILER_BYTES, TRAILER_BYTES, 'the last 16 bytes'), file.size, path)
   }
   const archiveEnd = stapled && stapled.archiveEnd >= header.heapStart ? stapled.archiveEnd : file.size
-  // Stryker disable next-line StringLiteral: the read lies inside the size taken when the file was opened, so this description shows only in a short read, which needs the file to shrink before verify has read a member; nothing of esdctl runs in that window (parseXarHeader has checked that the TOC ends inside the file)
+  // Stryker disable next-line StringLiteral: an in-size read, see IN_SIZE_READS (parseXarHeader has checked that the TOC ends inside the file)
   const compressedToc = await file.read(header.headerSize, header.tocCompressedLength, 'the compressed TOC')
   const toc = readXarToc(header, compressedToc, path)
   const ctx: Ctx = {path, file, header, archiveEnd, opts, limits, verifyItem, findings: []}

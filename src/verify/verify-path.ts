@@ -57,8 +57,10 @@ export async function verifyPath(path: string, options?: VerifyOptions): Promise
     const v = await verifyArchive(path, kind.archive!, item => verifyPath(item, opts))
     report.findings.push(...v.findings)
     report.items = v.items
+  } else if (
     // Stryker disable next-line ConditionalExpression: the only kind left is unknown, which always comes with its finding (handled first).
-  } else if (kind.kind === 'profile') {
+    kind.kind === 'profile'
+  ) {
     await verifyProfileFile(path, opts.now, report, opts)
   }
   report.ok = !hasErrors(report.findings)
@@ -79,7 +81,7 @@ async function verifyProfileFile(path: string, now: Date, report: VerifyReport, 
   } catch (e) {
     // A FormatError carries a string code as fs errors do: both are bad input; only a bug raises anything else.
     // Stryker disable next-line ConditionalExpression: only a bug in the calls above raises an error without a code.
-    if (!isFsError(e)) throw e
+    if (!hasErrorCode(e)) throw e
     report.findings.push(finding('profile.malformed', path, `${path}: not a readable provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
   }
 }
@@ -128,7 +130,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
     // Stryker disable next-line ConditionalExpression: stat just found a regular file; only one swapped for a pipe or device in between gets here.
     if (e instanceof NotRegularFileError) return notAFile(path, e.what)
     // Stryker disable next-line ConditionalExpression: open and read raise fs errors only; anything else is a bug.
-    if (!isFsError(e)) throw e
+    if (!hasErrorCode(e)) throw e
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
   const magic = classifyMagic(head)
@@ -151,7 +153,7 @@ function notAFile(path: string, what: string): {kind: ArtifactKind; finding: Fin
 }
 
 /** An error with a string code: an fs error (ENOENT, EACCES …) or a FormatError, which names its reason the same way. */
-function isFsError(e: unknown): e is NodeJS.ErrnoException {
+function hasErrorCode(e: unknown): e is NodeJS.ErrnoException {
   // Stryker disable next-line ConditionalExpression: every error the callers meet has a string code; only a bug raises one without.
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
 }

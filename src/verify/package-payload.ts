@@ -77,7 +77,7 @@ export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: Payloa
           current = {root, stage: await StagedTree.create(max)}
         }
         await stageMember(current, e, basename(root) + e.path.slice(root.length))
-      } else if (e.kind === 'file' && e.size >= 4) {
+      } else if (e.kind === 'file') {
         const item = await bareExecutable(ctx, e, max)
         if (item) items.push(item)
       }

@@ -1230,6 +1230,34 @@ describe('archives, directly (verify-package mutants)', function () {
     assert.match(zbad.findings[0]!.fix!, /ditto -c -k --keepParent/)
   })
 
+  it('ditto interleaves __MACOSX/ entries with the bundle\'s own: the bundle stays one item, its members stored together', async () => {
+    // ditto -c -k --sequesterRsrc writes each file's AppleDouble entry right after it, so the
+    // __MACOSX folder entry can fall between two members of one bundle.
+    seen.length = 0
+    const path = await zip('interleaved.zip', [
+      ['App.app/Contents/MacOS/tool', MACHO], ['__MACOSX/'], ['__MACOSX/App.app/Contents/MacOS/._tool', MACHO], ['App.app/Contents/Info.plist', Buffer.from('<plist/>')],
+    ])
+    const r = await verifyArchive(path, 'zip', record)
+    assert.deepEqual(r.items.map(i => i.path), ['App.app'])
+    assert.equal(seen.length, 1)
+    assert.deepEqual(r.findings.map(f => f.id), ['signature.missing', 'archive.apple-double'])
+  })
+
+  it('a format error from inside the scan: a finding whose message names the archive first; too-large codes keep their id', async () => {
+    const path = await zip('tool.zip', [['tool', MACHO]])
+    const damaged = await verifyArchive(path, 'zip', async () => { throw new FormatError('macho.truncated', 'the slice ends early') })
+    assert.deepEqual(damaged.findings.map(f => [f.id, f.path, f.message]), [['archive.malformed', path, `${path}: the slice ends early`]])
+    assert.match(damaged.findings[0]!.fix!, /ditto -c -k --keepParent/)
+    const large = await verifyArchive(path, 'zip', async () => { throw new FormatError('payload.too-large', `${path}: past the bound`) })
+    assert.deepEqual(large.findings.map(f => [f.id, f.message]), [['archive.too-large', `${path}: past the bound`]])
+  })
+
+  it('an error that is not about the bytes (an I/O failure) is thrown, not reported as damage', async () => {
+    const path = await zip('tool.zip', [['tool', MACHO]])
+    const io = Object.assign(new Error('EIO: i/o error, read'), {code: 'EIO'})
+    await assert.rejects(verifyArchive(path, 'zip', async () => { throw io }), e => e === io)
+  })
+
   it('past a bound: archive.too-large, the message naming the archive once', async () => {
     const path = await tarball('big.tar.gz', [['bin/tool', MACHO], ['bin/other', MACHO]])
     const r = await verifyArchive(path, 'tar', record, {...DEFAULT_ARCHIVE_LIMITS, maxEntries: 1})

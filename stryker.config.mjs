@@ -13,6 +13,10 @@
 // no per-test coverage: every mutant runs its area's whole test list, so the lists stay narrow
 // and mocha stops at the first failure (--bail).
 
+import {existsSync, lstatSync, mkdirSync, symlinkSync, unlinkSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
 /** @typedef {{mutate: string[], tests: string[]}} Area */
 
 /**
@@ -94,6 +98,20 @@ export const AREAS = {
   // journals, the outcome texts). A line range: keep it in step when session.ts changes above it.
   'journal-recovery': {mutate: ['src/lifecycle/session.ts:62-191'], tests: ['journal-recovery', 'lifecycle-journal-damage']},
 }
+
+// The tests read the shared fixtures at <checkout>/../shared; inside Stryker's sandbox
+// (<checkout>/.stryker-tmp/sandbox-*) that is <checkout>/.stryker-tmp/shared, linked back here on
+// every load, so a plain `npx stryker run` finds them as `npm run mutate` does. Without the fixtures
+// their tests skip, and every mutant only they would kill survives: refuse instead.
+const checkout = dirname(fileURLToPath(import.meta.url))
+if (!existsSync(join(checkout, '..', 'shared', 'fixtures'))) {
+  throw new Error(`stryker.config.mjs: ${join(checkout, '..', 'shared', 'fixtures')} is absent; its tests would skip and their mutants survive for nothing. Put the shared folder beside the checkout.`)
+}
+const sandboxLink = join(checkout, '.stryker-tmp', 'shared')
+mkdirSync(dirname(sandboxLink), {recursive: true})
+// unlink, never a recursive remove: the link leads to the shared fixtures themselves.
+if (lstatSync(sandboxLink, {throwIfNoEntry: false})?.isSymbolicLink()) unlinkSync(sandboxLink)
+symlinkSync(join('..', '..', 'shared'), sandboxLink)
 
 const name = process.env.ESDCTL_MUTATE_AREA ?? 'env'
 const area = AREAS[name]

@@ -9,7 +9,7 @@
 // again (--force).
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {AREAS} from '../stryker.config.mjs'
@@ -31,15 +31,6 @@ if (unknown.length > 0) {
   process.stderr.write(`mutate: no area ${unknown.join(', ')}; the areas are: ${Object.keys(AREAS).join(', ')}\n`)
   process.exit(4)
 }
-
-// The tests find the shared fixtures at <checkout>/../shared; inside Stryker's sandbox
-// (<checkout>/.stryker-tmp/sandbox-*) that is <checkout>/.stryker-tmp/shared, linked back here.
-const temp = join(root, '.stryker-tmp')
-mkdirSync(temp, {recursive: true})
-const link = join(temp, 'shared')
-// unlink, never a recursive remove: the link leads to the shared fixtures themselves.
-if (lstatSync(link, {throwIfNoEntry: false})?.isSymbolicLink()) unlinkSync(link)
-symlinkSync(join('..', '..', 'shared'), link)
 
 /** sha256 over the area's test files and every file of test/support and test/doubles. */
 function testsDigest(area) {

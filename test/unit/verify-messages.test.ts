@@ -23,7 +23,8 @@ describe('verify messages: fixes, paths named once, areas not checked', function
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'esdctl-messages-'))
   })
-  after(() => rm(dir, {recursive: true, force: true}))
+  // dir is unset when the fixtures are absent: the first before() skipped the suite before the second ran.
+  after(() => dir && rm(dir, {recursive: true, force: true}))
 
   for (const id of ['package.malformed', 'package.payload-unreadable', 'macho.malformed'] as const) {
     it(`${id} has a default fix in the catalogue`, () => {

@@ -14,6 +14,7 @@ import type {XarToc} from '../../src/formats/xar-toc.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {bundleRootOf, scanPayload, type PayloadScanContext} from '../../src/verify/package-payload.js'
 import {checkPackageSignature, type PackageSignatureInput} from '../../src/verify/package-signature.js'
+import {APPLE_ROOT_ANCHORS, TrustStore} from '../../src/trust/apple-roots.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyArchive} from '../../src/verify/verify-archive.js'
 import {DEFAULT_PACKAGE_LIMITS, verifyPackage} from '../../src/verify/verify-package.js'
@@ -326,6 +327,30 @@ describe('package checks, directly (verify-package mutants)', function () {
       const s = await checkPackageSignature(input({toc: {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}}), opts(NOW, pki.trust))
       assert.ok(ids(s).includes('package.untrusted'), ids(s).join())
       assert.ok(!ids(s).includes('package.certificate-expired'), ids(s).join())
+    })
+
+    it('the RSA chain judged at the CMS timestamp: a leaf not valid then is untrusted, not expired, even judged after its end', async () => {
+      // The real CMS (Apple's chain, a valid secure timestamp from 2025) stays; the RSA signature's KeyInfo names a
+      // test leaf valid only from 2040 to 2045, judged in 2050, so at the timestamp (2026-02-09) it was not valid yet under Apple's roots and the test root.
+      const identity = await pki.developerId('FORGED0001', {notBefore: new Date('2040-01-01T00:00:00Z'), notAfter: new Date('2045-01-01T00:00:00Z')})
+      const toc = {...real.toc, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}
+      const s = await checkPackageSignature(input({toc}), opts(new Date('2050-06-01T00:00:00Z'), new TrustStore([...APPLE_ROOT_ANCHORS, ...pki.anchors])))
+      assert.ok(s.timestamp, 'the real CMS timestamp is valid')
+      const untrusted = s.findings.filter(f => f.id === 'package.untrusted')
+      assert.equal(untrusted.length, 1, ids(s).join())
+      assert.match(untrusted[0]!.message, /^k\.pkg: the RSA signature does not chain to a pinned Apple root \(.* is valid from 2040-01-01T00:00:00\.000Z to 2045-01-01T00:00:00\.000Z, not at 2026-02-09T13:44:10\.000Z\)/)
+      assert.ok(!ids(s).includes('package.certificate-expired'), ids(s).join())
+    })
+
+    it('judged at the very millisecond a leaf expires, after its CAs did: untrusted naming the CAs, the leaf not called expired', async () => {
+      // Every test CA ends at 2049-12-31T00:00Z; this leaf twelve hours later, still valid at that instant (RFC 5280 §4.1.2.5: inclusive).
+      const end = new Date('2049-12-31T12:00:00Z')
+      const identity = await pki.developerId('FORGED0001', {notAfter: end})
+      const toc = {...real.toc, xSignature: undefined, signature: {...real.toc.signature!, certificates: [identity.certDer, ...identity.chainDer]}}
+      const s = await checkPackageSignature(input({toc}), opts(end, pki.trust))
+      assert.ok(ids(s).includes('package.untrusted'), ids(s).join())
+      assert.ok(!ids(s).includes('package.certificate-expired'), ids(s).join())
+      assert.match(s.findings.find(f => f.id === 'package.untrusted')!.message, /Test Developer ID Certification Authority" is valid from .* to 2049-12-31T00:00:00\.000Z, not at 2049-12-31T12:00:00\.000Z/)
     })
 
     it('a test Developer ID Installer chain judged after it expired: certificate-expired only where the chain reached its root', async () => {
@@ -773,6 +798,14 @@ describe('package checks, directly (verify-package mutants)', function () {
         p.tocXml = p.tocXml.replace(dataOf(p, '3'), appended(p, bad))
       })
       assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.payload-unreadable', `${path}:Scripts: member 0 has a name of 0 bytes`]])
+    })
+
+    it('a Payload that starts like a cpio archive but is not one: payload-unreadable, named by its member', async () => {
+      const bad = Buffer.concat([Buffer.from('070707zzzzzz', 'latin1'), Buffer.alloc(80, 0x30)])
+      const {path, r} = await verifyEdited('bad-payload.pkg', p => {
+        p.tocXml = p.tocXml.replace(dataOf(p, '2'), appended(p, bad))
+      }, true)
+      assert.deepEqual(r.findings.map(f => [f.id, f.message]), [['package.payload-unreadable', `${path}:Payload: member 0 has a name of 0 bytes`]])
     })
 
     it('a PackageInfo or a Distribution whose root element is another: payload-unreadable naming the member and the element', async () => {

@@ -1,5 +1,6 @@
 import {stat} from 'node:fs/promises'
 import {FormatError, isFormatError} from '../formats/format-error.js'
+import {hasErrorCode} from '../io/error-code.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {readInstallRecord, type InstallRecord} from '../records/install-record.js'
 import {readRegistry, type RegistryEntry} from '../records/registry.js'
@@ -44,14 +45,10 @@ async function readOne(root: string, entry: RegistryEntry): Promise<InstalledDae
     if (record === undefined) return {entry, layout, recordProblem: `no install record at ${layout.receipt}`}
     return {entry, layout, record}
   } catch (e) {
-    if (isFsError(e) && (e.code === 'EACCES' || e.code === 'EPERM')) {
+    if (hasErrorCode(e) && (e.code === 'EACCES' || e.code === 'EPERM')) {
       return {entry, layout, recordNeedsRoot: true, recordProblem: `${layout.receipt} is readable only by root (esdctl keeps its records root-only); run the command with sudo`}
     }
-    if (isFormatError(e) || isFsError(e)) return {entry, layout, recordProblem: e.message}
+    if (isFormatError(e) || hasErrorCode(e)) return {entry, layout, recordProblem: e.message}
     throw e
   }
-}
-
-function isFsError(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
 }

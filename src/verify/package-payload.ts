@@ -2,6 +2,7 @@ import {basename} from 'node:path'
 import type {CpioEntry} from '../formats/cpio-odc.js'
 import {isFormatError} from '../formats/format-error.js'
 import {isMachOMagic} from '../formats/macho-magic.js'
+import {hasErrorCode} from '../io/error-code.js'
 import {StagedTree} from '../io/staged-tree.js'
 import {finding, type Finding} from './finding.js'
 import type {ContainedItemReport} from './package-report.js'
@@ -98,7 +99,7 @@ export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: Payloa
  */
 function isStagingError(err: unknown): boolean {
   if (isFormatError(err)) return err.code.startsWith('stage.')
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'
+  return hasErrorCode(err)
 }
 
 /** AppleDouble (`._name`, magic 00 05 16 07): how pkgbuild's cpio carries a file's extended attributes. */

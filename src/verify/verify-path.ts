@@ -11,6 +11,7 @@ import {verifyBinary} from './verify-binary.js'
 import {verifyBundle} from './verify-bundle.js'
 import {unsupportedContainer} from './unsupported-container.js'
 import {looksLikeXar} from '../formats/xar.js'
+import {hasErrorCode} from '../io/error-code.js'
 import {kindInWords, NotRegularFileError, openRegularFile, readRegularFile} from '../io/regular-file.js'
 import {resolveVerifyOptions, type VerifyOptions} from './verify-options.js'
 
@@ -140,7 +141,7 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
   }
   if (looksLikeXar(head)) return {kind: 'package'}
   if (head.length >= 4 && head.readUInt32BE(0) === ZIP_LOCAL_HEADER) return {kind: 'archive', archive: 'zip'}
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return {kind: 'archive', archive: 'tar'}
+  if (head[0] === 0x1f && head[1] === 0x8b) return {kind: 'archive', archive: 'tar'}
   if (head[0] === 0x30 || path.endsWith('.provisionprofile')) return {kind: 'profile'}
   const container = await unsupportedContainer(path, head, size)
   if (container) return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${container.what}, which esdctl does not open`, container.fix)}
@@ -150,10 +151,4 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
 /** A named pipe, socket or device: never opened (reading a pipe would wait for a writer forever). */
 function notAFile(path: string, what: string): {kind: ArtifactKind; finding: Finding} {
   return {kind: 'unknown', finding: finding('input.unknown-kind', path, `${path}: ${what}, not a file esdctl can verify; esdctl does not read from it`, POINT_AT_VERIFIABLE)}
-}
-
-/** An error with a string code: an fs error (ENOENT, EACCES …) or a FormatError, which names its reason the same way. */
-function hasErrorCode(e: unknown): e is NodeJS.ErrnoException {
-  // Stryker disable next-line ConditionalExpression: every error the callers meet has a string code; only a bug raises one without.
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
 }

@@ -69,6 +69,19 @@ describe('directory safety: the whole offender, / itself, and the cases between'
     assert.equal(o!.fix, 'Replace the symbolic link /opt with a real directory (or choose a path without links), so nobody can redirect what esdctl writes as root.')
   })
 
+  it('a link whose target cannot be read: shown without one, and the offender carries no target at all', async () => {
+    const unreadable = {...fakeFs({'/': ROOT_DIR, '/opt': {uid: 0, mode: 0o120777, kind: 'link'}}), readlink: async () => { throw Object.assign(new Error('EACCES'), {code: 'EACCES'}) }}
+    const [o] = await checkAncestors('/opt/thed', unreadable)
+    assert.equal(o!.message, '/opt is a symbolic link (owner uid 0, group gid 0); a non-root user could redirect or replace what esdctl writes below it')
+    assert.equal('target' in o!, false)
+  })
+
+  it('a file where a directory belongs that another user owns is no longer merely in the way: another user could act', async () => {
+    const offenders = await checkAncestors('/opt/x', fakeFs({'/': ROOT_DIR, '/opt': {uid: 501, gid: 20, mode: 0o100644, kind: 'file'}}))
+    assert.deepEqual(offenders.map((o) => o.problems), [['not-a-directory', 'not-root-owned']])
+    assert.equal(offenders[0]!.message, '/opt (owner uid 501, group gid 20, mode 0644) is not a directory, is not owned by root; a non-root user could redirect or replace what esdctl writes below it')
+  })
+
   it('the sticky exception is for directories only: a root-owned sticky world-writable file is flagged', async () => {
     const offenders = await checkAncestors('/f/x', fakeFs({'/': ROOT_DIR, '/f': {uid: 0, mode: 0o101777, kind: 'file'}}))
     assert.deepEqual(offenders.map((o) => [o.directory, o.problems]), [['/f', ['not-a-directory', 'group-writable', 'world-writable']]])

@@ -15,6 +15,7 @@ import {finding, hasErrors, namingPath, type Finding} from '../../src/verify/fin
 import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
+import {verifyFolder} from '../../src/verify/verify-folder.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {withArticle} from '../../src/verify/article.js'
 import {createServer} from 'node:net'
@@ -747,6 +748,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const exact = Buffer.alloc(512)
       exact.write('koly', 0, 'latin1')
       assert.ok((await verifyPath(await put('exact.dmg', exact))).findings[0]!.message.includes('a disk image'))
+      // Large enough to carry a trailer, without one: not called a disk image.
+      const plain = await put('notes.bin', Buffer.alloc(2048, 0x41))
+      assert.deepEqual((await verifyPath(plain)).findings, [f('input.unknown-kind', plain, `${plain}: neither a Mach-O executable, an app bundle, a provisioning profile, an installer package (.pkg), a folder, a .zip nor a gzip'd tarball (.tar.gz, .tgz)`, POINT)])
       const fifo = join(dir, 'pipe')
       execFileSync('mkfifo', [fifo])
       assert.deepEqual((await verifyPath(fifo)).findings, [f('input.unknown-kind', fifo, `${fifo}: a named pipe, not a file esdctl can verify; esdctl does not read from it`, POINT)])
@@ -850,6 +854,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       const locked = join(dir, 'locked')
       await writeFile(locked, 'secret')
       await chmod(locked, 0o000)
+      const lockedPkg = join(dir, 'locked.pkg')
+      await writeFile(lockedPkg, 'xar!')
+      await chmod(lockedPkg, 0o000)
       const module = new URL('../../src/verify/verify-path.js', import.meta.url).href
       const script = `const {verifyPath} = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify([await verifyPath(${JSON.stringify(locked)}), await verifyPath(${JSON.stringify(dir)})]))`
       // Whether a child may run as nobody at all is asked apart: an EACCES of verifyPath's own must fail the test, not skip it.
@@ -859,8 +866,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.equal(run.exitCode, 0, run.stderr)
       const [file, folder] = JSON.parse(run.stdout) as VerifyReport[]
       assert.deepEqual(file, {ok: false, path: locked, kind: 'unknown', slices: [], findings: [f('input.unreadable', locked, `${locked}: cannot be read (EACCES)`, 'Check the path and that you may read it.')]})
-      // In a folder, a file that cannot be read is no Mach-O file to judge.
-      assert.deepEqual([folder!.kind, folder!.items, folder!.findings.map(x => x.id)], ['folder', [], ['input.unknown-kind']])
+      // In a folder, a file that cannot be read could be code: named, never silently left out (and the folder is then not called empty).
+      assert.deepEqual([folder!.kind, folder!.ok, folder!.items], ['folder', false, []])
+      assert.deepEqual(folder!.findings.sort((a, b) => a.path.localeCompare(b.path)), [locked, lockedPkg].map(p => f('input.unreadable', p, `${p}: cannot be read (EACCES), so esdctl cannot tell whether it is code`, 'Check the path and that you may read it.')))
     })
   })
 
@@ -883,6 +891,9 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       await writeFile(join(root, 'readme.txt'), 'text')
       await symlink(tool, join(root, 'bin', 'link'))
       await mkdir(join(root, 'bundle-style.pkg'))
+      // A folder or a link named like a profile is not a profile.
+      await mkdir(join(root, 'bin', 'folder.provisionprofile'))
+      await symlink(join(root, 'bin', 'good.PROVISIONPROFILE'), join(root, 'bin', 'link.provisionprofile'))
       const r = await verifyPath(root, suite.opts)
       assert.equal(r.kind, 'folder')
       assert.deepEqual(r.items!.map(i => [i.path, i.kind, i.slices.length, i.findings.map(x => x.id), 'profile' in i, 'notarization' in i]), [
@@ -919,6 +930,24 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(item.contains, [...new Set(alone.items!.map(i => i.kind))])
       assert.deepEqual(item.notarization, alone.notarization)
       assert.equal('profile' in item, false)
+    })
+
+    it('what the folder report takes from each item: unchecked kinds with every reason, an unread item keeps its own error, the code kinds a package contains', async () => {
+      const root = await fresh()
+      await writeFile(join(root, 'a.pkg'), 'xar!')
+      await writeFile(join(root, 'b.pkg'), 'xar!')
+      const item = (path: string, kind: 'bundle' | 'macho' | 'profile') => ({path, kind, slices: [], findings: []})
+      await writeFile(join(root, 'c.pkg'), 'xar!')
+      const c = join(root, 'c.pkg')
+      const unread = f('input.unreadable', c, `${c}: cannot be read (EACCES)`, 'Check the path and that you may read it.')
+      const r = await verifyFolder(root, async (path): Promise<VerifyReport> => path.endsWith('a.pkg')
+        ? {ok: false, path, kind: 'unknown', slices: [], findings: [f('input.unknown-kind', path, 'first reason'), f('input.unknown-kind', path, 'second reason')]}
+        : path.endsWith('c.pkg')
+          ? {ok: false, path, kind: 'unknown', slices: [], findings: [unread]}
+          : {ok: true, path, kind: 'package', slices: [], findings: [], items: [item('x.app', 'bundle'), item('tool', 'macho'), item('y.app', 'bundle'), item('p.provisionprofile', 'profile')]})
+      const a = join(root, 'a.pkg')
+      assert.deepEqual(r.findings.map(x => [x.id, x.message]), [['input.item-unchecked', `${a}: esdctl cannot verify this kind of item yet (first reason; second reason)`], ['input.unreadable', unread.message]])
+      assert.deepEqual(r.items.map(i => [i.path, i.contains, i.findings.map(x => x.id)]), [['a.pkg', undefined, ['input.item-unchecked']], ['b.pkg', ['bundle', 'macho'], []], ['c.pkg', undefined, ['input.unreadable']]])
     })
 
     it('a folder nested too deep to walk: input.unreadable naming it', async () => {

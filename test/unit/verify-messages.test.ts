@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {cp, mkdir, mkdtemp, readFile, rm, truncate, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {renderVerifyText} from '../../src/render/verify-text.js'
@@ -68,6 +68,41 @@ describe('verify messages: fixes, paths named once, areas not checked', function
     assert.match(text, /bundle\.executable-missing/)
     assert.match(text, /^– Code signature \(every slice\): not checked$/m)
     assert.match(text, /^– Entitlements: not checked$/m)
+  })
+
+  // Each stops the bundle verifier before the seal, the profile and the ticket: a ✔ there would read
+  // as a pass over parts never looked at (an added file next to a linked executable went unseen).
+  for (const [what, damage] of [
+    ['its main executable missing', async (app: string) => rm(join(app, MAIN))],
+    ['its main executable a symbolic link, and a file added beside its target', async (app: string) => {
+      await cp(join(app, MAIN), join(app, 'Contents/Resources/real-exe'))
+      await rm(join(app, MAIN))
+      await symlink('../Resources/real-exe', join(app, MAIN))
+    }],
+    ['no Info.plist', async (app: string) => rm(join(app, 'Contents/Info.plist'))],
+  ] as const) {
+    it(`a bundle with ${what}: the seal and the profile are not checked, never ✔`, async () => {
+      const app = join(dir, `${what.replaceAll(' ', '-')}.app`)
+      await cp(OPERA, app, {recursive: true})
+      await damage(app)
+      const r = await verifyPath(app)
+      assert.equal(r.ok, false)
+      const text = renderVerifyText(r)
+      assert.match(text, /^– Resource seal \(CodeResources\): not checked$/m)
+      assert.match(text, /^– Provisioning profile: not checked$/m)
+      assert.doesNotMatch(text, /✔ (Resource seal|Provisioning profile|Notarization)/)
+    })
+  }
+
+  it('the untouched real bundle and package still show every area they checked as passed', async () => {
+    const bundle = renderVerifyText(await verifyPath(OPERA))
+    for (const area of ['Bundle layout and Info.plist', 'Resource seal (CodeResources)', 'Notarization (stapled ticket)', 'Provisioning profile']) {
+      assert.ok(bundle.split('\n').includes(`✔ ${area}`), `${area} in:\n${bundle}`)
+    }
+    const pkg = renderVerifyText(await verifyPath(PKG))
+    assert.doesNotMatch(pkg, /not checked/)
+    assert.match(pkg, /^✔ Provisioning profile$/m)
+    assert.match(pkg, /^✔ Resource seal \(CodeResources\)$/m)
   })
 
   it('a folder with no code in it shows code signature and entitlements as not checked', async () => {

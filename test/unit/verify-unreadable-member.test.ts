@@ -92,6 +92,8 @@ describe('verify: a part of a bundle that cannot be read is bad input, never a c
     assert.equal(text.exitCode, 4, text.stdout + text.stderr)
     assert.match(text.stdout, new RegExp(`${locked.replaceAll('.', '\\.')}: cannot be read \\(EACCES\\)`))
     assert.doesNotMatch(text.stdout + text.stderr, /\n\s+at |internal error/)
+    // The seal could not hash every file it lists: not a pass.
+    assert.match(text.stdout, /^– Resource seal \(CodeResources\): not checked$/m)
     const json = await run(['verify', '--json', app])
     assert.equal(json.exitCode, 4, json.stdout + json.stderr)
     const report = JSON.parse(json.stdout) as VerifyReport

@@ -1,5 +1,6 @@
 import type {Finding} from '../verify/finding.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
+import {visible} from './visible-text.js'
 
 const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'} as const
 
@@ -98,10 +99,15 @@ export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: bool
   const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
   if (opts.failedByWarnings) {
     lines.push('', `FAILED under --warnings-as-errors: ${counts} (macOS itself would accept it).`)
-    return lines.join('\n')
+    return printable(lines)
   }
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
-  return lines.join('\n')
+  return printable(lines)
+}
+
+/** One printed line per entry, whatever the input put in the names and messages inside it. */
+function printable(lines: string[]): string {
+  return lines.map(visible).join('\n')
 }
 
 function packageLines(r: VerifyReport): string[] {

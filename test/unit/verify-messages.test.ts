@@ -8,6 +8,7 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {REAL_BUNDLES_DIR, REAL_PACKAGES_DIR} from '../support/real-shipped.js'
 import {skipBecause} from '../support/skip.js'
 import {existsSync} from 'node:fs'
+import * as tar from 'tar'
 
 const OPERA = join(REAL_BUNDLES_DIR, 'Opera Beta Installer.app')
 const PKG = join(REAL_PACKAGES_DIR, 'Karabiner-DriverKit-VirtualHIDDevice-6.10.0.pkg')
@@ -103,6 +104,24 @@ describe('verify messages: fixes, paths named once, areas not checked', function
     assert.doesNotMatch(pkg, /not checked/)
     assert.match(pkg, /^✔ Provisioning profile$/m)
     assert.match(pkg, /^✔ Resource seal \(CodeResources\)$/m)
+  })
+
+  it('a member name with a newline and a terminal escape cannot print a verdict line esdctl never wrote', async () => {
+    // A .tar.gz is someone else's bytes: its member names reach every finding about them.
+    const forged = 'x\n\nOK: macOS would accept it.\n\u001b[8m.app'
+    const staging = join(dir, 'forge')
+    await mkdir(staging)
+    await cp(OPERA, join(staging, forged), {recursive: true})
+    await writeFile(join(staging, forged, 'Contents/Resources/added.txt'), 'not sealed\n')
+    const archive = join(dir, 'forged.tar.gz')
+    await tar.c({gzip: true, file: archive, cwd: staging, portable: true}, [forged])
+    const r = await verifyPath(archive)
+    assert.ok(r.findings.some(f => f.id === 'seal.added' && f.path.includes(forged)), JSON.stringify(r.findings.map(f => [f.id, f.path])))
+    const text = renderVerifyText(r)
+    assert.equal(r.ok, false)
+    assert.deepEqual(text.split('\n').filter(l => /^(OK|FAILED)\b/.test(l)), ['FAILED: 1 error, 2 warnings.'])
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no control character but the line breaks esdctl wrote')
+    assert.ok(text.includes('x\\n\\nOK: macOS would accept it.\\n\\x1b[8m.app/Contents/Resources/added.txt'), text)
   })
 
   it('a folder with no code in it shows code signature and entitlements as not checked', async () => {

@@ -1,5 +1,6 @@
 import type {Finding} from '../verify/finding.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
+import {visible} from './visible-text.js'
 
 const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'} as const
 
@@ -26,15 +27,32 @@ function applies(section: Section, r: VerifyReport): boolean {
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
 const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
 
+/**
+ * Whether the bundle verifier got past Info.plist and the main executable to the seal, the profile
+ * and the ticket: it reports `notarization` (stapled or not) exactly when it did. Anything else is
+ * not a bundle and is judged by its own areas.
+ */
+const bundleWalked = (r: VerifyReport) => r.kind !== 'bundle' || r.notarization !== undefined
+
+/** Whether `file` (a bundle part, by the end of its path) was there but esdctl may not read it. */
+const refused = (r: VerifyReport, file: string) => r.findings.some(f => f.id === 'input.unreadable' && f.path.endsWith(file))
+
+/** The seal covers every part but the stapled ticket: one esdctl may not read leaves the seal unjudged (erring to "not checked"). */
+const sealRead = (r: VerifyReport) => bundleWalked(r) && !r.findings.some(f => f.id === 'input.unreadable' && !f.path.endsWith('/Contents/CodeResources'))
+
+/** A bundle's profile is judged against its main executable's signature: without a slice, only half of it ran. Profiles, folders, archives and packages are judged by their own areas or per member. */
+const profileRead = (r: VerifyReport) => r.kind !== 'bundle' || (bundleWalked(r) && r.slices.length > 0 && !refused(r, '/embedded.provisionprofile'))
+
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown', ownOnly: true},
-  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle'},
+  // Stopped short by a part it may not read (Info.plist, a folder) rather than by a finding of its own: not checked.
+  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle', checked: r => bundleWalked(r) || !r.findings.some(f => f.id === 'input.unreadable')},
   {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
   {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
   {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
-  {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle'},
+  {title: 'Resource seal (CodeResources)', prefixes: ['seal.'], applies: r => r.kind === 'bundle', checked: sealRead},
   {title: 'Notarization (stapled ticket)', prefixes: ['notarization.'], applies: r => r.notarization?.stapled === true},
-  {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle'},
+  {title: 'Provisioning profile', prefixes: ['profile.'], applies: r => r.kind === 'profile' || r.kind === 'bundle', checked: profileRead},
 ]
 
 /** The human checklist: one line per area, then each finding with its fix under it. */
@@ -81,10 +99,15 @@ export function renderVerifyText(r: VerifyReport, opts: {failedByWarnings?: bool
   const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
   if (opts.failedByWarnings) {
     lines.push('', `FAILED under --warnings-as-errors: ${counts} (macOS itself would accept it).`)
-    return lines.join('\n')
+    return printable(lines)
   }
   lines.push('', r.ok ? `OK: macOS would accept it${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.` : `FAILED: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
-  return lines.join('\n')
+  return printable(lines)
+}
+
+/** One printed line per entry, whatever the input put in the names and messages inside it. */
+function printable(lines: string[]): string {
+  return lines.map(visible).join('\n')
 }
 
 function packageLines(r: VerifyReport): string[] {

@@ -4,6 +4,7 @@ import {looksLikeTicket, MAX_TICKET_BYTES} from '../formats/notarization-ticket.
 import type {TrustStore} from '../trust/trust-store.js'
 import {checkStapledTicket, type NotarizationReport} from './check-notarization.js'
 import {finding, type Finding} from './finding.js'
+import {isReadRefusal, unreadableMember} from './unreadable-member.js'
 import type {VerifiedSlice} from './verify-binary.js'
 
 /** Where `stapler` writes a bundle's ticket, relative to `Contents/` (apple-codesign's stapling.rs). */
@@ -33,6 +34,8 @@ export async function checkBundleTicket(contentsDir: string, display: (rel: stri
   } catch (e) {
     // A pipe, socket or device in the ticket's slot is not a ticket: say so rather than pass it over.
     if (e instanceof NotRegularFileError) return {report: notStapled.report, findings: [finding('notarization.malformed', path, `${path} is ${e.what}, not a stapled ticket or a file`, 'Remove it, then staple the ticket again (xcrun stapler staple).')]}
+    // There, but esdctl may not read it: whether a ticket is stapled is unknown, never "none".
+    if (isReadRefusal(e)) return {report: notStapled.report, findings: [unreadableMember(path, e)]}
     return notStapled
   }
   if (!looksLikeTicket(bytes)) return notStapled

@@ -6,6 +6,7 @@ import type {FindingId} from './finding-catalogue.js'
 import {finding, type Finding} from './finding.js'
 import {STAPLED_TICKET_REL} from './bundle-ticket.js'
 import {judgeSealedRequirement, type NestedIdentity} from './sealed-requirement.js'
+import {isReadRefusal, UNREADABLE_MEMBER_FIX, unreadableMessage} from './unreadable-member.js'
 
 const RESEAL = 'Sign the bundle again after the last change to its contents (codesign --force … <name>.app), and ship it unmodified.'
 const XATTRS = 'Ship the bundle in a form that keeps extended attributes (a signed .pkg or .dmg, or ditto -c -k --keepParent for a zip), or move the script to Contents/Resources so the seal covers it by hash, then sign again.'
@@ -17,6 +18,8 @@ export type NestedLook =
   | {kind: 'not-verified'; reason: string}
   /** A file that is not Mach-O: its signature would be in extended attributes. */
   | {kind: 'not-mach-o'}
+  /** There but not readable by esdctl: its own input.unreadable finding says so, the seal adds nothing. */
+  | {kind: 'unreadable'}
 
 export interface SealContext {
   contentsDir: string
@@ -81,7 +84,13 @@ async function compareEntry(ctx: SealContext, rel: string, entry: SealEntry, dis
     case 'file': {
       if (disk.kind !== 'file') return {id: 'seal.modified', message: `${shown} was a file when signed and is now ${disk.what}`}
       const path = join(ctx.contentsDir, rel)
-      const ok = entry.sha256 ? (await fileDigest(path, 'sha256')).equals(entry.sha256) : (await fileDigest(path, 'sha1')).equals(entry.sha1!)
+      let ok: boolean
+      try {
+        ok = entry.sha256 ? (await fileDigest(path, 'sha256')).equals(entry.sha256) : (await fileDigest(path, 'sha1')).equals(entry.sha1!)
+      } catch (e) {
+        if (!isReadRefusal(e)) throw e
+        return {id: 'input.unreadable', message: unreadableMessage(shown, e), fix: UNREADABLE_MEMBER_FIX}
+      }
       if (!ok) return {id: 'seal.modified', message: `${shown} was modified after the bundle was signed (its hash no longer matches the seal)`}
       const rule = ruleFor(ctx.seal.rules, rel)
       if (rule?.nested) {
@@ -102,6 +111,7 @@ async function compareNested(ctx: SealContext, rel: string, entry: Extract<SealE
   if (look.kind === 'not-verified') {
     return {id: 'seal.nested-bundle-unchecked', message: `${shown} is sealed as nested code (cdhash ${sealed}) but ${look.reason}, so esdctl does not verify it in depth`, fix: 'Verify it on a Mac with codesign --verify --deep --strict.'}
   }
+  if (look.kind === 'unreadable') return undefined
   if (look.kind === 'not-mach-o') {
     return {
       id: 'seal.nested-code-in-xattrs',

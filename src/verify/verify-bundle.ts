@@ -17,6 +17,7 @@ import type {NestedCodeReport, ProfileReport, SliceReport} from './report.js'
 import {claimedCapabilities, claimedRestricted} from './restricted-entitlements.js'
 import type {NestedIdentity} from './sealed-requirement.js'
 import {verifyBinary, type BinaryVerification} from './verify-binary.js'
+import {isReadRefusal, unreadableMember} from './unreadable-member.js'
 import type {ResolvedVerifyOptions} from './verify-options.js'
 
 export interface BundleVerification {
@@ -69,6 +70,11 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
     // A runaway tree (a FormatError), or a path longer than the system can name (ENAMETOOLONG): a
     // finding like any other bad input, never an exception.
     if (!isFormatError(e) && !(e instanceof Error && 'code' in e)) throw e
+    // A folder esdctl may not list is no runaway tree: it says so, and what to do (exit 4).
+    if (isReadRefusal(e) && e.code !== 'ENAMETOOLONG') {
+      findings.push(unreadableMember(typeof e.path === 'string' ? e.path : shape.bundle, e))
+      return {findings, slices: []}
+    }
     const message = isFormatError(e) ? e.message : `${shape.bundle}: the bundle cannot be walked (${e.message})`
     findings.push(finding('bundle.unreadable', shape.bundle, message, 'Remove the runaway nesting or files from the bundle.'))
     return {findings, slices: []}
@@ -90,7 +96,9 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   findings.push(...checkIdentifier(shown(shape.infoPlist), info.dict, exe))
 
   const nestedCode = new NestedCodeLooker(shown, opts, depth)
-  if ('error' in sealRead && sealRead.error instanceof NotRegularFileError) {
+  if ('error' in sealRead && isReadRefusal(sealRead.error)) {
+    findings.push(unreadableMember(sealPath, sealRead.error))
+  } else if ('error' in sealRead && sealRead.error instanceof NotRegularFileError) {
     findings.push(finding('seal.malformed', sealPath, `${sealPath} is ${sealRead.error.what}, not a file: the bundle's resources are not sealed`, 'Sign the bundle again with codesign.'))
   } else if (!sealBytes) {
     findings.push(finding('seal.absent', sealPath, `${sealPath} is missing: the bundle's resources are not sealed`, 'Sign the whole bundle with codesign (not only the executable inside it).'))
@@ -110,12 +118,14 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   const profilePath = shown('embedded.provisionprofile')
   const profileRead = await readRegularFile(profilePath).then(bytes => ({bytes}), (e: unknown) => ({error: e}))
   const profileBytes = 'bytes' in profileRead ? profileRead.bytes : undefined
+  const profileRefused = 'error' in profileRead && isReadRefusal(profileRead.error)
+  if (profileRefused) findings.push(unreadableMember(profilePath, profileRead.error as {code: string}))
   if ('error' in profileRead && profileRead.error instanceof NotRegularFileError) {
     findings.push(finding('profile.malformed', profilePath, `${profilePath} is ${profileRead.error.what}, not a provisioning profile`, 'Download the profile again from the Apple Developer portal, copy it to embedded.provisionprofile, then sign the bundle again.'))
   }
   const claimed = mostTelling(exe.slices.map(s => s.report.entitlements))
   if (!profileBytes) {
-    if (claimed.length > 0 && !('error' in profileRead && profileRead.error instanceof NotRegularFileError)) {
+    if (claimed.length > 0 && !profileRefused && !('error' in profileRead && profileRead.error instanceof NotRegularFileError)) {
       findings.push(finding('profile.missing', profilePath,
         `${shown(mainRel)} claims ${claimed.join(', ')} but the bundle has no embedded.provisionprofile; nothing authorises those entitlements, so macOS kills the daemon at launch (Killed: 9)`,
         `Download the Developer ID provisioning profile for this App ID, copy it to ${shape.kind === 'deep' ? 'Contents/' : ''}embedded.provisionprofile, then sign the bundle again.`))
@@ -134,7 +144,18 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   const ticket = await checkBundleTicket(contents, shown, mainRel, exe.slices, opts.trust)
   findings.push(...ticket.findings)
   const nested = nestedCode.reports(findings)
-  return {findings, slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {}), ...(nested.length ? {nested} : {}), notarization: ticket.report, identity: identityOf(exe)}
+  return {findings: once(findings), slices: exe.slices.map(s => s.report), ...(profile ? {profile} : {}), ...(nested.length ? {nested} : {}), notarization: ticket.report, identity: identityOf(exe)}
+}
+
+/** Each finding once: a second executable in Contents/MacOS that cannot be read is met both as nested code the seal lists and as a possible second daemon. */
+function once(findings: Finding[]): Finding[] {
+  const seen = new Set<string>()
+  return findings.filter(f => {
+    const key = `${f.id}\0${f.path}\0${f.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 /** What a parent's seal judges nested code by. */
@@ -186,6 +207,7 @@ class NestedCodeLooker {
       () => false,
     )
     let entry: {look: NestedLook; findings: Finding[]; report: NestedCodeReport}
+    let machO: boolean | unknown
     if (isDirectory) {
       const shape = await bundleShapeOf(path)
       if (!shape) entry = {look: {kind: 'not-verified', reason: 'it is not a recognisable bundle (no Contents/, Versions/ or Info.plist)'}, findings: [], report: {path: rel, kind: 'bundle', ok: false}}
@@ -196,7 +218,13 @@ class NestedCodeLooker {
         if (v.nested) report.nested = v.nested
         entry = {look: v.identity ? {kind: 'code', identity: v.identity} : {kind: 'code', identity: {cdhashes: [], leafOids: [], trusted: false, appleSigned: false}}, findings: v.findings, report}
       }
-    } else if (!(await looksLikeMachO(path).catch(() => false))) {
+    } else if ((machO = await looksLikeMachO(path).catch((e: unknown) => e)) instanceof Error) {
+      const refused = isReadRefusal(machO) ? unreadableMember(path, machO) : undefined
+      // Replaced by a pipe or device since the walk: judged as the seal judges such a file, below.
+      entry = refused
+        ? {look: {kind: 'unreadable'}, findings: [refused], report: {path: rel, kind: 'macho', ok: false}}
+        : {look: {kind: 'not-mach-o'}, findings: [], report: {path: rel, kind: 'xattr-signed', ok: true}}
+    } else if (!machO) {
       entry = {look: {kind: 'not-mach-o'}, findings: [], report: {path: rel, kind: 'xattr-signed', ok: true}}
     } else {
       const v = await this.binary(rel)
@@ -239,6 +267,7 @@ async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: B
     bytes = await readRegularFile(path)
   } catch (e) {
     if (e instanceof NotRegularFileError) return {findings: [finding('bundle.info-plist-malformed', path, `${path} is ${e.what}, not a property list file`, fix)]}
+    if (isReadRefusal(e)) return {findings: [unreadableMember(path, e)]}
     return {findings: [finding('bundle.info-plist-missing', path, `${path} is missing; without it macOS cannot tell which executable the bundle runs`, fix)]}
   }
   let dict: PlistDict
@@ -280,7 +309,13 @@ async function checkNestedExecutables(tree: TreeEntry[], mainRel: string, shown:
   const out: Finding[] = []
   for (const e of tree) {
     if (e.kind !== 'file' || !e.rel.startsWith('MacOS/') || e.rel === mainRel) continue
-    if (!(await looksLikeMachO(shown(e.rel)))) continue
+    const machO = await looksLikeMachO(shown(e.rel)).catch((err: unknown) => err)
+    if (machO instanceof Error) {
+      if (!isReadRefusal(machO)) throw machO
+      out.push(unreadableMember(shown(e.rel), machO))
+      continue
+    }
+    if (!machO) continue
     // Its own findings reach the report through the nested-code looker.
     const v = await verifyNested(e.rel)
     const claimed = mostTelling(v.slices.map(s => s.report.entitlements))

@@ -1,0 +1,102 @@
+import {strict as assert} from 'node:assert'
+import {existsSync} from 'node:fs'
+import {chmod, copyFile, cp, mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {execa} from 'execa'
+import type {VerifyReport} from '../../src/verify/report.js'
+import {realProfile, REPO_ROOT} from '../support/real-artifacts.js'
+import {REAL_BUNDLES_DIR} from '../support/real-shipped.js'
+import {skipBecause} from '../support/skip.js'
+
+// A bundle with one part its reader may not open (a resource, a second executable, Info.plist, the
+// seal, the profile, the stapled ticket, a folder): a user verifying an installed daemon without
+// sudo meets exactly this. macOS reads every file as root, so esdctl cannot say what it would
+// decide: input.unreadable naming the part, exit 4, never an exception (exit 1) and never a verdict
+// built on "missing". Root opens any file, so each verify runs in a child as nobody.
+const OPERA = join(REAL_BUNDLES_DIR, 'Opera Beta Installer.app')
+const NOBODY = 65534
+const VERIFY_PATH = new URL('../../src/verify/verify-path.js', import.meta.url).href
+
+async function asNobody(script: string) {
+  return execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+}
+
+describe('verify: a part of a bundle that cannot be read is bad input, never a crash or a verdict', function () {
+  this.timeout(60_000)
+  let dir: string
+  before(async function () {
+    // Real fixtures, read in place from ../shared beside the checkout (copied only into a temp folder, to lock parts of it).
+    if (!existsSync(OPERA)) skipBecause(this, 'fixtures-absent')
+    if (process.geteuid?.() !== 0) skipBecause(this, 'needs-root')
+    dir = await mkdtemp(join(tmpdir(), 'esdctl-unreadable-'))
+    // nobody must reach the copies: every folder from the temp one down is searchable.
+    for (let d = dir; d !== dirname(d) && d !== tmpdir(); d = dirname(d)) await chmod(d, 0o755)
+    const probe = await asNobody(`await import(${JSON.stringify(VERIFY_PATH)})`)
+    if (probe.exitCode !== 0) skipBecause(this, 'uid-switch-refused')
+  })
+  after(() => dir && rm(dir, {recursive: true, force: true}))
+
+  /** A copy of the real bundle with `rel` locked (mode 000), verified as nobody. */
+  async function verifyLocked(rel: string): Promise<VerifyReport> {
+    const app = join(dir, `${rel.replaceAll('/', '_').replaceAll(' ', '_')}.app`)
+    await cp(OPERA, app, {recursive: true})
+    await chmod(join(app, rel), 0o000)
+    const run = await asNobody(`const {verifyPath} = await import(${JSON.stringify(VERIFY_PATH)}); process.stdout.write(JSON.stringify(await verifyPath(${JSON.stringify(app)})))`)
+    assert.equal(run.exitCode, 0, `verifyPath threw for ${rel} locked:\n${run.stderr}`)
+    return JSON.parse(run.stdout) as VerifyReport
+  }
+
+  for (const rel of [
+    'Contents/Resources/bg.jpg',
+    'Contents/MacOS/package_copy',
+    'Contents/Info.plist',
+    'Contents/_CodeSignature/CodeResources',
+    'Contents/CodeResources',
+    'Contents/Resources/en.lproj',
+  ]) {
+    it(`${rel} locked: one input.unreadable naming it, and no finding that calls it missing or changed`, async () => {
+      const r = await verifyLocked(rel)
+      const app = r.path
+      const unreadable = r.findings.filter(f => f.id === 'input.unreadable')
+      assert.deepEqual(unreadable.map(f => f.path), [join(app, rel)], JSON.stringify(r.findings.map(f => [f.id, f.message])))
+      assert.match(unreadable[0]!.message, /cannot be read \(EACCES\)/)
+      assert.match(unreadable[0]!.fix!, /sudo/)
+      assert.equal(r.ok, false)
+      // Not absent, not altered, not runaway: the reader was refused, and that is all esdctl knows.
+      const wrong = r.findings.filter(f => ['bundle.info-plist-missing', 'seal.absent', 'seal.modified', 'seal.nested-bundle-unchecked', 'bundle.unreadable'].includes(f.id))
+      assert.deepEqual(wrong.map(f => f.id), [])
+    })
+  }
+
+  it('an embedded.provisionprofile locked: input.unreadable, not "malformed" nor "no profile"', async function () {
+    const profile = realProfile('processmonitor-devid-es')
+    if (!profile) return skipBecause(this, 'fixtures-absent')
+    const app = join(dir, 'profile.app')
+    await cp(OPERA, app, {recursive: true})
+    await copyFile(profile, join(app, 'Contents/embedded.provisionprofile'))
+    await chmod(join(app, 'Contents/embedded.provisionprofile'), 0o000)
+    const run = await asNobody(`const {verifyPath} = await import(${JSON.stringify(VERIFY_PATH)}); process.stdout.write(JSON.stringify(await verifyPath(${JSON.stringify(app)})))`)
+    assert.equal(run.exitCode, 0, run.stderr)
+    const r = JSON.parse(run.stdout) as VerifyReport
+    assert.deepEqual(r.findings.filter(f => f.id.startsWith('input.') || f.id.startsWith('profile.')).map(f => [f.id, f.path]), [['input.unreadable', join(app, 'Contents/embedded.provisionprofile')]])
+  })
+
+  it('the command as nobody: exit 4 and the part named, no stack trace, text and --json alike', async () => {
+    const app = join(dir, 'cli.app')
+    await cp(OPERA, app, {recursive: true})
+    const locked = join(app, 'Contents/Resources/bg.jpg')
+    await chmod(locked, 0o000)
+    const run = (argv: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/', env: {HOME: '/nonexistent'}})
+    const text = await run(['verify', app])
+    assert.equal(text.exitCode, 4, text.stdout + text.stderr)
+    assert.match(text.stdout, new RegExp(`${locked.replaceAll('.', '\\.')}: cannot be read \\(EACCES\\)`))
+    assert.doesNotMatch(text.stdout + text.stderr, /\n\s+at |internal error/)
+    // The seal could not hash every file it lists: not a pass.
+    assert.match(text.stdout, /^– Resource seal \(CodeResources\): not checked$/m)
+    const json = await run(['verify', '--json', app])
+    assert.equal(json.exitCode, 4, json.stdout + json.stderr)
+    const report = JSON.parse(json.stdout) as VerifyReport
+    assert.deepEqual(report.findings.filter(f => f.id === 'input.unreadable').map(f => f.path), [locked])
+  })
+})

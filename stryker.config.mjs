@@ -64,7 +64,7 @@ export const AREAS = {
     // bundle shows (Info.plist and CodeResources bound by special slots, real nested code).
     tests: [
       'verify-checks-mutants-slice', 'verify-checks-mutants-signature', 'verify-checks-mutants-bundle', 'verify-checks-mutants', 'verify-seal-mutants', 'verify-profile-mutants', 'verify-ticket-mutants', 'verify-checks-messages',
-      'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-nested-code', 'verify-bundle',
+      'sealed-requirement', 'verify-binary-signing', 'verify-real-binaries', 'verify-nested-code', 'verify-bundle', 'verify-unreadable-member',
     ],
   },
   // Installer packages and archives, in two parts so a surviving mutant runs only the slow files
@@ -82,10 +82,12 @@ export const AREAS = {
     mutate: [
       'src/verify/report.ts', 'src/verify/finding*.ts', 'src/verify/verify-path.ts', 'src/verify/verify-folder.ts', 'src/verify/article.ts',
       'src/verify/unsupported-container.ts', 'src/verify/verify-binary.ts', 'src/verify/verify-bundle.ts', 'src/verify/verify-options.ts',
+      'src/verify/unreadable-member.ts',
     ],
     // verify-report-mutants first (about 2 s, whole findings of every part of a report), the
     // slowest (verify-robustness, 25 s of random damage) last.
-    tests: ['verify-report-mutants', 'finding-catalogue', 'verify-messages', 'verify-binary-signing', 'verify-bundle', 'verify-folder-kinds', 'cli-verify', 'verify-robustness'],
+    // verify-unreadable-member runs esdctl as nobody on a copy of a real bundle (about 7 s).
+    tests: ['verify-report-mutants', 'finding-catalogue', 'verify-messages', 'verify-unreadable-member', 'verify-binary-signing', 'verify-bundle', 'verify-folder-kinds', 'cli-verify', 'verify-robustness'],
   },
   // The journal as recovery reads it: its header and format (journal.ts), and every step's and
   // cleanup's shape and paths (plan-shape.ts, its own area: ~360 mutants, mostly its field table),

@@ -24,15 +24,30 @@ function tooLarge(what: string, why: string): FormatError {
   return new FormatError('archive.too-large', `${what}: ${why}; esdctl stopped reading it`)
 }
 
+/**
+ * The FormatError code of a member whose name would leave the folder the archive is unpacked in
+ * (absolute, a drive letter, '..'): the archive was built from the wrong place, not damaged.
+ */
+export const UNSAFE_MEMBER_PATH = 'archive.unsafe-path'
+
+/** yauzl's own refusals of such names (its validateFileName), by their text. */
+const YAUZL_UNSAFE_NAME = /^(absolute path|invalid relative path|invalid characters in fileName): /
+
 function malformed(what: string, e: unknown): FormatError {
   if (e instanceof FormatError) return e
-  return new FormatError('archive.malformed', `${what}: ${(e as Error).message}`)
+  const message = (e as Error).message
+  return new FormatError(YAUZL_UNSAFE_NAME.test(message) ? UNSAFE_MEMBER_PATH : 'archive.malformed', `${what}: ${message}`)
 }
 
 /** A member name without its trailing slash, checked like a payload's (no absolute path, no `..`). */
 function memberPath(name: string, what: string, limits: ArchiveLimits): string {
   if (Buffer.byteLength(name) > limits.maxPathBytes) throw new FormatError('archive.malformed', `${what}: a member name is longer than ${limits.maxPathBytes} bytes`)
-  const path = safeRelativePath(name.replace(/\/+$/, ''), what)
+  let path: string
+  try {
+    path = safeRelativePath(name.replace(/\/+$/, ''), what)
+  } catch (e) {
+    throw e instanceof FormatError && e.code === 'cpio.unsafe-path' ? new FormatError(UNSAFE_MEMBER_PATH, e.message) : e
+  }
   if (path.split('/').length > limits.maxDepth) throw new FormatError('archive.malformed', `${what}: ${path.slice(0, 120)} is nested deeper than ${limits.maxDepth} folders`)
   return path
 }

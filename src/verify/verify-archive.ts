@@ -1,5 +1,5 @@
 import {isFormatError} from '../formats/format-error.js'
-import {type ArchiveMember, tarMembers, zipMembers} from '../io/archive-members.js'
+import {type ArchiveMember, tarMembers, UNSAFE_MEMBER_PATH, zipMembers} from '../io/archive-members.js'
 import {DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits} from '../payload/archive-limits.js'
 import {finding, type Finding} from './finding.js'
 import type {ContainedItemReport} from './package-report.js'
@@ -10,6 +10,12 @@ export type ArchiveFormat = 'zip' | 'tar'
 
 /** ditto -c -k --sequesterRsrc puts each file's extended attributes in an AppleDouble file under this folder. */
 const SEQUESTERED = '__MACOSX'
+
+/**
+ * A member named with an absolute path or '..' is no damage: the archive was built from the wrong
+ * place or by hand, and unpacking it would write outside its folder (esdctl install refuses it too).
+ */
+const UNSAFE_MEMBER = "Build the archive from the bundle's own folder, so that every member name is relative and holds no '..' (ditto -c -k --keepParent <name>.app <name>.zip, or tar -czf <name>.tar.gz <name>.app)."
 
 /** archive.malformed's catalogue fix rebuilds a .zip with ditto; a damaged tarball is rebuilt as one. */
 const REBUILD_TARBALL = 'The archive is damaged (a truncated download or a changed byte): download or build it again (tar -czf <name>.tar.gz <name>.app).'
@@ -42,7 +48,8 @@ export async function verifyArchive(path: string, format: ArchiveFormat, verifyI
     if (!isFormatError(e)) throw e
     const id = e.code.endsWith('too-large') ? 'archive.too-large' : 'archive.malformed'
     const message = e.message.startsWith(path) ? e.message : `${path}: ${e.message}`
-    return {findings: [finding(id, path, message, id === 'archive.malformed' && format === 'tar' ? REBUILD_TARBALL : undefined)], items: []}
+    const fix = e.code === UNSAFE_MEMBER_PATH ? UNSAFE_MEMBER : id === 'archive.malformed' && format === 'tar' ? REBUILD_TARBALL : undefined
+    return {findings: [finding(id, path, message, fix)], items: []}
   }
   const findings = [...scanned.items.flatMap(i => i.findings), ...scanned.findings]
   if (sequestered > 0) {

@@ -59,6 +59,8 @@ async function dittoZip(bundle: string, out: string, stored: ReadonlySet<string>
   await new Promise<void>((resolve, reject) => zip.outputStream.pipe(createWriteStream(out)).on('close', resolve).on('error', reject))
 }
 
+const UNSAFE_MEMBER_FIX = "Build the archive from the bundle's own folder, so that every member name is relative and holds no '..' (ditto -c -k --keepParent <name>.app <name>.zip, or tar -czf <name>.tar.gz <name>.app)."
+
 describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracted)', function () {
   this.timeout(180_000)
   let dir: string
@@ -166,10 +168,12 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
     const r = await verifyPath(evil)
     assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
     assert.match(r.findings[0]!.message, /\.\.\/evil/)
+    // Not damage: the archive was built from the wrong place, and the fix says how to build it.
+    assert.equal(r.findings[0]!.fix, UNSAFE_MEMBER_FIX)
   })
 
   for (const name of ['/tmp/x', 'C:/x', 'C:\\x', '\\tmp\\x']) {
-    it(`a zip member named ${JSON.stringify(name)} (absolute, a drive or backslashes): archive.malformed naming it, exit 3`, async () => {
+    it(`a zip member named ${JSON.stringify(name)} (absolute, a drive or backslashes): archive.malformed naming it, told how to build it, exit 3`, async () => {
       // yazl refuses such names, so the zip is written with a placeholder of the same length, then patched in both headers.
       const placeholder = 'X'.repeat(Buffer.byteLength(name))
       const zip = new yazl.ZipFile()
@@ -182,6 +186,7 @@ describe('esdctl verify on .zip and .tar.gz archives (streamed, nothing extracte
       const r = await verifyPath(path)
       assert.deepEqual(r.findings.map(f => f.id), ['archive.malformed'])
       assert.ok(r.findings[0]!.message.includes(name.replaceAll('\\', '/')), r.findings[0]!.message)
+      assert.equal(r.findings[0]!.fix, UNSAFE_MEMBER_FIX)
       expectFinding(r, {id: 'archive.malformed', severity: 'error', exitCode: ExitCode.verificationFailed})
     })
   }

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {RootFs} from '../../src/adapters/root-fs.js'
 import {isFormatError} from '../../src/formats/format-error.js'
-import {clearJournal, isForeignJournal, parseJournal, readJournal, writeJournal, type Journal} from '../../src/lifecycle/journal.js'
+import {clearJournal, foreignJournalWriter, isForeignJournal, JOURNAL_SCHEMA_VERSION, parseJournal, readJournal, writeJournal, type ForeignJournal, type Journal} from '../../src/lifecycle/journal.js'
 import {cleanupProblem, isStepKind, pathsOf, stepProblem} from '../../src/lifecycle/plan-shape.js'
 import type {Cleanup, PlanStep} from '../../src/lifecycle/plan.js'
 
@@ -297,5 +297,22 @@ describe('the transaction journal: what recovery accepts, what it refuses, and e
       writeFileSync(path, padded(4 * 1024 * 1024 + 1))
       await assert.rejects(readJournal(fs, path), /more than the 4194304 allowed/)
     })
+  })
+})
+
+describe('who wrote a journal this esdctl cannot act on, in the words of a refusal', () => {
+  const foreign = (schemaVersion: number, esdctlVersion?: string): ForeignJournal => ({
+    schemaVersion, ...(esdctlVersion !== undefined ? {esdctlVersion} : {}), transaction: 't', action: 'install', name: 'thed', label: 'com.example.thed', phase: 'forward', foreign: 'why',
+  })
+
+  it('the esdctl version it names, this one\'s own version being an earlier build of it', () => {
+    assert.equal(foreignJournalWriter(foreign(JOURNAL_SCHEMA_VERSION + 1, '9.9.9'), '1.0.0'), 'esdctl 9.9.9')
+    assert.equal(foreignJournalWriter(foreign(JOURNAL_SCHEMA_VERSION, '1.0.0'), '1.0.0'), 'an earlier build of esdctl 1.0.0')
+  })
+
+  it('without one, its format: above this esdctl\'s a newer one, below an earlier one, the same another one', () => {
+    assert.equal(foreignJournalWriter(foreign(JOURNAL_SCHEMA_VERSION + 1), '1.0.0'), 'a newer esdctl')
+    assert.equal(foreignJournalWriter(foreign(JOURNAL_SCHEMA_VERSION - 1), '1.0.0'), 'an earlier esdctl')
+    assert.equal(foreignJournalWriter(foreign(JOURNAL_SCHEMA_VERSION), '1.0.0'), 'another esdctl')
   })
 })

@@ -1,4 +1,4 @@
-import {NotRegularFileError} from '../io/regular-file.js'
+import {hasErrorCode} from '../io/error-code.js'
 import {finding, type Finding} from './finding.js'
 
 /**
@@ -9,9 +9,8 @@ import {finding, type Finding} from './finding.js'
  * and never an exception.
  */
 export function isReadRefusal(e: unknown): e is NodeJS.ErrnoException & {code: string} {
-  if (!(e instanceof Error) || e instanceof NotRegularFileError) return false
-  const {code, syscall} = e as NodeJS.ErrnoException
-  return typeof code === 'string' && typeof syscall === 'string' && code !== 'ENOENT' && code !== 'ENOTDIR'
+  // Node's fs errors name their system call; NotRegularFileError and FormatError carry a code but none.
+  return hasErrorCode(e) && typeof e.syscall === 'string' && e.code !== 'ENOENT' && e.code !== 'ENOTDIR'
 }
 
 /** What to do about a part of a bundle esdctl may not read. */

@@ -16,6 +16,8 @@ import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {verifyFolder} from '../../src/verify/verify-folder.js'
+import {isReadRefusal} from '../../src/verify/unreadable-member.js'
+import {NotRegularFileError} from '../../src/io/regular-file.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {withArticle} from '../../src/verify/article.js'
 import {createServer} from 'node:net'
@@ -947,7 +949,30 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
           : {ok: true, path, kind: 'package', slices: [], findings: [], items: [item('x.app', 'bundle'), item('tool', 'macho'), item('y.app', 'bundle'), item('p.provisionprofile', 'profile')]})
       const a = join(root, 'a.pkg')
       assert.deepEqual(r.findings.map(x => [x.id, x.message]), [['input.item-unchecked', `${a}: esdctl cannot verify this kind of item yet (first reason; second reason)`], ['input.unreadable', unread.message]])
-      assert.deepEqual(r.items.map(i => [i.path, i.contains, i.findings.map(x => x.id)]), [['a.pkg', undefined, ['input.item-unchecked']], ['b.pkg', ['bundle', 'macho'], []], ['c.pkg', undefined, ['input.unreadable']]])
+      assert.deepEqual(r.items.map(i => [i.path, i.contains, i.slices, i.findings.map(x => x.id)]), [['a.pkg', undefined, [], ['input.item-unchecked']], ['b.pkg', ['bundle', 'macho'], [], []], ['c.pkg', undefined, [], ['input.unreadable']]])
+    })
+
+    it('a verified item with an unreadable part keeps all its findings; a folder of clean items has no finding at all', async () => {
+      const root = await fresh()
+      await writeFile(join(root, 'd.pkg'), 'xar!')
+      const d = join(root, 'd.pkg')
+      const slice = {arch: 'arm64', flags: [], signer: 'developer-id' as const, entitlements: {}}
+      const partly = [f('input.unreadable', `${d}:x`, 'cannot be read (EACCES)'), f('seal.modified', `${d}:y`, 'modified')]
+      const r = await verifyFolder(root, async (path): Promise<VerifyReport> => ({ok: false, path, kind: 'package', slices: [slice], findings: partly}))
+      assert.deepEqual(r.items.map(i => [i.slices.length, i.findings.map(x => x.id)]), [[1, ['input.unreadable', 'seal.modified']]])
+      const clean = await verifyFolder(root, async (path): Promise<VerifyReport> => ({ok: true, path, kind: 'package', slices: [slice], findings: []}))
+      assert.deepEqual([clean.findings, clean.items.length], [[], 1])
+    })
+
+    it('a read refusal is an fs error naming its system call, neither absent nor a kind of file', () => {
+      const fsError = (code: string, syscall?: string) => Object.assign(new Error(code), {code, ...(syscall ? {syscall} : {})})
+      assert.equal(isReadRefusal(fsError('EACCES', 'open')), true)
+      assert.equal(isReadRefusal(fsError('EIO', 'read')), true)
+      for (const absent of [fsError('ENOENT', 'open'), fsError('ENOTDIR', 'open')]) assert.equal(isReadRefusal(absent), false, absent.message)
+      assert.equal(isReadRefusal(fsError('EACCES')), false)
+      assert.equal(isReadRefusal({code: 'EACCES', syscall: 'open'}), false)
+      assert.equal(isReadRefusal(new NotRegularFileError('/p', 'a named pipe')), false)
+      assert.equal(isReadRefusal(undefined), false)
     })
 
     it('a folder nested too deep to walk: input.unreadable naming it', async () => {

@@ -18,6 +18,7 @@ import {claimedCapabilities, claimedRestricted} from './restricted-entitlements.
 import type {NestedIdentity} from './sealed-requirement.js'
 import {verifyBinary, type BinaryVerification} from './verify-binary.js'
 import {isReadRefusal, unreadableMember} from './unreadable-member.js'
+import {hasErrorCode} from '../io/error-code.js'
 import type {ResolvedVerifyOptions} from './verify-options.js'
 
 export interface BundleVerification {
@@ -69,10 +70,11 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
   } catch (e) {
     // A runaway tree (a FormatError), or a path longer than the system can name (ENAMETOOLONG): a
     // finding like any other bad input, never an exception.
-    if (!isFormatError(e) && !(e instanceof Error && 'code' in e)) throw e
+    // Stryker disable next-line ConditionalExpression: walkTree raises fs errors and FormatErrors only, both with a code; anything else is a bug
+    if (!hasErrorCode(e)) throw e
     // A folder esdctl may not list is no runaway tree: it says so, and what to do (exit 4).
     if (isReadRefusal(e) && e.code !== 'ENAMETOOLONG') {
-      findings.push(unreadableMember(typeof e.path === 'string' ? e.path : shape.bundle, e))
+      findings.push(unreadableMember(e.path ?? shape.bundle, e))
       return {findings, slices: []}
     }
     const message = isFormatError(e) ? e.message : `${shape.bundle}: the bundle cannot be walked (${e.message})`
@@ -107,6 +109,7 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
       const seal = parseCodeResources(sealBytes, sealPath)
       findings.push(...await checkSeal({contentsDir: contents, display: shown, mainExecutable: mainRel, infoPlist: shape.infoPlist, tree, seal, nested: rel => nestedCode.look(rel)}))
     } catch (e) {
+      // Stryker disable next-line ConditionalExpression: parseCodeResources throws FormatErrors only and checkSeal turns read refusals into findings; anything else is a bug
       if (!isFormatError(e)) throw e
       findings.push(finding('seal.malformed', sealPath, e.message, 'Sign the bundle again with codesign.'))
     }
@@ -137,6 +140,7 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
       findings.push(...checkProfileItself(profilePath, reading, opts.now))
       findings.push(...checkProfileAuthorises(reading.profile, shown(mainRel), exe.slices))
     } catch (e) {
+      // Stryker disable next-line ConditionalExpression: readProvisioningProfile and the checks after it throw FormatErrors only; anything else is a bug
       if (!isFormatError(e)) throw e
       findings.push(finding('profile.malformed', profilePath, `${profilePath}: not a provisioning profile (${e.message})`, 'Download the profile again from the Apple Developer portal.'))
     }
@@ -274,6 +278,7 @@ async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: B
   try {
     dict = parsePropertyListDict(bytes, path)
   } catch (e) {
+    // Stryker disable next-line ConditionalExpression: parsePropertyListDict throws FormatErrors only; anything else is a bug
     if (!isFormatError(e)) throw e
     return {bytes, findings: [finding('bundle.info-plist-malformed', path, e.message, fix)]}
   }
@@ -291,10 +296,15 @@ async function readInfoPlist(path: string): Promise<{dict?: PlistDict; bytes?: B
   return {dict, bytes, findings}
 }
 
-function checkIdentifier(infoPath: string, info: PlistDict, exe: BinaryVerification): Finding[] {
+/**
+ * `bundle.identifier-mismatch` when a signed slice of the main executable names another identifier
+ * than CFBundleIdentifier (codesign signs a bundle under its CFBundleIdentifier); [] when the plist
+ * names none (its own finding says so) or no slice is signed. Unsigned slices name nothing.
+ */
+export function checkIdentifier(infoPath: string, info: PlistDict, exe: Pick<BinaryVerification, 'slices'>): Finding[] {
   const bundleId = info.CFBundleIdentifier
   const ids = [...new Set(exe.slices.map(s => s.report.identifier).filter(i => i !== undefined))]
-  if (typeof bundleId !== 'string' || ids.length === 0 || ids.every(i => i === bundleId)) return []
+  if (typeof bundleId !== 'string' || ids.every(i => i === bundleId)) return []
   return [finding('bundle.identifier-mismatch', infoPath,
     `${infoPath}: CFBundleIdentifier is ${bundleId} but the executable is signed as ${ids.join(', ')}`,
     'Sign the bundle (not the bare executable) so the signing identifier is the bundle identifier.')]

@@ -16,6 +16,7 @@ import {verifyBinary} from '../../src/verify/verify-binary.js'
 import {resolveVerifyOptions} from '../../src/verify/verify-options.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {verifyFolder} from '../../src/verify/verify-folder.js'
+import {checkIdentifier} from '../../src/verify/verify-bundle.js'
 import {isReadRefusal} from '../../src/verify/unreadable-member.js'
 import {NotRegularFileError} from '../../src/io/regular-file.js'
 import type {VerifyReport} from '../../src/verify/report.js'
@@ -247,6 +248,24 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(r.findings.filter(x => x.id === 'bundle.identifier-mismatch'), [f('bundle.identifier-mismatch', path,
         `${path}: CFBundleIdentifier is ${BUNDLE_ID} but the executable is signed as com.example.other`,
         'Sign the bundle (not the bare executable) so the signing identifier is the bundle identifier.')])
+    })
+
+    it('the identifier check slice by slice: every signed slice must name CFBundleIdentifier, unsigned ones name nothing', () => {
+      const exe = (...ids: Array<string | undefined>) => ({slices: ids.map(identifier => ({report: identifier === undefined ? {} : {identifier}}))}) as unknown as Parameters<typeof checkIdentifier>[2]
+      const info = {CFBundleIdentifier: BUNDLE_ID}
+      assert.deepEqual(checkIdentifier('/i', info, exe(BUNDLE_ID, undefined)), [])
+      assert.deepEqual(checkIdentifier('/i', info, exe(undefined)), [])
+      assert.deepEqual(checkIdentifier('/i', {}, exe('com.example.other')), [])
+      assert.deepEqual(checkIdentifier('/i', info, exe(BUNDLE_ID, 'com.example.other', BUNDLE_ID)).map(x => [x.id, x.message]), [
+        ['bundle.identifier-mismatch', `/i: CFBundleIdentifier is ${BUNDLE_ID} but the executable is signed as ${BUNDLE_ID}, com.example.other`],
+      ])
+    })
+
+    it('a folder inside Contents/MacOS is no second executable to read: only the seal judges what it holds', async () => {
+      const app = await bundle({extraFiles: {'MacOS/helpers/readme.txt': Buffer.from('notes')}})
+      const r = await verifyPath(app, suite.opts)
+      // codesign --verify --strict refuses a plain file where the rules expect nested code; esdctl says so, and nothing more.
+      assert.deepEqual(r.findings.map(x => [x.id, x.path]), [['seal.plain-file-in-nested-location', join(app, 'Contents', 'MacOS', 'helpers', 'readme.txt')]])
     })
 
     it('a second executable in MacOS claiming a restricted entitlement: bundle.nested-restricted; one claiming none is fine', async () => {

@@ -66,8 +66,22 @@ describe('verify: a part of a bundle that cannot be read is bad input, never a c
       // Not absent, not altered, not runaway: the reader was refused, and that is all esdctl knows.
       const wrong = r.findings.filter(f => ['bundle.info-plist-missing', 'seal.absent', 'seal.modified', 'seal.nested-bundle-unchecked', 'bundle.unreadable'].includes(f.id))
       assert.deepEqual(wrong.map(f => f.id), [])
+      // A folder that cannot be listed stops the walk: nothing else was judged, so no slice is reported.
+      if (rel.endsWith('en.lproj')) assert.deepEqual(r.slices, [])
     })
   }
+
+  it('an executable added to Contents/MacOS after signing and locked: input.unreadable for it, though no seal entry leads there', async () => {
+    const app = join(dir, 'added.app')
+    await cp(OPERA, app, {recursive: true})
+    const extra = join(app, 'Contents/MacOS/extra')
+    await copyFile(join(app, 'Contents/MacOS/package_copy'), extra)
+    await chmod(extra, 0o000)
+    const run = await asNobody(`const {verifyPath} = await import(${JSON.stringify(VERIFY_PATH)}); process.stdout.write(JSON.stringify(await verifyPath(${JSON.stringify(app)})))`)
+    assert.equal(run.exitCode, 0, run.stderr)
+    const r = JSON.parse(run.stdout) as VerifyReport
+    assert.deepEqual(r.findings.filter(f => f.id === 'input.unreadable').map(f => f.path), [extra], JSON.stringify(r.findings.map(f => [f.id, f.path])))
+  })
 
   it('an embedded.provisionprofile locked: input.unreadable, not "malformed" nor "no profile"', async function () {
     const profile = realProfile('processmonitor-devid-es')

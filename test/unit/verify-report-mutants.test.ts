@@ -268,6 +268,14 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(r.findings.map(x => [x.id, x.path]), [['seal.plain-file-in-nested-location', join(app, 'Contents', 'MacOS', 'helpers', 'readme.txt')]])
     })
 
+    it('a second executable claiming two capabilities: the finding names both', async () => {
+      const app = await bundle({extraExecutables: [{name: 'helper', entitlements: {'com.apple.developer.endpoint-security.client': true, 'com.apple.developer.system-extension.install': true}}]})
+      const r = await verifyPath(app, suite.opts)
+      assert.deepEqual(r.findings.filter(x => x.id === 'bundle.nested-restricted').map(x => x.message.split(' but ')[0]), [
+        'Contents/MacOS/helper claims com.apple.developer.endpoint-security.client, com.apple.developer.system-extension.install',
+      ])
+    })
+
     it('a second executable in MacOS claiming a restricted entitlement: bundle.nested-restricted; one claiming none is fine', async () => {
       const app = await bundle({extraExecutables: [{name: 'helper', entitlements: {[`com.apple.developer.endpoint-security.client`]: true}}, {name: 'tool', entitlements: {'com.apple.security.network.client': true}}]})
       const r = await verifyPath(app, suite.opts)

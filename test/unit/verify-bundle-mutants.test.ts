@@ -3,7 +3,8 @@
 // cdhashes, whether every slice is intact and signed, whether Apple signed it). Each asserts whole
 // entries and whole findings, so changing a condition or a value there fails one of them.
 import {strict as assert} from 'node:assert'
-import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, rm, writeFile} from 'node:fs/promises'
+import {execa} from 'execa'
 import * as plist from 'plist'
 import {join} from 'node:path'
 import {finding, type Finding} from '../../src/verify/finding.js'
@@ -15,11 +16,13 @@ import {buildSignedMachO, buildSignedMachOSlice, buildUniversal} from '../suppor
 import {cdhashOf, FLAG} from '../support/signature-writer.js'
 import {signCodeDirectories, type TestIdentity} from '../support/test-pki.js'
 import {signingKitSuite} from '../support/signing-kit-suite.js'
+import {skipBecause} from '../support/skip.js'
 
 const TEAM = 'ESDTEST001'
 const BUNDLE_ID = 'com.example.esd'
 const NOW = new Date('2026-11-26T12:00:00Z')
 const CODE_SIZE = 16 * 1024
+const NOBODY = 65534
 
 /** The findings whose path is `path`, in report order. */
 const about = (r: VerifyReport, path: string): Finding[] => r.findings.filter(x => x.path === path)
@@ -132,5 +135,22 @@ describe('verify: the nested-code looker (what a parent judges nested code by, a
       unmet(at('adhoc'), ['anchor apple generic'], requirement.replace('REQ', 'adhoc'), 'adhoc'),
       unmet(at('mixed'), ['anchor apple generic'], requirement.replace('REQ', 'mixed'), `mixed by team ${TEAM}`),
     ])
+  })
+  it('nested code esdctl may not read: its own finding, and an entry of Mach-O code that is not ok (run as nobody)', async function () {
+    const app = await bundle({xattrSignedFiles: {'Helpers/tool': Buffer.from('#!/bin/sh\n')}})
+    const tool = contents(app, 'Helpers/tool')
+    await chmod(suite.work, 0o755)
+    await chmod(tool, 0o000)
+    const module = new URL('../../src/verify/verify-path.js', import.meta.url).href
+    // Whether a child may run as nobody at all is asked apart: an EACCES of verifyPath's own must fail the test, not skip it.
+    const probe = await execa(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(module)})`], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+    if (probe.exitCode !== 0) return skipBecause(this, 'uid-switch-refused')
+    const script = `const {verifyPath} = await import(${JSON.stringify(module)}); process.stdout.write(JSON.stringify(await verifyPath(${JSON.stringify(app)})))`
+    const run = await execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
+    assert.equal(run.exitCode, 0, run.stderr)
+    const r = JSON.parse(run.stdout) as VerifyReport
+    assert.deepEqual(r.nested, [{path: 'Helpers/tool', kind: 'macho', ok: false}])
+    assert.deepEqual(about(r, tool), [finding('input.unreadable', tool, `${tool}: cannot be read (EACCES), so esdctl cannot judge the bundle; macOS reads it as root`,
+      'Run esdctl as a user who may read every file of the bundle (sudo for an installed one), or make its files readable (0644 files, 0755 folders and executables, as installers lay them down).')])
   })
 })

@@ -86,7 +86,7 @@ export const FINDING_CATALOGUE = {
   'bundle.executable-missing': {severity: 'error', title: 'the main executable named by CFBundleExecutable is missing'},
   'bundle.unreadable': {severity: 'error', title: 'the bundle cannot be walked (runaway nesting, too many files)', fix: 'Remove the runaway nesting or files from the bundle.'},
   'bundle.identifier-mismatch': {severity: 'warning', title: "CFBundleIdentifier differs from the signature's identifier"},
-  'bundle.nested-restricted': {severity: 'error', title: 'another executable in Contents/MacOS claims a restricted entitlement; macOS kills it although it is signed'},
+  'bundle.nested-restricted': {severity: 'error', title: 'another executable beside the main one (in Contents/MacOS, or at the top of a shallow bundle) claims a restricted entitlement; macOS kills it although it is signed'},
 
   'seal.absent': {severity: 'error', title: 'the bundle has no resource seal', fix: 'Sign the whole bundle with codesign (not only the executable inside it).'},
   'seal.malformed': {severity: 'error', title: 'the resource seal cannot be read', fix: 'Sign the bundle again with codesign.'},

@@ -1,5 +1,5 @@
 import {lstat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {join, relative} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {parseCodeResources} from '../formats/code-resources.js'
 import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
@@ -114,7 +114,7 @@ async function verifyBundleInDepth(shape: BundleShape, opts: ResolvedVerifyOptio
       findings.push(finding('seal.malformed', sealPath, e.message, 'Sign the bundle again with codesign.'))
     }
   }
-  if (shape.kind === 'deep') findings.push(...await checkNestedExecutables(tree, mainRel, shown, rel => nestedCode.binary(rel)))
+  findings.push(...await checkNestedExecutables(shape, tree, mainRel, shown, rel => nestedCode.binary(rel)))
   findings.push(...nestedCode.findings())
 
   let profile: ProfileReport | undefined
@@ -317,14 +317,17 @@ export function checkIdentifier(infoPath: string, info: PlistDict, exe: Pick<Bin
 }
 
 /**
- * Anything in Contents/MacOS besides the main executable is nested code. AMFI applies the profile
- * only to the main executable, so a second one claiming a restricted entitlement — even a
+ * Any other Mach-O file where the main executable sits (Contents/MacOS and below in an app-like
+ * bundle; the top of a shallow bundle or a framework version) is nested code. AMFI applies the
+ * profile only to the main executable, so a second one claiming a restricted entitlement — even a
  * byte-for-byte copy of the daemon — is killed although codesign calls it validly signed.
  */
-async function checkNestedExecutables(tree: TreeEntry[], mainRel: string, shown: (rel: string) => string, verifyNested: (rel: string) => Promise<BinaryVerification>): Promise<Finding[]> {
+async function checkNestedExecutables(shape: BundleShape, tree: TreeEntry[], mainRel: string, shown: (rel: string) => string, verifyNested: (rel: string) => Promise<BinaryVerification>): Promise<Finding[]> {
   const out: Finding[] = []
+  // Relative to the bundle, as a vendor names it: Contents/MacOS/x, x, Versions/A/x.
+  const inBundle = (rel: string) => relative(shape.bundle, join(shape.contentDir, rel))
   for (const e of tree) {
-    if (e.kind !== 'file' || !e.rel.startsWith('MacOS/') || e.rel === mainRel) continue
+    if (e.kind !== 'file' || !besideMainExecutable(e.rel, shape.executableDir) || e.rel === mainRel) continue
     const machO = await looksLikeMachO(shown(e.rel)).catch((err: unknown) => err)
     if (machO instanceof Error) {
       // Stryker disable next-line ConditionalExpression: the walk just found a regular file here; only one removed or swapped for another kind in between fails otherwise, and that is rethrown
@@ -338,11 +341,16 @@ async function checkNestedExecutables(tree: TreeEntry[], mainRel: string, shown:
     const claimed = mostTelling(v.slices.map(s => s.report.entitlements))
     if (claimed.length > 0) {
       out.push(finding('bundle.nested-restricted', shown(e.rel),
-        `Contents/${e.rel} claims ${claimed.join(', ')} but is not the bundle's main executable; macOS will kill it (Killed: 9) even though it is validly signed, because a provisioning profile covers only the main executable.`,
-        `Give ${e.rel.slice(6)} its own bundle, App ID and provisioning profile, or, if it is a copy of the daemon, remove it and point launchd and the bin/ symlink at Contents/${mainRel}.`))
+        `${inBundle(e.rel)} claims ${claimed.join(', ')} but is not the bundle's main executable; macOS will kill it (Killed: 9) even though it is validly signed, because a provisioning profile covers only the main executable.`,
+        `Give ${e.rel.slice(shape.executableDir.length)} its own bundle, App ID and provisioning profile, or, if it is a copy of the daemon, remove it and point launchd and the bin/ symlink at ${inBundle(mainRel)}.`))
     }
   }
   return out
+}
+
+/** Whether `rel` (relative to the content folder) is where the main executable sits: in `executableDir` and below, or at the top when that is ''. Nested bundles further down carry their own profiles. */
+function besideMainExecutable(rel: string, executableDir: string): boolean {
+  return executableDir === '' ? !rel.includes('/') : rel.startsWith(executableDir)
 }
 
 /** The restricted entitlements worth naming: the capabilities (ES above all) when any, else the identity keys. */

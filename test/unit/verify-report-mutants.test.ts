@@ -268,6 +268,19 @@ describe('verify report assembly: kinds, bundle parts, slices and nested code', 
       assert.deepEqual(r.findings.map(x => [x.id, x.path]), [['seal.plain-file-in-nested-location', join(app, 'Contents', 'MacOS', 'helpers', 'readme.txt')]])
     })
 
+    it('a shallow bundle\'s second executable beside its main one, claiming a capability: bundle.nested-restricted too, named as in the bundle', async () => {
+      const dext = join(await fresh(), 'esd.dext')
+      await buildBundleAt(dext, 'shallow', {dir: '', name: 'esd', bundleId: BUNDLE_ID, teamId: TEAM, identity: suite.leaf, codeSize: 16 * 1024,
+        extraExecutables: [{name: 'helper', entitlements: {'com.apple.developer.endpoint-security.client': true}}],
+        // A nested bundle further down is judged with its own profile, not as a second executable of this one.
+        nestedBundles: [{path: 'PlugIns/Ext.appex', entitlements: {'com.apple.developer.endpoint-security.client': true}}]})
+      const r = await verifyPath(dext, suite.opts)
+      const helper = join(dext, 'helper')
+      assert.deepEqual(r.findings.filter(x => x.id === 'bundle.nested-restricted'), [f('bundle.nested-restricted', helper,
+        'helper claims com.apple.developer.endpoint-security.client but is not the bundle\'s main executable; macOS will kill it (Killed: 9) even though it is validly signed, because a provisioning profile covers only the main executable.',
+        'Give helper its own bundle, App ID and provisioning profile, or, if it is a copy of the daemon, remove it and point launchd and the bin/ symlink at esd.')])
+    })
+
     it('a second executable claiming two capabilities: the finding names both', async () => {
       const app = await bundle({extraExecutables: [{name: 'helper', entitlements: {'com.apple.developer.endpoint-security.client': true, 'com.apple.developer.system-extension.install': true}}]})
       const r = await verifyPath(app, suite.opts)

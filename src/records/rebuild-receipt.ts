@@ -1,7 +1,7 @@
 import {readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
-import {isFormatError} from '../formats/format-error.js'
+import {hasErrorCode} from '../io/error-code.js'
 import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
 import {isValidLabel} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
@@ -18,7 +18,8 @@ async function plistAt(fs: RootFs, path: string): Promise<PlistDict | undefined>
     if (!(await fs.lstat(path))?.isFile()) return undefined
     return parsePropertyListDict(await fs.readFile(path, MAX_LAUNCHD_PLIST_BYTES), path)
   } catch (e) {
-    if (isFormatError(e) || typeof (e as NodeJS.ErrnoException).code === 'string') return undefined
+    // A FormatError has a code too.
+    if (hasErrorCode(e)) return undefined
     throw e
   }
 }

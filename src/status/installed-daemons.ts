@@ -1,5 +1,5 @@
 import {stat} from 'node:fs/promises'
-import {FormatError, isFormatError} from '../formats/format-error.js'
+import {FormatError} from '../formats/format-error.js'
 import {hasErrorCode} from '../io/error-code.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {readInstallRecord, type InstallRecord} from '../records/install-record.js'
@@ -48,7 +48,8 @@ async function readOne(root: string, entry: RegistryEntry): Promise<InstalledDae
     if (hasErrorCode(e) && (e.code === 'EACCES' || e.code === 'EPERM')) {
       return {entry, layout, recordNeedsRoot: true, recordProblem: `${layout.receipt} is readable only by root (esdctl keeps its records root-only); run the command with sudo`}
     }
-    if (isFormatError(e) || hasErrorCode(e)) return {entry, layout, recordProblem: e.message}
+    // A FormatError has a code too.
+    if (hasErrorCode(e)) return {entry, layout, recordProblem: e.message}
     throw e
   }
 }

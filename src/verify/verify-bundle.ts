@@ -214,7 +214,8 @@ class NestedCodeLooker {
       () => false,
     )
     let entry: {look: NestedLook; findings: Finding[]; report: NestedCodeReport}
-    let machO: boolean | unknown
+    // A file's first bytes, read once: true for Mach-O, or the error that stopped the read.
+    const machO = isDirectory ? undefined : await looksLikeMachO(path).catch((e: unknown) => e)
     if (isDirectory) {
       const shape = await bundleShapeOf(path)
       if (!shape) entry = {look: {kind: 'not-verified', reason: 'it is not a recognisable bundle (no Contents/, Versions/ or Info.plist)'}, findings: [], report: {path: rel, kind: 'bundle', ok: false}}
@@ -227,7 +228,7 @@ class NestedCodeLooker {
         // Stryker disable next-line StringLiteral: check-seal reads every look that is not 'not-verified', 'unreadable' or 'not-mach-o' as code.
         entry = {look: {kind: 'code', identity: v.identity ?? identityOf({slices: []})}, findings: v.findings, report}
       }
-    } else if (isReadRefusal((machO = await looksLikeMachO(path).catch((e: unknown) => e)))) {
+    } else if (isReadRefusal(machO)) {
       // Stryker disable next-line BooleanLiteral: its own input.unreadable finding names this very path, so reports() marks the entry not ok whatever it says here.
       entry = {look: {kind: 'unreadable'}, findings: [unreadableMember(path, machO)], report: {path: rel, kind: 'macho', ok: false}}
     } else if (machO !== true) {

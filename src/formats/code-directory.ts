@@ -1,6 +1,6 @@
 import {BoundedBytes} from './bounded-bytes.js'
 import {FormatError} from './format-error.js'
-import {digest, fullDigest, hashSizeOf} from './hash-type.js'
+import {digest, fullDigest, hashRankOf, hashSizeOf} from './hash-type.js'
 import {BlobMagic, readBlob} from './superblob.js'
 
 export interface CodeDirectory {
@@ -223,6 +223,18 @@ export function codeSlotHash(cd: CodeDirectory, index: number): Buffer | undefin
 /** The cdhash: the blob hashed with its own hash type, truncated to 20 bytes. */
 export function cdhash(cd: CodeDirectory): Buffer {
   return digest(cd.hashType, cd.blob).subarray(0, 20)
+}
+
+/**
+ * Of a signature's CodeDirectories (slot order), the one macOS identifies the code by: the strongest
+ * hash type (hashRankOf), the earliest among equals. Its cdhash is codesign's `CDHash=` (the
+ * SHA-256 one for a signature that also carries SHA-1), the one notarization tickets list and a
+ * parent's seal records. Undefined for an empty list.
+ */
+export function strongestCodeDirectory<T extends {cd: CodeDirectory}>(entries: readonly T[]): T | undefined {
+  let best: T | undefined
+  for (const entry of entries) if (best === undefined || hashRankOf(entry.cd.hashType) > hashRankOf(best.cd.hashType)) best = entry
+  return best
 }
 
 /** The blob's untruncated digest (what Apple's CMS attribute 1.2.840.113635.100.9.2 carries). */

@@ -10,14 +10,16 @@ interface HashTypeInfo {
   size: number
   /** Name node:crypto knows the underlying digest by. */
   nodeName: string
+  /** Preference among a signature's CodeDirectories, higher is stronger (xnu's and Security.framework's hashPriorities). */
+  rank: number
 }
 
 // Type 3 stores the first 20 bytes of a SHA-256 so it fits where SHA-1 slots used to.
 const HASH_TYPES: ReadonlyMap<number, HashTypeInfo> = new Map([
-  [1, {algorithm: 'sha1', size: 20, nodeName: 'sha1'}],
-  [2, {algorithm: 'sha256', size: 32, nodeName: 'sha256'}],
-  [3, {algorithm: 'sha256-truncated', size: 20, nodeName: 'sha256'}],
-  [4, {algorithm: 'sha384', size: 48, nodeName: 'sha384'}],
+  [1, {algorithm: 'sha1', size: 20, nodeName: 'sha1', rank: 1}],
+  [2, {algorithm: 'sha256', size: 32, nodeName: 'sha256', rank: 3}],
+  [3, {algorithm: 'sha256-truncated', size: 20, nodeName: 'sha256', rank: 2}],
+  [4, {algorithm: 'sha384', size: 48, nodeName: 'sha384', rank: 4}],
 ])
 
 export function hashAlgorithmOf(hashType: number): HashAlgorithm | undefined {
@@ -26,6 +28,16 @@ export function hashAlgorithmOf(hashType: number): HashAlgorithm | undefined {
 
 export function hashSizeOf(hashType: number): number | undefined {
   return HASH_TYPES.get(hashType)?.size
+}
+
+/**
+ * How strongly macOS prefers a CodeDirectory of this hash type: SHA-384 (4) over SHA-256 (3) over
+ * SHA-256 truncated (2) over SHA-1 (1); 0 for a type it does not know. The kernel and codesign
+ * identify code by the cdhash of the strongest CodeDirectory (xnu `hashPriorities`, Security
+ * framework `CodeDirectory::hashPriorities`).
+ */
+export function hashRankOf(hashType: number): number {
+  return HASH_TYPES.get(hashType)?.rank ?? 0
 }
 
 export function nodeDigestName(hashType: number): string | undefined {

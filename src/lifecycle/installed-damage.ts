@@ -2,6 +2,7 @@ import {hasErrors} from '../verify/finding.js'
 import {verifyPath} from '../verify/verify-path.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import type {InstallRecord} from '../records/install-record.js'
+import {isRecordedCode, shownCdhashes} from '../records/recorded-code.js'
 import type {LifecycleContext} from './context.js'
 
 /**
@@ -15,7 +16,7 @@ export async function installedDamage(ctx: LifecycleContext, current: InstallRec
   if ((await ctx.fs.lstat(app))?.isDirectory() !== true) return `${app} is missing`
   const report = await verifyPath(app, ctx.verifyOptions)
   if (hasErrors(report.findings)) return `${app} no longer verifies (${report.findings.find((f) => f.severity === 'error')!.message})`
-  const found = report.slices.map((s) => `${s.arch}:${s.cdhash ?? ''}`).sort().join(' ')
-  const recorded = current.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
-  return found === recorded ? undefined : `${app} is not the code the receipt recorded (cdhashes ${found || 'none'}, recorded ${recorded || 'none'})`
+  if (isRecordedCode(report.slices, current.cdhashes)) return undefined
+  const recorded = shownCdhashes(current.cdhashes)
+  return `${app} is not the code the receipt recorded (cdhashes ${shownCdhashes(report.slices) || 'none'}, recorded ${recorded || 'none'})`
 }

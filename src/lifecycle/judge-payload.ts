@@ -8,6 +8,7 @@ import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {layoutOptionsOf, type Manifest} from '../manifest/manifest.js'
 import type {InstallRecord} from '../records/install-record.js'
 import {finding, hasErrors, type Finding} from '../verify/finding.js'
+import type {SliceReport} from '../verify/report.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {LifecycleContext} from './context.js'
 import {symlinkAlong} from './symlink-along.js'
@@ -24,6 +25,8 @@ export interface PayloadJudgement {
   layout?: PrefixLayout
   /** The parts of the install record that come from the payload itself. */
   record?: Omit<InstallRecord, 'installedAt' | 'installedBy' | 'previous'>
+  /** The main executable's slices as the verifier reported them (with every candidate cdhash), when ok. */
+  slices?: SliceReport[]
 }
 
 const MAX_INFO_PLIST_BYTES = Math.min(MAX_PLIST_BYTES, 1024 * 1024)
@@ -180,5 +183,5 @@ export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: strin
     links: placed.linkSpecs.map((l) => ({...l})),
     ...(manifest.healthCheck ? {healthCheck: {runningSeconds: manifest.healthCheck.runningSeconds, ...(manifest.healthCheck.command ? {command: manifest.healthCheck.command} : {})}} : {}),
   }
-  return {ok, findings, notes, version, build, executableName, layout: placed, record}
+  return {ok, findings, notes, version, build, executableName, layout: placed, record, slices: report.slices}
 }

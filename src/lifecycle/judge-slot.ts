@@ -5,6 +5,7 @@ import type {InstallRecord} from '../records/install-record.js'
 import {finding, type Finding} from '../verify/finding.js'
 import type {LifecycleContext} from './context.js'
 import {judgePayload} from './judge-payload.js'
+import {isRecordedCode, shownCdhashes} from '../records/recorded-code.js'
 
 /**
  * Whether the bundle in the rollback slot may run again, judged as install judges a payload: the
@@ -21,16 +22,16 @@ export async function judgeSlot(ctx: LifecycleContext, fs: RootFs, layout: Prefi
   // Only the code is judged: the slot's config defaults are checked against the receipt by the rollback itself (restoredEtcPlan),
   // and once rolled forward, dir/etc is the admin's live configuration.
   const judgement = await judgePayload(ctx, fs, dir, manifest, layout, {config: false})
-  // judgePayload never refuses without an error finding, nor passes without a record (judge-payload.ts): the
+  // judgePayload never refuses without an error finding, nor passes without the slices it verified (judge-payload.ts): the
   // fallback finding only keeps a future change there from letting an unjudged slot through, failing closed.
   // Stryker disable next-line LogicalOperator,ConditionalExpression: see above, both halves are true together
-  if (!judgement.ok || judgement.record === undefined) {
+  if (!judgement.ok || judgement.slices === undefined) {
     // Stryker disable next-line ConditionalExpression,EqualityOperator,ArrayDeclaration,StringLiteral: see above, a refusal always has findings
     return judgement.findings.length > 0 ? judgement.findings : [finding('rollback.slot-not-recorded', dir, `${dir}: the bundle ${layout.bundle} could not be judged`)]
   }
-  const found = judgement.record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
-  const recorded = record.cdhashes.map((c) => `${c.arch}:${c.cdhash}`).sort().join(' ')
-  if (found === recorded) return []
+  if (isRecordedCode(judgement.slices, record.cdhashes)) return []
+  const found = shownCdhashes(judgement.slices)
+  const recorded = shownCdhashes(record.cdhashes)
   // An ok judgement has a signed slice (unsigned is signature.missing), so found is never empty.
   // Stryker disable next-line StringLiteral: see above
   const shown = found || 'none'

@@ -1,3 +1,4 @@
+import type {HashAlgorithm} from '../formats/hash-type.js'
 import type {PlistDict} from '../formats/property-list.js'
 import type {NotarizationReport} from './check-notarization.js'
 import type {Finding} from './finding.js'
@@ -9,8 +10,14 @@ export interface SliceReport {
   arch: string
   identifier?: string
   teamId?: string
-  /** Hex of the slot-0 CodeDirectory's cdhash (20 bytes). */
+  /**
+   * Hex cdhash (20 bytes) of the strongest CodeDirectory (strongestCodeDirectory): codesign's
+   * `CDHash=`, SHA-256 for a signature that also carries SHA-1. Identifier, teamId, flags and
+   * hashType are that CodeDirectory's too.
+   */
   cdhash?: string
+  /** Every CodeDirectory's cdhash, slot order (codesign's `CandidateCDHash <hashType>=`); any of them identifies this code. */
+  candidateCdhashes?: Array<{hashType: HashAlgorithm; cdhash: string}>
   flags: string[]
   hashType?: string
   signer: SignerKind
@@ -41,7 +48,7 @@ export interface NestedCodeReport {
   kind: 'bundle' | 'macho' | 'xattr-signed'
   identifier?: string
   teamId?: string
-  /** Hex cdhash of the first slice's slot-0 CodeDirectory. */
+  /** Hex cdhash of the first slice's strongest CodeDirectory (SliceReport.cdhash). */
   cdhash?: string
   signer?: SignerKind
   /** No error finding inside it or about it. */

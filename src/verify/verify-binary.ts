@@ -1,4 +1,4 @@
-import {cdhash} from '../formats/code-directory.js'
+import {cdhash, strongestCodeDirectory} from '../formats/code-directory.js'
 import {FILE_HEAD_BYTES, parseFileLayout, type FileLayout} from '../formats/macho.js'
 import {hashAlgorithmOf, type HashAlgorithm} from '../formats/hash-type.js'
 import {isFormatError} from '../formats/format-error.js'
@@ -114,10 +114,12 @@ async function verifySlice(
     }
     return {findings, verified: {report, slice: read.slice, cdhashes: [], intact: false}}
   }
-  const primary = sig.codeDirectories[0]!.cd
+  // What codesign shows and the kernel enforces is the strongest CodeDirectory's (its CDHash=, flags, identifier).
+  const primary = strongestCodeDirectory(sig.codeDirectories)!.cd
   report.identifier = primary.identifier
   if (primary.teamId) report.teamId = primary.teamId
   report.cdhash = cdhash(primary).toString('hex')
+  report.candidateCdhashes = sig.codeDirectories.map(c => ({hashType: hashAlgorithmOf(c.cd.hashType)!, cdhash: cdhash(c.cd).toString('hex')}))
   report.flags = primary.flagNames
   report.hashType = hashAlgorithmOf(primary.hashType)
   report.entitlements = sig.entitlements?.dict ?? sig.derEntitlements?.dict ?? {}
@@ -149,7 +151,7 @@ async function verifySlice(
   findings.push(...checkSliceEntitlements(displayPath, where, sig, report))
   // Stryker disable next-line MethodExpression: readSignedSlice gives findings only when it read no signature, so none precede `before` here; the slice keeps that true if it ever changes.
   const intact = findings.slice(before).every(f => f.severity !== 'error')
-  const cdhashes = sig.codeDirectories.map(c => cdhash(c.cd).toString('hex'))
+  const cdhashes = report.candidateCdhashes.map(c => c.cdhash)
   return {findings, verified: {report, slice: read.slice, signerCertificate, cdhashes, intact}}
 }
 

@@ -8,6 +8,7 @@ import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import type {Journal} from '../../src/lifecycle/journal.js'
 import type {LegacyInstall} from '../../src/lifecycle/adopt-legacy.js'
 import {adoptedFiles, judgeLegacy, legacyFilesInSlot, type LegacyFileAt} from '../../src/lifecycle/judge-legacy.js'
+import {installedDamage} from '../../src/lifecycle/installed-damage.js'
 import {judgePayload} from '../../src/lifecycle/judge-payload.js'
 import {judgeRolledForward} from '../../src/lifecycle/judge-rolled-forward.js'
 import {judgeSlot} from '../../src/lifecycle/judge-slot.js'
@@ -15,6 +16,7 @@ import {StepFailure} from '../../src/lifecycle/lifecycle-error.js'
 import {layoutOptionsOf, type Manifest} from '../../src/manifest/manifest.js'
 import type {InstallRecord} from '../../src/records/install-record.js'
 import type {Finding} from '../../src/verify/finding.js'
+import {verifyPath} from '../../src/verify/verify-path.js'
 import * as plist from 'plist'
 import {buildBundle} from '../support/bundle-builder.js'
 import {buildSignedMachO} from '../support/macho-writer.js'
@@ -221,6 +223,24 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       assert.match((await judgeSlot(ctx, fs, layout, other, where))[0]!.message, new RegExp(`\\(cdhashes ${sorted}, recorded arm64:${'00'.repeat(20)} x86_64:${'11'.repeat(20)}\\)$`))
     })
 
+    it('code signed with SHA-1 and SHA-256: receipts hold the SHA-256 cdhash, and one written before (the SHA-1 one) still names the same code', async () => {
+      const dir = join(root, `slot${n++}`)
+      mkdirSync(dir)
+      await buildBundle({dir, name: NAME, bundleId: `com.example.${NAME}`, teamId: TEAM, identity, version: '1.0.0', signOverrides: {hashTypes: [1, 2]}})
+      const manifest: Manifest = {name: NAME, label: LABEL, bundleId: `com.example.${NAME}`, teamId: TEAM}
+      const judged = await judgePayload(ctx, fs, dir, manifest, new PrefixLayout({...layoutOptionsOf(manifest), root}))
+      assert.ok(judged.ok, JSON.stringify(judged.findings))
+      const [sha1, sha256] = judged.slices![0]!.candidateCdhashes!
+      assert.deepEqual([sha1!.hashType, sha256!.hashType], ['sha1', 'sha256'])
+      assert.deepEqual(judged.record!.cdhashes, [{arch: 'arm64', cdhash: sha256!.cdhash}])
+      const where = {dir, receipt: '/r.json'}
+      const layout = layoutOf(record)
+      assert.deepEqual(await judgeSlot(ctx, fs, layout, {...record, cdhashes: [{arch: 'arm64', cdhash: sha256!.cdhash}]}, where), [])
+      assert.deepEqual(await judgeSlot(ctx, fs, layout, {...record, cdhashes: [{arch: 'arm64', cdhash: sha1!.cdhash}]}, where), [])
+      const [refused] = await judgeSlot(ctx, fs, layout, {...record, cdhashes: [{arch: 'x86_64', cdhash: sha1!.cdhash}]}, where)
+      assert.match(refused!.message, new RegExp(`\\(cdhashes arm64:${sha256!.cdhash}, recorded x86_64:${sha1!.cdhash}\\)$`))
+    })
+
     it('by default the rollback slot against the slot receipt; a slot without the bundle: the judgement\'s own findings', async () => {
       const layout = layoutOf(record)
       rmSync(layout.rollbackSlot, {recursive: true, force: true})
@@ -231,6 +251,25 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       const other = {...record, cdhashes: []}
       assert.match((await judgeSlot(ctx, fs, layout, other))[0]!.message, new RegExp(`the receipt ${layout.slotReceipt.replace(/[.]/g, '\\.')} recorded`))
       rmSync(layout.rollbackSlot, {recursive: true, force: true})
+    })
+  })
+
+  describe('installedDamage', () => {
+    it('an intact install whose receipt holds any of its cdhashes is not damaged; another build or a missing bundle is', async () => {
+      const src = join(root, `dual${n++}`)
+      mkdirSync(src)
+      await buildBundle({dir: src, name: NAME, bundleId: `com.example.${NAME}`, teamId: TEAM, identity, version: '1.0.0', signOverrides: {hashTypes: [1, 2]}})
+      const installed = {...record, name: `${NAME}${n++}`}
+      const app = PrefixLayout.ofRecord(installed, root).app
+      assert.equal(await installedDamage(ctx, installed), `${app} is missing`)
+      mkdirSync(dirname(app), {recursive: true})
+      cpSync(join(src, `${NAME}.app`), app, {recursive: true, verbatimSymlinks: true})
+      const report = await verifyPath(app, ctx.verifyOptions)
+      const [sha1, sha256] = report.slices[0]!.candidateCdhashes!
+      assert.equal(await installedDamage(ctx, {...installed, cdhashes: [{arch: 'arm64', cdhash: sha256!.cdhash}]}), undefined)
+      assert.equal(await installedDamage(ctx, {...installed, cdhashes: [{arch: 'arm64', cdhash: sha1!.cdhash}]}), undefined, 'a receipt written before esdctl reported the strongest cdhash')
+      assert.equal(await installedDamage(ctx, {...installed, cdhashes: [{arch: 'arm64', cdhash: '00'.repeat(20)}]}),
+        `${app} is not the code the receipt recorded (cdhashes arm64:${sha256!.cdhash}, recorded arm64:${'00'.repeat(20)})`)
     })
   })
 

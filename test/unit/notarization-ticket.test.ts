@@ -50,7 +50,15 @@ describe('stapled notarization tickets in bundles', function () {
     assert.equal(r.notarization?.stapled, true)
     assert.equal(r.notarization?.verified, true)
     assert.ok(r.notarization?.cdhashes.includes(OPERA_MAIN_SHA256_CDHASH))
+    // Signed with SHA-1 in slot 0 and SHA-256 as the alternate: the cdhash reported is the one the ticket lists, as codesign's CDHash= is.
+    assert.equal(r.slices[0]!.cdhash, OPERA_MAIN_SHA256_CDHASH)
+    assert.equal(r.slices[0]!.hashType, 'sha256')
+    assert.deepEqual(r.slices[0]!.candidateCdhashes, [
+      {hashType: 'sha1', cdhash: '96b036325c2658d779dcac340413c782a1dc8cb2'},
+      {hashType: 'sha256', cdhash: OPERA_MAIN_SHA256_CDHASH},
+    ])
     const text = renderVerifyText(r)
+    assert.match(text, new RegExp(`cdhash ${OPERA_MAIN_SHA256_CDHASH}`))
     assert.match(text, /notarization: stapled ticket verified offline, issued 2019-12-23, lists 2 hashes/)
     assert.match(text, /✔ Notarization \(stapled ticket\)/)
   })

@@ -36,8 +36,29 @@ describe('verify: bare binaries signed in test code', () => {
   it('accepts a Developer ID binary with SHA-1 and SHA-256 CodeDirectories bound by the cdhash list', async () => {
     const r = await verifyPath(await binary({hashTypes: [1, 2]}), kit.opts)
     assert.deepEqual(errorIds(r), [])
-    assert.equal(r.slices[0]!.hashType, 'sha1')
+    // What codesign shows (Hash type=, CDHash=) is the strongest CodeDirectory's, not slot 0's.
+    assert.equal(r.slices[0]!.hashType, 'sha256')
+    const candidates = r.slices[0]!.candidateCdhashes!
+    assert.deepEqual(candidates.map(c => c.hashType), ['sha1', 'sha256'])
+    assert.equal(r.slices[0]!.cdhash, candidates[1]!.cdhash)
+    assert.notEqual(candidates[0]!.cdhash, candidates[1]!.cdhash)
   })
+
+  for (const [hashTypes, strongest, index] of [
+    [[2, 4], 'sha384', 1],
+    [[3, 1], 'sha256-truncated', 0],
+    [[3, 2], 'sha256', 1],
+    [[1], 'sha1', 0],
+  ] as const) {
+    it(`reports the strongest of CodeDirectories [${hashTypes.join(', ')}]: ${strongest}`, async () => {
+      const r = await verifyPath(await binary({hashTypes: [...hashTypes]}), kit.opts)
+      assert.deepEqual(errorIds(r), [])
+      const slice = r.slices[0]!
+      assert.equal(slice.hashType, strongest)
+      assert.equal(slice.cdhash, slice.candidateCdhashes![index]!.cdhash)
+      assert.equal(slice.candidateCdhashes!.length, hashTypes.length)
+    })
+  }
 
   it('alternate CodeDirectories without the signed cdhash list → cms.cdhashes-missing', async () => {
     const r = await verifyPath(await binary({hashTypes: [1, 2]}, 'none'), kit.opts)

@@ -35,10 +35,14 @@ export const AREAS = {
   judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['judge-mutants', 'findings-install']},
   // Code already on the Mac that a rollback puts back and esdctl starts as root: the adopted legacy
   // files, the rollback slot, a committed rollback finished by the next run. The lifecycle suites
-  // reach them only through whole runs (seconds a mutant); judge-installed-mutants calls them directly.
+  // reach them only through whole runs (seconds a mutant); judge-installed-mutants calls them directly. The
+  // same for installed-damage (is the installed bundle still the receipt's code?) and the cdhash comparison both use.
   'judge-installed': {
-    mutate: ['src/lifecycle/judge-legacy.ts', 'src/lifecycle/judge-slot.ts', 'src/lifecycle/judge-rolled-forward.ts'],
-    tests: ['judge-installed-mutants'],
+    mutate: [
+      'src/lifecycle/judge-legacy.ts', 'src/lifecycle/judge-slot.ts', 'src/lifecycle/judge-rolled-forward.ts',
+      'src/lifecycle/installed-damage.ts', 'src/records/recorded-code.ts',
+    ],
+    tests: ['recorded-code', 'judge-installed-mutants'],
   },
   // src/trust/**/*.ts in three parts (about 1000 mutants in all), each with the tests of its modules.
   'trust-cms': {

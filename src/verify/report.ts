@@ -16,7 +16,7 @@ export interface SliceReport {
    * hashType are that CodeDirectory's too.
    */
   cdhash?: string
-  /** Every CodeDirectory's cdhash, slot order (codesign's `CandidateCDHash <hashType>=`); any of them identifies this code. */
+  /** Every CodeDirectory's cdhash, slot order (codesign's `CandidateCDHash <hashType>=`); any of them identifies this code. Absent when unsigned. */
   candidateCdhashes?: Array<{hashType: HashAlgorithm; cdhash: string}>
   flags: string[]
   hashType?: string

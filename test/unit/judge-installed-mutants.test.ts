@@ -270,6 +270,23 @@ describe('judging installed code: the legacy files, the rollback slot, a rollbac
       assert.equal(await installedDamage(ctx, {...installed, cdhashes: [{arch: 'arm64', cdhash: sha1!.cdhash}]}), undefined, 'a receipt written before esdctl reported the strongest cdhash')
       assert.equal(await installedDamage(ctx, {...installed, cdhashes: [{arch: 'arm64', cdhash: '00'.repeat(20)}]}),
         `${app} is not the code the receipt recorded (cdhashes arm64:${sha256!.cdhash}, recorded arm64:${'00'.repeat(20)})`)
+      assert.equal(await installedDamage(ctx, {...installed, cdhashes: []}), `${app} is not the code the receipt recorded (cdhashes arm64:${sha256!.cdhash}, recorded none)`)
+    })
+
+    it('a bundle that no longer verifies: the first error is the reason, past any warning before it', async () => {
+      const src = join(root, `nort${n++}`)
+      mkdirSync(src)
+      // Without the hardened runtime a Developer ID build draws a warning, which comes before the seal's error.
+      await buildBundle({dir: src, name: NAME, bundleId: `com.example.${NAME}`, teamId: TEAM, identity, version: '1.0.0', signOverrides: {flags: 0}})
+      const installed = {...record, name: `${NAME}${n++}`}
+      const app = PrefixLayout.ofRecord(installed, root).app
+      mkdirSync(dirname(app), {recursive: true})
+      cpSync(join(src, `${NAME}.app`), app, {recursive: true, verbatimSymlinks: true})
+      writeFileSync(join(app, 'Contents', 'added.txt'), 'not sealed')
+      const report = await verifyPath(app, ctx.verifyOptions)
+      assert.deepEqual(report.findings.map((f) => f.severity), ['warning', 'error'], JSON.stringify(report.findings))
+      const [, error] = report.findings
+      assert.equal(await installedDamage(ctx, installed), `${app} no longer verifies (${error!.message})`)
     })
   })
 

@@ -39,8 +39,19 @@ describe('isRecordedCode: a receipt\'s cdhashes against freshly verified slices'
     assert.equal(isRecordedCode([dual[0]!, dual[0]!], [{arch: 'arm64', cdhash: SHA1}, {arch: 'x86_64', cdhash: OTHER}]), false)
   })
 
-  it('takes the reported cdhash of a slice that lists no candidates', () => {
-    assert.equal(isRecordedCode([{arch: 'arm64', cdhash: SHA256, flags: [], signer: 'adhoc', entitlements: {}}], [{arch: 'arm64', cdhash: SHA256}]), true)
+  it('never takes an unsigned slice (no candidates), whatever the receipt says', () => {
+    assert.equal(isRecordedCode([{arch: 'arm64', flags: [], signer: 'unsigned', entitlements: {}}], [{arch: 'arm64', cdhash: SHA256}]), false)
+  })
+
+  it('refuses when one architecture of a universal binary is another build, even if the other matches', () => {
+    const universal = [slice('x86_64', OTHER, [['sha256', OTHER]]), ...dual]
+    assert.equal(isRecordedCode(universal, [{arch: 'arm64', cdhash: SHA1}, {arch: 'x86_64', cdhash: SHA256}]), false)
+  })
+
+  it('refuses two slices of one architecture (a malformed universal file), even when both recorded entries match one of them', () => {
+    const twice = [dual[0]!, slice('arm64', OTHER, [['sha256', OTHER]])]
+    assert.equal(isRecordedCode(twice, [{arch: 'arm64', cdhash: SHA1}, {arch: 'arm64', cdhash: SHA256}]), false)
+    assert.equal(isRecordedCode(twice, [{arch: 'arm64', cdhash: OTHER}]), false)
   })
 
   it('shows cdhashes sorted by architecture, an unsigned slice as empty', () => {

@@ -1,5 +1,6 @@
 import type {Finding} from '../verify/finding.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
+import {refusalInWords} from '../verify/unreadable-member.js'
 import {visible} from './visible-text.js'
 
 const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'} as const
@@ -139,11 +140,21 @@ function notarizationLine(n: NonNullable<VerifyReport['notarization']>): string 
 function nestedTree(items: NestedCodeReport[], depth: number): string[] {
   const out: string[] = []
   for (const n of items) {
-    const who = n.kind === 'xattr-signed' ? 'signed in extended attributes' : `${n.identifier ?? '?'}${n.teamId ? ` (team ${n.teamId})` : ''}, ${n.signer ?? 'unsigned'}${n.cdhash ? `, cdhash ${n.cdhash}` : ''}`
-    out.push(`${'  '.repeat(depth)}${n.ok ? MARK.ok : MARK.error} ${n.path} (${n.kind}): ${who}`)
+    out.push(`${'  '.repeat(depth)}${n.ok ? MARK.ok : MARK.error} ${n.path} (${n.kind}): ${nestedWho(n)}`)
     if (n.nested) out.push(...nestedTree(n.nested, depth + 1))
   }
   return out
+}
+
+/**
+ * Who signed one nested item, as far as esdctl read it: code it could not open is named unreadable,
+ * and code with no slice read (not a recognisable bundle, one stopped before its executable) is not
+ * called unsigned, which would be a verdict on bytes nobody saw.
+ */
+function nestedWho(n: NestedCodeReport): string {
+  if (n.unreadable) return `unreadable: ${refusalInWords(n.unreadable)}`
+  if (n.kind === 'xattr-signed') return 'signed in extended attributes'
+  return `${n.identifier ?? '?'}${n.teamId ? ` (team ${n.teamId})` : ''}, ${n.signer ?? 'no code read'}${n.cdhash ? `, cdhash ${n.cdhash}` : ''}`
 }
 
 function renderFinding(f: Finding): string[] {

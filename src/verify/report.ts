@@ -43,7 +43,10 @@ export interface NestedCodeReport {
   teamId?: string
   /** Hex cdhash of the first slice's slot-0 CodeDirectory. */
   cdhash?: string
+  /** Absent when no slice of it was read: never `unsigned` for code esdctl could not open. */
   signer?: SignerKind
+  /** The system's refusal (`EACCES`, `EPERM`, `EIO` …) when the nested code could not be read at all (its input.unreadable finding names it). */
+  unreadable?: string
   /** No error finding inside it or about it. */
   ok: boolean
   nested?: NestedCodeReport[]

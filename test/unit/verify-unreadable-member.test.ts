@@ -113,4 +113,20 @@ describe('verify: a part of a bundle that cannot be read is bad input, never a c
     const report = JSON.parse(json.stdout) as VerifyReport
     assert.deepEqual(report.findings.filter(f => f.id === 'input.unreadable').map(f => f.path), [locked])
   })
+
+  /** `esdctl verify [--json] path` as nobody. */
+  const cliAsNobody = (...argv: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/', env: {HOME: '/nonexistent'}})
+
+  it('a nested executable locked: its tree line says unreadable and why, never "unsigned"; --json gives the refusal, no signer', async () => {
+    const app = join(dir, 'nested-tree.app')
+    await cp(OPERA, app, {recursive: true})
+    await chmod(join(app, 'Contents/MacOS/package_copy'), 0o000)
+    const text = await cliAsNobody('verify', app)
+    assert.equal(text.exitCode, 4, text.stdout + text.stderr)
+    assert.match(text.stdout, /^ {4}✖ MacOS\/package_copy \(macho\): unreadable: permission denied \(EACCES\)$/m)
+    assert.doesNotMatch(text.stdout, /unsigned/)
+    const json = await cliAsNobody('verify', '--json', app)
+    const report = JSON.parse(json.stdout) as VerifyReport
+    assert.deepEqual(report.nested, [{path: 'MacOS/package_copy', kind: 'macho', unreadable: 'EACCES', ok: false}])
+  })
 })

@@ -28,26 +28,39 @@ function applies(section: Section, r: VerifyReport): boolean {
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
 const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
 
+/** What a bundle-area predicate reads: the input itself, or one member of a folder, archive or package. */
+type Judged = Pick<VerifyReport, 'kind' | 'findings' | 'slices' | 'notarization' | 'items'>
+
 /**
  * Whether the bundle verifier got past Info.plist and the main executable to the seal, the profile
  * and the ticket: it reports `notarization` (stapled or not) exactly when it did. Anything else is
  * not a bundle and is judged by its own areas.
  */
-const bundleWalked = (r: VerifyReport) => r.kind !== 'bundle' || r.notarization !== undefined
+const bundleWalked = (r: Judged) => r.kind !== 'bundle' || r.notarization !== undefined
+
+/**
+ * A bundle area's predicate of one bundle, asked of the input when it is a bundle, else of every
+ * bundle member (erring to "not checked" when any one was not). A folder's own findings (a loose
+ * file it may not read) belong to no bundle: they must not make its bundles' areas "not checked".
+ */
+const everyBundle = (ofBundle: (b: Judged) => boolean) => (r: Judged): boolean =>
+  r.kind === 'bundle' ? ofBundle(r) : (r.items ?? []).filter(i => i.kind === 'bundle').every(i => ofBundle(i))
 
 /** Whether `file` (a bundle part, by the end of its path) was there but esdctl may not read it. */
-const refused = (r: VerifyReport, file: string) => r.findings.some(f => f.id === 'input.unreadable' && f.path.endsWith(file))
+const refused = (r: Judged, file: string) => r.findings.some(f => f.id === 'input.unreadable' && f.path.endsWith(file))
+
+/** Stopped short by a part it may not read (Info.plist, a folder) rather than by a finding of its own: not checked. */
+const layoutRead = everyBundle(b => bundleWalked(b) || !b.findings.some(f => f.id === 'input.unreadable'))
 
 /** The seal covers every part but the stapled ticket: one esdctl may not read leaves the seal unjudged (erring to "not checked"). */
-const sealRead = (r: VerifyReport) => bundleWalked(r) && !r.findings.some(f => f.id === 'input.unreadable' && !f.path.endsWith('/Contents/CodeResources'))
+const sealRead = everyBundle(b => bundleWalked(b) && !b.findings.some(f => f.id === 'input.unreadable' && !f.path.endsWith('/Contents/CodeResources')))
 
-/** A bundle's profile is judged against its main executable's signature: without a slice, only half of it ran. Profiles, folders, archives and packages are judged by their own areas or per member. */
-const profileRead = (r: VerifyReport) => r.kind !== 'bundle' || (bundleWalked(r) && r.slices.length > 0 && !refused(r, '/embedded.provisionprofile'))
+/** A bundle's profile is judged against its main executable's signature: without a slice, only half of it ran. Profiles are judged by their own area. */
+const profileRead = everyBundle(b => bundleWalked(b) && b.slices.length > 0 && !refused(b, '/embedded.provisionprofile'))
 
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown', ownOnly: true},
-  // Stopped short by a part it may not read (Info.plist, a folder) rather than by a finding of its own: not checked.
-  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle', checked: r => bundleWalked(r) || !r.findings.some(f => f.id === 'input.unreadable')},
+  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle', checked: layoutRead},
   {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
   {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
   {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},

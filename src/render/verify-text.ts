@@ -1,4 +1,6 @@
+import {join} from 'node:path'
 import type {Finding} from '../verify/finding.js'
+import type {ContainedItemReport} from '../verify/package-report.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
 import {refusalInWords} from '../verify/unreadable-member.js'
 import {visible} from './visible-text.js'
@@ -22,11 +24,18 @@ interface Section {
  * verify shows them, one line per area, not only the ones that failed.
  */
 function applies(section: Section, r: VerifyReport): boolean {
-  return section.applies(r) || (!section.ownOnly && (r.items ?? []).some(i => section.applies(i) || (i.contains ?? []).some(kind => section.applies({kind}))))
+  return section.applies(r) || (!section.ownOnly && opened(r).some(i => section.applies(i) || (i.contains ?? []).some(kind => section.applies({kind}))))
 }
 
+/**
+ * The members esdctl opened: a folder's .pkg or .provisionprofile (picked by its name) that it may
+ * not read or that is empty has only that finding about its own path, and no area ran on it.
+ */
+const opened = (r: VerifyReport): ContainedItemReport[] =>
+  (r.items ?? []).filter(i => !i.findings.some(f => (f.id === 'input.unreadable' || f.id === 'input.empty') && f.path === join(r.path, i.path)))
+
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
-const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
+const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || opened(r).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
 
 /** What a bundle-area predicate reads: the input itself, or one member of a folder, archive or package. */
 type Judged = Pick<VerifyReport, 'kind' | 'findings' | 'slices' | 'notarization' | 'items'>
@@ -134,10 +143,11 @@ function packageLines(r: VerifyReport): string[] {
 
 function itemLines(r: VerifyReport): string[] {
   const lines: string[] = []
+  const read = new Set(opened(r))
   for (const item of r.items ?? []) {
     const errors = item.findings.filter(f => f.severity === 'error').length
     const verdict = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'ok'
-    const what = item.kind === 'profile' ? (item.profile ? `"${item.profile.name}" ${item.profile.kind}` : 'unreadable') : item.slices.map(s => s.arch).join(', ') || 'no signed slice'
+    const what = !read.has(item) ? (item.findings.some(f => f.id === 'input.empty') ? 'empty (0 bytes)' : 'not readable') : item.kind === 'profile' ? (item.profile ? `"${item.profile.name}" ${item.profile.kind}` : 'unreadable') : item.slices.map(s => s.arch).join(', ') || 'no signed slice'
     lines.push(`  contains ${item.path} (${item.kind}): ${what} — ${verdict}`)
   }
   return lines

@@ -81,6 +81,25 @@ describe('verify: an empty file (0 bytes) is named empty, whatever its name', fu
     const r = await verifyPath(folder)
     expectFinding(r, {id: 'input.empty', severity: 'error', exitCode: ExitCode.badInput})
     assert.deepEqual(r.findings.map(x => [x.id, x.path]).sort(), [['input.empty', join(folder, 'cut.provisionprofile')], ['input.empty', join(folder, 'ok-but-cut.pkg')]])
+    // Nothing was opened: no area passes over it, and each member line says why.
+    const text = renderVerifyText(r)
+    assert.match(text, /^ {2}contains ok-but-cut\.pkg \(package\): empty \(0 bytes\) — 1 error$/m)
+    assert.match(text, /^ {2}contains cut\.provisionprofile \(profile\): empty \(0 bytes\) — 1 error$/m)
+    assert.match(text, /^– Code signature \(every slice\): not checked$/m)
+    assert.doesNotMatch(text, /^✔/m)
+  })
+
+  it('an empty .pkg beside the real package in a folder: the real one is judged as alone, the empty one adds no area', async () => {
+    const folder = join(dir, 'folder-beside')
+    await mkdir(folder)
+    await copyFile(PKG, join(folder, 'real.pkg'))
+    const alone = renderVerifyText(await verifyPath(folder))
+    await copyFile(PKG, join(folder, 'cut.pkg'))
+    await truncate(join(folder, 'cut.pkg'), 0)
+    const both = renderVerifyText(await verifyPath(folder))
+    const areas = (text: string) => text.split('\n').filter(l => /^[✔✖!i–] /.test(l) && !l.startsWith('✖ Input'))
+    assert.ok(areas(alone).includes('✔ Installer package (signatures, checksums, payload)'), alone)
+    assert.deepEqual(areas(both), areas(alone))
   })
 
   it('a file of one byte is no longer empty: judged by its kind as before', async () => {

@@ -11,8 +11,8 @@ export interface VerifyOutcome {
 
 /**
  * `esdctl verify PATH` once its command line is read: the report, with `ok` following the exit code
- * (0 no error finding; 3 an error finding, or a warning under --warnings-as-errors; 4 unreadable or
- * of an unknown kind). Shared by the oclif command and bin/run.js's oclif-free path.
+ * (0 no error finding; 3 an error finding, or a warning under --warnings-as-errors; 4 unreadable,
+ * empty or of an unknown kind). Shared by the oclif command and bin/run.js's oclif-free path.
  */
 export async function verifyOutcome(path: string, warningsAsErrors: boolean): Promise<VerifyOutcome> {
   const report = await verifyPath(path)
@@ -22,8 +22,11 @@ export async function verifyOutcome(path: string, warningsAsErrors: boolean): Pr
   return {report, exitCode, failedByWarnings}
 }
 
+/** Findings that say esdctl was given nothing it could judge (unreadable, empty, of no kind it verifies): exit 4, not a verdict. */
+const BAD_INPUT = new Set(['input.unreadable', 'input.empty', 'input.unknown-kind'])
+
 export function exitCodeFor(report: VerifyReport, warningsAsErrors: boolean): ExitCode {
-  if (report.findings.some(f => f.id === 'input.unreadable' || f.id === 'input.unknown-kind')) return ExitCode.badInput
+  if (report.findings.some(f => BAD_INPUT.has(f.id))) return ExitCode.badInput
   if (!report.ok) return ExitCode.verificationFailed
   if (warningsAsErrors && report.findings.some(f => f.severity === 'warning')) return ExitCode.verificationFailed
   return ExitCode.ok

@@ -9,7 +9,7 @@ export default class Verify extends Command {
   static override summary = 'Say, on any OS, whether macOS would run a daemon bundle, binary, profile or installer package, and why not.'
   static override description = `Checks what AMFI checks at launch: every slice's code pages and special slots, the CMS signature and its chain to Apple's roots, the bundle seal, nested code in depth (each nested bundle's own signature, seal and profile, and a second executable claiming a restricted entitlement, which is killed), and the provisioning profile against the signed entitlements; the stapled notarization ticket, offline; for a .pkg, its checksums, signatures and every bundle and Mach-O file in its payloads.
 
-Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unreadable or of an unknown kind.`
+Exit codes: 0 no error finding; 3 at least one error finding; 4 the input is unreadable, empty (0 bytes) or of an unknown kind.`
   static override examples = [
     '<%= config.bin %> verify /opt/mydaemon/mydaemon.app',
     '<%= config.bin %> verify --json build/mydaemon.app',

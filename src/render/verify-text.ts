@@ -1,5 +1,8 @@
+import {join} from 'node:path'
 import type {Finding} from '../verify/finding.js'
+import type {ContainedItemReport} from '../verify/package-report.js'
 import type {NestedCodeReport, VerifyReport} from '../verify/report.js'
+import {refusalInWords} from '../verify/unreadable-member.js'
 import {visible} from './visible-text.js'
 
 const MARK = {ok: '✔', error: '✖', warning: '!', info: 'i', unchecked: '–'} as const
@@ -21,32 +24,52 @@ interface Section {
  * verify shows them, one line per area, not only the ones that failed.
  */
 function applies(section: Section, r: VerifyReport): boolean {
-  return section.applies(r) || (!section.ownOnly && (r.items ?? []).some(i => section.applies(i) || (i.contains ?? []).some(kind => section.applies({kind}))))
+  return section.applies(r) || (!section.ownOnly && opened(r).some(i => section.applies(i) || (i.contains ?? []).some(kind => section.applies({kind}))))
 }
 
+/**
+ * The members esdctl opened: a folder's .pkg or .provisionprofile (picked by its name) that it may
+ * not read or that is empty has only that finding about its own path, and no area ran on it.
+ */
+const opened = (r: VerifyReport): ContainedItemReport[] =>
+  (r.items ?? []).filter(i => !i.findings.some(f => (f.id === 'input.unreadable' || f.id === 'input.empty') && f.path === join(r.path, i.path)))
+
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
-const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || (r.items ?? []).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
+const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || opened(r).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0
+
+/** What a bundle-area predicate reads: the input itself, or one member of a folder, archive or package. */
+type Judged = Pick<VerifyReport, 'kind' | 'findings' | 'slices' | 'notarization' | 'items'>
 
 /**
  * Whether the bundle verifier got past Info.plist and the main executable to the seal, the profile
  * and the ticket: it reports `notarization` (stapled or not) exactly when it did. Anything else is
  * not a bundle and is judged by its own areas.
  */
-const bundleWalked = (r: VerifyReport) => r.kind !== 'bundle' || r.notarization !== undefined
+const bundleWalked = (r: Judged) => r.kind !== 'bundle' || r.notarization !== undefined
+
+/**
+ * A bundle area's predicate of one bundle, asked of the input when it is a bundle, else of every
+ * bundle member (erring to "not checked" when any one was not). A folder's own findings (a loose
+ * file it may not read) belong to no bundle: they must not make its bundles' areas "not checked".
+ */
+const everyBundle = (ofBundle: (b: Judged) => boolean) => (r: Judged): boolean =>
+  r.kind === 'bundle' ? ofBundle(r) : (r.items ?? []).filter(i => i.kind === 'bundle').every(i => ofBundle(i))
 
 /** Whether `file` (a bundle part, by the end of its path) was there but esdctl may not read it. */
-const refused = (r: VerifyReport, file: string) => r.findings.some(f => f.id === 'input.unreadable' && f.path.endsWith(file))
+const refused = (r: Judged, file: string) => r.findings.some(f => f.id === 'input.unreadable' && f.path.endsWith(file))
+
+/** Stopped short by a part it may not read (Info.plist, a folder) rather than by a finding of its own: not checked. */
+const layoutRead = everyBundle(b => bundleWalked(b) || !b.findings.some(f => f.id === 'input.unreadable'))
 
 /** The seal covers every part but the stapled ticket: one esdctl may not read leaves the seal unjudged (erring to "not checked"). */
-const sealRead = (r: VerifyReport) => bundleWalked(r) && !r.findings.some(f => f.id === 'input.unreadable' && !f.path.endsWith('/Contents/CodeResources'))
+const sealRead = everyBundle(b => bundleWalked(b) && !b.findings.some(f => f.id === 'input.unreadable' && !f.path.endsWith('/Contents/CodeResources')))
 
-/** A bundle's profile is judged against its main executable's signature: without a slice, only half of it ran. Profiles, folders, archives and packages are judged by their own areas or per member. */
-const profileRead = (r: VerifyReport) => r.kind !== 'bundle' || (bundleWalked(r) && r.slices.length > 0 && !refused(r, '/embedded.provisionprofile'))
+/** A bundle's profile is judged against its main executable's signature: without a slice, only half of it ran. Profiles are judged by their own area. */
+const profileRead = everyBundle(b => bundleWalked(b) && b.slices.length > 0 && !refused(b, '/embedded.provisionprofile'))
 
 const SECTIONS: Section[] = [
   {title: 'Input', prefixes: ['input.'], applies: r => r.kind === 'unknown', ownOnly: true},
-  // Stopped short by a part it may not read (Info.plist, a folder) rather than by a finding of its own: not checked.
-  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle', checked: r => bundleWalked(r) || !r.findings.some(f => f.id === 'input.unreadable')},
+  {title: 'Bundle layout and Info.plist', prefixes: ['bundle.'], applies: r => r.kind === 'bundle', checked: layoutRead},
   {title: 'Installer package (signatures, checksums, payload)', prefixes: ['package.'], applies: r => r.kind === 'package'},
   {title: 'Code signature (every slice)', prefixes: ['macho.', 'signature.', 'cms.', 'binary.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
   {title: 'Entitlements', prefixes: ['entitlements.'], applies: r => r.kind !== 'profile' && r.kind !== 'unknown', checked: codeWasRead},
@@ -120,10 +143,11 @@ function packageLines(r: VerifyReport): string[] {
 
 function itemLines(r: VerifyReport): string[] {
   const lines: string[] = []
+  const read = new Set(opened(r))
   for (const item of r.items ?? []) {
     const errors = item.findings.filter(f => f.severity === 'error').length
     const verdict = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'ok'
-    const what = item.kind === 'profile' ? (item.profile ? `"${item.profile.name}" ${item.profile.kind}` : 'unreadable') : item.slices.map(s => s.arch).join(', ') || 'no signed slice'
+    const what = !read.has(item) ? (item.findings.some(f => f.id === 'input.empty') ? 'empty (0 bytes)' : 'not readable') : item.kind === 'profile' ? (item.profile ? `"${item.profile.name}" ${item.profile.kind}` : 'unreadable') : item.slices.map(s => s.arch).join(', ') || 'no signed slice'
     lines.push(`  contains ${item.path} (${item.kind}): ${what} — ${verdict}`)
   }
   return lines
@@ -139,11 +163,21 @@ function notarizationLine(n: NonNullable<VerifyReport['notarization']>): string 
 function nestedTree(items: NestedCodeReport[], depth: number): string[] {
   const out: string[] = []
   for (const n of items) {
-    const who = n.kind === 'xattr-signed' ? 'signed in extended attributes' : `${n.identifier ?? '?'}${n.teamId ? ` (team ${n.teamId})` : ''}, ${n.signer ?? 'unsigned'}${n.cdhash ? `, cdhash ${n.cdhash}` : ''}`
-    out.push(`${'  '.repeat(depth)}${n.ok ? MARK.ok : MARK.error} ${n.path} (${n.kind}): ${who}`)
+    out.push(`${'  '.repeat(depth)}${n.ok ? MARK.ok : MARK.error} ${n.path} (${n.kind}): ${nestedWho(n)}`)
     if (n.nested) out.push(...nestedTree(n.nested, depth + 1))
   }
   return out
+}
+
+/**
+ * Who signed one nested item, as far as esdctl read it: code it could not open is named unreadable,
+ * and code with no slice read (not a recognisable bundle, one stopped before its executable) is not
+ * called unsigned, which would be a verdict on bytes nobody saw.
+ */
+function nestedWho(n: NestedCodeReport): string {
+  if (n.unreadable) return `unreadable: ${refusalInWords(n.unreadable)}`
+  if (n.kind === 'xattr-signed') return 'signed in extended attributes'
+  return `${n.identifier ?? '?'}${n.teamId ? ` (team ${n.teamId})` : ''}, ${n.signer ?? 'no code read'}${n.cdhash ? `, cdhash ${n.cdhash}` : ''}`
 }
 
 function renderFinding(f: Finding): string[] {

@@ -38,6 +38,7 @@ function slotFamily<S extends string, V extends SlotVariant>(slot: S, name: stri
 
 export const FINDING_CATALOGUE = {
   'input.unreadable': {severity: 'error', title: 'the path cannot be read', fix: 'Check the path and that you may read it.'},
+  'input.empty': {severity: 'error', title: 'the file is empty (0 bytes): a build or download was cut short', fix: 'The build or download that wrote it was cut short: build it again (or download it again), then verify the new file.'},
   'input.unknown-kind': {severity: 'error', title: 'not a kind esdctl verifies (a Mach-O file, bundle, provisioning profile, .pkg, folder, .zip or .tar.gz/.tgz)', fix: INPUT},
 
   'input.item-unchecked': {severity: 'warning', title: 'a code item in a folder cannot be verified by esdctl yet'},

@@ -50,7 +50,10 @@ export interface NestedCodeReport {
   teamId?: string
   /** Hex cdhash of the first slice's strongest CodeDirectory (SliceReport.cdhash). */
   cdhash?: string
+  /** Absent when no slice of it was read: never `unsigned` for code esdctl could not open. */
   signer?: SignerKind
+  /** The system's refusal (`EACCES`, `EPERM`, `EIO` …) when the nested code could not be read at all (its input.unreadable finding names it). */
+  unreadable?: string
   /** No error finding inside it or about it. */
   ok: boolean
   nested?: NestedCodeReport[]

@@ -25,3 +25,18 @@ export function unreadableMessage(path: string, e: {code: string}): string {
 export function unreadableMember(path: string, e: {code: string}): Finding {
   return finding('input.unreadable', path, unreadableMessage(path, e), UNREADABLE_MEMBER_FIX)
 }
+
+/** The read refusals a reader meets, in the words of their strerror(3) (POSIX errno names); any other code is shown as itself. */
+const REFUSAL_WORDS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+}
+
+/** `permission denied (EACCES)` for a refusal's errno code, for a reader rather than a program. */
+export function refusalInWords(code: string): string {
+  const words = REFUSAL_WORDS[code]
+  return words ? `${words} (${code})` : code
+}

@@ -230,7 +230,7 @@ class NestedCodeLooker {
       }
     } else if (isReadRefusal(machO)) {
       // Stryker disable next-line BooleanLiteral: its own input.unreadable finding names this very path, so reports() marks the entry not ok whatever it says here.
-      entry = {look: {kind: 'unreadable'}, findings: [unreadableMember(path, machO)], report: {path: rel, kind: 'macho', ok: false}}
+      entry = {look: {kind: 'unreadable'}, findings: [unreadableMember(path, machO)], report: {path: rel, kind: 'macho', unreadable: machO.code, ok: false}}
     } else if (machO !== true) {
       // Any other error: replaced by a pipe or device since the walk, judged as the seal judges a file that is no Mach-O.
       entry = {look: {kind: 'not-mach-o'}, findings: [], report: {path: rel, kind: 'xattr-signed', ok: true}}

@@ -69,8 +69,8 @@ async function itemKindOf(root: string, rel: string, findings: Finding[]): Promi
 async function judge(root: string, rel: string, kind: ContainedItemReport['kind'], verifyItem: (path: string) => Promise<VerifyReport>, all: Finding[]): Promise<ContainedItemReport> {
   const path = join(root, rel)
   const r = await verifyItem(path)
-  // A file that became unreadable after it was sniffed is unread, not of an unknown kind: its error stands.
-  const unread = r.findings.filter(x => x.id === 'input.unreadable')
+  // A file that became unreadable after it was sniffed is unread, and a .pkg or .provisionprofile (chosen by its name) of 0 bytes is empty: not of a kind esdctl cannot verify yet; their errors stand.
+  const unread = r.findings.filter(x => x.id === 'input.unreadable' || x.id === 'input.empty')
   if (r.kind === 'unknown' && unread.length > 0) {
     all.push(...unread)
     return {path: rel, kind, slices: [], findings: unread}

@@ -10,6 +10,7 @@ import {claimedRestricted} from './restricted-entitlements.js'
 import {verifyBinary} from './verify-binary.js'
 import {verifyBundle} from './verify-bundle.js'
 import {unsupportedContainer} from './unsupported-container.js'
+import {emptyInput} from './empty-input.js'
 import {looksLikeXar} from '../formats/xar.js'
 import {hasErrorCode} from '../io/error-code.js'
 import {kindInWords, NotRegularFileError, openRegularFile, readRegularFile} from '../io/regular-file.js'
@@ -134,6 +135,8 @@ async function detectKind(path: string): Promise<{kind: ArtifactKind; shape?: Bu
     if (!hasErrorCode(e)) throw e
     return {kind: 'unknown', finding: finding('input.unreadable', path, `${path}: cannot be read (${e.code})`, 'Check the path and that you may read it.')}
   }
+  // Before any sniffing: 0 bytes match no magic, and a name (.pkg, .provisionprofile) would otherwise pick a reader that calls the file damaged or of no known kind.
+  if (size === 0) return {kind: 'unknown', finding: emptyInput(path)}
   const magic = classifyMagic(head)
   if (magic === 'macho') return {kind: 'macho'}
   if (magic === 'java-class') {

@@ -149,7 +149,8 @@ describe('verify: the nested-code looker (what a parent judges nested code by, a
     const run = await execa(process.execPath, ['--input-type=module', '-e', script], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/'})
     assert.equal(run.exitCode, 0, run.stderr)
     const r = JSON.parse(run.stdout) as VerifyReport
-    assert.deepEqual(r.nested, [{path: 'Helpers/tool', kind: 'macho', ok: false}])
+    // The refusal, and no signer: what could not be read is never called unsigned.
+    assert.deepEqual(r.nested, [{path: 'Helpers/tool', kind: 'macho', unreadable: 'EACCES', ok: false}])
     assert.deepEqual(about(r, tool), [finding('input.unreadable', tool, `${tool}: cannot be read (EACCES), so esdctl cannot judge the bundle; macOS reads it as root`,
       'Run esdctl as a user who may read every file of the bundle (sudo for an installed one), or make its files readable (0644 files, 0755 folders and executables, as installers lay them down).')])
   })

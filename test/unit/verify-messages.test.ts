@@ -132,4 +132,19 @@ describe('verify messages: fixes, paths named once, areas not checked', function
     assert.match(text, /^– Code signature \(every slice\): not checked$/m)
     assert.doesNotMatch(text, /✔ Entitlements/)
   })
+
+  it('the nested-code tree calls nothing unsigned that it did not read: a refusal in words, "no code read" for an item with no slice', () => {
+    const text = renderVerifyText({ok: false, path: 'Host.app', kind: 'bundle', findings: [], slices: [], nested: [
+      {path: 'Frameworks/Kit.framework', kind: 'bundle', ok: false, nested: [{path: 'Versions/A/Kit', kind: 'macho', unreadable: 'EPERM', ok: false}]},
+      {path: 'MacOS/helper', kind: 'macho', unreadable: 'EIO', ok: false},
+      {path: 'MacOS/odd', kind: 'macho', unreadable: 'EXDEV', ok: false},
+      {path: 'MacOS/plain', kind: 'macho', signer: 'unsigned', ok: false},
+    ]})
+    assert.match(text, /^ {4}✖ Frameworks\/Kit\.framework \(bundle\): \?, no code read$/m)
+    assert.match(text, /^ {6}✖ Versions\/A\/Kit \(macho\): unreadable: operation not permitted \(EPERM\)$/m)
+    assert.match(text, /^ {4}✖ MacOS\/helper \(macho\): unreadable: input\/output error \(EIO\)$/m)
+    assert.match(text, /^ {4}✖ MacOS\/odd \(macho\): unreadable: EXDEV$/m)
+    // Code that was read and carries no signature is still called what it is.
+    assert.match(text, /^ {4}✖ MacOS\/plain \(macho\): \?, unsigned$/m)
+  })
 })

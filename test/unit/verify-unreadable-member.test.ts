@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 import {existsSync} from 'node:fs'
-import {chmod, copyFile, cp, mkdtemp, rm} from 'node:fs/promises'
+import {chmod, copyFile, cp, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {execa} from 'execa'
@@ -113,4 +113,54 @@ describe('verify: a part of a bundle that cannot be read is bad input, never a c
     const report = JSON.parse(json.stdout) as VerifyReport
     assert.deepEqual(report.findings.filter(f => f.id === 'input.unreadable').map(f => f.path), [locked])
   })
+
+  /** `esdctl verify [--json] path` as nobody. */
+  const cliAsNobody = (...argv: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {uid: NOBODY, gid: NOBODY, reject: false, cwd: '/', env: {HOME: '/nonexistent'}})
+
+  it('a nested executable locked: its tree line says unreadable and why, never "unsigned"; --json gives the refusal, no signer', async () => {
+    const app = join(dir, 'nested-tree.app')
+    await cp(OPERA, app, {recursive: true})
+    await chmod(join(app, 'Contents/MacOS/package_copy'), 0o000)
+    const text = await cliAsNobody('verify', app)
+    assert.equal(text.exitCode, 4, text.stdout + text.stderr)
+    assert.match(text.stdout, /^ {4}✖ MacOS\/package_copy \(macho\): unreadable: permission denied \(EACCES\)$/m)
+    assert.doesNotMatch(text.stdout, /unsigned/)
+    const json = await cliAsNobody('verify', '--json', app)
+    const report = JSON.parse(json.stdout) as VerifyReport
+    assert.deepEqual(report.nested, [{path: 'MacOS/package_copy', kind: 'macho', unreadable: 'EACCES', ok: false}])
+  })
+
+  it('a folder holding the real bundle and a locked loose file: the bundle\'s seal is judged (✔), only the loose file is unreadable', async () => {
+    const folder = join(dir, 'folder-loose')
+    await mkdir(folder)
+    await chmod(folder, 0o755)
+    await cp(OPERA, join(folder, 'Opera.app'), {recursive: true})
+    const loose = join(folder, 'locked.bin')
+    await writeFile(loose, 'not for nobody')
+    await chmod(loose, 0o000)
+    const text = await cliAsNobody('verify', folder)
+    assert.equal(text.exitCode, 4, text.stdout + text.stderr)
+    assert.match(text.stdout, /^✔ Resource seal \(CodeResources\)$/m)
+    assert.match(text.stdout, /^✔ Bundle layout and Info\.plist$/m)
+    assert.match(text.stdout, /^✔ Provisioning profile$/m)
+    assert.doesNotMatch(text.stdout, /not checked/)
+    const report = JSON.parse((await cliAsNobody('verify', '--json', folder)).stdout) as VerifyReport
+    assert.deepEqual(report.findings.filter(f => f.id === 'input.unreadable').map(f => f.path), [loose])
+  })
+
+  for (const [rel, unchecked] of [
+    ['Contents/Resources/bg.jpg', ['Resource seal (CodeResources)']],
+    ['Contents/Info.plist', ['Bundle layout and Info.plist', 'Resource seal (CodeResources)', 'Provisioning profile']],
+  ] as const) {
+    it(`a folder whose bundle has ${rel} locked: what that bundle's part stopped is not checked, never ✔`, async () => {
+      const folder = join(dir, `folder-member-${rel.replaceAll('/', '_')}`)
+      await mkdir(folder)
+      await chmod(folder, 0o755)
+      await cp(OPERA, join(folder, 'Opera.app'), {recursive: true})
+      await chmod(join(folder, 'Opera.app', rel), 0o000)
+      const text = await cliAsNobody('verify', folder)
+      assert.equal(text.exitCode, 4, text.stdout + text.stderr)
+      for (const title of unchecked) assert.match(text.stdout, new RegExp(`^– ${title.replace(/[().]/g, '\\$&')}: not checked$`, 'm'), text.stdout)
+    })
+  }
 })

@@ -13,11 +13,11 @@ export function statusJson(report: StatusReport, rc: number): StatusJson {
   return {changed: false, failed: rc !== 0, rc, msg: summary(report), daemons: report.daemons}
 }
 
-/** `2 daemons: a running, b crash-looping`. */
+/** `2 daemons: a running, b crash-looping`; a damaged install says so beside launchd's state. */
 export function summary(report: StatusReport): string {
   const n = report.daemons.length
   if (n === 0) return 'no daemons installed by esdctl'
-  return `${n} daemon${n === 1 ? '' : 's'}: ${report.daemons.map((d) => `${d.name} ${d.state}`).join(', ')}`
+  return `${n} daemon${n === 1 ? '' : 's'}: ${report.daemons.map((d) => `${d.name} ${d.state}${d.damaged ? ' (install record damaged)' : ''}`).join(', ')}`
 }
 
 /**

@@ -119,7 +119,7 @@ describe('esdctl status formats (jamf, munki, json, table)', function () {
         assert.deepEqual({stdout, exitCode}, {stdout: '<result>damaged</result>\n', exitCode: 0})
         assert.ok(!jamfValue(stdout).includes('running'), 'a smart group "like running" must not count it healthy')
         const doc = JSON.parse((await status('thed', '--json')).stdout)
-        assert.deepEqual([doc.failed, doc.rc, doc.daemons[0].state, doc.daemons[0].damaged], [true, 4, 'running', true])
+        assert.deepEqual([doc.failed, doc.rc, doc.msg, doc.daemons[0].state, doc.daemons[0].damaged], [true, 4, '1 daemon: thed running (install record damaged)', 'running', true])
       })
     }
 

@@ -5,8 +5,12 @@ import {exitStatusOf} from '../exit-status.js'
 import {renderLifecycleText} from '../render/lifecycle-text.js'
 import {LineProgress, TaskListProgress} from '../render/progress.js'
 
-/** What --json prints: the result plus the keys Ansible's command module users test (changed, failed, rc, msg). */
-export type LifecycleJson = Partial<LifecycleResult> & {ok: boolean; failed: boolean; rc: number; msg: string; details?: string[]}
+/**
+ * What --json prints: the result plus the keys Ansible's command module users test (changed,
+ * failed, rc, msg), and `dryRun`, always present: with --dry-run, `changed` says whether the real
+ * run would change the machine (check mode); without, whether it did.
+ */
+export type LifecycleJson = Omit<Partial<LifecycleResult>, 'dryRun'> & {ok: boolean; failed: boolean; rc: number; msg: string; dryRun: boolean; details?: string[]}
 
 /**
  * The shared shape of the mutating commands: parse, build the production context, call the
@@ -16,20 +20,20 @@ export abstract class LifecycleCommand extends Command {
   static override enableJsonFlag = true
   static override baseFlags = {
     root: Flags.directory({description: 'treat DIR as / (staging images, tests); every absolute path is rebased', default: '/'}),
-    'dry-run': Flags.boolean({description: 'print the plan and change nothing'}),
+    'dry-run': Flags.boolean({description: 'print the plan and change nothing; --json says whether the real run would change anything (changed)'}),
   }
 
-  protected async runLifecycle(root: string, act: (ctx: LifecycleContext) => Promise<LifecycleResult>): Promise<LifecycleJson> {
+  protected async runLifecycle({root, dryRun}: {root: string; dryRun: boolean}, act: (ctx: LifecycleContext) => Promise<LifecycleResult>): Promise<LifecycleJson> {
     const tty = !this.jsonEnabled() && process.stderr.isTTY === true
     const progress = tty ? new TaskListProgress() : new LineProgress(line => (this.jsonEnabled() ? undefined : process.stderr.write(`${line}\n`)))
     let out: LifecycleJson
     try {
       const result = await act(productionContext({root, progress}))
       if (progress instanceof TaskListProgress) await progress.flush()
-      out = {...result, ok: result.exitCode === ExitCode.ok, failed: result.exitCode !== ExitCode.ok, rc: result.exitCode, msg: result.message}
+      out = {...result, ok: result.exitCode === ExitCode.ok, failed: result.exitCode !== ExitCode.ok, rc: result.exitCode, msg: result.message, dryRun: result.dryRun === true}
     } catch (e) {
       if (progress instanceof TaskListProgress) await progress.flush()
-      out = refusal(e)
+      out = refusal(e, dryRun)
     }
     if (!this.jsonEnabled()) this.log(renderLifecycleText(out))
     process.exitCode = out.rc
@@ -37,10 +41,10 @@ export abstract class LifecycleCommand extends Command {
   }
 }
 
-/** A refusal before anything changed, or launchd unreachable before the transaction began: its status from the one mapping. */
-function refusal(e: unknown): LifecycleJson {
+/** A refusal before anything changed, or launchd unreachable before the transaction began: its status from the one mapping; a refused run would change nothing. */
+function refusal(e: unknown, dryRun: boolean): LifecycleJson {
   const status = exitStatusOf(e)
-  return {ok: false, failed: true, changed: false, rc: status.code, exitCode: status.code, msg: status.message, message: status.message, ...(status.details ? {details: status.details} : {}), ...(status.findings ? {findings: status.findings} : {})}
+  return {ok: false, failed: true, changed: false, dryRun, rc: status.code, exitCode: status.code, msg: status.message, message: status.message, ...(status.details ? {details: status.details} : {}), ...(status.findings ? {findings: status.findings} : {})}
 }
 
 type NameVerb = (ctx: LifecycleContext, name: string, opts: {dryRun?: boolean}) => Promise<LifecycleResult>
@@ -57,7 +61,8 @@ export function nameCommand(verb: string, summary: string, act: NameVerb): typeo
 
     async run(): Promise<LifecycleJson> {
       const {args, flags} = await this.parse(this.constructor as typeof LifecycleCommand)
-      return this.runLifecycle(flags.root as string, ctx => act(ctx, args.name as string, {dryRun: flags['dry-run'] as boolean}))
+      const dryRun = flags['dry-run'] as boolean
+      return this.runLifecycle({root: flags.root as string, dryRun}, ctx => act(ctx, args.name as string, {dryRun}))
     }
   }
 }
@@ -79,7 +84,8 @@ export function payloadCommand(verb: string, summary: string, act: PayloadVerb):
 
     async run(): Promise<LifecycleJson> {
       const {args, flags} = await this.parse(this.constructor as typeof LifecycleCommand)
-      return this.runLifecycle(flags.root as string, ctx => act(ctx, args.payload as string, {dryRun: flags['dry-run'] as boolean, allowDowngrade: flags['allow-downgrade'] as boolean}))
+      const dryRun = flags['dry-run'] as boolean
+      return this.runLifecycle({root: flags.root as string, dryRun}, ctx => act(ctx, args.payload as string, {dryRun, allowDowngrade: flags['allow-downgrade'] as boolean}))
     }
   }
 }

@@ -13,7 +13,7 @@ export default class Status extends Command {
 
 States: running, stopped, not loaded, disabled, crash-looping (launchd keeps respawning it), not installed (a NAME esdctl has no record of), staged (installed in an image under --root: launchd is not asked), unknown (launchctl could not be asked).
 
-Formats: table (default); json (also --json: {changed, failed, rc, msg, daemons[]}); jamf (exactly one line <result>…</result> for an extension attribute; always exits 0); munki (an installcheck_script with --expect-version: exit 0 only when an install is needed, 1 otherwise, including on any error).
+Formats: table (default); json (also --json: {changed, failed, rc, msg, daemons[]}; a daemon whose install record is missing or damaged has damaged: true); jamf (exactly one line <result>…</result> for an extension attribute, <state> <version>, or damaged when the install record is missing or damaged, so a "like running" smart group leaves it out; always exits 0); munki (an installcheck_script with --expect-version: exit 0 only when an install is needed, damaged records included, since installing repairs them; 1 otherwise, including on any other error).
 
 Exit codes: 0 the status of every daemon was read; 4 the registry or an install record is unreadable; 5 launchctl could not be asked.`
   static override examples = [

@@ -12,6 +12,6 @@ export default class Uninstall extends LifecycleCommand {
 
   async run(): Promise<LifecycleJson> {
     const {args, flags} = await this.parse(Uninstall)
-    return this.runLifecycle(flags.root, ctx => uninstall(ctx, args.name, {dryRun: flags['dry-run'], purge: flags.purge}))
+    return this.runLifecycle({root: flags.root, dryRun: flags['dry-run']}, ctx => uninstall(ctx, args.name, {dryRun: flags['dry-run'], purge: flags.purge}))
   }
 }

@@ -58,8 +58,15 @@ export interface LifecycleResult {
   action: LifecycleAction
   name: string
   label?: string
-  /** Whether anything on disk or in launchd changed, a repair of esdctl's records or a recovery included. */
+  /**
+   * Whether anything on disk or in launchd changed, a repair of esdctl's records or a recovery
+   * included. In a dry run (`dryRun: true`): whether the same command without --dry-run would
+   * change the machine, as Ansible's check mode, Puppet's noop and Chef's why-run expect
+   * (outcome.ts `dryRunOutcome` decides it, for every verb).
+   */
   changed: boolean
+  /** Set on every dry run's result, so `changed` is read as "would change". */
+  dryRun?: true
   exitCode: ExitCode
   message: string
   fromVersion?: string

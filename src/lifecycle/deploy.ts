@@ -11,7 +11,7 @@ import {deployPlan} from './deploy-plan.js'
 import {runningClause} from './health-check.js'
 import {installedLinks} from './installed-links.js'
 import {LifecycleError, StepFailure} from './lifecycle-error.js'
-import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
+import {dryRunOutcome, dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
 import {openPayload} from './payload-source.js'
 import {decideDeploy, stagePayload, type DeployData} from './prepare-deploy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
@@ -39,7 +39,8 @@ async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOption
     const replaces = manifest.replaces ?? []
     const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))], paths: replacedPlistPaths(layout, replaces)})
     try {
-      return await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+      const result = await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+      return opts.dryRun ? dryRunOutcome(result) : result
     } finally {
       await session.release()
     }
@@ -163,7 +164,8 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
 /**
  * Installs the payload (a directory or .tar.gz); on a machine that already has this daemon it
  * upgrades it (so a package's postinstall can always call install). The same version again is a
- * no-op (changed: false); an older one is refused unless allowDowngrade.
+ * no-op (changed: false); an older one is refused unless allowDowngrade. With dryRun, nothing
+ * changes and `changed` says whether the real run would (outcome.ts dryRunOutcome).
  */
 export function install(ctx: LifecycleContext, payload: string, opts: DeployOptions = {}): Promise<LifecycleResult> {
   return deploy(ctx, payload, opts, 'install')

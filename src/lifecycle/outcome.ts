@@ -59,6 +59,19 @@ function failureResult(base: LifecycleResult, error: unknown, previous: string |
   return {...base, changed: false, rolledBack: true, exitCode: code, message: `${base.action} of ${base.name} failed at step ${error.failedStep} (${why}); rolled back: ${restored}`}
 }
 
+/**
+ * The one rule for what every verb's dry run reports (install, upgrade, rollback, uninstall, start,
+ * stop, restart): `dryRun: true`, and `changed` = the real run would change the machine, as
+ * Ansible's check mode, Puppet's noop and Chef's why-run read it. It would when the dry run found
+ * steps to take and nothing to refuse; a no-op ("already installed", "already running", "not
+ * installed"; an empty or absent plan) or a refusal (a failed verification, a downgrade) would not.
+ * A dry run recovers nothing (session.ts refuses to plan over a pending journal or damaged
+ * records), so there is no repair to count.
+ */
+export function dryRunOutcome(result: LifecycleResult): LifecycleResult {
+  return {...result, dryRun: true, changed: result.exitCode === ExitCode.ok && (result.plan?.length ?? 0) > 0}
+}
+
 /** A dry run's result: the plan the real run would journal, step for step, and the cleanups that finish it. */
 export function dryRunResult(base: LifecycleResult, plan: Plan, message: string): LifecycleResult {
   return {...base, message: `dry run: ${message}; nothing was changed`, plan: planSummary(plan), finish: finishSummary(plan)}

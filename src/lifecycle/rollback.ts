@@ -14,7 +14,7 @@ import {installedLinks, linkStatesOrRefuse} from './installed-links.js'
 import {LifecycleError} from './lifecycle-error.js'
 import {judgeSlot} from './judge-slot.js'
 import {hasErrors} from '../verify/finding.js'
-import {dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
+import {dryRunOutcome, dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
 import {judgeLegacy, legacyFilesInSlot} from './judge-legacy.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {rollbackPlan, type RollbackData} from './rollback-plan.js'
@@ -80,8 +80,16 @@ async function restoredEtcPlan(fs: RootFs, layout: PrefixLayout, previous: Insta
   return etcPlan(fs, layout, previous.configHashes, current.configHashes)
 }
 
-/** Swaps the installed version with the one kept in the rollback slot, by the same journaled machinery. */
+/**
+ * Swaps the installed version with the one kept in the rollback slot, by the same journaled
+ * machinery. With dryRun, nothing changes and `changed` says whether the real run would.
+ */
 export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean} = {}): Promise<LifecycleResult> {
+  const result = await rollbackInSession(ctx, name, opts)
+  return opts.dryRun ? dryRunOutcome(result) : result
+}
+
+async function rollbackInSession(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean}): Promise<LifecycleResult> {
   const layout = await requireLayout(ctx, name)
   const legacyLabels = await legacySlotLabels(ctx, layout)
   const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})

@@ -5,6 +5,7 @@ import {stopWaitMs} from './stop-wait.js'
 import {checkHealth} from './health-check.js'
 import {LifecycleError} from './lifecycle-error.js'
 import {manifestOfInstalled} from './previous-manifest.js'
+import {dryRunOutcome} from './outcome.js'
 import {openSession, requireLayout, type Session} from './session.js'
 
 type ServiceAction = 'start' | 'stop' | 'restart'
@@ -21,7 +22,8 @@ async function withService(ctx: LifecycleContext, action: ServiceAction, name: s
     if (result.changed || result.exitCode !== ExitCode.ok) {
       await ctx.audit.record(layout.auditLog, {transaction: '-', action, name, label: layout.label, who: ctx.identity.sudoUser(), uid: ctx.identity.euid(), fromVersion: record.version, outcome: result.exitCode === ExitCode.ok ? 'done' : 'failed', exitCode: result.exitCode, message: result.message})
     }
-    return result
+    // After the audit: a dry run's "would change" is no change to record.
+    return opts.dryRun ? dryRunOutcome(result) : result
   } finally {
     await session.release()
   }

@@ -6,14 +6,19 @@ import {readRegistry} from '../records/registry.js'
 import type {LifecycleContext, LifecycleResult} from './context.js'
 import {installedLinks, linkStatesOrRefuse} from './installed-links.js'
 import {LifecycleError} from './lifecycle-error.js'
-import {dryRunResult, newTransactionId, runAndReport} from './outcome.js'
+import {dryRunOutcome, dryRunResult, newTransactionId, runAndReport} from './outcome.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {findLayout, notInstalledMessage, openSession} from './session.js'
 import {stopWaitMs} from './stop-wait.js'
 import {uninstallPlan, type UninstallData} from './uninstall-plan.js'
 
-/** Stops and removes the daemon; etc/ and var/ stay unless `purge`. */
+/** Stops and removes the daemon; etc/ and var/ stay unless `purge`. With dryRun, nothing changes and `changed` says whether the real run would. */
 export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean} = {}): Promise<LifecycleResult> {
+  const result = await uninstallNow(ctx, name, opts)
+  return opts.dryRun ? dryRunOutcome(result) : result
+}
+
+async function uninstallNow(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean}): Promise<LifecycleResult> {
   const layout = await findLayout(ctx, name)
   if (layout === undefined) {
     // The wanted state is already there: a re-run (Ansible, Munki, a second uninstall) is a no-op, exit 0.

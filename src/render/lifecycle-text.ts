@@ -20,8 +20,15 @@ export function renderLifecycleText(r: LifecycleJson): string {
   const details = r.details ?? []
   if (!(details.length === 1 && r.msg.includes(details[0]!))) for (const d of details) lines.push(`  - ${d}`)
   for (const n of r.notes ?? []) lines.push(`note: ${n}`)
-  lines.push(`${r.ok ? (r.changed ? '✔' : '=') : '✖'} ${r.msg}`)
+  lines.push(`${mark(r)} ${r.msg}`)
   return lines.join('\n')
+}
+
+/** ✔ changed, = nothing to change, → a dry run whose real run would change something, ✖ failed. */
+function mark(r: LifecycleJson): string {
+  if (!r.ok) return '✖'
+  if (!r.changed) return '='
+  return r.dryRun ? '→' : '✔'
 }
 
 function renderFinding(f: Finding): string[] {

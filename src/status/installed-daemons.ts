@@ -3,6 +3,7 @@ import {FormatError} from '../formats/format-error.js'
 import {hasErrorCode} from '../io/error-code.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {readInstallRecord, type InstallRecord} from '../records/install-record.js'
+import {isRecordDamaged} from '../records/own-json.js'
 import {readRegistry, type RegistryEntry} from '../records/registry.js'
 
 /** One daemon esdctl's registry names, with its install record or why it could not be read. */
@@ -14,6 +15,12 @@ export interface InstalledDaemon {
   recordProblem?: string
   /** The record is there but only root may read it (esdctl keeps its records root-only): not damage. */
   recordNeedsRoot?: boolean
+  /**
+   * The registry lists the daemon but its record is missing, not JSON, or lacks a field: damage
+   * that `esdctl install PAYLOAD` repairs (it rebuilds or rewrites the record, repair-records.ts).
+   * An I/O error or a root-only record is not damage: nothing says the install is broken.
+   */
+  recordDamaged?: boolean
 }
 
 export interface InstalledDaemons {
@@ -42,12 +49,13 @@ async function readOne(root: string, entry: RegistryEntry): Promise<InstalledDae
   const layout = new PrefixLayout({name: entry.name, label: entry.label, root})
   try {
     const record = await readInstallRecord(layout)
-    if (record === undefined) return {entry, layout, recordProblem: `no install record at ${layout.receipt}`}
+    if (record === undefined) return {entry, layout, recordProblem: `no install record at ${layout.receipt}`, recordDamaged: true}
     return {entry, layout, record}
   } catch (e) {
     if (hasErrorCode(e) && (e.code === 'EACCES' || e.code === 'EPERM')) {
       return {entry, layout, recordNeedsRoot: true, recordProblem: `${layout.receipt} is readable only by root (esdctl keeps its records root-only); run the command with sudo`}
     }
+    if (isRecordDamaged(e)) return {entry, layout, recordProblem: e.message, recordDamaged: true}
     // A FormatError has a code too.
     if (hasErrorCode(e)) return {entry, layout, recordProblem: e.message}
     throw e

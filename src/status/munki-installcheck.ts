@@ -1,5 +1,6 @@
 import {lstat} from 'node:fs/promises'
 import {compareVersions as compareDottedVersions} from '../lifecycle/version-order.js'
+import {isRecordDamaged} from '../records/own-json.js'
 import {installedDaemons} from './installed-daemons.js'
 
 /** Munki runs `installcheck_script` and installs the item only when it exits 0. */
@@ -14,9 +15,13 @@ export interface InstallCheck {
 
 /**
  * Munki's installcheck contract: exit 0 only when an install is needed — the daemon is not in
- * esdctl's registry, its executable is gone, or its version is older than `expectVersion`. Every
- * other outcome, including any error while finding out, reports "installed" (exit 1), so a damaged
- * record never makes Munki reinstall on every run.
+ * esdctl's registry, its executable is gone, its version is older than `expectVersion`, or
+ * esdctl's records of it are damaged (its install record missing, not JSON or short of a field, or
+ * the registry damaged). `esdctl install PAYLOAD` repairs damaged records before anything else
+ * (repair-records.ts), so the install Munki then runs fixes them and the next check reports
+ * installed: no reinstall on every run. Every other outcome, including an error that says nothing
+ * about damage (a record only root may read, an I/O error, a missing --root), reports "installed"
+ * (exit 1).
  */
 export async function munkiInstallCheck(opts: {root?: string; name: string; expectVersion: string}): Promise<InstallCheck> {
   const {name, expectVersion} = opts
@@ -25,6 +30,7 @@ export async function munkiInstallCheck(opts: {root?: string; name: string; expe
     const daemon = daemons[0]
     if (daemon === undefined) return needed(`${name} is not installed; install ${expectVersion}`)
     const record = daemon.record
+    if (daemon.recordDamaged) return needed(`${name}: ${daemon.recordProblem}; install ${expectVersion} repairs it`)
     if (record === undefined) return installed(`${name}: ${daemon.recordProblem}; not asking for a reinstall`)
     if (!(await isFile(daemon.layout.executable))) return needed(`${name} ${record.version} is recorded but ${daemon.layout.system.executable} is missing; install ${expectVersion}`)
     const order = compareVersions(record.version, expectVersion)
@@ -32,6 +38,7 @@ export async function munkiInstallCheck(opts: {root?: string; name: string; expe
     if (order > 0) return installed(`${name} ${record.version} is newer than ${expectVersion}; nothing to install`)
     return installed(`${name} ${record.version} is installed; nothing to install`)
   } catch (e) {
+    if (isRecordDamaged(e)) return needed(`${name}: ${e.message}; install ${expectVersion} repairs it`)
     return installed(`${name}: could not check (${(e as Error).message}); reporting installed`)
   }
 }

@@ -13,17 +13,20 @@ export function statusJson(report: StatusReport, rc: number): StatusJson {
   return {changed: false, failed: rc !== 0, rc, msg: summary(report), daemons: report.daemons}
 }
 
-/** `2 daemons: a running, b crash-looping`. */
+/** `2 daemons: a running, b crash-looping`; a damaged install says so beside launchd's state. */
 export function summary(report: StatusReport): string {
   const n = report.daemons.length
   if (n === 0) return 'no daemons installed by esdctl'
-  return `${n} daemon${n === 1 ? '' : 's'}: ${report.daemons.map((d) => `${d.name} ${d.state}`).join(', ')}`
+  return `${n} daemon${n === 1 ? '' : 's'}: ${report.daemons.map((d) => `${d.name} ${d.state}${d.damaged ? ' (install record damaged)' : ''}`).join(', ')}`
 }
 
 /**
  * A Jamf extension attribute is the text between `<result>` and `</result>`: exactly one line,
  * `<state> <version>` for one daemon (smart groups match on "like running" or "like 1.2."),
- * `name=<state> <version>` joined by `; ` for several.
+ * `name=<state> <version>` joined by `; ` for several. A daemon whose install record is damaged
+ * reads `damaged` alone, whatever launchd says: Jamf's "like" is a substring match, so a healthy
+ * group ("like running", "like 1.2.") must not take in an install only a reinstall repairs, and a
+ * repair group matches "like damaged". The version is unknown then anyway (it is in the record).
  */
 export function renderJamf(report: StatusReport, failure?: string): string {
   let text: string
@@ -34,7 +37,11 @@ export function renderJamf(report: StatusReport, failure?: string): string {
   return `<result>${oneLine(text)}</result>\n`
 }
 
+/** The word for a damaged install in the Jamf form (README, man page). */
+const JAMF_DAMAGED = 'damaged'
+
 function jamfValue(d: DaemonStatus): string {
+  if (d.damaged) return JAMF_DAMAGED
   if (d.error !== undefined && d.state === 'unknown') return `error ${d.version ?? ''}`.trim()
   return d.version === undefined ? d.state : `${d.state} ${d.version}`
 }

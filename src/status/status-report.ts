@@ -46,6 +46,11 @@ export interface DaemonStatus {
   warnings: string[]
   /** Why the row is incomplete: unreadable record, launchctl not runnable. */
   error?: string
+  /**
+   * esdctl's install record is missing or damaged (installed-daemons.ts decides which), whatever
+   * launchd says: `esdctl install PAYLOAD` repairs it. Jamf reads `damaged`, Munki "install needed".
+   */
+  damaged?: true
 }
 
 export interface StatusReport {
@@ -92,6 +97,7 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
     if (record.profile) row.profile = profileExpiry(record.profile, now)
   } else {
     row.error = daemon.recordNeedsRoot ? `install record: ${daemon.recordProblem}` : `install record unreadable: ${daemon.recordProblem}`
+    if (daemon.recordDamaged) row.damaged = true
   }
   // Only whether the journal exists: reading it is doctor's job, and status must stay cheap.
   if (await exists(layout.journal)) row.transactionPending = true

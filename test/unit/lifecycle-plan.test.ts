@@ -31,7 +31,7 @@ const shown = (steps: readonly Shown[]): Shown[] => steps.map((s) => ({id: s.id,
 
 /** The lines a dry run prints for its plan: the numbered steps, then the finish. */
 function printedPlan(dry: LifecycleResult): string[] {
-  const text = renderLifecycleText({...dry, ok: true, failed: false, rc: 0, msg: dry.message})
+  const text = renderLifecycleText({...dry, ok: true, failed: false, rc: 0, msg: dry.message, dryRun: true})
   return text.split('\n').filter((l) => /^ {2}(\d+\.|-) /.test(l)).map((l) => l.replace(/^ {2}(\d+\.|-) /, ''))
 }
 

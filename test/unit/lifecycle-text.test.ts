@@ -19,4 +19,19 @@ describe('the human summary of a lifecycle refusal', () => {
   it('a detail the line does not quote is listed', () => {
     assert.equal(renderLifecycleText(refusal('refusing to run as root with NODE_PATH set', ['NODE_PATH is set'])), '  - NODE_PATH is set\n✖ refusing to run as root with NODE_PATH set')
   })
+
+  describe('the last line marks the outcome', () => {
+    const result = (over: Partial<LifecycleJson>): LifecycleJson => ({ok: true, failed: false, rc: 0, msg: 'm', dryRun: false, changed: false, ...over})
+
+    it('✔ changed, = nothing to change, ✖ failed', () => {
+      assert.equal(renderLifecycleText(result({changed: true})), '✔ m')
+      assert.equal(renderLifecycleText(result({changed: false})), '= m')
+      assert.equal(renderLifecycleText(result({ok: false, failed: true, rc: 4})), '✖ m')
+    })
+
+    it('a dry run whose real run would change something is →, not ✔: nothing was done', () => {
+      assert.equal(renderLifecycleText(result({dryRun: true, changed: true})), '→ m')
+      assert.equal(renderLifecycleText(result({dryRun: true, changed: false})), '= m')
+    })
+  })
 })

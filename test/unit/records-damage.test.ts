@@ -13,6 +13,7 @@ import {isLifecycleError} from '../../src/lifecycle/lifecycle-error.js'
 import {inspectInstallRecordAt} from '../../src/records/install-record.js'
 import {isRecordDamaged} from '../../src/records/own-json.js'
 import {inspectRegistry} from '../../src/records/registry.js'
+import {munkiInstallCheck, MUNKI_INSTALL_NEEDED, MUNKI_INSTALLED} from '../../src/status/munki-installcheck.js'
 import {runStatus} from '../../src/status/run-status.js'
 import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
 import {createFakeLog, type FakeLog} from '../doubles/log/fake-log.js'
@@ -269,6 +270,19 @@ describe('damaged records: every record × every damage × every command, never 
       const up = await outcome(() => lifecycle.upgrade(offlineContext(root), payloads['1.2.0']!))
       assert.equal(up.exitCode, ExitCode.ok, up.message)
     })
+
+    for (const [id, kind] of [['receipt', 'truncated'], ['receipt', 'garbage'], ['receipt', 'wrong shape'], ['registry', 'truncated']] as const) {
+      it(`Munki, ${id} ${kind}: the check asks for an install once; the install repairs the record and the next check says installed`, async () => {
+        const {root, layout, decoy} = machine()
+        damage(recordPath(id, layout, root), kind, decoy)
+        const first = await munkiInstallCheck({root, name: NAME, expectVersion: '1.1.0'})
+        assert.equal(first.exitCode, MUNKI_INSTALL_NEEDED, first.message)
+        const repaired = await outcome(() => lifecycle.install(offlineContext(root), payloads['1.1.0']!))
+        assert.equal(repaired.exitCode, ExitCode.ok, repaired.message)
+        const next = await munkiInstallCheck({root, name: NAME, expectVersion: '1.1.0'})
+        assert.deepEqual(next, {exitCode: MUNKI_INSTALLED, message: `${NAME} 1.1.0 is installed; nothing to install`})
+      })
+    }
 
     it('a dry run reports the damage (exit 4) and moves nothing', async () => {
       const {root, layout, decoy} = machine()

@@ -1,12 +1,12 @@
 import {strict as assert} from 'node:assert'
-import {mkdtemp, rm, unlink, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {Config} from '@oclif/core'
 import {LaunchctlAdapter} from '../../src/adapters/launchctl.js'
 import Status from '../../src/commands/status.js'
-import {ToolPaths} from '../../src/layout/prefix-layout.js'
+import {PrefixLayout, ToolPaths} from '../../src/layout/prefix-layout.js'
 import {compareVersions} from '../../src/status/munki-installcheck.js'
 import {renderJamf, renderTable} from '../../src/status/render-status.js'
 import {writeInstalledFixture} from '../support/installed-fixture.js'
@@ -15,6 +15,21 @@ import {writeSampleDaemonPlist} from '../doubles/fake-launchd/daemon-plist.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 
 const LABEL = 'com.example.thed'
+
+/** The ways a reviewer damaged receipt.json: cut short, not JSON, a required field removed. */
+const DAMAGES: ReadonlyArray<readonly [string, (receipt: string) => Promise<void>]> = [
+  ['truncated', async (receipt) => writeFile(receipt, (await readFile(receipt)).subarray(0, 40))],
+  ['not JSON', (receipt) => writeFile(receipt, 'not json')],
+  ['missing its version', async (receipt) => {
+    const {version: _version, ...rest} = JSON.parse(await readFile(receipt, 'utf8')) as Record<string, unknown>
+    await writeFile(receipt, JSON.stringify(rest))
+  }],
+]
+
+/** The text a Jamf extension attribute stores. */
+function jamfValue(stdout: string): string {
+  return /^<result>(.*)<\/result>\n$/.exec(stdout)![1]!
+}
 
 /** Runs the real oclif command class with the launchctl double; returns stdout and the exit code. */
 async function runStatus(argv: string[], launchctlPath: string): Promise<{stdout: string; exitCode: number}> {
@@ -63,10 +78,11 @@ describe('esdctl status formats (jamf, munki, json, table)', function () {
   })
 
   /** Installs the fixture and the executable file Munki's check looks for. */
-  async function install(version = '1.2.3'): Promise<void> {
+  async function install(version = '1.2.3'): Promise<PrefixLayout> {
     const layout = await writeInstalledFixture({root, name: 'thed', label: LABEL, record: {version}})
     mkdirSync(dirname(layout.executable), {recursive: true})
     writeFileSync(layout.executable, 'binary', {mode: 0o755})
+    return layout
   }
 
   describe('jamf: exactly one <result> line', () => {
@@ -94,6 +110,26 @@ describe('esdctl status formats (jamf, munki, json, table)', function () {
       assert.match(stdout, /^<result>error: [^<>\n]*registry[^<>\n]*<\/result>\n$/)
     })
 
+    for (const [how, damage] of DAMAGES) {
+      it(`for a running daemon whose receipt is ${how}: "damaged", which "like running" does not match`, async () => {
+        const layout = await install()
+        await new LaunchctlAdapter({executable: launchd.launchctlPath}).bootstrap(writeSampleDaemonPlist(launchd.stateDir, {label: LABEL, keepAlive: true}))
+        await damage(layout.receipt)
+        const {stdout, exitCode} = await status('thed', '--format', 'jamf')
+        assert.deepEqual({stdout, exitCode}, {stdout: '<result>damaged</result>\n', exitCode: 0})
+        assert.ok(!jamfValue(stdout).includes('running'), 'a smart group "like running" must not count it healthy')
+        const doc = JSON.parse((await status('thed', '--json')).stdout)
+        assert.deepEqual([doc.failed, doc.rc, doc.msg, doc.daemons[0].state, doc.daemons[0].damaged], [true, 4, '1 daemon: thed running (install record damaged)', 'running', true])
+      })
+    }
+
+    it('for a receipt the registry lists but that is gone, among healthy daemons that read as before', async () => {
+      const layout = await install()
+      await writeInstalledFixture({root, name: 'alpha', label: 'com.example.alpha', record: {version: '2.0'}})
+      await unlink(layout.receipt)
+      assert.deepEqual(await status('--format', 'jamf'), {stdout: '<result>alpha=not loaded 2.0; thed=damaged</result>\n', exitCode: 0})
+    })
+
     it('renders several lines of text as one', () => {
       assert.equal(renderJamf({daemons: [], incomplete: true}, 'a\nb <c>'), '<result>error: a b (c)</result>\n')
     })
@@ -118,21 +154,34 @@ describe('esdctl status formats (jamf, munki, json, table)', function () {
       assert.deepEqual(await status('thed', '--format', 'munki', '--expect-version', '1.2'), {stdout: 'thed 1.2.3 is newer than 1.2; nothing to install\n', exitCode: 1})
     })
 
-    it('maps every error to installed (exit 1)', async () => {
+    for (const [how, damage] of DAMAGES) {
+      it(`needs an install when the receipt is ${how}: installing repairs it, so Munki must not skip it`, async () => {
+        const layout = await install('1.2.3')
+        await damage(layout.receipt)
+        const {stdout, exitCode} = await status('thed', '--format', 'munki', '--expect-version', '1.2.3')
+        assert.equal(exitCode, 0, stdout)
+        assert.match(stdout, /^thed: .*receipt\.json: .*; install 1\.2\.3 repairs it\n$/)
+      })
+    }
+
+    it('needs an install when the receipt is gone or the registry is damaged (install rebuilds both)', async () => {
+      const layout = await install('1.2.3')
+      await unlink(layout.receipt)
+      const gone = await status('thed', '--format', 'munki', '--expect-version', '1.2.3')
+      assert.deepEqual(gone, {stdout: `thed: no install record at ${layout.receipt}; install 1.2.3 repairs it\n`, exitCode: 0})
       const registry = new ToolPaths(root).registry
-      mkdirSync(dirname(registry), {recursive: true})
       writeFileSync(registry, 'not json')
       const damaged = await status('thed', '--format', 'munki', '--expect-version', '1.0')
-      assert.equal(damaged.exitCode, 1)
-      assert.match(damaged.stdout, /^thed: could not check \(.*registry.json: not valid JSON.*\); reporting installed\n$/)
-      await rm(registry)
-      const layout = await writeInstalledFixture({root, name: 'thed', label: LABEL})
-      await writeFile(layout.receipt, '[]')
-      const record = await status('thed', '--format', 'munki', '--expect-version', '9.0')
-      assert.equal(record.exitCode, 1)
-      assert.match(record.stdout, /^thed: .*receipt.json: not a JSON object; .*damaged.*sudo esdctl install --root .* PAYLOAD.*; not asking for a reinstall\n$/)
+      assert.equal(damaged.exitCode, 0, damaged.stdout)
+      assert.match(damaged.stdout, /^thed: .*registry\.json: not valid JSON.*; install 1\.0 repairs it\n$/)
+    })
+
+    it('maps every other error to installed (exit 1): what it cannot read is no sign of damage', async () => {
       assert.deepEqual(await status('--format', 'munki', '--expect-version', '1.0'),
         {stdout: 'esdctl status --format munki needs NAME and --expect-version; reporting installed\n', exitCode: 1})
+      const missing = await runStatus(['thed', '--format', 'munki', '--expect-version', '1.0', '--root', join(root, 'nowhere')], launchd.launchctlPath)
+      assert.equal(missing.exitCode, 1)
+      assert.match(missing.stdout, /^thed: could not check \(--root .*nowhere: no such directory.*\); reporting installed\n$/)
     })
 
     it('compares versions the way Munki does', () => {

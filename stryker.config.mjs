@@ -86,13 +86,13 @@ export const AREAS = {
     mutate: [
       'src/verify/report.ts', 'src/verify/finding*.ts', 'src/verify/verify-path.ts', 'src/verify/verify-folder.ts', 'src/verify/article.ts',
       'src/verify/unsupported-container.ts', 'src/verify/verify-binary.ts', 'src/verify/verify-bundle.ts', 'src/verify/verify-options.ts',
-      'src/verify/unreadable-member.ts',
+      'src/verify/unreadable-member.ts', 'src/verify/empty-input.ts',
     ],
     // verify-report-mutants first (about 2 s, whole findings of every part of a report), the
     // slowest (verify-robustness, 25 s of random damage) last.
     // verify-unreadable-member runs esdctl as nobody on a copy of a real bundle (about 7 s).
     // verify-bundle-mutants (under 1 s): the nested-code looker's entries and the identity a parent's seal judges.
-    tests: ['verify-report-mutants', 'verify-bundle-mutants', 'finding-catalogue', 'verify-messages', 'verify-unreadable-member', 'verify-binary-signing', 'verify-bundle', 'verify-folder-kinds', 'cli-verify', 'verify-robustness'],
+    tests: ['verify-report-mutants', 'verify-bundle-mutants', 'verify-empty-input', 'finding-catalogue', 'verify-messages', 'verify-unreadable-member', 'verify-binary-signing', 'verify-bundle', 'verify-folder-kinds', 'cli-verify', 'verify-robustness'],
   },
   // The journal as recovery reads it: its header and format (journal.ts), and every step's and
   // cleanup's shape and paths (plan-shape.ts, its own area: ~360 mutants, mostly its field table),

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {ExitCode} from '../../src/exit-codes.js'
 import {renderVerifyText} from '../../src/render/verify-text.js'
+import {emptyInput} from '../../src/verify/empty-input.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {cliRun, expectFinding} from '../support/expect-finding.js'
 import {realProfile, REPO_ROOT} from '../support/real-artifacts.js'
@@ -45,6 +46,15 @@ describe('verify: an empty file (0 bytes) is named empty, whatever its name', fu
     {name: 'karabiner.provisionprofile', source: () => realProfile('karabiner-daemon-devid')!, fix: /download the profile again/},
     {name: 'karabiner.mobileprovision', source: () => realProfile('karabiner-daemon-devid')!, fix: /download the profile again/},
   ]
+  it('the kind-specific fix goes by how the name ends: a partial download (x.pkg.part, x.zip.crdownload) gets the general one', () => {
+    const general = emptyInput('/d/daemon').fix
+    assert.match(general ?? '', /build it again \(or download it again\)/)
+    for (const name of ['x.pkg.part', 'x.mpkg.1', 'x.zip.crdownload', 'x.tgz.download', 'x.tar.gz.1', 'x.provisionprofile.txt', 'x.mobileprovision.bak']) {
+      assert.equal(emptyInput(`/d/${name}`).fix, general, name)
+    }
+    assert.match(emptyInput('/d/X.MPKG').fix ?? '', /pkgbuild/)
+  })
+
   for (const c of cases) {
     it(`${c.name}: input.empty naming the file, a fix to build or download it again, exit 4`, async () => {
       const path = await cutShort(c.source(), c.name)

@@ -1,4 +1,5 @@
 import {strict as assert} from 'node:assert'
+import {refusalInWords} from '../../src/verify/unreadable-member.js'
 import {existsSync} from 'node:fs'
 import {chmod, copyFile, cp, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -163,4 +164,15 @@ describe('verify: a part of a bundle that cannot be read is bad input, never a c
       for (const title of unchecked) assert.match(text.stdout, new RegExp(`^– ${title.replace(/[().]/g, '\\$&')}: not checked$`, 'm'), text.stdout)
     })
   }
+})
+
+describe('refusalInWords: a read refusal in the words of strerror(3)', () => {
+  it('names each refusal a reader meets, and shows any other code as itself', () => {
+    assert.equal(refusalInWords('EACCES'), 'permission denied (EACCES)')
+    assert.equal(refusalInWords('EPERM'), 'operation not permitted (EPERM)')
+    assert.equal(refusalInWords('EIO'), 'input/output error (EIO)')
+    assert.equal(refusalInWords('ELOOP'), 'too many levels of symbolic links (ELOOP)')
+    assert.equal(refusalInWords('ENAMETOOLONG'), 'file name too long (ENAMETOOLONG)')
+    assert.equal(refusalInWords('EXDEV'), 'EXDEV')
+  })
 })

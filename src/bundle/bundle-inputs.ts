@@ -3,7 +3,9 @@ import {basename, dirname, join, resolve} from 'node:path'
 import {isValidExecutableName, isValidName} from '../layout/names.js'
 import {BuildRefusal} from './bundle-error.js'
 import type {BundleRequest} from './bundle-request.js'
-import {looksLikeMachO} from '../io/macho-sniff.js'
+import {fileTypeName, MH_EXECUTE} from '../formats/macho.js'
+import {isFormatError} from '../formats/format-error.js'
+import {looksLikeMachO, machOFileTypes} from '../io/macho-sniff.js'
 
 /** CFBundleIdentifier: letters, digits, hyphens and periods, at least two components. */
 const BUNDLE_ID = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
@@ -76,6 +78,18 @@ async function checkExecutable(path: string, name: string, namesBundle: boolean)
   }
   if (!(await looksLikeMachO(path))) {
     throw new BuildRefusal('bundle.not-macho', path, '--executable', 'is not a Mach-O executable', 'Pass the daemon built for macOS (thin or universal Mach-O).')
+  }
+  let slices
+  try {
+    slices = await machOFileTypes(path)
+  } catch (e) {
+    if (!isFormatError(e)) throw e
+    throw new BuildRefusal('bundle.not-macho', path, '--executable', `is not a Mach-O executable esdctl can read (${e.message})`, 'Pass the daemon built for macOS (thin or universal Mach-O).')
+  }
+  // launchd starts the bundle's main executable as a program: a library or object file cannot run.
+  const other = slices.find((s) => s.fileType !== MH_EXECUTE)
+  if (other !== undefined) {
+    throw new BuildRefusal('bundle.not-executable', path, '--executable', `the ${other.arch} slice is ${fileTypeName(other.fileType)}, not MH_EXECUTE (2): launchd can only run an executable, not a library or object file`, 'Pass the linked daemon program (the final link\'s output, e.g. clang -o mydaemon …), not a .dylib, .o or plug-in.')
   }
 }
 

@@ -26,7 +26,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
   const now = env.now ?? new Date()
   const trust = env.trust ?? TrustStore.apple()
   const inputs = await checkInputs(req)
-  const auth = await authorise({profilePath: req.profile, bundleId: inputs.bundleId, requested: req.entitlements, identity: req.identity, trust, now})
+  const auth = await authorise({profilePath: req.profile, bundleId: inputs.bundleId, requested: req.entitlements, identity: req.identity, trust, now, allowDevelopment: req.allowDevelopmentProfile === true})
   const codesign = env.codesign === undefined ? (CodesignAdapter.available() ? new CodesignAdapter() : null) : env.codesign
 
   const staging = await makeStagingDir('bundle', inputs.out)
@@ -48,6 +48,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
       identity: auth.identity,
       signed: codesign !== null,
       signing: plan.map(p => ({target: join(inputs.name + '.app', p.path.slice(tree.app.length + 1)).replace(/\/$/, ''), argv: signingArgv(p, staging, inputs.out)})),
+      warnings: auth.warnings,
     }
     if (auth.profile.appId) result.profile.appId = auth.profile.appId
     if (auth.profile.expirationDate) result.profile.expires = auth.profile.expirationDate.toISOString()

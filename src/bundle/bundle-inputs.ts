@@ -6,6 +6,7 @@ import type {BundleRequest} from './bundle-request.js'
 import {fileTypeName, MH_EXECUTE} from '../formats/macho.js'
 import {isFormatError} from '../formats/format-error.js'
 import {looksLikeMachO, machOFileTypes} from '../io/macho-sniff.js'
+import {kindInWords} from '../io/regular-file.js'
 
 /** CFBundleIdentifier: letters, digits, hyphens and periods, at least two components. */
 const BUNDLE_ID = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
@@ -108,7 +109,8 @@ async function checkResources(root: string): Promise<void> {
       const path = join(dir, entry)
       const info = await lstat(path)
       if (info.isDirectory()) await walk(path)
-      else if (!info.isFile()) throw new BuildRefusal('bundle.resources-special', path, '--resources', 'is a symbolic link or special file; only directories and regular files go into a bundle', 'Replace it with a copy of the file it points to.')
+      else if (info.isSymbolicLink()) throw new BuildRefusal('bundle.resources-special', path, '--resources', 'is a symbolic link; only directories and regular files go into a bundle', 'Replace it with a copy of the file it points to.')
+      else if (!info.isFile()) throw new BuildRefusal('bundle.resources-special', path, '--resources', `is ${kindInWords(info)}; only directories and regular files go into a bundle`, 'Remove it from the --resources directory: a bundle holds only directories and regular files (a daemon creates its sockets and FIFOs at run time, under var/).')
     }
   }
   const info = await lstat(root).catch(() => undefined)

@@ -102,7 +102,10 @@ async function readProfileBytes(path: string): Promise<Buffer> {
   return readFile(path)
 }
 
-/** `KEY` claims true; `KEY=a,b` claims a list of strings. The identifiers are derived, never asked for. */
+/**
+ * `KEY` and `KEY=true` claim true, `KEY=false` false, `KEY=a,b` a list of strings; Endpoint Security
+ * must be claimed true. The identifiers are derived, never asked for. Throws BuildRefusal (exit 4).
+ */
 export function requestedEntitlements(requested: string[] | undefined): [string, PlistValue][] {
   const out: [string, PlistValue][] = []
   for (const item of requested ?? [ENDPOINT_SECURITY]) {
@@ -117,7 +120,13 @@ export function requestedEntitlements(requested: string[] | undefined): [string,
     if (out.some(([k]) => k === key)) {
       throw new BuildRefusal('bundle.bad-entitlement', '--entitlement', key, 'is given more than once', 'Give each entitlement once; list values as KEY=a,b.')
     }
-    out.push([key, eq < 0 ? true : item.slice(eq + 1).split(',').filter(Boolean)])
+    const value = eq < 0 ? 'true' : item.slice(eq + 1)
+    // Boolean entitlements (most restricted ones) are written KEY, KEY=true or KEY=false; anything else is a list.
+    const parsed: PlistValue = value === 'true' ? true : value === 'false' ? false : value.split(',').filter(Boolean)
+    if (key === ENDPOINT_SECURITY && parsed !== true) {
+      throw new BuildRefusal('bundle.bad-entitlement', '--entitlement', key, `${JSON.stringify(item)} would deny the daemon Endpoint Security: es_new_client fails without ${key} = true, and a bundle exists only to carry it`, `Claim it as --entitlement ${key} (true, the default), or build without esdctl bundle if the program is no Endpoint Security client.`)
+    }
+    out.push([key, parsed])
   }
   return out
 }

@@ -35,7 +35,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   const app = resolve(req.app)
   const esdctl = req.esdctl ?? DEFAULT_ESDCTL_PATH
   if (!esdctl.startsWith('/') || /[\0\n\r]/.test(esdctl)) {
-    throw new BuildRefusal('payload.bad-esdctl', '--esdctl', 'path', `${JSON.stringify(esdctl)} is not an absolute path`, 'Pass where esdctl is installed on the target Macs, e.g. /usr/local/bin/esdctl.')
+    throw new BuildRefusal('payload.bad-esdctl', '--esdctl', 'esdctl', `${JSON.stringify(esdctl)} is not an absolute path`, 'Pass where esdctl is installed on the target Macs, e.g. /usr/local/bin/esdctl.')
   }
   if (req.withEsdctl !== undefined && req.esdctl !== undefined && req.esdctl !== DEFAULT_ESDCTL_PATH) {
     throw new BuildRefusal('payload.with-esdctl', '--with-esdctl', '--esdctl', `cannot be combined with --esdctl ${esdctl}: the pkg scripts run the esdctl inside the payload`, 'Pass one of --with-esdctl and --esdctl.')
@@ -125,9 +125,15 @@ async function checkOut(out: string, force: boolean): Promise<void> {
     throw new BuildRefusal('payload.out-parent', out, '--out', `its parent ${dirname(out)} is not an existing directory`, 'Create the parent directory first.')
   }
   const existing = await lstat(out).catch(() => undefined)
-  if (existing && !force) throw new BuildRefusal('payload.exists', out, '--out', 'already exists; esdctl does not overwrite it', 'Pass --force to replace it, or choose another --out.')
   if (existing && !existing.isDirectory()) throw new BuildRefusal('payload.exists', out, '--out', 'exists and is not a directory', 'Choose another --out.')
+  // An empty folder holds nothing to lose: it is filled as a new one would be, --force or not.
+  if (existing && (await isEmptyDirectory(out))) return
+  if (existing && !force) throw new BuildRefusal('payload.exists', out, '--out', 'already exists and is not empty; esdctl does not overwrite it', 'Pass --force to replace an earlier payload there, or choose a new or empty --out.')
   if (existing) await checkReplaceable(out)
+}
+
+async function isEmptyDirectory(path: string): Promise<boolean> {
+  return (await readdir(path).catch(() => [undefined])).length === 0
 }
 
 /**
@@ -170,11 +176,12 @@ async function maybeBuildPkg(req: PayloadRequest, env: PayloadEnvironment, stagi
 /** Renames the finished staging directory to `out`; a replaced `out` is removed only after the swap. */
 async function replace(staging: string, out: string, force: boolean): Promise<void> {
   const existing = await lstat(out).catch(() => undefined)
-  if (!existing) {
+  // rename(2) replaces an empty directory in one step, and fails (ENOTEMPTY) if something arrived meanwhile.
+  if (!existing || (existing.isDirectory() && (await isEmptyDirectory(out)))) {
     await rename(staging, out)
     return
   }
-  if (!force) throw new BuildRefusal('payload.exists', out, '--out', 'appeared while the payload was built; nothing was replaced', 'Pass --force to replace it, or choose another --out.')
+  if (!force) throw new BuildRefusal('payload.exists', out, '--out', 'appeared while the payload was built; nothing was replaced', 'Pass --force to replace it, or choose a new or empty --out.')
   await checkReplaceable(out)
   const aside = `${staging}.replaced`
   await rename(out, aside)

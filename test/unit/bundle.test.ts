@@ -56,6 +56,7 @@ describe('esdctl bundle (library)', () => {
     const bad = await refusal(request({executable: osqueryd, name: '../osquery'}), unsigned)
     assert.equal(bad.code, 'bundle.bad-name')
     assert.equal(bad.file, '--name')
+    assert.ok(bad.message.startsWith('--name: "../osquery" cannot name a bundle'), bad.message)
     await rm(real)
     await rm(osqueryd)
   })
@@ -278,6 +279,40 @@ describe('esdctl bundle (library)', () => {
       assert.equal(e.file, out)
       assert.match(e.fix, /Choose an --out in a folder you can write to/)
       await rm(locked, {recursive: true, force: true})
+    })
+
+    it('a --profile that is not a profile: the file named once, no "(file)" field in the message', async () => {
+      const junk = join(fx.dir, 'junk.provisionprofile')
+      await writeFile(junk, 'not a profile')
+      const e = await refusal(request({profile: junk}), unsigned)
+      assert.equal(e.code, 'bundle.profile-unreadable')
+      assert.ok(e.message.startsWith(`${junk}: is not a provisioning profile (`), e.message)
+      await rm(junk)
+    })
+
+    it('a FIFO in --resources: named as a named pipe, with a fix for it (not the symbolic-link one)', async () => {
+      const res = join(fx.dir, 'res-fifo')
+      await mkdir(res)
+      await execa('mkfifo', [join(res, 'control')])
+      const e = await refusal(request({resources: res}), unsigned)
+      assert.equal(e.code, 'bundle.resources-special')
+      assert.equal(e.file, join(res, 'control'))
+      assert.match(e.message, /is a named pipe; only directories and regular files go into a bundle/)
+      assert.doesNotMatch(e.fix, /points to/)
+      assert.match(e.fix, /Remove it from the --resources directory/)
+      await rm(res, {recursive: true})
+    })
+
+    it('--entitlement KEY=true/false are booleans; Endpoint Security claimed false is refused with why', async () => {
+      const es = await refusal(request({entitlements: [`${ES}=false`]}), unsigned)
+      assert.equal(es.code, 'bundle.bad-entitlement')
+      assert.ok(es.message.startsWith(`--entitlement: ${ES}: "${ES}=false" would deny the daemon Endpoint Security`), es.message)
+      assert.doesNotMatch(es.fix, /Ask Apple/)
+      const r = await buildAppBundle(request({entitlements: [`${ES}=true`]}), {trust: fx.trust, ...unsigned})
+      assert.equal(r.entitlements[ES], true)
+      const rest = await buildAppBundle(request({entitlements: [ES, 'com.apple.security.cs.allow-jit=false', 'com.example.list=a,b']}), {trust: fx.trust, ...unsigned})
+      assert.equal(rest.entitlements['com.apple.security.cs.allow-jit'], false)
+      assert.deepEqual(rest.entitlements['com.example.list'], ['a', 'b'])
     })
 
     it('a resources directory with a symbolic link', async () => {

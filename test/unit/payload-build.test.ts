@@ -269,15 +269,19 @@ describe('esdctl payload (library)', () => {
     it('an existing --out unless --force; a link in etc/; a link leaving lib/', async () => {
       const out = join(fx.dir, 'existing')
       await mkdir(out)
-      assert.equal((await refusal(request({out}))).code, 'payload.exists')
-      await buildPayload(request({out, force: true}), {trust: fx.trust, ...env})
+      // An empty folder is what the not-ours fix asks for: it is filled without --force.
+      await buildPayload(request({out}), {trust: fx.trust, ...env})
       assert.ok((await readdir(out)).includes('root'))
+      const again = await refusal(request({out}))
+      assert.equal(again.code, 'payload.exists')
+      assert.match(again.message, /already exists and is not empty/)
       // Its own earlier output is replaced; a folder holding anything else never is (--out /tmp --force).
       await buildPayload(request({out, force: true}), {trust: fx.trust, ...env})
       await writeFile(join(out, 'thesis.txt'), 'years of work')
       const kept = await refusal(request({out, force: true}))
       assert.equal(kept.code, 'payload.not-ours')
       assert.match(kept.message, /holds thesis\.txt/)
+      assert.match(kept.fix, /Choose a new or empty --out folder/)
       assert.equal(await readFile(join(out, 'thesis.txt'), 'utf8'), 'years of work')
       assert.ok((await readdir(out)).includes('root'), 'nothing of the folder was changed')
       await rm(out, {recursive: true})

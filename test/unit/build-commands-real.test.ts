@@ -3,8 +3,7 @@ import {existsSync} from 'node:fs'
 import {mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {pathToFileURL} from 'node:url'
-import {execa} from 'execa'
+import {runCommand} from '../support/command-process.js'
 import {buildAppBundle} from '../../src/bundle/build-bundle.js'
 import {BuildRefusal} from '../../src/bundle/bundle-error.js'
 import {ExitCode} from '../../src/exit-codes.js'
@@ -13,23 +12,13 @@ import {RequirementError} from '../../src/pppc/code-requirement.js'
 import {buildPppcProfile} from '../../src/pppc/pppc-profile.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
-import {realProfile, REPO_ROOT} from '../support/real-artifacts.js'
+import {realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
 
 const KARABINER = 'Karabiner-VirtualHIDDevice-Daemon'
 const KARABINER_ID = 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon'
 
-/** Runs a command class as bin/run.js does (oclif parses, renders, maps errors to exit codes). */
-const RUNNER = `
-import {flush, handle} from '@oclif/core'
-const [mod, ...argv] = process.argv.slice(1)
-const {default: Cmd} = await import(mod)
-await Cmd.run(argv, {root: process.cwd()}).then(() => flush()).catch(handle)
-`
-function esdctl(command: string, ...args: string[]) {
-  const mod = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'commands', `${command}.js`)).href
-  return execa(process.execPath, ['--input-type=module', '-e', RUNNER, mod, ...args], {reject: false, cwd: REPO_ROOT, env: {NODE_OPTIONS: ''}})
-}
+const esdctl = runCommand
 
 /**
  * The reviewer's case, with real things nobody here made: the notarized Karabiner daemon's

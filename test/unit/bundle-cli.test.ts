@@ -2,26 +2,12 @@ import {strict as assert} from 'node:assert'
 import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
-import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
+import {runCommand} from '../support/command-process.js'
+import {ARTIFACTS, realArtifact, realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
 
-/**
- * Runs a command class the way bin/run.js runs commands (oclif parses, renders --json, maps errors
- * to exit codes) without depending on the generated oclif.manifest.json listing it.
- */
-const RUNNER = `
-import {flush, handle} from '@oclif/core'
-const [mod, ...argv] = process.argv.slice(1)
-const {default: Cmd} = await import(mod)
-await Cmd.run(argv, {root: process.cwd()}).then(() => flush()).catch(handle)
-`
-
-function esdctl(command: 'bundle' | 'payload', ...args: string[]) {
-  const mod = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'commands', `${command}.js`)).href
-  return execa(process.execPath, ['--input-type=module', '-e', RUNNER, mod, ...args], {reject: false, cwd: REPO_ROOT, env: {NODE_OPTIONS: ''}})
-}
+const esdctl = runCommand
 
 describe('esdctl bundle (the command, as a process, with real Apple profiles)', () => {
   let dir: string

@@ -59,8 +59,9 @@ describe('the vendor build commands refuse a bundle around someone else\'s signe
   it('payload, the command: exit 3, the findings in --json', async () => {
     const r = await esdctl('payload', '--json', '--app', app, '--manifest', manifest, '--out', join(dir, 'q2'))
     assert.equal(r.exitCode, ExitCode.verificationFailed, r.stdout + r.stderr)
-    assert.match(r.stdout, /payload\.verify-failed/)
-    assert.match(r.stdout, /install\.identifier-mismatch/)
+    const error = JSON.parse(r.stdout).error as {code: string; findings: {id: string; path: string}[]}
+    assert.equal(error.code, 'payload.verify-failed')
+    assert.ok(error.findings.some((f) => f.id === 'install.identifier-mismatch' && f.path === app), JSON.stringify(error.findings))
     assert.ok(!existsSync(join(dir, 'q2')))
   })
 

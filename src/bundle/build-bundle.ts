@@ -1,5 +1,5 @@
-import {chmod, lstat, mkdir, mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {chmod, lstat, mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {CodesignAdapter, CodesignError} from '../adapters/codesign.js'
 import {describeCodesignProblems} from '../adapters/codesign-verify-output.js'
 import {ExitCode} from '../exit-codes.js'
@@ -13,6 +13,7 @@ import type {BundleEnvironment, BundleRequest, BundleResult} from './bundle-requ
 import {authorise} from './profile-authorisation.js'
 import {planSignatures, signingArgv} from './sign-plan.js'
 import {renderSignScript} from './sign-script.js'
+import {makeStagingDir, outRefusal} from './staging-dir.js'
 
 export type {BundleEnvironment, BundleRequest, BundleResult, SigningStep} from './bundle-request.js'
 
@@ -25,10 +26,10 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
   const now = env.now ?? new Date()
   const trust = env.trust ?? TrustStore.apple()
   const inputs = await checkInputs(req)
-  const auth = await authorise({profilePath: req.profile, bundleId: inputs.bundleId, requested: req.entitlements, identity: req.identity, trust, now})
+  const auth = await authorise({profilePath: req.profile, bundleId: inputs.bundleId, requested: req.entitlements, identity: req.identity, trust, now, allowDevelopment: req.allowDevelopmentProfile === true})
   const codesign = env.codesign === undefined ? (CodesignAdapter.available() ? new CodesignAdapter() : null) : env.codesign
 
-  const staging = await mkdtemp(join(dirname(inputs.out), `.${basename(inputs.out)}.esdctl-`))
+  const staging = await makeStagingDir('bundle', inputs.out)
   try {
     const tree = await writeBundleTree(staging, inputs, auth.profileBytes, auth.entitlements)
     const mainExecutable = join(tree.app, 'Contents', 'MacOS', inputs.executableName)
@@ -47,6 +48,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
       identity: auth.identity,
       signed: codesign !== null,
       signing: plan.map(p => ({target: join(inputs.name + '.app', p.path.slice(tree.app.length + 1)).replace(/\/$/, ''), argv: signingArgv(p, staging, inputs.out)})),
+      warnings: auth.warnings,
     }
     if (auth.profile.appId) result.profile.appId = auth.profile.appId
     if (auth.profile.expirationDate) result.profile.expires = auth.profile.expirationDate.toISOString()
@@ -69,7 +71,9 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
       await chmod(join(staging, SIGN_SCRIPT_NAME), 0o755)
       result.script = join(inputs.out, SIGN_SCRIPT_NAME)
     }
-    await moveIntoPlace(staging, inputs, codesign !== null, req.force === true)
+    await moveIntoPlace(staging, inputs, codesign !== null, req.force === true).catch((e: unknown) => {
+      throw outRefusal('bundle', inputs.out, e) ?? e
+    })
     return result
   } finally {
     await rm(staging, {recursive: true, force: true})

@@ -3,7 +3,8 @@ import type {Finding} from '../verify/finding.js'
 
 /**
  * Why `bundle` or `payload` refused. `file` and `field` say exactly which input was wrong (a flag,
- * a profile key, a manifest pointer); the message repeats both so a log line alone is enough.
+ * a profile key, a manifest pointer); the message repeats them so a log line alone is enough
+ * (`<file>: <field>: <problem>`, or `<file>: <problem>` when the field is the whole file or the flag itself).
  */
 export class BuildRefusal extends Error {
   constructor(
@@ -16,7 +17,8 @@ export class BuildRefusal extends Error {
     /** Verifier findings, when the refusal is that the result did not verify. */
     readonly findings: Finding[] = [],
   ) {
-    super(`${file}: ${field}: ${problem}`)
+    // The field only when it adds something: not for a whole file, nor again for the flag that is the file.
+    super(`${field === '(file)' || field === file || `--${field}` === file ? file : `${file}: ${field}`}: ${problem}`)
     this.name = 'BuildRefusal'
   }
 }

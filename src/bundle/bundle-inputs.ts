@@ -3,7 +3,10 @@ import {basename, dirname, join, resolve} from 'node:path'
 import {isValidExecutableName, isValidName} from '../layout/names.js'
 import {BuildRefusal} from './bundle-error.js'
 import type {BundleRequest} from './bundle-request.js'
-import {looksLikeMachO} from '../io/macho-sniff.js'
+import {fileTypeName, MH_EXECUTE} from '../formats/macho.js'
+import {isFormatError} from '../formats/format-error.js'
+import {looksLikeMachO, machOFileTypes} from '../io/macho-sniff.js'
+import {kindInWords} from '../io/regular-file.js'
 
 /** CFBundleIdentifier: letters, digits, hyphens and periods, at least two components. */
 const BUNDLE_ID = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
@@ -77,6 +80,18 @@ async function checkExecutable(path: string, name: string, namesBundle: boolean)
   if (!(await looksLikeMachO(path))) {
     throw new BuildRefusal('bundle.not-macho', path, '--executable', 'is not a Mach-O executable', 'Pass the daemon built for macOS (thin or universal Mach-O).')
   }
+  let slices
+  try {
+    slices = await machOFileTypes(path)
+  } catch (e) {
+    if (!isFormatError(e)) throw e
+    throw new BuildRefusal('bundle.not-macho', path, '--executable', `is not a Mach-O executable esdctl can read (${e.message})`, 'Pass the daemon built for macOS (thin or universal Mach-O).')
+  }
+  // launchd starts the bundle's main executable as a program: a library or object file cannot run.
+  const other = slices.find((s) => s.fileType !== MH_EXECUTE)
+  if (other !== undefined) {
+    throw new BuildRefusal('bundle.not-executable', path, '--executable', `the ${other.arch} slice is ${fileTypeName(other.fileType)}, not MH_EXECUTE (2): launchd can only run an executable, not a library or object file`, 'Pass the linked daemon program (the final link\'s output, e.g. clang -o mydaemon …), not a .dylib, .o or plug-in.')
+  }
 }
 
 /** Only directories and regular files: a link could pull a file from outside into the sealed bundle. */
@@ -94,7 +109,8 @@ async function checkResources(root: string): Promise<void> {
       const path = join(dir, entry)
       const info = await lstat(path)
       if (info.isDirectory()) await walk(path)
-      else if (!info.isFile()) throw new BuildRefusal('bundle.resources-special', path, '--resources', 'is a symbolic link or special file; only directories and regular files go into a bundle', 'Replace it with a copy of the file it points to.')
+      else if (info.isSymbolicLink()) throw new BuildRefusal('bundle.resources-special', path, '--resources', 'is a symbolic link; only directories and regular files go into a bundle', 'Replace it with a copy of the file it points to.')
+      else if (!info.isFile()) throw new BuildRefusal('bundle.resources-special', path, '--resources', `is ${kindInWords(info)}; only directories and regular files go into a bundle`, 'Remove it from the --resources directory: a bundle holds only directories and regular files (a daemon creates its sockets and FIFOs at run time, under var/).')
     }
   }
   const info = await lstat(root).catch(() => undefined)

@@ -1,5 +1,6 @@
 import type {CodesignAdapter} from '../adapters/codesign.js'
 import type {TrustStore} from '../trust/trust-store.js'
+import type {Finding} from '../verify/finding.js'
 import type {VerifyReport} from '../verify/report.js'
 import type {PlistDict} from '../formats/property-list.js'
 
@@ -27,6 +28,8 @@ export interface BundleRequest {
   out: string
   /** Replace an existing bundle in `out`. */
   force?: boolean
+  /** Accept a development profile (the daemon then runs only on the Macs it lists); refused otherwise. */
+  allowDevelopmentProfile?: boolean
 }
 
 export interface BundleEnvironment {
@@ -63,4 +66,6 @@ export interface BundleResult {
   verify?: VerifyReport
   /** codesign's own `--verify --strict --deep` output, as a second opinion. */
   codesignVerify?: string
+  /** What verify warns about the profile (profile.development under --allow-development-profile, …). */
+  warnings: Finding[]
 }

@@ -6,6 +6,7 @@ import type {TrustStore} from '../trust/trust-store.js'
 import {checkProfileItself} from '../verify/check-profile.js'
 import {profileAllows, wildcardMatch} from '../verify/entitlement-match.js'
 import {APPLICATION_IDENTIFIER, ENDPOINT_SECURITY, isRestrictedEntitlement, TEAM_IDENTIFIER} from '../verify/restricted-entitlements.js'
+import type {Finding} from '../verify/finding.js'
 import {BuildRefusal} from './bundle-error.js'
 
 const MAX_PROFILE_BYTES = 1024 * 1024
@@ -17,12 +18,16 @@ export interface Authorisation {
   teamId: string
   entitlements: PlistDict
   identity: string
+  /** What verify would warn about the profile itself (profile.development, …); bundle passes them on. */
+  warnings: Finding[]
 }
 
 /**
  * Reads the profile and decides, before anything is written, what the bundle will claim: the
  * profile must be valid on its own, be for macOS, cover the bundle id, allow every restricted
- * entitlement asked for and list the certificate that will sign.
+ * entitlement asked for and list the certificate that will sign. A development profile (it lists
+ * the Macs it runs on: ProvisionedDevices) is refused unless `allowDevelopment` says a build for
+ * those Macs (a lab) is meant; it then comes back among the warnings.
  */
 export async function authorise(opts: {
   profilePath: string
@@ -31,6 +36,7 @@ export async function authorise(opts: {
   identity: string | undefined
   trust: TrustStore
   now: Date
+  allowDevelopment?: boolean
 }): Promise<Authorisation> {
   const {profilePath: path} = opts
   const profileBytes = await readProfileBytes(path)
@@ -41,9 +47,16 @@ export async function authorise(opts: {
     if (!isFormatError(e)) throw e
     throw new BuildRefusal('bundle.profile-unreadable', path, '(file)', `is not a provisioning profile (${e.message})`, NEW_PROFILE)
   }
-  const error = checkProfileItself(path, reading, opts.now).find(f => f.severity === 'error')
+  const own = checkProfileItself(path, reading, opts.now)
+  const error = own.find(f => f.severity === 'error')
   if (error) {
     throw new BuildRefusal(`bundle.${error.id}`, path, error.field ?? '(profile)', error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message, error.fix ?? NEW_PROFILE)
+  }
+  const development = own.find(f => f.id === 'profile.development')
+  if (development && !opts.allowDevelopment) {
+    throw new BuildRefusal('bundle.profile-development', path, development.field ?? 'ProvisionedDevices',
+      `${development.message.startsWith(`${path}: `) ? development.message.slice(path.length + 2) : development.message}; --profile must be a Developer ID profile to ship`,
+      'Use the Developer ID provisioning profile for this App ID, or pass --allow-development-profile for a build meant only for the Macs the profile lists (a lab).')
   }
   const profile = reading.profile
   if (profile.platforms.length === 0) {
@@ -70,7 +83,7 @@ export async function authorise(opts: {
     }
     entitlements[key] = value
   }
-  return {profile, profileBytes, teamId, entitlements, identity: chooseIdentity(path, profile, opts.identity)}
+  return {profile, profileBytes, teamId, entitlements, identity: chooseIdentity(path, profile, opts.identity), warnings: own.filter(f => f.severity === 'warning')}
 }
 
 async function readProfileBytes(path: string): Promise<Buffer> {
@@ -89,7 +102,10 @@ async function readProfileBytes(path: string): Promise<Buffer> {
   return readFile(path)
 }
 
-/** `KEY` claims true; `KEY=a,b` claims a list of strings. The identifiers are derived, never asked for. */
+/**
+ * `KEY` and `KEY=true` claim true, `KEY=false` false, `KEY=a,b` a list of strings; Endpoint Security
+ * must be claimed true. The identifiers are derived, never asked for. Throws BuildRefusal (exit 4).
+ */
 export function requestedEntitlements(requested: string[] | undefined): [string, PlistValue][] {
   const out: [string, PlistValue][] = []
   for (const item of requested ?? [ENDPOINT_SECURITY]) {
@@ -104,7 +120,13 @@ export function requestedEntitlements(requested: string[] | undefined): [string,
     if (out.some(([k]) => k === key)) {
       throw new BuildRefusal('bundle.bad-entitlement', '--entitlement', key, 'is given more than once', 'Give each entitlement once; list values as KEY=a,b.')
     }
-    out.push([key, eq < 0 ? true : item.slice(eq + 1).split(',').filter(Boolean)])
+    const value = eq < 0 ? 'true' : item.slice(eq + 1)
+    // Boolean entitlements (most restricted ones) are written KEY, KEY=true or KEY=false; anything else is a list.
+    const parsed: PlistValue = value === 'true' ? true : value === 'false' ? false : value.split(',').filter(Boolean)
+    if (key === ENDPOINT_SECURITY && parsed !== true) {
+      throw new BuildRefusal('bundle.bad-entitlement', '--entitlement', key, `${JSON.stringify(item)} would deny the daemon Endpoint Security: es_new_client fails without ${key} = true, and a bundle exists only to carry it`, `Claim it as --entitlement ${key} (true, the default), or build without esdctl bundle if the program is no Endpoint Security client.`)
+    }
+    out.push([key, parsed])
   }
   return out
 }

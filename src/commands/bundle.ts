@@ -5,7 +5,7 @@ import {renderBundleText} from '../bundle/bundle-text.js'
 
 export default class Bundle extends Command {
   static override summary = 'Turn a compiled daemon into a signed app-like bundle macOS lets claim Endpoint Security.'
-  static override description = `Lays out <name>.app (Contents/MacOS/<name>, Info.plist, PkgInfo, embedded.provisionprofile, Resources/), derives the entitlements from the profile (application and team identifier plus the restricted entitlements asked for, Endpoint Security by default) and refuses, before writing anything, an entitlement the profile does not allow, a bundle id its App ID does not cover, an expired or non-macOS profile. On macOS it signs with codesign (hardened runtime, secure timestamp; nested code first, then the bundle) and verifies the result; elsewhere it writes sign.sh, the exact codesign calls to run on a Mac.
+  static override description = `Lays out <name>.app (Contents/MacOS/<name>, Info.plist, PkgInfo, embedded.provisionprofile, Resources/), derives the entitlements from the profile (application and team identifier plus the restricted entitlements asked for, Endpoint Security by default) and refuses, before writing anything, an entitlement the profile does not allow, a bundle id its App ID does not cover, an expired or non-macOS profile, an executable that is not MH_EXECUTE in every slice (a library or object file), and a development profile unless --allow-development-profile (the daemon then runs only on the Macs the profile lists; the warning is printed and in --json). On macOS it signs with codesign (hardened runtime, secure timestamp; nested code first, then the bundle) and verifies the result; elsewhere it writes sign.sh, the exact codesign calls to run on a Mac.
 
 Exit codes: 0 built; 3 the signed bundle does not verify (nothing written); 4 bad input (nothing written).`
   static override examples = [
@@ -26,6 +26,7 @@ Exit codes: 0 built; 3 the signed bundle does not verify (nothing written); 4 ba
     'min-macos': Flags.string({description: 'LSMinimumSystemVersion', default: '12.0'}),
     out: Flags.string({description: 'directory that receives <name>.app, <name>.entitlements and, unsigned, sign.sh', required: true}),
     force: Flags.boolean({description: 'replace an existing bundle in --out'}),
+    'allow-development-profile': Flags.boolean({description: 'accept a development profile, for a build that runs only on the Macs it lists (a lab); refused otherwise'}),
   }
 
   async run(): Promise<BundleResult> {
@@ -44,6 +45,7 @@ Exit codes: 0 built; 3 the signed bundle does not verify (nothing written); 4 ba
         minMacos: flags['min-macos'],
         out: flags.out,
         force: flags.force,
+        allowDevelopmentProfile: flags['allow-development-profile'],
       })
       if (!this.jsonEnabled()) this.log(renderBundleText(result))
       return result

@@ -5,11 +5,11 @@ import {renderPayloadText} from '../payload-build/payload-text.js'
 
 export default class Payload extends Command {
   static override summary = 'Assemble the install payload and the pkgbuild inputs for a bundled daemon.'
-  static override description = `Checks the manifest (esdctl.json) and that it agrees with the bundle (name, bundle id, team of the embedded profile), then writes into --out: root/ (the payload placed where the pkg drops it, /Library/Application Support/esdctl/payloads/<name>/<version>/), scripts/preinstall and scripts/postinstall (they run esdctl install the first time and esdctl upgrade after, by absolute path, with PATH reset and Node's variables removed), component.plist (keeps Installer from relocating the bundle) and PACKAGING.txt with the pkgbuild, productbuild, notarytool and stapler command lines. With --pkg on macOS it also runs pkgbuild.
+  static override description = `Checks the manifest (esdctl.json) and that it agrees with the bundle (name, bundle id, team of the embedded profile), then judges the assembled payload as install will (the verifier over every slice, the signature's team and identifier against the manifest, Info.plist, the config files in etc/; codesign on macOS): a bundle not signed yet (esdctl bundle off a Mac, before sign.sh) or signed for someone else is refused, as every install would refuse it. Then it writes into --out: root/ (the payload placed where the pkg drops it, /Library/Application Support/esdctl/payloads/<name>/<version>/), scripts/preinstall and scripts/postinstall (they run esdctl install the first time and esdctl upgrade after, by absolute path, with PATH reset and Node's variables removed), component.plist (keeps Installer from relocating the bundle) and PACKAGING.txt with the pkgbuild, productbuild, notarytool and stapler command lines. With --pkg on macOS it also runs pkgbuild.
 
 With --with-esdctl (a tarball from npm run dist:darwin) the self-contained esdctl, with its own Node, goes inside the payload (<payload>/esdctl/) and the scripts run that copy, so the package needs nothing else on the Mac. The tarball is checked first: its layout, and its Node must pass esdctl verify as signed by the Node.js Foundation.
 
-Exit codes: 0 written; 4 bad input (nothing written).`
+Exit codes: 0 written; 3 every install would refuse the bundle (the findings say why; nothing written); 4 bad input (nothing written).`
   static override examples = [
     '<%= config.bin %> payload --app dist/thed.app --manifest esdctl.json --etc etc --out pkg',
     '<%= config.bin %> payload --app dist/thed.app --manifest esdctl.json --out pkg --with-esdctl esdctl-0.1.0-darwin-arm64.tar.gz',

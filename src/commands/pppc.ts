@@ -11,7 +11,9 @@ export default class Pppc extends Command {
   static override summary = 'Write the MDM profile that grants a daemon Full Disk Access.'
   static override description = `An Endpoint Security client needs Full Disk Access (es_new_client returns ERR_NOT_PERMITTED without it), and only an MDM can grant it to a daemon: a Privacy Preferences Policy Control payload (SystemPolicyAllFiles, Allowed) keyed to the code's identifier and code requirement. The requirement is read from the signature (its designated requirement, or the Developer ID requirement built from its team id). Deploy the .mobileconfig through your MDM; re-run after changing signing identity.
 
-Exit codes: 0 written; 4 the daemon or bundle was not found or its signature has no identity a grant can be keyed to.`
+A grant is refused when the signature does not verify (it would name whoever signed the bytes, not this code) or when a bundle is signed under an identifier other than its CFBundleIdentifier.
+
+Exit codes: 0 written; 4 the daemon or bundle was not found, its signature does not verify, or it has no identity a grant can be keyed to.`
   static override examples = [
     '<%= config.bin %> pppc mydaemon --out mydaemon-fda.mobileconfig',
     '<%= config.bin %> pppc build/mydaemon.app > mydaemon-fda.mobileconfig',
@@ -30,7 +32,6 @@ Exit codes: 0 written; 4 the daemon or bundle was not found or its signature has
     try {
       const path = await bundlePath(args.target, flags.root)
       const report = await verifyPath(path)
-      for (const f of report.findings.filter((f) => f.severity === 'error')) process.stderr.write(`warning: ${f.message}\n`)
       const profile = await buildPppcProfile(report, flags.organization ? {organization: flags.organization} : {})
       if (flags.out) {
         await writeFile(flags.out, profile.xml, {mode: 0o644})

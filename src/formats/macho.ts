@@ -186,6 +186,31 @@ export function machHeaderExtent(head: Buffer, sliceSize: number): number {
   return extent
 }
 
+/** `filetype` of an executable image (mach-o/loader.h): the only kind the kernel starts as a process's main program. */
+export const MH_EXECUTE = 2
+
+/** mach-o/loader.h's names for the `filetype` values, as otool -h and Apple's docs print them. */
+const FILE_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [1, 'MH_OBJECT'], [2, 'MH_EXECUTE'], [3, 'MH_FVMLIB'], [4, 'MH_CORE'], [5, 'MH_PRELOAD'], [6, 'MH_DYLIB'],
+  [7, 'MH_DYLINKER'], [8, 'MH_BUNDLE'], [9, 'MH_DYLIB_STUB'], [10, 'MH_DSYM'], [11, 'MH_KEXT_BUNDLE'], [12, 'MH_FILESET'],
+])
+
+/** `MH_DYLIB (6)`; an unknown value as `filetype 0x…`. */
+export function fileTypeName(fileType: number): string {
+  const name = FILE_TYPE_NAMES.get(fileType)
+  return name === undefined ? `filetype 0x${fileType.toString(16)}` : `${name} (${fileType})`
+}
+
+/**
+ * The `filetype` of the slice whose header starts `head` (at least its first 16 bytes). Throws
+ * FormatError for a header that is not little-endian Mach-O or is cut short.
+ */
+export function sliceFileType(head: Buffer): number {
+  const bytes = new BoundedBytes(head, 'Mach-O header')
+  headerSize(bytes.u32le(0, 'magic'))
+  return bytes.u32le(12, 'filetype')
+}
+
 export interface LoadCommand {
   cmd: number
   /** Offset of the command from the start of the slice. */

@@ -64,6 +64,13 @@ export async function configDefaults(fs: RootFs, etcDir: string, findings: Findi
   return hashes
 }
 
+/**
+ * What judging needs of a lifecycle context: the verifier's options, the codesign second opinion
+ * (macOS), and whether this is an offline image under `root` (only for the note). `esdctl payload`
+ * judges with just these, so the vendor's build refuses what every install would refuse.
+ */
+export type JudgeContext = Pick<LifecycleContext, 'root' | 'codesign' | 'verifyOptions' | 'offline'>
+
 export interface JudgeOptions {
   /**
    * Check and hash `<dir>/etc` as shipped config defaults (default true). Off where `dir` is code
@@ -79,7 +86,7 @@ export interface JudgeOptions {
  * the signature's team and identifier against the manifest, Info.plist against the manifest, and
  * on macOS codesign's second opinion.
  */
-export async function judgePayload(ctx: LifecycleContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout, opts: JudgeOptions = {}): Promise<PayloadJudgement> {
+export async function judgePayload(ctx: JudgeContext, fs: RootFs, dir: string, manifest: Manifest, layout: PrefixLayout, opts: JudgeOptions = {}): Promise<PayloadJudgement> {
   const app = join(dir, layout.bundle)
   const findings: Finding[] = []
   const notes: string[] = []

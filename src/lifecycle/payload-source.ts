@@ -1,6 +1,6 @@
-import {stat} from 'node:fs/promises'
+import {lstat, readdir, stat} from 'node:fs/promises'
 import {makeScratchDir} from '../adapters/scratch-dir.js'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import {isFormatError} from '../formats/format-error.js'
 import {ExitCode} from '../exit-codes.js'
 import {loadManifest} from '../manifest/load-manifest.js'
@@ -55,8 +55,30 @@ export async function openPayload(payload: string): Promise<PayloadSource> {
   }
   const loaded = await loadManifest(join(dir, MANIFEST_FILE_NAME))
   if ('errors' in loaded) {
+    const nested = (await lstat(join(dir, MANIFEST_FILE_NAME)).catch(() => undefined)) === undefined ? await manifestOneLevelDown(dir) : undefined
     await dispose()
-    throw new LifecycleError(ExitCode.badInput, `the payload's manifest was refused: ${loaded.errors[0]!.message}`, loaded.errors.map((e) => `${e.message} (fix: ${e.fix})`))
+    if (nested !== undefined) {
+      const rebuild = dir === payload ? `install ${join(payload, nested)} instead` : `make the archive from inside the payload directory: tar -C <payload dir> -czf ${basename(payload)} .`
+      throw new LifecycleError(ExitCode.badInput, `${payload}: ${MANIFEST_FILE_NAME} is at ${nested}/${MANIFEST_FILE_NAME}, not at the payload's root; ${rebuild}`)
+    }
+    // An archive's extraction is deleted by now: name the archive the admin gave, not the scratch copy.
+    const shown = (text: string): string => (dir === payload ? text : text.split(join(dir, MANIFEST_FILE_NAME)).join(`${payload} (its ${MANIFEST_FILE_NAME})`))
+    throw new LifecycleError(ExitCode.badInput, `the payload's manifest was refused: ${shown(loaded.errors[0]!.message)}`, loaded.errors.map((e) => shown(`${e.message} (fix: ${e.fix})`)))
   }
   return {dir, manifest: loaded.manifest, dispose}
+}
+
+/**
+ * The one folder directly under `dir` that holds esdctl.json, when `dir` itself holds none: a
+ * payload archived with its folder (`tar -czf x.tgz 6.0.0`) rather than its contents. Undefined
+ * when there is none or more than one (then no single folder is meant).
+ */
+async function manifestOneLevelDown(dir: string): Promise<string | undefined> {
+  const entries = await readdir(dir, {withFileTypes: true}).catch(() => [])
+  const found: string[] = []
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue
+    if ((await lstat(join(dir, entry.name, MANIFEST_FILE_NAME)).catch(() => undefined))?.isFile()) found.push(entry.name)
+  }
+  return found.length === 1 ? found[0] : undefined
 }

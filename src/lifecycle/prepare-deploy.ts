@@ -8,6 +8,7 @@ import type {PrefixLayout} from '../layout/prefix-layout.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import {MAX_PLIST_BYTES} from '../formats/property-list.js'
 import {loadManifest} from '../manifest/load-manifest.js'
+import {missingConfigFile} from '../manifest/config-files.js'
 import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
 import {RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../records/install-record.js'
 import type {LegacyInstall} from './adopt-legacy.js'
@@ -105,10 +106,9 @@ async function copyPayloadEntry(fs: RootFs, from: string, to: string): Promise<v
 
 /** A file `config` names that the payload's etc/ lacks: the manifest promises what the payload does not ship. */
 function refuseMissingConfig(manifest: Manifest, record: InstallRecord | Omit<InstallRecord, 'installedAt'>): void {
-  const missing = (manifest.config ?? []).findIndex((file) => record.configHashes[file] === undefined)
-  if (missing < 0) return
-  const file = manifest.config![missing]!
-  throw new StepFailure(ExitCode.badInput, `${MANIFEST_FILE_NAME}: /config/${missing}: names ${JSON.stringify(file)}, but the payload has no etc/${file}; ship the file in the payload's etc/ or remove it from "config"; nothing was changed`)
+  const missing = missingConfigFile(manifest, record.configHashes)
+  if (missing === undefined) return
+  throw new StepFailure(ExitCode.badInput, `${MANIFEST_FILE_NAME}: ${missing.pointer}: names ${JSON.stringify(missing.file)}, but the payload has no etc/${missing.file}; ship the file in the payload's etc/ or remove it from "config"; nothing was changed`)
 }
 
 /**

@@ -1,7 +1,9 @@
-import {chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, lstat, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
+import {CodesignAdapter} from '../adapters/codesign.js'
 import {PkgbuildAdapter, PkgbuildError} from '../adapters/pkgbuild.js'
 import {BuildRefusal} from '../bundle/bundle-error.js'
+import {makeStagingDir, outRefusal} from '../bundle/staging-dir.js'
 import {ExitCode} from '../exit-codes.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import {loadManifest} from '../manifest/load-manifest.js'
@@ -9,6 +11,7 @@ import {layoutOptionsOf, MANIFEST_FILE_NAME} from '../manifest/manifest.js'
 import {TrustStore} from '../trust/trust-store.js'
 import {checkAppAgreesWithManifest} from './app-agreement.js'
 import {copyPayloadTree} from './copy-tree.js'
+import {refuseWhatInstallRefuses} from './install-judgement.js'
 import {commandLine, componentPackageName, OUT_NAMES, packagingCommands, PAYLOADS_DIR, renderComponentPlist, renderInstructions} from './pkg-commands.js'
 import {PKG_SCRIPT_NAMES, renderPkgScript} from './pkg-scripts.js'
 import {addBundledEsdctl, BUNDLED_ESDCTL_DIR, bundledEsdctlLauncher} from './with-esdctl.js'
@@ -32,7 +35,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   const app = resolve(req.app)
   const esdctl = req.esdctl ?? DEFAULT_ESDCTL_PATH
   if (!esdctl.startsWith('/') || /[\0\n\r]/.test(esdctl)) {
-    throw new BuildRefusal('payload.bad-esdctl', '--esdctl', 'path', `${JSON.stringify(esdctl)} is not an absolute path`, 'Pass where esdctl is installed on the target Macs, e.g. /usr/local/bin/esdctl.')
+    throw new BuildRefusal('payload.bad-esdctl', '--esdctl', 'esdctl', `${JSON.stringify(esdctl)} is not an absolute path`, 'Pass where esdctl is installed on the target Macs, e.g. /usr/local/bin/esdctl.')
   }
   if (req.withEsdctl !== undefined && req.esdctl !== undefined && req.esdctl !== DEFAULT_ESDCTL_PATH) {
     throw new BuildRefusal('payload.with-esdctl', '--with-esdctl', '--esdctl', `cannot be combined with --esdctl ${esdctl}: the pkg scripts run the esdctl inside the payload`, 'Pass one of --with-esdctl and --esdctl.')
@@ -60,7 +63,8 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   const commands = packagingCommands({name: manifest.name, version, identifier: `${manifest.bundleId}.pkg`, installerIdentity: req.installerIdentity, notaryProfile: req.notaryProfile})
   const variables = [...(req.installerIdentity === undefined ? ['INSTALLER_IDENTITY (your "Developer ID Installer: …" certificate)'] : []), ...(req.notaryProfile === undefined ? ['NOTARY_PROFILE (a notarytool store-credentials profile)'] : [])]
 
-  const staging = await mkdtemp(join(dirname(out), `.${basename(out)}.esdctl-`))
+  const codesign = env.codesign === undefined ? (CodesignAdapter.available() ? new CodesignAdapter() : undefined) : (env.codesign ?? undefined)
+  const staging = await makeStagingDir('payload', out)
   try {
     const payload = join(staging, OUT_NAMES.root, ...installedPayload.split('/').filter(Boolean))
     await mkdir(payload, {recursive: true, mode: 0o755})
@@ -71,6 +75,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
     await copyPayloadTree(app, join(payload, layout.bundle), {flag: '--app', allowLinks: true})
     await copyFile(req.manifest, join(payload, MANIFEST_FILE_NAME))
     await chmod(join(payload, MANIFEST_FILE_NAME), 0o644)
+    await refuseWhatInstallRefuses({dir: payload, manifest, manifestPath: req.manifest, layout, app, ...(req.etc === undefined ? {} : {etc: resolve(req.etc)})}, {trust, now, ...(codesign ? {codesign} : {})})
     // Beside what install reads (it ignores other folders), so the pkg needs no esdctl on the Mac.
     const bundled = req.withEsdctl === undefined ? undefined : await addBundledEsdctl(resolve(req.withEsdctl), staging, join(payload, BUNDLED_ESDCTL_DIR))
 
@@ -88,7 +93,9 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
 
     const pkg = await maybeBuildPkg(req, env, staging, out, {identifier: `${manifest.bundleId}.pkg`, version, name: manifest.name, installerIdentity: req.installerIdentity})
     await chmod(staging, 0o755)
-    await replace(staging, out, req.force === true)
+    await replace(staging, out, req.force === true).catch((e: unknown) => {
+      throw outRefusal('payload', out, e) ?? e
+    })
     const root = join(out, OUT_NAMES.root)
     return {
       name: manifest.name,
@@ -118,9 +125,15 @@ async function checkOut(out: string, force: boolean): Promise<void> {
     throw new BuildRefusal('payload.out-parent', out, '--out', `its parent ${dirname(out)} is not an existing directory`, 'Create the parent directory first.')
   }
   const existing = await lstat(out).catch(() => undefined)
-  if (existing && !force) throw new BuildRefusal('payload.exists', out, '--out', 'already exists; esdctl does not overwrite it', 'Pass --force to replace it, or choose another --out.')
   if (existing && !existing.isDirectory()) throw new BuildRefusal('payload.exists', out, '--out', 'exists and is not a directory', 'Choose another --out.')
+  // An empty folder holds nothing to lose: it is filled as a new one would be, --force or not.
+  if (existing && (await isEmptyDirectory(out))) return
+  if (existing && !force) throw new BuildRefusal('payload.exists', out, '--out', 'already exists and is not empty; esdctl does not overwrite it', 'Pass --force to replace an earlier payload there, or choose a new or empty --out.')
   if (existing) await checkReplaceable(out)
+}
+
+async function isEmptyDirectory(path: string): Promise<boolean> {
+  return (await readdir(path).catch(() => [undefined])).length === 0
 }
 
 /**
@@ -163,11 +176,12 @@ async function maybeBuildPkg(req: PayloadRequest, env: PayloadEnvironment, stagi
 /** Renames the finished staging directory to `out`; a replaced `out` is removed only after the swap. */
 async function replace(staging: string, out: string, force: boolean): Promise<void> {
   const existing = await lstat(out).catch(() => undefined)
-  if (!existing) {
+  // rename(2) replaces an empty directory in one step, and fails (ENOTEMPTY) if something arrived meanwhile.
+  if (!existing || (existing.isDirectory() && (await isEmptyDirectory(out)))) {
     await rename(staging, out)
     return
   }
-  if (!force) throw new BuildRefusal('payload.exists', out, '--out', 'appeared while the payload was built; nothing was replaced', 'Pass --force to replace it, or choose another --out.')
+  if (!force) throw new BuildRefusal('payload.exists', out, '--out', 'appeared while the payload was built; nothing was replaced', 'Pass --force to replace it, or choose a new or empty --out.')
   await checkReplaceable(out)
   const aside = `${staging}.replaced`
   await rename(out, aside)

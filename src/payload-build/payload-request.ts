@@ -1,3 +1,4 @@
+import type {CodesignAdapter} from '../adapters/codesign.js'
 import type {PkgbuildAdapter} from '../adapters/pkgbuild.js'
 import type {TrustStore} from '../trust/trust-store.js'
 
@@ -32,7 +33,9 @@ export interface PayloadRequest {
 export interface PayloadEnvironment {
   /** undefined: the system pkgbuild when available; null: behave as on a machine without it. */
   pkgbuild?: PkgbuildAdapter | null
-  /** Roots for reading the app's embedded profile. Default: Apple's. */
+  /** undefined: codesign's second opinion where /usr/bin/codesign exists (macOS); null: none. */
+  codesign?: CodesignAdapter | null
+  /** Roots the bundle's signature and embedded profile must chain to. Default: Apple's. */
   trust?: TrustStore
   now?: Date
 }

@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url'
 import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
 import type {VerifyReport} from '../verify/report.js'
 import {deriveRequirement, type DerivedRequirement} from './code-requirement.js'
+import {refuseUnearnedGrant} from './grant-identity.js'
 
 /** Resolved from the compiled file: dist/src/pppc → the package's templates/. */
 const TEMPLATE = fileURLToPath(new URL('../../../templates/pppc.mobileconfig.xml', import.meta.url))
@@ -30,10 +31,13 @@ export interface PppcOptions {
 /**
  * The MDM profile granting Full Disk Access (SystemPolicyAllFiles) to the code `report` describes,
  * keyed to its identifier and code requirement. Fresh UUIDs every time; a stable PayloadIdentifier
- * so re-deploying replaces the profile.
+ * so re-deploying replaces the profile. Throws RequirementError when the code has no identity a
+ * grant can be keyed to, its signature does not verify, or a bundle is signed under an identifier
+ * other than its CFBundleIdentifier (grant-identity.ts).
  */
 export async function buildPppcProfile(report: VerifyReport, opts: PppcOptions = {}): Promise<PppcProfile> {
   const requirement = deriveRequirement(report.slices, report.path)
+  await refuseUnearnedGrant(report, requirement)
   const identifierType = report.kind === 'bundle' ? 'bundleID' : 'path'
   const identifier = identifierType === 'bundleID' ? requirement.identifier : (opts.executablePath ?? report.path)
   const profileUuid = randomUUID().toUpperCase()

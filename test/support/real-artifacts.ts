@@ -100,7 +100,7 @@ export async function realTarball(a: RealArtifact): Promise<string> {
 /** The real provisioning profiles in the shared fixtures folder, read in place. */
 export const REAL_PROFILES_DIR = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'real-profiles')
 
-export function realProfile(name: 'processmonitor-devid-es' | 'karabiner-daemon-devid' | 'credctl-development-expired' | 'translatium-5c695e9'): string | undefined {
+export function realProfile(name: 'processmonitor-devid-es' | 'karabiner-daemon-devid' | 'credctl-development-expired' | 'translatium-5c695e9' | 'osquery-a5b14f6' | 'touchfs-team-wildcard'): string | undefined {
   const p = join(REAL_PROFILES_DIR, `${name}.provisionprofile`)
   return existsSync(p) ? p : undefined
 }

@@ -2,26 +2,12 @@ import {strict as assert} from 'node:assert'
 import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
-import {ARTIFACTS, REPO_ROOT, realArtifact, realProfile} from '../support/real-artifacts.js'
+import {runCommand} from '../support/command-process.js'
+import {ARTIFACTS, realArtifact, realProfile} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
 
-/**
- * Runs a command class the way bin/run.js runs commands (oclif parses, renders --json, maps errors
- * to exit codes) without depending on the generated oclif.manifest.json listing it.
- */
-const RUNNER = `
-import {flush, handle} from '@oclif/core'
-const [mod, ...argv] = process.argv.slice(1)
-const {default: Cmd} = await import(mod)
-await Cmd.run(argv, {root: process.cwd()}).then(() => flush()).catch(handle)
-`
-
-function esdctl(command: 'bundle' | 'payload', ...args: string[]) {
-  const mod = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'commands', `${command}.js`)).href
-  return execa(process.execPath, ['--input-type=module', '-e', RUNNER, mod, ...args], {reject: false, cwd: REPO_ROOT, env: {NODE_OPTIONS: ''}})
-}
+const esdctl = runCommand
 
 describe('esdctl bundle (the command, as a process, with real Apple profiles)', () => {
   let dir: string
@@ -68,6 +54,31 @@ describe('esdctl bundle (the command, as a process, with real Apple profiles)', 
     const r = await esdctl('bundle', '--executable', exe, '--profile', profile!, '--bundle-id', 'com.crzy.credctl', '--version', '1.0', '--out', join(dir, 'credctl'))
     assert.equal(r.exitCode, 4)
     assert.match(r.stderr.replace(/\s*›\s*/g, ' '), /ExpirationDate: the provisioning profile .* expired on/)
+  })
+
+  it('a development profile: refused (exit 4) unless --allow-development-profile, which passes the warning on in --json and text', async function () {
+    const profile = realProfile('touchfs-team-wildcard')
+    if (!profile) skipBecause(this, 'fixtures-absent')
+    const common = ['--executable', exe, '--profile', profile!, '--bundle-id', 'com.example.touchfs', '--version', '1.0', '--entitlement', 'com.apple.security.cs.allow-jit']
+    const refused = await esdctl('bundle', '--json', ...common, '--out', join(dir, 'dev-refused'))
+    assert.equal(refused.exitCode, 4, refused.stdout + refused.stderr)
+    const error = JSON.parse(refused.stdout).error
+    assert.equal(error.code, 'bundle.profile-development')
+    assert.match(error.message, /touchfs-team-wildcard\.provisionprofile: ProvisionedDevices: a development profile: the daemon runs only on the 2 Mac\(s\) it lists/)
+    assert.match(error.suggestions[0], /--allow-development-profile/)
+    assert.deepEqual((await readdir(dir)).filter(f => f.startsWith('dev-refused') || f.includes('esdctl-')), [])
+
+    const allowed = await esdctl('bundle', '--json', ...common, '--allow-development-profile', '--out', join(dir, 'dev-json'))
+    assert.equal(allowed.exitCode, 0, allowed.stdout + allowed.stderr)
+    assert.deepEqual(JSON.parse(allowed.stdout).warnings.map((w: {id: string}) => w.id), ['profile.development'])
+    if (process.platform === 'darwin') return
+    // Text mode, into a folder whose name needs quoting: the printed command lines paste into a shell as they are.
+    const spaced = join(dir, 'dev out')
+    const text = await esdctl('bundle', ...common, '--allow-development-profile', '--out', spaced)
+    assert.equal(text.exitCode, 0, text.stderr)
+    assert.match(text.stdout, /^warning: .*a development profile: the daemon runs only on the 2 Mac\(s\) it lists.* \[profile\.development\]$/m)
+    assert.ok(text.stdout.includes(`run: bash '${join(spaced, 'sign.sh')}'`), text.stdout)
+    assert.ok(text.stdout.includes(`esdctl verify '${join(spaced, 'esbuild.app')}'`), text.stdout)
   })
 
   it('payload: a manifest that is not JSON is exit 4 naming the file', async () => {

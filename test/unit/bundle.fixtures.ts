@@ -1,11 +1,14 @@
 import {copyFile, mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {CodesignAdapter} from '../../src/adapters/codesign.js'
+import {buildAppBundle} from '../../src/bundle/build-bundle.js'
 import type {PlistDict} from '../../src/formats/property-list.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
 import {buildProfilePlist, defaultProfileEntitlements} from '../support/profile-builder.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
 import {createTestPki, signProfile, type TestIdentity} from '../support/test-pki.js'
+import {createCodesignDouble} from '../doubles/codesign/codesign-double.js'
 
 /** Shared by the bundle and payload tests: a real Mach-O named like a daemon and test-PKI profiles. */
 export const TEAM = 'ABCDE12345'
@@ -50,5 +53,19 @@ export async function makeFixture(): Promise<Fixture> {
       await writeFile(path, await signProfile(xml, undefined, {signingTime: new Date(expires.getTime() - 400 * DAY)}))
       return path
     },
+  }
+}
+
+/**
+ * The vendor's flow up to `esdctl payload`: `esdctl bundle` lays out thed.app (version 1.4.2) in
+ * `out` and signs it, here through the codesign double with the fixture's test-PKI identity, so the
+ * result verifies against `fx.trust` as install would judge it. Returns the .app path.
+ */
+export async function signedApp(fx: Fixture, out: string): Promise<string> {
+  const double = createCodesignDouble({identities: [fx.identity]})
+  try {
+    return (await buildAppBundle({executable: fx.executable, profile: await fx.profile(), bundleId: BUNDLE_ID, version: '1.4.2', out}, {trust: fx.trust, codesign: new CodesignAdapter({executable: double.codesignPath})})).app
+  } finally {
+    double.cleanup()
   }
 }

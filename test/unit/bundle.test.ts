@@ -7,7 +7,9 @@ import {CodesignAdapter} from '../../src/adapters/codesign.js'
 import {buildAppBundle, type BundleRequest} from '../../src/bundle/build-bundle.js'
 import {BuildRefusal} from '../../src/bundle/bundle-error.js'
 import {ExitCode} from '../../src/exit-codes.js'
+import {parseFileLayout} from '../../src/formats/macho.js'
 import {createCodesignDouble} from '../doubles/codesign/codesign-double.js'
+import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
 import {BUNDLE_ID, ES, makeFixture, TEAM, type Fixture} from './bundle.fixtures.js'
 
 const DAY = 86_400_000
@@ -54,6 +56,7 @@ describe('esdctl bundle (library)', () => {
     const bad = await refusal(request({executable: osqueryd, name: '../osquery'}), unsigned)
     assert.equal(bad.code, 'bundle.bad-name')
     assert.equal(bad.file, '--name')
+    assert.ok(bad.message.startsWith('--name: "../osquery" cannot name a bundle'), bad.message)
     await rm(real)
     await rm(osqueryd)
   })
@@ -231,6 +234,85 @@ describe('esdctl bundle (library)', () => {
       assert.equal((await refusal(request({minMacos: '9'}), unsigned)).field, 'LSMinimumSystemVersion')
       assert.equal((await refusal(request({entitlements: ['com.apple.application-identifier']}), unsigned)).file, '--entitlement')
       assert.equal((await refusal(request({executable: join(fx.dir, 'missing')}), unsigned)).code, 'bundle.executable-unreadable')
+    })
+
+    it('a library or object file as the daemon (filetype not MH_EXECUTE, in any slice): exit 4 naming the file and the filetype', async () => {
+      // Real binaries whose header says what a .dylib or .o says: launchd cannot run either.
+      const thin = await readFile(fx.executable)
+      for (const [fileType, name] of [[6, 'MH_DYLIB'], [1, 'MH_OBJECT']] as const) {
+        const lib = join(fx.dir, `libthed-${fileType}`)
+        const bytes = Buffer.from(thin)
+        bytes.writeUInt32LE(fileType, 12)
+        await writeFile(lib, bytes)
+        const e = await refusal(request({executable: lib}), unsigned)
+        assert.equal(e.exitCode, ExitCode.badInput)
+        assert.equal(e.code, 'bundle.not-executable')
+        assert.equal(e.file, lib)
+        assert.equal(e.field, '--executable')
+        assert.match(e.message, new RegExp(`the arm64 slice is ${name} \\(${fileType}\\), not MH_EXECUTE \\(2\\)`))
+        await rm(lib)
+      }
+      // A universal file is checked slice by slice: sentry-cli with its second slice made a dylib.
+      const universal = await readFile(await realArtifact(ARTIFACTS.sentryCli))
+      const second = parseFileLayout(universal.subarray(0, 4096), universal.length).slices[1]!
+      universal.writeUInt32LE(6, second.offset + 12)
+      const mixed = join(fx.dir, 'mixed')
+      await writeFile(mixed, universal)
+      const e = await refusal(request({executable: mixed}), unsigned)
+      assert.equal(e.code, 'bundle.not-executable')
+      assert.match(e.message, new RegExp(`the ${second.arch} slice is MH_DYLIB \\(6\\)`))
+      await rm(mixed)
+    })
+
+    it('an --out its folder will not take: exit 4 naming --out, not an internal error', async () => {
+      // As root every mode is writable: take folders no one can create in.
+      const locked = join(fx.dir, 'locked')
+      const out = process.getuid?.() !== 0 ? join(locked, 'dist') : process.platform === 'linux' ? '/proc/nope' : '/System/nope'
+      if (process.getuid?.() !== 0) await mkdir(locked, {mode: 0o555})
+      const before = await readdir(fx.dir)
+      const e = await buildAppBundle(request({out}), {trust: fx.trust, ...unsigned}).then(() => undefined, (x: unknown) => x)
+      assert.ok(e instanceof BuildRefusal, String(e))
+      assert.deepEqual(await readdir(fx.dir), before)
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.equal(e.code, 'bundle.out-unwritable')
+      assert.equal(e.field, '--out')
+      assert.equal(e.file, out)
+      assert.match(e.fix, /Choose an --out in a folder you can write to/)
+      await rm(locked, {recursive: true, force: true})
+    })
+
+    it('a --profile that is not a profile: the file named once, no "(file)" field in the message', async () => {
+      const junk = join(fx.dir, 'junk.provisionprofile')
+      await writeFile(junk, 'not a profile')
+      const e = await refusal(request({profile: junk}), unsigned)
+      assert.equal(e.code, 'bundle.profile-unreadable')
+      assert.ok(e.message.startsWith(`${junk}: is not a provisioning profile (`), e.message)
+      await rm(junk)
+    })
+
+    it('a FIFO in --resources: named as a named pipe, with a fix for it (not the symbolic-link one)', async () => {
+      const res = join(fx.dir, 'res-fifo')
+      await mkdir(res)
+      await execa('mkfifo', [join(res, 'control')])
+      const e = await refusal(request({resources: res}), unsigned)
+      assert.equal(e.code, 'bundle.resources-special')
+      assert.equal(e.file, join(res, 'control'))
+      assert.match(e.message, /is a named pipe; only directories and regular files go into a bundle/)
+      assert.doesNotMatch(e.fix, /points to/)
+      assert.match(e.fix, /Remove it from the --resources directory/)
+      await rm(res, {recursive: true})
+    })
+
+    it('--entitlement KEY=true/false are booleans; Endpoint Security claimed false is refused with why', async () => {
+      const es = await refusal(request({entitlements: [`${ES}=false`]}), unsigned)
+      assert.equal(es.code, 'bundle.bad-entitlement')
+      assert.ok(es.message.startsWith(`--entitlement: ${ES}: "${ES}=false" would deny the daemon Endpoint Security`), es.message)
+      assert.doesNotMatch(es.fix, /Ask Apple/)
+      const r = await buildAppBundle(request({entitlements: [`${ES}=true`]}), {trust: fx.trust, ...unsigned})
+      assert.equal(r.entitlements[ES], true)
+      const rest = await buildAppBundle(request({entitlements: [ES, 'com.apple.security.cs.allow-jit=false', 'com.example.list=a,b']}), {trust: fx.trust, ...unsigned})
+      assert.equal(rest.entitlements['com.apple.security.cs.allow-jit'], false)
+      assert.deepEqual(rest.entitlements['com.example.list'], ['a', 'b'])
     })
 
     it('a resources directory with a symbolic link', async () => {

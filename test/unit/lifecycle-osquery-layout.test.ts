@@ -54,7 +54,7 @@ describe('osquery-shaped layout: lib/osquery.app, executable osqueryd, links in 
     return osqueryPayload(base, version, links, identity, trust)
   }
 
-  it('esdctl payload places the bundle with the real osquery profile at lib/osquery.app, and refuses a link to a file the bundle lacks', async function () {
+  it('esdctl payload with the real osquery profile refuses a link to a file the bundle lacks (4), and code Apple does not vouch for (3)', async function () {
     const profilePath = join(REAL_PROFILES_DIR, 'osquery-a5b14f6.provisionprofile')
     if (!existsSync(profilePath)) {
       skipBecause(this, 'fixtures-absent')
@@ -62,21 +62,23 @@ describe('osquery-shaped layout: lib/osquery.app, executable osqueryd, links in 
     paths.push(`${root}-real-app`)
     const app = await osqueryApp(`${root}-real-app`, '5.12.1', identity, readFileSync(profilePath))
     const manifestPath = `${app}.json`
-    writeFileSync(manifestPath, JSON.stringify(manifest(V1_LINKS)))
     const out = `${root}-real-profile-payload`
     paths.push(out)
-    const result = await assemblePayload({app, manifest: manifestPath, out}, {trust: TrustStore.apple(), pkgbuild: null})
-    assert.equal(result.teamId, TEAM)
-    assert.ok(statSync(join(result.payload, 'lib', 'osquery.app', 'Contents', 'MacOS', 'osqueryd')).isFile())
-    assert.ok(!existsSync(join(result.payload, 'osquery.app')))
-    assert.match(readFileSync(result.componentPlist, 'utf8'), /lib\/osquery\.app/)
-
     writeFileSync(manifestPath, JSON.stringify(manifest([{path: '/usr/local/bin/osqueryctl', target: 'Contents/Resources/missing'}])))
-    const refused = await assemblePayload({app, manifest: manifestPath, out: `${out}-2`}, {trust: TrustStore.apple(), pkgbuild: null}).then(() => undefined, (e: unknown) => e)
-    assert.ok(refused instanceof BuildRefusal, String(refused))
-    assert.equal(refused.code, 'payload.link-target')
-    assert.equal(refused.field, '/links/0/target')
-    assert.ok(!existsSync(`${out}-2`))
+    const badLink = await assemblePayload({app, manifest: manifestPath, out}, {trust: TrustStore.apple(), pkgbuild: null}).then(() => undefined, (e: unknown) => e)
+    assert.ok(badLink instanceof BuildRefusal, String(badLink))
+    assert.equal(badLink.code, 'payload.link-target')
+    assert.equal(badLink.field, '/links/0/target')
+    assert.ok(!existsSync(out))
+
+    // The test PKI signed it: the real profile is Apple's, the signature is not, so every install would refuse it.
+    writeFileSync(manifestPath, JSON.stringify(manifest(V1_LINKS)))
+    const untrusted = await assemblePayload({app, manifest: manifestPath, out}, {trust: TrustStore.apple(), pkgbuild: null}).then(() => undefined, (e: unknown) => e)
+    assert.ok(untrusted instanceof BuildRefusal, String(untrusted))
+    assert.equal(untrusted.code, 'payload.verify-failed')
+    assert.equal(untrusted.exitCode, ExitCode.verificationFailed)
+    assert.ok(untrusted.findings.some((f) => f.id === 'cms.untrusted' && f.path.startsWith(app)), JSON.stringify(untrusted.findings.map((f) => f.id)))
+    assert.ok(!existsSync(out))
   })
 
   it('installs: Program is osqueryd inside lib/osquery.app, every link placed, /usr/local/bin created 0755', async () => {

@@ -10,7 +10,7 @@ import {ExitCode} from '../../src/exit-codes.js'
 import {buildPayload, type PayloadRequest} from '../../src/payload-build/build-payload.js'
 import {renderPkgScript, type PkgScriptValues} from '../../src/payload-build/pkg-scripts.js'
 import {createPkgbuildDouble} from '../doubles/pkgbuild/pkgbuild-double.js'
-import {BUNDLE_ID, makeFixture, TEAM, type Fixture} from './bundle.fixtures.js'
+import {BUNDLE_ID, makeFixture, signedApp, TEAM, type Fixture} from './bundle.fixtures.js'
 
 const PAYLOAD_REL = ['Library', 'Application Support', 'esdctl', 'payloads', 'thed', '1.4.2']
 
@@ -20,8 +20,7 @@ describe('esdctl payload (library)', () => {
   let manifest: string
   before(async () => {
     fx = await makeFixture()
-    const r = await buildAppBundle({executable: fx.executable, profile: await fx.profile(), bundleId: BUNDLE_ID, version: '1.4.2', out: join(fx.dir, 'bundle')}, {trust: fx.trust, codesign: null})
-    app = r.app
+    app = await signedApp(fx, join(fx.dir, 'bundle'))
     manifest = join(fx.dir, 'esdctl.json')
     await writeFile(manifest, JSON.stringify({name: 'thed', label: 'com.example.thed', bundleId: BUNDLE_ID, teamId: TEAM, programArguments: ['--config', '{{etc}}/thed.conf']}))
     await mkdir(join(fx.dir, 'etc'))
@@ -54,7 +53,7 @@ describe('esdctl payload (library)', () => {
     assert.deepEqual((await readdir(req.out)).sort(), ['PACKAGING.txt', 'component.plist', 'root', 'scripts'])
     assert.deepEqual((await readdir(payload)).sort(), ['esdctl.json', 'etc', 'lib', 'thed.app'])
     assert.deepEqual(await readFile(join(payload, 'esdctl.json')), await readFile(manifest))
-    assert.deepEqual(await readFile(join(payload, 'thed.app', 'Contents', 'MacOS', 'thed')), await readFile(fx.executable))
+    assert.deepEqual(await readFile(join(payload, 'thed.app', 'Contents', 'MacOS', 'thed')), await readFile(join(app, 'Contents', 'MacOS', 'thed')))
     assert.equal(await readFile(join(payload, 'etc', 'thed.conf'), 'utf8'), 'level=1\n')
     assert.equal((await stat(join(payload, 'lib', 'libthed.dylib'))).isFile(), true, 'an internal relative link is kept and resolves')
     assert.deepEqual(plist.parse(await readFile(r.componentPlist, 'utf8')), [{
@@ -209,18 +208,80 @@ describe('esdctl payload (library)', () => {
       }
     })
 
+    it('a bundle not signed yet (esdctl bundle off a Mac, before sign.sh): exit 3 with the findings every install would report', async () => {
+      const unsignedOut = join(fx.dir, 'unsigned')
+      const unsigned = (await buildAppBundle({executable: fx.executable, profile: await fx.profile(), bundleId: BUNDLE_ID, version: '1.4.2', out: unsignedOut}, {trust: fx.trust, codesign: null})).app
+      const e = await refusal(request({app: unsigned}))
+      assert.equal(e.exitCode, ExitCode.verificationFailed)
+      assert.equal(e.code, 'payload.verify-failed')
+      assert.equal(e.file, unsigned)
+      const ids = new Set(e.findings.filter(f => f.severity === 'error').map(f => f.id))
+      for (const id of ['seal.absent', 'install.team-mismatch', 'install.identifier-mismatch']) assert.ok(ids.has(id), `${id} in ${[...ids].join(', ')}`)
+      assert.ok(e.findings.every(f => !f.path.includes('.esdctl-') && !f.message.includes('.esdctl-')), 'findings name the bundle given, not the staging copy')
+      assert.ok(e.findings.some(f => f.path.startsWith(unsigned)))
+      assert.match(e.message, /every install would refuse this bundle \(exit 3\)/)
+      assert.match(e.fix, /sign\.sh/)
+      await rm(unsignedOut, {recursive: true})
+    })
+
+    it('a manifest whose config names a file the payload does not ship: exit 4 naming /config/0; shipped, it is accepted', async () => {
+      const withConfig = join(fx.dir, 'with-config.json')
+      await writeFile(withConfig, JSON.stringify({name: 'thed', label: 'com.example.thed', bundleId: BUNDLE_ID, teamId: TEAM, config: ['thed.conf']}))
+      const none = await refusal(request({manifest: withConfig}))
+      assert.equal(none.exitCode, ExitCode.badInput)
+      assert.equal(none.code, 'payload.config-missing')
+      assert.equal(none.file, withConfig)
+      assert.equal(none.field, '/config/0')
+      assert.match(none.message, /names "thed\.conf", but the payload would have no etc\/thed\.conf \(no --etc was given\)/)
+      const emptyEtc = join(fx.dir, 'empty-etc')
+      await mkdir(emptyEtc)
+      const empty = await refusal(request({manifest: withConfig, etc: emptyEtc}))
+      assert.equal(empty.field, '/config/0')
+      assert.match(empty.message, /--etc .*empty-etc has no thed\.conf/)
+      const r = await buildPayload(request({manifest: withConfig, etc: join(fx.dir, 'etc')}), {trust: fx.trust, ...env})
+      assert.equal(await readFile(join(r.payload, 'etc', 'thed.conf'), 'utf8'), 'level=1\n')
+      await rm(r.out, {recursive: true})
+      await rm(emptyEtc, {recursive: true})
+      await rm(withConfig)
+    })
+
+    it('an --out its folder will not take (EACCES, ENOENT, EROFS): exit 4 naming --out, not an internal error', async () => {
+      let out: string
+      let locked: string | undefined
+      if (process.getuid?.() !== 0) {
+        locked = join(fx.dir, 'locked')
+        await mkdir(locked, {mode: 0o555})
+        out = join(locked, 'payload')
+      } else {
+        // root writes anywhere a mode allows: take folders no one can create in.
+        out = process.platform === 'linux' ? '/proc/nope' : '/System/nope'
+      }
+      const e = await refusal(request({out}))
+      assert.equal(e.exitCode, ExitCode.badInput)
+      assert.equal(e.code, 'payload.out-unwritable')
+      assert.equal(e.field, '--out')
+      assert.equal(e.file, out)
+      assert.match(e.message, /cannot be written \((EACCES|EPERM|ENOENT|EROFS)/)
+      assert.match(e.fix, /Choose an --out in a folder you can write to/)
+      if (locked) await rm(locked, {recursive: true})
+    })
+
     it('an existing --out unless --force; a link in etc/; a link leaving lib/', async () => {
       const out = join(fx.dir, 'existing')
       await mkdir(out)
-      assert.equal((await refusal(request({out}))).code, 'payload.exists')
-      await buildPayload(request({out, force: true}), {trust: fx.trust, ...env})
+      // An empty folder is what the not-ours fix asks for: it is filled without --force.
+      await buildPayload(request({out}), {trust: fx.trust, ...env})
       assert.ok((await readdir(out)).includes('root'))
+      const again = await refusal(request({out}))
+      assert.equal(again.code, 'payload.exists')
+      assert.match(again.message, /already exists and is not empty/)
       // Its own earlier output is replaced; a folder holding anything else never is (--out /tmp --force).
       await buildPayload(request({out, force: true}), {trust: fx.trust, ...env})
       await writeFile(join(out, 'thesis.txt'), 'years of work')
       const kept = await refusal(request({out, force: true}))
       assert.equal(kept.code, 'payload.not-ours')
       assert.match(kept.message, /holds thesis\.txt/)
+      assert.match(kept.fix, /Choose a new or empty --out folder/)
       assert.equal(await readFile(join(out, 'thesis.txt'), 'utf8'), 'years of work')
       assert.ok((await readdir(out)).includes('root'), 'nothing of the folder was changed')
       await rm(out, {recursive: true})

@@ -3,14 +3,13 @@ import {chmod, copyFile, lstat, mkdir, readdir, readFile, rm, writeFile} from 'n
 import {join} from 'node:path'
 import {execa} from 'execa'
 import * as tar from 'tar'
-import {buildAppBundle} from '../../src/bundle/build-bundle.js'
 import {BuildRefusal} from '../../src/bundle/bundle-error.js'
 import {buildPayload, type PayloadRequest} from '../../src/payload-build/build-payload.js'
 import {DIST_PATHS, distDirName} from '../../src/payload-build/esdctl-dist-layout.js'
 import {renderPkgScript, type PkgScriptValues} from '../../src/payload-build/pkg-scripts.js'
 import {darwinDist} from '../support/darwin-dist.js'
 import {ARTIFACTS, realArtifact, REPO_ROOT} from '../support/real-artifacts.js'
-import {BUNDLE_ID, makeFixture, TEAM, type Fixture} from './bundle.fixtures.js'
+import {BUNDLE_ID, makeFixture, signedApp, TEAM, type Fixture} from './bundle.fixtures.js'
 
 const PAYLOAD = '/Library/Application Support/esdctl/payloads/thed/1.4.2'
 const LAUNCHER = `${PAYLOAD}/esdctl/bin/esdctl`
@@ -27,7 +26,7 @@ describe('esdctl payload --with-esdctl (the self-contained esdctl inside the ven
     tarball = dist.artifacts.find(a => a.arch === 'arm64')!.tarball
     version = dist.version
     fx = await makeFixture()
-    app = (await buildAppBundle({executable: fx.executable, profile: await fx.profile(), bundleId: BUNDLE_ID, version: '1.4.2', out: join(fx.dir, 'bundle')}, {trust: fx.trust, codesign: null})).app
+    app = await signedApp(fx, join(fx.dir, 'bundle'))
     manifest = join(fx.dir, 'esdctl.json')
     await writeFile(manifest, JSON.stringify({name: 'thed', label: 'com.example.thed', bundleId: BUNDLE_ID, teamId: TEAM, programArguments: []}))
   })

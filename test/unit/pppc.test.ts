@@ -96,6 +96,17 @@ describe('esdctl pppc: the Full Disk Access profile', function () {
       assert.doesNotMatch(a.xml, /\{\{/)
     })
 
+    it('refuses a bundle signed under an identifier other than its CFBundleIdentifier, naming both', async () => {
+      const other = await buildBundle({dir: join(dir, 'other'), name: 'thed', bundleId: 'com.example.thed', teamId: 'ABCDE12345', identity: await (await createTestPki()).developerId('ABCDE12345'), signOverrides: {identifier: 'com.example.someone-else'}})
+      const report = await verifyPath(other, {trust})
+      assert.deepEqual(report.findings.filter((f) => f.severity === 'error').map((f) => f.id), [], 'the signature itself verifies')
+      await assert.rejects(buildPppcProfile(report), (e: unknown) => {
+        assert.ok(e instanceof RequirementError, String(e))
+        assert.match(e.message, /the arm64 slice is signed with identifier com\.example\.someone-else \(team ABCDE12345\), but the bundle's CFBundleIdentifier is "com\.example\.thed"/)
+        return true
+      })
+    })
+
     it('refuses slices that disagree, ad-hoc code, and code without a team', () => {
       const base = {arch: 'arm64', identifier: 'com.example.thed', teamId: 'ABCDE12345', flags: [], signer: 'developer-id' as const, entitlements: {}}
       assert.throws(() => deriveRequirement([base, {...base, arch: 'x86_64', teamId: 'ZZZZZ99999'}]), /different teams/)

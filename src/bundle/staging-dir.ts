@@ -1,0 +1,31 @@
+import {mkdtemp} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import {BuildRefusal} from './bundle-error.js'
+
+/** The errno codes a folder gives when it will not take what esdctl writes into it. */
+const REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'ENAMETOOLONG', 'EEXIST', 'ENOTEMPTY', 'EXDEV'])
+
+/**
+ * `e` as the bad --out it is (exit 4, naming --out and what to do) when it is a refusal of the file
+ * system to write there; undefined for anything else (a bug, which stays exit 1). `command` is
+ * `bundle` or `payload`, the prefix of the refusal's code.
+ */
+export function outRefusal(command: 'bundle' | 'payload', out: string, e: unknown): BuildRefusal | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  if (!(e instanceof Error) || typeof code !== 'string' || !REFUSALS.has(code)) return undefined
+  return new BuildRefusal(`${command}.out-unwritable`, out, '--out', `cannot be written (${code}: ${e.message}); nothing was written`,
+    'Choose an --out in a folder you can write to (e.g. your build directory), or fix that folder\'s permissions.')
+}
+
+/**
+ * A fresh staging directory beside `out` (same volume, so the finished result is renamed into
+ * place): `<dirname(out)>/.<basename(out)>.esdctl-XXXXXX`. Throws BuildRefusal (exit 4) when the
+ * folder refuses it.
+ */
+export async function makeStagingDir(command: 'bundle' | 'payload', out: string): Promise<string> {
+  try {
+    return await mkdtemp(join(dirname(out), `.${basename(out)}.esdctl-`))
+  } catch (e) {
+    throw outRefusal(command, out, e) ?? e
+  }
+}

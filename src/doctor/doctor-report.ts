@@ -7,13 +7,14 @@ import {installedDaemons, type InstalledDaemon} from '../status/installed-daemon
 import {verifyPath} from '../verify/verify-path.js'
 import type {VerifyOptions} from '../verify/verify-options.js'
 import {checkCrashReports} from './check-crash-reports.js'
-import {checkBinLink, checkInstallAncestors, checkLaunchdPlist} from './check-install-files.js'
+import {checkInstallAncestors, checkLaunchdPlist, checkLinks} from './check-install-files.js'
 import {checkLaunchdState} from './check-launchd-state.js'
 import {checkSigningIdentity} from './check-signing-identity.js'
 import {checkJournal} from './check-journal.js'
 import {checkSlotRecord} from './check-slot-record.js'
 import {recordRepairHint} from '../records/install-record.js'
-import {checkAmfiLog, daemonPredicate, esClientChecks} from './check-unified-log.js'
+import {checkAmfiLog, esClientChecks} from './check-unified-log.js'
+import {processPredicate} from '../status/daemon-logs.js'
 import {failed, fromFinding, passed, skipped, type DoctorCheck} from './doctor-check.js'
 
 export interface DoctorContext {
@@ -68,11 +69,14 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   const platform = ctx.platform ?? process.platform
   const minutes = ctx.logMinutes ?? DEFAULT_LOG_MINUTES
   const checks: DoctorCheck[] = []
-  checks.push(record
+  const guessed = daemon.layoutGuess === undefined ? '' : `; ${daemon.layoutGuess}`
+  checks.push(record && daemon.layoutGuess === undefined
     ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
-    : daemon.recordNeedsRoot
-      ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed`, `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`.`)
-      : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
+    : record
+      ? failed('record.unreadable', 'error', layout.receipt, `install record: ${record.name} ${record.version}${guessed}`, `${recordRepairHint(layout.name, layout.root)}.`)
+      : daemon.recordNeedsRoot
+        ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed${guessed}`, `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`.`)
+        : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}${guessed}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
   checks.push(...(await checkJournal(layout)))
 
@@ -87,7 +91,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   const plist = await readInstalledPlist(layout)
   checks.push(...checkLaunchdPlist(layout, plist, record))
   checks.push(...(await checkInstallAncestors(layout)))
-  checks.push(await checkBinLink(layout))
+  checks.push(...(await checkLinks(layout)))
   const image = 'image, launchd not asked'
   if (ctx.offline) {
     checks.push(skipped('launchd', `system/${layout.label}`, `${image} (the image under ${ctx.root} is not running; its launchd loads the plist at its first boot)`))
@@ -105,7 +109,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   }
   if (platform === 'darwin' && !ctx.offline) {
     try {
-      const entries = await ctx.log.show({predicate: daemonPredicate(layout), lastMinutes: minutes})
+      const entries = await ctx.log.show({predicate: processPredicate(layout), lastMinutes: minutes})
       for (const e of entries) lines.push({text: formatLogEntry(e), where: 'unified log'})
     } catch {
       // Reported by the AMFI log check already.

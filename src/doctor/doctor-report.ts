@@ -9,7 +9,7 @@ import type {VerifyOptions} from '../verify/verify-options.js'
 import {checkCrashReports} from './check-crash-reports.js'
 import {checkInstallAncestors, checkLaunchdPlist, checkLinks} from './check-install-files.js'
 import {checkLaunchdState} from './check-launchd-state.js'
-import {checkSigningIdentity} from './check-signing-identity.js'
+import {checkRecordedCode, checkSigningIdentity} from './check-signing-identity.js'
 import {checkJournal} from './check-journal.js'
 import {checkSlotRecord} from './check-slot-record.js'
 import {recordRepairHint} from '../records/install-record.js'
@@ -86,7 +86,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
     ? passed('bundle.verified', layout.app, `the installed bundle passes every check AMFI makes at launch (${report.slices.map((s) => s.arch).join(', ') || 'no slices'})`)
     : failed('bundle.verify', problems.some((f) => f.severity === 'error') ? 'error' : 'warning', layout.app, `the verifier found ${problems.length} problem(s) with the installed bundle; macOS would refuse or kill it`, 'Fix the findings below and reinstall a correctly signed build.'))
   checks.push(...problems.map(fromFinding))
-  if (record) checks.push(...checkSigningIdentity(record, report))
+  if (record) checks.push(...checkSigningIdentity(record, report), ...checkRecordedCode(record, report, layout.root))
 
   const plist = await readInstalledPlist(layout)
   checks.push(...checkLaunchdPlist(layout, plist, record))

@@ -52,6 +52,7 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     await writeInstalledFixture({root, name: NAME, label: LABEL, record: {
       bundleId: BUNDLE_ID, teamId: TEAM, designatedRequirement: report.slices[0]!.designatedRequirement,
       signer: {kind: report.slices[0]!.signer, commonName: report.slices[0]!.signerName},
+      cdhashes: report.slices.map((sl) => ({arch: sl.arch, cdhash: sl.cdhash!})),
     }})
     await mkdir(layout.bin, {recursive: true})
     await symlink(layout.binLinkTarget, layout.binLink)

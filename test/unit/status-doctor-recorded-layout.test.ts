@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
@@ -118,6 +118,25 @@ describe('status, doctor and logs read an install where its receipt recorded it 
       assert.deepEqual(sections.at(-1), {title: `unified log: process == "${EXECUTABLE}"`, lines: [`2026-03-01 10:00:00.000000+0000 ${EXECUTABLE}[77]: es client up`]})
     } finally {
       fake.remove()
+    }
+  })
+
+  it('doctor: the 6.0.0 bundle put where the receipt records 6.10.0 is an error, though it is validly signed', async () => {
+    const prefix = join(root, 'opt', NAME)
+    const healthy = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+    assert.ok(healthy.daemons[0]!.checks.some((c) => c.id === 'bundle.recorded'))
+    renameSync(join(prefix, 'lib'), join(prefix, 'lib.held'))
+    try {
+      // The rollback slot holds the 6.0.0 bundle exactly as install placed it.
+      cpSync(join(prefix, '.esdctl', 'previous', 'lib'), join(prefix, 'lib'), {recursive: true, verbatimSymlinks: true})
+      const report = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+      const failed = failures(report.daemons[0]!.checks)
+      assert.deepEqual(failed.map((c) => [c.id, c.severity]), [['bundle.not-recorded', 'error']])
+      assert.match(failed[0]!.message, /not the code the receipt recorded for 6\.10\.0 \(cdhashes .+, recorded .+\)/)
+      assert.equal(report.ok, false)
+    } finally {
+      rmSync(join(prefix, 'lib'), {recursive: true, force: true})
+      renameSync(join(prefix, 'lib.held'), join(prefix, 'lib'))
     }
   })
 

@@ -11,6 +11,7 @@ import {checkInstallAncestors, checkLaunchdPlist, checkLinks} from './check-inst
 import {checkLaunchdState} from './check-launchd-state.js'
 import {checkRecordedCode, checkSigningIdentity} from './check-signing-identity.js'
 import {checkJournal} from './check-journal.js'
+import {checkRollbackSlot} from './check-rollback-slot.js'
 import {checkSlotRecord} from './check-slot-record.js'
 import {recordRepairHint} from '../records/install-record.js'
 import {checkAmfiLog, esClientChecks} from './check-unified-log.js'
@@ -78,6 +79,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
         ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed${guessed}`, `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`.`)
         : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}${guessed}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
+  checks.push(...(await checkRollbackSlot(layout, ctx.verify)))
   checks.push(...(await checkJournal(layout)))
 
   const report = await verifyPath(layout.app, ctx.verify)

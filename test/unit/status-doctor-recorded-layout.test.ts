@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {cpSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
@@ -137,6 +137,27 @@ describe('status, doctor and logs read an install where its receipt recorded it 
     } finally {
       rmSync(join(prefix, 'lib'), {recursive: true, force: true})
       renameSync(join(prefix, 'lib.held'), join(prefix, 'lib'))
+    }
+  })
+
+  it('doctor judges the rollback slot as rollback does: a modified 6.0.0 there is a warning, and rollback refuses it', async () => {
+    const healthy = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+    assert.ok(healthy.daemons[0]!.checks.some((c) => c.id === 'rollback.slot-ok' && c.outcome === 'passed' && /holds 6\.0\.0/.test(c.message)), JSON.stringify(healthy.daemons[0]!.checks))
+    const info = join(root, 'opt', NAME, '.esdctl', 'previous', ...BUNDLE.split('/'), 'Contents', 'Info.plist')
+    const original = readFileSync(info)
+    writeFileSync(info, Buffer.concat([original, Buffer.from('\n')]))
+    try {
+      const report = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+      const failed = failures(report.daemons[0]!.checks)
+      assert.ok(failed.length > 0 && failed.every((c) => c.id === 'rollback.slot-refused' && c.severity === 'warning'), JSON.stringify(failed))
+      assert.match(failed[0]!.message, /the rollback slot's 6\.0\.0 would be refused by `esdctl rollback` \(exit 3\)/)
+      assert.match(failed[0]!.fix ?? '', /esdctl install --root .+ --allow-downgrade PAYLOAD/)
+      // The running daemon is fine: the report is not failed.
+      assert.equal(report.ok, true)
+      const rollback = await lifecycle.rollback(ctx, NAME)
+      assert.equal(rollback.exitCode, ExitCode.verificationFailed, rollback.message)
+    } finally {
+      writeFileSync(info, original)
     }
   })
 

@@ -3,7 +3,12 @@ import {CrashReportAdapter} from '../adapters/crash-reports.js'
 import type {LaunchctlAdapter} from '../adapters/launchctl.js'
 import {formatLogEntry, type UnifiedLogAdapter} from '../adapters/unified-log.js'
 import {outputFiles, readInstalledPlist, tailLines} from '../status/daemon-output.js'
-import {installedDaemons, type InstalledDaemon} from '../status/installed-daemons.js'
+import {join} from 'node:path'
+import {RootFs} from '../adapters/root-fs.js'
+import {isRecordDamaged} from '../records/own-json.js'
+import {registryFromReceipts} from '../records/rebuild-registry.js'
+import {registryRepairHint} from '../records/registry.js'
+import {installedDaemons, installedDaemonsOf, type InstalledDaemon, type InstalledDaemons} from '../status/installed-daemons.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {VerifyOptions} from '../verify/verify-options.js'
 import {checkCrashReports} from './check-crash-reports.js'
@@ -46,6 +51,11 @@ export interface DaemonDiagnosis {
 
 export interface DoctorReport {
   ok: boolean
+  /**
+   * esdctl's registry is damaged: this failed check says so and how to repair it, and `daemons`
+   * are those whose install records were found under /opt instead (registryFromReceipts).
+   */
+  registry?: DoctorCheck
   daemons: DaemonDiagnosis[]
   /** Names asked for that esdctl has no record of. */
   notInstalled: string[]
@@ -59,10 +69,23 @@ const OUTPUT_LINES = 2000
 
 /** Everything that can keep a deployed Endpoint Security daemon from running, checked and explained. */
 export async function doctorReport(ctx: DoctorContext): Promise<DoctorReport> {
-  const {daemons, notInstalled} = await installedDaemons(ctx.root ?? '/', ctx.name)
+  const root = ctx.root ?? '/'
+  let found: InstalledDaemons
+  let registry: DoctorCheck | undefined
+  try {
+    found = await installedDaemons(root, ctx.name)
+  } catch (e) {
+    if (!isRecordDamaged(e)) throw e
+    // The receipts name every daemon esdctl installed, as the registry rebuild finds them: doctor still checks those.
+    const {entries, skipped} = await registryFromReceipts(new RootFs(), root)
+    found = await installedDaemonsOf(root, entries, ctx.name)
+    const left = skipped.length === 0 ? '' : `; left out for a damaged install record: ${skipped.join(', ')}`
+    registry = failed('registry.damaged', 'error', e.path, `esdctl's registry is damaged (${e.problem}); the daemons below were found from their install records under ${join(root === '/' ? '/' : root, 'opt')}${left}`, `${registryRepairHint(root)}.`)
+  }
+  const {daemons, notInstalled} = found
   const diagnoses: DaemonDiagnosis[] = []
   for (const daemon of daemons) diagnoses.push(await diagnose(daemon, ctx))
-  return {ok: notInstalled.length === 0 && diagnoses.every((d) => d.ok), daemons: diagnoses, notInstalled}
+  return {ok: registry === undefined && notInstalled.length === 0 && diagnoses.every((d) => d.ok), ...(registry ? {registry} : {}), daemons: diagnoses, notInstalled}
 }
 
 async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<DaemonDiagnosis> {

@@ -46,7 +46,14 @@ export async function installedDaemons(root: string, name?: string): Promise<Ins
   if (root !== '/' && !(await stat(root).then((s) => s.isDirectory(), () => false))) {
     throw new FormatError('root.missing', `--root ${root}: no such directory; give the folder that stands for / of the image`)
   }
-  const entries = await readRegistry(root)
+  return installedDaemonsOf(root, await readRegistry(root), name)
+}
+
+/**
+ * installedDaemons for registry entries found another way (doctor, when the registry is damaged,
+ * takes them from the install records under /opt: registryFromReceipts).
+ */
+export async function installedDaemonsOf(root: string, entries: readonly RegistryEntry[], name?: string): Promise<InstalledDaemons> {
   const wanted = name === undefined ? entries : entries.filter((e) => e.name === name)
   const daemons = await Promise.all(wanted.map((entry) => readOne(root, entry)))
   return {daemons, notInstalled: name !== undefined && wanted.length === 0 ? [name] : []}

@@ -299,6 +299,32 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.match(byId(checks, 'launchd')!.message, /^skipped: image, launchd not asked/)
   })
 
+  it('with a damaged registry, still checks the daemons its install records name, and --json prints a JSON document (exit 4)', async () => {
+    const registry = join(root, 'Library', 'Application Support', 'esdctl', 'registry.json')
+    await writeFile(registry, '')
+    const cli = (...args: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'doctor', ...args, '--root', root, '--json'], {env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}, extendEnv: false, reject: false})
+    const run = await cli()
+    assert.equal(run.exitCode, 4, run.stderr)
+    const report = JSON.parse(run.stdout) as {ok: boolean; registry?: DoctorCheck; daemons: {name: string; checks: DoctorCheck[]}[]}
+    assert.equal(report.ok, false)
+    assert.equal(report.registry?.id, 'registry.damaged')
+    assert.equal(report.registry?.path, registry)
+    assert.match(report.registry!.message, /registry is damaged \(.+\); the daemons below were found from their install records under .+\/opt/)
+    assert.match(report.registry!.fix!, /rebuilds it from the install records/)
+    assert.deepEqual(report.daemons.map((d) => d.name), [NAME])
+    assert.equal(byId(report.daemons[0]!.checks, 'record.ok')?.outcome, 'passed', run.stdout)
+    assert.ok(byId(report.daemons[0]!.checks, 'bin-link.ok'), run.stdout)
+    const text = renderDoctorText(await doctorReport({launchctl: new LaunchctlAdapter({executable: launchd.launchctlPath}), log: new UnifiedLogAdapter(), root, offline: true}))
+    assert.match(text, /^\[FAIL\] registry\.damaged: /)
+    // Nothing to check at all: still one JSON document on stdout.
+    const nowhere = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'doctor', '--root', join(root, 'nowhere'), '--json'], {reject: false})
+    assert.equal(nowhere.exitCode, 4)
+    const refused = JSON.parse(nowhere.stdout) as {ok: boolean; error: string; daemons: unknown[]}
+    assert.equal(refused.ok, false)
+    assert.match(refused.error, /nowhere: no such directory/)
+    assert.deepEqual(refused.daemons, [])
+  })
+
   it('says not installed for an unknown name', async () => {
     fakeLog = createFakeLog([])
     const report = await doctorReport({launchctl: new LaunchctlAdapter({executable: launchd.launchctlPath}), log: new UnifiedLogAdapter({executable: fakeLog.logPath}), root, name: 'nosuch'})

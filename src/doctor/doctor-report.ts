@@ -103,7 +103,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
         : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}${guessed}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
   checks.push(...(await checkRollbackSlot(layout, ctx.verify)))
-  checks.push(...(await checkJournal(layout)))
+  checks.push(...(await checkJournal(layout, record)))
 
   const report = await verifyPath(layout.app, ctx.verify)
   const problems = report.findings.filter((f) => f.severity !== 'info')

@@ -7,6 +7,7 @@ import type {InstallRecord} from '../records/install-record.js'
 import {plistProblems} from '../launchd/plist-rules.js'
 import {checkAncestors} from '../safety/check-ancestors.js'
 import type {InstalledPlist} from '../status/daemon-output.js'
+import {checkPlistAsRendered} from './check-plist-drift.js'
 import {failed, passed, type DoctorCheck} from './doctor-check.js'
 
 const ROOT_PLIST_MODE = 0o644
@@ -31,6 +32,7 @@ export function checkLaunchdPlist(layout: PrefixLayout, plist: InstalledPlist, r
   } else if (plist.mode !== undefined && plist.mode !== ROOT_PLIST_MODE) {
     checks.push(failed('plist.mode', 'warning', path, `mode ${octal(plist.mode)}; Apple's guidance for daemon plists is 0644`, `sudo chmod 644 ${system.launchdPlist}`))
   }
+  checks.push(...checkPlistAsRendered(layout, plist, record, new Set(checks.map((c) => c.message))))
   if (checks.length === 0) checks.push(passed('plist.ok', path, `launchd plist: Label ${layout.label}, Program ${expected}, root:wheel ${octal(ROOT_PLIST_MODE)}`))
   return checks
 }

@@ -80,7 +80,7 @@ export async function doctorReport(ctx: DoctorContext): Promise<DoctorReport> {
     const {entries, skipped} = await registryFromReceipts(new RootFs(), root)
     found = await installedDaemonsOf(root, entries, ctx.name)
     const left = skipped.length === 0 ? '' : `; left out for a damaged install record: ${skipped.join(', ')}`
-    registry = failed('registry.damaged', 'error', e.path, `esdctl's registry is damaged (${e.problem}); the daemons below were found from their install records under ${join(root === '/' ? '/' : root, 'opt')}${left}`, `${registryRepairHint(root)}.`)
+    registry = failed('registry.damaged', 'error', e.path, `esdctl's registry ${e.path} is damaged (${e.problem}); the daemons below were found from their install records under ${join(root === '/' ? '/' : root, 'opt')}${left}`, `${registryRepairHint(root)}.`)
   }
   const {daemons, notInstalled} = found
   const diagnoses: DaemonDiagnosis[] = []

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {cpSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
+import * as plist from 'plist'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
 import {UnifiedLogAdapter} from '../../src/adapters/unified-log.js'
 import {doctorReport} from '../../src/doctor/doctor-report.js'
@@ -159,6 +160,57 @@ describe('status, doctor and logs read an install where its receipt recorded it 
     } finally {
       writeFileSync(info, original)
     }
+  })
+
+  describe('doctor judges the installed launchd plist against what esdctl renders for the receipt', () => {
+    const plistPath = (): string => join(root, 'Library', 'LaunchDaemons', `${LABEL}.plist`)
+    let original: Buffer
+    beforeEach(() => {
+      original = readFileSync(plistPath())
+    })
+    afterEach(() => {
+      writeFileSync(plistPath(), original)
+    })
+    async function plistFailures(): Promise<DoctorCheck[]> {
+      const report = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+      return failures(report.daemons[0]!.checks)
+    }
+    const edit = (change: (job: Record<string, plist.PlistValue>) => void): void => {
+      const job = plist.parse(original.toString('utf8')) as Record<string, plist.PlistValue>
+      change(job)
+      writeFileSync(plistPath(), plist.build(job))
+    }
+
+    it('as installed: plist.ok', async () => {
+      const report = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+      assert.equal(report.daemons[0]!.checks.find((c) => c.id.startsWith('plist.'))?.id, 'plist.ok')
+    })
+
+    it('DYLD_INSERT_LIBRARIES inserted: an error, by the rule install refuses a manifest by', async () => {
+      edit((job) => {
+        job['EnvironmentVariables'] = {DYLD_INSERT_LIBRARIES: '/tmp/x.dylib'}
+      })
+      const failed = await plistFailures()
+      assert.deepEqual(failed.map((c) => [c.id, c.severity]), [['plist.refused', 'error']])
+      assert.match(failed[0]!.message, /launchd plist \/EnvironmentVariables\/DYLD_INSERT_LIBRARIES: DYLD_INSERT_LIBRARIES would make the dynamic loader change what code a root daemon loads/)
+      assert.match(failed[0]!.fix ?? '', /Remove it; .* Reinstall the recorded version with `sudo esdctl install --root .+ PAYLOAD`/)
+    })
+
+    it('ProgramArguments changed, or a key esdctl never writes added: drift, naming the keys', async () => {
+      edit((job) => {
+        job['ProgramArguments'] = ['/bin/sh', '-c', 'id']
+      })
+      let failed = await plistFailures()
+      // argv[0] not the executable is the plist rules' warning already; that it is not what esdctl wrote is an error.
+      assert.deepEqual(failed.map((c) => [c.id, c.severity]), [['plist.program-arguments', 'warning'], ['plist.drift', 'error']])
+      assert.match(failed[1]!.message, /not the one esdctl renders for the install record \(ProgramArguments differs\)/)
+      edit((job) => {
+        job['Sockets'] = {Listener: {SockServiceName: '8080'}}
+      })
+      failed = await plistFailures()
+      assert.deepEqual(failed.map((c) => c.id), ['plist.drift'])
+      assert.match(failed[0]!.message, /\(Sockets differs\)/)
+    })
   })
 
   it('pppc NAME writes the Full Disk Access profile for the bundle the receipt recorded', async () => {

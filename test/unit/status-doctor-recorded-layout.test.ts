@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {cpSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import * as plist from 'plist'
@@ -21,6 +21,7 @@ import {makeRoot, testContext} from '../support/lifecycle-fixture.js'
 import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
 import {skipBecause} from '../support/skip.js'
+import {ipsReport} from '../support/crash-report-texts.js'
 
 /** The real daemon's CFBundleExecutable: the process name macOS logs it under. */
 const EXECUTABLE = 'Karabiner-VirtualHIDDevice-Daemon'
@@ -119,6 +120,20 @@ describe('status, doctor and logs read an install where its receipt recorded it 
       assert.deepEqual(sections.at(-1), {title: `unified log: process == "${EXECUTABLE}"`, lines: [`2026-03-01 10:00:00.000000+0000 ${EXECUTABLE}[77]: es client up`]})
     } finally {
       fake.remove()
+    }
+  })
+
+  it('doctor finds the crash reports macOS names after the executable', async () => {
+    const reports = join(root, 'Library', 'Logs', 'DiagnosticReports')
+    mkdirSync(reports, {recursive: true})
+    const file = join(reports, `${EXECUTABLE}-2026-03-01-100005.ips`)
+    writeFileSync(file, ipsReport({name: EXECUTABLE, pid: 777, path: SYSTEM_EXECUTABLE, time: '2026-03-01 10:00:05.1234 +0000', code: 2, indicator: 'Invalid Page'}))
+    try {
+      const report = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
+      const crash = report.daemons[0]!.checks.find((c) => c.id === 'crash.code-signing')
+      assert.equal(crash?.path, `/Library/Logs/DiagnosticReports/${EXECUTABLE}-2026-03-01-100005.ips`, JSON.stringify(report.daemons[0]!.checks.filter((c) => c.id.startsWith('crash'))))
+    } finally {
+      rmSync(file)
     }
   })
 

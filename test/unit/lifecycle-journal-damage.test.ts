@@ -158,6 +158,23 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
     rmSync(join(layout.stateDir, asides()[0]!))
   })
 
+  it('another daemon\'s journal in this prefix is refused and kept; doctor says so instead of "it undoes the transaction first"', async () => {
+    const text = journalWith({name: 'other', label: 'com.example.other'})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    const {checkJournal} = await import('../../src/doctor/check-journal.js')
+    const [seen] = await checkJournal(layout)
+    assert.equal(seen?.id, 'journal.foreign')
+    assert.equal(seen?.severity, 'error')
+    assert.match(seen?.message ?? '', /belongs to other \(com\.example\.other\), not thed/)
+    assert.doesNotMatch(seen?.fix ?? '', /undoes the transaction/)
+    const e = await refusal()
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.match(e.message, /belongs to other \(com\.example\.other\), not thed/)
+    assert.equal(readFileSync(layout.journal, 'utf8'), text)
+    assert.equal(asides().length, 0)
+    rmSync(layout.journal)
+  })
+
   it('a recovery that fails outside launchd is not reported as launchd failing (5): its own status, the journal kept', async () => {
     // Undoing this move must rename back into a directory that is now a file: the file system refuses (ENOTDIR).
     mkdirSync(layout.var, {recursive: true})

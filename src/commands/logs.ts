@@ -34,6 +34,7 @@ Exit codes: 0 shown; 4 the daemon is not installed by esdctl (or, without NAME, 
     if (daemons.length !== 1) {
       return this.fail(args.name !== undefined ? `${args.name} is not installed by esdctl` : `${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one`)
     }
+    if (daemons[0]!.layoutGuess !== undefined) process.stderr.write(`esdctl logs: warning: ${daemons[0]!.layoutGuess}\n`)
     const ctx = {layout: daemons[0]!.layout, log: new UnifiedLogAdapter(), lines: flags.lines, minutes: flags.minutes}
     for (const section of await daemonLogs(ctx)) {
       process.stdout.write(`==> ${section.title} <==\n${section.note ? `(${section.note})\n` : ''}${section.lines.map((l) => l + '\n').join('')}\n`)

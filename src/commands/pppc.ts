@@ -59,5 +59,7 @@ async function bundlePath(target: string | undefined, root: string): Promise<str
   }
   if (target === undefined && daemons.length !== 1) throw new InputError(`${daemons.length === 0 ? 'no daemon is' : `${daemons.length} daemons are`} installed by esdctl: name one, or give a bundle path`)
   if (daemons.length === 0) throw new InputError(`${target} is not installed by esdctl; give a bundle path instead`)
-  return daemons[0]!.layout.app
+  const daemon = daemons[0]!
+  if (daemon.layoutGuess !== undefined) process.stderr.write(`warning: ${daemon.layoutGuess}\n`)
+  return daemon.layout.app
 }

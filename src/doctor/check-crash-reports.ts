@@ -29,7 +29,8 @@ export async function checkCrashReports(layout: PrefixLayout, reports: CrashRepo
   const where = layout.system.diagnosticReportsDir
   let recent
   try {
-    recent = await reports.recent(layout.name)
+    // macOS names a report after the process, i.e. the executable's file name (CFBundleExecutable).
+    recent = await reports.recent(layout.executableName)
   } catch (e) {
     return [failed('crash.unreadable', 'warning', where, `crash reports could not be listed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'Run esdctl doctor as root.')]
   }

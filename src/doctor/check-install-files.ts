@@ -1,11 +1,13 @@
 import {esdctlCommand} from '../render/esdctl-command.js'
 import {lstat, readlink} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import type {PlacedLink} from '../layout/daemon-links.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {InstallRecord} from '../records/install-record.js'
 import {plistProblems} from '../launchd/plist-rules.js'
 import {checkAncestors} from '../safety/check-ancestors.js'
 import type {InstalledPlist} from '../status/daemon-output.js'
+import {checkPlistAsRendered} from './check-plist-drift.js'
 import {failed, passed, type DoctorCheck} from './doctor-check.js'
 
 const ROOT_PLIST_MODE = 0o644
@@ -30,6 +32,7 @@ export function checkLaunchdPlist(layout: PrefixLayout, plist: InstalledPlist, r
   } else if (plist.mode !== undefined && plist.mode !== ROOT_PLIST_MODE) {
     checks.push(failed('plist.mode', 'warning', path, `mode ${octal(plist.mode)}; Apple's guidance for daemon plists is 0644`, `sudo chmod 644 ${system.launchdPlist}`))
   }
+  checks.push(...checkPlistAsRendered(layout, plist, record, new Set(checks.map((c) => c.message))))
   if (checks.length === 0) checks.push(passed('plist.ok', path, `launchd plist: Label ${layout.label}, Program ${expected}, root:wheel ${octal(ROOT_PLIST_MODE)}`))
   return checks
 }
@@ -42,19 +45,27 @@ export async function checkInstallAncestors(layout: PrefixLayout): Promise<Docto
   return unique.map((o) => failed('ancestors.unsafe', 'error', o.directory, o.message, o.fix ?? `sudo chown root:wheel ${o.directory} && sudo chmod go-w ${o.directory}`))
 }
 
-/** `bin/<name>` is a symlink to `../<name>.app/Contents/MacOS/<name>`. */
-export async function checkBinLink(layout: PrefixLayout): Promise<DoctorCheck> {
-  const path = layout.binLink
-  const fix = `sudo ln -sfn ${layout.binLinkTarget} ${layout.system.binLink} (or reinstall)`
+/**
+ * Every link the installed version maintains (`bin/<name>` by default; the record's `links`, e.g.
+ * osquery's `/usr/local/bin/osqueryi`) is a symlink holding what esdctl writes for it: relative
+ * inside the prefix, absolute outside (daemon-links.ts).
+ */
+export async function checkLinks(layout: PrefixLayout): Promise<DoctorCheck[]> {
+  return Promise.all(layout.links.map((link) => checkLink(link)))
+}
+
+async function checkLink(link: PlacedLink): Promise<DoctorCheck> {
+  const {path, systemPath, text} = link
+  const fix = `sudo ln -sfn ${text} ${systemPath} (or reinstall)`
   try {
     const st = await lstat(path)
-    if (!st.isSymbolicLink()) return failed('bin-link.not-a-link', 'warning', path, `${layout.system.binLink} is not a symlink; a copy of the executable outside the bundle has no profile and is killed at launch`, fix)
+    if (!st.isSymbolicLink()) return failed('bin-link.not-a-link', 'warning', path, `${systemPath} is not a symlink; a copy of the executable outside the bundle has no profile and is killed at launch`, fix)
     const target = await readlink(path)
-    if (target !== layout.binLinkTarget) return failed('bin-link.target', 'warning', path, `${layout.system.binLink} points to ${target}, expected ${layout.binLinkTarget}`, fix)
-    return passed('bin-link.ok', path, `${layout.system.binLink} → ${target}`)
+    if (target !== text) return failed('bin-link.target', 'warning', path, `${systemPath} points to ${target}, expected ${text}`, fix)
+    return passed('bin-link.ok', path, `${systemPath} → ${target}`)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    return failed('bin-link.missing', 'warning', path, `${layout.system.binLink} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`, fix)
+    return failed('bin-link.missing', 'warning', path, `${systemPath} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`, fix)
   }
 }
 

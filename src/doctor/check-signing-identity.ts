@@ -1,4 +1,6 @@
+import {esdctlCommand} from '../render/esdctl-command.js'
 import type {InstallRecord} from '../records/install-record.js'
+import {isRecordedCode, shownCdhashes} from '../records/recorded-code.js'
 import type {VerifyReport} from '../verify/report.js'
 import {failed, passed, type DoctorCheck} from './doctor-check.js'
 
@@ -34,4 +36,17 @@ export function checkSigningIdentity(record: InstallRecord, report: VerifyReport
   }
   if (checks.length === 0) checks.push(passed('identity.unchanged', path, `signed as at install: ${slice.signerName ?? slice.signer}, team ${record.teamId}${slice.designatedRequirement ? ', same designated requirement' : ''}`))
   return checks
+}
+
+/**
+ * Whether the installed bundle is the code the receipt recorded (the same judgement install makes
+ * before it calls a same-version install "already installed", installed-damage.ts): another
+ * validly signed build put in place behind esdctl's back passes every signature check, but it is
+ * not what was installed, and a rollback or an upgrade would reason from the wrong version.
+ * Judged only on a bundle whose signature the verifier accepted (otherwise that is the finding).
+ */
+export function checkRecordedCode(record: InstallRecord, report: VerifyReport, root: string): DoctorCheck[] {
+  if (!report.ok) return []
+  if (isRecordedCode(report.slices, record.cdhashes)) return [passed('bundle.recorded', report.path, `the installed bundle is the code the receipt recorded for ${record.version} (${shownCdhashes(record.cdhashes)})`)]
+  return [failed('bundle.not-recorded', 'error', report.path, `the installed bundle is validly signed but it is not the code the receipt recorded for ${record.version} (cdhashes ${shownCdhashes(report.slices) || 'none'}, recorded ${shownCdhashes(record.cdhashes) || 'none'}): it was replaced behind esdctl's back, so the version shown by status is not what runs`, `Reinstall the recorded version with \`${esdctlCommand('install', 'PAYLOAD', root)}\` (it sees the bundle is not the recorded code and replaces it), or install the version you meant to run.`)]
 }

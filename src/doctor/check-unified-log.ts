@@ -34,7 +34,7 @@ export async function checkAmfiLog(layout: PrefixLayout, bundleId: string | unde
 /** The checks for refusal lines already read (doctor's log query, or a recorded transcript). */
 export function amfiChecks(entries: readonly UnifiedLogEntry[], layout: PrefixLayout, bundleId: string | undefined, minutes: number): DoctorCheck[] {
   const where = 'unified log'
-  const daemon = {executable: layout.system.executable, app: layout.system.app, name: layout.name, ...(bundleId === undefined ? {} : {bundleId})}
+  const daemon = {executable: layout.system.executable, app: layout.system.app, name: layout.executableName, ...(bundleId === undefined ? {} : {bundleId})}
   const checks: DoctorCheck[] = []
   const seen = new Set<string>()
   for (const {entry, cause, how} of attributeRefusals(entries, daemon)) {
@@ -45,11 +45,6 @@ export function amfiChecks(entries: readonly UnifiedLogEntry[], layout: PrefixLa
   }
   if (checks.length === 0) checks.push(passed('log.amfi', where, `no code-signing refusals of ${layout.name} by amfid, taskgated-helper or the kernel in the last ${minutes} minutes`))
   return checks
-}
-
-/** The daemon's own unified-log lines (macOS) for es_new_client results. */
-export function daemonPredicate(layout: PrefixLayout): string {
-  return `process == ${predicateString(layout.name)}`
 }
 
 /**

@@ -3,17 +3,24 @@ import {CrashReportAdapter} from '../adapters/crash-reports.js'
 import type {LaunchctlAdapter} from '../adapters/launchctl.js'
 import {formatLogEntry, type UnifiedLogAdapter} from '../adapters/unified-log.js'
 import {outputFiles, readInstalledPlist, tailLines} from '../status/daemon-output.js'
-import {installedDaemons, type InstalledDaemon} from '../status/installed-daemons.js'
+import {join} from 'node:path'
+import {RootFs} from '../adapters/root-fs.js'
+import {isRecordDamaged} from '../records/own-json.js'
+import {registryFromReceipts} from '../records/rebuild-registry.js'
+import {registryRepairHint} from '../records/registry.js'
+import {installedDaemons, installedDaemonsOf, type InstalledDaemon, type InstalledDaemons} from '../status/installed-daemons.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {VerifyOptions} from '../verify/verify-options.js'
 import {checkCrashReports} from './check-crash-reports.js'
-import {checkBinLink, checkInstallAncestors, checkLaunchdPlist} from './check-install-files.js'
+import {checkInstallAncestors, checkLaunchdPlist, checkLinks} from './check-install-files.js'
 import {checkLaunchdState} from './check-launchd-state.js'
-import {checkSigningIdentity} from './check-signing-identity.js'
+import {checkRecordedCode, checkSigningIdentity} from './check-signing-identity.js'
 import {checkJournal} from './check-journal.js'
+import {checkRollbackSlot} from './check-rollback-slot.js'
 import {checkSlotRecord} from './check-slot-record.js'
 import {recordRepairHint} from '../records/install-record.js'
-import {checkAmfiLog, daemonPredicate, esClientChecks} from './check-unified-log.js'
+import {checkAmfiLog, esClientChecks} from './check-unified-log.js'
+import {processPredicate} from '../status/daemon-logs.js'
 import {failed, fromFinding, passed, skipped, type DoctorCheck} from './doctor-check.js'
 
 export interface DoctorContext {
@@ -44,6 +51,11 @@ export interface DaemonDiagnosis {
 
 export interface DoctorReport {
   ok: boolean
+  /**
+   * esdctl's registry is damaged: this failed check says so and how to repair it, and `daemons`
+   * are those whose install records were found under /opt instead (registryFromReceipts).
+   */
+  registry?: DoctorCheck
   daemons: DaemonDiagnosis[]
   /** Names asked for that esdctl has no record of. */
   notInstalled: string[]
@@ -57,10 +69,23 @@ const OUTPUT_LINES = 2000
 
 /** Everything that can keep a deployed Endpoint Security daemon from running, checked and explained. */
 export async function doctorReport(ctx: DoctorContext): Promise<DoctorReport> {
-  const {daemons, notInstalled} = await installedDaemons(ctx.root ?? '/', ctx.name)
+  const root = ctx.root ?? '/'
+  let found: InstalledDaemons
+  let registry: DoctorCheck | undefined
+  try {
+    found = await installedDaemons(root, ctx.name)
+  } catch (e) {
+    if (!isRecordDamaged(e)) throw e
+    // The receipts name every daemon esdctl installed, as the registry rebuild finds them: doctor still checks those.
+    const {entries, skipped} = await registryFromReceipts(new RootFs(), root)
+    found = await installedDaemonsOf(root, entries, ctx.name)
+    const left = skipped.length === 0 ? '' : `; left out for a damaged install record: ${skipped.join(', ')}`
+    registry = failed('registry.damaged', 'error', e.path, `esdctl's registry ${e.path} is damaged (${e.problem}); the daemons below were found from their install records under ${join(root === '/' ? '/' : root, 'opt')}${left}`, `${registryRepairHint(root)}.`)
+  }
+  const {daemons, notInstalled} = found
   const diagnoses: DaemonDiagnosis[] = []
   for (const daemon of daemons) diagnoses.push(await diagnose(daemon, ctx))
-  return {ok: notInstalled.length === 0 && diagnoses.every((d) => d.ok), daemons: diagnoses, notInstalled}
+  return {ok: registry === undefined && notInstalled.length === 0 && diagnoses.every((d) => d.ok), ...(registry ? {registry} : {}), daemons: diagnoses, notInstalled}
 }
 
 async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<DaemonDiagnosis> {
@@ -68,13 +93,17 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   const platform = ctx.platform ?? process.platform
   const minutes = ctx.logMinutes ?? DEFAULT_LOG_MINUTES
   const checks: DoctorCheck[] = []
-  checks.push(record
+  const guessed = daemon.layoutGuess === undefined ? '' : `; ${daemon.layoutGuess}`
+  checks.push(record && daemon.layoutGuess === undefined
     ? passed('record.ok', layout.receipt, `install record: ${record.name} ${record.version}, installed ${record.installedAt}`)
-    : daemon.recordNeedsRoot
-      ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed`, `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`.`)
-      : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
+    : record
+      ? failed('record.unreadable', 'error', layout.receipt, `install record: ${record.name} ${record.version}${guessed}`, `${recordRepairHint(layout.name, layout.root)}.`)
+      : daemon.recordNeedsRoot
+        ? failed('record.needs-root', 'warning', layout.receipt, `install record: ${daemon.recordProblem}; without it the bundle cannot be compared with what was installed${guessed}`, `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`.`)
+        : failed('record.unreadable', 'error', layout.receipt, `install record: ${daemon.recordProblem}${guessed}`, `${recordRepairHint(layout.name, layout.root)}; until then esdctl cannot compare the bundle with what was installed.`))
   checks.push(...(await checkSlotRecord(layout)))
-  checks.push(...(await checkJournal(layout)))
+  checks.push(...(await checkRollbackSlot(layout, ctx.verify)))
+  checks.push(...(await checkJournal(layout, record)))
 
   const report = await verifyPath(layout.app, ctx.verify)
   const problems = report.findings.filter((f) => f.severity !== 'info')
@@ -82,12 +111,12 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
     ? passed('bundle.verified', layout.app, `the installed bundle passes every check AMFI makes at launch (${report.slices.map((s) => s.arch).join(', ') || 'no slices'})`)
     : failed('bundle.verify', problems.some((f) => f.severity === 'error') ? 'error' : 'warning', layout.app, `the verifier found ${problems.length} problem(s) with the installed bundle; macOS would refuse or kill it`, 'Fix the findings below and reinstall a correctly signed build.'))
   checks.push(...problems.map(fromFinding))
-  if (record) checks.push(...checkSigningIdentity(record, report))
+  if (record) checks.push(...checkSigningIdentity(record, report), ...checkRecordedCode(record, report, layout.root))
 
   const plist = await readInstalledPlist(layout)
   checks.push(...checkLaunchdPlist(layout, plist, record))
   checks.push(...(await checkInstallAncestors(layout)))
-  checks.push(await checkBinLink(layout))
+  checks.push(...(await checkLinks(layout)))
   const image = 'image, launchd not asked'
   if (ctx.offline) {
     checks.push(skipped('launchd', `system/${layout.label}`, `${image} (the image under ${ctx.root} is not running; its launchd loads the plist at its first boot)`))
@@ -105,7 +134,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   }
   if (platform === 'darwin' && !ctx.offline) {
     try {
-      const entries = await ctx.log.show({predicate: daemonPredicate(layout), lastMinutes: minutes})
+      const entries = await ctx.log.show({predicate: processPredicate(layout), lastMinutes: minutes})
       for (const e of entries) lines.push({text: formatLogEntry(e), where: 'unified log'})
     } catch {
       // Reported by the AMFI log check already.

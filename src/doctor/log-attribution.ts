@@ -8,6 +8,7 @@ export interface DaemonIdentity {
   executable: string
   /** The bundle: `/opt/x/x.app`. */
   app: string
+  /** The executable's file name (CFBundleExecutable): the process name macOS logs it under. */
   name: string
   bundleId?: string
 }

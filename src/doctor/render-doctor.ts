@@ -5,6 +5,7 @@ const MARK = {passed: 'ok  ', failed: 'FAIL', skipped: 'skip'} as const
 /** One line per check, failures with their fix indented below. */
 export function renderDoctorText(report: DoctorReport): string {
   const out: string[] = []
+  if (report.registry) out.push(`[FAIL] ${report.registry.id}: ${report.registry.message}`, `       fix: ${report.registry.fix ?? ''}`, '')
   for (const name of report.notInstalled) out.push(`${name}: not installed by esdctl (no entry in its registry)`)
   if (report.daemons.length === 0 && report.notInstalled.length === 0) out.push('No daemons installed by esdctl.')
   for (const d of report.daemons) {

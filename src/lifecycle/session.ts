@@ -141,26 +141,26 @@ async function setDamagedJournalAside(ctx: LifecycleContext, fs: RootFs, layout:
 }
 
 /**
- * Recovery rule, the same for every action: a plan interrupted before its commit is undone (every
- * executor's undo copes with a half-done step), one interrupted after it is finished. Before the
- * commit the old state is always complete somewhere (slot, parking area, saved plist), so undoing
- * is the direction that can never lose anything; after it, the new state is complete and has
- * passed its health check, so only cleanup remains. Nothing is rebuilt from code: the journal
- * holds the plan, and each step's kind names its executor.
+ * What the next mutating run will do with a pending journal, decided before it acts on any of it
+ * (recoverInterrupted acts on this; doctor reports it): `none` without a journal; `recover` (undo
+ * before the commit, finish after it) through `fs`, the file system the journal's paths allow;
+ * `damaged` for a journal that cannot be trusted (not this esdctl's format, or naming a path or
+ * label that is not this daemon's), which the run moves aside unread; `refused` for one the run
+ * keeps untouched and refuses: in a format or with steps this esdctl cannot act on (foreign,
+ * for the esdctl that wrote it), or another daemon's. Reads only; rethrows an I/O error.
  */
-export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths): Promise<string | undefined> {
+export async function judgeJournal(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths): Promise<JournalVerdict> {
   let read: Journal | ForeignJournal | undefined
-  let run: PlanRun
   try {
     read = await readJournal(fs, layout.journal)
-    if (read === undefined) return undefined
+    if (read === undefined) return {kind: 'none'}
     if (read.name !== layout.name || read.label !== layout.label) {
       throw new LifecycleError(ExitCode.badInput, `${layout.journal} belongs to ${read.name} (${read.label}), not ${layout.name} (${layout.label}); finish it with a command naming ${read.name}`)
     }
     if (isForeignJournal(read)) throw foreignRefusal(layout, read)
     const allowed = daemonFs(ctx, layout, tool, [...layout.links, ...journalLinks(layout, read)], journalPlists(layout, read))
     checkJournalPaths(layout, read, allowed)
-    run = {env: {ctx, fs: allowed, tool, layout}, journalPath: layout.journal}
+    return {kind: 'recover', journal: read, fs: allowed}
   } catch (e) {
     const foreign = read !== undefined && isForeignJournal(read)
     const damaged = isFormatError(e) || (
@@ -170,10 +170,34 @@ export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layo
       // Stryker disable next-line OptionalChaining: read is undefined only when readJournal threw, and it throws no LifecycleError, so read?.name is never reached then
       read?.name === layout.name
     )
-    if (damaged) throw await setDamagedJournalAside(ctx, fs, layout, (e as Error).message)
+    if (damaged) return {kind: 'damaged', why: (e as Error).message}
+    if (isLifecycleError(e) && read !== undefined) return {kind: 'refused', refusal: e, journal: read}
     throw e
   }
-  const journal = read
+}
+
+/** judgeJournal's answer. */
+export type JournalVerdict =
+  | {kind: 'none'}
+  | {kind: 'recover'; journal: Journal; fs: RootFs}
+  | {kind: 'damaged'; why: string}
+  | {kind: 'refused'; refusal: LifecycleError; journal: Journal | ForeignJournal}
+
+/**
+ * Recovery rule, the same for every action: a plan interrupted before its commit is undone (every
+ * executor's undo copes with a half-done step), one interrupted after it is finished. Before the
+ * commit the old state is always complete somewhere (slot, parking area, saved plist), so undoing
+ * is the direction that can never lose anything; after it, the new state is complete and has
+ * passed its health check, so only cleanup remains. Nothing is rebuilt from code: the journal
+ * holds the plan, and each step's kind names its executor.
+ */
+export async function recoverInterrupted(ctx: LifecycleContext, fs: RootFs, layout: PrefixLayout, tool: ToolPaths): Promise<string | undefined> {
+  const verdict = await judgeJournal(ctx, fs, layout, tool)
+  if (verdict.kind === 'none') return undefined
+  if (verdict.kind === 'damaged') throw await setDamagedJournalAside(ctx, fs, layout, verdict.why)
+  if (verdict.kind === 'refused') throw verdict.refusal
+  const {journal} = verdict
+  const run: PlanRun = {env: {ctx, fs: verdict.fs, tool, layout}, journalPath: layout.journal}
   const what = `an interrupted ${journal.action} of ${journal.name} (transaction ${journal.transaction})`
   try {
     if (journal.phase === 'committed') {

@@ -26,9 +26,13 @@ const DEFAULT_MINUTES = 60
 const POLL_MS = 250
 const MAX_CHUNK = 1024 * 1024
 
-/** The unified-log predicate for the daemon's own process (its executable's name). */
+/**
+ * The unified-log predicate for the daemon's own process. The log names a process after its
+ * executable's file name (CFBundleExecutable, as the install record wrote it), which may differ
+ * from the daemon's name (osquery: `osqueryd`).
+ */
 export function processPredicate(layout: PrefixLayout): string {
-  return `process == ${predicateString(layout.name)}`
+  return `process == ${predicateString(layout.executableName)}`
 }
 
 /**

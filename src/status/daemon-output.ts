@@ -7,6 +7,8 @@ export interface InstalledPlist {
   /** Rebased path that was read. */
   path: string
   dict?: PlistDict
+  /** The bytes `dict` was parsed from. */
+  bytes?: Buffer
   uid?: number
   gid?: number
   mode?: number
@@ -23,7 +25,8 @@ export async function readInstalledPlist(layout: PrefixLayout): Promise<Installe
     Object.assign(out, {uid: st.uid, gid: st.gid, mode: st.mode & 0o7777})
     if (!st.isFile()) return {...out, problem: `${path} is not a regular file`}
     if (st.size > MAX_PLIST_BYTES) return {...out, problem: `${path} is ${st.size} bytes, far larger than a launchd plist`}
-    out.dict = parsePropertyListDict(await readAtMost(path, MAX_PLIST_BYTES), path)
+    out.bytes = await readAtMost(path, MAX_PLIST_BYTES)
+    out.dict = parsePropertyListDict(out.bytes, path)
   } catch (e) {
     if (isFormatError(e)) return {...out, problem: e.message}
     const code = (e as NodeJS.ErrnoException).code

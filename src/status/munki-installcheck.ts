@@ -21,10 +21,14 @@ export interface InstallCheck {
  * (repair-records.ts), so the install Munki then runs fixes them and the next check reports
  * installed: no reinstall on every run. Every other outcome, including an error that says nothing
  * about damage (a record only root may read, an I/O error, a missing --root), reports "installed"
- * (exit 1).
+ * (exit 1), and so does an `expectVersion` that is not a version (isMunkiVersion).
  */
 export async function munkiInstallCheck(opts: {root?: string; name: string; expectVersion: string}): Promise<InstallCheck> {
   const {name, expectVersion} = opts
+  // Any value compares as some order, so a typo in the pkginfo would otherwise ask for an install on every run, forever.
+  if (!isMunkiVersion(expectVersion)) {
+    return installed(`--expect-version ${JSON.stringify(expectVersion)} is not a version: give the version the Munki item installs (its CFBundleShortVersionString), numbers separated by dots such as 1.4.0 or 6.10.0; reporting installed`)
+  }
   try {
     const {daemons} = await installedDaemons(opts.root ?? '/', name)
     const daemon = daemons[0]
@@ -57,6 +61,14 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/**
+ * Whether `value` reads as a version: a number first, then parts of letters and digits separated
+ * by `.`, `-`, `+` or a space, the separators Munki splits at (`1.4.0`, `6.10`, `2.0-beta1`).
+ */
+export function isMunkiVersion(value: string): boolean {
+  return /^\d+(?:[.\-+ ][0-9A-Za-z]+)*$/.test(value.trim())
 }
 
 /**

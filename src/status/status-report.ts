@@ -99,6 +99,7 @@ async function daemonStatus(daemon: InstalledDaemon, launchctl: LaunchctlAdapter
     row.error = daemon.recordNeedsRoot ? `install record: ${daemon.recordProblem}` : `install record unreadable: ${daemon.recordProblem}`
     if (daemon.recordDamaged) row.damaged = true
   }
+  if (daemon.layoutGuess !== undefined) row.warnings.push(daemon.layoutGuess)
   // Only whether the journal exists: reading it is doctor's job, and status must stay cheap.
   if (await exists(layout.journal)) row.transactionPending = true
   if (launchctl === undefined) {

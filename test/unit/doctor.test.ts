@@ -9,6 +9,7 @@ import {UnifiedLogAdapter} from '../../src/adapters/unified-log.js'
 import {doctorReport, type DoctorContext} from '../../src/doctor/doctor-report.js'
 import type {DoctorCheck} from '../../src/doctor/doctor-check.js'
 import {renderDoctorText} from '../../src/doctor/render-doctor.js'
+import {renderLaunchdPlist} from '../../src/launchd/render-plist.js'
 import type {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import {writeInstalledFixture} from '../support/installed-fixture.js'
@@ -52,11 +53,12 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     await writeInstalledFixture({root, name: NAME, label: LABEL, record: {
       bundleId: BUNDLE_ID, teamId: TEAM, designatedRequirement: report.slices[0]!.designatedRequirement,
       signer: {kind: report.slices[0]!.signer, commonName: report.slices[0]!.signerName},
+      cdhashes: report.slices.map((sl) => ({arch: sl.arch, cdhash: sl.cdhash!})),
     }})
     await mkdir(layout.bin, {recursive: true})
     await symlink(layout.binLinkTarget, layout.binLink)
     await writePlist({})
-    await mkdir(join(root, 'var/log'), {recursive: true})
+    await mkdir(join(layout.var, 'log'), {recursive: true})
   })
   afterEach(async () => {
     fakeLog?.remove()
@@ -65,10 +67,12 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     await rm(root, {recursive: true, force: true})
   })
 
+  /** The plist esdctl renders for this daemon (as install writes it), with `extra` keys changed after install. */
   async function writePlist(extra: Record<string, plist.PlistValue>, mode = 0o644): Promise<void> {
     await mkdir(layout.launchDaemonsDir, {recursive: true})
-    const dict = {Label: LABEL, Program: `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`, ProgramArguments: [NAME], StandardErrorPath: '/var/log/thed.err', ...extra}
-    await writeFile(layout.launchdPlist, plist.build(dict))
+    const rendered = renderLaunchdPlist({name: NAME, label: LABEL, bundleId: BUNDLE_ID, teamId: TEAM, StandardErrorPath: '{var}/log/thed.err'}, layout)
+    const dict = {...(plist.parse(rendered) as Record<string, plist.PlistValue>), ...extra}
+    await writeFile(layout.launchdPlist, Object.keys(extra).length === 0 ? rendered : plist.build(dict))
     await chmod(layout.launchdPlist, mode)
   }
 
@@ -168,11 +172,11 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
 
   it('tells ERR_NOT_PERMITTED (Full Disk Access) from ERR_NOT_PRIVILEGED (not root) in the daemon output', async () => {
     await runningUnderLaunchd()
-    await appendFile(join(root, 'var/log/thed.err'), 'starting\nes_new_client failed: ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED\n')
+    await appendFile(join(layout.var, 'log/thed.err'), 'starting\nes_new_client failed: ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED\n')
     let checks = await doctor()
     assert.deepEqual(failedIds(checks), ['es.not-permitted'])
     assert.match(byId(checks, 'es.not-permitted')!.fix!, /esdctl pppc/)
-    await appendFile(join(root, 'var/log/thed.err'), 'es_new_client: ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED\n')
+    await appendFile(join(layout.var, 'log/thed.err'), 'es_new_client: ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED\n')
     await writePlist({UserName: 'nobody'})
     checks = await doctor()
     assert.deepEqual(failedIds(checks).sort(), ['es.not-permitted', 'es.not-privileged', 'plist.user'])
@@ -271,7 +275,7 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
 
   it('finds es_new_client failures in any spelling, and an unnamed failure is never "ok"', async () => {
     await runningUnderLaunchd()
-    const err = join(root, 'var/log/thed.err')
+    const err = join(layout.var, 'log/thed.err')
     const cases: [string, string][] = [
       ['ESClient error: NotPermitted', 'es.not-permitted'],
       ['es_new_client failed: requires TCC approval', 'es.not-permitted'],
@@ -296,6 +300,32 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     const checks = report.daemons[0]!.checks
     assert.equal(byId(checks, 'launchd.unreachable'), undefined, run.stdout)
     assert.match(byId(checks, 'launchd')!.message, /^skipped: image, launchd not asked/)
+  })
+
+  it('with a damaged registry, still checks the daemons its install records name, and --json prints a JSON document (exit 4)', async () => {
+    const registry = join(root, 'Library', 'Application Support', 'esdctl', 'registry.json')
+    await writeFile(registry, '')
+    const cli = (...args: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'doctor', ...args, '--root', root, '--json'], {env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/'}, extendEnv: false, reject: false})
+    const run = await cli()
+    assert.equal(run.exitCode, 4, run.stderr)
+    const report = JSON.parse(run.stdout) as {ok: boolean; registry?: DoctorCheck; daemons: {name: string; checks: DoctorCheck[]}[]}
+    assert.equal(report.ok, false)
+    assert.equal(report.registry?.id, 'registry.damaged')
+    assert.equal(report.registry?.path, registry)
+    assert.match(report.registry!.message, /registry .+registry\.json is damaged \(.+\); the daemons below were found from their install records under .+\/opt/)
+    assert.match(report.registry!.fix!, /rebuilds it from the install records/)
+    assert.deepEqual(report.daemons.map((d) => d.name), [NAME])
+    assert.equal(byId(report.daemons[0]!.checks, 'record.ok')?.outcome, 'passed', run.stdout)
+    assert.ok(byId(report.daemons[0]!.checks, 'bin-link.ok'), run.stdout)
+    const text = renderDoctorText(await doctorReport({launchctl: new LaunchctlAdapter({executable: launchd.launchctlPath}), log: new UnifiedLogAdapter(), root, offline: true}))
+    assert.match(text, /^\[FAIL\] registry\.damaged: /)
+    // Nothing to check at all: still one JSON document on stdout.
+    const nowhere = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'doctor', '--root', join(root, 'nowhere'), '--json'], {reject: false})
+    assert.equal(nowhere.exitCode, 4)
+    const refused = JSON.parse(nowhere.stdout) as {ok: boolean; error: string; daemons: unknown[]}
+    assert.equal(refused.ok, false)
+    assert.match(refused.error, /nowhere: no such directory/)
+    assert.deepEqual(refused.daemons, [])
   })
 
   it('says not installed for an unknown name', async () => {

@@ -137,12 +137,42 @@ describe('lifecycle: a damaged or foreign transaction journal', function () {
     const victim = join(root, 'victim.conf')
     writeFileSync(victim, 'keep me')
     writeFileSync(layout.journal, journalWith({steps: [{kind: 'move', id: 'park', title: 'Park', moves: [{from: victim, to: join(layout.staging, 't', 'victim')}], before: [], after: [], state: 'done'}]}), {mode: 0o600})
+    // doctor judges it as the run will: set aside unread, never "undone first".
+    const {checkJournal} = await import('../../src/doctor/check-journal.js')
+    const {readInstallRecordAt} = await import('../../src/records/install-record.js')
+    const record = await readInstallRecordAt(layout.receipt)
+    const [seen] = await checkJournal(layout, record)
+    assert.equal(seen?.id, 'journal.damaged')
+    assert.equal(seen?.severity, 'error')
+    assert.match(seen?.message ?? '', /damaged or untrusted \(.*victim\.conf.*\); the next esdctl command that changes thed moves it aside .* neither finished nor undone/)
     const e = await refusal()
     assert.equal(e.exitCode, ExitCode.badInput)
     assert.match(e.message, /names the path .*victim\.conf.*not one esdctl may change/)
     assert.equal(readFileSync(victim, 'utf8'), 'keep me')
     assert.equal(asides().length, 1)
+    // Moved aside: doctor names it until an install repairs the daemon, then keeps it as a note.
+    const aside = join(layout.stateDir, asides()[0]!)
+    assert.deepEqual((await checkJournal(layout, record)).map((c) => [c.id, c.path, c.outcome, c.severity]), [['journal.set-aside', aside, 'failed', 'warning']])
+    const later = {...record!, installedAt: new Date(Date.now() + 60_000).toISOString()}
+    assert.deepEqual((await checkJournal(layout, later)).map((c) => [c.id, c.outcome]), [['journal.set-aside', 'passed']])
     rmSync(join(layout.stateDir, asides()[0]!))
+  })
+
+  it('another daemon\'s journal in this prefix is refused and kept; doctor says so instead of "it undoes the transaction first"', async () => {
+    const text = journalWith({name: 'other', label: 'com.example.other'})
+    writeFileSync(layout.journal, text, {mode: 0o600})
+    const {checkJournal} = await import('../../src/doctor/check-journal.js')
+    const [seen] = await checkJournal(layout)
+    assert.equal(seen?.id, 'journal.foreign')
+    assert.equal(seen?.severity, 'error')
+    assert.match(seen?.message ?? '', /belongs to other \(com\.example\.other\), not thed/)
+    assert.doesNotMatch(seen?.fix ?? '', /undoes the transaction/)
+    const e = await refusal()
+    assert.equal(e.exitCode, ExitCode.badInput)
+    assert.match(e.message, /belongs to other \(com\.example\.other\), not thed/)
+    assert.equal(readFileSync(layout.journal, 'utf8'), text)
+    assert.equal(asides().length, 0)
+    rmSync(layout.journal)
   })
 
   it('a recovery that fails outside launchd is not reported as launchd failing (5): its own status, the journal kept', async () => {

@@ -7,7 +7,7 @@ import {Config} from '@oclif/core'
 import {LaunchctlAdapter} from '../../src/adapters/launchctl.js'
 import Status from '../../src/commands/status.js'
 import {PrefixLayout, ToolPaths} from '../../src/layout/prefix-layout.js'
-import {compareVersions} from '../../src/status/munki-installcheck.js'
+import {compareVersions, isMunkiVersion} from '../../src/status/munki-installcheck.js'
 import {renderJamf, renderTable} from '../../src/status/render-status.js'
 import {writeInstalledFixture} from '../support/installed-fixture.js'
 import {startFakeLaunchd, type FakeLaunchd} from '../doubles/fake-launchd/fake-launchd.js'
@@ -182,6 +182,16 @@ describe('esdctl status formats (jamf, munki, json, table)', function () {
       const missing = await runStatus(['thed', '--format', 'munki', '--expect-version', '1.0', '--root', join(root, 'nowhere')], launchd.launchctlPath)
       assert.equal(missing.exitCode, 1)
       assert.match(missing.stdout, /^thed: could not check \(--root .*nowhere: no such directory.*\); reporting installed\n$/)
+    })
+
+    it('refuses an --expect-version that is not a version as Munki errors go (installed, exit 1), naming the flag', async () => {
+      await install('1.2.3')
+      for (const value of ['garbage', 'v1.2.3', '', '1..2', '1.2.3.']) {
+        const {stdout, exitCode} = await status('thed', '--format', 'munki', '--expect-version', value)
+        assert.equal(exitCode, 1, `${value}: ${stdout}`)
+        assert.equal(stdout, `--expect-version ${JSON.stringify(value)} is not a version: give the version the Munki item installs (its CFBundleShortVersionString), numbers separated by dots such as 1.4.0 or 6.10.0; reporting installed\n`)
+      }
+      for (const value of ['1.10', '2.0-beta1', '1.2.3 45']) assert.equal(isMunkiVersion(value), true, value)
     })
 
     it('compares versions the way Munki does', () => {

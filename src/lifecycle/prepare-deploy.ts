@@ -19,6 +19,7 @@ import {currentLinkStates, type LinkState} from './link-states.js'
 import type {EtcAction} from './plan.js'
 import {installedDamage} from './installed-damage.js'
 import {etcPlan} from './etc-plan.js'
+import {refuseUnsafeProbe} from './health-check.js'
 import {expandPlaceholders} from '../manifest/placeholders.js'
 import {compareVersions} from './version-order.js'
 
@@ -179,6 +180,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
   data.manifest = manifest
   data.logDirs = await missingLogDirs(fs, manifest, placed)
+  await refuseUnsafeProbe(ctx, manifest, placed)
   // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
   data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
   const full: InstallRecord = {

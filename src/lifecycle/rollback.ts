@@ -90,7 +90,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
 }
 
 async function rollbackInSession(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean}): Promise<LifecycleResult> {
-  const layout = await requireLayout(ctx, name)
+  const layout = await requireLayout(ctx, name, 'rollback', opts)
   const legacyLabels = await legacySlotLabels(ctx, layout)
   const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})
   try {

@@ -12,7 +12,7 @@ type ServiceAction = 'start' | 'stop' | 'restart'
 
 async function withService(ctx: LifecycleContext, action: ServiceAction, name: string, opts: {dryRun?: boolean}, body: (session: Session, base: LifecycleResult) => Promise<LifecycleResult>): Promise<LifecycleResult> {
   if (ctx.offline) throw new LifecycleError(ExitCode.badInput, `${action} acts on the running system's launchd; with --root ${ctx.root} there is none to ask (the image's launchd loads ${name} at its first boot)`)
-  const layout = await requireLayout(ctx, name)
+  const layout = await requireLayout(ctx, name, action, opts)
   const session = await openSession(ctx, action, layout, opts)
   try {
     const record = await readInstallRecordAt(layout.receipt, session.fs)

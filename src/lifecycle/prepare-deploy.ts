@@ -1,10 +1,10 @@
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import type {Finding} from '../verify/finding.js'
 import {isRootFsError} from '../adapters/root-fs-error.js'
 import {ExitCode} from '../exit-codes.js'
 import type {LinkSpec} from '../layout/daemon-links.js'
-import type {PrefixLayout} from '../layout/prefix-layout.js'
+import {ToolPaths, type PrefixLayout} from '../layout/prefix-layout.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import {MAX_PLIST_BYTES} from '../formats/property-list.js'
 import {loadManifest} from '../manifest/load-manifest.js'
@@ -66,6 +66,8 @@ export interface DeployData {
   repair?: string
   /** Directories of StandardOutPath/StandardErrorPath that do not exist yet, outermost first. */
   logDirs?: string[]
+  /** Copies of older payloads of this daemon a package dropped (payloads/<name>/<version>), deleted once the run succeeds. */
+  stalePayloads?: string[]
 }
 
 /** The payload is the version already installed (and the install is intact): nothing to do. */
@@ -131,6 +133,16 @@ async function missingLogDirs(fs: RootFs, manifest: Manifest, layout: PrefixLayo
   return dirs
 }
 
+/**
+ * The payload copies a package left for other versions of this daemon: every entry of
+ * `payloads/<name>/` but the version being installed and the one this run reads from. Nothing
+ * needs them once this version is in place (the rollback slot keeps the previous version whole,
+ * inside the prefix), and each is a full signed bundle. Reads only; links are listed, not followed.
+ */
+async function stalePayloads(fs: RootFs, dir: string, version: string, source: string): Promise<string[]> {
+  return (await fs.list(dir)).map((entry) => join(dir, entry)).filter((path) => basename(path) !== version && source !== path && !source.startsWith(path + '/'))
+}
+
 /** `f` with every mention of the directory `from` (path, message, fix) made one of `to`. */
 function findingAt(f: Finding, from: string, to: string): Finding {
   const moved = (text: string): string => text.split(from).join(to)
@@ -162,6 +174,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   const record = judgement.record
   data.toVersion = record.version
   refuseMissingConfig(manifest, record)
+  data.stalePayloads = await stalePayloads(fs, new ToolPaths(ctx.root).payloads(layout.name), record.version, data.source)
   // The same version again: a repair of the bundle (decided here) or of the plist and links (decided below, once rendered), else a no-op.
   let sameVersion: AlreadyInstalled | undefined
   try {

@@ -1,5 +1,5 @@
 import {join} from 'node:path'
-import type {PrefixLayout} from '../layout/prefix-layout.js'
+import {ToolPaths, type PrefixLayout} from '../layout/prefix-layout.js'
 import type {LifecycleContext} from './context.js'
 import {esdctlVersion} from './esdctl-version.js'
 import type {LinkState} from './link-states.js'
@@ -68,7 +68,8 @@ export function uninstallPlan(ctx: LifecycleContext, layout: PrefixLayout, data:
     esdctlVersion: esdctlVersion(),
     transaction,
     steps: stepsThatRun(ctx, steps),
-    finish: data.purge ? [{kind: 'purge-prefix', prefix: layout.prefix, keep: layout.stateDir}] : [{kind: 'remove-tree', path: data.work}, {kind: 'remove-empty-dir', path: layout.bin}],
+    // --purge also deletes the payload copies packages left in esdctl's own directory: nothing else removes them.
+    finish: data.purge ? [{kind: 'purge-prefix', prefix: layout.prefix, keep: layout.stateDir}, {kind: 'remove-tree', path: new ToolPaths(layout.root).payloads(layout.name)}] : [{kind: 'remove-tree', path: data.work}, {kind: 'remove-empty-dir', path: layout.bin}],
     abandon: [{kind: 'remove-tree', path: data.work}],
     afterAbandon: [],
   }

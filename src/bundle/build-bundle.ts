@@ -1,4 +1,5 @@
-import {chmod, lstat, mkdir, mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
+import {chmod, lstat, mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {makeScratchDir} from '../adapters/scratch-dir.js'
 import {basename, dirname, join} from 'node:path'
 import {CodesignAdapter, CodesignError} from '../adapters/codesign.js'
 import {describeCodesignProblems} from '../adapters/codesign-verify-output.js'
@@ -28,7 +29,8 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
   const auth = await authorise({profilePath: req.profile, bundleId: inputs.bundleId, requested: req.entitlements, identity: req.identity, trust, now})
   const codesign = env.codesign === undefined ? (CodesignAdapter.available() ? new CodesignAdapter() : null) : env.codesign
 
-  const staging = await mkdtemp(join(dirname(inputs.out), `.${basename(inputs.out)}.esdctl-`))
+  const scratch = await makeScratchDir(`.${basename(inputs.out)}.esdctl-`, dirname(inputs.out))
+  const staging = scratch.path
   try {
     const tree = await writeBundleTree(staging, inputs, auth.profileBytes, auth.entitlements)
     const mainExecutable = join(tree.app, 'Contents', 'MacOS', inputs.executableName)
@@ -72,7 +74,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
     await moveIntoPlace(staging, inputs, codesign !== null, req.force === true)
     return result
   } finally {
-    await rm(staging, {recursive: true, force: true})
+    await scratch.dispose()
   }
 }
 

@@ -1,4 +1,5 @@
-import {chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, lstat, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {makeScratchDir} from '../adapters/scratch-dir.js'
 import {basename, dirname, join, resolve} from 'node:path'
 import {PkgbuildAdapter, PkgbuildError} from '../adapters/pkgbuild.js'
 import {BuildRefusal} from '../bundle/bundle-error.js'
@@ -60,7 +61,8 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   const commands = packagingCommands({name: manifest.name, version, identifier: `${manifest.bundleId}.pkg`, installerIdentity: req.installerIdentity, notaryProfile: req.notaryProfile})
   const variables = [...(req.installerIdentity === undefined ? ['INSTALLER_IDENTITY (your "Developer ID Installer: …" certificate)'] : []), ...(req.notaryProfile === undefined ? ['NOTARY_PROFILE (a notarytool store-credentials profile)'] : [])]
 
-  const staging = await mkdtemp(join(dirname(out), `.${basename(out)}.esdctl-`))
+  const scratch = await makeScratchDir(`.${basename(out)}.esdctl-`, dirname(out))
+  const staging = scratch.path
   try {
     const payload = join(staging, OUT_NAMES.root, ...installedPayload.split('/').filter(Boolean))
     await mkdir(payload, {recursive: true, mode: 0o755})
@@ -109,7 +111,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
       ...(bundled === undefined ? {} : {bundledEsdctl: {launcher: scriptEsdctl, version: bundled.version, arch: bundled.arch, node: bundled.node}}),
     }
   } finally {
-    await rm(staging, {recursive: true, force: true})
+    await scratch.dispose()
   }
 }
 

@@ -39,7 +39,9 @@ async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOption
     const replaces = manifest.replaces ?? []
     const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))], paths: replacedPlistPaths(layout, replaces)})
     try {
-      const result = await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+      const ran = await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+      const swept = source.swept.length === 0 ? [] : [`removed ${source.swept.length} payload extraction director${source.swept.length === 1 ? 'y' : 'ies'} an interrupted run left (${source.swept.join(', ')})`]
+      const result = swept.length === 0 ? ran : {...ran, notes: [...(ran.notes ?? []), ...swept]}
       return opts.dryRun ? dryRunOutcome(result) : result
     } finally {
       await session.release()

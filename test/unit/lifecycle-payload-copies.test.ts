@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import {cpSync, existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import * as tar from 'tar'
 import {ExitCode} from '../../src/exit-codes.js'
 import {ToolPaths} from '../../src/layout/prefix-layout.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -50,6 +53,22 @@ describe('lifecycle: the payload copies packages leave in esdctl\'s directory', 
     const kept = await lifecycle.uninstall(w.ctx, NAME)
     assert.equal(kept.exitCode, ExitCode.ok, kept.message)
     assert.deepEqual(copies(w), ['2.0.0'], 'uninstall without --purge keeps the copy, as it keeps etc/ and var/')
+  })
+
+  it('install <tarball> removes the extraction directories runs killed before cleaning up left, and says so', async () => {
+    const w = env.world()
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!
+    const stale = join(tmpdir(), `esdctl-payload-${dead}-Abc123`)
+    mkdirSync(join(stale, 'payload'), {recursive: true})
+    writeFileSync(join(stale, 'payload', 'half'), 'x')
+    const dir = await w.payload('1.0.0')
+    const archive = `${dir}.tar.gz`
+    env.track(archive)
+    await tar.create({gzip: true, file: archive, cwd: dir, portable: true}, ['.'])
+    const r = await lifecycle.install(w.ctx, archive)
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.equal(existsSync(stale), false)
+    assert.ok(r.notes?.some((n) => n.includes(`removed 1 payload extraction directory an interrupted run left (${stale})`)), JSON.stringify(r.notes))
   })
 
   it('uninstall --purge deletes payloads/<name>/ and nothing of another daemon\'s', async () => {

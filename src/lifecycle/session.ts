@@ -15,7 +15,7 @@ import type {LifecycleContext} from './context.js'
 import {foreignJournalWriter, isForeignJournal, readJournal, type ForeignJournal, type Journal} from './journal.js'
 import {isFormatError} from '../formats/format-error.js'
 import {isLifecycleError, LifecycleError} from './lifecycle-error.js'
-import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
+import {checkTargets, daemonFs, requireExistingRoot, requireRootProcess} from './preflight.js'
 import {checkAncestors} from '../safety/check-ancestors.js'
 import {esdctlVersion} from './esdctl-version.js'
 import {esdctlCommand} from '../render/esdctl-command.js'
@@ -225,6 +225,7 @@ async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): 
  */
 export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]; paths?: readonly string[]} = {}): Promise<Session> {
   requireRootProcess(ctx, action)
+  await requireExistingRoot(ctx)
   const tool = new ToolPaths(ctx.root)
   const links = opts.links ?? layout.links
   // Without a record, bin/<name> may be a legacy install's plain executable (before an adoption, or
@@ -291,6 +292,7 @@ export async function findLayout(ctx: LifecycleContext, name: string, action: st
  */
 async function underToolLock<T>(ctx: LifecycleContext, action: string, fn: () => Promise<T>): Promise<T> {
   requireRootProcess(ctx, action)
+  await requireExistingRoot(ctx)
   const tool = new ToolPaths(ctx.root)
   const offenders = await checkAncestors(tool.dir)
   if (offenders.length > 0) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe directory: ${offenders[0]!.message}`, offenders.map((o) => o.message))

@@ -1,4 +1,4 @@
-import {basename, dirname, join} from 'node:path'
+import {basename, dirname, join, relative} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import type {Finding} from '../verify/finding.js'
 import {isRootFsError} from '../adapters/root-fs-error.js'
@@ -143,6 +143,13 @@ async function stalePayloads(fs: RootFs, dir: string, version: string, source: s
   return (await fs.list(dir)).map((entry) => join(dir, entry)).filter((path) => basename(path) !== version && source !== path && !source.startsWith(path + '/'))
 }
 
+/** What an adoption records for its rollback: the kept legacy files, and what it adds to etc/ and var/ that the legacy install did not have. */
+async function adoptionRecord(fs: RootFs, layout: PrefixLayout, data: DeployData): Promise<NonNullable<InstallRecord['adopted']>> {
+  const etcDefaults = (data.etcPlan ?? []).filter((e) => e.action === 'keep').map((e) => e.file)
+  const createdDirs = (data.logDirs ?? []).map((dir) => relative(layout.prefix, dir))
+  return {files: await adoptedFiles(fs, layout, data.legacy!), ...(etcDefaults.length > 0 ? {etcDefaults} : {}), ...(createdDirs.length > 0 ? {createdDirs} : {})}
+}
+
 /** `f` with every mention of the directory `from` (path, message, fix) made one of `to`. */
 function findingAt(f: Finding, from: string, to: string): Finding {
   const moved = (text: string): string => text.split(from).join(to)
@@ -204,7 +211,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...(current !== undefined && data.repair !== undefined ? (current.previous !== undefined ? {previous: current.previous} : {}) : {}),
     ...(current !== undefined && data.repair === undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
     // What a rollback to the legacy install checks before it starts that code again.
-    ...(data.legacy !== undefined ? {adopted: {files: await adoptedFiles(fs, layout, data.legacy)}} : {}),
+    ...(data.legacy !== undefined ? {adopted: await adoptionRecord(fs, layout, data)} : {}),
   }
   const plistXml = renderLaunchdPlist(manifest, placed)
   if (sameVersion !== undefined) {

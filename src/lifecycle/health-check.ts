@@ -22,6 +22,15 @@ export function runningClause(ctx: Pick<LifecycleContext, 'offline'>): string {
   return ctx.offline ? "staged in the image: launchd not asked, nothing was started (the image's launchd loads it at its first boot)" : 'it is running'
 }
 
+/**
+ * The note a run that staged into an image adds to its result (`dryRun`: would stage). Only an
+ * outcome may say it: a refused run staged nothing.
+ */
+export function stagedNote(ctx: Pick<LifecycleContext, 'offline' | 'root'>, opts: {dryRun?: boolean} = {}): string[] {
+  if (!ctx.offline) return []
+  return [`${opts.dryRun ? 'would stage' : 'staged'} into the image under ${ctx.root}: launchd ${opts.dryRun ? 'would not be' : 'was not'} asked and no health check ${opts.dryRun ? 'would run' : 'ran'}; the image's launchd loads the plist at its first boot`]
+}
+
 /** True when launchd is expected to start the job on bootstrap; otherwise only "loaded" can be checked. */
 function startsAtLoad(manifest: Manifest): boolean {
   return manifest.RunAtLoad === true || (manifest.KeepAlive !== undefined && manifest.KeepAlive !== false)

@@ -29,7 +29,8 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
   const auth = await authorise({profilePath: req.profile, bundleId: inputs.bundleId, requested: req.entitlements, identity: req.identity, trust, now, allowDevelopment: req.allowDevelopmentProfile === true})
   const codesign = env.codesign === undefined ? (CodesignAdapter.available() ? new CodesignAdapter() : null) : env.codesign
 
-  const staging = await makeStagingDir('bundle', inputs.out)
+  const scratch = await makeStagingDir('bundle', inputs.out)
+  const staging = scratch.path
   try {
     const tree = await writeBundleTree(staging, inputs, auth.profileBytes, auth.entitlements)
     const mainExecutable = join(tree.app, 'Contents', 'MacOS', inputs.executableName)
@@ -76,7 +77,7 @@ export async function buildAppBundle(req: BundleRequest, env: BundleEnvironment 
     })
     return result
   } finally {
-    await rm(staging, {recursive: true, force: true})
+    await scratch.dispose()
   }
 }
 

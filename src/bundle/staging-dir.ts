@@ -1,5 +1,5 @@
-import {mkdtemp} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {basename, dirname} from 'node:path'
+import {makeScratchDir, type ScratchDir} from '../adapters/scratch-dir.js'
 import {BuildRefusal} from './bundle-error.js'
 
 /** The errno codes a folder gives when it will not take what esdctl writes into it. */
@@ -19,12 +19,13 @@ export function outRefusal(command: 'bundle' | 'payload', out: string, e: unknow
 
 /**
  * A fresh staging directory beside `out` (same volume, so the finished result is renamed into
- * place): `<dirname(out)>/.<basename(out)>.esdctl-XXXXXX`. Throws BuildRefusal (exit 4) when the
- * folder refuses it.
+ * place), a scratch directory (scratch-dir.ts: removed if a signal ends the run, swept by the next
+ * run if the process died): `<dirname(out)>/.<basename(out)>.esdctl-<pid>-XXXXXX`. Throws
+ * BuildRefusal (exit 4) when the folder refuses it.
  */
-export async function makeStagingDir(command: 'bundle' | 'payload', out: string): Promise<string> {
+export async function makeStagingDir(command: 'bundle' | 'payload', out: string): Promise<ScratchDir> {
   try {
-    return await mkdtemp(join(dirname(out), `.${basename(out)}.esdctl-`))
+    return await makeScratchDir(`.${basename(out)}.esdctl-`, dirname(out))
   } catch (e) {
     throw outRefusal(command, out, e) ?? e
   }

@@ -7,7 +7,7 @@ export default class Uninstall extends LifecycleCommand {
   static override examples = ['sudo <%= config.bin %> uninstall mydaemon', 'sudo <%= config.bin %> uninstall --json mydaemon']
   static override args = {name: Args.string({description: 'the daemon name (/opt/<name>)', required: true})}
   static override flags = {
-    purge: Flags.boolean({description: 'also remove etc/ and var/ (configuration and state)'}),
+    purge: Flags.boolean({description: 'also remove etc/ and var/ (configuration and state) and the payload copies packages left for it'}),
   }
 
   async run(): Promise<LifecycleJson> {

@@ -308,4 +308,13 @@ export class ToolPaths {
   get lock(): string {
     return joinSegments([...this.rootSegments, 'Library', 'Application Support', 'esdctl', 'esdctl.lock'])
   }
+
+  /**
+   * Where a package built by `esdctl payload` drops daemon `name`'s payloads, one directory per
+   * version (`payloads/<name>/<version>`), for its postinstall to install from. `name` must already
+   * be a valid daemon name (PrefixLayout checks it).
+   */
+  payloads(name: string): string {
+    return joinSegments([...this.rootSegments, 'Library', 'Application Support', 'esdctl', 'payloads', name])
+  }
 }

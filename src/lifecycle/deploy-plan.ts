@@ -53,7 +53,7 @@ export function deployPlan(ctx: LifecycleContext, named: PrefixLayout, data: Dep
     esdctlVersion: esdctlVersion(),
     transaction,
     steps: stepsThatRun(ctx, steps),
-    finish: [{kind: 'remove-tree', path: data.work}],
+    finish: [{kind: 'remove-tree', path: data.work}, ...(data.stalePayloads ?? []).map((path) => ({kind: 'remove-tree', path}) as const)],
     abandon: [{kind: 'remove-tree', path: data.work}],
     afterAbandon: [...(data.prefixExisted ? [] : [{kind: 'remove-tree', path: layout.prefix} as const]), {kind: 'remove-created-dirs', dirs: data.createdDirs}],
   }

@@ -8,7 +8,7 @@ import {readRegistry} from '../records/registry.js'
 import {detectLegacy, replacedPlistPaths} from './adopt-legacy.js'
 import type {LifecycleContext, LifecycleResult} from './context.js'
 import {deployPlan} from './deploy-plan.js'
-import {runningClause} from './health-check.js'
+import {runningClause, stagedNote} from './health-check.js'
 import {installedLinks} from './installed-links.js'
 import {LifecycleError, StepFailure} from './lifecycle-error.js'
 import {dryRunOutcome, dryRunResult, LEGACY, newTransactionId, runAndReport} from './outcome.js'
@@ -39,7 +39,9 @@ async function deploy(ctx: LifecycleContext, payload: string, opts: DeployOption
     const replaces = manifest.replaces ?? []
     const session = await openSession(ctx, mode, layout, {...opts, links: [...layout.links, ...(await installedLinks(ctx, layout))], paths: replacedPlistPaths(layout, replaces)})
     try {
-      const result = await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+      const ran = await deployInSession(ctx, session, source.dir, source.manifest, opts, mode)
+      const swept = source.swept.length === 0 ? [] : [`removed ${source.swept.length} payload extraction director${source.swept.length === 1 ? 'y' : 'ies'} an interrupted run left (${source.swept.join(', ')})`]
+      const result = swept.length === 0 ? ran : {...ran, notes: [...(ran.notes ?? []), ...swept]}
       return opts.dryRun ? dryRunOutcome(result) : result
     } finally {
       await session.release()
@@ -137,7 +139,8 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
       throw e
     }
     const plan = deployPlan(ctx, layout, data, txid)
-    return {...dryRunResult({...base, toVersion: data.toVersion!}, plan, dryRunMessage(layout, data, current)), ...(data.notes?.length ? {notes: data.notes} : {})}
+    const notes = [...(data.notes ?? []), ...stagedNote(ctx, {dryRun: true})]
+    return {...dryRunResult({...base, toVersion: data.toVersion!}, plan, dryRunMessage(layout, data, current)), ...(notes.length ? {notes} : {})}
   }
   // A new Mac has no /opt: it and the prefix are for others to traverse (0755); only esdctl's own records are 0700.
   // A fresh --root image may lack /Library/LaunchDaemons too (DESIGN.md §11): root:wheel 0755 like /opt.
@@ -158,7 +161,9 @@ async function deployInSession(ctx: LifecycleContext, session: Session, sourceDi
   }
   const decided = deployPlan(ctx, layout, data, txid)
   const withVersion = {...base, toVersion: data.toVersion!, ...(data.notes?.length ? {notes: data.notes} : {})}
-  return runAndReport(ctx, session, decided, withVersion, data.legacy ? LEGACY : current?.version, successMessage(ctx, layout, data, current))
+  const result = await runAndReport(ctx, session, decided, withVersion, data.legacy ? LEGACY : current?.version, successMessage(ctx, layout, data, current))
+  const staged = result.exitCode === ExitCode.ok ? stagedNote(ctx) : []
+  return staged.length === 0 ? result : {...result, notes: [...(result.notes ?? []), ...staged]}
 }
 
 /**

@@ -1,4 +1,5 @@
 import {runHealthProbe} from '../adapters/health-probe.js'
+import {checkProgram} from '../safety/check-program.js'
 import {ExitCode} from '../exit-codes.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {Manifest} from '../manifest/manifest.js'
@@ -19,6 +20,15 @@ const DEFAULT_PROBE_TIMEOUT_S = 30
  */
 export function runningClause(ctx: Pick<LifecycleContext, 'offline'>): string {
   return ctx.offline ? "staged in the image: launchd not asked, nothing was started (the image's launchd loads it at its first boot)" : 'it is running'
+}
+
+/**
+ * The note a run that staged into an image adds to its result (`dryRun`: would stage). Only an
+ * outcome may say it: a refused run staged nothing.
+ */
+export function stagedNote(ctx: Pick<LifecycleContext, 'offline' | 'root'>, opts: {dryRun?: boolean} = {}): string[] {
+  if (!ctx.offline) return []
+  return [`${opts.dryRun ? 'would stage' : 'staged'} into the image under ${ctx.root}: launchd ${opts.dryRun ? 'would not be' : 'was not'} asked and no health check ${opts.dryRun ? 'would run' : 'ran'}; the image's launchd loads the plist at its first boot`]
 }
 
 /** True when launchd is expected to start the job on bootstrap; otherwise only "loaded" can be checked. */
@@ -68,18 +78,57 @@ export async function checkHealth(ctx: LifecycleContext, manifest: Manifest, lay
   } else if ((await ctx.launchctl.print(label)) === undefined) {
     fail('launchd does not have the service loaded after bootstrap')
   }
+  const probe = await probeArgv(manifest, layout)
+  if (probe === undefined) return
+  if ('problem' in probe) throw new StepFailure(probe.exitCode, probe.problem)
+  const argv = probe.argv
+  const timeout = (manifest.healthCheck?.timeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_S) * 1000
+  const outcome = await runHealthProbe(argv, timeout)
+  if (outcome.exitCode !== 0) {
+    fail(`the probe ${probe.shown.join(' ')} ${outcome.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${outcome.exitCode ?? outcome.signal}`}${outcome.output ? `: ${outcome.output}` : ''}`)
+  }
+}
+
+/** The probe ready to run (`argv[0]` the checked, resolved program; `shown` as the manifest expands), or why it must not run. */
+export type ProbeArgv = {argv: string[]; shown: string[]} | {problem: string; exitCode: ExitCode}
+
+/**
+ * The manifest's healthCheck.command expanded for `layout`, its program checked as root runs it
+ * (safety/check-program.ts: a root-owned regular file not writable by group or others, in
+ * directories only root can write, links resolved): any local user could otherwise plant the
+ * program, in /tmp say, and have it run as root at each install, upgrade, start and restart.
+ * Undefined without a probe. An unsafe program is unsafeEnvironment (9), naming the path and the fix.
+ */
+export async function probeArgv(manifest: Manifest, layout: PrefixLayout): Promise<ProbeArgv | undefined> {
+  const command = manifest.healthCheck?.command
+  if (command === undefined) return undefined
+  const shown: string[] = []
+  for (const [i, arg] of command.entries()) {
+    const expanded = expandPlaceholders(arg, layout)
+    if ('error' in expanded) return {exitCode: ExitCode.badInput, problem: `healthCheck.command[${i}]: ${expanded.error}`}
+    shown.push(expanded.value)
+  }
+  const checked = await checkProgram(shown[0]!)
+  if (!checked.ok) {
+    return {exitCode: ExitCode.unsafeEnvironment, problem: `refusing to run the health probe ${shown[0]} as root: ${checked.problems.join('; ')}. ${checked.fix}`}
+  }
+  return {argv: [checked.resolved, ...shown.slice(1)], shown}
+}
+
+/**
+ * Before anything changes: a probe whose program lies outside the prefix exists now, so an unsafe
+ * one is refused (9) with nothing changed; one inside the prefix is laid down by this very run and
+ * is checked again right before it runs. An image under --root runs no probe: nothing to check.
+ */
+export async function refuseUnsafeProbe(ctx: Pick<LifecycleContext, 'offline'>, manifest: Manifest, layout: PrefixLayout, opts: {insidePrefixToo?: boolean} = {}): Promise<void> {
+  if (ctx.offline) return
   const command = manifest.healthCheck?.command
   if (command === undefined) return
-  const argv = command.map((arg, i) => {
-    const expanded = expandPlaceholders(arg, layout)
-    if ('error' in expanded) fail(`healthCheck.command[${i}]: ${expanded.error}`)
-    return (expanded as {value: string}).value
-  })
-  const timeout = (manifest.healthCheck?.timeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_S) * 1000
-  const probe = await runHealthProbe(argv, timeout)
-  if (probe.exitCode !== 0) {
-    fail(`the probe ${argv.join(' ')} ${probe.timedOut ? `did not finish within ${timeout / 1000} s` : `exited with ${probe.exitCode ?? probe.signal}`}${probe.output ? `: ${probe.output}` : ''}`)
-  }
+  const program = expandPlaceholders(command[0]!, layout)
+  if ('error' in program) return
+  if (layout.isInsidePrefix(program.value) && opts.insidePrefixToo !== true) return
+  const probe = await probeArgv(manifest, layout)
+  if (probe !== undefined && 'problem' in probe) throw new StepFailure(probe.exitCode, probe.problem)
 }
 
 /** Where to look next when launchd says the kernel killed the daemon for its code signature. */

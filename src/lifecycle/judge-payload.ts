@@ -154,7 +154,7 @@ export async function judgePayload(ctx: JudgeContext, fs: RootFs, dir: string, m
   } else {
     notes.push('codesign is not available on this platform: the second opinion (codesign --verify --strict --deep) was not asked; only esdctl\'s own verifier judged the bundle')
   }
-  if (ctx.offline) notes.push(`staged into the image under ${ctx.root}: launchd was not asked and no health check ran; the image's launchd loads the plist at its first boot`)
+  // Nothing about staging into an image here: a judgement precedes the outcome, and a refused run staged nothing (the success message says what an offline run did).
   // An undefined version or layout always comes with an error finding (install.info-plist, install.no-version,
   // install.info-executable), so these two tests only tell the compiler what hasErrors already decided.
   const ok = !hasErrors(findings) && (

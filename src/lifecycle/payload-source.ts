@@ -15,6 +15,8 @@ export interface PayloadSource {
   manifest: Manifest
   /** Removes the private extraction, if any. */
   dispose(): Promise<void>
+  /** Extraction directories that runs killed before they could clean up had left, removed now. */
+  swept: string[]
 }
 
 /** What a payload may contribute to the prefix besides the bundle; everything else in it is ignored. */
@@ -34,9 +36,11 @@ export async function openPayload(payload: string): Promise<PayloadSource> {
   }
   let dir = payload
   let dispose = async (): Promise<void> => undefined
+  let swept: string[] = []
   if (!info.isDirectory()) {
     const scratch = await makeScratchDir('esdctl-payload-')
     dispose = scratch.dispose
+    swept = scratch.swept
     dir = join(scratch.path, 'payload')
     try {
       await extractPayloadArchive(payload, dir)
@@ -65,7 +69,7 @@ export async function openPayload(payload: string): Promise<PayloadSource> {
     const shown = (text: string): string => (dir === payload ? text : text.split(join(dir, MANIFEST_FILE_NAME)).join(`${payload} (its ${MANIFEST_FILE_NAME})`))
     throw new LifecycleError(ExitCode.badInput, `the payload's manifest was refused: ${shown(loaded.errors[0]!.message)}`, loaded.errors.map((e) => shown(`${e.message} (fix: ${e.fix})`)))
   }
-  return {dir, manifest: loaded.manifest, dispose}
+  return {dir, manifest: loaded.manifest, dispose, swept}
 }
 
 /**

@@ -1,7 +1,7 @@
 import {codeLoadingVariables} from '../adapters/process-identity.js'
 import {TEMP_SUFFIX, RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
-import {dirname} from 'node:path'
+import {dirname, resolve} from 'node:path'
 import type {PlacedLink} from '../layout/daemon-links.js'
 import type {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {checkAncestors} from '../safety/check-ancestors.js'
@@ -20,6 +20,18 @@ export function requireRootProcess(ctx: LifecycleContext, action: string): void 
       `refusing to run as root with ${variables.join(' and ')} set: they make node load code chosen by whoever set them; unset them (sudo normally strips them) and run again`,
       variables.map((v) => `${v} is set`))
   }
+}
+
+/**
+ * An image root (`--root` other than `/`) must already be a directory: esdctl lays files into an
+ * image, it does not make one up (a mistyped --root would otherwise become a fresh tree, as
+ * status and doctor refuse it too). badInput naming the flag; checked before anything is created.
+ */
+export async function requireExistingRoot(ctx: LifecycleContext): Promise<void> {
+  if (resolve(ctx.root) === '/') return
+  const stat = await ctx.fs.lstat(ctx.root)
+  if (stat?.isDirectory() === true) return
+  throw new LifecycleError(ExitCode.badInput, `--root ${ctx.root} ${stat === undefined ? 'does not exist' : 'is not a directory'}; give the directory that stands for / of the image (esdctl does not create it)`)
 }
 
 /**

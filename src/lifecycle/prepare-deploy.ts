@@ -1,10 +1,10 @@
-import {dirname, join} from 'node:path'
+import {basename, dirname, join, relative} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import type {Finding} from '../verify/finding.js'
 import {isRootFsError} from '../adapters/root-fs-error.js'
 import {ExitCode} from '../exit-codes.js'
 import type {LinkSpec} from '../layout/daemon-links.js'
-import type {PrefixLayout} from '../layout/prefix-layout.js'
+import {ToolPaths, type PrefixLayout} from '../layout/prefix-layout.js'
 import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import {MAX_PLIST_BYTES} from '../formats/property-list.js'
 import {loadManifest} from '../manifest/load-manifest.js'
@@ -20,6 +20,7 @@ import {currentLinkStates, type LinkState} from './link-states.js'
 import type {EtcAction} from './plan.js'
 import {installedDamage} from './installed-damage.js'
 import {etcPlan} from './etc-plan.js'
+import {refuseUnsafeProbe} from './health-check.js'
 import {expandPlaceholders} from '../manifest/placeholders.js'
 import {compareVersions} from './version-order.js'
 
@@ -66,6 +67,8 @@ export interface DeployData {
   repair?: string
   /** Directories of StandardOutPath/StandardErrorPath that do not exist yet, outermost first. */
   logDirs?: string[]
+  /** Copies of older payloads of this daemon a package dropped (payloads/<name>/<version>), deleted once the run succeeds. */
+  stalePayloads?: string[]
 }
 
 /** The payload is the version already installed (and the install is intact): nothing to do. */
@@ -130,6 +133,23 @@ async function missingLogDirs(fs: RootFs, manifest: Manifest, layout: PrefixLayo
   return dirs
 }
 
+/**
+ * The payload copies a package left for other versions of this daemon: every entry of
+ * `payloads/<name>/` but the version being installed and the one this run reads from. Nothing
+ * needs them once this version is in place (the rollback slot keeps the previous version whole,
+ * inside the prefix), and each is a full signed bundle. Reads only; links are listed, not followed.
+ */
+async function stalePayloads(fs: RootFs, dir: string, version: string, source: string): Promise<string[]> {
+  return (await fs.list(dir)).map((entry) => join(dir, entry)).filter((path) => basename(path) !== version && source !== path && !source.startsWith(path + '/'))
+}
+
+/** What an adoption records for its rollback: the kept legacy files, and what it adds to etc/ and var/ that the legacy install did not have. */
+async function adoptionRecord(fs: RootFs, layout: PrefixLayout, data: DeployData): Promise<NonNullable<InstallRecord['adopted']>> {
+  const etcDefaults = (data.etcPlan ?? []).filter((e) => e.action === 'keep').map((e) => e.file)
+  const createdDirs = (data.logDirs ?? []).map((dir) => relative(layout.prefix, dir))
+  return {files: await adoptedFiles(fs, layout, data.legacy!), ...(etcDefaults.length > 0 ? {etcDefaults} : {}), ...(createdDirs.length > 0 ? {createdDirs} : {})}
+}
+
 /** `f` with every mention of the directory `from` (path, message, fix) made one of `to`. */
 function findingAt(f: Finding, from: string, to: string): Finding {
   const moved = (text: string): string => text.split(from).join(to)
@@ -161,6 +181,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   const record = judgement.record
   data.toVersion = record.version
   refuseMissingConfig(manifest, record)
+  data.stalePayloads = await stalePayloads(fs, new ToolPaths(ctx.root).payloads(layout.name), record.version, data.source)
   // The same version again: a repair of the bundle (decided here) or of the plist and links (decided below, once rendered), else a no-op.
   let sameVersion: AlreadyInstalled | undefined
   try {
@@ -179,6 +200,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   data.linksBefore = await currentLinkStates(fs, [...layout.with({links: data.currentLinks}).links, ...placed.links].map((l) => l.path), data.legacy ? {movedAway: data.legacy.executable} : {})
   data.manifest = manifest
   data.logDirs = await missingLogDirs(fs, manifest, placed)
+  await refuseUnsafeProbe(ctx, manifest, placed)
   // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
   data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
   const full: InstallRecord = {
@@ -189,7 +211,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     ...(current !== undefined && data.repair !== undefined ? (current.previous !== undefined ? {previous: current.previous} : {}) : {}),
     ...(current !== undefined && data.repair === undefined ? {previous: {version: current.version, ...(current.build !== undefined ? {build: current.build} : {})}} : {}),
     // What a rollback to the legacy install checks before it starts that code again.
-    ...(data.legacy !== undefined ? {adopted: {files: await adoptedFiles(fs, layout, data.legacy)}} : {}),
+    ...(data.legacy !== undefined ? {adopted: await adoptionRecord(fs, layout, data)} : {}),
   }
   const plistXml = renderLaunchdPlist(manifest, placed)
   if (sameVersion !== undefined) {

@@ -1,4 +1,5 @@
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
+import {symlinkAlong} from './symlink-along.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {etcPlan} from './etc-plan.js'
 import type {EtcAction} from './plan.js'
@@ -31,6 +32,22 @@ async function legacySlotLabels(ctx: LifecycleContext, layout: PrefixLayout): Pr
 }
 
 /**
+ * The `<file>.default` files the adoption wrote beside the admin's config (its receipt's
+ * adopted.etcDefaults) that are still the bytes it wrote, the version's shipped default: those
+ * the rollback sets aside. One the admin changed since, or reached through a link, stays.
+ */
+async function adoptionDefaults(fs: RootFs, layout: PrefixLayout, current: InstallRecord): Promise<string[]> {
+  const found: string[] = []
+  for (const file of current.adopted?.etcDefaults ?? []) {
+    const path = join(layout.etc, `${file}.default`)
+    const shipped = current.configHashes[file]
+    if (shipped === undefined || (await symlinkAlong(fs, layout.etc, dirname(file))) !== undefined) continue
+    if ((await fs.lstat(path))?.isFile() === true && (await fs.sha256(path)) === shipped) found.push(path)
+  }
+  return found
+}
+
+/**
  * Rollback after an adoption: the bundled daemon goes as in uninstall (etc/ and var/ stay) and the
  * legacy executable and job plists come back from the rollback slot, byte for byte, and run again.
  */
@@ -52,7 +69,8 @@ async function rollbackToLegacy(ctx: LifecycleContext, session: Session, base: L
   const data: UninstallData = {
     work: join(layout.staging, txid), wasLoaded: (await ctx.launchctl.print(layout.label)) !== undefined, oldStopWaitMs: stopWaitMs(manifest.ExitTimeOut), purge: false,
     inRegistry: (await readRegistry(ctx.root, fs)).some((e) => e.name === layout.name),
-    entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version, legacy: {jobs},
+    entries: installed.versionEntries, linksBefore: await linkStatesOrRefuse(fs, installed.links), fromVersion: current.version,
+    legacy: {jobs, etcDefaults: await adoptionDefaults(fs, layout, current), createdDirs: (current.adopted?.createdDirs ?? []).map((dir) => join(layout.prefix, dir))},
   }
   const result = {...base, fromVersion: current.version, toVersion: LEGACY}
   const plan = uninstallPlan(ctx, layout, data, 'rollback', txid)
@@ -90,7 +108,7 @@ export async function rollback(ctx: LifecycleContext, name: string, opts: {dryRu
 }
 
 async function rollbackInSession(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean}): Promise<LifecycleResult> {
-  const layout = await requireLayout(ctx, name)
+  const layout = await requireLayout(ctx, name, 'rollback', opts)
   const legacyLabels = await legacySlotLabels(ctx, layout)
   const session = await openSession(ctx, 'rollback', layout, {...opts, links: await installedLinks(ctx, layout), paths: replacedPlistPaths(layout, legacyLabels)})
   try {

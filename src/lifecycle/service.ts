@@ -2,7 +2,7 @@ import {ExitCode} from '../exit-codes.js'
 import {readInstallRecordAt} from '../records/install-record.js'
 import type {LifecycleContext, LifecycleResult} from './context.js'
 import {stopWaitMs} from './stop-wait.js'
-import {checkHealth} from './health-check.js'
+import {checkHealth, refuseUnsafeProbe} from './health-check.js'
 import {LifecycleError} from './lifecycle-error.js'
 import {manifestOfInstalled} from './previous-manifest.js'
 import {dryRunOutcome} from './outcome.js'
@@ -12,7 +12,7 @@ type ServiceAction = 'start' | 'stop' | 'restart'
 
 async function withService(ctx: LifecycleContext, action: ServiceAction, name: string, opts: {dryRun?: boolean}, body: (session: Session, base: LifecycleResult) => Promise<LifecycleResult>): Promise<LifecycleResult> {
   if (ctx.offline) throw new LifecycleError(ExitCode.badInput, `${action} acts on the running system's launchd; with --root ${ctx.root} there is none to ask (the image's launchd loads ${name} at its first boot)`)
-  const layout = await requireLayout(ctx, name)
+  const layout = await requireLayout(ctx, name, action, opts)
   const session = await openSession(ctx, action, layout, opts)
   try {
     const record = await readInstallRecordAt(layout.receipt, session.fs)
@@ -52,6 +52,8 @@ export function serviceStart(ctx: LifecycleContext, name: string, opts: {dryRun?
     if (opts.dryRun) return {...base, message: `dry run: would start ${name}; nothing was changed`, plan}
     const record = (await readInstallRecordAt(layout.receipt, fs))!
     const manifest = await manifestOfInstalled(fs, record, layout.launchdPlist)
+    // Before launchd is asked: the probe runs as root once the job is up.
+    await refuseUnsafeProbe(ctx, manifest, layout, {insidePrefixToo: true})
     const done = await launchdStep(base, `starting ${name}`, async () => {
       if (seen && !info) await ctx.launchctl.waitUntilGone(layout.label, stopWaitMs(manifest.ExitTimeOut))
       if (info) await ctx.launchctl.kickstart(layout.label)
@@ -89,6 +91,8 @@ export function serviceRestart(ctx: LifecycleContext, name: string, opts: {dryRu
     if (opts.dryRun) return {...base, message: `dry run: would restart ${name}; nothing was changed`, plan}
     const record = (await readInstallRecordAt(layout.receipt, fs))!
     const manifest = await manifestOfInstalled(fs, record, layout.launchdPlist)
+    // Before launchd is asked: the probe runs as root once the job is up.
+    await refuseUnsafeProbe(ctx, manifest, layout, {insidePrefixToo: true})
     const done = await launchdStep(base, `restarting ${name}`, async () => {
       if (draining) await ctx.launchctl.waitUntilGone(layout.label, stopWaitMs(manifest.ExitTimeOut))
       if (loaded) await ctx.launchctl.kickstart(layout.label, {kill: true})

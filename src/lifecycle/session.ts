@@ -15,7 +15,8 @@ import type {LifecycleContext} from './context.js'
 import {foreignJournalWriter, isForeignJournal, readJournal, type ForeignJournal, type Journal} from './journal.js'
 import {isFormatError} from '../formats/format-error.js'
 import {isLifecycleError, LifecycleError} from './lifecycle-error.js'
-import {checkTargets, daemonFs, requireRootProcess} from './preflight.js'
+import {checkTargets, daemonFs, requireExistingRoot, requireRootProcess} from './preflight.js'
+import {checkAncestors} from '../safety/check-ancestors.js'
 import {esdctlVersion} from './esdctl-version.js'
 import {esdctlCommand} from '../render/esdctl-command.js'
 import {exitStatusOf} from '../exit-status.js'
@@ -248,6 +249,7 @@ async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): 
  */
 export async function openSession(ctx: LifecycleContext, action: string, layout: PrefixLayout, opts: {dryRun?: boolean; links?: readonly PlacedLink[]; paths?: readonly string[]} = {}): Promise<Session> {
   requireRootProcess(ctx, action)
+  await requireExistingRoot(ctx)
   const tool = new ToolPaths(ctx.root)
   const links = opts.links ?? layout.links
   // Without a record, bin/<name> may be a legacy install's plain executable (before an adoption, or
@@ -290,14 +292,42 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   }
 }
 
-/** The layout of an installed daemon by name, undefined when esdctl does not know it; badInput for a name that is not one. */
-export async function findLayout(ctx: LifecycleContext, name: string): Promise<PrefixLayout | undefined> {
+/**
+ * The layout of an installed daemon by name, undefined when esdctl does not know it; badInput for a
+ * name that is not one. "Not known" is settled under the lock (a real run; a dry run takes no
+ * lock): a first install still running has written no record yet, so without the lock a verb would
+ * answer "not installed" for a daemon that is about to be. Another run holding it is exit 7.
+ */
+export async function findLayout(ctx: LifecycleContext, name: string, action: string, opts: {dryRun?: boolean} = {}): Promise<PrefixLayout | undefined> {
   try {
     new PrefixLayout({name, label: 'esdctl.lookup', root: ctx.root})
   } catch (e) {
     throw new LifecycleError(ExitCode.badInput, (e as Error).message)
   }
-  return layoutForName(ctx, name)
+  const layout = await layoutForName(ctx, name)
+  if (layout !== undefined || opts.dryRun) return layout
+  return underToolLock(ctx, action, () => layoutForName(ctx, name))
+}
+
+/**
+ * Runs `fn` holding the one lock, for a verb that decides from esdctl's records before it knows
+ * which daemon's session to open: root and environment checks, the lock directory's ancestors, the
+ * lock (exit 7 naming the holder), and the directories it created removed again afterwards.
+ */
+async function underToolLock<T>(ctx: LifecycleContext, action: string, fn: () => Promise<T>): Promise<T> {
+  requireRootProcess(ctx, action)
+  await requireExistingRoot(ctx)
+  const tool = new ToolPaths(ctx.root)
+  const offenders = await checkAncestors(tool.dir)
+  if (offenders.length > 0) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe directory: ${offenders[0]!.message}`, offenders.map((o) => o.message))
+  const {lock, created} = await acquireLock(ctx, ctx.fs.restrictedTo([tool.dir]), tool)
+  try {
+    return await fn()
+  } finally {
+    await lock.release()
+    const mine = ctx.fs.restrictedTo(created)
+    for (const dir of [...created].reverse()) await mine.removeEmptyDir(dir)
+  }
 }
 
 /** Why esdctl does not know `name`: the message of `requireLayout`'s refusal, and of uninstall's no-op. */
@@ -306,8 +336,8 @@ export function notInstalledMessage(ctx: LifecycleContext, name: string): string
 }
 
 /** The layout of an installed daemon by name; badInput when esdctl does not know it. */
-export async function requireLayout(ctx: LifecycleContext, name: string): Promise<PrefixLayout> {
-  const layout = await findLayout(ctx, name)
+export async function requireLayout(ctx: LifecycleContext, name: string, action: string, opts: {dryRun?: boolean} = {}): Promise<PrefixLayout> {
+  const layout = await findLayout(ctx, name, action, opts)
   if (layout === undefined) throw new LifecycleError(ExitCode.badInput, notInstalledMessage(ctx, name))
   return layout
 }

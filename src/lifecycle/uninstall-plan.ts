@@ -1,5 +1,5 @@
-import {join} from 'node:path'
-import type {PrefixLayout} from '../layout/prefix-layout.js'
+import {join, relative} from 'node:path'
+import {ToolPaths, type PrefixLayout} from '../layout/prefix-layout.js'
 import type {LifecycleContext} from './context.js'
 import {esdctlVersion} from './esdctl-version.js'
 import type {LinkState} from './link-states.js'
@@ -23,7 +23,13 @@ export interface UninstallData {
    * Rollback to the legacy install an adoption replaced: its jobs (label, plist rebased), put back
    * from the rollback slot and started again once the bundled daemon is gone.
    */
-  legacy?: {jobs: {label: string; plist: string}[]}
+  legacy?: {
+    jobs: {label: string; plist: string}[]
+    /** The `<file>.default` files the adoption wrote beside the admin's config and that are still its bytes: set aside (parked), so etc/ is as adopted. */
+    etcDefaults?: string[]
+    /** Directories the adoption created (for StandardOutPath/StandardErrorPath), outermost first: removed at the end while empty. */
+    createdDirs?: string[]
+  }
 }
 
 /** Puts the adopted legacy install back from the parked rollback slot (bytes unchanged: renames) and starts its jobs. */
@@ -33,7 +39,11 @@ function legacySteps(layout: PrefixLayout, data: UninstallData, jobs: {label: st
     {from: join(parkedSlot, 'legacy', 'bin', layout.name), to: join(layout.bin, layout.name)},
     ...jobs.map((j) => ({from: j.label === layout.label ? join(parkedSlot, `${j.label}.plist`) : join(parkedSlot, 'legacy', `${j.label}.plist`), to: j.plist})),
   ]
+  const defaults = data.legacy?.etcDefaults ?? []
+  const parkedDefaults = join(data.work, 'parked', 'etc-defaults')
   return [
+    // Flat names in the parking area: a nested config file needs no directories made there.
+    ...(defaults.length === 0 ? [] : [{kind: 'move', id: 'park-defaults', title: `Set aside the config defaults the adoption wrote beside the admin's files (${defaults.map((d) => relative(layout.etc, d)).join(', ')})`, moves: defaults.map((from, i) => ({from, to: join(parkedDefaults, String(i))})), before: [{path: parkedDefaults, mode: 0o700, removeOnUndo: true}], after: []} satisfies PlanStep]),
     {kind: 'move', id: 'restore-legacy', title: `Move the legacy ${join(layout.system.bin, layout.name)} and its job plists back from the rollback slot`, moves, before: [{path: layout.bin, mode: 0o755, removeOnUndo: false}], after: []},
     {kind: 'bootstrap-jobs', id: 'bootstrap-legacy', title: `Start the legacy jobs again (${jobs.map((j) => j.label).join(', ')})`, jobs, waitMs: data.oldStopWaitMs},
   ]
@@ -68,7 +78,11 @@ export function uninstallPlan(ctx: LifecycleContext, layout: PrefixLayout, data:
     esdctlVersion: esdctlVersion(),
     transaction,
     steps: stepsThatRun(ctx, steps),
-    finish: data.purge ? [{kind: 'purge-prefix', prefix: layout.prefix, keep: layout.stateDir}] : [{kind: 'remove-tree', path: data.work}, {kind: 'remove-empty-dir', path: layout.bin}],
+    // --purge also deletes the payload copies packages left in esdctl's own directory: nothing else removes them.
+    finish: data.purge ? [{kind: 'purge-prefix', prefix: layout.prefix, keep: layout.stateDir}, {kind: 'remove-tree', path: new ToolPaths(layout.root).payloads(layout.name)}] : [
+      {kind: 'remove-tree', path: data.work}, {kind: 'remove-empty-dir', path: layout.bin},
+      ...[...(data.legacy?.createdDirs ?? [])].reverse().map((path) => ({kind: 'remove-empty-dir', path}) as const),
+    ],
     abandon: [{kind: 'remove-tree', path: data.work}],
     afterAbandon: [],
   }

@@ -19,7 +19,7 @@ export async function uninstall(ctx: LifecycleContext, name: string, opts: {dryR
 }
 
 async function uninstallNow(ctx: LifecycleContext, name: string, opts: {dryRun?: boolean; purge?: boolean}): Promise<LifecycleResult> {
-  const layout = await findLayout(ctx, name)
+  const layout = await findLayout(ctx, name, 'uninstall', opts)
   if (layout === undefined) {
     // The wanted state is already there: a re-run (Ansible, Munki, a second uninstall) is a no-op, exit 0.
     // Except --purge over a prefix esdctl no longer knows (etc/ and var/ an earlier uninstall kept, or a

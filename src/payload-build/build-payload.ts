@@ -64,7 +64,8 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   const variables = [...(req.installerIdentity === undefined ? ['INSTALLER_IDENTITY (your "Developer ID Installer: …" certificate)'] : []), ...(req.notaryProfile === undefined ? ['NOTARY_PROFILE (a notarytool store-credentials profile)'] : [])]
 
   const codesign = env.codesign === undefined ? (CodesignAdapter.available() ? new CodesignAdapter() : undefined) : (env.codesign ?? undefined)
-  const staging = await makeStagingDir('payload', out)
+  const scratch = await makeStagingDir('payload', out)
+  const staging = scratch.path
   try {
     const payload = join(staging, OUT_NAMES.root, ...installedPayload.split('/').filter(Boolean))
     await mkdir(payload, {recursive: true, mode: 0o755})
@@ -116,7 +117,7 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
       ...(bundled === undefined ? {} : {bundledEsdctl: {launcher: scriptEsdctl, version: bundled.version, arch: bundled.arch, node: bundled.node}}),
     }
   } finally {
-    await rm(staging, {recursive: true, force: true})
+    await scratch.dispose()
   }
 }
 

@@ -51,9 +51,13 @@ export interface InstallRecord {
   /**
    * Set by the install that adopted a legacy layout (DESIGN.md §11): every file it moved or copied
    * into the rollback slot, by path relative to the slot, with its SHA-256, so a rollback to the
-   * legacy install can tell they are still what was adopted.
+   * legacy install can tell they are still what was adopted. `etcDefaults`: the etc/-relative
+   * config files beside which the adoption wrote `<file>.default` (the legacy file was the admin's);
+   * `createdDirs`: the prefix-relative directories it created for StandardOutPath/StandardErrorPath,
+   * outermost first. A rollback to the legacy install removes both (a `.default` only while it is
+   * still the bytes esdctl wrote, a directory only while empty), so etc/ and var/ are as adopted.
    */
-  adopted?: {files: AdoptedFile[]}
+  adopted?: {files: AdoptedFile[]; etcDefaults?: string[]; createdDirs?: string[]}
 }
 
 /** A legacy file adoption keeps in the rollback slot: its path relative to the slot, and its SHA-256 (hex). */

@@ -45,12 +45,26 @@ export async function labelFromLaunchDaemons(fs: RootFs, root: string, name: str
 export type Rebuilt = {record: InstallRecord} | {why: string}
 
 /**
+ * The config defaults a version shipped, as its receipt's configHashes records them (relative path
+ * → SHA-256 hex), read back from the copy esdctl keeps with the version (`.esdctl/defaults`, or
+ * `previous/defaults` for the slot): those are the payload's etc/ files byte for byte. Links and
+ * other entries there are not esdctl's and are left out, never followed. Empty when nothing is kept.
+ */
+async function keptConfigHashes(fs: RootFs, defaultsDir: string): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {}
+  for (const file of (await fs.listFiles(defaultsDir)).files) hashes[file] = await fs.sha256(join(defaultsDir, file))
+  return hashes
+}
+
+/**
  * An install record rebuilt from what is on disk, for the installed version (`current`: the
  * bundle, the launchd plist, the bin link) or the rollback slot's (`slot`: the slot's bundle and
  * its saved plist). The signature facts come from esdctl's own verifier (findings do not stop the
  * rebuild: the record says what is there, not whether it is good; doctor judges). What the disk
- * cannot tell is left out or marked: no health check, configHashes empty (so upgrades keep every
- * etc/ file as the admin's), `rebuiltAt` set. `{why}` when the pieces do not add up to an install.
+ * cannot tell is left out or marked: no health check, `rebuiltAt` set. configHashes comes from the
+ * shipped defaults esdctl keeps with the version (empty when none are kept, so upgrades keep every
+ * etc/ file as the admin's): without them a rollback after a rebuild would take the newer
+ * version's untouched config for the admin's and leave it in place. `{why}` when the pieces do not add up to an install.
  */
 export async function rebuildInstallRecord(fs: RootFs, layout: PrefixLayout, where: 'current' | 'slot', nowMs: number, verifyOptions?: VerifyOptions): Promise<Rebuilt> {
   const app = where === 'current' ? layout.app : join(layout.rollbackSlot, `${layout.name}.app`)
@@ -87,7 +101,7 @@ export async function rebuildInstallRecord(fs: RootFs, layout: PrefixLayout, whe
     signer: {kind: first.signer, ...(first.signerName !== undefined ? {commonName: first.signerName} : {}), ...(first.signerSha256 !== undefined ? {leafSha256: first.signerSha256} : {})},
     ...(first.designatedRequirement !== undefined ? {designatedRequirement: first.designatedRequirement} : {}),
     ...(report.profile ? {profile: {uuid: report.profile.uuid, name: report.profile.name, expires: report.profile.expires ?? '', kind: report.profile.kind}} : {}),
-    configHashes: {},
+    configHashes: await keptConfigHashes(fs, where === 'current' ? layout.shippedDefaults : layout.slotDefaults),
     plistPath: layout.system.launchdPlist,
     executable: layout.system.executable,
     rebuiltAt: at,

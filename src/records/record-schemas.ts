@@ -65,6 +65,10 @@ function nestedProblem(r: Json): string | undefined {
   if (adopted !== undefined && !(isObject(adopted) && Array.isArray(adopted['files']) && adopted['files'].every((f) => isObject(f) && isSlotPath(f['path']) && isString(f['sha256']) && SHA256_HEX.test(f['sha256'])))) {
     return 'adopted is not {files: [{path (inside the rollback slot), sha256}]}'
   }
+  for (const key of ['etcDefaults', 'createdDirs'] as const) {
+    const list = isObject(adopted) ? adopted[key] : undefined
+    if (list !== undefined && !(Array.isArray(list) && list.every(isSlotPath))) return `adopted.${key} is not a list of relative paths without '.' or '..'`
+  }
   return undefined
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import * as plist from 'plist'
+import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
 import {ExitCode} from '../../src/exit-codes.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -166,14 +167,46 @@ describe('lifecycle: adopting the legacy install already on the Mac (fake launch
     assert.match(back.message, /rolled back from 1\.0\.0 to the legacy/)
     assert.match(back.message, /its jobs \(.*\) run again/, 'on a live Mac the jobs are started')
     const after = machineState(m)
-    // esdctl's own directory keeps its audit log; etc/ and var/ stay as they are (with the new default
-    // written beside the customer's config, and what the daemon wrote since); everything else is as before.
-    const mine = (k: string): boolean => k.includes('/.esdctl') || k.includes('/var/db/events.db') || k.endsWith('thed.conf.default')
+    // esdctl's own directory keeps its audit log; etc/ and var/ stay as they are (what the daemon wrote
+    // since included), without the default the adoption wrote beside the customer's config; everything else is as before.
+    const mine = (k: string): boolean => k.includes('/.esdctl') || k.includes('/var/db/events.db')
+    assert.equal(existsSync(join(m.layout.etc, 'thed.conf.default')), false)
     assert.deepEqual(Object.fromEntries(Object.entries(after).filter(([k]) => !mine(k))), Object.fromEntries(Object.entries(before).filter(([k]) => !mine(k))))
     assert.equal(readFileSync(join(m.layout.var, 'db', 'events.db'), 'utf8'), 'state written by the bundled daemon')
     assert.ok(await running(m, m.label), 'the legacy job runs again')
     assert.ok(await running(m, m.oldLabel), 'the old helper job runs again')
     assert.deepEqual(await lifecycle.readRegistry(m.root), [])
+    await cleanUp(m)
+  })
+
+  it('rollback to the legacy install in an image takes back what the adoption added: the .default beside the admin\'s config, the log directories it made', async () => {
+    const m = await legacyMachine()
+    const image: LifecycleContext = {...m.ctx, launchctl: new OfflineLaunchctl(), offline: true}
+    const before = machineState(m)
+    const r = await lifecycle.install(image, await m.payload({StandardOutPath: '{var}/log/out/thed.log'}))
+    assert.equal(r.exitCode, ExitCode.ok, r.message)
+    assert.ok(existsSync(join(m.layout.var, 'log', 'out')))
+    assert.equal(readFileSync(join(m.layout.etc, 'thed.conf.default'), 'utf8'), 'default=1\n')
+    assert.deepEqual(JSON.parse(readFileSync(m.layout.receipt, 'utf8')).adopted.etcDefaults, ['thed.conf'])
+    assert.deepEqual(JSON.parse(readFileSync(m.layout.receipt, 'utf8')).adopted.createdDirs, ['var/log', 'var/log/out'])
+    const back = await lifecycle.rollback(image, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    const after = machineState(m)
+    const mine = (k: string): boolean => k.includes('/.esdctl')
+    assert.deepEqual(Object.fromEntries(Object.entries(after).filter(([k]) => !mine(k))), Object.fromEntries(Object.entries(before).filter(([k]) => !mine(k))))
+    await cleanUp(m)
+  })
+
+  it('rollback to the legacy install keeps a .default the admin changed since, and a log directory with logs in it', async () => {
+    const m = await legacyMachine()
+    const image: LifecycleContext = {...m.ctx, launchctl: new OfflineLaunchctl(), offline: true}
+    assert.equal((await lifecycle.install(image, await m.payload({StandardOutPath: '{var}/log/thed.log'}))).exitCode, ExitCode.ok)
+    writeFileSync(join(m.layout.etc, 'thed.conf.default'), 'default=1\nmine=too\n')
+    writeFileSync(join(m.layout.var, 'log', 'thed.log'), 'what the daemon said\n')
+    const back = await lifecycle.rollback(image, NAME)
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.equal(readFileSync(join(m.layout.etc, 'thed.conf.default'), 'utf8'), 'default=1\nmine=too\n')
+    assert.equal(readFileSync(join(m.layout.var, 'log', 'thed.log'), 'utf8'), 'what the daemon said\n')
     await cleanUp(m)
   })
 

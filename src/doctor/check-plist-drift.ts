@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 import {parsePropertyListDict} from '../formats/property-list.js'
 import {jobKeyOf, manifestOfJob} from '../launchd/manifest-of-job.js'
@@ -17,8 +18,9 @@ import {failed, type DoctorCheck} from './doctor-check.js'
  * outside the prefix, …), each refusal an error; a manifest that passes is rendered again with the
  * code install uses (renderLaunchdPlist) and compared byte for byte, as install does before it
  * calls a same-version install "already installed" (prepare-deploy.ts): any difference is an edit
- * made after install. Arguments added after argv[0] that a manifest could have asked for cannot be
- * told from the manifest's own (the record keeps no copy of the plist). `reported`: problems
+ * made after install. A plist that some manifest would render but that is not the bytes this install
+ * wrote (its SHA-256, kept in the record since receipts carry plistSha256) is drift too: an edited
+ * value a manifest could have asked for (RunAtLoad, an argument after argv[0]). `reported`: problems
  * already reported by the launchd plist rules (plistProblems), which validateManifest applies too. Pure.
  */
 export function checkPlistAsRendered(layout: PrefixLayout, plist: InstalledPlist, record: InstallRecord | undefined, reported: ReadonlySet<string> = new Set()): DoctorCheck[] {
@@ -37,10 +39,19 @@ export function checkPlistAsRendered(layout: PrefixLayout, plist: InstalledPlist
     }
   }
   const rendered = 'manifest' in checked ? renderLaunchdPlist(checked.manifest as Manifest, layout) : undefined
-  if (rendered === plist.bytes.toString('utf8') && unknownKeys.length === 0) return checks
   const differing = rendered === undefined ? unknownKeys : differingKeys(plist.dict, parsePropertyListDict(Buffer.from(rendered), path))
+  const named = `${differing.join(', ')} ${differing.length === 1 ? 'differs' : 'differ'}`
+  if (record.plistSha256 !== undefined) {
+    // The bytes this install wrote are known: any edit is drift, even one a manifest could have asked for.
+    // A refused key already says esdctl did not write it.
+    if (checks.length > 0 || createHash('sha256').update(plist.bytes).digest('hex') === record.plistSha256) return checks
+    const what = differing.length === 0 ? 'its SHA-256 differs from the one the install record keeps' : named
+    checks.push(failed('plist.drift', 'error', path, `launchd plist is not the one this install wrote (${what}): it was changed after install, and install treats it as damage`, repair))
+    return checks
+  }
+  if (rendered === plist.bytes.toString('utf8') && unknownKeys.length === 0) return checks
   if (rendered === undefined && differing.length === 0) return checks
-  const what = differing.length === 0 ? 'the same keys and values, written differently' : `${differing.join(', ')} ${differing.length === 1 ? 'differs' : 'differ'}`
+  const what = differing.length === 0 ? 'the same keys and values, written differently' : named
   checks.push(failed('plist.drift', differing.length === 0 ? 'warning' : 'error', path, `launchd plist is not the one esdctl renders for the install record (${what}): it was changed after install, and install treats it as damage`, repair))
   return checks
 }

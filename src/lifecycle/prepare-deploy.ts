@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {basename, dirname, join, relative} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import type {Finding} from '../verify/finding.js'
@@ -203,8 +204,10 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   await refuseUnsafeProbe(ctx, manifest, placed)
   // Asked only now, after verification: a bundle that would be refused is refused even where launchd cannot be asked.
   data.wasLoaded = (await ctx.launchctl.print(layout.label)) !== undefined
+  const plistXml = renderLaunchdPlist(manifest, placed)
   const full: InstallRecord = {
     ...record,
+    plistSha256: createHash('sha256').update(plistXml).digest('hex'),
     installedAt: new Date(ctx.clock.now()).toISOString(),
     ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
     // A repair leaves the rollback slot as it was, so the receipt keeps naming the version in it.
@@ -213,7 +216,6 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
     // What a rollback to the legacy install checks before it starts that code again.
     ...(data.legacy !== undefined ? {adopted: await adoptionRecord(fs, layout, data)} : {}),
   }
-  const plistXml = renderLaunchdPlist(manifest, placed)
   if (sameVersion !== undefined) {
     const drift = await installDrift(fs, layout, plistXml, placed.links, data.linksBefore)
     if (drift === undefined) throw sameVersion

@@ -34,6 +34,12 @@ export interface InstallRecord {
   configHashes: Record<string, string>
   /** As on the booted Mac (not rebased). */
   plistPath: string
+  /**
+   * SHA-256 hex of the launchd plist this install wrote at plistPath: doctor tells any later edit
+   * from it, including values a manifest could have asked for. Absent in records written before it
+   * existed and in rebuilt ones (the plist on disk is then the only witness).
+   */
+  plistSha256?: string
   /** As on the booted Mac (not rebased). */
   executable: string
   /** Where the bundle sits inside the prefix; absent in records written before it existed, meaning `<name>.app`. */
@@ -44,8 +50,9 @@ export interface InstallRecord {
   previous?: {version: string; build?: string}
   /**
    * ISO 8601; set when this record was rebuilt from the installed bundle, plist and links after the
-   * original was found damaged. `installedAt` is then the rebuild time and configHashes is empty
-   * (the shipped defaults are unknown, so every etc/ file counts as the admin's and is kept).
+   * original was found damaged. `installedAt` is then the rebuild time, and configHashes comes from
+   * the shipped defaults kept beside the install (empty when they are gone: every etc/ file then
+   * counts as the admin's and is kept).
    */
   rebuiltAt?: string
   /**

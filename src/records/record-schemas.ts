@@ -43,6 +43,7 @@ function nestedProblem(r: Json): string | undefined {
   if (!isObject(signer) || !isString(signer['kind'])) return 'signer.kind is missing'
   const signerProblem = optionalStrings(signer, ['commonName', 'leafSha256'], 'signer.')
   if (signerProblem) return signerProblem
+  if (r['plistSha256'] !== undefined && !(isString(r['plistSha256']) && SHA256_HEX.test(r['plistSha256']))) return 'plistSha256 is not a SHA-256 hex string'
   const config = r['configHashes']
   if (!isObject(config) || !Object.values(config).every((h) => isString(h) && SHA256_HEX.test(h))) return 'configHashes is not a map of SHA-256 hex strings'
   const profile = r['profile']

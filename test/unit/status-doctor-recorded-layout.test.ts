@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {cpSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import * as plist from 'plist'
@@ -8,6 +9,7 @@ import {UnifiedLogAdapter} from '../../src/adapters/unified-log.js'
 import {doctorReport} from '../../src/doctor/doctor-report.js'
 import type {DoctorCheck} from '../../src/doctor/doctor-check.js'
 import {ExitCode} from '../../src/exit-codes.js'
+import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {buildPayload as assemblePayload} from '../../src/payload-build/build-payload.js'
@@ -179,6 +181,7 @@ describe('status, doctor and logs read an install where its receipt recorded it 
 
   describe('doctor judges the installed launchd plist against what esdctl renders for the receipt', () => {
     const plistPath = (): string => join(root, 'Library', 'LaunchDaemons', `${LABEL}.plist`)
+    const receiptPath = (): string => new PrefixLayout({name: NAME, label: LABEL, root}).receipt
     let original: Buffer
     beforeEach(() => {
       original = readFileSync(plistPath())
@@ -211,6 +214,29 @@ describe('status, doctor and logs read an install where its receipt recorded it 
       assert.match(failed[0]!.fix ?? '', /Remove it; .* Reinstall the recorded version with `sudo esdctl install --root .+ PAYLOAD`/)
     })
 
+    it('a value a manifest could have asked for, edited after install: drift, told by the SHA-256 the receipt keeps', async () => {
+      const record = JSON.parse(readFileSync(receiptPath(), 'utf8')) as {plistSha256?: string}
+      assert.equal(record.plistSha256, createHash('sha256').update(original).digest('hex'))
+      // An argument after argv[0] and RunAtLoad off: a manifest could ask for both, so the plist rules and the re-rendering accept them.
+      edit((job) => {
+        job['ProgramArguments'] = [...(job['ProgramArguments'] as string[]), '--verbose']
+      })
+      let failed = await plistFailures()
+      assert.deepEqual(failed.map((c) => [c.id, c.severity]), [['plist.drift', 'error']])
+      assert.match(failed[0]!.message, /not the one this install wrote \(its SHA-256 differs from the one the install record keeps\)/)
+      // A receipt written before esdctl kept the hash: a manifest could have asked for this, so it reads only as written differently.
+      const {plistSha256: _, ...older} = JSON.parse(readFileSync(receiptPath(), 'utf8')) as Record<string, unknown>
+      const kept = readFileSync(receiptPath())
+      writeFileSync(receiptPath(), JSON.stringify(older))
+      try {
+        failed = await plistFailures()
+        assert.deepEqual(failed.map((c) => [c.id, c.severity]), [['plist.drift', 'warning']])
+        assert.match(failed[0]!.message, /the same keys and values, written differently/)
+      } finally {
+        writeFileSync(receiptPath(), kept)
+      }
+    })
+
     it('ProgramArguments changed, or a key esdctl never writes added: drift, naming the keys', async () => {
       edit((job) => {
         job['ProgramArguments'] = ['/bin/sh', '-c', 'id']
@@ -218,7 +244,7 @@ describe('status, doctor and logs read an install where its receipt recorded it 
       let failed = await plistFailures()
       // argv[0] not the executable is the plist rules' warning already; that it is not what esdctl wrote is an error.
       assert.deepEqual(failed.map((c) => [c.id, c.severity]), [['plist.program-arguments', 'warning'], ['plist.drift', 'error']])
-      assert.match(failed[1]!.message, /not the one esdctl renders for the install record \(ProgramArguments differs\)/)
+      assert.match(failed[1]!.message, /not the one this install wrote \(ProgramArguments differs\)/)
       edit((job) => {
         job['Sockets'] = {Listener: {SockServiceName: '8080'}}
       })

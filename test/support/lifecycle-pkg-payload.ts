@@ -4,6 +4,7 @@ import {dirname, join, resolve} from 'node:path'
 import {gunzipSync, inflateSync} from 'node:zlib'
 import {DOMParser, type Element, type Node} from '@xmldom/xmldom'
 import {REPO_ROOT} from './real-artifacts.js'
+import {skipBecause} from './skip.js'
 
 /**
  * TEST SUPPORT ONLY: takes a bundle out of a real flat installer package so lifecycle tests can
@@ -22,6 +23,13 @@ export const KARABINER_DAEMON_IN_PAYLOAD = 'Library/Application Support/org.pqrs
 export function realPackage(version: '6.0.0' | '6.10.0'): string | undefined {
   const p = join(REAL_PACKAGES_DIR, `Karabiner-DriverKit-VirtualHIDDevice-${version}.pkg`)
   return existsSync(p) ? p : undefined
+}
+
+/** Both real Karabiner packages as [version, path], oldest first; skips the suite (fixtures-absent) when either is missing. */
+export function bothRealPackages(ctx: Mocha.Context): Array<readonly ['6.0.0' | '6.10.0', string]> {
+  const found = (['6.0.0', '6.10.0'] as const).map((v) => [v, realPackage(v)] as const)
+  if (found.some(([, p]) => p === undefined)) skipBecause(ctx, 'fixtures-absent')
+  return found.map(([v, p]) => [v, p!] as const)
 }
 
 function elements(el: Element): Element[] {

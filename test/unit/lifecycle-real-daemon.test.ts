@@ -8,9 +8,8 @@ import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import {makeRoot, snapshotTree, testContext} from '../support/lifecycle-fixture.js'
-import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
+import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage, bothRealPackages} from '../support/lifecycle-pkg-payload.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
-import {skipBecause} from '../support/skip.js'
 
 const NAME = 'Karabiner-VirtualHIDDevice-Daemon'
 const LABEL = 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon'
@@ -28,17 +27,13 @@ describe('lifecycle: a real daemon bundle (Karabiner-VirtualHIDDevice-Daemon) in
   let ctx: LifecycleContext
 
   before(async function () {
-    const old = realPackage('6.0.0')
-    const fresh = realPackage('6.10.0')
-    if (old === undefined || fresh === undefined) {
-      skipBecause(this, 'fixtures-absent')
-    }
+    const packages = bothRealPackages(this)
     root = makeRoot()
     paths.push(root)
-    for (const [version, pkg] of [['6.0.0', old], ['6.10.0', fresh]] as const) {
+    for (const [version, pkg] of packages) {
       const dir = `${root}-payload-${version}`
       paths.push(dir)
-      await extractBundleFromPkg(pkg!, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
+      await extractBundleFromPkg(pkg, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
       writeFileSync(join(dir, 'esdctl.json'), JSON.stringify({name: NAME, label: LABEL, bundleId: LABEL, teamId: 'G43BCU2T37', RunAtLoad: true, KeepAlive: true}))
       payloads[version] = dir
     }

@@ -8,8 +8,7 @@ import * as lifecycle from '../../src/lifecycle/index.js'
 import {PrefixLayout} from '../../src/layout/prefix-layout.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
 import {makeRoot, testContext} from '../support/lifecycle-fixture.js'
-import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
-import {skipBecause} from '../support/skip.js'
+import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, bothRealPackages} from '../support/lifecycle-pkg-payload.js'
 
 const NAME = 'Karabiner-VirtualHIDDevice-Daemon'
 const LABEL = 'org.pqrs.karabiner.vhiddaemon'
@@ -28,14 +27,12 @@ describe('lifecycle: a rebuilt receipt keeps what the version shipped in etc/ (r
   const payloads: Partial<Record<'6.0.0' | '6.10.0', string>> = {}
 
   before(async function () {
-    const old = realPackage('6.0.0')
-    const fresh = realPackage('6.10.0')
-    if (old === undefined || fresh === undefined) skipBecause(this, 'fixtures-absent')
+    const packages = bothRealPackages(this)
     const base = makeRoot()
     paths.push(base)
-    for (const [version, pkg] of [['6.0.0', old], ['6.10.0', fresh]] as const) {
+    for (const [version, pkg] of packages) {
       const dir = join(base, `payload-${version}`)
-      await extractBundleFromPkg(pkg!, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
+      await extractBundleFromPkg(pkg, KARABINER_DAEMON_IN_PAYLOAD, join(dir, `${NAME}.app`))
       mkdirSync(join(dir, 'etc'))
       writeFileSync(join(dir, 'etc', CONF), LEVEL[version])
       writeFileSync(join(dir, 'esdctl.json'), JSON.stringify({name: NAME, label: LABEL, bundleId: BUNDLE_ID, teamId: 'G43BCU2T37', RunAtLoad: true, KeepAlive: true}))

@@ -20,9 +20,8 @@ import {statusReport} from '../../src/status/status-report.js'
 import {TrustStore} from '../../src/trust/trust-store.js'
 import {createFakeLog} from '../doubles/log/fake-log.js'
 import {makeRoot, testContext} from '../support/lifecycle-fixture.js'
-import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, realPackage} from '../support/lifecycle-pkg-payload.js'
+import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, bothRealPackages} from '../support/lifecycle-pkg-payload.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
-import {skipBecause} from '../support/skip.js'
 import {ipsReport} from '../support/crash-report-texts.js'
 
 /** The real daemon's CFBundleExecutable: the process name macOS logs it under. */
@@ -49,19 +48,15 @@ describe('status, doctor and logs read an install where its receipt recorded it 
   let ctx: LifecycleContext
 
   before(async function () {
-    const old = realPackage('6.0.0')
-    const fresh = realPackage('6.10.0')
-    if (old === undefined || fresh === undefined) {
-      skipBecause(this, 'fixtures-absent')
-    }
+    const packages = bothRealPackages(this)
     root = makeRoot()
     paths.push(root)
     ctx = {...testContext({root, launchctlPath: '/nonexistent/launchctl', trust: TrustStore.apple()}), launchctl: new OfflineLaunchctl(), offline: true}
-    for (const [version, pkg] of [['6.0.0', old], ['6.10.0', fresh]] as const) {
+    for (const [version, pkg] of packages) {
       const base = `${root}-${version}`
       paths.push(`${base}-app`, `${base}-out`)
       const app = join(`${base}-app`, `${NAME}.app`)
-      await extractBundleFromPkg(pkg!, KARABINER_DAEMON_IN_PAYLOAD, app)
+      await extractBundleFromPkg(pkg, KARABINER_DAEMON_IN_PAYLOAD, app)
       const manifest = `${base}-app/esdctl.json`
       writeFileSync(manifest, JSON.stringify({name: NAME, label: LABEL, bundleId: 'org.pqrs.Karabiner-VirtualHIDDevice-Daemon', teamId: 'G43BCU2T37', bundle: BUNDLE, RunAtLoad: true, KeepAlive: true}))
       const {payload} = await assemblePayload({app, manifest, out: `${base}-out`}, {trust: TrustStore.apple(), pkgbuild: null})

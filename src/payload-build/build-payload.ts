@@ -5,14 +5,14 @@ import {PkgbuildAdapter, PkgbuildError} from '../adapters/pkgbuild.js'
 import {BuildRefusal} from '../bundle/bundle-error.js'
 import {makeStagingDir, outRefusal} from '../bundle/staging-dir.js'
 import {ExitCode} from '../exit-codes.js'
-import {PrefixLayout} from '../layout/prefix-layout.js'
+import {PrefixLayout, ToolPaths} from '../layout/prefix-layout.js'
 import {loadManifest} from '../manifest/load-manifest.js'
 import {layoutOptionsOf, MANIFEST_FILE_NAME} from '../manifest/manifest.js'
 import {TrustStore} from '../trust/trust-store.js'
 import {checkAppAgreesWithManifest} from './app-agreement.js'
 import {copyPayloadTree} from './copy-tree.js'
 import {refuseWhatInstallRefuses} from './install-judgement.js'
-import {commandLine, componentPackageName, OUT_NAMES, packagingCommands, PAYLOADS_DIR, renderComponentPlist, renderInstructions} from './pkg-commands.js'
+import {commandLine, componentPackageName, OUT_NAMES, packagingCommands, renderComponentPlist, renderInstructions} from './pkg-commands.js'
 import {PKG_SCRIPT_NAMES, renderPkgScript} from './pkg-scripts.js'
 import {addBundledEsdctl, BUNDLED_ESDCTL_DIR, bundledEsdctlLauncher} from './with-esdctl.js'
 import type {PayloadEnvironment, PayloadRequest, PayloadResult} from './payload-request.js'
@@ -58,7 +58,8 @@ export async function buildPayload(req: PayloadRequest, env: PayloadEnvironment 
   }
 
   const layout = new PrefixLayout(layoutOptionsOf(manifest))
-  const installedPayload = `${PAYLOADS_DIR}/${manifest.name}/${version}`
+  // Where the package drops it on the Mac: the place install and uninstall --purge know (ToolPaths).
+  const installedPayload = `${new ToolPaths().payloads(manifest.name)}/${version}`
   const scriptEsdctl = req.withEsdctl === undefined ? esdctl : bundledEsdctlLauncher(installedPayload)
   const commands = packagingCommands({name: manifest.name, version, identifier: `${manifest.bundleId}.pkg`, installerIdentity: req.installerIdentity, notaryProfile: req.notaryProfile})
   const variables = [...(req.installerIdentity === undefined ? ['INSTALLER_IDENTITY (your "Developer ID Installer: …" certificate)'] : []), ...(req.notaryProfile === undefined ? ['NOTARY_PROFILE (a notarytool store-credentials profile)'] : [])]

@@ -2,9 +2,6 @@ import * as plist from 'plist'
 import {shellQuote} from '../bundle/shell-quote.js'
 import type {PackagingCommands} from './payload-request.js'
 
-/** Where every pkg drops its payload; one directory per daemon and version. */
-export const PAYLOADS_DIR = '/Library/Application Support/esdctl/payloads'
-
 export const OUT_NAMES = {root: 'root', scripts: 'scripts', componentPlist: 'component.plist', instructions: 'PACKAGING.txt'} as const
 
 export function componentPackageName(name: string, version: string): string {

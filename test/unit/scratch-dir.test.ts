@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {makeScratchDir, sweepStaleScratch} from '../../src/adapters/scratch-dir.js'
 import {buildAppBundle} from '../../src/bundle/build-bundle.js'
 import {buildPayload} from '../../src/payload-build/build-payload.js'
-import {BUNDLE_ID, makeFixture, TEAM} from './bundle.fixtures.js'
+import {BUNDLE_ID, makeFixture, signedApp, TEAM} from './bundle.fixtures.js'
 
 const HOLDER = fileURLToPath(new URL('../support/scratch-holder.js', import.meta.url))
 
@@ -118,7 +118,10 @@ describe('scratch directories: removed on a signal, and swept after a run that c
       assert.ok(existsSync(stalePayload), 'bundle sweeps only its own --out\'s scratch')
       const manifest = join(fx.dir, 'esdctl.json')
       writeFileSync(manifest, JSON.stringify({name: 'thed', label: 'com.example.thed', bundleId: BUNDLE_ID, teamId: TEAM}))
-      await buildPayload({app: b.app, manifest, out: payloadOut}, {trust: fx.trust, pkgbuild: null})
+      assert.ok(existsSync(b.app))
+      // payload judges the bundle as install would: it needs a signed one (the codesign double signs it).
+      const app = await signedApp(fx, join(fx.dir, 'signed'))
+      await buildPayload({app, manifest, out: payloadOut}, {trust: fx.trust, pkgbuild: null})
       assert.equal(existsSync(stalePayload), false)
       assert.deepEqual(readdirSync(fx.dir).filter((f) => f.includes('esdctl-')), [], 'and leave none of their own')
     } finally {

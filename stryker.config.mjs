@@ -29,7 +29,7 @@ export const AREAS = {
   // child processes; the test passes the active mutant on to them.
   env: {mutate: ['bin/run.js:15-26'], tests: ['startup-bin']},
   lock: {mutate: ['src/adapters/lock.ts'], tests: ['lock-mutants', 'lock']},
-  safety: {mutate: ['src/safety/**/*.ts'], tests: ['safety-ancestors', 'safety-mutants']},
+  safety: {mutate: ['src/safety/**/*.ts'], tests: ['safety-program', 'safety-ancestors', 'safety-mutants']},
   preflight: {mutate: ['src/lifecycle/preflight.ts'], tests: ['safety-mutants', 'lifecycle-refusals']},
   'root-fs': {mutate: ['src/adapters/root-fs.ts', 'src/adapters/root-fs-error.ts'], tests: ['root-fs', 'root-fs-mutants', 'journal']},
   judge: {mutate: ['src/lifecycle/judge-payload.ts'], tests: ['judge-mutants', 'findings-install']},

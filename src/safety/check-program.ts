@@ -14,6 +14,9 @@ export const realProgramFs: ProgramFs = {...realLstatFs, realpath: (path) => rea
 export type ProgramCheck = {ok: true; resolved: string} | {ok: false; problems: string[]; fix: string}
 
 const GROUP_OR_OTHER_WRITE = 0o022
+/** stat(2)'s file-type mask and its regular-file value. */
+const S_IFMT = 0o170000
+const S_IFREG = 0o100000
 
 /**
  * Whether root may run the program at `path` (absolute, no `..`): after resolving every symbolic
@@ -41,7 +44,8 @@ export async function checkProgram(path: string, fs: ProgramFs = realProgramFs):
   const stat = await fs.lstat(resolved).catch(() => undefined)
   if (stat === undefined) problems.push(`${shown} cannot be inspected`)
   else {
-    if (stat.isDirectory() || stat.isSymbolicLink()) problems.push(`${shown} is not a regular file`)
+    // By the file-type bits: a FIFO or a device is no program either (StatLike has no isFile).
+    if ((stat.mode & S_IFMT) !== S_IFREG) problems.push(`${shown} is not a regular file`)
     if (stat.uid !== 0) problems.push(`${shown} is owned by uid ${stat.uid}, not root`)
     if ((stat.mode & GROUP_OR_OTHER_WRITE) !== 0) problems.push(`${shown} (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}) is writable by ${stat.mode & 0o002 ? 'everyone' : 'its group'}`)
   }

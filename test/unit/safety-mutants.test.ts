@@ -1,12 +1,13 @@
 import {strict as assert} from 'node:assert'
-import {chmodSync, mkdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {realProcessIdentity} from '../../src/adapters/process-identity.js'
 import {ExitCode} from '../../src/exit-codes.js'
 import {RootFs, TEMP_SUFFIX} from '../../src/adapters/root-fs.js'
 import {PrefixLayout, ToolPaths} from '../../src/layout/prefix-layout.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
-import {daemonFs} from '../../src/lifecycle/preflight.js'
+import {daemonFs, requireExistingRoot} from '../../src/lifecycle/preflight.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
 import {refusal} from '../support/lifecycle-assertions.js'
 import {checkAncestors, type LstatFs, type StatLike} from '../../src/safety/check-ancestors.js'
@@ -236,5 +237,30 @@ describe('preflight: every path esdctl owns must still be what it left there', f
     assert.ok(details.some((d) => d.startsWith(`${join(w.root, 'opt')} (`)), JSON.stringify(details))
     assert.ok(details.some((d) => d.startsWith(`${join(w.root, 'Library')} (`)), JSON.stringify(details))
     assert.equal(e.message, `unsafe directory: ${details[0]}`)
+  })
+})
+
+describe('requireExistingRoot: an image root must already be a directory', () => {
+  const ctxAt = (root: string, fs: Pick<RootFs, 'lstat'>) => ({root, fs}) as unknown as LifecycleContext
+  const untouched = {lstat: async () => { throw new Error('the host root is never looked at') }}
+
+  it('the host root (/, or a path that resolves to it) is taken without looking', async () => {
+    for (const root of ['/', '/tmp/..', '//']) await requireExistingRoot(ctxAt(root, untouched))
+  })
+
+  it('a directory is taken; a missing path or a file is bad input naming --root, and nothing is created', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esdctl-image-'))
+    try {
+      const fs = new RootFs()
+      await requireExistingRoot(ctxAt(dir, fs))
+      writeFileSync(join(dir, 'file'), '')
+      for (const [root, why] of [[join(dir, 'missing'), 'does not exist'], [join(dir, 'file'), 'is not a directory']] as const) {
+        await assert.rejects(requireExistingRoot(ctxAt(root, fs)), (e: unknown) => lifecycle.isLifecycleError(e) && e.exitCode === ExitCode.badInput &&
+          e.message === `--root ${root} ${why}; give the directory that stands for / of the image (esdctl does not create it)`)
+      }
+      assert.equal(existsSync(join(dir, 'missing')), false)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })

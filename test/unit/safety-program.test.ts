@@ -1,4 +1,7 @@
 import {strict as assert} from 'node:assert'
+import {chmodSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import type {StatLike} from '../../src/safety/check-ancestors.js'
 import {checkProgram, type ProgramFs} from '../../src/safety/check-program.js'
 
@@ -97,5 +100,26 @@ describe('checkProgram: whether root may run a program', () => {
     assert.equal(r.problems.length, 2)
     assert.match(r.problems[1]!, /\/tmp/)
     assert.match(r.fix, /sudo chown root:wheel \/tmp\/probe && sudo chmod 0755 \/tmp\/probe/)
+  })
+})
+
+describe('checkProgram on the real file system (its default)', () => {
+  it('a file made here, and a link to it: judged by owner and mode, the link resolved to the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esdctl-program-'))
+    try {
+      const program = join(dir, 'probe')
+      writeFileSync(program, '#!/bin/sh\n')
+      chmodSync(program, 0o755)
+      symlinkSync(program, join(dir, 'link'))
+      const uid = process.getuid!()
+      for (const path of [program, join(dir, 'link')]) {
+        const r = await checkProgram(path)
+        // As root (CI), a 0755 file of one's own in a private directory under the sticky, root-owned temp directory may run.
+        if (uid === 0) assert.deepEqual(r, {ok: true, resolved: realpathSync(program)}, JSON.stringify(r))
+        else assert.equal(r.ok === false && r.problems[0], `${path === program ? program : `${path} (which resolves to ${realpathSync(program)})`} is owned by uid ${uid}, not root`)
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })

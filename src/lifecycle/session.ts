@@ -172,7 +172,8 @@ export async function judgeJournal(ctx: LifecycleContext, fs: RootFs, layout: Pr
       read?.name === layout.name
     )
     if (damaged) return {kind: 'damaged', why: (e as Error).message}
-    if (isLifecycleError(e) && read !== undefined) return {kind: 'refused', refusal: e, journal: read}
+    // read is set here: readJournal throws no LifecycleError, so every one came after the journal was read.
+    if (isLifecycleError(e)) return {kind: 'refused', refusal: e, journal: read!}
     throw e
   }
 }

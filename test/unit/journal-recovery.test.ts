@@ -12,7 +12,7 @@ import {esdctlVersion} from '../../src/lifecycle/esdctl-version.js'
 import {isLifecycleError, type LifecycleError} from '../../src/lifecycle/lifecycle-error.js'
 import {daemonFs} from '../../src/lifecycle/preflight.js'
 import type {Journal} from '../../src/lifecycle/journal.js'
-import {journalLinks, recoverInterrupted} from '../../src/lifecycle/session.js'
+import {judgeJournal, journalLinks, recoverInterrupted} from '../../src/lifecycle/session.js'
 import {makeRoot} from '../support/lifecycle-fixture.js'
 
 const NAME = 'thed'
@@ -59,6 +59,36 @@ describe('journal recovery: what a journal may name before recovery acts on it',
   // As openSession calls it: with the file system restricted to what this daemon may change.
   const recover = (): Promise<string | undefined> => recoverInterrupted(ctx, daemonFs(ctx, layout, tool), layout, tool)
   const aside = (): string => `${layout.journal}${ASIDE_SUFFIX}`
+
+  describe('judgeJournal: the verdict recovery and doctor share', () => {
+    const judge = (fs: RootFs = daemonFs(ctx, layout, tool)) => judgeJournal(ctx, fs, layout, tool)
+
+    it('none without a journal; recover for one this esdctl wrote for this daemon, with the file system it may touch', async () => {
+      assert.deepEqual(await judge(), {kind: 'none'})
+      plant(journal())
+      const verdict = await judge()
+      assert.equal(verdict.kind, 'recover')
+      assert.equal(verdict.kind === 'recover' && verdict.journal.transaction, 't1')
+    })
+
+    it('refused, the journal kept, for another daemon\'s journal; damaged for one that is no journal', async () => {
+      plant(journal({name: 'other', label: 'com.example.other'}))
+      const refused = await judge()
+      assert.equal(refused.kind, 'refused')
+      assert.equal(refused.kind === 'refused' && refused.journal.name, 'other')
+      plant('{')
+      assert.equal((await judge()).kind, 'damaged')
+    })
+
+    it('an error reading the journal that is neither damage nor a refusal is thrown as it is', async () => {
+      plant(journal())
+      const failing = Object.assign(Object.create(RootFs.prototype) as RootFs, new RootFs())
+      const io = Object.assign(new Error('EIO: i/o error'), {code: 'EIO'})
+      failing.readFile = async () => { throw io }
+      failing.lstat = async () => { throw io }
+      await assert.rejects(judge(failing), (e: unknown) => e === io)
+    })
+  })
 
   async function refusal(): Promise<LifecycleError> {
     try {

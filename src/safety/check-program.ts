@@ -52,10 +52,12 @@ export async function checkProgram(path: string, fs: ProgramFs = realProgramFs):
   const ancestors = await checkAncestors(dirname(resolved), fs)
   problems.push(...ancestors.map((o) => o.message))
   if (problems.length === 0) return {ok: true, resolved}
+  // checkAncestors gives every offender a fix; the fallback only satisfies the optional type.
+  // Stryker disable next-line StringLiteral: see above
+  const directoryFix = ancestors[0]?.fix ?? 'Move the program to a directory only root can write.'
   // Only directories above it are at fault (problems is not empty here, so neither is ancestors): their fix.
   const fix = problems.length === ancestors.length
-    // Stryker disable next-line StringLiteral: checkAncestors gives every offender a fix; the fallback only satisfies the optional type
-    ? ancestors[0]!.fix ?? `Move the program to a directory only root can write.`
+    ? directoryFix
     : `Keep the program where only root can change it: sudo chown root:wheel ${resolved} && sudo chmod 0755 ${resolved}, in a directory only root can write (e.g. inside the daemon's bundle, "{bundle}/Contents/MacOS/<tool>").`
   return {ok: false, problems, fix}
 }

@@ -125,7 +125,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
     checks.push(...(await checkLaunchdState(layout, ctx.launchctl)))
     checks.push(...(await checkAmfiLog(layout, record?.bundleId, ctx.log, platform, minutes)))
   }
-  checks.push(...(await checkCrashReports(layout, new CrashReportAdapter({directory: layout.diagnosticReportsDir, systemDirectory: layout.system.diagnosticReportsDir}))))
+  checks.push(...(await checkCrashReports(layout, new CrashReportAdapter({directory: layout.diagnosticReportsDir, systemDirectory: layout.system.diagnosticReportsDir}), record && record.rebuiltAt === undefined ? record.installedAt : undefined)))
 
   // es_new_client results: in the daemon's own output files, and on macOS its unified-log lines.
   const lines: {text: string; where: string}[] = []

@@ -261,6 +261,16 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.equal(byId(checks, 'crash.code-signing'), undefined)
   })
 
+  it('a code-signing kill dated before the receipt\'s installedAt (2026-01-02) is history: doctor passes and says why it was not held against this install', async () => {
+    await runningUnderLaunchd()
+    const reports = join(root, 'Library/Logs/DiagnosticReports')
+    await mkdir(reports, {recursive: true})
+    await writeFile(join(reports, `${NAME}-2025-06-01-100005.ips`), ipsReport({name: NAME, pid: 777, path: `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`, time: '2025-06-01 10:00:05.1234 +0000'}))
+    const checks = await doctor()
+    assert.deepEqual(failedIds(checks), [])
+    assert.match(byId(checks, 'crash.before-install')!.message, /^1 crash report of thed \(1 code-signing kill\) predate this install \(installed 2026-01-02T10:00:00\.000Z\)/)
+  })
+
   it('with an image under --root, skips launchd and the host log: "skipped: image, launchd not asked"', async () => {
     fakeLog = createFakeLog([])
     const report = await doctorReport({launchctl: new LaunchctlAdapter({executable: '/nonexistent/launchctl'}), log: new UnifiedLogAdapter({executable: fakeLog.logPath}), root, offline: true, platform: 'darwin', verify: {trust: pki.trust}})

@@ -18,14 +18,21 @@ export function outRefusal(command: 'bundle' | 'payload', out: string, e: unknow
 }
 
 /**
+ * Every staging directory's lead beside an --out, whatever the --out was called: a CI build that
+ * names each --out after its version must still sweep the copy a killed build left under another name.
+ */
+const BESIDE_OUT = /\.[^/]+\.esdctl-/
+
+/**
  * A fresh staging directory beside `out` (same volume, so the finished result is renamed into
  * place), a scratch directory (scratch-dir.ts: removed if a signal ends the run, swept by the next
- * run if the process died): `<dirname(out)>/.<basename(out)>.esdctl-<pid>-XXXXXX`. Throws
+ * run of bundle or payload in that folder, whatever its --out, if the process died):
+ * `<dirname(out)>/.<basename(out)>.esdctl-<pid>-XXXXXX`. Throws
  * BuildRefusal (exit 4) when the folder refuses it.
  */
 export async function makeStagingDir(command: 'bundle' | 'payload', out: string): Promise<ScratchDir> {
   try {
-    return await makeScratchDir(`.${basename(out)}.esdctl-`, dirname(out))
+    return await makeScratchDir(`.${basename(out)}.esdctl-`, dirname(out), BESIDE_OUT)
   } catch (e) {
     throw outRefusal(command, out, e) ?? e
   }

@@ -13,7 +13,9 @@ const REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENOS
 export function outRefusal(command: 'bundle' | 'payload', out: string, e: unknown): BuildRefusal | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code
   if (!(e instanceof Error) || typeof code !== 'string' || !REFUSALS.has(code)) return undefined
-  return new BuildRefusal(`${command}.out-unwritable`, out, '--out', `cannot be written (${code}: ${e.message}); nothing was written`,
+  // Node's fs messages already begin with their code ("ENOENT: no such file…"): said once.
+  const detail = e.message.startsWith(`${code}: `) ? e.message : `${code}: ${e.message}`
+  return new BuildRefusal(`${command}.out-unwritable`, out, '--out', `cannot be written (${detail}); nothing was written`,
     'Choose an --out in a folder you can write to (e.g. your build directory), or fix that folder\'s permissions.')
 }
 

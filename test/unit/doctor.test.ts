@@ -110,6 +110,8 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.equal(byId(checks, 'log.amfi')?.outcome, 'skipped')
     assert.match(byId(checks, 'log.amfi')!.message, /^skipped: not macOS/)
     assert.equal(byId(checks, 'es.client')?.outcome, 'skipped')
+    // The plist sets StandardErrorPath; the daemon has not written it yet: said so, not "no output path".
+    assert.equal(byId(checks, 'es.client')!.message, `skipped: StandardErrorPath /opt/${NAME}/var/log/thed.err is set but not written yet (the daemon has printed nothing there since it was installed); and no unified log here, so es_new_client results are unknown`)
     assert.equal(fakeLog!.calls().length, 0, 'no unified log off macOS')
   })
 

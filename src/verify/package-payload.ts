@@ -145,8 +145,11 @@ async function stageMember(c: Staging, e: CpioEntry, rel: string): Promise<void>
   }
 }
 
-/** What a file outside any bundle is by its name alone (as verifyFolder names them), when `namedItems` asks. */
-function namedKindOf(path: string): 'package' | 'profile' | undefined {
+/**
+ * What a file outside any bundle is by its name alone, for a folder or an archive: a flat installer
+ * package (`.pkg`, `.mpkg`) or a provisioning profile; undefined for any other name.
+ */
+export function namedKindOf(path: string): 'package' | 'profile' | undefined {
   if (/\.(pkg|mpkg)$/i.test(path)) return 'package'
   if (/\.provisionprofile$/i.test(path)) return 'profile'
   return undefined

@@ -4,7 +4,7 @@ import {chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, syml
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {makeScratchDir, sweepStaleScratch} from '../../src/adapters/scratch-dir.js'
+import {makeScratchDir, type ScratchDir, sweepStaleScratch} from '../../src/adapters/scratch-dir.js'
 import {makeStagingDir} from '../../src/bundle/staging-dir.js'
 import {buildAppBundle} from '../../src/bundle/build-bundle.js'
 import {buildPayload} from '../../src/payload-build/build-payload.js'
@@ -58,19 +58,24 @@ describe('scratch directories: removed on a signal, and swept after a run that c
     })
   }
 
-  it('SIGKILL leaves it; the next run of the same kind removes it and says so', async () => {
-    const {child, path} = await startHolder(parent, 'esdctl-payload-')
+  /** A holder with `lead` is SIGKILLed; the run `next` makes must sweep its directory and leave none. */
+  async function killedThenSwept(lead: string, next: () => Promise<ScratchDir>): Promise<void> {
+    const {child, path} = await startHolder(parent, lead)
     child.kill('SIGKILL')
     await ended(child)
-    assert.ok(existsSync(path), 'nothing can clean up after SIGKILL')
-    const next = await makeScratchDir('esdctl-payload-', parent)
+    assert.ok(existsSync(join(path, 'big-copy')), 'nothing can clean up after SIGKILL')
+    const made = await next()
     try {
-      assert.deepEqual(next.swept, [path])
+      assert.deepEqual(made.swept, [path])
       assert.equal(existsSync(path), false)
     } finally {
-      await next.dispose()
+      await made.dispose()
     }
     assert.deepEqual(readdirSync(parent), [])
+  }
+
+  it('SIGKILL leaves it; the next run of the same kind removes it and says so', async () => {
+    await killedThenSwept('esdctl-payload-', () => makeScratchDir('esdctl-payload-', parent))
   })
 
   it('sweeps only dead runs\' directories of its own pattern, owned by this user, never following a link', async () => {
@@ -99,18 +104,7 @@ describe('scratch directories: removed on a signal, and swept after a run that c
   })
 
   it('a SIGKILLed run with --out oKILL, then one with --out next in the same folder: the dead copy is swept (CI versions its --out)', async () => {
-    const {child, path} = await startHolder(parent, '.oKILL.esdctl-')
-    child.kill('SIGKILL')
-    await ended(child)
-    assert.ok(existsSync(join(path, 'big-copy')))
-    const next = await makeStagingDir('payload', join(parent, 'next'))
-    try {
-      assert.deepEqual(next.swept, [path])
-      assert.equal(existsSync(path), false)
-    } finally {
-      await next.dispose()
-    }
-    assert.deepEqual(readdirSync(parent), [])
+    await killedThenSwept('.oKILL.esdctl-', () => makeStagingDir('payload', join(parent, 'next')))
   })
 
   it('the beside-the---out sweep keeps its rules: a live pid, another user\'s, a link, another kind (esdctl-payload- in the temporary folder) stay', async () => {

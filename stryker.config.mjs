@@ -80,7 +80,8 @@ export const AREAS = {
   },
   'verify-package-payload': {
     mutate: ['src/verify/package-payload.ts', 'src/verify/verify-archive.ts'],
-    tests: ['verify-package-mutants', 'verify-archive', 'verify-package'],
+    // verify-archive-members: a .pkg and a .provisionprofile inside archives (namedItems); verify-folder-kinds: namedKindOf for folders.
+    tests: ['verify-package-mutants', 'verify-archive-members', 'verify-folder-kinds', 'verify-archive', 'verify-package'],
   },
   'verify-report': {
     mutate: [

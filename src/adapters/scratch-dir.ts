@@ -64,11 +64,15 @@ function isAlive(pid: number): boolean {
 /**
  * Removes the scratch directories named `<lead><pid>-XXXXXX` in `parent` that a run killed before
  * it could clean up left behind (SIGKILL, a power cut): only real directories (a link is never
- * followed nor removed), owned by the current user, whose pid is not a live process. Returns the
+ * followed nor removed), owned by the current user, whose pid is not a live process. `lead` is the
+ * exact lead, or a pattern for a family of leads (e.g. every `.<name>.esdctl-` beside an --out); a
+ * pattern must contain `esdctl-` literally, so only esdctl's own directories ever match. Returns the
  * paths removed. An unreadable parent sweeps nothing: making the new scratch directory says why.
  */
-export async function sweepStaleScratch(parent: string, lead: string): Promise<string[]> {
-  const pattern = new RegExp(`^${escapeRegExp(lead)}(\\d{1,10})-${RANDOM}$`)
+export async function sweepStaleScratch(parent: string, lead: string | RegExp): Promise<string[]> {
+  const source = typeof lead === 'string' ? escapeRegExp(lead) : `(?:${lead.source})`
+  if (!source.includes(MARK)) throw new Error(`a scratch sweep pattern must contain ${JSON.stringify(MARK)}, got ${JSON.stringify(source)}`)
+  const pattern = new RegExp(`^${source}(\\d{1,10})-${RANDOM}$`)
   const entries = await readdir(parent).catch(() => [] as string[])
   const uid = process.getuid?.()
   const removed: string[] = []
@@ -88,14 +92,16 @@ export async function sweepStaleScratch(parent: string, lead: string): Promise<s
 
 /**
  * Makes a private scratch directory `<parent>/<lead><pid>-XXXXXX` (default parent: the system's
- * temporary directory), after sweeping the stale ones dead runs left with the same lead, and
+ * temporary directory), after sweeping the stale ones dead runs left with the same lead (or, given
+ * `family`, any lead of that family: sweepStaleScratch), and
  * registers it so SIGTERM, SIGINT or SIGHUP remove it before the process ends. `lead` must contain
  * `esdctl-`, so the sweep only ever matches esdctl's own directories. `dispose` removes it and
  * forgets it; a directory renamed into place before `dispose` simply is no longer there to remove.
  */
-export async function makeScratchDir(lead: string, parent: string = tmpdir()): Promise<ScratchDir> {
+export async function makeScratchDir(lead: string, parent: string = tmpdir(), family?: RegExp): Promise<ScratchDir> {
   if (!lead.includes(MARK) || lead.includes('/')) throw new Error(`a scratch directory's lead must contain ${JSON.stringify(MARK)} and no '/', got ${JSON.stringify(lead)}`)
-  const swept = await sweepStaleScratch(parent, lead)
+  if (family && !new RegExp(`^(?:${family.source})$`).test(lead)) throw new Error(`a scratch directory's lead ${JSON.stringify(lead)} is not of its family ${family.source}`)
+  const swept = await sweepStaleScratch(parent, family ?? lead)
   const path = await mkdtemp(join(parent, `${lead}${process.pid}-`))
   register(path)
   return {

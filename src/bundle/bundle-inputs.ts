@@ -126,8 +126,12 @@ async function checkOut(inputs: CheckedInputs, force: boolean): Promise<void> {
   if (!out.isDirectory()) throw new BuildRefusal('bundle.out-not-dir', inputs.out, '--out', 'exists and is not a directory', 'Pass a directory for the results.')
   if (force) return
   for (const name of inputs.outputs) {
-    if (await lstat(join(inputs.out, name)).catch(() => undefined)) {
-      throw new BuildRefusal('bundle.exists', join(inputs.out, name), '--out', 'already exists; esdctl does not overwrite a bundle', 'Pass --force to replace it, or choose another --out.')
+    const there = await lstat(join(inputs.out, name)).catch(() => undefined)
+    if (there) {
+      // Name what is in the way and why it matters: it is one of the outputs, not necessarily a bundle.
+      const what = name.endsWith('.app') ? 'the bundle' : name === SIGN_SCRIPT_NAME ? 'the signing script' : 'the entitlements file'
+      const kind = there.isDirectory() ? 'a folder' : there.isSymbolicLink() ? 'a link' : 'a file'
+      throw new BuildRefusal('bundle.exists', join(inputs.out, name), '--out', `already exists (${kind}); bundle writes ${what} ${name} there (with ${inputs.outputs.filter((o) => o !== name).join(' and ')}) and does not overwrite anything`, 'Pass --force to replace it, or choose another --out.')
     }
   }
 }

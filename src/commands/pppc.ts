@@ -1,4 +1,4 @@
-import {writeFile} from 'node:fs/promises'
+import {lstat, writeFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {Args, Command, Flags} from '@oclif/core'
 import {ExitCode} from '../exit-codes.js'
@@ -30,9 +30,9 @@ Exit codes: 0 written; 4 the daemon or bundle was not found, its signature does 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Pppc)
     try {
-      const path = await bundlePath(args.target, flags.root)
+      const {path, systemPath} = await bundlePath(args.target, flags.root)
       const report = await verifyPath(path)
-      const profile = await buildPppcProfile(report, flags.organization ? {organization: flags.organization} : {})
+      const profile = await buildPppcProfile(report, {systemPath, ...(flags.organization ? {organization: flags.organization} : {})})
       if (flags.out) {
         await writeFile(flags.out, profile.xml, {mode: 0o644})
         process.stderr.write(`wrote ${flags.out}: Full Disk Access for ${profile.requirement.identifier}, requirement: ${profile.requirement.requirement}\n`)
@@ -48,8 +48,19 @@ Exit codes: 0 written; 4 the daemon or bundle was not found, its signature does 
   }
 }
 
-async function bundlePath(target: string | undefined, root: string): Promise<string> {
-  if (target !== undefined && (target.includes('/') || target.endsWith('.app'))) return resolve(target)
+/**
+ * The bundle to grant: `path` to read here, and `systemPath`, the same bundle as the booted Mac names
+ * it (under --root, the image path without the root: what the profile may tell MDM).
+ */
+async function bundlePath(target: string | undefined, root: string): Promise<{path: string; systemPath: string}> {
+  if (target !== undefined && (target.includes('/') || target.endsWith('.app'))) {
+    const path = resolve(target)
+    // Said before verifying: a missing path would otherwise read as code with no signature.
+    await lstat(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new InputError(`${path} does not exist: give the path of the daemon's .app bundle, or the NAME of a daemon esdctl installed`)
+    })
+    return {path, systemPath: path}
+  }
   let daemons
   try {
     ;({daemons} = await installedDaemons(root, target))
@@ -61,5 +72,5 @@ async function bundlePath(target: string | undefined, root: string): Promise<str
   if (daemons.length === 0) throw new InputError(`${target} is not installed by esdctl; give a bundle path instead`)
   const daemon = daemons[0]!
   if (daemon.layoutGuess !== undefined) process.stderr.write(`warning: ${daemon.layoutGuess}\n`)
-  return daemon.layout.app
+  return {path: daemon.layout.app, systemPath: daemon.layout.system.app}
 }

@@ -20,6 +20,7 @@ import {checkRollbackSlot} from './check-rollback-slot.js'
 import {checkSlotRecord} from './check-slot-record.js'
 import {recordRepairHint} from '../records/install-record.js'
 import {checkAmfiLog, esClientChecks} from './check-unified-log.js'
+import {esClientUnknown} from './es-client-unknown.js'
 import {processPredicate} from '../status/daemon-logs.js'
 import {failed, fromFinding, passed, skipped, type DoctorCheck} from './doctor-check.js'
 
@@ -125,11 +126,12 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
     checks.push(...(await checkLaunchdState(layout, ctx.launchctl)))
     checks.push(...(await checkAmfiLog(layout, record?.bundleId, ctx.log, platform, minutes)))
   }
-  checks.push(...(await checkCrashReports(layout, new CrashReportAdapter({directory: layout.diagnosticReportsDir, systemDirectory: layout.system.diagnosticReportsDir}))))
+  checks.push(...(await checkCrashReports(layout, new CrashReportAdapter({directory: layout.diagnosticReportsDir, systemDirectory: layout.system.diagnosticReportsDir}), record && record.rebuiltAt === undefined ? record.installedAt : undefined)))
 
   // es_new_client results: in the daemon's own output files, and on macOS its unified-log lines.
   const lines: {text: string; where: string}[] = []
-  for (const file of outputFiles(plist.dict, layout)) {
+  const files = outputFiles(plist.dict, layout)
+  for (const file of files) {
     for (const text of (await tailLines(file.path, OUTPUT_LINES)) ?? []) lines.push({text, where: file.systemPath})
   }
   if (platform === 'darwin' && !ctx.offline) {
@@ -145,7 +147,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   if (es.length > 0) checks.push(...es)
   else if (killedAtLaunch) checks.push(skipped('es.client', layout.name, 'macOS killed the daemon at launch (see above), so it never got to call es_new_client; its result is unknown until it runs'))
   else if (lines.length > 0 || (platform === 'darwin' && !ctx.offline)) checks.push(passed('es.client-ok', layout.name, 'no es_new_client failure in its recent output; TCC itself cannot be read from here, so if the daemon reports ERR_NOT_PERMITTED later, deploy the profile from `esdctl pppc`'))
-  else checks.push(skipped('es.client', layout.name, 'no StandardOutPath/StandardErrorPath output to search and no unified log here, so es_new_client results are unknown'))
+  else checks.push(await esClientUnknown(layout.name, files))
 
   return {name: layout.name, label: layout.label, checks, ok: !checks.some((c) => c.outcome === 'failed' && c.severity === 'error')}
 }

@@ -23,6 +23,12 @@ export interface PayloadScanContext {
   /** The on-disk verifier (`verifyPath`), passed in so this module does not import its caller. */
   verifyItem: (path: string) => Promise<VerifyReport>
   maxItemBytes?: number
+  /**
+   * Also verify a flat `.pkg`/`.mpkg` or a `.provisionprofile` outside any bundle, chosen by its name
+   * as `verifyFolder` chooses it: an archive is read like a folder. A package's payload is not (its
+   * files are what the installer writes, not things handed to esdctl), so it stays off there.
+   */
+  namedItems?: boolean
 }
 
 interface Staging {
@@ -79,7 +85,7 @@ export async function scanPayload(entries: AsyncIterable<CpioEntry>, ctx: Payloa
         }
         await stageMember(current, e, basename(root) + e.path.slice(root.length))
       } else if (e.kind === 'file') {
-        const item = await bareExecutable(ctx, e, max)
+        const item = await bareFile(ctx, e, max)
         if (item) items.push(item)
       }
     }
@@ -139,23 +145,38 @@ async function stageMember(c: Staging, e: CpioEntry, rel: string): Promise<void>
   }
 }
 
-/** A file outside any bundle is checked only when its first bytes are a Mach-O magic. */
-async function bareExecutable(ctx: PayloadScanContext, e: CpioEntry, max: number): Promise<ContainedItemReport | undefined> {
+/**
+ * What a file outside any bundle is by its name alone, for a folder or an archive: a flat installer
+ * package (`.pkg`, `.mpkg`) or a provisioning profile; undefined for any other name.
+ */
+export function namedKindOf(path: string): 'package' | 'profile' | undefined {
+  if (/\.(pkg|mpkg)$/i.test(path)) return 'package'
+  if (/\.provisionprofile$/i.test(path)) return 'profile'
+  return undefined
+}
+
+/**
+ * A file outside any bundle is checked when its first bytes are a Mach-O magic, or (namedItems) when
+ * its name makes it a flat package or a profile. xar needs random access, so the member is spooled to
+ * the private temporary folder like any item: bounded by `maxItemBytes` and the archive's own limits.
+ */
+async function bareFile(ctx: PayloadScanContext, e: CpioEntry, max: number): Promise<ContainedItemReport | undefined> {
   const {head, all} = await peek(e.body(), 4)
-  if (!isMachOMagic(head)) return undefined
+  const kind = isMachOMagic(head) ? 'macho' : ctx.namedItems ? namedKindOf(e.path) : undefined
+  if (!kind) return undefined
   const c: Staging = {root: e.path, stage: await StagedTree.create(max)}
   try {
     await c.stage.addFile(basename(e.path), all).catch(err => {
       if (!isStagingError(err)) throw err
       c.problem = (err as Error).message
     })
-    return await judge(ctx, c, basename(e.path), 'macho')
+    return await judge(ctx, c, basename(e.path), kind)
   } finally {
     await c.stage.remove()
   }
 }
 
-async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: 'bundle' | 'macho'): Promise<ContainedItemReport> {
+async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: ContainedItemReport['kind']): Promise<ContainedItemReport> {
   const inPackage = ctx.prefix ? `${ctx.prefix}/${c.root}` : c.root
   const shown = `${ctx.pkgPath}:${inPackage}`
   const unchecked = ctx.uncheckedId ?? 'package.item-unchecked'
@@ -171,11 +192,16 @@ async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: 'b
     if (f.fix) out.fix = rewrite(f.fix)
     return out
   })
+  // A .pkg or .provisionprofile (chosen by its name) of 0 bytes is empty, as in a folder: its error stands.
+  const empty = findings.filter(f => f.id === 'input.empty')
+  if (r.kind === 'unknown' && empty.length > 0) return {path: inPackage, kind, slices: [], findings: empty}
   if (r.kind === 'unknown') {
     return {path: inPackage, kind, slices: [], findings: [finding(unchecked, shown, `${shown}: esdctl cannot verify this kind of item yet (${findings.map(f => f.message).join('; ')})`, 'Check it on a Mac: codesign --verify --deep --strict <path>.')]}
   }
-  const item: ContainedItemReport = {path: inPackage, kind: r.kind === 'macho' ? 'macho' : 'bundle', slices: r.slices, findings}
+  const judged = r.kind === 'macho' || r.kind === 'package' || r.kind === 'profile' ? r.kind : 'bundle'
+  const item: ContainedItemReport = {path: inPackage, kind: judged, slices: [...r.slices, ...(r.items ?? []).flatMap(i => i.slices)], findings}
   if (r.profile) item.profile = {...r.profile, path: rewrite(r.profile.path)}
   if (r.notarization) item.notarization = r.notarization
+  if (r.items?.length) item.contains = [...new Set(r.items.flatMap(i => (i.kind === 'bundle' || i.kind === 'macho' ? [i.kind] : [])))]
   return item
 }

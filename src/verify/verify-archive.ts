@@ -22,7 +22,8 @@ const REBUILD_TARBALL = 'The archive is damaged (a truncated download or a chang
 
 /**
  * Verifies every code item inside a .zip or a (gzip'd) tarball, as `verifyFolder` does for a folder:
- * each outermost bundle and each Mach-O file outside a bundle, with the on-disk verifier
+ * each outermost bundle, each Mach-O file outside a bundle and each flat `.pkg` and `.provisionprofile`
+ * (by name, as in a folder), with the on-disk verifier
  * `verifyItem`, one item at a time copied to a private temporary folder and removed (package-payload.ts).
  * The archive is neither extracted nor held in memory, and it is bounded (payload/archive-limits.ts):
  * claiming or inflating past a bound is `archive.too-large`, damage `archive.malformed`.
@@ -43,7 +44,7 @@ export async function verifyArchive(path: string, format: ArchiveFormat, verifyI
   const members = format === 'zip' ? zipMembers(path, limits) : tarMembers(path, limits)
   let scanned: {findings: Finding[]; items: ContainedItemReport[]}
   try {
-    scanned = await scanPayload(code(members), {pkgPath: path, prefix: '', verifyItem, uncheckedId: 'archive.item-unchecked'})
+    scanned = await scanPayload(code(members), {pkgPath: path, prefix: '', verifyItem, uncheckedId: 'archive.item-unchecked', namedItems: true})
   } catch (e) {
     if (!isFormatError(e)) throw e
     const id = e.code.endsWith('too-large') ? 'archive.too-large' : 'archive.malformed'
@@ -56,7 +57,7 @@ export async function verifyArchive(path: string, format: ArchiveFormat, verifyI
     findings.push(finding('archive.apple-double', path, `${path}: ${sequestered} AppleDouble file${sequestered === 1 ? '' : 's'} under ${SEQUESTERED}/ carry extended attributes and resource forks (ditto --sequesterRsrc); they are not code and esdctl does not check them`))
   }
   if (scanned.items.length === 0) {
-    findings.push(finding('input.unknown-kind', path, `${path}: an archive with no app-like bundle and no Mach-O file in it`, 'Point esdctl at an archive, folder or package that holds the .app or executable.'))
+    findings.push(finding('input.unknown-kind', path, `${path}: an archive with no app-like bundle, no Mach-O file, no .pkg and no .provisionprofile in it`, 'Point esdctl at an archive, folder or package that holds the .app, executable, .pkg or .provisionprofile.'))
   }
   return {findings, items: scanned.items}
 }

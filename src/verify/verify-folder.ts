@@ -3,7 +3,7 @@ import {walkTree} from '../io/bundle-tree.js'
 import {hasErrorCode} from '../io/error-code.js'
 import {looksLikeMachO} from '../io/macho-sniff.js'
 import {finding, type Finding} from './finding.js'
-import {bundleRootOf} from './package-payload.js'
+import {bundleRootOf, namedKindOf} from './package-payload.js'
 import type {ContainedItemReport} from './package-report.js'
 import type {VerifyReport} from './report.js'
 
@@ -61,9 +61,7 @@ async function itemKindOf(root: string, rel: string, findings: Finding[]): Promi
     return undefined
   }
   // A flat installer package ships code too; a bundle-style .pkg folder is not one (kind 'dir').
-  if (/\.(pkg|mpkg)$/i.test(rel)) return 'package'
-  if (/\.provisionprofile$/i.test(rel)) return 'profile'
-  return undefined
+  return namedKindOf(rel)
 }
 
 async function judge(root: string, rel: string, kind: ContainedItemReport['kind'], verifyItem: (path: string) => Promise<VerifyReport>, all: Finding[]): Promise<ContainedItemReport> {

@@ -277,6 +277,8 @@ describe('esdctl bundle (library)', () => {
       assert.equal(e.code, 'bundle.out-unwritable')
       assert.equal(e.field, '--out')
       assert.equal(e.file, out)
+      // The errno code once, as Node's own message begins with it: "(ENOENT: no such file…)", never "ENOENT: ENOENT".
+      assert.match(e.message, /cannot be written \((E[A-Z]+): (?!\1)[^)]*\); nothing was written$/)
       assert.match(e.fix, /Choose an --out in a folder you can write to/)
       await rm(locked, {recursive: true, force: true})
     })
@@ -323,6 +325,17 @@ describe('esdctl bundle (library)', () => {
       assert.equal(e.code, 'bundle.resources-special')
       assert.equal(e.file, join(res, 'passwd'))
       await rm(res, {recursive: true})
+    })
+
+    it('an existing sign.sh in --out: named as the signing script in the way, not as a bundle', async () => {
+      const out = outDir()
+      await mkdir(out, {recursive: true})
+      await writeFile(join(out, 'sign.sh'), '#!/bin/sh\n')
+      const e = await refusal(request({out}), unsigned)
+      assert.equal(e.code, 'bundle.exists')
+      assert.equal(e.file, join(out, 'sign.sh'))
+      assert.equal(e.message, `${join(out, 'sign.sh')}: --out: already exists (a file); bundle writes the signing script sign.sh there (with thed.app and thed.entitlements) and does not overwrite anything`)
+      assert.deepEqual(await readdir(out), ['sign.sh'])
     })
 
     it('an existing bundle, unless --force (which replaces it whole)', async () => {

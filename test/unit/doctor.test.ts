@@ -110,6 +110,8 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     assert.equal(byId(checks, 'log.amfi')?.outcome, 'skipped')
     assert.match(byId(checks, 'log.amfi')!.message, /^skipped: not macOS/)
     assert.equal(byId(checks, 'es.client')?.outcome, 'skipped')
+    // The plist sets StandardErrorPath; the daemon has not written it yet: said so, not "no output path".
+    assert.equal(byId(checks, 'es.client')!.message, `skipped: StandardErrorPath /opt/${NAME}/var/log/thed.err is set but not written yet (the daemon has printed nothing there since it was installed); and no unified log here, so es_new_client results are unknown`)
     assert.equal(fakeLog!.calls().length, 0, 'no unified log off macOS')
   })
 
@@ -259,6 +261,16 @@ describe('esdctl doctor against the fake launchd and the fake log', function () 
     checks = await doctor()
     assert.equal(byId(checks, 'crash.other')?.severity, 'warning')
     assert.equal(byId(checks, 'crash.code-signing'), undefined)
+  })
+
+  it('a code-signing kill dated before the receipt\'s installedAt (2026-01-02) is history: doctor passes and says why it was not held against this install', async () => {
+    await runningUnderLaunchd()
+    const reports = join(root, 'Library/Logs/DiagnosticReports')
+    await mkdir(reports, {recursive: true})
+    await writeFile(join(reports, `${NAME}-2025-06-01-100005.ips`), ipsReport({name: NAME, pid: 777, path: `/opt/${NAME}/${NAME}.app/Contents/MacOS/${NAME}`, time: '2025-06-01 10:00:05.1234 +0000'}))
+    const checks = await doctor()
+    assert.deepEqual(failedIds(checks), [])
+    assert.match(byId(checks, 'crash.before-install')!.message, /^1 crash report of thed \(1 code-signing kill\) predate this install \(installed 2026-01-02T10:00:00\.000Z\)/)
   })
 
   it('with an image under --root, skips launchd and the host log: "skipped: image, launchd not asked"', async () => {

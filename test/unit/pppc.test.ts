@@ -9,6 +9,10 @@ import {verifyPath} from '../../src/verify/verify-path.js'
 import {buildBundle, developerIdRequirement} from '../support/bundle-builder.js'
 import {ARTIFACTS, realArtifact} from '../support/real-artifacts.js'
 import {createTestPki} from '../support/test-pki.js'
+import {execa} from 'execa'
+import {writeFile} from 'node:fs/promises'
+import {REPO_ROOT} from '../support/real-artifacts.js'
+import {ExitCode} from '../../src/exit-codes.js'
 
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/
 
@@ -117,6 +121,30 @@ describe('esdctl pppc: the Full Disk Access profile', function () {
       assert.throws(() => deriveRequirement([]), /not signed/)
       assert.match(deriveRequirement([base]).requirement, /certificate leaf\[subject\.OU\] = ABCDE12345$/)
     })
+  })
+
+  it('a path that does not exist is named as missing (exit 4), not as unsigned code', async () => {
+    const r = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'pppc', '/nonexistent/x.app'], {reject: false})
+    assert.equal(r.exitCode, ExitCode.badInput)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^esdctl pppc: \/nonexistent\/x\.app does not exist: give the path of the daemon's \.app bundle, or the NAME of a daemon esdctl installed$/)
+  })
+
+  it('a file that is not code: the verifier says what it is, not "the code is not signed"', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esdctl-pppc-notcode-'))
+    try {
+      const path = join(dir, 'notes.txt')
+      await writeFile(path, 'hello\n')
+      await assert.rejects(buildPppcProfile(await verifyPath(path)), (e: unknown) => {
+        assert.ok(e instanceof RequirementError)
+        assert.ok(e.message.startsWith(`${path}: neither a Mach-O executable`), e.message)
+        assert.match(e.message, /; Full Disk Access is granted to a signed \.app bundle or executable$/)
+        assert.doesNotMatch(e.message, /not signed/)
+        return true
+      })
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 
   it('refuses the linker-signed (ad-hoc) esbuild binary, naming the file, why a grant cannot last, and how to sign', async () => {

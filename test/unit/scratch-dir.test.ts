@@ -4,7 +4,8 @@ import {chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, syml
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {makeScratchDir, sweepStaleScratch} from '../../src/adapters/scratch-dir.js'
+import {makeScratchDir, type ScratchDir, sweepStaleScratch} from '../../src/adapters/scratch-dir.js'
+import {makeStagingDir} from '../../src/bundle/staging-dir.js'
 import {buildAppBundle} from '../../src/bundle/build-bundle.js'
 import {buildPayload} from '../../src/payload-build/build-payload.js'
 import {BUNDLE_ID, makeFixture, signedApp, TEAM} from './bundle.fixtures.js'
@@ -57,19 +58,24 @@ describe('scratch directories: removed on a signal, and swept after a run that c
     })
   }
 
-  it('SIGKILL leaves it; the next run of the same kind removes it and says so', async () => {
-    const {child, path} = await startHolder(parent, 'esdctl-payload-')
+  /** A holder with `lead` is SIGKILLed; the run `next` makes must sweep its directory and leave none. */
+  async function killedThenSwept(lead: string, next: () => Promise<ScratchDir>): Promise<void> {
+    const {child, path} = await startHolder(parent, lead)
     child.kill('SIGKILL')
     await ended(child)
-    assert.ok(existsSync(path), 'nothing can clean up after SIGKILL')
-    const next = await makeScratchDir('esdctl-payload-', parent)
+    assert.ok(existsSync(join(path, 'big-copy')), 'nothing can clean up after SIGKILL')
+    const made = await next()
     try {
-      assert.deepEqual(next.swept, [path])
+      assert.deepEqual(made.swept, [path])
       assert.equal(existsSync(path), false)
     } finally {
-      await next.dispose()
+      await made.dispose()
     }
     assert.deepEqual(readdirSync(parent), [])
+  }
+
+  it('SIGKILL leaves it; the next run of the same kind removes it and says so', async () => {
+    await killedThenSwept('esdctl-payload-', () => makeScratchDir('esdctl-payload-', parent))
   })
 
   it('sweeps only dead runs\' directories of its own pattern, owned by this user, never following a link', async () => {
@@ -97,6 +103,38 @@ describe('scratch directories: removed on a signal, and swept after a run that c
     }
   })
 
+  it('a SIGKILLed run with --out oKILL, then one with --out next in the same folder: the dead copy is swept (CI versions its --out)', async () => {
+    await killedThenSwept('.oKILL.esdctl-', () => makeStagingDir('payload', join(parent, 'next')))
+  })
+
+  it('the beside-the---out sweep keeps its rules: a live pid, another user\'s, a link, another kind (esdctl-payload- in the temporary folder) stay', async () => {
+    const dead = deadPid()
+    const swept = [`.v1.2.3.esdctl-${dead}-aB3dE9`, `.a.esdctl-${dead}-Zz9Yy8`].map((n) => join(parent, n))
+    for (const p of swept) mkdirSync(p)
+    const kept = [`.v1.esdctl-1-aB3dE9`, `.v2.esdctl-${dead}-zzzzz1`, `esdctl-payload-${dead}-aB3dE9`, `..esdctl-${dead}-aB3dE9`, `.v3.esdctl-${dead}-aB3dE9x`, `.v4.esdctl-${dead}-L1nk00`]
+    const elsewhere = mkdtempSync(join(tmpdir(), 'scratch-target-'))
+    try {
+      for (const n of kept.slice(0, 5)) mkdirSync(join(parent, n))
+      chownSync(join(parent, kept[1]!), 65534, 65534)
+      symlinkSync(elsewhere, join(parent, kept[5]!))
+      const next = await makeStagingDir('bundle', join(parent, 'v9'))
+      try {
+        assert.deepEqual([...next.swept].sort(), [...swept].sort())
+      } finally {
+        await next.dispose()
+      }
+      assert.deepEqual(readdirSync(parent).sort(), [...kept].sort())
+      assert.ok(existsSync(elsewhere))
+    } finally {
+      rmSync(elsewhere, {recursive: true, force: true})
+    }
+  })
+
+  it('refuses a sweep pattern without esdctl\'s mark, and a lead outside its family', async () => {
+    await assert.rejects(sweepStaleScratch(parent, /\.[^/]+\./), /must contain "esdctl-"/)
+    await assert.rejects(makeScratchDir('esdctl-payload-', parent, /\.[^/]+\.esdctl-/), /is not of its family/)
+  })
+
   it('refuses a lead that is not esdctl\'s own pattern', async () => {
     await assert.rejects(makeScratchDir('tmp-', parent), /must contain "esdctl-"/)
   })
@@ -115,7 +153,7 @@ describe('scratch directories: removed on a signal, and swept after a run that c
       }
       const b = await buildAppBundle({executable: fx.executable, profile: await fx.profile(), bundleId: BUNDLE_ID, version: '1.0.0', out: bundleOut}, {trust: fx.trust, codesign: null})
       assert.equal(existsSync(staleBundle), false)
-      assert.ok(existsSync(stalePayload), 'bundle sweeps only its own --out\'s scratch')
+      assert.equal(existsSync(stalePayload), false, 'a dead run\'s copy beside any --out in that folder is swept, whatever its --out was called')
       const manifest = join(fx.dir, 'esdctl.json')
       writeFileSync(manifest, JSON.stringify({name: 'thed', label: 'com.example.thed', bundleId: BUNDLE_ID, teamId: TEAM}))
       assert.ok(existsSync(b.app))

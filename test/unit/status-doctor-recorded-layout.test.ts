@@ -124,7 +124,9 @@ describe('status, doctor and logs read an install where its receipt recorded it 
     const reports = join(root, 'Library', 'Logs', 'DiagnosticReports')
     mkdirSync(reports, {recursive: true})
     const file = join(reports, `${EXECUTABLE}-2026-03-01-100005.ips`)
-    writeFileSync(file, ipsReport({name: EXECUTABLE, pid: 777, path: SYSTEM_EXECUTABLE, time: '2026-03-01 10:00:05.1234 +0000', code: 2, indicator: 'Invalid Page'}))
+    // Dated after the install this suite made (a report from before it is history: doctor-crash-window.test.ts).
+    const time = `${new Date(Date.now() + 60_000).toISOString().replace('T', ' ').replace('Z', '')}4 +0000`
+    writeFileSync(file, ipsReport({name: EXECUTABLE, pid: 777, path: SYSTEM_EXECUTABLE, time, code: 2, indicator: 'Invalid Page'}))
     try {
       const report = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
       const crash = report.daemons[0]!.checks.find((c) => c.id === 'crash.code-signing')
@@ -254,6 +256,10 @@ describe('status, doctor and logs read an install where its receipt recorded it 
     assert.equal(r.exitCode, 0, r.stderr)
     assert.match(r.stdout, /<string>org\.pqrs\.Karabiner-VirtualHIDDevice-Daemon<\/string>/)
     assert.match(r.stdout, /G43BCU2T37/)
+    // The Comment goes to MDM: it names the bundle as the booted Mac sees it, never this host's image path.
+    const comment = (plist.parse(r.stdout) as {PayloadContent: {Services: {SystemPolicyAllFiles: {Comment: string}[]}}[]}).PayloadContent[0]!.Services.SystemPolicyAllFiles[0]!.Comment
+    assert.match(comment, new RegExp(`the signature of /opt/${NAME}/lib/${NAME}\\.app$`))
+    assert.ok(!r.stdout.includes(root), r.stdout)
   })
 
   it('without a readable receipt, status and doctor fall back to the default layout and say so', async () => {

@@ -1239,8 +1239,8 @@ describe('archives, directly (verify-package mutants)', function () {
     const path = await zip('text.zip', [['notes.txt', Buffer.from('text')], ['__MACOSX/._notes.txt', MACHO]])
     const r = await verifyArchive(path, 'zip', record)
     assert.deepEqual(r.findings.map(f => f.id), ['archive.apple-double', 'input.unknown-kind'])
-    assert.equal(r.findings[1]!.message, `${path}: an archive with no app-like bundle and no Mach-O file in it`)
-    assert.equal(r.findings[1]!.fix, 'Point esdctl at an archive, folder or package that holds the .app or executable.')
+    assert.equal(r.findings[1]!.message, `${path}: an archive with no app-like bundle, no Mach-O file, no .pkg and no .provisionprofile in it`)
+    assert.equal(r.findings[1]!.fix, 'Point esdctl at an archive, folder or package that holds the .app, executable, .pkg or .provisionprofile.')
   })
 
   it('a tarball read as one; its damage is archive.malformed with the tarball\'s own fix, a zip\'s with ditto\'s', async () => {

@@ -20,6 +20,7 @@ import {TrustStore} from '../../src/trust/trust-store.js'
 import {makeRoot, testContext} from '../support/lifecycle-fixture.js'
 import {extractBundleFromPkg, KARABINER_DAEMON_IN_PAYLOAD, bothRealPackages} from '../support/lifecycle-pkg-payload.js'
 import {REPO_ROOT} from '../support/real-artifacts.js'
+import {skipBecause} from '../support/skip.js'
 
 const EXECUTABLE = 'Karabiner-VirtualHIDDevice-Daemon'
 const NAME = 'kd'
@@ -130,6 +131,18 @@ describe('damaged records of a non-default layout are rebuilt from disk; readers
     } finally {
       writeFileSync(receipt(), held)
     }
+  })
+
+  it('run without root on an intact install: doctor and pppc find lib/kd.app from the world-readable plist', async function () {
+    if (process.getuid?.() !== 0) skipBecause(this, 'needs-root')
+    const asNobody = (...argv: string[]) => execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...argv], {reject: false, uid: 65534, gid: 65534})
+    const doctor = await asNobody('doctor', NAME, '--root', root)
+    assert.match(doctor.stdout, /record\.needs-root/)
+    assert.doesNotMatch(doctor.stdout, /input\.unreadable|plist\.program|bin-link\.(missing|target|not-a-link)|ln -sfn/)
+    assert.ok(doctor.stdout.includes(`Program ${SYSTEM_EXECUTABLE}`) && doctor.stdout.includes("bin-link.ok: /usr/local/bin/kdctl"), doctor.stdout)
+    const pppc = await asNobody('pppc', NAME, '--root', root)
+    assert.equal(pppc.exitCode, 0, pppc.stderr)
+    assert.match(pppc.stdout, /G43BCU2T37/)
   })
 
   it('receipt damaged: install rebuilds it from disk (lib/kd.app, its executable, both links) and goes on; no loop', async () => {

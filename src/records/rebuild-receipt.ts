@@ -45,8 +45,10 @@ async function keptConfigHashes(fs: RootFs, defaultsDir: string): Promise<Record
 
 /**
  * An install record rebuilt from what is on disk, for the installed version (`current`: the
- * bundle, the launchd plist, the bin link) or the rollback slot's (`slot`: the slot's bundle and
- * its saved plist). The signature facts come from esdctl's own verifier (findings do not stop the
+ * launchd plist, the bundle its Program runs, esdctl's links into it) or the rollback slot's
+ * (`slot`: the slot's saved plist and the bundle at the same place inside the slot). `expected`
+ * gives only the name, label and root: where the bundle is and what its executable is called come
+ * from the plist (layoutFromDisk), so any layout a manifest can ask for is rebuilt. The signature facts come from esdctl's own verifier (findings do not stop the
  * rebuild: the record says what is there, not whether it is good; doctor judges). What the disk
  * cannot tell is left out or marked: no health check, `rebuiltAt` set. configHashes comes from the
  * shipped defaults esdctl keeps with the version (empty when none are kept, so upgrades keep every

@@ -35,9 +35,11 @@ async function refusalForUnrebuilt(fs: RootFs, layout: PrefixLayout, where: 'cur
     return action === 'rollback' ? `there is no previous version to roll back to until the next \`${esdctlCommand('upgrade', 'PAYLOAD', layout.root)}\` fills the slot again (which replaces it)` : undefined
   }
   if (action === 'uninstall') return undefined
-  if (action === 'install' && (await fs.lstat(layout.launchdPlist)) === undefined) return undefined
-  return action === 'install'
-    ? `install would not take over ${layout.launchdPlist} without a record; recover with \`${esdctlCommand('uninstall', layout.name, layout.root)}\` (it removes what is there and moves the damaged record aside; etc/ and var/ are kept), then install again`
+  const plistThere = (await fs.lstat(layout.launchdPlist)) !== undefined
+  if (action === 'install' && !plistThere) return undefined
+  // With the label's plist still there, install would refuse to take it over: only uninstall clears the way.
+  return plistThere
+    ? `recover with \`${esdctlCommand('uninstall', layout.name, layout.root)}\` (it removes what is there and moves the damaged record aside; etc/ and var/ are kept), then \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\``
     : reinstallHint(layout)
 }
 

@@ -48,15 +48,17 @@ export async function checkInstallAncestors(layout: PrefixLayout): Promise<Docto
 /**
  * Every link the installed version maintains (`bin/<name>` by default; the record's `links`, e.g.
  * osquery's `/usr/local/bin/osqueryi`) is a symlink holding what esdctl writes for it: relative
- * inside the prefix, absolute outside (daemon-links.ts).
+ * inside the prefix, absolute outside (daemon-links.ts). `guessedFix` replaces the `ln -sfn` repair
+ * when the layout is only a guess (no readable install record): a link rewritten from a guess can
+ * break a working install.
  */
-export async function checkLinks(layout: PrefixLayout): Promise<DoctorCheck[]> {
-  return Promise.all(layout.links.map((link) => checkLink(link)))
+export async function checkLinks(layout: PrefixLayout, guessedFix?: string): Promise<DoctorCheck[]> {
+  return Promise.all(layout.links.map((link) => checkLink(link, guessedFix)))
 }
 
-async function checkLink(link: PlacedLink): Promise<DoctorCheck> {
+async function checkLink(link: PlacedLink, guessedFix: string | undefined): Promise<DoctorCheck> {
   const {path, systemPath, text} = link
-  const fix = `sudo ln -sfn ${text} ${systemPath} (or reinstall)`
+  const fix = guessedFix ?? `sudo ln -sfn ${text} ${systemPath} (or reinstall)`
   try {
     const st = await lstat(path)
     if (!st.isSymbolicLink()) return failed('bin-link.not-a-link', 'warning', path, `${systemPath} is not a symlink; a copy of the executable outside the bundle has no profile and is killed at launch`, fix)

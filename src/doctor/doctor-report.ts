@@ -89,6 +89,14 @@ export async function doctorReport(ctx: DoctorContext): Promise<DoctorReport> {
   return {ok: registry === undefined && notInstalled.length === 0 && diagnoses.every((d) => d.ok), ...(registry ? {registry} : {}), daemons: diagnoses, notInstalled}
 }
 
+/** The repair doctor offers for a link when the layout is a guess: never an `ln` from the guess, but what makes the record say. */
+function guessedLinkFix(daemon: InstalledDaemon): string {
+  const {layout} = daemon
+  return daemon.recordNeedsRoot
+    ? `Run \`${esdctlCommand('doctor', layout.name, layout.root)}\`: the install record, readable only by root, says where the links belong.`
+    : `The install record is damaged: run \`${esdctlCommand('install', 'PAYLOAD', layout.root)}\` to repair it (it rebuilds the record and puts the links back).`
+}
+
 async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<DaemonDiagnosis> {
   const {layout, record} = daemon
   const platform = ctx.platform ?? process.platform
@@ -117,7 +125,7 @@ async function diagnose(daemon: InstalledDaemon, ctx: DoctorContext): Promise<Da
   const plist = await readInstalledPlist(layout)
   checks.push(...checkLaunchdPlist(layout, plist, record))
   checks.push(...(await checkInstallAncestors(layout)))
-  checks.push(...(await checkLinks(layout)))
+  checks.push(...(await checkLinks(layout, daemon.layoutGuess === undefined ? undefined : guessedLinkFix(daemon))))
   const image = 'image, launchd not asked'
   if (ctx.offline) {
     checks.push(skipped('launchd', `system/${layout.label}`, `${image} (the image under ${ctx.root} is not running; its launchd loads the plist at its first boot)`))

@@ -1,32 +1,19 @@
-import {readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
-import {hasErrorCode} from '../io/error-code.js'
-import {parsePropertyListDict, type PlistDict} from '../formats/property-list.js'
 import {isValidLabel} from '../layout/names.js'
 import {PrefixLayout} from '../layout/prefix-layout.js'
 import type {VerifyOptions} from '../verify/verify-options.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {InstallRecord} from './install-record.js'
+import {layoutFromDisk, layoutOfProgram, plistAt} from './layout-from-disk.js'
 
-const MAX_LAUNCHD_PLIST_BYTES = 1024 * 1024
 /** LaunchDaemons holds a few dozen plists on a real Mac; this bounds a hostile directory. */
 const MAX_PLISTS_SCANNED = 2000
 
-async function plistAt(fs: RootFs, path: string): Promise<PlistDict | undefined> {
-  try {
-    if (!(await fs.lstat(path))?.isFile()) return undefined
-    return parsePropertyListDict(await fs.readFile(path, MAX_LAUNCHD_PLIST_BYTES), path)
-  } catch (e) {
-    // A FormatError has a code too.
-    if (hasErrorCode(e)) return undefined
-    throw e
-  }
-}
-
 /**
  * The label of daemon `name` as launchd knows it: the plist in /Library/LaunchDaemons (rebased on
- * `root`) whose Program is `/opt/<name>/<name>.app/Contents/MacOS/<name>` and whose file name is
+ * `root`) whose Program is the main executable of a bundle inside `/opt/<name>` (layoutOfProgram:
+ * wherever the manifest put the bundle, whatever its executable is called) and whose file name is
  * `<Label>.plist`. Used when both the registry and the receipt are damaged. Undefined when no
  * plist, or more than one, says so.
  */
@@ -37,7 +24,7 @@ export async function labelFromLaunchDaemons(fs: RootFs, root: string, name: str
     if (!file.endsWith('.plist')) continue
     const dict = await plistAt(fs, join(probe.launchDaemonsDir, file))
     const label = dict?.['Label']
-    if (isValidLabel(label) && `${label}.plist` === file && dict?.['Program'] === probe.system.executable) found.add(label)
+    if (isValidLabel(label) && `${label}.plist` === file && 'layout' in layoutOfProgram(name, label, root, dict?.['Program'])) found.add(label)
   }
   return found.size === 1 ? [...found][0] : undefined
 }
@@ -58,32 +45,29 @@ async function keptConfigHashes(fs: RootFs, defaultsDir: string): Promise<Record
 
 /**
  * An install record rebuilt from what is on disk, for the installed version (`current`: the
- * bundle, the launchd plist, the bin link) or the rollback slot's (`slot`: the slot's bundle and
- * its saved plist). The signature facts come from esdctl's own verifier (findings do not stop the
+ * launchd plist, the bundle its Program runs, esdctl's links into it) or the rollback slot's
+ * (`slot`: the slot's saved plist and the bundle at the same place inside the slot). `expected`
+ * gives only the name, label and root: where the bundle is and what its executable is called come
+ * from the plist (layoutFromDisk), so any layout a manifest can ask for is rebuilt. The signature facts come from esdctl's own verifier (findings do not stop the
  * rebuild: the record says what is there, not whether it is good; doctor judges). What the disk
  * cannot tell is left out or marked: no health check, `rebuiltAt` set. configHashes comes from the
  * shipped defaults esdctl keeps with the version (empty when none are kept, so upgrades keep every
  * etc/ file as the admin's): without them a rollback after a rebuild would take the newer
  * version's untouched config for the admin's and leave it in place. `{why}` when the pieces do not add up to an install.
  */
-export async function rebuildInstallRecord(fs: RootFs, layout: PrefixLayout, where: 'current' | 'slot', nowMs: number, verifyOptions?: VerifyOptions): Promise<Rebuilt> {
-  const app = where === 'current' ? layout.app : join(layout.rollbackSlot, `${layout.name}.app`)
-  const plistPath = where === 'current' ? layout.launchdPlist : layout.slotPlist
+export async function rebuildInstallRecord(fs: RootFs, expected: PrefixLayout, where: 'current' | 'slot', nowMs: number, verifyOptions?: VerifyOptions): Promise<Rebuilt> {
+  // The plist's Program says where the bundle is and what its executable is called; the default layout is only a name and a label here.
+  const found = await layoutFromDisk(fs, expected.root, expected.name, expected.label, where === 'current' ? expected.launchdPlist : expected.slotPlist)
+  if (!('layout' in found)) return found
+  const layout = found.layout
+  const app = where === 'current' ? layout.app : join(layout.rollbackSlot, ...layout.bundle.split('/'))
   if (!(await fs.lstat(app))?.isDirectory()) return {why: `${app} is not there`}
-  const launchd = await plistAt(fs, plistPath)
-  if (launchd === undefined) return {why: `${plistPath} is missing or not a readable property list`}
-  if (launchd['Label'] !== layout.label) return {why: `${plistPath} has Label ${JSON.stringify(launchd['Label'])}, not ${layout.label}`}
-  if (launchd['Program'] !== layout.system.executable) return {why: `${plistPath} has Program ${JSON.stringify(launchd['Program'])}, not ${layout.system.executable}`}
-  if (where === 'current') {
-    const target = await readlink(layout.binLink).catch(() => undefined)
-    if (target !== layout.binLinkTarget) return {why: `${layout.binLink} is not esdctl's link to ${layout.binLinkTarget}`}
-  }
   const info = await plistAt(fs, join(app, 'Contents', 'Info.plist'))
   const bundleId = info?.['CFBundleIdentifier']
   const version = info?.['CFBundleShortVersionString']
   const build = info?.['CFBundleVersion']
   if (typeof bundleId !== 'string' || typeof version !== 'string') return {why: `${app}/Contents/Info.plist has no CFBundleIdentifier or CFBundleShortVersionString`}
-  if (info?.['CFBundleExecutable'] !== layout.name) return {why: `${app}/Contents/Info.plist names CFBundleExecutable ${JSON.stringify(info?.['CFBundleExecutable'])}, not ${layout.name}`}
+  if (info?.['CFBundleExecutable'] !== layout.executableName) return {why: `${app}/Contents/Info.plist names CFBundleExecutable ${JSON.stringify(info?.['CFBundleExecutable'])}, but the launchd plist's Program runs ${layout.system.executable}`}
   const report = await verifyPath(app, verifyOptions)
   const first = report.slices[0]
   if (first === undefined || first.teamId === undefined) return {why: `${app} has no signed code with a team id to record`}
@@ -104,6 +88,8 @@ export async function rebuildInstallRecord(fs: RootFs, layout: PrefixLayout, whe
     configHashes: await keptConfigHashes(fs, where === 'current' ? layout.shippedDefaults : layout.slotDefaults),
     plistPath: layout.system.launchdPlist,
     executable: layout.system.executable,
+    bundle: layout.bundle,
+    links: [...layout.linkSpecs],
     rebuiltAt: at,
   }
   return {record}

@@ -50,13 +50,13 @@ describe('esdctl logs', function () {
     assert.match(sections[0]!.note!, /neither StandardOutPath nor StandardErrorPath/)
   })
 
-  it('without an install record, reads the default layout\'s plist and says so on stderr (the command)', async () => {
+  it('without an install record, reads the layout the launchd plist gives and says so on stderr (the command)', async () => {
     await rm(layout.receipt)
     const {execa} = await import('execa')
     const {REPO_ROOT} = await import('../support/real-artifacts.js')
     const run = await execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'logs', 'thed', '--root', root, '-n', '1'], {reject: false})
     assert.equal(run.exitCode, 0, run.stderr)
-    assert.match(run.stderr, /^esdctl logs: warning: no install record, so the paths checked are the default layout \(\/opt\/thed\/thed\.app, executable thed\)/)
+    assert.match(run.stderr, /^esdctl logs: warning: no install record, so the paths checked are the ones the launchd plist \/Library\/LaunchDaemons\/com\.example\.thed\.plist and the links on disk give \(\/opt\/thed\/thed\.app, executable thed\)/)
     assert.match(run.stdout, /==> \/var\/log\/thed\.log \(StandardOutPath\) <==\nthree\n/)
   })
 

@@ -262,19 +262,23 @@ describe('status, doctor and logs read an install where its receipt recorded it 
     assert.ok(!r.stdout.includes(root), r.stdout)
   })
 
-  it('without a readable receipt, status and doctor fall back to the default layout and say so', async () => {
+  it('without a readable receipt, status and doctor take the layout from the launchd plist\'s Program and say it is a guess', async () => {
     const {daemons} = await installedDaemons(root, NAME)
     const receipt = daemons[0]!.layout.receipt
     renameSync(receipt, `${receipt}.held`)
     try {
       const after = await installedDaemons(root, NAME)
-      assert.equal(after.daemons[0]!.layout.system.app, `/opt/${NAME}/${NAME}.app`)
-      assert.match(after.daemons[0]!.layoutGuess ?? '', /no install record, so the paths checked are the default layout \(\/opt\/osq\/osq\.app, executable osq\)/)
+      assert.equal(after.daemons[0]!.layout.system.app, SYSTEM_APP)
+      assert.equal(after.daemons[0]!.layout.system.executable, SYSTEM_EXECUTABLE)
+      assert.match(after.daemons[0]!.layoutGuess ?? '', /no install record, so the paths checked are the ones the launchd plist \/Library\/LaunchDaemons\/org\.pqrs\.karabiner\.vhiddaemon\.plist and the links on disk give \(\/opt\/osq\/lib\/osq\.app, executable Karabiner-VirtualHIDDevice-Daemon\)/)
       const status = await statusReport({launchctl: undefined, root, name: NAME})
-      assert.ok(status.daemons[0]!.warnings.some((w) => w.includes('default layout')), JSON.stringify(status.daemons[0]))
+      assert.equal(status.daemons[0]!.bundlePath, SYSTEM_APP)
+      assert.ok(status.daemons[0]!.warnings.some((w) => w.includes('not a record of what was installed')), JSON.stringify(status.daemons[0]))
       const doctor = await doctorReport({launchctl: ctx.launchctl, log: new UnifiedLogAdapter(), root, offline: true, name: NAME})
       const record = doctor.daemons[0]!.checks.find((c) => c.id === 'record.unreadable')
-      assert.match(record?.message ?? '', /default layout/)
+      assert.match(record?.message ?? '', /the launchd plist .* and the links on disk give/)
+      const wrong = failures(doctor.daemons[0]!.checks).filter((c) => /^(bundle\.|input\.|plist\.|bin-link\.)/.test(c.id))
+      assert.deepEqual(wrong, [])
     } finally {
       renameSync(`${receipt}.held`, receipt)
     }

@@ -10,6 +10,12 @@ export function lockedError(lockPath: string, holderPid: number | undefined): Li
   return new LifecycleError(ExitCode.locked, `${lockPath} is held by ${holder}; wait for it to finish and run again`, holderPid === undefined ? [] : [`holder pid ${holderPid}`])
 }
 
+/** Rethrows a link or non-regular file at the lock path (LockPathError) as an unsafe environment (exit 9); anything else as it is. */
+export function lockPathRefusal(e: unknown): never {
+  if (e instanceof LockPathError) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${e.message}`, [e.message])
+  throw e
+}
+
 /**
  * A dry run's meeting with the one lock: while another run holds it, the records may be half
  * written (a first install has none yet), so a dry run answers exit 7 naming the holder, as the
@@ -18,12 +24,6 @@ export function lockedError(lockPath: string, holderPid: number | undefined): Li
  * file at the lock path is an unsafe environment (exit 9), as for a real run.
  */
 export async function refuseDryRunWhileLocked(ctx: LifecycleContext, tool: ToolPaths): Promise<void> {
-  let probe
-  try {
-    probe = await probeLock(tool.lock, ctx.identity.pid())
-  } catch (e) {
-    if (e instanceof LockPathError) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${e.message}`, [e.message])
-    throw e
-  }
+  const probe = await probeLock(tool.lock, ctx.identity.pid()).catch(lockPathRefusal)
   if (probe.held) throw lockedError(tool.lock, probe.holderPid)
 }

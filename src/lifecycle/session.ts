@@ -1,7 +1,7 @@
 import {anyChangingCommand} from '../render/esdctl-command.js'
 import {basename, dirname, join} from 'node:path'
-import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
-import {lockedError, refuseDryRunWhileLocked} from './lock-holder.js'
+import {tryLock, type HeldLock} from '../adapters/lock.js'
+import {lockedError, lockPathRefusal, refuseDryRunWhileLocked} from './lock-holder.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import type {PlacedLink} from '../layout/daemon-links.js'
@@ -229,13 +229,7 @@ async function clearStaleStaging(fs: RootFs, layout: PrefixLayout): Promise<stri
 
 async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
   const created = await fs.ensureDir(tool.dir, 0o755)
-  let attempt
-  try {
-    attempt = await tryLock(tool.lock, ctx.identity.pid())
-  } catch (e) {
-    if (e instanceof LockPathError) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${e.message}`, [e.message])
-    throw e
-  }
+  const attempt = await tryLock(tool.lock, ctx.identity.pid()).catch(lockPathRefusal)
   if (!attempt.acquired) throw lockedError(tool.lock, attempt.holderPid)
   if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which ended without releasing it`)
   return {lock: attempt.lock, created}

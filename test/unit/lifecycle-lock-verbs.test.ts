@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {ExitCode} from '../../src/exit-codes.js'
 import {ToolPaths} from '../../src/layout/prefix-layout.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -76,6 +77,19 @@ describe('lifecycle: every mutating verb meets another run\'s lock before answer
     assert.equal(install.exitCode, ExitCode.ok, install.message)
     assert.equal(install.changed, true)
     assert.deepEqual(snapshotTree(w.root), before)
+  })
+
+  it('a dry run meets a link at the lock path as a real run does: unsafe environment (9), never followed', async () => {
+    const w = env.world()
+    const tool = new ToolPaths(w.root)
+    mkdirSync(tool.dir, {recursive: true})
+    const elsewhere = join(w.root, 'elsewhere')
+    writeFileSync(elsewhere, 'keep\n')
+    symlinkSync(elsewhere, tool.lock)
+    const unsafe = (e: unknown): boolean => lifecycle.isLifecycleError(e) && e.exitCode === ExitCode.unsafeEnvironment && e.message.includes(tool.lock)
+    await assert.rejects(lifecycle.uninstall(w.ctx, NAME, {dryRun: true}), unsafe)
+    await assert.rejects(lifecycle.uninstall(w.ctx, NAME), unsafe)
+    assert.equal(readFileSync(elsewhere, 'utf8'), 'keep\n')
   })
 
   it('an installed daemon: uninstall and rollback while another run holds the lock are exit 7 too, and it stays installed', async () => {

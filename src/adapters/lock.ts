@@ -147,3 +147,43 @@ export async function tryLock(path: string, pid: number): Promise<LockAttempt> {
   // Only a path unlinked and recreated MAX_ATTEMPTS times in a row gets here: another run is busy with it.
   return {acquired: false, holderPid: undefined}
 }
+
+export type LockProbe = {held: false} | {held: true; holderPid: number | undefined}
+
+/**
+ * Whether another process holds the lock at `path` now, for a dry run: it must meet a running
+ * transaction as a real run does (exit 7 naming the holder) but neither wait for the lock, nor keep
+ * it, nor create anything. No file means nobody holds it (a holder keeps its file until it
+ * releases), so nothing is created. Otherwise a shared flock(2) `LOCK_SH | LOCK_NB` is tried and
+ * dropped at once: it fails (EWOULDBLOCK) only against an exclusive holder, so two dry runs never
+ * refuse each other, and a real run starting in that instant meets it as it meets any holder.
+ * Nothing is written (the pid stays the last holder's). Throws LockPathError for a link or
+ * non-regular file at `path`, as tryLock does, and the underlying error for anything else.
+ */
+export async function probeLock(path: string, pid: number): Promise<LockProbe> {
+  if (heldHere.has(path)) return {held: true, holderPid: pid}
+  let handle: FileHandle
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return {held: false}
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: EMLINK is FreeBSD's answer to O_NOFOLLOW on a link; Linux and macOS answer ELOOP
+    if (code === 'ELOOP' || code === 'EMLINK') throw new LockPathError(path, `${path} is not a regular file (a symbolic link); esdctl keeps its lock there and never follows a link: move it away and run again`)
+    throw e
+  }
+  try {
+    // O_RDONLY opens a directory too: refused here, as tryLock's O_RDWR open refuses it.
+    if (!(await handle.stat()).isFile()) throw new LockPathError(path, `${path} is not a regular file; esdctl keeps its lock there: move it away and run again`)
+    try {
+      await new Promise<void>((resolve, reject) => fsExt.flock(handle.fd, 'shnb', (e) => (e ? reject(e) : resolve())))
+    } catch (e) {
+      if (isHeldElsewhere(e)) return {held: true, holderPid: await readPid(handle)}
+      throw e
+    }
+    return {held: false}
+  } finally {
+    // Closing the only descriptor drops the shared lock with it.
+    await handle.close()
+  }
+}

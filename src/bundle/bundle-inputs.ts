@@ -1,6 +1,7 @@
 import {lstat, readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {isValidExecutableName, isValidName} from '../layout/names.js'
+import {isBundleVersion} from '../lifecycle/version-order.js'
 import {BuildRefusal} from './bundle-error.js'
 import type {BundleRequest} from './bundle-request.js'
 import {fileTypeName, MH_EXECUTE} from '../formats/macho.js'
@@ -10,8 +11,6 @@ import {kindInWords} from '../io/regular-file.js'
 
 /** CFBundleIdentifier: letters, digits, hyphens and periods, at least two components. */
 const BUNDLE_ID = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
-/** CFBundleShortVersionString / CFBundleVersion: one to three period-separated integers. */
-const VERSION = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,2}$/
 const MACOS_VERSION = /^(1[0-9]|[2-9][0-9])\.[0-9]{1,2}(\.[0-9]{1,2})?$/
 /** A daemon's resources are configuration and data; a tree beyond this is a wrong --resources. */
 const MAX_RESOURCE_ENTRIES = 100_000
@@ -48,7 +47,7 @@ export async function checkInputs(req: BundleRequest): Promise<CheckedInputs> {
   }
   const build = req.build ?? req.version
   for (const [flag, key, value] of [['--version', 'CFBundleShortVersionString', req.version], ['--build', 'CFBundleVersion', build]] as const) {
-    if (!VERSION.test(value)) throw new BuildRefusal('bundle.bad-version', flag, key, `${JSON.stringify(value)} is not one to three period-separated integers`, 'Use a version such as 1.4.2.')
+    if (!isBundleVersion(value)) throw new BuildRefusal('bundle.bad-version', flag, key, `${JSON.stringify(value)} is not one to three period-separated integers`, 'Use a version such as 1.4.2.')
   }
   const minMacos = req.minMacos ?? '12.0'
   if (!MACOS_VERSION.test(minMacos)) {

@@ -12,6 +12,7 @@ import type {SliceReport} from '../verify/report.js'
 import {verifyPath} from '../verify/verify-path.js'
 import type {LifecycleContext} from './context.js'
 import {symlinkAlong} from './symlink-along.js'
+import {isBundleVersion} from './version-order.js'
 
 export interface PayloadJudgement {
   ok: boolean
@@ -132,8 +133,9 @@ export async function judgePayload(ctx: JudgeContext, fs: RootFs, dir: string, m
     }
     version = typeof info['CFBundleShortVersionString'] === 'string' ? info['CFBundleShortVersionString'] : undefined
     build = typeof info['CFBundleVersion'] === 'string' ? info['CFBundleVersion'] : undefined
-    if (version === undefined || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) {
-      findings.push(finding('install.no-version', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not a version (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString, e.g. 1.2.3; esdctl compares versions to refuse downgrades.'))
+    // The format esdctl payload and esdctl bundle enforce: a version install records is one the Munki form and the downgrade rule order alike.
+    if (!isBundleVersion(version)) {
+      findings.push(finding('install.no-version', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not one to three period-separated integers (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString to one to three period-separated integers, e.g. 1.2.3 (esdctl bundle --version writes it); esdctl compares versions to refuse downgrades.'))
       version = undefined
     }
   }

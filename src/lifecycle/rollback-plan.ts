@@ -1,5 +1,5 @@
 import {join} from 'node:path'
-import type {LinkSpec} from '../layout/daemon-links.js'
+import type {PlacedLink} from '../layout/daemon-links.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {Manifest} from '../manifest/manifest.js'
 import type {LifecycleContext} from './context.js'
@@ -23,8 +23,11 @@ export interface RollbackData {
   bundle: string
   /** Prefix entries either version owns (their bundles may sit in different places). */
   entries: string[]
-  /** The links the restored version maintains. */
-  previousLinks: LinkSpec[]
+  /**
+   * The links the restored version maintains, placed against its own record (its bundle and
+   * executable, which may differ from the version being rolled back from).
+   */
+  previousLinks: PlacedLink[]
   /** What every link path of either version held before the rollback. */
   linksBefore: LinkState[]
   /** Each config default the restored version shipped, and its fate (etc-plan.ts); empty when none are kept for it. */
@@ -55,7 +58,7 @@ export function rollbackPlan(ctx: LifecycleContext, layout: PrefixLayout, data: 
     move('slot-current', `Keep version ${data.fromVersion} as the rollback slot, its receipt with it`, items.map((i) => ({from: parked(i.key), to: i.slot}))),
     {kind: 'config', id: 'config', title: data.etcPlan.length > 0 ? `Put back the config defaults version ${data.toVersion} shipped (files the admin changed are kept; its default goes beside them as .default)` : `Put back the config defaults version ${data.toVersion} shipped: none are kept for it, etc/ stays as it is`, etcDir: layout.etc, stagedEtc: layout.shippedDefaults, backupDir: join(data.work, 'etc-backup'), files: data.etcPlan},
     {kind: 'swap-plist', id: 'plist', title: `Swap ${plist} with the rollback slot's`, path: plist, slotPath: layout.slotPlist, savedCurrent: join(data.work, 'current.plist'), savedSlot: join(data.work, 'slot.plist')},
-    {kind: 'links', id: 'links', title: `Point the links at version ${data.toVersion}`, before: data.linksBefore, after: layout.with({links: data.previousLinks}).links},
+    {kind: 'links', id: 'links', title: `Point the links at version ${data.toVersion}`, before: data.linksBefore, after: data.previousLinks},
     {kind: 'bootstrap', id: 'bootstrap', title: `Start ${label} (launchctl enable, then bootstrap)`, label, plist, enable: true, waitMs: stopWaitMs(data.manifest.ExitTimeOut)},
     {kind: 'health-check', id: 'health-check', title: `Check that ${label} stays up`, manifest: data.manifest, bundle: data.bundle},
   ]

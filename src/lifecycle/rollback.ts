@@ -144,7 +144,7 @@ async function rollbackInSession(ctx: LifecycleContext, name: string, opts: {dry
       manifest: await manifestOfInstalled(fs, previous, slotPlist),
       bundle: previousLayout.bundle,
       entries: [...new Set([...currentLayout.versionEntries, ...previousLayout.versionEntries])],
-      previousLinks: previousLayout.linkSpecs.map((l) => ({...l})),
+      previousLinks: previousLayout.links,
       linksBefore: await linkStatesOrRefuse(fs, [...currentLayout.links, ...previousLayout.links]),
       etcPlan: await restoredEtcPlan(fs, layout, previous, current),
     }

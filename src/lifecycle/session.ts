@@ -1,6 +1,7 @@
 import {anyChangingCommand} from '../render/esdctl-command.js'
 import {basename, dirname, join} from 'node:path'
-import {LockPathError, tryLock, type HeldLock} from '../adapters/lock.js'
+import {tryLock, type HeldLock} from '../adapters/lock.js'
+import {lockedError, lockPathRefusal, refuseDryRunWhileLocked} from './lock-holder.js'
 import type {RootFs} from '../adapters/root-fs.js'
 import {ExitCode} from '../exit-codes.js'
 import type {PlacedLink} from '../layout/daemon-links.js'
@@ -229,17 +230,8 @@ async function clearStaleStaging(fs: RootFs, layout: PrefixLayout): Promise<stri
 
 async function acquireLock(ctx: LifecycleContext, fs: RootFs, tool: ToolPaths): Promise<{lock: HeldLock; created: string[]}> {
   const created = await fs.ensureDir(tool.dir, 0o755)
-  let attempt
-  try {
-    attempt = await tryLock(tool.lock, ctx.identity.pid())
-  } catch (e) {
-    if (e instanceof LockPathError) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe path: ${e.message}`, [e.message])
-    throw e
-  }
-  if (!attempt.acquired) {
-    const holder = attempt.holderPid === undefined ? 'another esdctl run (it has not written its pid yet)' : `another esdctl run, pid ${attempt.holderPid}`
-    throw new LifecycleError(ExitCode.locked, `${tool.lock} is held by ${holder}; wait for it to finish and run again`, attempt.holderPid === undefined ? [] : [`holder pid ${attempt.holderPid}`])
-  }
+  const attempt = await tryLock(tool.lock, ctx.identity.pid()).catch(lockPathRefusal)
+  if (!attempt.acquired) throw lockedError(tool.lock, attempt.holderPid)
   if (attempt.tookOverFrom !== undefined) ctx.progress.stepStarted('stale-lock', `Took over the lock of pid ${attempt.tookOverFrom}, which ended without releasing it`)
   return {lock: attempt.lock, created}
 }
@@ -259,6 +251,7 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
   await checkTargets(ctx, layout, tool, links.filter((l) => l.path !== legacyExecutable))
   const fs = daemonFs(ctx, layout, tool, links, opts.paths)
   if (opts.dryRun) {
+    await refuseDryRunWhileLocked(ctx, tool)
     const damaged = await damagedRecords(fs, layout, ctx.root)
     if (damaged.length > 0) {
       const [path, problem] = damaged[0]!
@@ -295,9 +288,10 @@ export async function openSession(ctx: LifecycleContext, action: string, layout:
 
 /**
  * The layout of an installed daemon by name, undefined when esdctl does not know it; badInput for a
- * name that is not one. "Not known" is settled under the lock (a real run; a dry run takes no
- * lock): a first install still running has written no record yet, so without the lock a verb would
- * answer "not installed" for a daemon that is about to be. Another run holding it is exit 7.
+ * name that is not one. "Not known" is settled under the lock: a first install still running has
+ * written no record yet, so without the lock a verb would answer "not installed" for a daemon that
+ * is about to be. Another run holding it is exit 7. A dry run does the same without taking the
+ * lock: it tries it first without waiting and reads the records only when nobody holds it.
  */
 export async function findLayout(ctx: LifecycleContext, name: string, action: string, opts: {dryRun?: boolean} = {}): Promise<PrefixLayout | undefined> {
   try {
@@ -305,9 +299,24 @@ export async function findLayout(ctx: LifecycleContext, name: string, action: st
   } catch (e) {
     throw new LifecycleError(ExitCode.badInput, (e as Error).message)
   }
+  if (opts.dryRun) {
+    await preflightToolDir(ctx, action)
+    await refuseDryRunWhileLocked(ctx, new ToolPaths(ctx.root))
+    return layoutForName(ctx, name)
+  }
   const layout = await layoutForName(ctx, name)
-  if (layout !== undefined || opts.dryRun) return layout
+  if (layout !== undefined) return layout
   return underToolLock(ctx, action, () => layoutForName(ctx, name))
+}
+
+/** Root and environment checks, and the lock directory's ancestors: what precedes any meeting with the lock. */
+async function preflightToolDir(ctx: LifecycleContext, action: string): Promise<ToolPaths> {
+  requireRootProcess(ctx, action)
+  await requireExistingRoot(ctx)
+  const tool = new ToolPaths(ctx.root)
+  const offenders = await checkAncestors(tool.dir)
+  if (offenders.length > 0) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe directory: ${offenders[0]!.message}`, offenders.map((o) => o.message))
+  return tool
 }
 
 /**
@@ -316,11 +325,7 @@ export async function findLayout(ctx: LifecycleContext, name: string, action: st
  * lock (exit 7 naming the holder), and the directories it created removed again afterwards.
  */
 async function underToolLock<T>(ctx: LifecycleContext, action: string, fn: () => Promise<T>): Promise<T> {
-  requireRootProcess(ctx, action)
-  await requireExistingRoot(ctx)
-  const tool = new ToolPaths(ctx.root)
-  const offenders = await checkAncestors(tool.dir)
-  if (offenders.length > 0) throw new LifecycleError(ExitCode.unsafeEnvironment, `unsafe directory: ${offenders[0]!.message}`, offenders.map((o) => o.message))
+  const tool = await preflightToolDir(ctx, action)
   const {lock, created} = await acquireLock(ctx, ctx.fs.restrictedTo([tool.dir]), tool)
   try {
     return await fn()

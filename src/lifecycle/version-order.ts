@@ -1,11 +1,27 @@
 /**
- * Orders CFBundleShortVersionString values the way people read them: dot-separated numeric parts
- * compared as numbers (1.10 > 1.9), missing parts as 0; a non-numeric part falls back to text order.
- * `separator` lets Munki's rules (which also split at - + and space) share the comparison.
+ * CFBundleShortVersionString (and CFBundleVersion) as Apple documents them for macOS bundles: one
+ * to three period-separated non-negative integers (`6.10.0`, `1.4`, `3`). Without leading zeros,
+ * each at most nine digits, so every part is an exact number. `esdctl bundle` writes only these,
+ * `esdctl payload` and install accept only these.
  */
-export function compareVersions(a: string, b: string, separator: string | RegExp = '.'): number {
-  const pa = a.split(separator)
-  const pb = b.split(separator)
+const BUNDLE_VERSION = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,2}$/
+
+/** Whether `value` is a bundle version (see BUNDLE_VERSION): what install records and compares. */
+export function isBundleVersion(value: unknown): value is string {
+  return typeof value === 'string' && BUNDLE_VERSION.test(value)
+}
+
+/**
+ * The one version order, for install's downgrade rule, the dry run's wording, `status --format
+ * munki` and esdctl's own journal version: -1, 0 or 1. Parts are split at `.`, `-`, `+` and
+ * spaces (the separators Munki splits at, so Munki and install never disagree about which of two
+ * versions is newer), numeric parts compared as numbers (1.10 > 1.9), missing parts as 0
+ * (1.2 = 1.2.0), any other part as text. Bundle versions (isBundleVersion) only ever take the
+ * numeric path; the rest is for records an older esdctl wrote before it enforced that format.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.trim().split(/[.\-+ ]/)
+  const pb = b.trim().split(/[.\-+ ]/)
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const x = pa[i] ?? '0'
     const y = pb[i] ?? '0'

@@ -5,12 +5,12 @@ import {parsePropertyListDict} from '../formats/property-list.js'
 import {readProvisioningProfile} from '../trust/provisioning-profile.js'
 import {BuildRefusal} from '../bundle/bundle-error.js'
 import {isValidExecutableName} from '../layout/names.js'
+import {isBundleVersion} from '../lifecycle/version-order.js'
 import type {Manifest} from '../manifest/manifest.js'
 import type {TrustStore} from '../trust/trust-store.js'
 
 const MAX_INFO_PLIST_BYTES = 1024 * 1024
 const MAX_PROFILE_BYTES = 1024 * 1024
-const VERSION = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,2}$/
 
 /**
  * The manifest and the bundle must describe the same daemon: install checks the signature against
@@ -47,7 +47,7 @@ export async function checkAppAgreesWithManifest(app: string, manifestPath: stri
     throw new BuildRefusal('payload.info-plist', infoPath, 'CFBundleExecutable', `${JSON.stringify(executableName ?? null)} is not a file name in Contents/MacOS`, 'Rebuild the bundle with esdctl bundle.')
   }
   const version = plist.CFBundleShortVersionString
-  if (typeof version !== 'string' || !VERSION.test(version)) {
+  if (!isBundleVersion(version)) {
     throw new BuildRefusal('payload.version', infoPath, 'CFBundleShortVersionString', `${JSON.stringify(version ?? null)} is not one to three period-separated integers`, 'Rebuild the bundle with esdctl bundle --version.')
   }
   const executable = join(app, 'Contents', 'MacOS', executableName)

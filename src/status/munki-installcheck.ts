@@ -1,5 +1,5 @@
 import {lstat} from 'node:fs/promises'
-import {compareVersions as compareDottedVersions} from '../lifecycle/version-order.js'
+import {compareVersions} from '../lifecycle/version-order.js'
 import {isRecordDamaged} from '../records/own-json.js'
 import {installedDaemons} from './installed-daemons.js'
 
@@ -21,7 +21,8 @@ export interface InstallCheck {
  * (repair-records.ts), so the install Munki then runs fixes them and the next check reports
  * installed: no reinstall on every run. Every other outcome, including an error that says nothing
  * about damage (a record only root may read, an I/O error, a missing --root), reports "installed"
- * (exit 1), and so does an `expectVersion` that is not a version (isMunkiVersion).
+ * (exit 1), and so does an `expectVersion` that is not a version (isMunkiVersion). Versions are
+ * ordered by compareVersions in version-order.ts, the one order install's downgrade rule uses too.
  */
 export async function munkiInstallCheck(opts: {root?: string; name: string; expectVersion: string}): Promise<InstallCheck> {
   const {name, expectVersion} = opts
@@ -64,18 +65,11 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * Whether `value` reads as a version: a number first, then parts of letters and digits separated
- * by `.`, `-`, `+` or a space, the separators Munki splits at (`1.4.0`, `6.10`, `2.0-beta1`).
+ * Whether `value` reads as a version as Munki writes one in a pkginfo: a number first, then parts
+ * of letters and digits separated by `.`, `-`, `+` or a space, the separators Munki splits at
+ * (`1.4.0`, `1.2.3.0`, `6.10`, `2.0-beta1`). Looser than what install accepts (isBundleVersion),
+ * since pkginfo versions often carry a fourth part; the order is the same one either way.
  */
 export function isMunkiVersion(value: string): boolean {
   return /^\d+(?:[.\-+ ][0-9A-Za-z]+)*$/.test(value.trim())
-}
-
-/**
- * Dotted versions compared the way Munki compares them: component by component, numbers as
- * numbers, missing components as 0 (`1.2` = `1.2.0`), anything else as text; Munki also splits
- * at `-`, `+` and spaces.
- */
-export function compareVersions(a: string, b: string): number {
-  return compareDottedVersions(a.trim(), b.trim(), /[.\-+ ]/)
 }

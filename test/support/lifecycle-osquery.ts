@@ -17,8 +17,9 @@ export const OSQUERY = {
 export const OSQUERY_V1_LINKS = [{path: 'bin/osqueryd'}, {path: '/usr/local/bin/osqueryi'}, {path: '/usr/local/bin/osqueryctl', target: 'Contents/Resources/osqueryctl'}]
 export const OSQUERY_V2_LINKS = [{path: 'bin/osqueryd'}, {path: '/usr/local/bin/osqueryi'}]
 
-export function osqueryManifest(links: object[]): object {
-  return {name: OSQUERY.name, label: OSQUERY.bundleId, bundleId: OSQUERY.bundleId, teamId: OSQUERY.teamId, bundle: OSQUERY.bundle, links, RunAtLoad: true, KeepAlive: true}
+/** `bundle` null leaves the manifest's `bundle` out (the default place, `osquery.app`). */
+export function osqueryManifest(links: object[], bundle: string | null = OSQUERY.bundle): object {
+  return {name: OSQUERY.name, label: OSQUERY.bundleId, bundleId: OSQUERY.bundleId, teamId: OSQUERY.teamId, ...(bundle === null ? {} : {bundle}), links, RunAtLoad: true, KeepAlive: true}
 }
 
 /** `<dir>/osquery.app` (executable osqueryd, a script in Contents/Resources), signed by the test signing kit; `profile` replaces the test-signed one. */
@@ -33,9 +34,9 @@ export async function osqueryApp(dir: string, version: string, identity: TestIde
 }
 
 /** An install payload assembled by `esdctl payload` (library) from a fresh osquery.app; returns the payload directory. */
-export async function osqueryPayload(base: string, version: string, links: object[], identity: TestIdentity, trust: TrustStore): Promise<string> {
+export async function osqueryPayload(base: string, version: string, links: object[], identity: TestIdentity, trust: TrustStore, bundle: string | null = OSQUERY.bundle): Promise<string> {
   const app = await osqueryApp(`${base}-app`, version, identity)
   const manifestPath = `${app}.json`
-  writeFileSync(manifestPath, JSON.stringify(osqueryManifest(links)))
+  writeFileSync(manifestPath, JSON.stringify(osqueryManifest(links, bundle)))
   return (await assemblePayload({app, manifest: manifestPath, out: `${base}-out`}, {trust, pkgbuild: null})).payload
 }

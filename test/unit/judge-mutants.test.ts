@@ -374,7 +374,7 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
   })
 
   it('a version that is missing or no version: install.no-version, and no version is returned', async () => {
-    for (const [version, shown] of [[undefined, 'undefined'], [3, '3'], ['1.0 beta', '"1.0 beta"'], ['', '""'], ['1'.repeat(65), `"${'1'.repeat(65)}"`]] as const) {
+    for (const [version, shown] of [[undefined, 'undefined'], [3, '3'], ['1.0 beta', '"1.0 beta"'], ['', '""'], ['1'.repeat(65), `"${'1'.repeat(65)}"`], ['1.0-2', '"1.0-2"'], ['1.2.3.4', '"1.2.3.4"']] as const) {
       const payload = copy()
       editInfo(payload, (info) => {
         if (version === undefined) delete info['CFBundleShortVersionString']
@@ -382,20 +382,28 @@ describe('judgePayload: the findings that refuse a payload, and the record a goo
       })
       const j = await judge(payload)
       const f = only(j, 'install.no-version')
-      assert.equal(f.message, `${app(payload)}/Contents/Info.plist: CFBundleShortVersionString is missing or not a version (${shown})`)
-      assert.equal(f.fix, 'Set CFBundleShortVersionString, e.g. 1.2.3; esdctl compares versions to refuse downgrades.')
+      assert.equal(f.message, `${app(payload)}/Contents/Info.plist: CFBundleShortVersionString is missing or not one to three period-separated integers (${shown})`)
+      assert.equal(f.fix, 'Set CFBundleShortVersionString to one to three period-separated integers, e.g. 1.2.3 (esdctl bundle --version writes it); esdctl compares versions to refuse downgrades.')
       assert.equal(j.version, undefined)
       assert.equal(j.ok, false)
     }
   })
 
-  it('a version of 64 letters, digits and . + - is one, and installs', async () => {
+  it('the longest bundle version (three nine-digit integers) and the shortest (one) install', async () => {
+    for (const version of ['999999999.999999999.999999999', '0']) {
+      const j = await judge(await signedWith({version}))
+      assert.equal(j.ok, true, ids(j).join(', '))
+      assert.equal(j.version, version)
+      assert.equal(j.record?.version, version)
+    }
+  })
+
+  it('a 64-character version of letters, digits and . + - (accepted before the format was enforced) is refused', async () => {
     const version = `1.2.3-beta+${'a'.repeat(53)}`
-    assert.equal(version.length, 64)
     const j = await judge(await signedWith({version}))
-    assert.equal(j.ok, true, ids(j).join(', '))
-    assert.equal(j.version, version)
-    assert.equal(j.record?.version, version)
+    assert.match(only(j, 'install.no-version').message, /CFBundleShortVersionString is missing or not one to three period-separated integers/)
+    assert.equal(j.ok, false)
+    assert.equal(j.version, undefined)
   })
 
   it('a link whose target is missing, a directory, or reached through a link inside the bundle: install.link-target', async () => {

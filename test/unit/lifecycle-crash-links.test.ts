@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import {cpSync, existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
-import {join} from 'node:path'
+import {cpSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
 import type {LifecycleContext} from '../../src/lifecycle/context.js'
 import * as lifecycle from '../../src/lifecycle/index.js'
@@ -18,9 +18,11 @@ const PARALLEL = 4
 
 /**
  * Crash safety for links outside the prefix: an osquery-shaped daemon whose versions maintain
- * different links in /usr/local/bin, staged offline (upgrade drops /usr/local/bin/osqueryctl;
- * uninstall removes every link). Killed at every step boundary, the next run's
- * recovery leaves exactly the links, bundle and record of the old state or of the new one.
+ * different links in /usr/local/bin and keep the bundle in different places (5.12.1 at the default
+ * osquery.app, 5.13.0 at lib/osquery.app), staged offline (upgrade drops /usr/local/bin/osqueryctl
+ * and re-points the rest at lib/; rollback restores 5.12.1's links, pointing at osquery.app again;
+ * uninstall removes every link). Killed at every step boundary, the next run's recovery leaves
+ * exactly the links, bundle and record of the old state or of the new one, and no link dangles.
  */
 describe('lifecycle crash safety with links in /usr/local/bin (osquery layout, offline image)', function () {
   // One process per boundary, each verifying a bundle: minutes on a shared 2-core machine.
@@ -31,7 +33,7 @@ describe('lifecycle crash safety with links in /usr/local/bin (osquery layout, o
   /** The state before and after each verb, as snapshots of the image. */
   const states = new Map<Verb, {template?: string; before: Snapshot; after: Snapshot}>()
 
-  type Snapshot = {usr: Record<string, string>; bin: Record<string, string>; version: string | undefined}
+  type Snapshot = {usr: Record<string, string>; bin: Record<string, string>; version: string | undefined; dangling: string[]}
 
   function offlineCtx(root: string): LifecycleContext {
     return {...testContext({root, launchctlPath: '/nonexistent/launchctl', trust}), launchctl: new OfflineLaunchctl(), offline: true}
@@ -47,7 +49,14 @@ describe('lifecycle crash safety with links in /usr/local/bin (osquery layout, o
     const usr = Object.fromEntries(Object.entries(existsSync(join(root, 'usr')) ? snapshotTree(join(root, 'usr')) : {}).filter(([, v]) => !v.startsWith('dir ')))
     const bin = existsSync(layout.bin) ? snapshotTree(layout.bin) : {}
     const version = existsSync(layout.receipt) ? (JSON.parse(readFileSync(layout.receipt, 'utf8')) as {version: string}).version : undefined
-    return {usr, bin, version}
+    // Links whose target is missing, resolved as the booted image would (absolute texts under root).
+    const isLink = ([, v]: [string, string]): boolean => v.startsWith('link ')
+    const links = [...Object.entries(bin).filter(isLink).map(([k]) => join(layout.bin, k)), ...Object.entries(usr).filter(isLink).map(([k]) => join(root, 'usr', k))]
+    const dangling = links.filter((path) => {
+      const text = readlinkSync(path)
+      return !existsSync(text.startsWith('/') ? join(root, text) : join(dirname(path), text))
+    })
+    return {usr, bin, version, dangling}
   }
 
   function copyOf(template: string | undefined): string {
@@ -69,24 +78,29 @@ describe('lifecycle crash safety with links in /usr/local/bin (osquery layout, o
     trust = pki.trust
     const base = makeRoot()
     cleanup.push(base)
-    payloads.v1 = await osqueryPayload(join(base, 'v1'), '5.12.1', OSQUERY_V1_LINKS, identity, trust)
-    payloads.v2 = await osqueryPayload(join(base, 'v2'), '5.13.0', OSQUERY_V2_LINKS, identity, trust)
+    payloads.v1 = await osqueryPayload(join(base, 'v1'), '5.12.1', OSQUERY_V1_LINKS, identity, trust, null)
+    payloads.v2 = await osqueryPayload(join(base, 'v2'), '5.13.0', OSQUERY_V2_LINKS, identity, trust, OSQUERY.bundle)
     let template: string | undefined
     for (const verb of ['install', 'upgrade', 'rollback', 'uninstall'] as const) {
       const root = copyOf(template)
       const before = snapshot(root)
       await run(verb, root)
-      states.set(verb, {...(template ? {template} : {}), before, after: snapshot(root)})
+      const after = snapshot(root)
+      assert.deepEqual(after.dangling, [], `${verb} leaves no link dangling`)
+      states.set(verb, {...(template ? {template} : {}), before, after})
       template = root
     }
+    // The layouts differ where the links point: rollback had to re-point bin/osqueryd, not just keep it.
+    assert.notDeepEqual(states.get('upgrade')!.after.bin, states.get('rollback')!.after.bin)
   })
   after(() => {
     for (const path of cleanup) rmSync(path, {recursive: true, force: true})
   })
 
-  // install and rollback run the same links step as upgrade (written, removed, put back); the
-  // general crash matrix (lifecycle-crash.test.ts) covers every verb's other steps.
-  for (const verb of ['upgrade', 'uninstall'] as const) {
+  // install runs the same links step as upgrade (written, removed, put back); rollback plans its
+  // links from the restored version's record, across the bundle's move. The general crash matrix
+  // (lifecycle-crash.test.ts) covers every verb's other steps.
+  for (const verb of ['upgrade', 'rollback', 'uninstall'] as const) {
     it(`${verb}: killed at each boundary, recovery leaves exactly the old or the new links and version`, async function () {
       const state = states.get(verb)!
       assert.notDeepEqual(state.before, state.after, `${verb} changes something`)

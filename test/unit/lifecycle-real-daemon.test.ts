@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import * as plist from 'plist'
 import {OfflineLaunchctl} from '../../src/adapters/offline-launchctl.js'
@@ -111,5 +111,38 @@ describe('lifecycle: a real daemon bundle (Karabiner-VirtualHIDDevice-Daemon) in
     const placed = new PrefixLayout({name: 'kd', label: LABEL, root: image, bundle: `${NAME}.app`})
     assert.equal(readlinkSync(join(placed.prefix, 'bin', 'kd')), `../${NAME}.app/Contents/MacOS/${NAME}`)
     assert.equal((plist.parse(readFileSync(placed.launchdPlist, 'utf8')) as {Program: string}).Program, `/opt/kd/${NAME}.app/Contents/MacOS/${NAME}`)
+  })
+
+  it('rolls back across a move of the bundle (kd.app → lib/kd.app): the links are the restored version\'s again, the newer one\'s own link gone', async () => {
+    const image = makeRoot()
+    paths.push(image)
+    const kdPayload = async (version: '6.0.0' | '6.10.0', manifest: object, bundle: string): Promise<string> => {
+      const dir = `${root}-payload-kd-${version}`
+      paths.push(dir)
+      await extractBundleFromPkg(realPackage(version)!, KARABINER_DAEMON_IN_PAYLOAD, join(dir, bundle))
+      writeFileSync(join(dir, 'esdctl.json'), JSON.stringify({name: 'kd', label: LABEL, bundleId: LABEL, teamId: 'G43BCU2T37', ...manifest}))
+      return dir
+    }
+    const kdCtx: LifecycleContext = {...ctx, ...testContext({root: image, launchctlPath: '/nonexistent/launchctl', trust: TrustStore.apple()}), launchctl: new OfflineLaunchctl(), offline: true}
+    const kd = new PrefixLayout({name: 'kd', label: LABEL, root: image})
+    const installed = await lifecycle.install(kdCtx, await kdPayload('6.0.0', {}, 'kd.app'))
+    assert.equal(installed.exitCode, ExitCode.ok, `${installed.message} ${JSON.stringify(installed.findings ?? [])}`)
+    const upgraded = await lifecycle.upgrade(kdCtx, await kdPayload('6.10.0', {bundle: 'lib/kd.app', links: [{path: 'bin/kd'}, {path: '/usr/local/bin/kvd'}]}, 'lib/kd.app'))
+    assert.equal(upgraded.exitCode, ExitCode.ok, `${upgraded.message} ${JSON.stringify(upgraded.findings ?? [])}`)
+    assert.equal(readlinkSync(join(kd.prefix, 'bin', 'kd')), `../lib/kd.app/Contents/MacOS/${NAME}`)
+    assert.equal(readlinkSync(join(image, 'usr/local/bin/kvd')), `/opt/kd/lib/kd.app/Contents/MacOS/${NAME}`)
+    const back = await lifecycle.rollback(kdCtx, 'kd')
+    assert.equal(back.exitCode, ExitCode.ok, back.message)
+    assert.equal(back.toVersion, '6.0.0')
+    assert.equal(readlinkSync(join(kd.prefix, 'bin', 'kd')), `../kd.app/Contents/MacOS/${NAME}`)
+    assert.ok(statSync(join(kd.prefix, 'bin', 'kd')).isFile(), 'bin/kd resolves to the restored executable')
+    assert.ok(!existsSync(join(kd.prefix, 'lib')), 'lib/ went with 6.10.0')
+    assert.throws(() => lstatSync(join(image, 'usr/local/bin/kvd')), /ENOENT/, 'the link only 6.10.0 had is gone')
+    // Rolling back again returns to 6.10.0 with its links, the swap being its own inverse.
+    const forth = await lifecycle.rollback(kdCtx, 'kd')
+    assert.equal(forth.exitCode, ExitCode.ok, forth.message)
+    assert.equal(readlinkSync(join(kd.prefix, 'bin', 'kd')), `../lib/kd.app/Contents/MacOS/${NAME}`)
+    assert.equal(readlinkSync(join(image, 'usr/local/bin/kvd')), `/opt/kd/lib/kd.app/Contents/MacOS/${NAME}`)
+    assert.ok(statSync(join(kd.prefix, 'bin', 'kd')).isFile())
   })
 })

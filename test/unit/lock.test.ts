@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
-import {LockPathError, tryLock} from '../../src/adapters/lock.js'
+import {LockPathError, probeLock, tryLock} from '../../src/adapters/lock.js'
 
 const CONTENDER = fileURLToPath(new URL('../support/lock-contender.js', import.meta.url))
 
@@ -111,6 +111,52 @@ describe('the one lock: a POSIX advisory lock the kernel releases when its holde
     rmSync(path)
     mkdirSync(path)
     await assert.rejects(tryLock(path, process.pid), LockPathError)
+  })
+
+  describe('probeLock, a dry run\'s look at the lock: never waits, keeps or creates anything', () => {
+    it('no lock file: nobody holds it, and no file is created', async () => {
+      assert.deepEqual(await probeLock(path, process.pid), {held: false})
+      assert.equal(existsSync(path), false)
+    })
+
+    it('held by another process: held, naming its pid; the file is left as the holder wrote it', async () => {
+      const holder = await startHolder(path)
+      try {
+        assert.deepEqual(await probeLock(path, process.pid), {held: true, holderPid: holder.child.pid})
+        assert.equal(readFileSync(path, 'utf8'), `${holder.child.pid}\n`)
+      } finally {
+        holder.child.stdin.end()
+        await ended(holder.child)
+      }
+      assert.deepEqual(await probeLock(path, process.pid), {held: false})
+    })
+
+    it('a lock file nobody holds (a dead holder\'s pid in it): free, and the probe drops its look at once so a real run takes it', async () => {
+      writeFileSync(path, '999999\n')
+      assert.deepEqual(await probeLock(path, process.pid), {held: false})
+      assert.equal(readFileSync(path, 'utf8'), '999999\n', 'nothing written')
+      const other = await startHolder(path)
+      assert.deepEqual(other.line, {acquired: true, tookOverFrom: 999999})
+      other.child.stdin.end()
+      await ended(other.child)
+    })
+
+    it('held by this process: held, naming it (as tryLock answers)', async () => {
+      const mine = await tryLock(path, process.pid)
+      assert.equal(mine.acquired, true)
+      assert.deepEqual(await probeLock(path, process.pid), {held: true, holderPid: process.pid})
+      if (mine.acquired) await mine.lock.release()
+    })
+
+    it('a link or a directory at the lock path is refused, never followed', async () => {
+      const target = join(dir, 'elsewhere')
+      writeFileSync(target, 'keep\n')
+      symlinkSync(target, path)
+      await assert.rejects(probeLock(path, process.pid), (e: unknown) => e instanceof LockPathError && /symbolic link/.test(e.message))
+      rmSync(path)
+      mkdirSync(path)
+      await assert.rejects(probeLock(path, process.pid), (e: unknown) => e instanceof LockPathError && /not a regular file/.test(e.message))
+    })
   })
 
   for (const start of ['no lock file', 'a stale lock of a SIGKILLed holder'] as const) {

@@ -104,7 +104,7 @@ export const AREAS = {
   // Recovery's checks of a journal before it acts (session.ts, untrusted() to the end of
   // recoverInterrupted(), through judgeJournal (also doctor's): the paths, links, plists and labels it names, foreign and damaged
   // journals, the outcome texts). A line range: keep it in step when session.ts changes above it.
-  'journal-recovery': {mutate: ['src/lifecycle/session.ts:64-222'], tests: ['journal-recovery', 'lifecycle-journal-damage']},
+  'journal-recovery': {mutate: ['src/lifecycle/session.ts:64-223'], tests: ['journal-recovery', 'lifecycle-journal-damage']},
 }
 
 // The tests read the shared fixtures at <checkout>/../shared; inside Stryker's sandbox

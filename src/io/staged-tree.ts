@@ -94,7 +94,8 @@ function parentOf(rel: string): string {
 
 /** Writes every byte of `buffers` in order (writev may write fewer than asked). */
 async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
-  let rest = buffers
+  // Empty buffers carry nothing to write: a file of 0 bytes (a member cut short) is staged empty, not refused.
+  let rest = buffers.filter(b => b.length > 0)
   while (rest.length > 0) {
     const {bytesWritten} = await fh.writev(rest)
     if (bytesWritten === 0) throw new FormatError('stage.write', 'the temporary copy accepted no more bytes')

@@ -5,7 +5,7 @@ import {isMachOMagic} from '../formats/macho-magic.js'
 import {hasErrorCode} from '../io/error-code.js'
 import {StagedTree} from '../io/staged-tree.js'
 import {finding, type Finding} from './finding.js'
-import type {ContainedItemReport} from './package-report.js'
+import {containedKinds, type ContainedItemReport} from './package-report.js'
 import type {VerifyReport} from './report.js'
 
 /** Folders macOS treats as bundles of code; the outermost one on a path is verified as a whole. */
@@ -198,10 +198,12 @@ async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: Co
   if (r.kind === 'unknown') {
     return {path: inPackage, kind, slices: [], findings: [finding(unchecked, shown, `${shown}: esdctl cannot verify this kind of item yet (${findings.map(f => f.message).join('; ')})`, 'Check it on a Mac: codesign --verify --deep --strict <path>.')]}
   }
+  // A staged member is a bundle directory, a Mach-O, a package or a profile, and verifyItem reports it as that kind ('unknown' is handled above).
+  // Stryker disable next-line ConditionalExpression: see above, so the test only narrows the type; 'folder' and 'archive' never come back here
   const judged = r.kind === 'macho' || r.kind === 'package' || r.kind === 'profile' ? r.kind : 'bundle'
   const item: ContainedItemReport = {path: inPackage, kind: judged, slices: [...r.slices, ...(r.items ?? []).flatMap(i => i.slices)], findings}
   if (r.profile) item.profile = {...r.profile, path: rewrite(r.profile.path)}
   if (r.notarization) item.notarization = r.notarization
-  if (r.items?.length) item.contains = [...new Set(r.items.flatMap(i => (i.kind === 'bundle' || i.kind === 'macho' ? [i.kind] : [])))]
+  if (r.items?.length) item.contains = containedKinds(r.items)
   return item
 }

@@ -41,7 +41,16 @@ export interface ContainedItemReport {
   slices: SliceReport[]
   profile?: ProfileReport
   notarization?: NotarizationReport
-  /** A package below a folder: the kinds of code its payloads hold (so a reader knows which checks ran on it). */
-  contains?: ('bundle' | 'macho')[]
+  /** A package below a folder: the kinds of code its payloads hold (so a reader knows which checks ran on it); see containedKinds. */
+  contains?: ContainedItemReport['kind'][]
   findings: Finding[]
+}
+
+/**
+ * The kinds of code a package's items are, each once, in the order met: a package's payload holds
+ * bundles and bare Mach-O files only (payloads pick nothing by name), so that is what a folder or an
+ * archive shows as what a package below it contains.
+ */
+export function containedKinds(items: readonly ContainedItemReport[]): ContainedItemReport['kind'][] {
+  return [...new Set(items.map(i => i.kind))]
 }

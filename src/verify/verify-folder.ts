@@ -4,7 +4,7 @@ import {hasErrorCode} from '../io/error-code.js'
 import {looksLikeMachO} from '../io/macho-sniff.js'
 import {finding, type Finding} from './finding.js'
 import {bundleRootOf, namedKindOf} from './package-payload.js'
-import type {ContainedItemReport} from './package-report.js'
+import {containedKinds, type ContainedItemReport} from './package-report.js'
 import type {VerifyReport} from './report.js'
 
 /**
@@ -82,6 +82,6 @@ async function judge(root: string, rel: string, kind: ContainedItemReport['kind'
   const item: ContainedItemReport = {path: rel, kind, slices: [...r.slices, ...(r.items ?? []).flatMap(i => i.slices)], findings: r.findings}
   if (r.profile) item.profile = r.profile
   if (r.notarization) item.notarization = r.notarization
-  if (r.items?.length) item.contains = [...new Set(r.items.flatMap(i => (i.kind === 'bundle' || i.kind === 'macho' ? [i.kind] : [])))]
+  if (r.items?.length) item.contains = containedKinds(r.items)
   return item
 }

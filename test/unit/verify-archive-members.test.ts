@@ -1,12 +1,12 @@
 import {strict as assert} from 'node:assert'
 import {createWriteStream} from 'node:fs'
-import {copyFile, mkdir, mkdtemp, readFile, rm} from 'node:fs/promises'
+import {copyFile, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {create as tarCreate} from 'tar'
 import yazl from 'yazl'
 import type {CpioEntry} from '../../src/formats/cpio-odc.js'
-import {scanPayload} from '../../src/verify/package-payload.js'
+import {namedKindOf, scanPayload} from '../../src/verify/package-payload.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {realProfile} from '../support/real-artifacts.js'
@@ -56,6 +56,7 @@ describe('verify <archive> reads .pkg and .provisionprofile members as a folder 
     assert.ok(r.items![0]!.slices.length > 0, 'the code in the package payload was verified')
     assert.deepEqual(comparable(r, `${zip}:k.pkg`), comparable(f, join(folder, 'k.pkg')))
     assert.equal(r.ok, f.ok)
+    assert.deepEqual(r.items![0]!.contains, ['bundle'], 'the package holds bundles, as its payload shows')
     // No finding names the private spool file the member was checked from.
     assert.ok(!JSON.stringify(r).includes(tmpdir() + '/esdctl-stage'), JSON.stringify(r.findings))
   })
@@ -77,6 +78,23 @@ describe('verify <archive> reads .pkg and .provisionprofile members as a folder 
     assert.equal(prof.profile?.path, `${tgz}:release/embedded.provisionprofile`)
     assert.deepEqual({...prof.profile, path: ''}, {...onDisk.profile, path: ''})
     assert.deepEqual(prof.findings.map(x => x.id).sort(), onDisk.findings.map(x => x.id).sort())
+  })
+
+  it('an empty .pkg or .provisionprofile member (a build cut short): input.empty alone, naming it inside the archive', async () => {
+    const empty = join(dir, 'empty')
+    await writeFile(empty, '')
+    const zip = join(dir, 'empties.zip')
+    await zipOf([[empty, 'e.pkg'], [empty, 'e.provisionprofile']], zip)
+    const r = await verifyPath(zip)
+    assert.deepEqual(r.items!.map(i => [i.path, i.kind, i.slices, i.findings.map(f => [f.id, f.path])]), [
+      ['e.pkg', 'package', [], [['input.empty', `${zip}:e.pkg`]]],
+      ['e.provisionprofile', 'profile', [], [['input.empty', `${zip}:e.provisionprofile`]]],
+    ])
+  })
+
+  it('namedKindOf: a package or a profile by how the name ends, whatever its case; a longer name is neither', () => {
+    assert.deepEqual(['a.pkg', 'A.MPKG', 'dist/x.Pkg', 'p.provisionprofile', 'P.PROVISIONPROFILE'].map(namedKindOf), ['package', 'package', 'package', 'profile', 'profile'])
+    assert.deepEqual(['a.pkg.part', 'a.mpkg.1', 'p.provisionprofile.old', 'pkg', 'a.pkgx', 'p.mobileprovision'].map(namedKindOf), [undefined, undefined, undefined, undefined, undefined, undefined])
   })
 
   it('a damaged profile member: profile.malformed naming the member inside the archive (an error, exit 3)', async () => {

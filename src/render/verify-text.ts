@@ -28,11 +28,12 @@ function applies(section: Section, r: VerifyReport): boolean {
 }
 
 /**
- * The members esdctl opened: a folder's .pkg or .provisionprofile (picked by its name) that it may
- * not read or that is empty has only that finding about its own path, and no area ran on it.
+ * The members esdctl opened: a folder's or an archive's .pkg or .provisionprofile (picked by its
+ * name) that it may not read or that is empty has only that finding about its own path (a folder's
+ * `<folder>/<member>`, an archive's `<archive>:<member>`), and no area ran on it.
  */
 const opened = (r: VerifyReport): ContainedItemReport[] =>
-  (r.items ?? []).filter(i => !i.findings.some(f => (f.id === 'input.unreadable' || f.id === 'input.empty') && f.path === join(r.path, i.path)))
+  (r.items ?? []).filter(i => !i.findings.some(f => (f.id === 'input.unreadable' || f.id === 'input.empty') && (f.path === join(r.path, i.path) || f.path === `${r.path}:${i.path}`)))
 
 /** Some code was read: a slice of the input, or a bundle or Mach-O file inside a package, folder or bundle. */
 const codeWasRead = (r: VerifyReport) => r.slices.length > 0 || opened(r).some(i => i.kind !== 'profile') || (r.nested?.length ?? 0) > 0

@@ -7,6 +7,7 @@ import {create as tarCreate} from 'tar'
 import yazl from 'yazl'
 import type {CpioEntry} from '../../src/formats/cpio-odc.js'
 import {namedKindOf, scanPayload} from '../../src/verify/package-payload.js'
+import {renderVerifyText} from '../../src/render/verify-text.js'
 import {verifyPath} from '../../src/verify/verify-path.js'
 import type {VerifyReport} from '../../src/verify/report.js'
 import {realProfile} from '../support/real-artifacts.js'
@@ -90,6 +91,10 @@ describe('verify <archive> reads .pkg and .provisionprofile members as a folder 
       ['e.pkg', 'package', [], [['input.empty', `${zip}:e.pkg`]]],
       ['e.provisionprofile', 'profile', [], [['input.empty', `${zip}:e.provisionprofile`]]],
     ])
+    // Nothing was read, so no area passes over it, as in a folder.
+    const text = renderVerifyText(r)
+    assert.match(text, /contains e\.pkg \(package\): empty \(0 bytes\) — 1 error/)
+    assert.doesNotMatch(text, /^✔ /m)
   })
 
   it('namedKindOf: a package or a profile by how the name ends, whatever its case; a longer name is neither', () => {

@@ -192,9 +192,9 @@ async function judge(ctx: PayloadScanContext, c: Staging, name: string, kind: Co
     if (f.fix) out.fix = rewrite(f.fix)
     return out
   })
-  // A .pkg or .provisionprofile (chosen by its name) of 0 bytes is empty, as in a folder: its error stands.
+  // A .pkg or .provisionprofile (chosen by its name) of 0 bytes is empty, as in a folder: its error stands (an empty file is of no kind).
   const empty = findings.filter(f => f.id === 'input.empty')
-  if (r.kind === 'unknown' && empty.length > 0) return {path: inPackage, kind, slices: [], findings: empty}
+  if (empty.length > 0) return {path: inPackage, kind, slices: [], findings: empty}
   if (r.kind === 'unknown') {
     return {path: inPackage, kind, slices: [], findings: [finding(unchecked, shown, `${shown}: esdctl cannot verify this kind of item yet (${findings.map(f => f.message).join('; ')})`, 'Check it on a Mac: codesign --verify --deep --strict <path>.')]}
   }

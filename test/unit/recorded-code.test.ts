@@ -49,7 +49,8 @@ describe('isRecordedCode: a receipt\'s cdhashes against freshly verified slices'
   })
 
   it('refuses two slices of one architecture (a malformed universal file), even when both recorded entries match one of them', () => {
-    const twice = [dual[0]!, slice('arm64', OTHER, [['sha256', OTHER]])]
+    // The second arm64 slice is the dual one, whose candidates both recorded entries name.
+    const twice = [slice('arm64', OTHER, [['sha256', OTHER]]), dual[0]!]
     assert.equal(isRecordedCode(twice, [{arch: 'arm64', cdhash: SHA1}, {arch: 'arm64', cdhash: SHA256}]), false)
     assert.equal(isRecordedCode(twice, [{arch: 'arm64', cdhash: OTHER}]), false)
   })

@@ -131,12 +131,12 @@ export async function judgePayload(ctx: JudgeContext, fs: RootFs, dir: string, m
     } else {
       executableName = named
     }
-    version = typeof info['CFBundleShortVersionString'] === 'string' ? info['CFBundleShortVersionString'] : undefined
     build = typeof info['CFBundleVersion'] === 'string' ? info['CFBundleVersion'] : undefined
     // The format esdctl payload and esdctl bundle enforce: a version install records is one the Munki form and the downgrade rule order alike.
-    if (!isBundleVersion(version)) {
-      findings.push(finding('install.no-version', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not one to three period-separated integers (${JSON.stringify(info['CFBundleShortVersionString'])})`, 'Set CFBundleShortVersionString to one to three period-separated integers, e.g. 1.2.3 (esdctl bundle --version writes it); esdctl compares versions to refuse downgrades.'))
-      version = undefined
+    const shortVersion = info['CFBundleShortVersionString']
+    if (isBundleVersion(shortVersion)) version = shortVersion
+    else {
+      findings.push(finding('install.no-version', app, `${app}/Contents/Info.plist: CFBundleShortVersionString is missing or not one to three period-separated integers (${JSON.stringify(shortVersion)})`, 'Set CFBundleShortVersionString to one to three period-separated integers, e.g. 1.2.3 (esdctl bundle --version writes it); esdctl compares versions to refuse downgrades.'))
     }
   }
   const placed = executableName === undefined ? undefined : layout.with(layoutOptionsOf(manifest, executableName))

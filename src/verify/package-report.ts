@@ -42,15 +42,14 @@ export interface ContainedItemReport {
   profile?: ProfileReport
   notarization?: NotarizationReport
   /** A package below a folder: the kinds of code its payloads hold (so a reader knows which checks ran on it); see containedKinds. */
-  contains?: ContainedItemReport['kind'][]
+  contains?: ('bundle' | 'macho')[]
   findings: Finding[]
 }
 
 /**
- * The kinds of code a package's items are, each once, in the order met: a package's payload holds
- * bundles and bare Mach-O files only (payloads pick nothing by name), so that is what a folder or an
- * archive shows as what a package below it contains.
+ * The kinds of code (bundles, bare Mach-O files) among a package's items, each once, in the order
+ * met: what a folder or an archive shows as what a package below it contains.
  */
-export function containedKinds(items: readonly ContainedItemReport[]): ContainedItemReport['kind'][] {
-  return [...new Set(items.map(i => i.kind))]
+export function containedKinds(items: readonly ContainedItemReport[]): ('bundle' | 'macho')[] {
+  return [...new Set(items.flatMap(i => (i.kind === 'bundle' || i.kind === 'macho' ? [i.kind] : [])))]
 }

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 import {parsePropertyListDict} from '../formats/property-list.js'
 import {jobKeyOf, manifestOfJob} from '../launchd/manifest-of-job.js'
@@ -6,7 +5,7 @@ import {renderLaunchdPlist} from '../launchd/render-plist.js'
 import type {PrefixLayout} from '../layout/prefix-layout.js'
 import type {Manifest} from '../manifest/manifest.js'
 import {validateManifest} from '../manifest/load-manifest.js'
-import type {InstallRecord} from '../records/install-record.js'
+import {plistSha256Of, type InstallRecord} from '../records/install-record.js'
 import {esdctlCommand} from '../render/esdctl-command.js'
 import type {InstalledPlist} from '../status/daemon-output.js'
 import {failed, type DoctorCheck} from './doctor-check.js'
@@ -44,7 +43,7 @@ export function checkPlistAsRendered(layout: PrefixLayout, plist: InstalledPlist
   if (record.plistSha256 !== undefined) {
     // The bytes this install wrote are known: any edit is drift, even one a manifest could have asked for.
     // A refused key already says esdctl did not write it.
-    if (checks.length > 0 || createHash('sha256').update(plist.bytes).digest('hex') === record.plistSha256) return checks
+    if (checks.length > 0 || plistSha256Of(plist.bytes) === record.plistSha256) return checks
     const what = differing.length === 0 ? 'its SHA-256 differs from the one the install record keeps' : named
     checks.push(failed('plist.drift', 'error', path, `launchd plist is not the one this install wrote (${what}): it was changed after install, and install treats it as damage`, repair))
     return checks

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {basename, dirname, join, relative} from 'node:path'
 import type {RootFs} from '../adapters/root-fs.js'
 import type {Finding} from '../verify/finding.js'
@@ -11,7 +10,7 @@ import {MAX_PLIST_BYTES} from '../formats/property-list.js'
 import {loadManifest} from '../manifest/load-manifest.js'
 import {missingConfigFile} from '../manifest/config-files.js'
 import {MANIFEST_FILE_NAME, type Manifest} from '../manifest/manifest.js'
-import {RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../records/install-record.js'
+import {plistSha256Of, RECORD_MODE, serializeInstallRecord, type InstallRecord} from '../records/install-record.js'
 import type {LegacyInstall} from './adopt-legacy.js'
 import type {LifecycleContext} from './context.js'
 import {judgePayload} from './judge-payload.js'
@@ -207,7 +206,7 @@ export async function decideDeploy(ctx: LifecycleContext, fs: RootFs, dir: strin
   const plistXml = renderLaunchdPlist(manifest, placed)
   const full: InstallRecord = {
     ...record,
-    plistSha256: createHash('sha256').update(plistXml).digest('hex'),
+    plistSha256: plistSha256Of(plistXml),
     installedAt: new Date(ctx.clock.now()).toISOString(),
     ...(ctx.identity.sudoUser() !== undefined ? {installedBy: ctx.identity.sudoUser()} : {}),
     // A repair leaves the rollback slot as it was, so the receipt keeps naming the version in it.

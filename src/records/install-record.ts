@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {anyChangingCommand} from '../render/esdctl-command.js'
 import {FormatError} from '../formats/format-error.js'
 import {parseOwnJson, readRecordFile, RecordDamagedError, type RecordRead} from './own-json.js'
@@ -125,4 +126,9 @@ function nameFromReceiptPath(path: string): string | undefined {
 /** The record of what is installed for this daemon; undefined when nothing is. Throws RecordDamagedError for a damaged record. */
 export function readInstallRecord(layout: PrefixLayout): Promise<InstallRecord | undefined> {
   return readInstallRecordAt(layout.receipt)
+}
+
+/** The value of InstallRecord.plistSha256 for a launchd plist's bytes: SHA-256, lower-case hex. Install writes it, doctor compares it. */
+export function plistSha256Of(bytes: string | Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
 }
